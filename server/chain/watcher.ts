@@ -1,0 +1,213 @@
+// Follows one owner's FilmToken holdings through plain JSON-RPC (ethers JsonRpcProvider): the same
+// code for the devnet and a public chain. Only confirmed blocks count (head - confirmations); the
+// processed block and the holdings are saved together so a restart resumes where it stopped.
+import { Contract, Interface, getAddress, zeroPadValue, type JsonRpcProvider } from 'ethers'
+
+export type Holding = { quantity: string; tier: number; metadataUri: string }
+
+export type WatcherState = { lastBlock: number; holdings: Record<string, Holding> }
+
+export interface WatcherStore {
+  load(): Promise<WatcherState | undefined>
+  save(state: WatcherState): Promise<void>
+}
+
+/** Absolute figures, not deltas: applying the same change twice is harmless. */
+export type HoldingsChange = { tokenId: string; quantity: string; tier: number; metadataUri: string; previousQuantity: string }
+
+export type SyncResult = {
+  /** the last block now reflected in the holdings */
+  syncedBlock: number
+  changes: HoldingsChange[]
+  /** the chain was shorter than the saved block (a reset devnet): resynced from fromBlock */
+  chainReset: boolean
+}
+
+export type ChainWatcherOptions = {
+  provider: JsonRpcProvider
+  contractAddress: string
+  owner: string
+  /** first block to read (the contract's deployment block) */
+  fromBlock: number
+  /** blocks that must be mined on top of a block before it counts */
+  confirmations: number
+  store: WatcherStore
+  pollMs?: number
+  /** most blocks per eth_getLogs call (default 2000) */
+  blockWindow?: number
+  onChange(change: HoldingsChange): void | Promise<void>
+  onError?(err: unknown): void
+}
+
+export type ChainWatcher = {
+  /** polls every pollMs; after an error retries with exponential backoff */
+  start(): void
+  syncOnce(): Promise<SyncResult>
+  stop(): Promise<void>
+  syncedBlock(): number
+}
+
+export class WatcherConfigError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'WatcherConfigError'
+  }
+}
+
+const FILM_TOKEN_WATCH_ABI = [
+  'event TransferSingle(address indexed operator, address indexed from, address indexed to, uint256 id, uint256 value)',
+  'event TransferBatch(address indexed operator, address indexed from, address indexed to, uint256[] ids, uint256[] values)',
+  'function balanceOfBatch(address[] accounts, uint256[] ids) view returns (uint256[])',
+  'function rightsTier(address holder, uint256 id) view returns (uint256)',
+  'function uri(uint256 id) view returns (string)',
+]
+const DEFAULT_POLL_MS = 4000
+const DEFAULT_BLOCK_WINDOW = 2000
+const MAX_BACKOFF_MS = 60_000
+
+function requireBlockCount(name: string, value: number, min: number): void {
+  if (!Number.isSafeInteger(value) || value < min) throw new WatcherConfigError(`${name} must be an integer >= ${min}, got ${value}`)
+}
+
+function normaliseAddress(name: string, address: string): string {
+  try {
+    return getAddress(address.toLowerCase())
+  } catch {
+    throw new WatcherConfigError(`${name} is not an address: ${address}`)
+  }
+}
+
+export function createChainWatcher(opts: ChainWatcherOptions): ChainWatcher {
+  requireBlockCount('fromBlock', opts.fromBlock, 0)
+  requireBlockCount('confirmations', opts.confirmations, 0)
+  const pollMs = opts.pollMs ?? DEFAULT_POLL_MS
+  const blockWindow = opts.blockWindow ?? DEFAULT_BLOCK_WINDOW
+  requireBlockCount('pollMs', pollMs, 1)
+  requireBlockCount('blockWindow', blockWindow, 1)
+  const owner = normaliseAddress('owner', opts.owner)
+  const contractAddress = normaliseAddress('contractAddress', opts.contractAddress)
+  const { provider, store } = opts
+  const abi = new Interface(FILM_TOKEN_WATCH_ABI)
+  const contract = new Contract(contractAddress, abi, provider)
+  const transferTopics = [abi.getEvent('TransferSingle')!.topicHash, abi.getEvent('TransferBatch')!.topicHash]
+  const ownerTopic = zeroPadValue(owner, 32)
+
+  let state: WatcherState | undefined
+  let queue: Promise<unknown> = Promise.resolve()
+  let timer: NodeJS.Timeout | undefined
+  let running = false
+  let failures = 0
+
+  async function tokenIdsTransferred(fromBlock: number, toBlock: number): Promise<Set<string>> {
+    const ids = new Set<string>()
+    for (let start = fromBlock; start <= toBlock; start += blockWindow) {
+      const window = { address: contractAddress, fromBlock: start, toBlock: Math.min(start + blockWindow - 1, toBlock) }
+      // Topic filters cannot OR across positions: one query with the owner as `from`, one as `to`.
+      const [sent, received] = await Promise.all([
+        provider.getLogs({ ...window, topics: [transferTopics, null, ownerTopic] }),
+        provider.getLogs({ ...window, topics: [transferTopics, null, null, ownerTopic] }),
+      ])
+      for (const log of [...sent, ...received]) {
+        const event = abi.parseLog(log)
+        if (event?.name === 'TransferSingle') ids.add((event.args.id as bigint).toString())
+        if (event?.name === 'TransferBatch') for (const id of event.args.ids as bigint[]) ids.add(id.toString())
+      }
+    }
+    return ids
+  }
+
+  async function readHoldings(ids: string[], known: Record<string, Holding>, blockTag: number): Promise<Record<string, Holding>> {
+    const balances = (await contract.balanceOfBatch!(
+      ids.map(() => owner),
+      ids,
+      { blockTag },
+    )) as bigint[]
+    const held = ids.flatMap((id, i) => (balances[i]! > 0n ? [{ id, quantity: balances[i]! }] : []))
+    const holdings = await Promise.all(
+      held.map(async ({ id, quantity }) => {
+        const [tier, metadataUri] = await Promise.all([
+          contract.rightsTier!(owner, id, { blockTag }) as Promise<bigint>,
+          // A film's metadata URI never changes once registered.
+          known[id]?.metadataUri ?? (contract.uri!(id, { blockTag }) as Promise<string>),
+        ])
+        return [id, { quantity: quantity.toString(), tier: Number(tier), metadataUri }] as const
+      }),
+    )
+    return Object.fromEntries(holdings)
+  }
+
+  async function sync(): Promise<SyncResult> {
+    const saved = (state ??= (await store.load()) ?? { lastBlock: opts.fromBlock - 1, holdings: {} })
+    // eth_blockNumber directly: ethers' getBlockNumber() may answer from a 250 ms cache.
+    const head = Number(await provider.send('eth_blockNumber', []))
+    const chainReset = head < saved.lastBlock
+    const lastBlock = chainReset ? opts.fromBlock - 1 : saved.lastBlock
+    const target = head - opts.confirmations
+    if (target <= lastBlock) return { syncedBlock: saved.lastBlock, changes: [], chainReset: false }
+
+    const touched = await tokenIdsTransferred(lastBlock + 1, target)
+    // After a reset every held film is re-read: its transfers may not exist on the new chain.
+    if (chainReset) for (const id of Object.keys(saved.holdings)) touched.add(id)
+    const ids = [...touched]
+    const current = ids.length === 0 ? {} : await readHoldings(ids, saved.holdings, target)
+
+    const holdings = { ...saved.holdings }
+    const changes: HoldingsChange[] = []
+    for (const id of ids) {
+      const before = saved.holdings[id]
+      const after = current[id]
+      if (after === undefined) delete holdings[id]
+      else holdings[id] = after
+      if (before?.quantity === after?.quantity && before?.tier === after?.tier) continue
+      changes.push({
+        tokenId: id,
+        quantity: after?.quantity ?? '0',
+        tier: after?.tier ?? 0,
+        metadataUri: after?.metadataUri ?? before!.metadataUri,
+        previousQuantity: before?.quantity ?? '0',
+      })
+    }
+    // Changes go out before the save: a crash in between re-delivers them rather than losing them.
+    for (const change of changes) await opts.onChange(change)
+    const next = { lastBlock: target, holdings }
+    await store.save(next)
+    state = next
+    return { syncedBlock: target, changes, chainReset }
+  }
+
+  function syncOnce(): Promise<SyncResult> {
+    const run = queue.then(sync)
+    queue = run.catch(() => undefined)
+    return run
+  }
+
+  async function tick(): Promise<void> {
+    try {
+      await syncOnce()
+      failures = 0
+    } catch (err) {
+      failures++
+      try {
+        opts.onError?.(err)
+      } catch {
+        // a failing error handler must not stop the watcher
+      }
+    }
+    if (running) timer = setTimeout(tick, failures === 0 ? pollMs : Math.min(pollMs * 2 ** failures, Math.max(pollMs, MAX_BACKOFF_MS)))
+  }
+
+  return {
+    start() {
+      if (running) return
+      running = true
+      timer = setTimeout(tick, 0)
+    },
+    syncOnce,
+    async stop() {
+      running = false
+      clearTimeout(timer)
+      await queue
+    },
+    syncedBlock: () => state?.lastBlock ?? opts.fromBlock - 1,
+  }
+}

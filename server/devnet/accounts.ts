@@ -1,0 +1,35 @@
+// DEVNET ONLY. These keys are derived from the publicly known test mnemonic
+// "test test test test test test test test test test test junk" (the same accounts every
+// Hardhat/Anvil user has). Anyone can spend from them: never use them on a real chain.
+import { HDNodeWallet } from 'ethers'
+
+export const DEVNET_CHAIN_ID = 31337
+
+const DEVNET_ONLY_PUBLIC_TEST_MNEMONIC = 'test test test test test test test test test test test junk'
+
+export type DevnetAccount = { privateKey: string; address: string }
+
+const root = HDNodeWallet.fromPhrase(DEVNET_ONLY_PUBLIC_TEST_MNEMONIC, undefined, "m/44'/60'/0'/0")
+
+function account(index: number): DevnetAccount {
+  const wallet = root.deriveChild(index)
+  return { privateKey: wallet.privateKey, address: wallet.address }
+}
+
+export const devnetAccounts = {
+  /** deploys FilmToken and holds its admin role */
+  deployer: account(0),
+  /** holds CREATOR_ROLE: registers films */
+  creator: account(1),
+  /** the collector who owns the demo box */
+  owner: account(2),
+  otherCollector: account(3),
+} as const
+
+export const DEVNET_ONLY_DEPLOYER_KEY = devnetAccounts.deployer.privateKey
+export const DEVNET_ONLY_CREATOR_KEY = devnetAccounts.creator.privateKey
+export const DEVNET_ONLY_OWNER_KEY = devnetAccounts.owner.privateKey
+export const DEVNET_ONLY_OTHER_COLLECTOR_KEY = devnetAccounts.otherCollector.privateKey
+
+/** Every devnet account starts with this balance (10 000 ETH). */
+export const DEVNET_ACCOUNT_BALANCE_WEI = 10_000n * 10n ** 18n
