@@ -1,0 +1,55 @@
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import fastifyStatic from '@fastify/static';
+
+/** The TV UI source folder (plain ES modules, no build step). */
+const uiRoot = fileURLToPath(new URL('../../ui/', import.meta.url));
+
+/** The folder holding the file a module specifier resolves to, found like Node finds it, from any cwd. */
+function packageFolderOf(specifier: string): string {
+  return dirname(fileURLToPath(import.meta.resolve(specifier)));
+}
+
+/**
+ * Browser modules and fonts from node_modules, each served from its own package subfolder only.
+ * `allowedPath` narrows a folder further to the files the UI needs.
+ */
+const vendorFolders: { prefix: string; root: string; allowedPath?: (pathName: string) => boolean }[] = [
+  { prefix: '/vendor/preact/', root: packageFolderOf('preact') },
+  { prefix: '/vendor/preact-hooks/', root: packageFolderOf('preact/hooks') },
+  { prefix: '/vendor/htm/', root: packageFolderOf('htm') },
+  { prefix: '/vendor/htm-preact/', root: packageFolderOf('htm/preact'), allowedPath: (p) => p.endsWith('.mjs') },
+  {
+    prefix: '/vendor/inter/',
+    root: packageFolderOf('@fontsource/inter'),
+    allowedPath: (p) => /^\/[\w-]+\.css$/.test(p) || /^\/files\/[\w-]+\.woff2$/.test(p),
+  },
+];
+
+/**
+ * Serves the TV UI at '/' and its vendored browser modules and fonts under '/vendor/'.
+ * UI files revalidate on every load (they change with each firmware update under the same name);
+ * vendored files are cached for a year.
+ */
+export async function uiRoutes(app: FastifyInstance): Promise<void> {
+  await app.register(fastifyStatic, {
+    root: uiRoot,
+    prefix: '/',
+    cacheControl: false,
+    setHeaders: (reply) => {
+      reply.header('cache-control', 'no-cache');
+    },
+  });
+  for (const folder of vendorFolders) {
+    await app.register(fastifyStatic, {
+      root: folder.root,
+      prefix: folder.prefix,
+      decorateReply: false,
+      index: false,
+      maxAge: '365d',
+      immutable: true,
+      ...(folder.allowedPath ? { allowedPath: folder.allowedPath } : {}),
+    });
+  }
+}
