@@ -1,0 +1,284 @@
+import { unixfs, type AddEvents } from '@helia/unixfs'
+import { createUnsafe } from 'multiformats/block'
+import * as raw from 'multiformats/codecs/raw'
+import type { CID } from 'multiformats/cid'
+import type { GraphNode, GraphWalkerComponents, GraphWalkerFactory, Helia } from 'helia'
+
+/**
+ * Leaf block size for films. 1 MiB fixed-size leaves (the unixfs-v1-2025 profile) keep a 50 GB
+ * film at ~48 k blocks, so pin records, bitswap round trips and per-block file opens stay few,
+ * while a seek still reads at most one extra MiB. Fixed sizes make the leaf holding any byte
+ * computable. bench/stream.ts measures this against 256 KiB leaves (the older IPFS default).
+ */
+export const DEFAULT_LEAF_SIZE = 1_048_576
+/** Blocks fetched at once while pinning: bitswap is latency-bound, so keep several wants in flight. */
+const PIN_FETCH_CONCURRENCY = 16
+/** Leaf blocks readRange reads ahead of its consumer: enough to overlap disk reads with the consumer's work. */
+const READ_AHEAD_BLOCKS = 4
+
+export class ContentError extends Error {
+  override name = 'ContentError'
+}
+
+export interface PinProgress {
+  /** Blocks of the DAG held locally so far (already held ones count too). */
+  blocks: number
+  /** File bytes held so far: the raw leaves' bytes; ends at fileSize(cid) for files made by addFile. */
+  bytes: number
+  /** Block bytes this run fetched from peers (the rest were on disk already): for bandwidth accounting. */
+  fetchedBytes: number
+}
+
+/** Adds a byte stream as a UnixFS file: CIDv1, raw leaves, fixed-size leaves, balanced layout. */
+export async function addFile(
+  helia: Helia,
+  source: AsyncIterable<Uint8Array>,
+  onProgress?: (bytes: number) => void,
+  leafSize: number = DEFAULT_LEAF_SIZE
+): Promise<CID> {
+  return await unixfs(helia).addByteStream(source, {
+    cidVersion: 1,
+    rawLeaves: true,
+    chunker: fixedSizeChunker(leafSize),
+    onProgress: onProgress == null
+      ? undefined
+      : (event: AddEvents) => {
+          if (event.type === 'unixfs:importer:progress:file:write') onProgress(Number(event.detail.bytesWritten))
+        }
+  })
+}
+
+export async function addBytes(helia: Helia, bytes: Uint8Array): Promise<CID> {
+  return await addFile(helia, (async function * () { yield bytes })())
+}
+
+export interface ReadOptions { offset?: number; length?: number; signal?: AbortSignal }
+
+/** Reads a file, or `length` bytes of it from `offset`, into memory: for small files and tests. */
+export async function readBytes(helia: Helia, cid: CID, opts: ReadOptions = {}): Promise<Uint8Array> {
+  const parts: Uint8Array[] = []
+  for await (const part of readRange(helia, cid, opts)) parts.push(part)
+  return concat(parts)
+}
+
+/**
+ * The bytes offset..offset+length-1 of a UnixFS file, in order, reading at most a few leaf blocks
+ * ahead of what the consumer has taken; missing blocks are fetched from peers.
+ *
+ * Why not unixfs cat(): it reads a range's blocks as fast as it can whatever the consumer does, and
+ * in a file of more than one DAG level (over 1 GiB with 1 MiB leaves) a failed or aborted block read
+ * becomes an unhandled rejection, which ends the process. Here such a read ends the iteration
+ * with its error, and returning early stops the reads in flight.
+ */
+export async function * readRange(helia: Helia, cid: CID, opts: ReadOptions = {}): AsyncGenerator<Uint8Array> {
+  const size = await fileSize(helia, cid, opts.signal)
+  const start = opts.offset ?? 0
+  const end = start + (opts.length ?? size - start)
+  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start || end > size) {
+    throw new ContentError(`cannot read ${opts.length ?? 'to the end'} bytes at offset ${start} of ${cid}, a file of ${size} bytes`)
+  }
+  if (start === end) return
+  const reads = new AbortController()
+  const signal = opts.signal == null ? reads.signal : AbortSignal.any([reads.signal, opts.signal])
+  const pieces = piecesOf(helia, cid, 0, size, start, end, signal)
+  const inFlight: Array<Promise<Uint8Array>> = []
+  let morePieces = true
+  try {
+    for (;;) {
+      while (morePieces && inFlight.length < READ_AHEAD_BLOCKS) {
+        const next = await pieces.next()
+        if (next.done === true) {
+          morePieces = false
+        } else {
+          const read = readPiece(helia, next.value, signal)
+          read.catch(() => {}) // rethrown below when its turn comes; until then it must not count as unhandled
+          inFlight.push(read)
+        }
+      }
+      const read = inFlight.shift()
+      if (read == null) return
+      yield await read
+    }
+  } finally {
+    reads.abort()
+    await pieces.return(undefined)
+  }
+}
+
+/** Part of a file: bytes from..to-1 of a raw leaf block, or bytes held inline in a dag-pb node. */
+type Piece = { cid: CID; blockLength: number; from: number; to: number } | { bytes: Uint8Array }
+
+/** The pieces of file bytes start..end-1 under the node `cid`, which holds bytes nodeOffset..+nodeSize-1. */
+async function * piecesOf(
+  helia: Helia, cid: CID, nodeOffset: number, nodeSize: number, start: number, end: number, signal: AbortSignal
+): AsyncGenerator<Piece> {
+  if (cid.code === raw.code) {
+    yield { cid, blockLength: nodeSize, from: Math.max(start - nodeOffset, 0), to: Math.min(end - nodeOffset, nodeSize) }
+    return
+  }
+  const stats = await unixfs(helia).stat(cid, { signal })
+  if (stats.type === 'directory' || stats.unixfs == null) throw new ContentError(`${cid} is not part of a file`)
+  let at = nodeOffset
+  const data = stats.unixfs.data ?? new Uint8Array(0)
+  if (data.byteLength > 0 && at + data.byteLength > start && at < end) {
+    yield { bytes: data.subarray(Math.max(start - at, 0), Math.min(end - at, data.byteLength)) }
+  }
+  at += data.byteLength
+  const block = createUnsafe({ cid, bytes: await blockBytes(helia, cid, signal), codec: await helia.getCodec(cid.code) })
+  const children = [...block.links()].map(([, child]) => child)
+  const sizes = stats.unixfs.blockSizes
+  if (children.length !== sizes.length) {
+    throw new ContentError(`${cid} has ${children.length} links but ${sizes.length} block sizes`)
+  }
+  for (let i = 0; i < children.length && at < end; i++) {
+    const childSize = Number(sizes[i])
+    if (at + childSize > start) yield * piecesOf(helia, children[i], at, childSize, start, end, signal)
+    at += childSize
+  }
+}
+
+async function readPiece(helia: Helia, piece: Piece, signal: AbortSignal): Promise<Uint8Array> {
+  if ('bytes' in piece) return piece.bytes
+  const bytes = await blockBytes(helia, piece.cid, signal)
+  if (bytes.byteLength !== piece.blockLength) {
+    throw new ContentError(`block ${piece.cid} holds ${bytes.byteLength} bytes where its parent lists ${piece.blockLength}`)
+  }
+  return bytes.subarray(piece.from, piece.to)
+}
+
+async function blockBytes(helia: Helia, cid: CID, signal: AbortSignal): Promise<Uint8Array> {
+  const parts: Uint8Array[] = []
+  for await (const part of helia.blockstore.get(cid, { signal })) parts.push(part)
+  return concat(parts)
+}
+
+export async function fileSize(helia: Helia, cid: CID, signal?: AbortSignal): Promise<number> {
+  const stats = await unixfs(helia).stat(cid, { signal })
+  if (stats.type === 'directory') throw new ContentError(`${cid} is a directory, not a file`)
+  return Number(stats.size)
+}
+
+/**
+ * Pins `cid` recursively, fetching missing blocks over bitswap, several at a time. Idempotent: an
+ * existing pin returns at once. Resumable: blocks already on disk (from an interrupted run, even
+ * before a restart) are read locally, not refetched; Helia records each block's pin as it goes and
+ * writes the pin itself only once the whole DAG is held.
+ */
+export async function pinWithProgress(
+  helia: Helia,
+  cid: CID,
+  opts: { onProgress?(p: PinProgress): void; signal?: AbortSignal } = {}
+): Promise<void> {
+  if (await isPinned(helia, cid)) return
+  const progress: PinProgress = { blocks: 0, bytes: 0, fetchedBytes: 0 }
+  const walker = concurrentWalker(PIN_FETCH_CONCURRENCY, (node, fetched) => {
+    const size = node.block.bytes.byteLength
+    progress.blocks++
+    if (node.block.cid.code === raw.code) progress.bytes += size
+    if (fetched) progress.fetchedBytes += size
+    opts.onProgress?.({ ...progress })
+  })
+  for await (const _ of helia.pins.add(cid, { walker, signal: opts.signal })) { /* drain */ }
+}
+
+/** Removes the pin; its blocks stay until a garbage collection (helia.gc()). No pin is not an error. */
+export async function unpin(helia: Helia, cid: CID): Promise<void> {
+  if (!(await isPinned(helia, cid))) return
+  for await (const _ of helia.pins.rm(cid)) { /* drain */ }
+}
+
+/** True once a pin of `cid` itself is complete (not merely some of its blocks pinned by others). */
+export async function isPinned(helia: Helia, cid: CID): Promise<boolean> {
+  try {
+    await helia.pins.get(cid)
+    return true
+  } catch (err) {
+    if ((err as Error).name === 'NotFoundError') return false
+    throw err
+  }
+}
+
+function fixedSizeChunker(size: number) {
+  if (!Number.isInteger(size) || size <= 0) throw new ContentError(`leaf size must be a positive integer, got ${size}`)
+  return async function * (source: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
+    let pending: Uint8Array[] = []
+    let pendingLength = 0
+    for await (let input of source) {
+      while (pendingLength + input.byteLength >= size) {
+        const take = size - pendingLength
+        pending.push(input.subarray(0, take))
+        yield concat(pending)
+        input = input.subarray(take)
+        pending = []
+        pendingLength = 0
+      }
+      if (input.byteLength > 0) {
+        pending.push(input)
+        pendingLength += input.byteLength
+      }
+    }
+    if (pendingLength > 0) yield concat(pending)
+  }
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0]
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0))
+  let at = 0
+  for (const part of parts) {
+    out.set(part, at)
+    at += part.byteLength
+  }
+  return out
+}
+
+/**
+ * A graph walker for helia.pins.add that keeps `concurrency` block fetches in flight (Helia's own
+ * walkers fetch one block at a time, so each bitswap round trip would stall the pin). Order does
+ * not matter to a pin; every node is reported to `onNode` as it arrives.
+ */
+function concurrentWalker(concurrency: number, onNode: (node: GraphNode, fetched: boolean) => void): GraphWalkerFactory {
+  return ({ blockstore, getCodec }: GraphWalkerComponents) => ({
+    async * walk(root, options = {}) {
+      const maxDepth = options.depth ?? Infinity
+      const abort = new AbortController()
+      const signal = options.signal == null ? abort.signal : AbortSignal.any([abort.signal, options.signal])
+      type Job = { cid: CID; depth: number; path: CID[] }
+      // GraphNode<any>: a pin walks blocks of every codec, so the decoded value's type is unknown here
+      type Done = { id: number; node?: GraphNode<any>; fetched?: boolean; error?: unknown }
+      const jobs: Job[] = [{ cid: root, depth: 0, path: [root] }]
+      const inFlight = new Map<number, Promise<Done>>()
+      let nextJob = 0
+
+      const fetchNode = async (id: number, job: Job): Promise<Done> => {
+        const fetched = !(await blockstore.has(job.cid, { signal }))
+        const parts: Uint8Array[] = []
+        for await (const part of blockstore.get(job.cid, { signal })) parts.push(part)
+        const block = createUnsafe({ cid: job.cid, bytes: concat(parts), codec: await getCodec(job.cid.code) })
+        return { id, node: { block, depth: job.depth, path: job.path }, fetched }
+      }
+
+      try {
+        while (nextJob < jobs.length || inFlight.size > 0) {
+          while (nextJob < jobs.length && inFlight.size < concurrency) {
+            const id = nextJob++
+            inFlight.set(id, fetchNode(id, jobs[id]).catch(error => ({ id, error })))
+          }
+          const done = await Promise.race(inFlight.values())
+          inFlight.delete(done.id)
+          if (done.node == null) throw done.error
+          const node = done.node
+          if (node.depth < maxDepth) {
+            for (const [, child] of node.block.links()) {
+              jobs.push({ cid: child, depth: node.depth + 1, path: [...node.path, child] })
+            }
+          }
+          onNode(node, done.fetched === true)
+          yield node
+        }
+      } finally {
+        abort.abort()
+      }
+    }
+  })
+}

@@ -1,0 +1,74 @@
+import { pipeline, type Readable } from 'node:stream'
+import type { ServerResponse } from 'node:http'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { parseRangeHeader } from './range.ts'
+
+export interface PlaintextSource {
+  plaintextLength: number
+  createPlaintextStream(start: number, end: number, signal: AbortSignal): Readable
+}
+
+/**
+ * Sends a film's plaintext per RFC 9110: a single byte range → 206, an unsatisfiable one → 416,
+ * none or an unparseable one → 200 with the whole film. HEAD gets the same headers without a body.
+ *
+ * The body is written on the raw response (the reply is hijacked) so that a failure after the
+ * status line has been sent destroys the socket: the client sees a truncated body, never a clean
+ * end. Headers set earlier through reply.header() are kept; onSend hooks do not run.
+ */
+export function sendPlaintext(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  film: PlaintextSource,
+  contentType: string
+): FastifyReply {
+  const size = film.plaintextLength
+  // Without a validator to compare If-Range with, the RFC requires ignoring Range (§13.1.5).
+  const range = request.headers['if-range'] == null
+    ? parseRangeHeader(request.headers.range, size)
+    : { kind: 'full' as const }
+  reply.header('accept-ranges', 'bytes').header('content-type', contentType)
+
+  if (range.kind === 'unsatisfiable') {
+    return reply.code(416).header('content-range', `bytes */${size}`).send()
+  }
+  const { start, end } = range.kind === 'partial' ? range : { start: 0, end: size - 1 }
+  const length = end - start + 1
+  reply.code(range.kind === 'partial' ? 206 : 200).header('content-length', length)
+  if (range.kind === 'partial') reply.header('content-range', `bytes ${start}-${end}/${size}`)
+  if (request.method === 'HEAD' || length === 0) {
+    commitHeaders(reply).end()
+    return reply
+  }
+
+  const abort = new AbortController()
+  const body = film.createPlaintextStream(start, end, abort.signal)
+  const res = commitHeaders(reply)
+  pipeline(body, res, err => {
+    if (err == null) return
+    abort.abort()
+    if ((err as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE') {
+      request.log.debug({ err }, 'client went away during a film stream')
+    } else {
+      request.log.error({ err, range: `${start}-${end}` }, 'film stream failed; closing the connection')
+    }
+    res.destroy()
+  })
+  return reply
+}
+
+/**
+ * Takes the response over from Fastify and sends the status line and headers now, so that a later
+ * failure can only ever truncate the body. (Fastify's automatic HEAD route would also replace our
+ * Content-Length with 0 for a reply without a payload.)
+ */
+function commitHeaders(reply: FastifyReply): ServerResponse {
+  const res = reply.raw
+  reply.hijack()
+  for (const [name, value] of Object.entries(reply.getHeaders())) {
+    if (value !== undefined) res.setHeader(name, value)
+  }
+  res.writeHead(reply.statusCode)
+  res.flushHeaders()
+  return res
+}
