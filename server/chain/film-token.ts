@@ -1,0 +1,45 @@
+import { Contract, JsonRpcProvider, Network } from 'ethers'
+import type { ChainConfig } from '../config.ts'
+import { loadFilmTokenArtifact } from './artifacts.ts'
+
+/** The film contract over ethers' JSON-RPC provider: the same code for the devnet and a public chain. */
+export interface FilmTokenClient {
+  provider: JsonRpcProvider
+  contract: Contract
+  chainId: number
+}
+
+export class ChainUnavailableError extends Error {}
+
+const DEVNET_CHAIN_ID = 31337
+
+/** The devnet mines only when spoken to, so it can't ask for blocks on top; a public chain can reorg. */
+export function defaultConfirmations (chainId: number): number {
+  return chainId === DEVNET_CHAIN_ID ? 0 : 3
+}
+
+async function detectChainId (rpcUrl: string): Promise<number> {
+  const probe = new JsonRpcProvider(rpcUrl, undefined, { staticNetwork: true, batchMaxCount: 1 })
+  try {
+    const hex = await Promise.race([
+      probe.send('eth_chainId', []) as Promise<string>,
+      new Promise<never>((_resolve, reject) => setTimeout(() => reject(new Error('timed out after 5 s')), 5000).unref())
+    ])
+    return Number(BigInt(hex))
+  } catch (err) {
+    throw new ChainUnavailableError(`the chain RPC at ${rpcUrl} does not answer: ${(err as Error).message}`, { cause: err })
+  } finally {
+    probe.destroy()
+  }
+}
+
+/**
+ * Connects to the chain. `knownChainId` (remembered from an earlier start) lets a box start while
+ * its RPC is down: the provider is static, so ethers does not retry network detection forever.
+ */
+export async function connectFilmToken (chain: ChainConfig, knownChainId?: number): Promise<FilmTokenClient> {
+  const chainId = knownChainId ?? await detectChainId(chain.rpcUrl)
+  const provider = new JsonRpcProvider(chain.rpcUrl, Network.from(chainId), { staticNetwork: true, polling: true, pollingInterval: 1000 })
+  const { abi } = await loadFilmTokenArtifact()
+  return { provider, contract: new Contract(chain.contractAddress, abi, provider), chainId }
+}

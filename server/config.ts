@@ -1,0 +1,120 @@
+import { parseArgs } from 'node:util'
+import path from 'node:path'
+
+/** The roles one seed-one process can take (DESIGN: "Roles, one daemon"). */
+export type Role = 'player' | 'custodian'
+
+export interface ChainConfig {
+  rpcUrl: string
+  contractAddress: string
+  /** The block the contract was deployed in: the watcher's first sync starts here. */
+  deploymentBlock: number
+  /** Blocks a transfer needs on top before the library acts on it; by default set by the chain (see film-token.ts). */
+  confirmations?: number
+}
+
+export interface DaemonConfig {
+  dataDir: string
+  host: string
+  port: number
+  roles: Role[]
+  chain: ChainConfig
+  /** libp2p listen multiaddrs. */
+  p2pListen: string[]
+  /** Peers dialled at start (multiaddrs with /p2p/ ids): the custodians and storage nodes we know. */
+  peers: string[]
+  /** The URL this process is reached at by other boxes (the custodian puts it in film metadata). */
+  publicUrl: string
+  /** How long a sold film's blocks stay pinned before they are released. */
+  unpinGraceMs: number
+  /** How long a cached film key keeps working without reaching its custodian again. */
+  offlineKeyGraceMs: number
+  chainPollMs: number
+}
+
+export class ConfigError extends Error {}
+
+const DAY_MS = 24 * 60 * 60 * 1000
+
+/** Flags shared by every sub-command that runs a daemon; env vars are SEED_ONE_<FLAG>. */
+export const daemonFlags = {
+  'data-dir': { type: 'string' },
+  host: { type: 'string' },
+  port: { type: 'string' },
+  role: { type: 'string', multiple: true },
+  'rpc-url': { type: 'string' },
+  contract: { type: 'string' },
+  'deployment-block': { type: 'string' },
+  confirmations: { type: 'string' },
+  'p2p-listen': { type: 'string', multiple: true },
+  peer: { type: 'string', multiple: true },
+  'public-url': { type: 'string' },
+  'unpin-grace-hours': { type: 'string' },
+  'chain-poll-ms': { type: 'string' }
+} as const
+
+type FlagValues = { [K in keyof typeof daemonFlags]?: (typeof daemonFlags)[K] extends { multiple: true } ? string[] : string }
+
+function fromEnv (env: NodeJS.ProcessEnv, flag: string): string | undefined {
+  return env[`SEED_ONE_${flag.toUpperCase().replaceAll('-', '_')}`]
+}
+
+function integer (name: string, value: string | undefined, fallback: number, min = 0): number {
+  if (value === undefined || value === '') return fallback
+  if (!/^\d+$/.test(value)) throw new ConfigError(`--${name} must be a whole number, got "${value}"`)
+  const n = Number(value)
+  if (n < min || n > 2 ** 31) throw new ConfigError(`--${name} must be between ${min} and ${2 ** 31}, got ${value}`)
+  return n
+}
+
+function list (flagValue: string[] | undefined, envValue: string | undefined): string[] {
+  if (flagValue !== undefined && flagValue.length > 0) return flagValue
+  return envValue === undefined ? [] : envValue.split(',').map(s => s.trim()).filter(s => s !== '')
+}
+
+/** Resolves a daemon's configuration: flags first, then SEED_ONE_* variables, then defaults. */
+export function resolveDaemonConfig (values: FlagValues, env: NodeJS.ProcessEnv = process.env): DaemonConfig {
+  const pick = (flag: keyof typeof daemonFlags): string | undefined => {
+    const v = values[flag]
+    return typeof v === 'string' ? v : fromEnv(env, flag)
+  }
+  const host = pick('host') ?? '127.0.0.1'
+  const port = integer('port', pick('port'), 8080)
+  const roles = list(values.role, fromEnv(env, 'role'))
+  for (const role of roles) {
+    if (role !== 'player' && role !== 'custodian') throw new ConfigError(`--role must be player or custodian, got "${role}"`)
+  }
+  const rpcUrl = pick('rpc-url')
+  const contractAddress = pick('contract')
+  if (rpcUrl === undefined || contractAddress === undefined) {
+    throw new ConfigError('a chain is needed: pass --rpc-url and --contract (or SEED_ONE_RPC_URL and SEED_ONE_CONTRACT); `seed-one devnet` prints both')
+  }
+  if (!/^0x[0-9a-fA-F]{40}$/.test(contractAddress)) throw new ConfigError(`--contract is not an address: "${contractAddress}"`)
+  const p2pHost = host === '0.0.0.0' || host === '::' ? '0.0.0.0' : '127.0.0.1'
+  const publicHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host
+  return {
+    dataDir: path.resolve(pick('data-dir') ?? '.data'),
+    host,
+    port,
+    roles: roles.length === 0 ? ['player'] : roles as Role[],
+    chain: {
+      rpcUrl,
+      contractAddress,
+      deploymentBlock: integer('deployment-block', pick('deployment-block'), 0),
+      ...(pick('confirmations') !== undefined ? { confirmations: integer('confirmations', pick('confirmations'), 0) } : {})
+    },
+    p2pListen: list(values['p2p-listen'], fromEnv(env, 'p2p-listen')).length > 0
+      ? list(values['p2p-listen'], fromEnv(env, 'p2p-listen'))
+      : [`/ip4/${p2pHost}/tcp/0`],
+    peers: list(values.peer, fromEnv(env, 'peer')),
+    publicUrl: pick('public-url') ?? `http://${publicHost}:${port}`,
+    unpinGraceMs: integer('unpin-grace-hours', pick('unpin-grace-hours'), 7 * 24) * 60 * 60 * 1000,
+    offlineKeyGraceMs: 30 * DAY_MS,
+    chainPollMs: integer('chain-poll-ms', pick('chain-poll-ms'), 2000, 50)
+  }
+}
+
+export function parseDaemonArgs (args: string[]): { values: FlagValues; positionals: string[] } {
+  const { values, positionals } = parseArgs({ args, options: daemonFlags, allowPositionals: true, strict: true })
+  return { values: values as FlagValues, positionals }
+}

@@ -1,0 +1,107 @@
+import path from 'node:path'
+import { Contract, JsonRpcProvider, Wallet } from 'ethers'
+import { startDevnet } from './devnet/devnet.ts'
+import { devnetAccounts } from './devnet/accounts.ts'
+import { startDaemon, type Daemon } from './daemon.ts'
+import type { DaemonConfig } from './config.ts'
+import { section } from './storage/state-db.ts'
+import { loadFilmTokenArtifact } from './chain/artifacts.ts'
+import { generateDemoClip } from './publish/demo-clip.ts'
+import { withPlaintextWorkDir } from './publish/work-dir.ts'
+import { publishFilm, type PublishedFilm } from './publish/publish-film.ts'
+
+export interface Demo {
+  box: Daemon
+  custodian: Daemon
+  close (): Promise<void>
+}
+
+const DEMO_TITLE = 'Test Pattern'
+const DEMO_PRICE_WEI = 10n ** 16n
+
+/**
+ * Everything a first run needs, on embedded defaults: the devnet chain, a custodian that has
+ * published the demo film, a devnet-only owner wallet that bought it, and a Seed One paired to that
+ * wallet. Kept in `dataDir`, so a second run comes back as it was, without publishing again.
+ */
+export async function startDemo (opts: { dataDir: string; port: number; say (line: string): void }): Promise<Demo> {
+  const { dataDir, say } = opts
+  const devnet = await startDevnet({ port: 0, stateDir: path.join(dataDir, 'devnet') })
+  const closers: Array<() => Promise<void>> = [async () => { await devnet.close() }]
+  const close = async (): Promise<void> => { for (const c of closers.reverse()) await c().catch(() => {}) }
+  try {
+    const base = (name: string, port: number, roles: DaemonConfig['roles'], peers: string[]): DaemonConfig => ({
+      dataDir: path.join(dataDir, name),
+      host: '127.0.0.1',
+      port,
+      roles,
+      chain: { rpcUrl: devnet.rpcUrl, contractAddress: devnet.contractAddress, deploymentBlock: devnet.deploymentBlock, confirmations: 0 },
+      p2pListen: ['/ip4/127.0.0.1/tcp/0'],
+      peers,
+      publicUrl: `http://127.0.0.1:${port}`,
+      unpinGraceMs: 7 * 24 * 3600_000,
+      offlineKeyGraceMs: 30 * 24 * 3600_000,
+      chainPollMs: 1000
+    })
+    const custodian = await startDaemon(base('custodian', opts.port + 1, ['custodian'], []), { logLevel: 'warn' })
+    closers.push(custodian.close)
+
+    const provider = new JsonRpcProvider(devnet.rpcUrl, devnet.chainId, { staticNetwork: true, cacheTimeout: -1 })
+    closers.push(async () => { provider.destroy() })
+    const { abi } = await loadFilmTokenArtifact()
+    const creator = new Wallet(devnetAccounts.creator.privateKey, provider)
+    const owner = new Wallet(devnetAccounts.owner.privateKey, provider)
+
+    const published = section<PublishedFilm>(custodian.db, 'published')
+    let film = (await published.entries())[0]?.[1]
+    if (film === undefined) {
+      say('Publishing the demo film (a generated 30 s 720p clip with English subtitles)…')
+      film = await withPlaintextWorkDir(async dir => {
+        const clip = await generateDemoClip(dir)
+        return await publishFilm({
+          helia: custodian.helia,
+          db: custodian.db,
+          custody: custodian.custody as NonNullable<Daemon['custody']>,
+          contract: new Contract(devnet.contractAddress, abi, creator),
+          creator: creator.address,
+          custodian: { url: custodian.url, peerId: custodian.identity.deviceId },
+          onProgress: (step, fraction) => { if (fraction === 1) say(`  ${step} done`) }
+        }, {
+          input: clip.video,
+          title: DEMO_TITLE,
+          synopsis: 'A generated test pattern with a tone and subtitles: the film every new Seed One starts with.',
+          subtitles: [{ file: clip.subtitles, language: 'en', label: 'English' }],
+          contentClass: 'demo',
+          priceWei: DEMO_PRICE_WEI
+        })
+      })
+    }
+    const filmToken = new Contract(devnet.contractAddress, abi, owner)
+    if (await filmToken.balanceOf(owner.address, film.tokenId) === 0n) {
+      say(`The devnet owner wallet ${owner.address} buys a token of "${film.title}"…`)
+      await (await filmToken.buy(film.tokenId, 1, { value: DEMO_PRICE_WEI })).wait()
+    }
+
+    const box = await startDaemon(base('box', opts.port, ['player'], custodian.multiaddrs()), { logLevel: 'warn' })
+    closers.push(box.close)
+    await pairAsOwner(box.url, owner)
+    return { box, custodian, close }
+  } catch (err) {
+    await close()
+    throw err
+  }
+}
+
+/** Pairs the box the way the owner's phone would: read the code, sign the message, send it. */
+export async function pairAsOwner (boxUrl: string, owner: Wallet): Promise<void> {
+  const state = await (await fetch(new URL('/api/pairing', boxUrl))).json() as { paired: boolean; code?: string }
+  if (state.paired) return
+  const query = new URLSearchParams({ address: owner.address, code: state.code as string })
+  const { message } = await (await fetch(new URL(`/api/pairing/message?${query}`, boxUrl))).json() as { message: string }
+  const response = await fetch(new URL('/api/pairing', boxUrl), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ message, signature: await owner.signMessage(message) })
+  })
+  if (!response.ok) throw new Error(`pairing failed: ${response.status} ${await response.text()}`)
+}

@@ -1,0 +1,73 @@
+import type { DeviceIdentity } from '../identity/device-identity.ts'
+import { signPayload, type SignedPayload } from '../identity/device-signature.ts'
+import type { OwnerAuthorisation } from '../pairing/owner-authorisation.ts'
+import type { WrappedKey } from './wrap.ts'
+import { HttpError } from '../http-error.ts'
+
+/** What a device signs when it asks a custodian for a film's key (DESIGN decision 5). */
+export interface FilmKeyRequest {
+  purpose: 'seed-one/film-key-request/v1'
+  chainId: number
+  contract: string
+  tokenId: string
+  deviceId: string
+  x25519PublicKey: string
+  issuedAt: string
+}
+
+export interface FilmKeyRequestBody {
+  authorisation: OwnerAuthorisation
+  request: SignedPayload
+}
+
+export interface FilmKeyResponse {
+  wrappedKey: WrappedKey
+  owner: string
+}
+
+/** Binds a wrapped key to one film on one chain for one device: it unwraps nowhere else. */
+export function filmKeyContext (chainId: number, contract: string, tokenId: string, deviceId: string): string {
+  return `seed-one/film-key/v1|${chainId}|${contract.toLowerCase()}|${tokenId}|${deviceId}`
+}
+
+export class KeyRequestError extends HttpError {}
+
+export const KEY_RELEASE_PATH = '/api/custody/film-keys'
+
+/** The device's side: asks the film's custodian for its key, wrapped to this device. */
+export async function requestFilmKey (opts: {
+  custodianUrl: string
+  identity: DeviceIdentity
+  authorisation: OwnerAuthorisation
+  chainId: number
+  contract: string
+  tokenId: string
+  timeoutMs?: number
+}): Promise<FilmKeyResponse> {
+  const request: FilmKeyRequest = {
+    purpose: 'seed-one/film-key-request/v1',
+    chainId: opts.chainId,
+    contract: opts.contract.toLowerCase(),
+    tokenId: opts.tokenId,
+    deviceId: opts.identity.deviceId,
+    x25519PublicKey: Buffer.from(opts.identity.x25519PublicKey).toString('base64url'),
+    issuedAt: new Date().toISOString()
+  }
+  const body: FilmKeyRequestBody = { authorisation: opts.authorisation, request: await signPayload(opts.identity, request) }
+  let response: Response
+  try {
+    response = await fetch(new URL(KEY_RELEASE_PATH, opts.custodianUrl), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(opts.timeoutMs ?? 15_000)
+    })
+  } catch (err) {
+    throw new KeyRequestError(503, `the custodian at ${opts.custodianUrl} cannot be reached: ${(err as Error).message}`)
+  }
+  const answer = await response.json().catch(() => ({})) as Partial<FilmKeyResponse> & { message?: string }
+  if (!response.ok || answer.wrappedKey === undefined) {
+    throw new KeyRequestError(response.status, `the custodian refused the key of film ${opts.tokenId}: ${answer.message ?? response.statusText}`)
+  }
+  return answer as FilmKeyResponse
+}

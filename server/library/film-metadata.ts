@@ -1,0 +1,109 @@
+import { Ajv } from 'ajv'
+import { CID } from 'multiformats/cid'
+
+/** What a publisher adds to IPFS for each film; its CID is the film's on-chain metadata URI. */
+export interface FilmMetadata {
+  schema: 'seed-one/film-metadata/v1'
+  title: string
+  synopsis: string
+  durationSeconds: number
+  contentClass: 'production' | 'test' | 'demo' | 'development'
+  /** The sealed MP4. */
+  content: {
+    cid: string
+    sealedBytes: number
+    plaintextBytes: number
+    mimeType: string
+    sealing: { format: 'seed-one/sealed/v1'; cipher: 'aes-256-gcm' | 'chacha20-poly1305'; chunkSize: number }
+    video?: { codec: string; width: number; height: number }
+    audio: Array<{ codec: string; channels: number; language?: string }>
+  }
+  /** Public artwork: shown before the film's key is held. */
+  poster: { cid: string; mimeType: 'image/jpeg' }
+  /** WebVTT files, sealed with the film's key like the film itself. */
+  subtitles: Array<{ cid: string; language: string; label: string }>
+  /** Where devices ask for the film's key. */
+  custodian: { url: string; peerId: string }
+}
+
+export class MetadataError extends Error {}
+
+const cidString = { type: 'string', minLength: 8, maxLength: 200 }
+const schema = {
+  type: 'object',
+  required: ['schema', 'title', 'synopsis', 'durationSeconds', 'contentClass', 'content', 'poster', 'subtitles', 'custodian'],
+  properties: {
+    schema: { const: 'seed-one/film-metadata/v1' },
+    title: { type: 'string', minLength: 1, maxLength: 300 },
+    synopsis: { type: 'string', maxLength: 5000 },
+    durationSeconds: { type: 'number', minimum: 0 },
+    contentClass: { enum: ['production', 'test', 'demo', 'development'] },
+    content: {
+      type: 'object',
+      required: ['cid', 'sealedBytes', 'plaintextBytes', 'mimeType', 'sealing', 'audio'],
+      properties: {
+        cid: cidString,
+        sealedBytes: { type: 'integer', minimum: 0 },
+        plaintextBytes: { type: 'integer', minimum: 0 },
+        mimeType: { type: 'string', maxLength: 100 },
+        sealing: {
+          type: 'object',
+          required: ['format', 'cipher', 'chunkSize'],
+          properties: {
+            format: { const: 'seed-one/sealed/v1' },
+            cipher: { enum: ['aes-256-gcm', 'chacha20-poly1305'] },
+            chunkSize: { type: 'integer', minimum: 1024 }
+          }
+        },
+        audio: { type: 'array', maxItems: 32 }
+      }
+    },
+    poster: { type: 'object', required: ['cid', 'mimeType'], properties: { cid: cidString, mimeType: { const: 'image/jpeg' } } },
+    subtitles: {
+      type: 'array',
+      maxItems: 64,
+      items: {
+        type: 'object',
+        required: ['cid', 'language', 'label'],
+        properties: { cid: cidString, language: { type: 'string', maxLength: 35 }, label: { type: 'string', maxLength: 100 } }
+      }
+    },
+    custodian: {
+      type: 'object',
+      required: ['url', 'peerId'],
+      properties: { url: { type: 'string', pattern: '^https?://', maxLength: 500 }, peerId: { type: 'string', maxLength: 100 } }
+    }
+  }
+}
+
+const validate = new Ajv({ allErrors: false }).compile<FilmMetadata>(schema)
+
+export function parseFilmMetadata (bytes: Uint8Array): FilmMetadata {
+  let value: unknown
+  try {
+    value = JSON.parse(new TextDecoder().decode(bytes))
+  } catch {
+    throw new MetadataError('film metadata is not JSON')
+  }
+  if (!validate(value)) {
+    const first = validate.errors?.[0]
+    throw new MetadataError(`film metadata is invalid: ${first?.instancePath ?? ''} ${first?.message ?? ''}`.trim())
+  }
+  for (const cid of [value.content.cid, value.poster.cid, ...value.subtitles.map(s => s.cid)]) parseCid(cid)
+  return value
+}
+
+export function parseCid (text: string): CID {
+  try {
+    return CID.parse(text)
+  } catch {
+    throw new MetadataError(`not a CID: "${text.slice(0, 100)}"`)
+  }
+}
+
+/** The metadata CID in a token URI of the form ipfs://<cid>. */
+export function metadataCidFromUri (uri: string): CID {
+  const match = /^ipfs:\/\/([A-Za-z0-9]+)$/.exec(uri)
+  if (match === null) throw new MetadataError(`token URI is not ipfs://<cid>: "${uri.slice(0, 100)}"`)
+  return parseCid(match[1])
+}

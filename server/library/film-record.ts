@@ -1,0 +1,35 @@
+import type { FilmMetadata } from './film-metadata.ts'
+
+/** Where an owned film stands on this box. */
+export type FilmState = 'pending' | 'pinning' | 'ready' | 'locked' | 'error'
+
+/** One film of the owner's library, as kept in the state database. */
+export interface FilmRecord {
+  tokenId: string
+  /** Tokens the owner holds, as a decimal string (uint256). */
+  quantity: string
+  tier: number
+  metadataUri: string
+  metadata?: FilmMetadata
+  state: FilmState
+  /** Pin progress, 0..1. */
+  progress: number
+  error?: string
+  /** When the sale was seen: the blocks are released a grace period later. */
+  lockedAt?: string
+  unpinned?: boolean
+}
+
+/** A film key as the box keeps it: still wrapped to the device's X25519 key. */
+export interface StoredFilmKey {
+  wrappedKey: import('../keys/wrap.ts').WrappedKey
+  custodianUrl: string
+  /** When the custodian last confirmed the owner still holds the film. */
+  verifiedAt: string
+}
+
+const TIER_NAMES = ['none', 'personal', 'small venue', 'streaming', 'theatrical', 'national']
+
+export function tierName (tier: number): string {
+  return TIER_NAMES[tier] ?? `tier ${tier}`
+}

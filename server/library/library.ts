@@ -1,0 +1,252 @@
+import type { FastifyBaseLogger } from 'fastify'
+import type { Helia } from 'helia'
+import type { DeviceIdentity } from '../identity/device-identity.ts'
+import type { FilmTokenClient } from '../chain/film-token.ts'
+import type { HoldingsChange } from '../chain/watcher.ts'
+import type { OwnerAuthorisation } from '../pairing/owner-authorisation.ts'
+import { section, type StateDb } from '../storage/state-db.ts'
+import { pinWithProgress, readBytes, unpin } from '../storage/content.ts'
+import { openSealedFilm, type SealedFilm } from '../streaming/sealed-film.ts'
+import { openBuffer } from '../sealing/open.ts'
+import { unwrapKey } from '../keys/wrap.ts'
+import { filmKeyContext, requestFilmKey } from '../keys/key-request.ts'
+import { HttpError } from '../http-error.ts'
+import { metadataCidFromUri, parseCid, parseFilmMetadata, type FilmMetadata } from './film-metadata.ts'
+import type { FilmRecord, StoredFilmKey } from './film-record.ts'
+
+export interface LibraryOptions {
+  db: StateDb
+  helia: Helia
+  identity: DeviceIdentity
+  chain: FilmTokenClient
+  authorisation: () => Promise<OwnerAuthorisation | undefined>
+  unpinGraceMs: number
+  offlineKeyGraceMs: number
+  log: FastifyBaseLogger
+}
+
+export interface Library {
+  /** Applies a holdings change seen on chain. */
+  applyHolding (change: HoldingsChange): Promise<void>
+  list (): Promise<FilmRecord[]>
+  /** The decrypting reader of a film the owner holds and this box has ready. */
+  openForPlayback (tokenId: string): Promise<{ film: SealedFilm; metadata: FilmMetadata }>
+  poster (tokenId: string): Promise<Uint8Array>
+  subtitles (tokenId: string, index: number): Promise<Uint8Array>
+  /** Picks up work left unfinished by the last run (pins, locks past their grace). */
+  resume (): Promise<void>
+  close (): Promise<void>
+}
+
+const METADATA_TIMEOUT_MS = 60_000
+const RETRY_FIRST_MS = 5_000
+const RETRY_MAX_MS = 10 * 60_000
+const PROGRESS_SAVE_INTERVAL_MS = 1_000
+
+/**
+ * The owner's films on this box: holdings from the chain watcher become metadata, a wrapped key from
+ * the custodian and local pins ("ready"); a sale locks playback at once, erases the key, and releases
+ * the pins after a grace period. Work runs one film at a time so playback keeps the CPU and disk.
+ */
+export function createLibrary (opts: LibraryOptions): Library {
+  const { helia, identity, chain, log } = opts
+  const records = section<FilmRecord>(opts.db, 'films')
+  const keys = section<StoredFilmKey>(opts.db, 'film-keys')
+  const openFilms = new Map<string, Promise<SealedFilm>>()
+  const queue = new Set<string>()
+  const retryDelays = new Map<string, number>()
+  const timers = new Set<NodeJS.Timeout>()
+  const aborter = new AbortController()
+  let working: Promise<void> | undefined
+
+  const schedule = (tokenId: string): void => {
+    queue.add(tokenId)
+    working ??= drain().finally(() => { working = undefined })
+  }
+
+  const later = (ms: number, fn: () => void): void => {
+    const timer = setTimeout(() => { timers.delete(timer); fn() }, ms)
+    timer.unref()
+    timers.add(timer)
+  }
+
+  async function drain (): Promise<void> {
+    while (queue.size > 0 && !aborter.signal.aborted) {
+      const [tokenId] = queue
+      queue.delete(tokenId)
+      try {
+        await process(tokenId)
+        retryDelays.delete(tokenId)
+      } catch (err) {
+        if (aborter.signal.aborted) return
+        const delay = Math.min((retryDelays.get(tokenId) ?? RETRY_FIRST_MS / 2) * 2, RETRY_MAX_MS)
+        retryDelays.set(tokenId, delay)
+        log.warn({ tokenId, err: (err as Error).message, retryInMs: delay }, 'film not ready yet')
+        await update(tokenId, { state: 'error', error: (err as Error).message })
+        later(delay, () => schedule(tokenId))
+      }
+    }
+  }
+
+  async function update (tokenId: string, changes: Partial<FilmRecord>): Promise<FilmRecord> {
+    const current = await records.get(tokenId)
+    if (current === undefined) throw new Error(`film ${tokenId} is not in the library`)
+    const next = { ...current, ...changes }
+    if (!('error' in changes)) delete next.error
+    await records.put(tokenId, next)
+    return next
+  }
+
+  function forgetOpenFilm (tokenId: string): void {
+    openFilms.delete(tokenId)
+  }
+
+  async function process (tokenId: string): Promise<void> {
+    let record = await records.get(tokenId)
+    if (record === undefined) return
+    if (BigInt(record.quantity) === 0n) {
+      await lock(record)
+      return
+    }
+    if (record.metadata === undefined) {
+      const bytes = await readBytes(helia, metadataCidFromUri(record.metadataUri), { signal: AbortSignal.any([aborter.signal, AbortSignal.timeout(METADATA_TIMEOUT_MS)]) })
+      record = await update(tokenId, { metadata: parseFilmMetadata(bytes) })
+    }
+    const metadata = record.metadata as FilmMetadata
+    if (await keys.get(tokenId) === undefined) await fetchKey(tokenId, metadata)
+    if (record.state === 'ready') return
+    record = await update(tokenId, { state: 'pinning', progress: record.progress ?? 0, unpinned: false })
+    await pinFilm(tokenId, metadata)
+    await update(tokenId, { state: 'ready', progress: 1 })
+    log.info({ tokenId, title: metadata.title }, 'film ready')
+  }
+
+  async function fetchKey (tokenId: string, metadata: FilmMetadata): Promise<void> {
+    const authorisation = await opts.authorisation()
+    if (authorisation === undefined) throw new Error('this box is not paired with an owner')
+    const { wrappedKey } = await requestFilmKey({
+      custodianUrl: metadata.custodian.url,
+      identity,
+      authorisation,
+      chainId: chain.chainId,
+      contract: String(chain.contract.target),
+      tokenId
+    })
+    await keys.put(tokenId, { wrappedKey, custodianUrl: metadata.custodian.url, verifiedAt: new Date().toISOString() })
+  }
+
+  async function pinFilm (tokenId: string, metadata: FilmMetadata): Promise<void> {
+    const parts = [metadata.poster.cid, ...metadata.subtitles.map(s => s.cid), metadata.content.cid]
+    const totalBytes = Math.max(1, metadata.content.sealedBytes)
+    let lastSave = 0
+    await pinWithProgress(helia, metadataCidFromUri((await records.get(tokenId) as FilmRecord).metadataUri), { signal: aborter.signal })
+    for (const cid of parts) {
+      const isContent = cid === metadata.content.cid
+      await pinWithProgress(helia, parseCid(cid), {
+        signal: aborter.signal,
+        onProgress: isContent
+          ? ({ bytes }) => {
+              const now = Date.now()
+              if (now - lastSave < PROGRESS_SAVE_INTERVAL_MS) return
+              lastSave = now
+              void update(tokenId, { progress: Math.min(0.99, bytes / totalBytes) }).catch(() => {})
+            }
+          : undefined
+      })
+    }
+  }
+
+  async function lock (record: FilmRecord): Promise<void> {
+    const tokenId = record.tokenId
+    if (record.state !== 'locked') {
+      await keys.del(tokenId)
+      forgetOpenFilm(tokenId)
+      record = await update(tokenId, { state: 'locked', lockedAt: new Date().toISOString() })
+      log.info({ tokenId }, 'film sold: playback locked and key erased')
+    }
+    if (record.unpinned === true || record.metadata === undefined) return
+    const releaseAt = Date.parse(record.lockedAt as string) + opts.unpinGraceMs
+    if (Date.now() < releaseAt) {
+      later(Math.min(releaseAt - Date.now(), 2 ** 31 - 1), () => schedule(tokenId))
+      return
+    }
+    const metadata = record.metadata
+    for (const cid of [record.metadataUri.slice('ipfs://'.length), metadata.content.cid, metadata.poster.cid, ...metadata.subtitles.map(s => s.cid)]) {
+      await unpin(helia, parseCid(cid))
+    }
+    await update(tokenId, { unpinned: true })
+    log.info({ tokenId }, 'sold film released from local storage')
+  }
+
+  async function contentKey (tokenId: string): Promise<Uint8Array> {
+    let stored = await keys.get(tokenId)
+    if (stored === undefined) throw new HttpError(403, `film ${tokenId} has no key on this box`)
+    if (Date.now() - Date.parse(stored.verifiedAt) > opts.offlineKeyGraceMs) {
+      // past the offline grace, the custodian must confirm the owner still holds the film
+      const record = await records.get(tokenId)
+      if (record?.metadata === undefined) throw new HttpError(403, `film ${tokenId} needs to be verified again`)
+      await fetchKey(tokenId, record.metadata).catch(err => {
+        throw new HttpError(403, `film ${tokenId} needs its custodian to confirm ownership again: ${(err as Error).message}`)
+      })
+      stored = await keys.get(tokenId) as StoredFilmKey
+    }
+    const context = filmKeyContext(chain.chainId, String(chain.contract.target), tokenId, identity.deviceId)
+    return unwrapKey(stored.wrappedKey, identity.x25519PrivateKey, context)
+  }
+
+  async function playableRecord (tokenId: string): Promise<FilmRecord & { metadata: FilmMetadata }> {
+    const record = await records.get(tokenId)
+    if (record === undefined) throw new HttpError(404, `film ${tokenId} is not in this library`)
+    if (record.state === 'locked' || BigInt(record.quantity) === 0n) throw new HttpError(403, `film ${tokenId} is no longer owned`)
+    if (record.metadata === undefined || record.state !== 'ready') throw new HttpError(409, `film ${tokenId} is not ready yet (${record.state})`)
+    return record as FilmRecord & { metadata: FilmMetadata }
+  }
+
+  return {
+    async applyHolding (change) {
+      const existing = await records.get(change.tokenId)
+      const record: FilmRecord = existing ?? { tokenId: change.tokenId, quantity: '0', tier: 0, metadataUri: change.metadataUri, state: 'pending', progress: 0 }
+      await records.put(change.tokenId, { ...record, quantity: change.quantity, tier: change.tier, metadataUri: change.metadataUri })
+      if (BigInt(change.quantity) > 0n && record.state === 'locked') {
+        await update(change.tokenId, { state: 'pending', lockedAt: undefined, progress: 0 })
+      }
+      schedule(change.tokenId)
+    },
+    async list () {
+      return (await records.entries()).map(([, record]) => record)
+    },
+    async openForPlayback (tokenId) {
+      const record = await playableRecord(tokenId)
+      let film = openFilms.get(tokenId)
+      if (film === undefined) {
+        film = contentKey(tokenId).then(async key => await openSealedFilm(helia, parseCid(record.metadata.content.cid), key))
+        openFilms.set(tokenId, film)
+        film.catch(() => forgetOpenFilm(tokenId))
+      }
+      return { film: await film, metadata: record.metadata }
+    },
+    async poster (tokenId) {
+      const record = await records.get(tokenId)
+      if (record?.metadata === undefined) throw new HttpError(404, `film ${tokenId} has no poster here yet`)
+      return await readBytes(helia, parseCid(record.metadata.poster.cid), { signal: AbortSignal.timeout(METADATA_TIMEOUT_MS) })
+    },
+    async subtitles (tokenId, index) {
+      const record = await playableRecord(tokenId)
+      const track = record.metadata.subtitles[index]
+      if (track === undefined) throw new HttpError(404, `film ${tokenId} has no subtitle track ${index}`)
+      const sealed = await readBytes(helia, parseCid(track.cid), { signal: AbortSignal.timeout(METADATA_TIMEOUT_MS) })
+      return openBuffer(await contentKey(tokenId), sealed)
+    },
+    async resume () {
+      for (const [tokenId, record] of await records.entries()) {
+        const settled = record.state === 'ready' || (record.state === 'locked' && record.unpinned === true)
+        if (!settled) schedule(tokenId)
+      }
+    },
+    async close () {
+      aborter.abort()
+      for (const timer of timers) clearTimeout(timer)
+      await working?.catch(() => {})
+    }
+  }
+}

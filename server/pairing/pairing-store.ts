@@ -1,0 +1,23 @@
+import { section, type StateDb } from '../storage/state-db.ts'
+import type { OwnerAuthorisation } from './owner-authorisation.ts'
+
+export interface Pairing extends OwnerAuthorisation {
+  owner: string
+  pairedAt: string
+}
+
+/** The one owner this box is paired with, and the authorisation they signed. */
+export interface PairingStore {
+  owner (): Promise<string | undefined>
+  authorisation (): Promise<Pairing | undefined>
+  save (pairing: Pairing): Promise<void>
+}
+
+export function createPairingStore (db: StateDb): PairingStore {
+  const store = section<Pairing>(db, 'pairing')
+  return {
+    owner: async () => (await store.get('owner'))?.owner,
+    authorisation: async () => await store.get('owner'),
+    save: async pairing => { await store.put('owner', pairing) }
+  }
+}

@@ -1,0 +1,151 @@
+import { createReadStream } from 'node:fs'
+import { readFile, stat } from 'node:fs/promises'
+import path from 'node:path'
+import type { Contract, ContractTransactionReceipt } from 'ethers'
+import type { Helia } from 'helia'
+import type { CID } from 'multiformats/cid'
+import type { CustodyStore } from '../keys/custody-store.ts'
+import type { FilmMetadata } from '../library/film-metadata.ts'
+import { addBytes, addFile, pinWithProgress } from '../storage/content.ts'
+import { section, type StateDb } from '../storage/state-db.ts'
+import { createSealer, generateContentKey, sealBuffer } from '../sealing/seal.ts'
+import { DEFAULT_CHUNK_SIZE, sealedLength } from '../sealing/format.ts'
+import { probeMedia } from './probe.ts'
+import { normaliseForDirectPlay } from './normalise.ts'
+import { extractPoster } from './artwork.ts'
+import { extractSubtitleStreamToWebVtt, subtitleFileToWebVtt } from './subtitles.ts'
+import { withPlaintextWorkDir } from './work-dir.ts'
+
+export interface PublishRequest {
+  input: string
+  title: string
+  synopsis?: string
+  subtitles?: Array<{ file: string; language: string; label: string }>
+  contentClass?: FilmMetadata['contentClass']
+  priceWei?: bigint
+  maxSupply?: bigint
+  tierThresholds?: bigint[]
+  royaltyBps?: number
+}
+
+export interface PublishContext {
+  helia: Helia
+  db: StateDb
+  custody: CustodyStore
+  /** The film contract connected with the creator's signer. */
+  contract: Contract
+  /** The creator's address: receives proceeds and royalties. */
+  creator: string
+  custodian: { url: string; peerId: string }
+  onProgress?: (step: string, fraction: number) => void
+}
+
+export interface PublishedFilm {
+  tokenId: string
+  title: string
+  metadataCid: string
+  contentCid: string
+  publishedAt: string
+}
+
+/** The platform's planned distribution tiers (DESIGN: 100 small venue … 50 000 national). */
+const DEFAULT_TIERS = [100n, 5_000n, 10_000n, 50_000n]
+
+/**
+ * publish: video → probe → normalise for direct play → poster, WebVTT → seal → add to Helia →
+ * metadata → registered on chain. Plaintext work files live in a private temp folder, never in the
+ * data directory, and are removed afterwards. The content key is kept before the film is registered.
+ */
+export async function publishFilm (ctx: PublishContext, request: PublishRequest): Promise<PublishedFilm> {
+  const progress = ctx.onProgress ?? (() => {})
+  const { helia, custody } = ctx
+  const pinned = async (cid: CID): Promise<CID> => { await pinWithProgress(helia, cid); return cid }
+
+  const prepared = await withPlaintextWorkDir(async workDir => {
+    progress('probe', 0)
+    const info = await probeMedia(request.input)
+    progress('probe', 1)
+    const { file: playable } = await normaliseForDirectPlay(request.input, info, path.join(workDir, 'film.mp4'), f => progress('normalise', f))
+    progress('normalise', 1)
+    const playableInfo = playable === request.input ? info : await probeMedia(playable)
+
+    progress('poster', 0)
+    const posterFile = path.join(workDir, 'poster.jpg')
+    await extractPoster(playable, playableInfo, posterFile)
+    progress('poster', 1)
+
+    const contentKey = generateContentKey()
+    const vttFiles: Array<{ file: string; language: string; label: string }> = []
+    for (const [i, track] of (request.subtitles ?? []).entries()) {
+      const out = path.join(workDir, `subtitles-${i}.vtt`)
+      await subtitleFileToWebVtt(track.file, out)
+      vttFiles.push({ ...track, file: out })
+    }
+    for (const stream of info.subtitles) {
+      const out = path.join(workDir, `embedded-${stream.index}.vtt`)
+      const converted = await extractSubtitleStreamToWebVtt(request.input, stream.index, out).then(() => true, () => false)
+      if (converted) vttFiles.push({ file: out, language: stream.language ?? 'und', label: stream.title ?? stream.language ?? `Track ${stream.index}` })
+    }
+    progress('subtitles', 1)
+
+    const plaintextBytes = (await stat(playable)).size
+    const sealedSource = createReadStream(playable, { highWaterMark: 1024 * 1024 }).pipe(createSealer(contentKey, { plaintextLength: plaintextBytes }))
+    const contentCid = await pinned(await addFile(helia, sealedSource, bytes => progress('seal', Math.min(1, bytes / plaintextBytes))))
+    await custody.put(contentCid.toString(), contentKey)
+    progress('seal', 1)
+
+    const posterCid = await pinned(await addBytes(helia, await readFile(posterFile)))
+    const subtitles = []
+    for (const track of vttFiles) {
+      const cid = await pinned(await addBytes(helia, sealBuffer(contentKey, await readFile(track.file))))
+      subtitles.push({ cid: cid.toString(), language: track.language, label: track.label })
+    }
+    const metadata: FilmMetadata = {
+      schema: 'seed-one/film-metadata/v1',
+      title: request.title,
+      synopsis: request.synopsis ?? '',
+      durationSeconds: playableInfo.durationSeconds,
+      contentClass: request.contentClass ?? 'production',
+      content: {
+        cid: contentCid.toString(),
+        sealedBytes: sealedLength(plaintextBytes, DEFAULT_CHUNK_SIZE),
+        plaintextBytes,
+        mimeType: 'video/mp4',
+        sealing: { format: 'seed-one/sealed/v1', cipher: 'aes-256-gcm', chunkSize: DEFAULT_CHUNK_SIZE },
+        ...(playableInfo.video !== undefined ? { video: { codec: playableInfo.video.codec, width: playableInfo.video.width, height: playableInfo.video.height } } : {}),
+        audio: playableInfo.audio.map(a => ({ codec: a.codec, channels: a.channels, ...(a.language !== undefined ? { language: a.language } : {}) }))
+      },
+      poster: { cid: posterCid.toString(), mimeType: 'image/jpeg' },
+      subtitles,
+      custodian: ctx.custodian
+    }
+    const metadataCid = await pinned(await addBytes(helia, new TextEncoder().encode(JSON.stringify(metadata, null, 2))))
+    return { metadataCid, contentCid }
+  })
+
+  progress('register', 0)
+  const tx = await ctx.contract.registerFilm(
+    `ipfs://${prepared.metadataCid.toString()}`,
+    request.priceWei ?? 0n,
+    request.maxSupply ?? 1_000_000n,
+    request.tierThresholds ?? DEFAULT_TIERS,
+    ctx.creator,
+    request.royaltyBps ?? 1000
+  )
+  const receipt = await tx.wait() as ContractTransactionReceipt
+  const registered = receipt.logs
+    .map(log => { try { return ctx.contract.interface.parseLog(log) } catch { return null } })
+    .find(parsed => parsed?.name === 'FilmRegistered')
+  if (registered == null) throw new Error('the registration transaction emitted no FilmRegistered event')
+  progress('register', 1)
+
+  const film: PublishedFilm = {
+    tokenId: registered.args.id.toString(),
+    title: request.title,
+    metadataCid: prepared.metadataCid.toString(),
+    contentCid: prepared.contentCid.toString(),
+    publishedAt: new Date().toISOString()
+  }
+  await section<PublishedFilm>(ctx.db, 'published').put(film.tokenId, film)
+  return film
+}

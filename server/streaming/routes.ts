@@ -1,0 +1,48 @@
+import type { FastifyInstance } from 'fastify'
+import type { Library } from '../library/library.ts'
+import { HttpError } from '../http-error.ts'
+import { sendPlaintext } from './send-film.ts'
+
+const tokenParams = {
+  type: 'object',
+  required: ['tokenId'],
+  properties: { tokenId: { type: 'string', pattern: '^[0-9]{1,78}$' } }
+} as const
+
+/** The decrypted film (play: Range → sealed chunks → blocks → decrypt → 206), its poster and subtitles. */
+export async function streamingRoutes (app: FastifyInstance, opts: { library: () => Library | undefined }): Promise<void> {
+  const library = (): Library => {
+    const current = opts.library()
+    if (current === undefined) throw new HttpError(404, 'this Seed One is not paired yet: it has no library')
+    return current
+  }
+
+  app.route<{ Params: { tokenId: string } }>({
+    method: ['GET', 'HEAD'],
+    url: '/api/films/:tokenId/stream',
+    schema: { params: tokenParams },
+    handler: async (request, reply) => {
+      const { film, metadata } = await library().openForPlayback(request.params.tokenId)
+      reply.header('cache-control', 'no-store')
+      return sendPlaintext(request, reply, film, metadata.content.mimeType)
+    }
+  })
+
+  app.get<{ Params: { tokenId: string } }>('/api/films/:tokenId/poster', { schema: { params: tokenParams } }, async (request, reply) => {
+    const poster = await library().poster(request.params.tokenId)
+    return await reply.type('image/jpeg').header('cache-control', 'public, max-age=86400').send(Buffer.from(poster))
+  })
+
+  app.get<{ Params: { tokenId: string; index: string } }>('/api/films/:tokenId/subtitles/:index', {
+    schema: {
+      params: {
+        type: 'object',
+        required: ['tokenId', 'index'],
+        properties: { tokenId: tokenParams.properties.tokenId, index: { type: 'string', pattern: '^[0-9]{1,2}$' } }
+      }
+    }
+  }, async (request, reply) => {
+    const vtt = await library().subtitles(request.params.tokenId, Number(request.params.index))
+    return await reply.type('text/vtt; charset=utf-8').header('cache-control', 'no-store').send(Buffer.from(vtt))
+  })
+}
