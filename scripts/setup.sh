@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs what a fresh Debian 12 machine lacks to run Seed One from this checkout:
+# ffmpeg (and, with --tests, Chromium for the UI tests) from apt, then the npm packages,
+# which bring Node 24 as a devDependency. Idempotent: it skips what is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=()
+command -v ffmpeg >/dev/null 2>&1 || packages+=(ffmpeg)
+if [[ "${1:-}" == "--tests" ]]; then
+  command -v chromium >/dev/null 2>&1 || packages+=(chromium)
+fi
+if (( ${#packages[@]} > 0 )); then
+  echo "setup: installing ${packages[*]} from apt"
+  sudo_if_needed=()
+  [[ "$(id -u)" == 0 ]] || sudo_if_needed=(sudo)
+  "${sudo_if_needed[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_if_needed[@]}" apt-get install -y -qq --no-install-recommends "${packages[@]}"
+fi
+
+if [[ ! -x node_modules/.bin/node ]] || [[ package-lock.json -nt node_modules/.package-lock.json ]]; then
+  echo "setup: npm ci"
+  npm ci --no-audit --no-fund
+fi
