@@ -119,6 +119,7 @@ t.test('a restart on the same stateDir keeps the chain, also after a torn journa
   t.equal(await b.provider.getBlockNumber(), head!.number)
   const replayedAge = (await b.provider.getBlock(head!.number))!.timestamp - (await b.provider.getBlock(0))!.timestamp
   t.equal(replayedAge, headAge, 'block times after genesis reproduced on replay')
+  t.equal((await b.provider.getBlock(head!.number))!.hash, head!.hash, 'the replayed chain has the same block hashes')
   t.equal((await b.provider.getTransactionReceipt(purchase!.hash))!.blockNumber, purchase!.blockNumber)
   t.equal((await b.provider.getTransactionReceipt(reverted.hash))!.status, 0)
   t.equal(await b.owner.uri!(1), 'ipfs://kept')

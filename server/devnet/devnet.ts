@@ -105,6 +105,7 @@ export async function startDevnet(opts: StartDevnetOptions): Promise<Devnet> {
     const evm = await createEdrProvider({
       chainId: DEVNET_CHAIN_ID,
       accounts: Object.values(devnetAccounts).map(({ privateKey }) => ({ privateKey, balanceWei: DEVNET_ACCOUNT_BALANCE_WEI })),
+      genesisTimestamp: journal?.contents.header?.genesisTimestamp,
     })
     if (journal !== undefined) await restoreChain(evm, journal)
     server = await serveJsonRpc(journal === undefined ? evm : journaledProvider(evm, journal.file), { port: opts.port })

@@ -19,6 +19,8 @@ export type Eip1193Provider = {
 export type EdrProviderOptions = {
   chainId: number
   accounts: { privateKey: string; balanceWei: bigint }[]
+  /** Unix seconds of the genesis block: a chain rebuilt from a journal gets the same block hashes. */
+  genesisTimestamp?: number
 }
 
 /** A JSON-RPC error from the EVM; `data` carries revert data (hex) so callers can decode custom errors. */
@@ -104,7 +106,10 @@ export async function createEdrProvider(opts: EdrProviderOptions): Promise<Eip11
     initialBaseFeePerGas: 1_000_000_000n,
     minGasPrice: 0n,
     mining: { autoMine: true, blockGasLimit: BLOCK_GAS_LIMIT, memPool: { order: MineOrdering.Priority } },
-    network: { genesisBlockGasLimit: BLOCK_GAS_LIMIT },
+    network: {
+      genesisBlockGasLimit: BLOCK_GAS_LIMIT,
+      ...(opts.genesisTimestamp !== undefined ? { genesisBlockTime: BigInt(opts.genesisTimestamp) } : {}),
+    },
     networkId: BigInt(opts.chainId),
     observability: {},
     ownedAccounts: opts.accounts.map((a) => a.privateKey),
