@@ -88,13 +88,30 @@ export function createLibrary (opts: LibraryOptions): Library {
     }
   }
 
+  // Record writes are serialised: a pin-progress write must never land after, and undo, a state change.
+  let writes: Promise<unknown> = Promise.resolve()
+  function mutate (tokenId: string, change: (current: FilmRecord | undefined) => FilmRecord | undefined): Promise<FilmRecord | undefined> {
+    const write = writes.then(async () => {
+      const next = change(await records.get(tokenId))
+      if (next !== undefined) await records.put(tokenId, next)
+      return next
+    })
+    writes = write.catch(() => {})
+    return write
+  }
+
   async function update (tokenId: string, changes: Partial<FilmRecord>): Promise<FilmRecord> {
-    const current = await records.get(tokenId)
-    if (current === undefined) throw new Error(`film ${tokenId} is not in the library`)
-    const next = { ...current, ...changes }
-    if (!('error' in changes)) delete next.error
-    await records.put(tokenId, next)
-    return next
+    const next = await mutate(tokenId, current => {
+      if (current === undefined) throw new Error(`film ${tokenId} is not in the library`)
+      const record = { ...current, ...changes }
+      if (!('error' in changes)) delete record.error
+      return record
+    })
+    return next as FilmRecord
+  }
+
+  function saveProgress (tokenId: string, progress: number): void {
+    void mutate(tokenId, current => current?.state === 'pinning' ? { ...current, progress } : undefined).catch(() => {})
   }
 
   function forgetOpenFilm (tokenId: string): void {
@@ -149,7 +166,7 @@ export function createLibrary (opts: LibraryOptions): Library {
               const now = Date.now()
               if (now - lastSave < PROGRESS_SAVE_INTERVAL_MS) return
               lastSave = now
-              void update(tokenId, { progress: Math.min(0.99, bytes / totalBytes) }).catch(() => {})
+              saveProgress(tokenId, Math.min(0.99, bytes / totalBytes))
             }
           : undefined
       })
@@ -204,12 +221,13 @@ export function createLibrary (opts: LibraryOptions): Library {
 
   return {
     async applyHolding (change) {
-      const existing = await records.get(change.tokenId)
-      const record: FilmRecord = existing ?? { tokenId: change.tokenId, quantity: '0', tier: 0, metadataUri: change.metadataUri, state: 'pending', progress: 0 }
-      await records.put(change.tokenId, { ...record, quantity: change.quantity, tier: change.tier, metadataUri: change.metadataUri })
-      if (BigInt(change.quantity) > 0n && record.state === 'locked') {
-        await update(change.tokenId, { state: 'pending', lockedAt: undefined, progress: 0 })
-      }
+      await mutate(change.tokenId, existing => {
+        const record: FilmRecord = existing ?? { tokenId: change.tokenId, quantity: '0', tier: 0, metadataUri: change.metadataUri, state: 'pending', progress: 0 }
+        const next = { ...record, quantity: change.quantity, tier: change.tier, metadataUri: change.metadataUri }
+        // bought again during the grace period: the film starts over (a new key is needed)
+        if (BigInt(change.quantity) > 0n && record.state === 'locked') return { ...next, state: 'pending', progress: 0, lockedAt: undefined }
+        return next
+      })
       schedule(change.tokenId)
     },
     async list () {
