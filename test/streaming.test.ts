@@ -1,0 +1,219 @@
+import t from 'tap'
+import http from 'node:http'
+import { randomBytes, randomInt } from 'node:crypto'
+import type { AddressInfo } from 'node:net'
+import type { Readable } from 'node:stream'
+import Fastify from 'fastify'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { createUnsafe } from 'multiformats/block'
+import type { CID } from 'multiformats/cid'
+import { createStorageNode, stopStorageNode, type StorageNode } from '../server/storage/helia-node.ts'
+import { addBytes, addFile } from '../server/storage/content.ts'
+import { HEADER_LENGTH, TAG_LENGTH, SealedFormatError } from '../server/sealing/format.ts'
+import { generateContentKey, sealBuffer } from '../server/sealing/seal.ts'
+import { openSealedFilm, type SealedFilm } from '../server/streaming/sealed-film.ts'
+import { sendPlaintext } from '../server/streaming/send-film.ts'
+
+// Small film: 1 KiB chunks, 10 full chunks and a partial one, in 2 KiB leaves so chunks straddle blocks.
+const CHUNK = 1024
+const SMALL_LENGTH = 10 * CHUNK + 300
+const SMALL_LEAF = 2048
+// Larger film with the production chunk and leaf sizes, long enough to cross several read windows.
+const LARGE_LENGTH = 9 * 1024 * 1024 + 12345
+
+// the subtest type (the last `t.test` overload takes only the callback)
+type Test = Parameters<Parameters<typeof t.test>[0]>[0]
+type RawResponse = { status: number; headers: http.IncomingHttpHeaders; body: Buffer; complete: boolean }
+
+/** A GET/HEAD that also reports whether the body ended cleanly, and keeps what arrived before a cut. */
+async function request(url: string, headers: Record<string, string> = {}, method = 'GET'): Promise<RawResponse> {
+  return await new Promise((resolve, reject) => {
+    const req = http.request(url, { method, headers, agent: false }, res => {
+      const parts: Buffer[] = []
+      res.on('data', (part: Buffer) => parts.push(part))
+      res.on('error', () => {}) // a cut body shows up as complete === false
+      res.on('close', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(parts), complete: res.complete }))
+    })
+    req.on('error', reject)
+    req.end()
+  })
+}
+
+async function addSealed(node: StorageNode, plaintext: Uint8Array, key: Uint8Array, chunkSize: number, leafSize?: number): Promise<CID> {
+  const sealed = sealBuffer(key, plaintext, { chunkSize })
+  return await addFile(node, (async function * () { yield sealed })(), undefined, leafSize)
+}
+
+async function serve(t: Test, routes: Record<string, SealedFilm>, logLines: string[] = []): Promise<string> {
+  const app = Fastify({ logger: { level: 'error', stream: { write: (line: string) => { logLines.push(line) } } } })
+  for (const [path, film] of Object.entries(routes)) {
+    app.get(path, (request, reply) => sendPlaintext(request, reply, film, 'video/mp4'))
+  }
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  t.teardown(() => app.close())
+  return `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
+}
+
+
+t.test('sealed films served from Helia through sendPlaintext', async t => {
+  const node = await createStorageNode({ dataDir: t.testdir(), privateKey: await generateKeyPair('Ed25519'), listen: [], bootstrap: [] })
+  t.teardown(() => stopStorageNode(node))
+  const key = generateContentKey()
+  const small = randomBytes(SMALL_LENGTH)
+  const large = randomBytes(LARGE_LENGTH)
+  const smallFilm = await openSealedFilm(node, await addSealed(node, small, key, CHUNK, SMALL_LEAF), key)
+  const largeFilm = await openSealedFilm(node, await addSealed(node, large, key, 65536), key)
+  t.equal(smallFilm.plaintextLength, SMALL_LENGTH)
+  t.equal(smallFilm.header.chunkSize, CHUNK)
+  const base = await serve(t, { '/small': smallFilm, '/large': largeFilm })
+
+  t.test('no Range: 200 with the whole plaintext', async t => {
+    for (const [path, plaintext] of [['/small', small], ['/large', large]] as const) {
+      const res = await request(base + path)
+      t.equal(res.status, 200)
+      t.equal(res.headers['accept-ranges'], 'bytes')
+      t.equal(res.headers['content-type'], 'video/mp4')
+      t.equal(res.headers['content-length'], String(plaintext.length))
+      t.equal(res.headers['content-range'], undefined)
+      t.ok(res.complete)
+      t.ok(res.body.equals(plaintext), `${path} body equals the plaintext`)
+    }
+  })
+
+  t.test('byte ranges: 206 with the slice and its Content-Range', async t => {
+    const N = SMALL_LENGTH
+    const cases: Array<[string, number, number]> = [
+      ['bytes=0-0', 0, 0],
+      ['bytes=1023-1024', 1023, 1024], // across a chunk boundary
+      ['bytes=2000-6200', 2000, 6200], // across several chunks and leaf blocks
+      ['bytes=5000-', 5000, N - 1], // open-ended
+      ['bytes=-300', N - 300, N - 1], // suffix: exactly the short last chunk
+      ['bytes=-99999', 0, N - 1], // suffix longer than the film
+      [`bytes=${N - 1}-${N - 1}`, N - 1, N - 1],
+      ['bytes=100-99999', 100, N - 1] // end clamped to the size
+    ]
+    for (let i = 0; i < 12; i++) {
+      const start = randomInt(N)
+      const end = randomInt(start, N)
+      cases.push([`bytes=${start}-${end}`, start, end])
+    }
+    for (const [range, start, end] of cases) {
+      const res = await request(base + '/small', { range })
+      t.equal(res.status, 206, range)
+      t.equal(res.headers['content-range'], `bytes ${start}-${end}/${N}`, range)
+      t.equal(res.headers['content-length'], String(end - start + 1), range)
+      t.ok(res.complete && res.body.equals(small.subarray(start, end + 1)), `${range} body is the plaintext slice`)
+    }
+    const boundary = 4 * 1024 * 1024 // a read window boundary of the large film, in sealed bytes
+    const start = boundary - 3 * 65536
+    const end = 2 * boundary + 65536
+    const res = await request(base + '/large', { range: `bytes=${start}-${end}` })
+    t.equal(res.status, 206)
+    t.ok(res.body.equals(large.subarray(start, end + 1)), 'a range across read windows is exact')
+  })
+
+  t.test('unsatisfiable range: 416 with bytes */size', async t => {
+    for (const range of [`bytes=${SMALL_LENGTH}-`, `bytes=${SMALL_LENGTH + 5}-${SMALL_LENGTH + 9}`, 'bytes=-0']) {
+      const res = await request(base + '/small', { range })
+      t.equal(res.status, 416, range)
+      t.equal(res.headers['content-range'], `bytes */${SMALL_LENGTH}`, range)
+    }
+  })
+
+  t.test('malformed or multiple ranges, or If-Range: 200 with the whole film', async t => {
+    const variants: Array<Record<string, string>> = [{ range: 'bytes=abc' }, { range: 'items=0-1' }, { range: 'bytes=9-3' }, { range: 'bytes=0-1,5-6' }, { range: 'bytes=0-1', 'if-range': '"x"' }]
+    for (const headers of variants) {
+      const res = await request(base + '/small', headers)
+      t.equal(res.status, 200, JSON.stringify(headers))
+      t.ok(res.body.equals(small), JSON.stringify(headers))
+    }
+  })
+
+  t.test('HEAD: the headers of the GET, no body', async t => {
+    const full = await request(base + '/small', {}, 'HEAD')
+    t.equal(full.status, 200)
+    t.equal(full.headers['content-length'], String(SMALL_LENGTH))
+    t.equal(full.headers['accept-ranges'], 'bytes')
+    t.equal(full.body.length, 0)
+    const part = await request(base + '/small', { range: 'bytes=10-19' }, 'HEAD')
+    t.equal(part.status, 206)
+    t.equal(part.headers['content-range'], `bytes 10-19/${SMALL_LENGTH}`)
+    t.equal(part.headers['content-length'], '10')
+    t.equal(part.body.length, 0)
+  })
+
+  t.test('a client that goes away stops the reading', async t => {
+    let signal: AbortSignal | undefined
+    let stream: Readable | undefined
+    const spy = {
+      plaintextLength: largeFilm.plaintextLength,
+      createPlaintextStream (start: number, end: number, s: AbortSignal) {
+        signal = s
+        stream = largeFilm.createPlaintextStream(start, end, s)
+        return stream
+      }
+    }
+    const app = Fastify()
+    app.get('/spy', (request, reply) => sendPlaintext(request, reply, spy, 'video/mp4'))
+    await app.listen({ host: '127.0.0.1', port: 0 })
+    t.teardown(() => app.close())
+    await new Promise<void>((resolve, reject) => {
+      const req = http.get(`http://127.0.0.1:${(app.server.address() as AddressInfo).port}/spy`, { agent: false }, res => {
+        res.once('data', () => { req.destroy(); resolve() })
+      })
+      req.on('error', err => { if (!req.destroyed) reject(err) })
+    })
+    const deadline = Date.now() + 5000
+    while (stream?.destroyed !== true && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 20))
+    t.equal(signal?.aborted, true, 'the film stream signal is aborted')
+    t.equal(stream?.destroyed, true, 'the plaintext stream is destroyed')
+  })
+
+  t.test('content that is not sealed is refused', async t => {
+    await t.rejects(openSealedFilm(node, await addBytes(node, randomBytes(500)), key), SealedFormatError)
+    await t.rejects(openSealedFilm(node, await addBytes(node, randomBytes(10)), key), /too few/)
+  })
+
+  t.test('a corrupted block cuts the response before any byte of the bad chunk', async t => {
+    // a copy of the small film whose third leaf (sealed bytes 4096..6143) gets a flipped byte in chunk 4
+    const cid = await addSealed(node, small, key, CHUNK, SMALL_LEAF)
+    const root = await blockOf(node, cid)
+    const leaf = [...root.links()][2][1]
+    const bad = Buffer.from(await bytesOf(node, leaf))
+    const flipAt = 4500 // sealed offset inside chunk 4 (sealed bytes 56 + 4 * 1040 .. +1040)
+    const badChunk = Math.floor((flipAt - HEADER_LENGTH) / (CHUNK + TAG_LENGTH))
+    t.equal(badChunk, 4)
+    bad[flipAt - 2 * SMALL_LEAF] ^= 0x01
+    await node.blockstore.delete(leaf)
+    await node.blockstore.put(leaf, bad)
+
+    const film = await openSealedFilm(node, cid, key)
+    const logLines: string[] = []
+    const url = await serve(t, { '/bad': film }, logLines)
+    const full = await request(url + '/bad')
+    t.equal(full.status, 200)
+    t.notOk(full.complete, 'the body is cut short, not ended cleanly')
+    t.ok(full.body.length <= badChunk * CHUNK, `received ${full.body.length} bytes, none from chunk ${badChunk}`)
+    t.ok(full.body.equals(small.subarray(0, full.body.length)), 'what arrived is correct plaintext')
+    const logged = logLines.map(line => JSON.parse(line)).find(entry => /film stream failed/.test(entry.msg))
+    t.match(logged?.err?.message, /chunk 4 of 0\.\.10 failed authentication/, 'the failure is logged with its cause')
+
+    const inside = await request(url + '/bad', { range: `bytes=${badChunk * CHUNK + 10}-` })
+    t.equal(inside.status, 206)
+    t.notOk(inside.complete)
+    t.equal(inside.body.length, 0, 'a range starting in the bad chunk gets no body bytes')
+
+    const before = await request(url + '/bad', { range: `bytes=0-${badChunk * CHUNK - 1}` })
+    t.ok(before.complete && before.body.equals(small.subarray(0, badChunk * CHUNK)), 'ranges before the bad chunk still play')
+  })
+})
+
+async function bytesOf(node: StorageNode, cid: CID): Promise<Uint8Array> {
+  const parts: Uint8Array[] = []
+  for await (const part of node.blockstore.get(cid)) parts.push(part)
+  return Buffer.concat(parts)
+}
+
+async function blockOf(node: StorageNode, cid: CID) {
+  return createUnsafe({ cid, bytes: await bytesOf(node, cid), codec: await node.getCodec(cid.code) })
+}
