@@ -1,10 +1,9 @@
 import t from 'tap'
-import { Contract, JsonRpcProvider, Wallet, parseEther, type InterfaceAbi } from 'ethers'
-import { loadFilmTokenArtifact } from '../server/chain/artifacts.ts'
+import { JsonRpcProvider, parseEther } from 'ethers'
 import { createChainWatcher, type HoldingsChange, type WatcherState, type WatcherStore } from '../server/chain/watcher.ts'
 import { startDevnet, type Devnet } from '../server/devnet/devnet.ts'
+import { connectDevnet } from './helpers/devnet-clients.ts'
 
-const { abi } = await loadFilmTokenArtifact()
 const PRICE = parseEther('0.01')
 
 class MemoryStore implements WatcherStore {
@@ -19,16 +18,6 @@ class MemoryStore implements WatcherStore {
   }
 }
 
-function connect(devnet: Devnet) {
-  const provider = new JsonRpcProvider(devnet.rpcUrl, devnet.chainId, { staticNetwork: true, cacheTimeout: -1, pollingInterval: 20 })
-  const as = (key: string) => new Contract(devnet.contractAddress, abi as InterfaceAbi, new Wallet(key, provider))
-  return {
-    provider,
-    creator: as(devnet.accounts.creator.privateKey),
-    owner: as(devnet.accounts.owner.privateKey),
-    other: as(devnet.accounts.otherCollector.privateKey),
-  }
-}
 
 function watch(devnet: Devnet, provider: JsonRpcProvider, store: WatcherStore, confirmations = 0) {
   const changes: HoldingsChange[] = []
@@ -57,7 +46,7 @@ async function until(what: string, condition: () => boolean, timeoutMs = 10_000)
 
 t.test('follows the owner through purchases, tiers, transfers and restarts', async (t) => {
   const devnet = await startDevnet({ port: 0 })
-  const { provider, creator, owner, other } = connect(devnet)
+  const { provider, creator, owner, other } = connectDevnet(devnet)
   t.teardown(async () => {
     provider.destroy()
     await devnet.close()
@@ -120,7 +109,7 @@ t.test('follows the owner through purchases, tiers, transfers and restarts', asy
 
 t.test('a purchase counts only once it has the required confirmations', async (t) => {
   const devnet = await startDevnet({ port: 0 })
-  const { provider, creator, owner } = connect(devnet)
+  const { provider, creator, owner } = connectDevnet(devnet)
   t.teardown(async () => {
     provider.destroy()
     await devnet.close()
@@ -145,7 +134,7 @@ t.test('RPC down: errors reported, state untouched, recovery when it is back; ch
   let devnet = await startDevnet({ port: 0, stateDir })
   const port = Number(new URL(devnet.rpcUrl).port)
   // one client for the whole test: it must survive the server going away and coming back
-  const client = connect(devnet)
+  const client = connectDevnet(devnet)
   t.teardown(async () => {
     client.provider.destroy()
     await devnet.close()

@@ -1,22 +1,9 @@
 import { appendFile, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import t from 'tap'
-import { Contract, JsonRpcProvider, Wallet, parseEther, type InterfaceAbi } from 'ethers'
-import { loadFilmTokenArtifact } from '../server/chain/artifacts.ts'
-import { startDevnet, type Devnet } from '../server/devnet/devnet.ts'
-
-const { abi } = await loadFilmTokenArtifact()
-
-function connect(devnet: Devnet) {
-  const provider = new JsonRpcProvider(devnet.rpcUrl, devnet.chainId, { staticNetwork: true, cacheTimeout: -1, pollingInterval: 20 })
-  const as = (key: string) => new Contract(devnet.contractAddress, abi as InterfaceAbi, new Wallet(key, provider))
-  return {
-    provider,
-    creator: as(devnet.accounts.creator.privateKey),
-    owner: as(devnet.accounts.owner.privateKey),
-    other: as(devnet.accounts.otherCollector.privateKey),
-  }
-}
+import { parseEther } from 'ethers'
+import { startDevnet } from '../server/devnet/devnet.ts'
+import { connectDevnet } from './helpers/devnet-clients.ts'
 
 async function rpc(url: string, body: string): Promise<{ status: number; json: unknown }> {
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
@@ -64,7 +51,7 @@ t.test('JSON-RPC over HTTP: single, batch, notification and bad input', async (t
 
 t.test('contract deployed, creator role granted, reverts decode as custom errors in ethers', async (t) => {
   const devnet = await startDevnet({ port: 0 })
-  const { provider, creator, owner } = connect(devnet)
+  const { provider, creator, owner } = connectDevnet(devnet)
   t.teardown(async () => {
     provider.destroy()
     await devnet.close()
@@ -89,7 +76,7 @@ t.test('contract deployed, creator role granted, reverts decode as custom errors
 t.test('a restart on the same stateDir keeps the chain, also after a torn journal line', async (t) => {
   const stateDir = t.testdir()
   const first = await startDevnet({ port: 0, stateDir })
-  const a = connect(first)
+  const a = connectDevnet(first)
   await (await a.creator.registerFilm!('ipfs://kept', parseEther('0.01'), 100, [5], first.accounts.creator.address, 250)).wait()
   const purchase = await (await a.owner.buy!(1, 2, { value: parseEther('0.02') })).wait()
   // mined although it reverted (explicit gas skips estimation): replay must reproduce the failure too
@@ -113,7 +100,7 @@ t.test('a restart on the same stateDir keeps the chain, also after a torn journa
   await appendFile(join(stateDir, 'journal.jsonl'), '{"method":"eth_sendRawTransaction","params":["0x02f8')
 
   const second = await startDevnet({ port: 0, stateDir })
-  const b = connect(second)
+  const b = connectDevnet(second)
   t.equal(second.contractAddress, first.contractAddress)
   t.equal(second.deploymentBlock, first.deploymentBlock)
   t.equal(await b.provider.getBlockNumber(), head!.number)
@@ -135,7 +122,7 @@ t.test('a restart on the same stateDir keeps the chain, also after a torn journa
   await second.close()
 
   const third = await startDevnet({ port: 0, stateDir })
-  const c = connect(third)
+  const c = connectDevnet(third)
   t.teardown(async () => {
     c.provider.destroy()
     await third.close()
