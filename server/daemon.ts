@@ -53,7 +53,9 @@ export async function startDaemon (config: DaemonConfig, opts: { logLevel?: stri
     const app = Fastify({
       logger: { level: opts.logLevel ?? process.env.SEED_ONE_LOG_LEVEL ?? 'info', redact: ['req.headers.cookie', 'req.headers.authorization'] },
       bodyLimit: BODY_LIMIT_BYTES,
-      forceCloseConnections: true
+      forceCloseConnections: true,
+      // Schemas are strict: unknown properties and wrongly typed values are refused, not quietly fixed.
+      ajv: { customOptions: { removeAdditional: false, coerceTypes: false } }
     })
     closers.push(async () => { await app.close() })
 

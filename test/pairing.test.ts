@@ -129,8 +129,9 @@ t.test('refused pairings leave the box unpaired', async t => {
   })
 
   await t.test('a malformed body', async t => {
-    // (Fastify strips unknown properties and coerces scalars, so those are not refusals)
-    for (const body of [{ message }, { message, signature: 'not hex' }, { message: { text: message }, signature: '0x00' }, 'not json']) {
+    const wellFormed = { message, signature: '0x00' }
+    for (const body of [{ message }, { message, signature: 'not hex' }, { message: { text: message }, signature: '0x00' }, 'not json',
+      { ...wellFormed, extra: true }, { message: 12345678, signature: '0x00' }]) {
       const response = await postJson(`${box.url}/api/pairing`, body)
       t.equal(response.status, 400, `${JSON.stringify(body).slice(0, 40)}…: ${response.body}`)
     }
