@@ -29,6 +29,8 @@ export interface DaemonConfig {
   unpinGraceMs: number
   /** How long a cached film key keeps working without reaching its custodian again. */
   offlineKeyGraceMs: number
+  /** A pin that receives no block for this long gives up until its next retry. */
+  pinStallMs: number
   chainPollMs: number
 }
 
@@ -110,6 +112,7 @@ export function resolveDaemonConfig (values: FlagValues, env: NodeJS.ProcessEnv 
     publicUrl: pick('public-url') ?? `http://${publicHost}:${port}`,
     unpinGraceMs: integer('unpin-grace-hours', pick('unpin-grace-hours'), 7 * 24) * 60 * 60 * 1000,
     offlineKeyGraceMs: 30 * DAY_MS,
+    pinStallMs: 60_000,
     chainPollMs: integer('chain-poll-ms', pick('chain-poll-ms'), 2000, 50)
   }
 }

@@ -78,6 +78,7 @@ export async function startDaemon (config: DaemonConfig, opts: { logLevel?: stri
         authorisation: async () => await pairing.authorisation(),
         unpinGraceMs: config.unpinGraceMs,
         offlineKeyGraceMs: config.offlineKeyGraceMs,
+        pinStallMs: config.pinStallMs,
         log: app.log.child({ part: 'library' })
       })
       const watcherState = section<WatcherState>(db, 'chain')

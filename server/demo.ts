@@ -3,7 +3,7 @@ import { Contract, JsonRpcProvider, Wallet } from 'ethers'
 import { startDevnet } from './devnet/devnet.ts'
 import { devnetAccounts } from './devnet/accounts.ts'
 import { startDaemon, type Daemon } from './daemon.ts'
-import type { DaemonConfig } from './config.ts'
+import { resolveDaemonConfig, type DaemonConfig } from './config.ts'
 import { section } from './storage/state-db.ts'
 import { loadFilmTokenArtifact } from './chain/artifacts.ts'
 import { generateDemoClip } from './publish/demo-clip.ts'
@@ -30,19 +30,17 @@ export async function startDemo (opts: { dataDir: string; port: number; say (lin
   const closers: Array<() => Promise<void>> = [async () => { await devnet.close() }]
   const close = async (): Promise<void> => { for (const c of closers.reverse()) await c().catch(() => {}) }
   try {
-    const base = (name: string, port: number, roles: DaemonConfig['roles'], peers: string[]): DaemonConfig => ({
-      dataDir: path.join(dataDir, name),
-      host: '127.0.0.1',
-      port,
-      roles,
-      chain: { rpcUrl: devnet.rpcUrl, contractAddress: devnet.contractAddress, deploymentBlock: devnet.deploymentBlock, confirmations: 0 },
-      p2pListen: ['/ip4/127.0.0.1/tcp/0'],
-      peers,
-      publicUrl: `http://127.0.0.1:${port}`,
-      unpinGraceMs: 7 * 24 * 3600_000,
-      offlineKeyGraceMs: 30 * 24 * 3600_000,
-      chainPollMs: 1000
-    })
+    const base = (name: string, port: number, roles: DaemonConfig['roles'], peers: string[]): DaemonConfig => resolveDaemonConfig({
+      'data-dir': path.join(dataDir, name),
+      port: String(port),
+      role: roles,
+      'rpc-url': devnet.rpcUrl,
+      contract: devnet.contractAddress,
+      'deployment-block': String(devnet.deploymentBlock),
+      'p2p-listen': ['/ip4/127.0.0.1/tcp/0'],
+      peer: peers,
+      'chain-poll-ms': '1000'
+    }, {})
     const custodian = await startDaemon(base('custodian', opts.port + 1, ['custodian'], []), { logLevel: 'warn' })
     closers.push(custodian.close)
 

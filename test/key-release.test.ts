@@ -1,26 +1,16 @@
 import t from 'tap'
-import { randomBytes } from 'node:crypto'
 import { readdir, readFile, stat } from 'node:fs/promises'
 import path from 'node:path'
-import { Contract, parseEther, type Wallet } from 'ethers'
-import { loadFilmTokenArtifact } from '../server/chain/artifacts.ts'
-import type { Daemon } from '../server/daemon.ts'
 import { pairAsOwner } from '../server/demo.ts'
 import { loadOrCreateDeviceIdentity, type DeviceIdentity } from '../server/identity/device-identity.ts'
 import { signPayload } from '../server/identity/device-signature.ts'
 import { openCustodyStore, CustodyError } from '../server/keys/custody-store.ts'
 import { filmKeyContext, KEY_RELEASE_PATH, requestFilmKey, type FilmKeyRequest } from '../server/keys/key-request.ts'
 import { unwrapKey, KeyWrapError } from '../server/keys/wrap.ts'
-import type { FilmMetadata } from '../server/library/film-metadata.ts'
 import { createPairingStore } from '../server/pairing/pairing-store.ts'
 import type { OwnerAuthorisation } from '../server/pairing/owner-authorisation.ts'
-import { DEFAULT_CHUNK_SIZE } from '../server/sealing/format.ts'
-import { generateContentKey, sealBuffer } from '../server/sealing/seal.ts'
-import { addBytes } from '../server/storage/content.ts'
+import { buyFilm, registerFilm } from './helpers/films.ts'
 import { daemonConfig, devnetWallet, postJson, startTestDaemon, startTestDevnet, testDir } from './helpers/in-process.ts'
-
-const PRICE = parseEther('0.01')
-const { abi } = await loadFilmTokenArtifact()
 
 const devnet = await startTestDevnet(t)
 const creator = devnetWallet(t, devnet, devnet.accounts.creator.privateKey)
@@ -37,45 +27,7 @@ const authorisation = await (async (): Promise<OwnerAuthorisation> => {
 const contractAddress = devnet.contractAddress.toLowerCase()
 const keyReleaseUrl = `${custodian.url}${KEY_RELEASE_PATH}`
 
-/**
- * Publishes a small film by hand, as publish would without ffmpeg: sealed random bytes and metadata
- * on the custodian's Helia, registered on chain. `keepKey: false` leaves the key out of custody.
- */
-async function registerFilm (opts: { keepKey?: boolean } = {}): Promise<{ tokenId: string; contentKey: Uint8Array; contentCid: string }> {
-  const contentKey = generateContentKey()
-  const plaintext = randomBytes(5 * 1024)
-  const sealed = sealBuffer(contentKey, plaintext)
-  const contentCid = (await addBytes(custodian.helia, sealed)).toString()
-  if (opts.keepKey !== false) await (custodian.custody as NonNullable<Daemon['custody']>).put(contentCid, contentKey)
-  const posterCid = (await addBytes(custodian.helia, randomBytes(512))).toString()
-  const metadata: FilmMetadata = {
-    schema: 'seed-one/film-metadata/v1',
-    title: 'Key release test film',
-    synopsis: 'Random bytes.',
-    durationSeconds: 1,
-    contentClass: 'test',
-    content: {
-      cid: contentCid,
-      sealedBytes: sealed.length,
-      plaintextBytes: plaintext.length,
-      mimeType: 'video/mp4',
-      sealing: { format: 'seed-one/sealed/v1', cipher: 'aes-256-gcm', chunkSize: DEFAULT_CHUNK_SIZE },
-      audio: []
-    },
-    poster: { cid: posterCid, mimeType: 'image/jpeg' },
-    subtitles: [],
-    custodian: { url: custodian.url, peerId: custodian.identity.deviceId }
-  }
-  const metadataCid = await addBytes(custodian.helia, new TextEncoder().encode(JSON.stringify(metadata)))
-  const token = new Contract(devnet.contractAddress, abi, creator)
-  const receipt = await (await token.getFunction('registerFilm')(`ipfs://${metadataCid}`, PRICE, 1000, [100, 5000], creator.address, 500)).wait()
-  const registered = receipt.logs.map((log: { topics: string[]; data: string }) => token.interface.parseLog(log)).find((e: { name?: string } | null) => e?.name === 'FilmRegistered')
-  return { tokenId: String(registered.args.id), contentKey, contentCid }
-}
-
-async function buy (buyer: Wallet, tokenId: string): Promise<void> {
-  await (await new Contract(devnet.contractAddress, abi, buyer).getFunction('buy')(tokenId, 1, { value: PRICE })).wait()
-}
+const publisher = { custodian, creator, contractAddress: devnet.contractAddress }
 
 function keyRequest (identity: DeviceIdentity, tokenId: string, overrides: Partial<FilmKeyRequest> = {}): FilmKeyRequest {
   return {
@@ -95,8 +47,8 @@ async function askForKey (request: FilmKeyRequest, signer: DeviceIdentity = box.
   return await postJson(keyReleaseUrl, { authorisation, request: await signPayload(signer, request) })
 }
 
-const owned = await registerFilm()
-await buy(owner, owned.tokenId)
+const owned = await registerFilm(publisher)
+await buyFilm(owner, devnet.contractAddress, owned.tokenId)
 const otherDevice = await loadOrCreateDeviceIdentity(testDir(t, 'other-device'))
 
 t.test('the holder\'s paired device gets the film key, wrapped to that device alone', async t => {
@@ -122,7 +74,7 @@ t.test('the holder\'s paired device gets the film key, wrapped to that device al
 
 t.test('refusals', async t => {
   await t.test('the owner holds no token of the film', async t => {
-    const unsold = await registerFilm()
+    const unsold = await registerFilm(publisher)
     const response = await askForKey(keyRequest(box.identity, unsold.tokenId))
     t.equal(response.status, 403, response.body)
     t.match(response.json.message, /holds no token/)
@@ -134,8 +86,8 @@ t.test('refusals', async t => {
   })
 
   await t.test('a film whose key this custodian does not hold', async t => {
-    const elsewhere = await registerFilm({ keepKey: false })
-    await buy(owner, elsewhere.tokenId)
+    const elsewhere = await registerFilm({ ...publisher, keepKey: false })
+    await buyFilm(owner, devnet.contractAddress, elsewhere.tokenId)
     const response = await askForKey(keyRequest(box.identity, elsewhere.tokenId))
     t.equal(response.status, 404, response.body)
   })
@@ -203,7 +155,7 @@ t.test('the custody store keeps content keys sealed under a 0600 master key', as
   const stateDir = path.join(custodianDir, 'state')
   const files = (await readdir(stateDir)).map(name => path.join(stateDir, name))
   const contents = Buffer.concat(await Promise.all(files.map(async file => await readFile(file))))
-  t.ok(contents.includes(owned.contentCid), 'the scan sees the database contents (the content CID is a key there)')
+  t.ok(contents.includes(owned.contentCid.toString()), 'the scan sees the database contents (the content CID is a key there)')
   const key = Buffer.from(owned.contentKey)
   for (const encoding of ['hex', 'base64', 'base64url'] as const) {
     t.notOk(contents.includes(key.toString(encoding)), `no ${encoding} content key in the state database`)
@@ -215,6 +167,6 @@ t.test('the custody store keeps content keys sealed under a 0600 master key', as
   t.equal((await stat(path.dirname(masterKey))).mode & 0o777, 0o700, 'in a 0700 folder')
 
   const withAnotherMasterKey = await openCustodyStore(testDir(t, 'another-custodian'), custodian.db)
-  const refused = await withAnotherMasterKey.get(owned.contentCid).then(() => undefined, (err: unknown) => err)
+  const refused = await withAnotherMasterKey.get(owned.contentCid.toString()).then(() => undefined, (err: unknown) => err)
   t.ok(refused instanceof CustodyError, `the database with another master key opens nothing (${String(refused)})`)
 })

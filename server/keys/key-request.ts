@@ -53,7 +53,9 @@ export async function requestFilmKey (opts: {
     x25519PublicKey: Buffer.from(opts.identity.x25519PublicKey).toString('base64url'),
     issuedAt: new Date().toISOString()
   }
-  const body: FilmKeyRequestBody = { authorisation: opts.authorisation, request: await signPayload(opts.identity, request) }
+  // only the two fields: callers may pass a richer record (a stored pairing), and the custodian refuses unknown properties
+  const authorisation: OwnerAuthorisation = { message: opts.authorisation.message, signature: opts.authorisation.signature }
+  const body: FilmKeyRequestBody = { authorisation, request: await signPayload(opts.identity, request) }
   let response: Response
   try {
     response = await fetch(new URL(KEY_RELEASE_PATH, opts.custodianUrl), {

@@ -22,6 +22,8 @@ export interface LibraryOptions {
   authorisation: () => Promise<OwnerAuthorisation | undefined>
   unpinGraceMs: number
   offlineKeyGraceMs: number
+  /** A pin that receives no block for this long gives up (and is retried later), so it cannot hold up the films after it. */
+  pinStallMs: number
   log: FastifyBaseLogger
 }
 
@@ -42,6 +44,20 @@ const METADATA_TIMEOUT_MS = 60_000
 const RETRY_FIRST_MS = 5_000
 const RETRY_MAX_MS = 10 * 60_000
 const PROGRESS_SAVE_INTERVAL_MS = 1_000
+
+/** An AbortSignal that fires when `touch` has not been called for `ms`. */
+function stallWatch (ms: number): { signal: AbortSignal; touch (): void; stop (): void } {
+  const controller = new AbortController()
+  let timer = setTimeout(() => controller.abort(), ms)
+  return {
+    signal: controller.signal,
+    touch () {
+      clearTimeout(timer)
+      timer = setTimeout(() => controller.abort(), ms)
+    },
+    stop () { clearTimeout(timer) }
+  }
+}
 
 /**
  * The owner's films on this box: holdings from the chain watcher become metadata, a wrapped key from
@@ -155,21 +171,40 @@ export function createLibrary (opts: LibraryOptions): Library {
   async function pinFilm (tokenId: string, metadata: FilmMetadata): Promise<void> {
     const parts = [metadata.poster.cid, ...metadata.subtitles.map(s => s.cid), metadata.content.cid]
     const totalBytes = Math.max(1, metadata.content.sealedBytes)
+    // At most one write per interval, and the latest figure always lands: a pin that stalls shows
+    // how far it got, not what it had when the last write happened to be due.
     let lastSave = 0
-    await pinWithProgress(helia, metadataCidFromUri((await records.get(tokenId) as FilmRecord).metadataUri), { signal: aborter.signal })
-    for (const cid of parts) {
-      const isContent = cid === metadata.content.cid
-      await pinWithProgress(helia, parseCid(cid), {
-        signal: aborter.signal,
-        onProgress: isContent
-          ? ({ bytes }) => {
-              const now = Date.now()
-              if (now - lastSave < PROGRESS_SAVE_INTERVAL_MS) return
-              lastSave = now
-              saveProgress(tokenId, Math.min(0.99, bytes / totalBytes))
-            }
-          : undefined
+    let latest = 0
+    let saveDue = false
+    const reportProgress = (bytes: number): void => {
+      latest = Math.min(0.99, bytes / totalBytes)
+      if (saveDue) return
+      saveDue = true
+      later(Math.max(0, lastSave + PROGRESS_SAVE_INTERVAL_MS - Date.now()), () => {
+        saveDue = false
+        lastSave = Date.now()
+        saveProgress(tokenId, latest)
       })
+    }
+    const stall = stallWatch(opts.pinStallMs)
+    try {
+      const signal = AbortSignal.any([aborter.signal, stall.signal])
+      await pinWithProgress(helia, metadataCidFromUri((await records.get(tokenId) as FilmRecord).metadataUri), { signal })
+      for (const cid of parts) {
+        const isContent = cid === metadata.content.cid
+        await pinWithProgress(helia, parseCid(cid), {
+          signal,
+          onProgress: ({ bytes }) => {
+            stall.touch()
+            if (isContent) reportProgress(bytes)
+          }
+        })
+      }
+    } catch (err) {
+      if (!stall.signal.aborted) throw err
+      throw new Error(`pinning stalled: no block arrived for ${Math.round(opts.pinStallMs / 1000)} s (${Math.floor(latest * 100)} % held); no reachable peer has the rest yet`)
+    } finally {
+      stall.stop()
     }
   }
 
@@ -221,13 +256,15 @@ export function createLibrary (opts: LibraryOptions): Library {
 
   return {
     async applyHolding (change) {
-      await mutate(change.tokenId, existing => {
+      const record = await mutate(change.tokenId, existing => {
         const record: FilmRecord = existing ?? { tokenId: change.tokenId, quantity: '0', tier: 0, metadataUri: change.metadataUri, state: 'pending', progress: 0 }
         const next = { ...record, quantity: change.quantity, tier: change.tier, metadataUri: change.metadataUri }
         // bought again during the grace period: the film starts over (a new key is needed)
         if (BigInt(change.quantity) > 0n && record.state === 'locked') return { ...next, state: 'pending', progress: 0, lockedAt: undefined }
         return next
       })
+      // a sale locks at once rather than behind other films' work (a pin can wait long for its blocks)
+      if (record !== undefined && BigInt(record.quantity) === 0n) await lock(record)
       schedule(change.tokenId)
     },
     async list () {

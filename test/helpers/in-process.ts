@@ -47,6 +47,7 @@ export function daemonConfig (devnet: Devnet, dataDir: string, roles: Role[], pe
     publicUrl: 'http://127.0.0.1:0',
     unpinGraceMs: 60_000,
     offlineKeyGraceMs: 60_000,
+    pinStallMs: 60_000,
     chainPollMs: 200
   }
 }

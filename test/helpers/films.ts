@@ -1,0 +1,83 @@
+// Films published by hand, as publish would without ffmpeg: sealed random bytes and metadata on a
+// custodian's Helia, registered on chain, bought by a collector.
+import { randomBytes } from 'node:crypto'
+import { Contract, parseEther, type Wallet } from 'ethers'
+import type { CID } from 'multiformats/cid'
+import { loadFilmTokenArtifact } from '../../server/chain/artifacts.ts'
+import type { Daemon } from '../../server/daemon.ts'
+import type { FilmMetadata } from '../../server/library/film-metadata.ts'
+import { DEFAULT_CHUNK_SIZE } from '../../server/sealing/format.ts'
+import { generateContentKey, sealBuffer } from '../../server/sealing/seal.ts'
+import { addBytes } from '../../server/storage/content.ts'
+
+export const FILM_PRICE_WEI = parseEther('0.01')
+const { abi } = await loadFilmTokenArtifact()
+
+export interface HandMadeFilm {
+  tokenId: string
+  plaintext: Buffer
+  contentKey: Uint8Array
+  contentCid: CID
+  metadata: FilmMetadata
+}
+
+export interface RegisterFilmOptions {
+  /** A daemon with the custodian role: it holds the blocks and the key. */
+  custodian: Daemon
+  /** A wallet with CREATOR_ROLE. */
+  creator: Wallet
+  contractAddress: string
+  /** Plaintext length (default 5 KiB). */
+  bytes?: number
+  /** false leaves the key out of custody. */
+  keepKey?: boolean
+  /** Where the metadata says devices ask for the key (default the custodian's URL). */
+  custodianUrl?: string
+  title?: string
+}
+
+export async function registerFilm (opts: RegisterFilmOptions): Promise<HandMadeFilm> {
+  const { custodian } = opts
+  const contentKey = generateContentKey()
+  const plaintext = randomBytes(opts.bytes ?? 5 * 1024)
+  const sealed = sealBuffer(contentKey, plaintext)
+  const contentCid = await addBytes(custodian.helia, sealed)
+  if (opts.keepKey !== false) {
+    if (custodian.custody === undefined) throw new Error('registerFilm needs a daemon with the custodian role')
+    await custodian.custody.put(contentCid.toString(), contentKey)
+  }
+  const posterCid = await addBytes(custodian.helia, randomBytes(512))
+  const metadata: FilmMetadata = {
+    schema: 'seed-one/film-metadata/v1',
+    title: opts.title ?? 'Hand-made test film',
+    synopsis: 'Random bytes.',
+    durationSeconds: 1,
+    contentClass: 'test',
+    content: {
+      cid: contentCid.toString(),
+      sealedBytes: sealed.length,
+      plaintextBytes: plaintext.length,
+      mimeType: 'video/mp4',
+      sealing: { format: 'seed-one/sealed/v1', cipher: 'aes-256-gcm', chunkSize: DEFAULT_CHUNK_SIZE },
+      audio: []
+    },
+    poster: { cid: posterCid.toString(), mimeType: 'image/jpeg' },
+    subtitles: [],
+    custodian: { url: opts.custodianUrl ?? custodian.url, peerId: custodian.identity.deviceId }
+  }
+  const metadataCid = await addBytes(custodian.helia, new TextEncoder().encode(JSON.stringify(metadata)))
+  const token = new Contract(opts.contractAddress, abi, opts.creator)
+  const receipt = await (await token.getFunction('registerFilm')(`ipfs://${metadataCid}`, FILM_PRICE_WEI, 1000, [100, 5000], opts.creator.address, 500)).wait()
+  const registered = receipt.logs.map((log: { topics: string[]; data: string }) => token.interface.parseLog(log)).find((e: { name?: string } | null) => e?.name === 'FilmRegistered')
+  return { tokenId: String(registered.args.id), plaintext, contentKey, contentCid, metadata }
+}
+
+export async function buyFilm (buyer: Wallet, contractAddress: string, tokenId: string): Promise<void> {
+  const token = new Contract(contractAddress, abi, buyer)
+  await (await token.getFunction('buy')(tokenId, 1, { value: FILM_PRICE_WEI })).wait()
+}
+
+export async function transferFilm (from: Wallet, to: string, contractAddress: string, tokenId: string): Promise<void> {
+  const token = new Contract(contractAddress, abi, from)
+  await (await token.getFunction('safeTransferFrom')(from.address, to, tokenId, 1, '0x')).wait()
+}

@@ -1,0 +1,276 @@
+// The box's library lifecycle on real parts (devnet, custodian and box daemons in this process):
+// an unreachable custodian, pin progress, a sale and a purchase again, the chain RPC going away, a
+// restart in the middle of a pin.
+import t from 'tap'
+import net from 'node:net'
+import { createUnsafe } from 'multiformats/block'
+import type { CID } from 'multiformats/cid'
+import { startDevnet, type Devnet } from '../server/devnet/devnet.ts'
+import type { Daemon } from '../server/daemon.ts'
+import { pairAsOwner } from '../server/demo.ts'
+import type { FilmRecord, StoredFilmKey } from '../server/library/film-record.ts'
+import { openStateDb, section, type Store } from '../server/storage/state-db.ts'
+import { isPinned } from '../server/storage/content.ts'
+import { buyFilm, registerFilm, transferFilm, type HandMadeFilm } from './helpers/films.ts'
+import { daemonConfig, devnetWallet, startTestDaemon, testDir } from './helpers/in-process.ts'
+import { freePort } from './helpers/daemon-process.ts'
+
+const devnetDir = testDir(t, 'devnet')
+let devnet: Devnet = await startDevnet({ port: 0, stateDir: devnetDir })
+let devnetUp = true
+t.teardown(async () => { if (devnetUp) await devnet.close() })
+const { contractAddress } = devnet
+const creator = devnetWallet(t, devnet, devnet.accounts.creator.privateKey)
+const owner = devnetWallet(t, devnet, devnet.accounts.owner.privateKey)
+const custodian = await startTestDaemon(t, { ...daemonConfig(devnet, testDir(t, 'custodian'), ['custodian']), chainPollMs: 100 })
+let boxConfig = { ...daemonConfig(devnet, testDir(t, 'box'), ['player'], custodian.multiaddrs()), chainPollMs: 100, unpinGraceMs: 300 }
+let box: Daemon = await startTestDaemon(t, boxConfig)
+await pairAsOwner(box.url, owner)
+
+const MiB = 1024 * 1024
+const publish = async (opts: { bytes?: number; custodianUrl?: string } = {}): Promise<HandMadeFilm> =>
+  await registerFilm({ custodian, creator, contractAddress, ...opts })
+
+interface LibraryFilm { tokenId: string; quantity: string; state: FilmRecord['state']; progress: number; error?: string }
+
+async function libraryFilm (tokenId: string): Promise<LibraryFilm | undefined> {
+  const { films } = await (await fetch(`${box.url}/api/library`)).json() as { films: LibraryFilm[] }
+  return films.find(film => film.tokenId === tokenId)
+}
+
+/** Polls the box's library until `check` accepts the film; every state seen on the way is kept in `seen`. */
+async function waitForFilm (tokenId: string, what: string, check: (film: LibraryFilm) => boolean, opts: { timeoutMs?: number; seen?: LibraryFilm[] } = {}): Promise<LibraryFilm> {
+  const deadline = Date.now() + (opts.timeoutMs ?? 20_000)
+  let last: LibraryFilm | undefined
+  while (Date.now() < deadline) {
+    last = await libraryFilm(tokenId)
+    if (last !== undefined) opts.seen?.push(last)
+    if (last !== undefined && check(last)) return last
+    await new Promise(resolve => setTimeout(resolve, 25))
+  }
+  throw new Error(`film ${tokenId}: timed out waiting for ${what}; last seen ${JSON.stringify(last)}`)
+}
+
+/** Closes the box and starts it again on the same data dir (for the rest of the file, not one subtest). */
+async function restartBox (whileDown?: () => Promise<void>): Promise<void> {
+  await box.close()
+  await whileDown?.()
+  box = await startTestDaemon(t, boxConfig)
+}
+
+const isReady = (film: LibraryFilm): boolean => film.state === 'ready'
+
+async function stream (tokenId: string, range?: string): Promise<{ status: number; body: Buffer }> {
+  const response = await fetch(`${box.url}/api/films/${tokenId}/stream`, { headers: range === undefined ? {} : { range } })
+  return { status: response.status, body: Buffer.from(await response.arrayBuffer()) }
+}
+
+// the box's own state database sections (box changes at each restart)
+const records = (): Store<FilmRecord> => section<FilmRecord>(box.db, 'films')
+const filmKeys = (): Store<StoredFilmKey> => section<StoredFilmKey>(box.db, 'film-keys')
+
+/**
+ * Takes the last leaf block of a file out of the custodian's blockstore, so a box pinning the file
+ * stalls just before the end; the returned function puts it back (idempotent).
+ *
+ * Helia tells peers waiting for a block that it has it before the block is stored, so a want the
+ * box sent earlier misses the block put back; on a new connection the box sends its wants again.
+ */
+async function withholdLastLeaf (cid: CID): Promise<() => Promise<void>> {
+  const { helia } = custodian
+  const blockBytes = async (of: CID): Promise<Uint8Array> => {
+    const parts: Uint8Array[] = []
+    for await (const part of helia.blockstore.get(of)) parts.push(part)
+    return Buffer.concat(parts)
+  }
+  const root = createUnsafe({ cid, bytes: await blockBytes(cid), codec: await helia.getCodec(cid.code) })
+  const leaf = [...root.links()].at(-1)?.[1]
+  if (leaf === undefined) throw new Error(`${cid} has no leaves to withhold`)
+  const bytes = await blockBytes(leaf)
+  await helia.blockstore.delete(leaf)
+  return async () => {
+    await helia.blockstore.put(leaf, bytes)
+    if (box.helia.libp2p.status !== 'started') return
+    await box.helia.libp2p.hangUp(helia.libp2p.peerId)
+    await box.helia.libp2p.dial(helia.libp2p.getMultiaddrs())
+  }
+}
+
+/** The film of the first subtest: the second sells it while another film's pin is stuck. */
+let firstFilm: HandMadeFilm
+
+t.test('a custodian that cannot be reached: the film shows the error, then becomes ready by itself', async t => {
+  // the film's metadata sends devices to a port nothing listens on yet; later a relay to the custodian opens there
+  const relayPort = await freePort()
+  const relayUrl = `http://127.0.0.1:${relayPort}`
+  const film = firstFilm = await publish({ custodianUrl: relayUrl })
+  await buyFilm(owner, contractAddress, film.tokenId)
+
+  const failed = await waitForFilm(film.tokenId, 'the error state', f => f.state === 'error')
+  t.match(failed.error, relayUrl, `the error names the custodian: ${failed.error}`)
+  t.match(failed.error, /cannot be reached/)
+  t.equal((await stream(film.tokenId)).status, 409, 'no playback before the film is ready')
+
+  const sockets = new Set<net.Socket>()
+  const relay = net.createServer(socket => {
+    const upstream = net.connect(Number(new URL(custodian.url).port), '127.0.0.1')
+    for (const end of [socket, upstream]) {
+      sockets.add(end)
+      end.on('error', () => { socket.destroy(); upstream.destroy() })
+      end.on('close', () => sockets.delete(end))
+    }
+    socket.pipe(upstream).pipe(socket)
+  })
+  await new Promise<void>(resolve => relay.listen(relayPort, '127.0.0.1', resolve))
+  t.teardown(async () => {
+    for (const socket of sockets) socket.destroy() // the box keeps its connection alive
+    await new Promise(resolve => relay.close(resolve))
+  })
+  const openedAt = Date.now()
+
+  const ready = await waitForFilm(film.tokenId, 'ready after the retry', isReady, { timeoutMs: 15_000 })
+  t.comment(`ready ${Date.now() - openedAt} ms after the custodian became reachable`)
+  t.equal(ready.error, undefined, 'the error is gone')
+  t.equal(ready.progress, 1)
+  const played = await stream(film.tokenId)
+  t.equal(played.status, 200)
+  t.ok(played.body.equals(film.plaintext), 'the stream is the plaintext')
+})
+
+t.test('pin progress is reported while pinning, and the content ends up pinned', async t => {
+  const film = await publish({ bytes: 6 * MiB + 12_345 })
+  const release = await withholdLastLeaf(film.contentCid)
+  t.teardown(release) // a stalled pin would hold up every film after it
+  await buyFilm(owner, contractAddress, film.tokenId)
+
+  const pinning = await waitForFilm(film.tokenId, 'the pinning state', f => f.state === 'pinning')
+  t.ok(pinning.progress >= 0 && pinning.progress < 1, `progress ${pinning.progress} while pinning`)
+  // six of seven leaves are held: what the library reports should say so while the last one is missing
+  const stalled = await waitForFilm(film.tokenId, 'progress past half', f => f.progress >= 0.5, { timeoutMs: 5000 })
+  t.equal(stalled.state, 'pinning', 'still pinning without the last block')
+  t.ok(stalled.progress < 1, `progress ${stalled.progress} stays under 1 without the last block`)
+  t.notOk(await isPinned(box.helia, film.contentCid), 'not pinned before the last block arrives')
+
+  // films are worked on one at a time, but a sale must not wait behind a pin that is stuck
+  await transferFilm(owner, devnet.accounts.otherCollector.address, contractAddress, firstFilm.tokenId)
+  await waitForFilm(firstFilm.tokenId, 'the film sold during the stalled pin to lock', f => f.state === 'locked', { timeoutMs: 5000 })
+  t.equal(await filmKeys().get(firstFilm.tokenId), undefined, 'its key is erased at once')
+  t.equal((await stream(firstFilm.tokenId, 'bytes=0-99')).status, 403)
+
+  await release()
+  const ready = await waitForFilm(film.tokenId, 'ready', isReady)
+  t.equal(ready.progress, 1)
+  t.ok(await isPinned(box.helia, film.contentCid), 'the content CID is pinned on the box')
+  const range = await stream(film.tokenId, 'bytes=1000000-3000000')
+  t.equal(range.status, 206)
+  t.ok(range.body.equals(film.plaintext.subarray(1_000_000, 3_000_001)), 'a range across leaves decrypts to the plaintext')
+})
+
+t.test('a sale locks the film, erases its key and unpins it after the grace; buying again brings it back', async t => {
+  const film = await publish({ bytes: 2 * MiB })
+  await buyFilm(owner, contractAddress, film.tokenId)
+  await waitForFilm(film.tokenId, 'ready', isReady)
+  const keyBefore = await filmKeys().get(film.tokenId)
+  t.ok(keyBefore !== undefined, 'the wrapped key is kept while owned')
+  t.equal((await stream(film.tokenId, 'bytes=0-99')).status, 206)
+
+  await transferFilm(owner, devnet.accounts.otherCollector.address, contractAddress, film.tokenId)
+  const locked = await waitForFilm(film.tokenId, 'locked', f => f.state === 'locked', { timeoutMs: 5000 })
+  t.equal(locked.quantity, '0')
+  t.equal(await filmKeys().get(film.tokenId), undefined, 'the wrapped key is erased')
+  t.equal((await stream(film.tokenId, 'bytes=0-99')).status, 403, 'the stream is refused')
+
+  const deadline = Date.now() + 5000
+  while ((await records().get(film.tokenId))?.unpinned !== true && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 50))
+  const record = await records().get(film.tokenId)
+  t.equal(record?.unpinned, true, 'the record says unpinned')
+  t.ok(Date.now() - Date.parse(record?.lockedAt ?? '') >= boxConfig.unpinGraceMs, 'not before the grace period')
+  t.notOk(await isPinned(box.helia, film.contentCid), 'the content is no longer pinned')
+  t.equal((await libraryFilm(film.tokenId))?.state, 'locked')
+
+  await buyFilm(owner, contractAddress, film.tokenId)
+  const ready = await waitForFilm(film.tokenId, 'ready again', isReady)
+  t.equal(ready.error, undefined)
+  const keyAfter = await filmKeys().get(film.tokenId)
+  t.ok(keyAfter !== undefined, 'a key is kept again')
+  t.not(keyAfter?.wrappedKey.ciphertext, keyBefore?.wrappedKey.ciphertext, 'a newly wrapped key')
+  t.ok(await isPinned(box.helia, film.contentCid), 'pinned again')
+  const played = await stream(film.tokenId)
+  t.equal(played.status, 200)
+  t.ok(played.body.equals(film.plaintext), 'the stream plays again')
+})
+
+t.test('with the chain RPC down the library keeps playing, across a restart; sync resumes when it is back', async t => {
+  const film = await publish({ bytes: 300_000 })
+  await buyFilm(owner, contractAddress, film.tokenId)
+  await waitForFilm(film.tokenId, 'ready', isReady)
+  const rpcPort = Number(new URL(devnet.rpcUrl).port)
+
+  devnetUp = false
+  await devnet.close()
+  const range = 'bytes=100000-200000'
+  const expected = film.plaintext.subarray(100_000, 200_001)
+  t.equal((await libraryFilm(film.tokenId))?.state, 'ready', 'still ready with the RPC down')
+  let played = await stream(film.tokenId, range)
+  t.equal(played.status, 206)
+  t.ok(played.body.equals(expected), 'the stream has the right bytes')
+
+  await restartBox()
+  const status = await (await fetch(`${box.url}/api/status`)).json() as { chainId: number }
+  t.equal(status.chainId, devnet.chainId, 'the box starts on the chain id it remembers')
+  t.equal((await libraryFilm(film.tokenId))?.state, 'ready', 'ready after a restart without the chain')
+  played = await stream(film.tokenId, range)
+  t.equal(played.status, 206)
+  t.ok(played.body.equals(expected), 'the restarted box streams the right bytes')
+
+  devnet = await startDevnet({ port: rpcPort, stateDir: devnetDir })
+  devnetUp = true
+  t.equal(devnet.rpcUrl, boxConfig.chain.rpcUrl, 'the devnet is back at the same URL')
+  const later = await publish()
+  await buyFilm(owner, contractAddress, later.tokenId)
+  await waitForFilm(later.tokenId, 'a purchase made after the chain came back', isReady)
+  t.ok((await stream(later.tokenId)).body.equals(later.plaintext), 'and it plays')
+})
+
+t.test('a restart in the middle of a pin resumes it without an error', async t => {
+  const film = await publish({ bytes: 6 * MiB })
+  const release = await withholdLastLeaf(film.contentCid)
+  t.teardown(release) // a stalled pin would hold up every film after it
+  await buyFilm(owner, contractAddress, film.tokenId)
+  const seen: LibraryFilm[] = []
+  await waitForFilm(film.tokenId, 'the pinning state', f => f.state === 'pinning', { seen })
+
+  await restartBox(async () => {
+    const db = await openStateDb(boxConfig.dataDir)
+    const left = await section<FilmRecord>(db, 'films').get(film.tokenId)
+    await db.close()
+    t.equal(left?.state, 'pinning', 'the interrupted pin is left as pinning')
+    t.equal(left?.error, undefined, 'with no error recorded')
+    await release()
+  })
+  const ready = await waitForFilm(film.tokenId, 'ready after the restart', isReady, { seen })
+  t.equal(ready.progress, 1)
+  t.same(seen.filter(f => f.state === 'error'), [], 'never in the error state')
+  t.ok(await isPinned(box.helia, film.contentCid), 'the content is pinned')
+  const played = await stream(film.tokenId)
+  t.equal(played.status, 200)
+  t.ok(played.body.equals(film.plaintext), 'the stream equals the plaintext')
+})
+
+t.test('a pin that no peer can finish gives up with a clear error and completes once the block is back', async t => {
+  boxConfig = { ...boxConfig, pinStallMs: 1000 }
+  await restartBox()
+  const film = await publish({ bytes: 3 * MiB })
+  const release = await withholdLastLeaf(film.contentCid)
+  t.teardown(release)
+  await buyFilm(owner, contractAddress, film.tokenId)
+
+  const stalled = await waitForFilm(film.tokenId, 'the stall to be reported', f => f.state === 'error')
+  t.match(stalled.error, /pinning stalled: no block arrived for 1 s/)
+  t.notOk(await isPinned(box.helia, film.contentCid), 'not pinned without the last block')
+
+  await release()
+  const ready = await waitForFilm(film.tokenId, 'ready on the retry', isReady, { timeoutMs: 20_000 })
+  t.equal(ready.error, undefined)
+  t.ok(await isPinned(box.helia, film.contentCid), 'pinned once the block is back')
+})
