@@ -1,10 +1,14 @@
 // Throughput of the decrypted film stream against @fastify/static serving the same plaintext file.
 //
-//   npx node bench/stream.ts [--size-mib 256] [--rounds 3] [--leaf-kib 1024] [--cipher aes-256-gcm]
+//   npx node bench/stream.ts [--size-mib 256] [--rounds 5] [--leaf-kib 1024] [--cipher aes-256-gcm] [--pin-cpus]
 //
 // The server (Helia, decryption, Fastify) runs in this process; the downloads run in a forked child
-// process, so that on a 2-core box client and server do not share an event loop or a core.
-import { fork, type ChildProcess } from 'node:child_process'
+// process, so that on a 2-core box client and server do not share an event loop. --pin-cpus also
+// binds the server to CPU 0 and the client to CPU 1 (Linux taskset).
+// One untimed warm-up download of each kind, then `rounds` rounds that alternate which kind goes
+// first (so neither always follows the other); the figures are medians over the rounds, because
+// other work on a shared box makes single runs swing by a factor of two.
+import { execFileSync, fork, type ChildProcess } from 'node:child_process'
 import { randomFillSync } from 'node:crypto'
 import { once } from 'node:events'
 import { createReadStream, createWriteStream } from 'node:fs'
@@ -28,6 +32,19 @@ import { sendPlaintext } from '../server/streaming/send-film.ts'
 const MiB = 1024 * 1024
 
 type Download = { bytes: number; ms: number }
+const KINDS = ['static', 'decrypted'] as const
+type Kind = typeof KINDS[number]
+
+function median (xs: number[]): number {
+  const sorted = xs.toSorted((a, b) => a - b)
+  const mid = Math.floor(sorted.length / 2)
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+}
+
+/** Binds every thread of a process to one CPU (Linux). */
+function pinToCpu (pid: number, cpu: number): void {
+  execFileSync('taskset', ['--all-tasks', '--cpu-list', '--pid', String(cpu), String(pid)], { stdio: 'ignore' })
+}
 
 if (process.argv.includes('--client')) {
   runClient()
@@ -71,13 +88,16 @@ async function runBench (): Promise<void> {
   const { values } = parseArgs({
     options: {
       'size-mib': { type: 'string', default: '256' },
-      rounds: { type: 'string', default: '3' },
+      rounds: { type: 'string', default: '5' },
       'leaf-kib': { type: 'string', default: '1024' },
-      cipher: { type: 'string', default: 'aes-256-gcm' }
+      cipher: { type: 'string', default: 'aes-256-gcm' },
+      'pin-cpus': { type: 'boolean', default: false }
     }
   })
   const size = Number(values['size-mib']) * MiB
   const rounds = Number(values.rounds)
+  if (!Number.isInteger(rounds) || rounds < 1) throw new RangeError(`--rounds must be a positive integer, got ${values.rounds}`)
+  if (values['pin-cpus'] && os.availableParallelism() < 2) throw new RangeError('--pin-cpus needs at least 2 CPUs')
   const leafSize = Number(values['leaf-kib']) * 1024
   const cipher = values.cipher as CipherName
   const dir = await mkdtemp(path.join(os.tmpdir(), 'seed-one-bench-'))
@@ -85,6 +105,10 @@ async function runBench (): Promise<void> {
   let node: Awaited<ReturnType<typeof createStorageNode>> | undefined
   const app = Fastify()
   try {
+    if (values['pin-cpus']) {
+      pinToCpu(process.pid, 0)
+      pinToCpu(client.pid!, 1)
+    }
     const plainFile = path.join(dir, 'film.bin')
     await writeRandomFile(plainFile, size)
 
@@ -102,25 +126,29 @@ async function runBench (): Promise<void> {
     await app.listen({ host: '127.0.0.1', port: 0 })
     const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
 
-    const results: Record<'decrypted' | 'static', Download[]> = { decrypted: [], static: [] }
+    const fetch = async (kind: Kind): Promise<number> => {
+      const result = await download(client, `${base}/${kind}`)
+      if (result.bytes !== size) throw new Error(`${kind} download returned ${result.bytes} of ${size} bytes`)
+      return (result.bytes / MiB) / (result.ms / 1000)
+    }
+    for (const kind of KINDS) await fetch(kind) // warm-up: JIT, page cache, socket buffers
+    const rates: Record<Kind, number[]> = { static: [], decrypted: [] }
     for (let round = 0; round < rounds; round++) {
-      for (const kind of ['static', 'decrypted'] as const) {
-        const result = await download(client, `${base}/${kind}`)
-        if (result.bytes !== size) throw new Error(`${kind} download returned ${result.bytes} of ${size} bytes`)
-        results[kind].push(result)
-      }
+      for (const kind of round % 2 === 0 ? KINDS : KINDS.toReversed()) rates[kind].push(await fetch(kind))
     }
 
-    const mibPerSecond = (d: Download): number => (d.bytes / MiB) / (d.ms / 1000)
-    const rates = { static: results.static.map(mibPerSecond), decrypted: results.decrypted.map(mibPerSecond) }
-    const median = (xs: number[]): number => xs.toSorted((a, b) => a - b)[Math.floor(xs.length / 2)]
+    const ratios = rates.decrypted.map((d, round) => d / rates.static[round])
     const row = (pick: (xs: number[]) => number) => {
       const [s, d] = [pick(rates.static), pick(rates.decrypted)]
       return { 'static MiB/s': +s.toFixed(1), 'decrypted MiB/s': +d.toFixed(1), 'decrypted/static': +(d / s).toFixed(2) }
     }
+    const cpus = os.cpus()
+    console.log(`${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} cores, Node ${process.version}, load average ${os.loadavg().map(l => l.toFixed(2)).join(' ')}` +
+      (values['pin-cpus'] ? '; server on CPU 0, client on CPU 1' : ''))
     console.log(`${size} bytes, ${rounds} rounds; seal + add ${(size / MiB / addSeconds).toFixed(1)} MiB/s (${cipher}, ${leafSize / 1024} KiB leaves)`)
     console.table({ median: row(median), best: row(xs => Math.max(...xs)) })
-    console.log(`rounds, static: ${rates.static.map(r => r.toFixed(0)).join(' ')}; decrypted: ${rates.decrypted.map(r => r.toFixed(0)).join(' ')}`)
+    console.log(`rounds, static: ${rates.static.map(r => r.toFixed(0)).join(' ')}; decrypted: ${rates.decrypted.map(r => r.toFixed(0)).join(' ')}; ` +
+      `median of the per-round ratios ${median(ratios).toFixed(2)}`)
   } finally {
     client.disconnect()
     await app.close()

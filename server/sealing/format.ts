@@ -133,18 +133,23 @@ export function deriveChunkKey(contentKey: Uint8Array, header: SealedHeader): Bu
   return Buffer.from(hkdfSync('sha256', contentKey, header.salt, info, 32))
 }
 
-/** Nonce = 4 zero bytes || u64 BE chunk index. */
-export function chunkNonce(index: number): Buffer {
-  const nonce = Buffer.alloc(NONCE_LENGTH)
-  nonce.writeBigUInt64BE(BigInt(index), 4)
-  return nonce
+/** Nonce = 4 zero bytes || u64 BE chunk index. Pass `into` (NONCE_LENGTH bytes) to reuse a buffer. */
+export function chunkNonce(index: number, into: Buffer = Buffer.alloc(NONCE_LENGTH)): Buffer {
+  into.writeUInt32BE(0, 0)
+  writeU64(into, index, 4)
+  return into
 }
 
-/** AAD = header bytes || u64 BE chunk index || u8 last-chunk flag. */
-export function chunkAad(header: SealedHeader, index: number): Buffer {
-  const aad = Buffer.alloc(HEADER_LENGTH + 9)
-  aad.set(header.bytes, 0)
-  aad.writeBigUInt64BE(BigInt(index), HEADER_LENGTH)
-  aad.writeUInt8(index === chunkCount(header.plaintextLength, header.chunkSize) - 1 ? 1 : 0, HEADER_LENGTH + 8)
-  return aad
+/** AAD = header bytes || u64 BE chunk index || u8 last-chunk flag. Pass `into` (HEADER_LENGTH + 9 bytes) to reuse a buffer. */
+export function chunkAad(header: SealedHeader, index: number, into: Buffer = Buffer.alloc(HEADER_LENGTH + 9)): Buffer {
+  into.set(header.bytes, 0)
+  writeU64(into, index, HEADER_LENGTH)
+  into.writeUInt8(index === chunkCount(header.plaintextLength, header.chunkSize) - 1 ? 1 : 0, HEADER_LENGTH + 8)
+  return into
+}
+
+/** u64 BE of a safe integer, without a BigInt per call (this runs once per chunk). */
+function writeU64(into: Buffer, value: number, offset: number): void {
+  into.writeUInt32BE(Math.floor(value / 0x1_0000_0000), offset)
+  into.writeUInt32BE(value >>> 0, offset + 4)
 }

@@ -2,24 +2,26 @@
 import { createDecipheriv, createSecretKey, type DecipherGCM, type KeyObject } from 'node:crypto'
 import { Transform, type TransformCallback } from 'node:stream'
 import {
-  HEADER_LENGTH, TAG_LENGTH, SealedFormatError,
+  HEADER_LENGTH, NONCE_LENGTH, TAG_LENGTH, SealedFormatError,
   chunkAad, chunkCount, chunkNonce, chunkPlaintextLength, chunkSpan, decodeHeader, deriveChunkKey,
   type SealedHeader,
 } from './format.ts'
 
 type Emit = (plaintext: Buffer) => void
 
-function chunkDecipher(key: KeyObject, header: SealedHeader, index: number): DecipherGCM {
-  // Both AEADs expose the same setAAD/setAuthTag interface; the cast only picks one of Node's overload types.
-  const decipher = createDecipheriv(header.cipher, key, chunkNonce(index), { authTagLength: TAG_LENGTH } as object) as DecipherGCM
-  return decipher.setAAD(chunkAad(header, index))
+/** Sealed bytes in, verified plaintext out, for streams that manage their own flow (see createChunkOpener). */
+export interface ChunkOpener {
+  /** Takes the next sealed bytes (split anywhere; not kept after the call) and emits the plaintext of every chunk they complete. */
+  write(sealed: Uint8Array, emit: Emit): void
+  /** Throws if the sealed bytes stopped before the last chunk of the range. */
+  end(): void
 }
 
 /**
  * Reads sealed chunks firstChunk..lastChunk from input split anywhere and emits the plaintext bytes
  * [start, endExclusive) they hold. Deciphered bytes of a chunk are held back until its tag verifies.
  */
-class ChunkReader {
+class ChunkReader implements ChunkOpener {
   readonly #key: KeyObject
   readonly #header: SealedHeader
   readonly #lastChunk: number
@@ -27,6 +29,9 @@ class ChunkReader {
   readonly #start: number
   readonly #endExclusive: number
   readonly #tag = Buffer.alloc(TAG_LENGTH)
+  // createDecipheriv and setAAD copy these, so one of each serves every chunk
+  readonly #nonce = Buffer.alloc(NONCE_LENGTH)
+  readonly #aad = Buffer.alloc(HEADER_LENGTH + 9)
   #index: number
   #position = 0
   #decipher: DecipherGCM | undefined
@@ -42,7 +47,8 @@ class ChunkReader {
     this.#endExclusive = endExclusive
   }
 
-  write(data: Buffer, emit: Emit): void {
+  write(sealed: Uint8Array, emit: Emit): void {
+    const data = Buffer.isBuffer(sealed) ? sealed : Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength)
     let offset = 0
     while (offset < data.length) {
       if (this.#index > this.#lastChunk) {
@@ -56,7 +62,7 @@ class ChunkReader {
       const piece = data.subarray(offset, offset + take)
       const ciphertextTake = Math.max(0, Math.min(take, ciphertextLength - this.#position))
       if (ciphertextTake > 0) {
-        this.#decipher ??= chunkDecipher(this.#key, this.#header, this.#index)
+        this.#decipher ??= this.#chunkDecipher()
         this.#pieces.push(this.#decipher.update(piece.subarray(0, ciphertextTake)))
       }
       if (take > ciphertextTake) piece.copy(this.#tag, this.#position + ciphertextTake - ciphertextLength, ciphertextTake)
@@ -75,7 +81,7 @@ class ChunkReader {
   }
 
   #finishChunk(emit: Emit): void {
-    const decipher = this.#decipher ?? chunkDecipher(this.#key, this.#header, this.#index)
+    const decipher = this.#decipher ?? this.#chunkDecipher()
     decipher.setAuthTag(this.#tag)
     try {
       const rest = decipher.final()
@@ -88,6 +94,13 @@ class ChunkReader {
     this.#position = 0
     this.#decipher = undefined
     this.#pieces = []
+  }
+
+  #chunkDecipher(): DecipherGCM {
+    const nonce = chunkNonce(this.#index, this.#nonce)
+    // Both AEADs expose the same setAAD/setAuthTag interface; the cast only picks one of Node's overload types.
+    const decipher = createDecipheriv(this.#header.cipher, this.#key, nonce, { authTagLength: TAG_LENGTH } as object) as DecipherGCM
+    return decipher.setAAD(chunkAad(this.#header, this.#index, this.#aad))
   }
 
   #emitWithinRange(emit: Emit): void {
@@ -106,10 +119,10 @@ class ChunkReader {
 }
 
 class Opener extends Transform {
-  readonly #reader: ChunkReader
+  readonly #reader: ChunkOpener
   readonly #emit: Emit = (plaintext) => { this.push(plaintext) }
 
-  constructor(reader: ChunkReader) {
+  constructor(reader: ChunkOpener) {
     super()
     this.#reader = reader
   }
@@ -140,8 +153,13 @@ class Opener extends Transform {
  * outputs exactly the plaintext bytes start..end (inclusive).
  */
 export function createOpener(contentKey: Uint8Array, header: SealedHeader, range: { start: number; end: number }): Transform {
+  return new Opener(createChunkOpener(contentKey, header, range))
+}
+
+/** createOpener without the stream: the caller feeds sealed bytes from chunkSpan(...).sealedOffset onward. */
+export function createChunkOpener(contentKey: Uint8Array, header: SealedHeader, range: { start: number; end: number }): ChunkOpener {
   const { firstChunk, lastChunk } = chunkSpan(header, range.start, range.end)
-  return new Opener(new ChunkReader(contentKey, header, firstChunk, lastChunk, range.start, range.end + 1))
+  return new ChunkReader(contentKey, header, firstChunk, lastChunk, range.start, range.end + 1)
 }
 
 export function openBuffer(contentKey: Uint8Array, sealed: Uint8Array): Uint8Array {

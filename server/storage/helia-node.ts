@@ -1,4 +1,5 @@
 import path from 'node:path'
+import { close, open, read } from 'node:fs'
 import { mkdir, readFile } from 'node:fs/promises'
 import { createHelia, type Helia } from 'helia'
 import { FsBlockstore } from 'blockstore-fs'
@@ -67,9 +68,44 @@ class WholeFileBlockstore extends FsBlockstore {
     }
     yield bytes
   }
+
+  /**
+   * Reads up to buffer.length bytes of a block from `position` into `buffer`: the bytes read, or
+   * undefined when the block is not on disk. Three file system calls and no allocation, for the
+   * film stream; unlike get() it does not go through Helia (see readPiece in content.ts for why).
+   */
+  async readInto(key: CID, buffer: Uint8Array, position: number): Promise<number | undefined> {
+    const { dir, file } = this.#sharding.encode(key)
+    let fd: number
+    try {
+      fd = await new Promise<number>((resolve, reject) => {
+        open(path.join(this.path, dir, file), 'r', (err, fd) => { if (err == null) resolve(fd); else reject(err) })
+      })
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+      throw err
+    }
+    try {
+      return await new Promise<number>((resolve, reject) => {
+        read(fd, buffer, 0, buffer.byteLength, position, (err, bytesRead) => { if (err == null) resolve(bytesRead); else reject(err) })
+      })
+    } finally {
+      close(fd, () => {})
+    }
+  }
 }
 
-interface Stores { blockstore: FsBlockstore; datastore: LevelDatastore; stopped?: Promise<void> }
+/** Direct reads of blocks held on this node's disk. */
+export interface LocalBlocks {
+  readInto(cid: CID, buffer: Uint8Array, position: number): Promise<number | undefined>
+}
+
+/** The disk store under a node made by createStorageNode, or undefined for any other Helia. */
+export function localBlocks(helia: Helia): LocalBlocks | undefined {
+  return storesByNode.get(helia)?.blockstore
+}
+
+interface Stores { blockstore: WholeFileBlockstore; datastore: LevelDatastore; stopped?: Promise<void> }
 const storesByNode = new WeakMap<Helia, Stores>()
 
 export async function createStorageNode(opts: StorageNodeOptions): Promise<StorageNode> {

@@ -1,9 +1,9 @@
-import { Readable, addAbortSignal, pipeline } from 'node:stream'
+import { Readable, addAbortSignal } from 'node:stream'
 import type { Helia } from 'helia'
 import type { CID } from 'multiformats/cid'
 import { HEADER_LENGTH, checkContentKey, chunkSpan, decodeHeader, sealedLength, type SealedHeader } from '../sealing/format.ts'
-import { createOpener } from '../sealing/open.ts'
-import { fileSize, readBytes, readRange } from '../storage/content.ts'
+import { createChunkOpener, type ChunkOpener } from '../sealing/open.ts'
+import { fileSize, readBytes, readRangeLent } from '../storage/content.ts'
 
 export class SealedFilmError extends Error {
   override name = 'SealedFilmError'
@@ -33,17 +33,66 @@ export async function openSealedFilm(helia: Helia, cid: CID, contentKey: Uint8Ar
     plaintextLength: header.plaintextLength,
     createPlaintextStream(start, end, signal) {
       const span = chunkSpan(header, start, end)
-      const opener = createOpener(contentKey, header, { start, end })
+      const opener = createChunkOpener(contentKey, header, { start, end })
       const reads = new AbortController()
-      // readRange reads a few blocks ahead by itself; the stream buffers no more than one of them.
-      const sealed = Readable.from(
-        readRange(helia, cid, { offset: span.sealedOffset, length: span.sealedLength, signal: reads.signal }),
-        { objectMode: false, highWaterMark: 0 })
-      // pipeline destroys both streams when either fails (a read error, a chunk that fails
-      // authentication, the consumer going away); the abort then stops the reads in flight.
-      pipeline(sealed, opener, () => { reads.abort() })
-      if (signal != null) addAbortSignal(signal, opener)
-      return opener
+      const sealed = readRangeLent(helia, cid, { offset: span.sealedOffset, length: span.sealedLength, signal: reads.signal })
+      const plaintext = new PlaintextStream(sealed, opener, reads)
+      if (signal != null) addAbortSignal(signal, plaintext)
+      return plaintext
     }
+  }
+}
+
+/**
+ * Deciphers each sealed piece as it arrives and pushes its plaintext. One stream rather than a
+ * reader piped into a Transform: the sealed pieces are lent (readRangeLent), and here each is wholly
+ * deciphered before the next is asked for. A piece's plaintext (at most one leaf block) is pushed
+ * even past the high-water mark; the next piece is asked for only when the consumer wants more.
+ * Errors (a failed read, a chunk that fails authentication) destroy the stream, which aborts the reads.
+ */
+class PlaintextStream extends Readable {
+  readonly #sealed: AsyncGenerator<Uint8Array>
+  readonly #opener: ChunkOpener
+  readonly #reads: AbortController
+  #pulling = false
+
+  constructor(sealed: AsyncGenerator<Uint8Array>, opener: ChunkOpener, reads: AbortController) {
+    super()
+    this.#sealed = sealed
+    this.#opener = opener
+    this.#reads = reads
+  }
+
+  override _read(): void {
+    if (!this.#pulling) void this.#pull()
+  }
+
+  async #pull(): Promise<void> {
+    this.#pulling = true
+    let wantsMore = true
+    const emit = (plaintext: Buffer): void => { wantsMore = this.push(plaintext) }
+    try {
+      while (wantsMore && !this.destroyed) {
+        const next = await this.#sealed.next()
+        if (this.destroyed) return
+        if (next.done === true) {
+          this.#opener.end()
+          this.push(null)
+          return
+        }
+        this.#opener.write(next.value, emit)
+      }
+    } catch (err) {
+      this.destroy(err as Error)
+    } finally {
+      this.#pulling = false
+    }
+  }
+
+  override _destroy(err: Error | null, callback: (err?: Error | null) => void): void {
+    // stops the reads in flight; the generator finishes by itself once its pending step settles
+    this.#reads.abort()
+    this.#sealed.return(undefined).catch(() => {})
+    callback(err)
   }
 }
