@@ -68,8 +68,12 @@ function runClient (): void {
 
 async function download (client: ChildProcess, url: string): Promise<Download> {
   return await new Promise((resolve, reject) => {
-    client.once('message', message => resolve(message as Download))
-    client.once('exit', code => reject(new Error(`download client exited with ${code}`)))
+    const exited = (code: number | null): void => reject(new Error(`download client exited with ${code}`))
+    client.once('exit', exited)
+    client.once('message', message => {
+      client.off('exit', exited)
+      resolve(message as Download)
+    })
     client.send(url)
   })
 }
