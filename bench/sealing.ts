@@ -14,7 +14,8 @@ const key = generateContentKey()
 
 function pieces(data: Uint8Array): Buffer[] {
   const list: Buffer[] = []
-  for (let offset = 0; offset < data.length; offset += PIECE) list.push(Buffer.from(data.buffer, data.byteOffset + offset, Math.min(PIECE, data.length - offset)))
+  for (let offset = 0; offset < data.length; offset += PIECE)
+    list.push(Buffer.from(data.buffer, data.byteOffset + offset, Math.min(PIECE, data.length - offset)))
   return list
 }
 
@@ -34,15 +35,23 @@ async function measure(work: () => unknown): Promise<string> {
 }
 
 const rows: Record<string, Record<string, string>> = {}
-rows['stream pass-through (baseline)'] = { 'aes-256-gcm': await measure(() => drain(plaintext, new PassThrough())), 'chacha20-poly1305': '-' }
+rows['stream pass-through (baseline)'] = {
+  'aes-256-gcm': await measure(() => drain(plaintext, new PassThrough())),
+  'chacha20-poly1305': '-'
+}
 for (const cipher of ['aes-256-gcm', 'chacha20-poly1305'] as CipherName[]) {
   const sealed = sealBuffer(key, plaintext, { cipher })
   const header = decodeHeader(sealed)
-  const record = (name: string, value: string) => { (rows[name] ??= {})[cipher] = value }
+  const record = (name: string, value: string) => {
+    ;(rows[name] ??= {})[cipher] = value
+  }
   record('sealBuffer', await measure(() => sealBuffer(key, plaintext, { cipher })))
   record('openBuffer', await measure(() => openBuffer(key, sealed)))
   record('createSealer stream', await measure(() => drain(plaintext, createSealer(key, { plaintextLength: size, cipher }))))
-  record('createOpener stream', await measure(() => drain(sealed.subarray(HEADER_LENGTH), createOpener(key, header, { start: 0, end: size - 1 }))))
+  record(
+    'createOpener stream',
+    await measure(() => drain(sealed.subarray(HEADER_LENGTH), createOpener(key, header, { start: 0, end: size - 1 })))
+  )
 }
 console.log(`${mebibytes} MiB, 64 KiB chunks, ${PIECE / 1024} KiB input pieces, MB/s (best of 3), Node ${process.version} ${process.arch}`)
 console.table(rows)

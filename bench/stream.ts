@@ -33,16 +33,16 @@ const MiB = 1024 * 1024
 
 type Download = { bytes: number; ms: number }
 const KINDS = ['static', 'decrypted'] as const
-type Kind = typeof KINDS[number]
+type Kind = (typeof KINDS)[number]
 
-function median (xs: number[]): number {
+function median(xs: number[]): number {
   const sorted = xs.toSorted((a, b) => a - b)
   const mid = Math.floor(sorted.length / 2)
   return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
 }
 
 /** Binds every thread of a process to one CPU (Linux). */
-function pinToCpu (pid: number, cpu: number): void {
+function pinToCpu(pid: number, cpu: number): void {
   execFileSync('taskset', ['--all-tasks', '--cpu-list', '--pid', String(cpu), String(pid)], { stdio: 'ignore' })
 }
 
@@ -53,20 +53,28 @@ if (process.argv.includes('--client')) {
 }
 
 /** Child process: downloads each URL it is sent and reports bytes and wall time. */
-function runClient (): void {
+function runClient(): void {
   process.on('message', (url: string) => {
     const started = performance.now()
     let bytes = 0
-    http.get(url, { agent: false }, res => {
-      res.on('data', (part: Buffer) => { bytes += part.length })
-      res.on('end', () => process.send?.({ bytes, ms: performance.now() - started }))
-      res.on('error', err => { throw err })
-    }).on('error', err => { throw err })
+    http
+      .get(url, { agent: false }, res => {
+        res.on('data', (part: Buffer) => {
+          bytes += part.length
+        })
+        res.on('end', () => process.send?.({ bytes, ms: performance.now() - started }))
+        res.on('error', err => {
+          throw err
+        })
+      })
+      .on('error', err => {
+        throw err
+      })
   })
   process.on('disconnect', () => process.exit(0))
 }
 
-async function download (client: ChildProcess, url: string): Promise<Download> {
+async function download(client: ChildProcess, url: string): Promise<Download> {
   return await new Promise((resolve, reject) => {
     const exited = (code: number | null): void => reject(new Error(`download client exited with ${code}`))
     client.once('exit', exited)
@@ -78,7 +86,7 @@ async function download (client: ChildProcess, url: string): Promise<Download> {
   })
 }
 
-async function writeRandomFile (file: string, size: number): Promise<void> {
+async function writeRandomFile(file: string, size: number): Promise<void> {
   const out = createWriteStream(file)
   for (let written = 0; written < size; written += MiB) {
     const piece = randomFillSync(Buffer.allocUnsafe(Math.min(MiB, size - written)))
@@ -88,7 +96,7 @@ async function writeRandomFile (file: string, size: number): Promise<void> {
   await finished(out)
 }
 
-async function runBench (): Promise<void> {
+async function runBench(): Promise<void> {
   const { values } = parseArgs({
     options: {
       'size-mib': { type: 'string', default: '256' },
@@ -116,7 +124,12 @@ async function runBench (): Promise<void> {
     const plainFile = path.join(dir, 'film.bin')
     await writeRandomFile(plainFile, size)
 
-    node = await createStorageNode({ dataDir: path.join(dir, 'data'), privateKey: await generateKeyPair('Ed25519'), listen: [], bootstrap: [] })
+    node = await createStorageNode({
+      dataDir: path.join(dir, 'data'),
+      privateKey: await generateKeyPair('Ed25519'),
+      listen: [],
+      bootstrap: []
+    })
     const key = generateContentKey()
     const addStarted = performance.now()
     const sealed = createReadStream(plainFile).pipe(createSealer(key, { plaintextLength: size, cipher }))
@@ -133,7 +146,7 @@ async function runBench (): Promise<void> {
     const fetch = async (kind: Kind): Promise<number> => {
       const result = await download(client, `${base}/${kind}`)
       if (result.bytes !== size) throw new Error(`${kind} download returned ${result.bytes} of ${size} bytes`)
-      return (result.bytes / MiB) / (result.ms / 1000)
+      return result.bytes / MiB / (result.ms / 1000)
     }
     for (const kind of KINDS) await fetch(kind) // warm-up: JIT, page cache, socket buffers
     const rates: Record<Kind, number[]> = { static: [], decrypted: [] }
@@ -147,12 +160,20 @@ async function runBench (): Promise<void> {
       return { 'static MiB/s': +s.toFixed(1), 'decrypted MiB/s': +d.toFixed(1), 'decrypted/static': +(d / s).toFixed(2) }
     }
     const cpus = os.cpus()
-    console.log(`${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} cores, Node ${process.version}, load average ${os.loadavg().map(l => l.toFixed(2)).join(' ')}` +
-      (values['pin-cpus'] ? '; server on CPU 0, client on CPU 1' : ''))
-    console.log(`${size} bytes, ${rounds} rounds; seal + add ${(size / MiB / addSeconds).toFixed(1)} MiB/s (${cipher}, ${leafSize / 1024} KiB leaves)`)
+    console.log(
+      `${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} cores, Node ${process.version}, load average ${os
+        .loadavg()
+        .map(l => l.toFixed(2))
+        .join(' ')}` + (values['pin-cpus'] ? '; server on CPU 0, client on CPU 1' : '')
+    )
+    console.log(
+      `${size} bytes, ${rounds} rounds; seal + add ${(size / MiB / addSeconds).toFixed(1)} MiB/s (${cipher}, ${leafSize / 1024} KiB leaves)`
+    )
     console.table({ median: row(median), best: row(xs => Math.max(...xs)) })
-    console.log(`rounds, static: ${rates.static.map(r => r.toFixed(0)).join(' ')}; decrypted: ${rates.decrypted.map(r => r.toFixed(0)).join(' ')}; ` +
-      `median of the per-round ratios ${median(ratios).toFixed(2)}`)
+    console.log(
+      `rounds, static: ${rates.static.map(r => r.toFixed(0)).join(' ')}; decrypted: ${rates.decrypted.map(r => r.toFixed(0)).join(' ')}; ` +
+        `median of the per-round ratios ${median(ratios).toFixed(2)}`
+    )
   } finally {
     client.disconnect()
     await app.close()

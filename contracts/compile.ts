@@ -32,7 +32,7 @@ const require = createRequire(import.meta.url)
 const SETTINGS = {
   optimizer: { enabled: true, runs: 200 },
   evmVersion: 'cancun',
-  outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object'] } },
+  outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object'] } }
 } as const
 
 type SolcMessage = { severity: 'error' | 'warning' | 'info'; formattedMessage: string }
@@ -42,7 +42,7 @@ type SolcOutput = {
 }
 
 async function readSources(): Promise<Record<string, { content: string }>> {
-  const names = (await readdir(CONTRACTS_DIR)).filter((n) => n.endsWith('.sol')).sort()
+  const names = (await readdir(CONTRACTS_DIR)).filter(n => n.endsWith('.sol')).sort()
   const sources: Record<string, { content: string }> = {}
   for (const name of names) sources[name] = { content: await readFile(join(CONTRACTS_DIR, name), 'utf8') }
   return sources
@@ -81,16 +81,16 @@ export type CompiledContract = { abi: object[]; bytecode: string; solcVersion: s
 export async function compileSolidity(
   sources: Record<string, { content: string }>,
   sourceName: string,
-  contractName: string,
+  contractName: string
 ): Promise<CompiledContract> {
   const { default: solc } = await import('solc')
   const input = { language: 'Solidity', sources, settings: SETTINGS }
   const output = JSON.parse(solc.compile(JSON.stringify(input), { import: findImport })) as SolcOutput
   const messages = output.errors ?? []
-  for (const m of messages.filter((m) => m.severity === 'warning')) console.warn(m.formattedMessage)
-  const errors = messages.filter((m) => m.severity === 'error')
+  for (const m of messages.filter(m => m.severity === 'warning')) console.warn(m.formattedMessage)
+  const errors = messages.filter(m => m.severity === 'error')
   if (errors.length > 0) {
-    throw new ContractCompileError(`solc failed:\n${errors.map((m) => m.formattedMessage).join('\n')}`)
+    throw new ContractCompileError(`solc failed:\n${errors.map(m => m.formattedMessage).join('\n')}`)
   }
   const contract = output.contracts?.[sourceName]?.[contractName]
   if (!contract?.evm.bytecode.object) {
@@ -126,6 +126,6 @@ if (import.meta.main) {
   console.log(
     compiled
       ? `compiled ${artifact.contractName} with solc ${artifact.solcVersion} in ${ms} ms -> ${FILM_TOKEN_BUILD_FILE}`
-      : `${artifact.contractName} is up to date (${FILM_TOKEN_BUILD_FILE})`,
+      : `${artifact.contractName} is up to date (${FILM_TOKEN_BUILD_FILE})`
   )
 }

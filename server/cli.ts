@@ -28,22 +28,25 @@ const USAGE = `seed-one <command> [options]
 
 Every daemon flag also reads SEED_ONE_<FLAG>, e.g. SEED_ONE_PORT, SEED_ONE_DATA_DIR.`
 
-function say (line: string): void {
+function say(line: string): void {
   process.stdout.write(`${line}\n`)
 }
 
-function stopOn (close: () => Promise<void>): void {
+function stopOn(close: () => Promise<void>): void {
   let stopping = false
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       if (stopping) return
       stopping = true
-      close().then(() => process.exit(0), () => process.exit(1))
+      close().then(
+        () => process.exit(0),
+        () => process.exit(1)
+      )
     })
   }
 }
 
-async function demo (args: string[]): Promise<void> {
+async function demo(args: string[]): Promise<void> {
   const { values } = parseArgs({ args, options: { port: daemonFlags.port, 'data-dir': daemonFlags['data-dir'] }, strict: true })
   const port = Number(values.port ?? process.env.SEED_ONE_PORT ?? 8080)
   const dataDir = path.resolve(values['data-dir'] ?? process.env.SEED_ONE_DATA_DIR ?? '.data')
@@ -53,7 +56,7 @@ async function demo (args: string[]): Promise<void> {
   say(`\nSeed One is running: ${running.box.url}/\n(custodian at ${running.custodian.url}; Ctrl-C stops everything)`)
 }
 
-async function start (args: string[]): Promise<void> {
+async function start(args: string[]): Promise<void> {
   const { values } = parseDaemonArgs(args)
   const daemon = await startDaemon(resolveDaemonConfig(values))
   stopOn(daemon.close)
@@ -61,7 +64,7 @@ async function start (args: string[]): Promise<void> {
   say(`libp2p: ${daemon.multiaddrs().join(' ')}`)
 }
 
-async function devnet (args: string[]): Promise<void> {
+async function devnet(args: string[]): Promise<void> {
   const { values } = parseArgs({ args, options: { port: daemonFlags.port, 'data-dir': daemonFlags['data-dir'] }, strict: true })
   const chain = await startDevnet({
     port: Number(values.port ?? 8545),
@@ -74,7 +77,7 @@ async function devnet (args: string[]): Promise<void> {
   for (const [role, account] of Object.entries(chain.accounts)) say(`  ${role.padEnd(15)} ${account.address}  ${account.privateKey}`)
 }
 
-async function publish (args: string[]): Promise<void> {
+async function publish(args: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -94,7 +97,8 @@ async function publish (args: string[]): Promise<void> {
   const [input] = positionals
   if (input === undefined || values.title === undefined) throw new ConfigError('publish needs a video file and --title')
   const contentClass = values['content-class'] ?? 'production'
-  if (!['production', 'test', 'demo', 'development'].includes(contentClass)) throw new ConfigError(`--content-class must be production, test, demo or development`)
+  if (!['production', 'test', 'demo', 'development'].includes(contentClass))
+    throw new ConfigError(`--content-class must be production, test, demo or development`)
   const config = resolveDaemonConfig(values)
   const provider = new JsonRpcProvider(config.chain.rpcUrl, undefined, { cacheTimeout: -1 })
   const chainId = Number((await provider.getNetwork()).chainId)
@@ -109,25 +113,33 @@ async function publish (args: string[]): Promise<void> {
   try {
     const { abi } = await loadFilmTokenArtifact()
     let lastStep = ''
-    const film = await publishFilm({
-      helia,
-      db,
-      custody: await openCustodyStore(config.dataDir, db),
-      contract: new Contract(config.chain.contractAddress, abi, creator),
-      creator: creator.address,
-      custodian: { url: values['custodian-url'] ?? config.publicUrl, peerId: identity.deviceId },
-      onProgress: (step, fraction) => {
-        if (step !== lastStep || fraction === 1) process.stdout.write(`\r${step.padEnd(10)} ${(fraction * 100).toFixed(0).padStart(3)}%${fraction === 1 ? '\n' : ''}`)
-        lastStep = step
+    const film = await publishFilm(
+      {
+        helia,
+        db,
+        custody: await openCustodyStore(config.dataDir, db),
+        contract: new Contract(config.chain.contractAddress, abi, creator),
+        creator: creator.address,
+        custodian: { url: values['custodian-url'] ?? config.publicUrl, peerId: identity.deviceId },
+        onProgress: (step, fraction) => {
+          if (step !== lastStep || fraction === 1)
+            process.stdout.write(`\r${step.padEnd(10)} ${(fraction * 100).toFixed(0).padStart(3)}%${fraction === 1 ? '\n' : ''}`)
+          lastStep = step
+        }
+      },
+      {
+        input: path.resolve(input),
+        title: values.title,
+        synopsis: values.synopsis,
+        subtitles: (values.subtitles ?? []).map(file => ({
+          file: path.resolve(file),
+          language: values.language ?? 'en',
+          label: values.language ?? 'English'
+        })),
+        contentClass: contentClass as 'production',
+        priceWei: values['price-wei'] === undefined ? undefined : BigInt(values['price-wei'])
       }
-    }, {
-      input: path.resolve(input),
-      title: values.title,
-      synopsis: values.synopsis,
-      subtitles: (values.subtitles ?? []).map(file => ({ file: path.resolve(file), language: values.language ?? 'en', label: values.language ?? 'English' })),
-      contentClass: contentClass as 'production',
-      priceWei: values['price-wei'] === undefined ? undefined : BigInt(values['price-wei'])
-    })
+    )
     say(JSON.stringify(film))
   } finally {
     await stopStorageNode(helia)

@@ -57,11 +57,11 @@ export const daemonFlags = {
 
 type FlagValues = { [K in keyof typeof daemonFlags]?: (typeof daemonFlags)[K] extends { multiple: true } ? string[] : string }
 
-function fromEnv (env: NodeJS.ProcessEnv, flag: string): string | undefined {
+function fromEnv(env: NodeJS.ProcessEnv, flag: string): string | undefined {
   return env[`SEED_ONE_${flag.toUpperCase().replaceAll('-', '_')}`]
 }
 
-function integer (name: string, value: string | undefined, fallback: number, min = 0): number {
+function integer(name: string, value: string | undefined, fallback: number, min = 0): number {
   if (value === undefined || value === '') return fallback
   if (!/^\d+$/.test(value)) throw new ConfigError(`--${name} must be a whole number, got "${value}"`)
   const n = Number(value)
@@ -69,13 +69,18 @@ function integer (name: string, value: string | undefined, fallback: number, min
   return n
 }
 
-function list (flagValue: string[] | undefined, envValue: string | undefined): string[] {
+function list(flagValue: string[] | undefined, envValue: string | undefined): string[] {
   if (flagValue !== undefined && flagValue.length > 0) return flagValue
-  return envValue === undefined ? [] : envValue.split(',').map(s => s.trim()).filter(s => s !== '')
+  return envValue === undefined
+    ? []
+    : envValue
+        .split(',')
+        .map(s => s.trim())
+        .filter(s => s !== '')
 }
 
 /** Resolves a daemon's configuration: flags first, then SEED_ONE_* variables, then defaults. */
-export function resolveDaemonConfig (values: FlagValues, env: NodeJS.ProcessEnv = process.env): DaemonConfig {
+export function resolveDaemonConfig(values: FlagValues, env: NodeJS.ProcessEnv = process.env): DaemonConfig {
   const pick = (flag: keyof typeof daemonFlags): string | undefined => {
     const v = values[flag]
     return typeof v === 'string' ? v : fromEnv(env, flag)
@@ -89,7 +94,9 @@ export function resolveDaemonConfig (values: FlagValues, env: NodeJS.ProcessEnv 
   const rpcUrl = pick('rpc-url')
   const contractAddress = pick('contract')
   if (rpcUrl === undefined || contractAddress === undefined) {
-    throw new ConfigError('a chain is needed: pass --rpc-url and --contract (or SEED_ONE_RPC_URL and SEED_ONE_CONTRACT); `seed-one devnet` prints both')
+    throw new ConfigError(
+      'a chain is needed: pass --rpc-url and --contract (or SEED_ONE_RPC_URL and SEED_ONE_CONTRACT); `seed-one devnet` prints both'
+    )
   }
   if (!/^0x[0-9a-fA-F]{40}$/.test(contractAddress)) throw new ConfigError(`--contract is not an address: "${contractAddress}"`)
   const p2pHost = host === '0.0.0.0' || host === '::' ? '0.0.0.0' : '127.0.0.1'
@@ -98,16 +105,17 @@ export function resolveDaemonConfig (values: FlagValues, env: NodeJS.ProcessEnv 
     dataDir: path.resolve(pick('data-dir') ?? '.data'),
     host,
     port,
-    roles: roles.length === 0 ? ['player'] : roles as Role[],
+    roles: roles.length === 0 ? ['player'] : (roles as Role[]),
     chain: {
       rpcUrl,
       contractAddress,
       deploymentBlock: integer('deployment-block', pick('deployment-block'), 0),
       ...(pick('confirmations') !== undefined ? { confirmations: integer('confirmations', pick('confirmations'), 0) } : {})
     },
-    p2pListen: list(values['p2p-listen'], fromEnv(env, 'p2p-listen')).length > 0
-      ? list(values['p2p-listen'], fromEnv(env, 'p2p-listen'))
-      : [`/ip4/${p2pHost}/tcp/0`],
+    p2pListen:
+      list(values['p2p-listen'], fromEnv(env, 'p2p-listen')).length > 0
+        ? list(values['p2p-listen'], fromEnv(env, 'p2p-listen'))
+        : [`/ip4/${p2pHost}/tcp/0`],
     peers: list(values.peer, fromEnv(env, 'peer')),
     publicUrl: pick('public-url') ?? `http://${publicHost}:${port}`,
     unpinGraceMs: integer('unpin-grace-hours', pick('unpin-grace-hours'), 7 * 24) * 60 * 60 * 1000,
@@ -117,7 +125,7 @@ export function resolveDaemonConfig (values: FlagValues, env: NodeJS.ProcessEnv 
   }
 }
 
-export function parseDaemonArgs (args: string[]): { values: FlagValues; positionals: string[] } {
+export function parseDaemonArgs(args: string[]): { values: FlagValues; positionals: string[] } {
   const { values, positionals } = parseArgs({ args, options: daemonFlags, allowPositionals: true, strict: true })
   return { values: values as FlagValues, positionals }
 }

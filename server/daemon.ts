@@ -26,17 +26,21 @@ export interface Daemon {
   chain: FilmTokenClient
   /** Present on a custodian: where publish keeps content keys. */
   custody?: CustodyStore
-  multiaddrs (): string[]
-  close (): Promise<void>
+  multiaddrs(): string[]
+  close(): Promise<void>
 }
 
 const BODY_LIMIT_BYTES = 64 * 1024
 
 /** Starts one seed-one process with the roles its configuration names. */
-export async function startDaemon (config: DaemonConfig, opts: { logLevel?: string } = {}): Promise<Daemon> {
+export async function startDaemon(config: DaemonConfig, opts: { logLevel?: string } = {}): Promise<Daemon> {
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 })
   const db = await openStateDb(config.dataDir)
-  const closers: Array<() => Promise<void>> = [async () => { await db.close() }]
+  const closers: Array<() => Promise<void>> = [
+    async () => {
+      await db.close()
+    }
+  ]
   const closeAll = async (): Promise<void> => {
     for (const close of closers.reverse()) await close().catch(() => {})
   }
@@ -45,19 +49,33 @@ export async function startDaemon (config: DaemonConfig, opts: { logLevel?: stri
     const chainInfo = section<number>(db, 'chain')
     const chain = await connectFilmToken(config.chain, await chainInfo.get('chainId'))
     await chainInfo.put('chainId', chain.chainId)
-    closers.push(async () => { chain.provider.destroy() })
+    closers.push(async () => {
+      chain.provider.destroy()
+    })
 
-    const helia = await createStorageNode({ dataDir: config.dataDir, privateKey: identity.privateKey, listen: config.p2pListen, bootstrap: config.peers })
-    closers.push(async () => { await stopStorageNode(helia) })
+    const helia = await createStorageNode({
+      dataDir: config.dataDir,
+      privateKey: identity.privateKey,
+      listen: config.p2pListen,
+      bootstrap: config.peers
+    })
+    closers.push(async () => {
+      await stopStorageNode(helia)
+    })
 
     const app = Fastify({
-      logger: { level: opts.logLevel ?? process.env.SEED_ONE_LOG_LEVEL ?? 'info', redact: ['req.headers.cookie', 'req.headers.authorization'] },
+      logger: {
+        level: opts.logLevel ?? process.env.SEED_ONE_LOG_LEVEL ?? 'info',
+        redact: ['req.headers.cookie', 'req.headers.authorization']
+      },
       bodyLimit: BODY_LIMIT_BYTES,
       forceCloseConnections: true,
       // Schemas are strict: unknown properties and wrongly typed values are refused, not quietly fixed.
       ajv: { customOptions: { removeAdditional: false, coerceTypes: false } }
     })
-    closers.push(async () => { await app.close() })
+    closers.push(async () => {
+      await app.close()
+    })
 
     const multiaddrs = (): string[] => helia.libp2p.getMultiaddrs().map(ma => ma.toString())
     let custody: CustodyStore | undefined
@@ -90,17 +108,35 @@ export async function startDaemon (config: DaemonConfig, opts: { logLevel?: stri
         fromBlock: config.chain.deploymentBlock,
         confirmations: config.chain.confirmations ?? defaultConfirmations(chain.chainId),
         pollMs: config.chainPollMs,
-        store: { load: async () => await watcherState.get(`watcher:${owner}`), save: async state => { await watcherState.put(`watcher:${owner}`, state) } },
-        onChange: async change => { await current.applyHolding(change) },
-        onError: err => { app.log.warn({ err: (err as Error).message }, 'chain sync failed; retrying') }
+        store: {
+          load: async () => await watcherState.get(`watcher:${owner}`),
+          save: async state => {
+            await watcherState.put(`watcher:${owner}`, state)
+          }
+        },
+        onChange: async change => {
+          await current.applyHolding(change)
+        },
+        onError: err => {
+          app.log.warn({ err: (err as Error).message }, 'chain sync failed; retrying')
+        }
       })
       await library.resume()
       watcher.start()
     }
-    closers.push(async () => { await watcher?.stop(); await library?.close() })
+    closers.push(async () => {
+      await watcher?.stop()
+      await library?.close()
+    })
 
     if (config.roles.includes('player')) {
-      await app.register(pairingRoutes, { identity, store: pairing, chainId: chain.chainId, provider: chain.provider, onPaired: followOwner })
+      await app.register(pairingRoutes, {
+        identity,
+        store: pairing,
+        chainId: chain.chainId,
+        provider: chain.provider,
+        onPaired: followOwner
+      })
       await app.register(libraryRoutes, { library: () => library })
       await app.register(streamingRoutes, { library: () => library })
       await app.register(uiRoutes)

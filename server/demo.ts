@@ -13,7 +13,7 @@ import { publishFilm, type PublishedFilm } from './publish/publish-film.ts'
 export interface Demo {
   box: Daemon
   custodian: Daemon
-  close (): Promise<void>
+  close(): Promise<void>
 }
 
 const DEMO_TITLE = 'Test Pattern'
@@ -24,28 +24,40 @@ const DEMO_PRICE_WEI = 10n ** 16n
  * published the demo film, a devnet-only owner wallet that bought it, and a Seed One paired to that
  * wallet. Kept in `dataDir`, so a second run comes back as it was, without publishing again.
  */
-export async function startDemo (opts: { dataDir: string; port: number; say (line: string): void }): Promise<Demo> {
+export async function startDemo(opts: { dataDir: string; port: number; say(line: string): void }): Promise<Demo> {
   const { dataDir, say } = opts
   const devnet = await startDevnet({ port: 0, stateDir: path.join(dataDir, 'devnet') })
-  const closers: Array<() => Promise<void>> = [async () => { await devnet.close() }]
-  const close = async (): Promise<void> => { for (const c of closers.reverse()) await c().catch(() => {}) }
+  const closers: Array<() => Promise<void>> = [
+    async () => {
+      await devnet.close()
+    }
+  ]
+  const close = async (): Promise<void> => {
+    for (const c of closers.reverse()) await c().catch(() => {})
+  }
   try {
-    const base = (name: string, port: number, roles: DaemonConfig['roles'], peers: string[]): DaemonConfig => resolveDaemonConfig({
-      'data-dir': path.join(dataDir, name),
-      port: String(port),
-      role: roles,
-      'rpc-url': devnet.rpcUrl,
-      contract: devnet.contractAddress,
-      'deployment-block': String(devnet.deploymentBlock),
-      'p2p-listen': ['/ip4/127.0.0.1/tcp/0'],
-      peer: peers,
-      'chain-poll-ms': '1000'
-    }, {})
+    const base = (name: string, port: number, roles: DaemonConfig['roles'], peers: string[]): DaemonConfig =>
+      resolveDaemonConfig(
+        {
+          'data-dir': path.join(dataDir, name),
+          port: String(port),
+          role: roles,
+          'rpc-url': devnet.rpcUrl,
+          contract: devnet.contractAddress,
+          'deployment-block': String(devnet.deploymentBlock),
+          'p2p-listen': ['/ip4/127.0.0.1/tcp/0'],
+          peer: peers,
+          'chain-poll-ms': '1000'
+        },
+        {}
+      )
     const custodian = await startDaemon(base('custodian', opts.port + 1, ['custodian'], []), { logLevel: 'warn' })
     closers.push(custodian.close)
 
     const provider = new JsonRpcProvider(devnet.rpcUrl, devnet.chainId, { staticNetwork: true, cacheTimeout: -1 })
-    closers.push(async () => { provider.destroy() })
+    closers.push(async () => {
+      provider.destroy()
+    })
     const { abi } = await loadFilmTokenArtifact()
     const creator = new Wallet(devnetAccounts.creator.privateKey, provider)
     const owner = new Wallet(devnetAccounts.owner.privateKey, provider)
@@ -57,29 +69,32 @@ export async function startDemo (opts: { dataDir: string; port: number; say (lin
       const stepsDone = new Set<string>()
       film = await withPlaintextWorkDir(async dir => {
         const clip = await generateDemoClip(dir)
-        return await publishFilm({
-          helia: custodian.helia,
-          db: custodian.db,
-          custody: custodian.custody as NonNullable<Daemon['custody']>,
-          contract: new Contract(devnet.contractAddress, abi, creator),
-          creator: creator.address,
-          custodian: { url: custodian.url, peerId: custodian.identity.deviceId },
-          onProgress: (step, fraction) => {
-            if (fraction === 1 && !stepsDone.has(step)) say(`  ${step} done`)
-            if (fraction === 1) stepsDone.add(step)
+        return await publishFilm(
+          {
+            helia: custodian.helia,
+            db: custodian.db,
+            custody: custodian.custody as NonNullable<Daemon['custody']>,
+            contract: new Contract(devnet.contractAddress, abi, creator),
+            creator: creator.address,
+            custodian: { url: custodian.url, peerId: custodian.identity.deviceId },
+            onProgress: (step, fraction) => {
+              if (fraction === 1 && !stepsDone.has(step)) say(`  ${step} done`)
+              if (fraction === 1) stepsDone.add(step)
+            }
+          },
+          {
+            input: clip.video,
+            title: DEMO_TITLE,
+            synopsis: 'A generated test pattern with a tone and subtitles: the film every new Seed One starts with.',
+            subtitles: [{ file: clip.subtitles, language: 'en', label: 'English' }],
+            contentClass: 'demo',
+            priceWei: DEMO_PRICE_WEI
           }
-        }, {
-          input: clip.video,
-          title: DEMO_TITLE,
-          synopsis: 'A generated test pattern with a tone and subtitles: the film every new Seed One starts with.',
-          subtitles: [{ file: clip.subtitles, language: 'en', label: 'English' }],
-          contentClass: 'demo',
-          priceWei: DEMO_PRICE_WEI
-        })
+        )
       })
     }
     const filmToken = new Contract(devnet.contractAddress, abi, owner)
-    if (await filmToken.balanceOf(owner.address, film.tokenId) === 0n) {
+    if ((await filmToken.balanceOf(owner.address, film.tokenId)) === 0n) {
       say(`The devnet owner wallet ${owner.address} buys a token of "${film.title}"…`)
       await (await filmToken.buy(film.tokenId, 1, { value: DEMO_PRICE_WEI })).wait()
     }
@@ -95,11 +110,11 @@ export async function startDemo (opts: { dataDir: string; port: number; say (lin
 }
 
 /** Pairs the box the way the owner's phone would: read the code, sign the message, send it. */
-export async function pairAsOwner (boxUrl: string, owner: Wallet): Promise<void> {
-  const state = await (await fetch(new URL('/api/pairing', boxUrl))).json() as { paired: boolean; code?: string }
+export async function pairAsOwner(boxUrl: string, owner: Wallet): Promise<void> {
+  const state = (await (await fetch(new URL('/api/pairing', boxUrl))).json()) as { paired: boolean; code?: string }
   if (state.paired) return
   const query = new URLSearchParams({ address: owner.address, code: state.code as string })
-  const { message } = await (await fetch(new URL(`/api/pairing/message?${query}`, boxUrl))).json() as { message: string }
+  const { message } = (await (await fetch(new URL(`/api/pairing/message?${query}`, boxUrl))).json()) as { message: string }
   const response = await fetch(new URL('/api/pairing', boxUrl), {
     method: 'POST',
     headers: { 'content-type': 'application/json' },

@@ -1,7 +1,7 @@
 /** An error that Fastify answers with its own status code and message (it reads `statusCode`). */
 export class HttpError extends Error {
   readonly statusCode: number
-  constructor (statusCode: number, message: string, options?: ErrorOptions) {
+  constructor(statusCode: number, message: string, options?: ErrorOptions) {
     super(message, options)
     this.statusCode = statusCode
   }

@@ -18,7 +18,6 @@ class MemoryStore implements WatcherStore {
   }
 }
 
-
 function watch(devnet: Devnet, provider: JsonRpcProvider, store: WatcherStore, confirmations = 0) {
   const changes: HoldingsChange[] = []
   const errors: unknown[] = []
@@ -30,8 +29,8 @@ function watch(devnet: Devnet, provider: JsonRpcProvider, store: WatcherStore, c
     confirmations,
     store,
     pollMs: 25,
-    onChange: (change) => void changes.push(change),
-    onError: (err) => void errors.push(err),
+    onChange: change => void changes.push(change),
+    onError: err => void errors.push(err)
   })
   return { watcher, changes, errors }
 }
@@ -40,11 +39,11 @@ async function until(what: string, condition: () => boolean, timeoutMs = 10_000)
   const deadline = Date.now() + timeoutMs
   while (!condition()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 20))
+    await new Promise(resolve => setTimeout(resolve, 20))
   }
 }
 
-t.test('follows the owner through purchases, tiers, transfers and restarts', async (t) => {
+t.test('follows the owner through purchases, tiers, transfers and restarts', async t => {
   const devnet = await startDevnet({ port: 0 })
   const { provider, creator, owner, other } = connectDevnet(devnet)
   t.teardown(async () => {
@@ -81,9 +80,9 @@ t.test('follows the owner through purchases, tiers, transfers and restarts', asy
     result.changes.toSorted((x, y) => x.tokenId.localeCompare(y.tokenId)),
     [
       { tokenId: '1', quantity: '10', tier: 3, metadataUri: 'ipfs://film-one', previousQuantity: '3' },
-      { tokenId: '2', quantity: '1', tier: 1, metadataUri: 'ipfs://film-two', previousQuantity: '0' },
+      { tokenId: '2', quantity: '1', tier: 1, metadataUri: 'ipfs://film-two', previousQuantity: '0' }
     ],
-    'a batch transfer in',
+    'a batch transfer in'
   )
 
   await (await owner.safeTransferFrom!(ownerAccount.address, otherCollector.address, 1, 10, '0x')).wait()
@@ -98,7 +97,7 @@ t.test('follows the owner through purchases, tiers, transfers and restarts', asy
   t.same((await restarted.watcher.syncOnce()).changes, [])
   await (await owner.buy!(2, 1, { value: PRICE })).wait()
   t.same((await restarted.watcher.syncOnce()).changes, [
-    { tokenId: '2', quantity: '2', tier: 1, metadataUri: 'ipfs://film-two', previousQuantity: '1' },
+    { tokenId: '2', quantity: '2', tier: 1, metadataUri: 'ipfs://film-two', previousQuantity: '1' }
   ])
 
   // A watcher with an empty store rebuilds the same holdings from the deployment block.
@@ -107,7 +106,7 @@ t.test('follows the owner through purchases, tiers, transfers and restarts', asy
   t.same(fresh.state, store.state)
 })
 
-t.test('a purchase counts only once it has the required confirmations', async (t) => {
+t.test('a purchase counts only once it has the required confirmations', async t => {
   const devnet = await startDevnet({ port: 0 })
   const { provider, creator, owner } = connectDevnet(devnet)
   t.teardown(async () => {
@@ -124,12 +123,12 @@ t.test('a purchase counts only once it has the required confirmations', async (t
   t.same((await watcher.syncOnce()).changes, [], 'one block on top is not enough')
   await provider.send('evm_mine', [])
   t.same((await watcher.syncOnce()).changes, [
-    { tokenId: '1', quantity: '1', tier: 1, metadataUri: 'ipfs://film-one', previousQuantity: '0' },
+    { tokenId: '1', quantity: '1', tier: 1, metadataUri: 'ipfs://film-one', previousQuantity: '0' }
   ])
   t.equal(watcher.syncedBlock(), bought!.blockNumber)
 })
 
-t.test('RPC down: errors reported, state untouched, recovery when it is back; chain reset resyncs', async (t) => {
+t.test('RPC down: errors reported, state untouched, recovery when it is back; chain reset resyncs', async t => {
   const stateDir = t.testdir()
   let devnet = await startDevnet({ port: 0, stateDir })
   const port = Number(new URL(devnet.rpcUrl).port)

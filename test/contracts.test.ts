@@ -8,7 +8,7 @@ import {
   id,
   type ContractTransactionResponse,
   type TransactionReceipt,
-  type Wallet,
+  type Wallet
 } from 'ethers'
 import { createEdrProvider, EdrRpcError, InvalidEdrOptionsError } from '../server/devnet/edr-provider.ts'
 import { buildFilmToken, compileSolidity, FILM_TOKEN_BUILD_FILE } from '../contracts/compile.ts'
@@ -77,8 +77,8 @@ async function register(f: Fixture, p: FilmParams = {}, from: Wallet = f.creator
       p.maxSupply ?? 1000n,
       p.thresholds ?? [100n, 500n],
       f.royaltyReceiver.address,
-      p.royaltyBps ?? 500n,
-    ),
+      p.royaltyBps ?? 500n
+    )
   )
   const [event] = eventsOf(f.token, receipt, 'FilmRegistered')
   return event!.args[0] as bigint
@@ -86,9 +86,9 @@ async function register(f: Fixture, p: FilmParams = {}, from: Wallet = f.creator
 
 function eventsOf(token: Contract, receipt: TransactionReceipt, name: string): { args: unknown[] }[] {
   return receipt.logs
-    .map((log) => token.interface.parseLog(log))
-    .filter((parsed) => parsed?.name === name)
-    .map((parsed) => ({ args: parsed!.args.toArray() }))
+    .map(log => token.interface.parseLog(log))
+    .filter(parsed => parsed?.name === name)
+    .map(parsed => ({ args: parsed!.args.toArray() }))
 }
 
 async function buy(f: Fixture, filmId: bigint, quantity: bigint, value: bigint, from: Wallet = f.buyer) {
@@ -99,7 +99,7 @@ async function buy(f: Fixture, filmId: bigint, quantity: bigint, value: bigint, 
 async function rejectsWith(tt: Test, action: Promise<unknown>, iface: Contract, name: string, args: unknown[]) {
   const err = (await action.then(
     () => undefined,
-    (e: unknown) => e,
+    (e: unknown) => e
   )) as { data?: string } | undefined
   if (err === undefined) return tt.fail(`expected a revert with ${name}`)
   const parsed = typeof err.data === 'string' ? iface.interface.parseError(err.data) : null
@@ -107,26 +107,23 @@ async function rejectsWith(tt: Test, action: Promise<unknown>, iface: Contract, 
   tt.strictSame(parsed?.args.toArray(), args, `${name} arguments`)
 }
 
-t.test('EDR provider', async (t) => {
-  await t.test('serves the chain id and funds the given accounts', async (t) => {
+t.test('EDR provider', async t => {
+  await t.test('serves the chain id and funds the given accounts', async t => {
     const chain = await createTestChain(2)
     t.teardown(() => chain.provider.destroy())
     t.equal((await chain.provider.getNetwork()).chainId, BigInt(TEST_CHAIN_ID))
     for (const wallet of chain.wallets) t.equal(await chain.provider.getBalance(wallet.address), TEST_BALANCE)
   })
 
-  await t.test('rejects bad options with a clear error', async (t) => {
+  await t.test('rejects bad options with a clear error', async t => {
     await t.rejects(createEdrProvider({ chainId: 0, accounts: [] }), InvalidEdrOptionsError)
-    await t.rejects(
-      createEdrProvider({ chainId: 1, accounts: [{ privateKey: '0x1234', balanceWei: 1n }] }),
-      InvalidEdrOptionsError,
-    )
+    await t.rejects(createEdrProvider({ chainId: 1, accounts: [{ privateKey: '0x1234', balanceWei: 1n }] }), InvalidEdrOptionsError)
   })
 
-  await t.test('surfaces revert data as a JSON-RPC error; a reverting transaction is mined with status 0', async (t) => {
+  await t.test('surfaces revert data as a JSON-RPC error; a reverting transaction is mined with status 0', async t => {
     const f = await fixture(t)
     const data = f.token.interface.encodeFunctionData('buy', [7n, 1n])
-    const err = await f.provider.send('eth_call', [{ to: await f.token.getAddress(), data }, 'latest']).catch((e) => e)
+    const err = await f.provider.send('eth_call', [{ to: await f.token.getAddress(), data }, 'latest']).catch(e => e)
     t.equal(f.token.interface.parseError(err.data)?.name, 'UnknownFilm')
 
     const tx = await f.buyer.sendTransaction({ to: await f.token.getAddress(), data, gasLimit: 100_000n })
@@ -134,10 +131,10 @@ t.test('EDR provider', async (t) => {
     t.equal(receipt?.status, 0, 'mined and failed, like on a public chain')
   })
 
-  await t.test('raw EIP-1193 errors carry code, message and hex data', async (t) => {
+  await t.test('raw EIP-1193 errors carry code, message and hex data', async t => {
     const eip1193 = await createEdrProvider({
       chainId: TEST_CHAIN_ID,
-      accounts: [{ privateKey: testPrivateKey(0), balanceWei: TEST_BALANCE }],
+      accounts: [{ privateKey: testPrivateKey(0), balanceWei: TEST_BALANCE }]
     })
     // init code that deploys runtime code which always reverts with 0xdeadbeef
     const runtime = '63deadbeef6000526004601cfd'
@@ -157,7 +154,7 @@ t.test('EDR provider', async (t) => {
   })
 })
 
-t.test('compile', async (t) => {
+t.test('compile', async t => {
   const { artifact, compiled } = await buildFilmToken()
   t.equal(compiled, false, 'unchanged sources are not recompiled')
   const onDisk = JSON.parse(await readFile(FILM_TOKEN_BUILD_FILE, 'utf8'))
@@ -168,18 +165,18 @@ t.test('compile', async (t) => {
   t.match(artifact.bytecode, /^0x[0-9a-f]+$/)
   await t.rejects(
     compileSolidity({ 'Broken.sol': { content: 'pragma solidity ^0.8.24; contract Broken { uint x = ; }' } }, 'Broken.sol', 'Broken'),
-    { name: 'ContractCompileError', message: /solc failed:[\s\S]*Broken\.sol/ },
+    { name: 'ContractCompileError', message: /solc failed:[\s\S]*Broken\.sol/ }
   )
 })
 
-t.test('registration and access control', async (t) => {
+t.test('registration and access control', async t => {
   const f = await fixture(t)
 
   t.equal(await f.token.hasRole(ZeroHash, f.admin.address), true, 'deployer is admin')
   t.equal(await f.token.filmCount(), 0n)
 
   const receipt = await mined(
-    (f.token.connect(f.creator) as Contract).registerFilm(URI, PRICE, 1000n, [100n, 5000n], f.royaltyReceiver.address, 750n),
+    (f.token.connect(f.creator) as Contract).registerFilm(URI, PRICE, 1000n, [100n, 5000n], f.royaltyReceiver.address, 750n)
   )
   t.strictSame(eventsOf(f.token, receipt, 'FilmRegistered'), [{ args: [1n, f.creator.address, URI, PRICE, 1000n] }])
   const second = await register(f, { uri: 'ipfs://second', thresholds: [] })
@@ -197,16 +194,16 @@ t.test('registration and access control', async (t) => {
   t.equal(await f.token.uri(1n), URI)
   t.equal(await f.token.uri(2n), 'ipfs://second')
 
-  await t.test('only CREATOR_ROLE registers', async (t) => {
+  await t.test('only CREATOR_ROLE registers', async t => {
     await rejectsWith(t, register(f, {}, f.other), f.token, 'AccessControlUnauthorizedAccount', [f.other.address, CREATOR_ROLE])
     await rejectsWith(t, register(f, {}, f.admin), f.token, 'AccessControlUnauthorizedAccount', [f.admin.address, CREATOR_ROLE])
   })
 
-  await t.test('only the admin grants the role', async (t) => {
+  await t.test('only the admin grants the role', async t => {
     const asCreator = f.token.connect(f.creator) as Contract
     await rejectsWith(t, mined(asCreator.grantRole(CREATOR_ROLE, f.other.address)), f.token, 'AccessControlUnauthorizedAccount', [
       f.creator.address,
-      ZeroHash,
+      ZeroHash
     ])
     await mined(f.token.grantRole(CREATOR_ROLE, f.other.address))
     t.equal(await register(f, {}, f.other), 3n, 'a newly granted creator registers')
@@ -215,7 +212,7 @@ t.test('registration and access control', async (t) => {
     await rejectsWith(t, register(f, {}, f.other), f.token, 'AccessControlUnauthorizedAccount', [f.other.address, CREATOR_ROLE])
   })
 
-  await t.test('invalid parameters', async (t) => {
+  await t.test('invalid parameters', async t => {
     const next = (await f.token.filmCount()) + 1n
     await rejectsWith(t, register(f, { thresholds: [1n] }), f.token, 'InvalidThresholds', [0n])
     await rejectsWith(t, register(f, { thresholds: [0n] }), f.token, 'InvalidThresholds', [0n])
@@ -230,13 +227,13 @@ t.test('registration and access control', async (t) => {
       mined(asCreator.registerFilm(URI, PRICE, 10n, [], ZeroAddress, 100n)),
       f.token,
       'ERC2981InvalidTokenRoyaltyReceiver',
-      [next, ZeroAddress],
+      [next, ZeroAddress]
     )
     t.equal(await f.token.filmCount(), next - 1n, 'failed registrations leave no film behind')
     t.equal(await register(f, { thresholds: [2n] }), next, 'the smallest valid threshold is 2')
   })
 
-  await t.test('unknown films', async (t) => {
+  await t.test('unknown films', async t => {
     const count = await f.token.filmCount()
     for (const unknown of [0n, count + 1n]) {
       await rejectsWith(t, f.token.film(unknown), f.token, 'UnknownFilm', [unknown])
@@ -248,12 +245,12 @@ t.test('registration and access control', async (t) => {
   })
 })
 
-t.test('buying', async (t) => {
+t.test('buying', async t => {
   const f = await fixture(t)
   const filmId = await register(f, { maxSupply: 10n })
   const tokenAddress = await f.token.getAddress()
 
-  await t.test('exact payment mints, credits the creator and emits FilmPurchased', async (t) => {
+  await t.test('exact payment mints, credits the creator and emits FilmPurchased', async t => {
     const before = await f.provider.getBalance(f.buyer.address)
     const receipt = await buy(f, filmId, 3n, 3n * PRICE)
     t.equal(await f.provider.getBalance(f.buyer.address), before - 3n * PRICE - receipt.fee)
@@ -262,12 +259,10 @@ t.test('buying', async (t) => {
     t.equal(await f.token['totalSupply(uint256)'](filmId), 3n)
     t.equal(await f.token.proceeds(f.creator.address), 3n * PRICE)
     t.strictSame(eventsOf(f.token, receipt, 'FilmPurchased'), [{ args: [filmId, f.buyer.address, 3n, 3n * PRICE] }])
-    t.strictSame(eventsOf(f.token, receipt, 'TransferSingle'), [
-      { args: [f.buyer.address, ZeroAddress, f.buyer.address, filmId, 3n] },
-    ])
+    t.strictSame(eventsOf(f.token, receipt, 'TransferSingle'), [{ args: [f.buyer.address, ZeroAddress, f.buyer.address, filmId, 3n] }])
   })
 
-  await t.test('excess payment is refunded', async (t) => {
+  await t.test('excess payment is refunded', async t => {
     const before = await f.provider.getBalance(f.buyer.address)
     const receipt = await buy(f, filmId, 2n, 2n * PRICE + 123_456n)
     t.equal(await f.provider.getBalance(f.buyer.address), before - 2n * PRICE - receipt.fee, 'only the price is kept')
@@ -276,20 +271,20 @@ t.test('buying', async (t) => {
     t.strictSame(eventsOf(f.token, receipt, 'FilmPurchased'), [{ args: [filmId, f.buyer.address, 2n, 2n * PRICE] }])
   })
 
-  await t.test('rejections', async (t) => {
+  await t.test('rejections', async t => {
     await rejectsWith(t, buy(f, filmId, 0n, PRICE), f.token, 'ZeroQuantity', [])
     await rejectsWith(t, buy(f, filmId, 2n, 2n * PRICE - 1n), f.token, 'InsufficientPayment', [2n * PRICE, 2n * PRICE - 1n])
     await rejectsWith(t, buy(f, filmId, 1n, 0n), f.token, 'InsufficientPayment', [PRICE, 0n])
     await rejectsWith(t, buy(f, filmId, 6n, 6n * PRICE), f.token, 'ExceedsMaxSupply', [filmId, 6n, 5n])
   })
 
-  await t.test('max supply', async (t) => {
+  await t.test('max supply', async t => {
     await buy(f, filmId, 5n, 5n * PRICE, f.other)
     t.equal(await f.token['totalSupply(uint256)'](filmId), 10n, 'sold out exactly at maxSupply')
     await rejectsWith(t, buy(f, filmId, 1n, PRICE), f.token, 'ExceedsMaxSupply', [filmId, 1n, 0n])
   })
 
-  await t.test('a free film costs nothing and credits nothing', async (t) => {
+  await t.test('a free film costs nothing and credits nothing', async t => {
     const free = await register(f, { price: 0n })
     const creditedBefore = await f.token.proceeds(f.creator.address)
     await buy(f, free, 4n, 0n)
@@ -298,7 +293,7 @@ t.test('buying', async (t) => {
   })
 })
 
-t.test('transfers move licences and tiers', async (t) => {
+t.test('transfers move licences and tiers', async t => {
   const f = await fixture(t)
   const filmId = await register(f, { price: 1n, thresholds: [100n] })
   await buy(f, filmId, 150n, 150n)
@@ -306,9 +301,7 @@ t.test('transfers move licences and tiers', async (t) => {
 
   const asBuyer = f.token.connect(f.buyer) as Contract
   const receipt = await mined(asBuyer.safeTransferFrom(f.buyer.address, f.other.address, filmId, 60n, '0x'))
-  t.strictSame(eventsOf(f.token, receipt, 'TransferSingle'), [
-    { args: [f.buyer.address, f.buyer.address, f.other.address, filmId, 60n] },
-  ])
+  t.strictSame(eventsOf(f.token, receipt, 'TransferSingle'), [{ args: [f.buyer.address, f.buyer.address, f.other.address, filmId, 60n] }])
   t.equal(await f.token.balanceOf(f.buyer.address, filmId), 90n)
   t.equal(await f.token.balanceOf(f.other.address, filmId), 60n)
   t.equal(await f.token['totalSupply(uint256)'](filmId), 150n, 'transfers do not change supply')
@@ -324,11 +317,11 @@ t.test('transfers move licences and tiers', async (t) => {
     mined((f.token.connect(f.other) as Contract).safeTransferFrom(f.buyer.address, f.other.address, filmId, 1n, '0x')),
     f.token,
     'ERC1155MissingApprovalForAll',
-    [f.other.address, f.buyer.address],
+    [f.other.address, f.buyer.address]
   )
 })
 
-t.test('rights tiers at every boundary', async (t) => {
+t.test('rights tiers at every boundary', async t => {
   const f = await fixture(t)
   const filmId = await register(f, { price: 1n, maxSupply: 60_000n, thresholds: [100n, 5000n, 10_000n, 50_000n] })
   t.equal(await f.token.rightsTier(f.buyer.address, filmId), 0n, 'no token, no tier')
@@ -345,7 +338,7 @@ t.test('rights tiers at every boundary', async (t) => {
     [10_000n, 4n],
     [49_999n, 4n],
     [50_000n, 5n],
-    [60_000n, 5n],
+    [60_000n, 5n]
   ]
   let balance = 0n
   for (const [target, tier] of steps) {
@@ -359,7 +352,7 @@ t.test('rights tiers at every boundary', async (t) => {
   t.equal(await f.token.rightsTier(f.buyer.address, plain), 1n, 'no thresholds: personal licence only')
 })
 
-t.test('royalties and interfaces', async (t) => {
+t.test('royalties and interfaces', async t => {
   const f = await fixture(t)
   const a = await register(f, { royaltyBps: 500n })
   const b = await register(f, { royaltyBps: 0n })
@@ -374,7 +367,7 @@ t.test('royalties and interfaces', async (t) => {
     IERC1155: '0xd9b67a26',
     IERC1155MetadataURI: '0x0e89341c',
     IERC2981: '0x2a55205a',
-    IAccessControl: '0x7965db0b',
+    IAccessControl: '0x7965db0b'
   }
   for (const [name, interfaceId] of Object.entries(supported)) {
     t.equal(await f.token.supportsInterface(interfaceId), true, name)
@@ -383,7 +376,7 @@ t.test('royalties and interfaces', async (t) => {
   t.equal(await f.token.supportsInterface('0x80ac58cd'), false, 'not ERC-721')
 })
 
-t.test('withdrawing proceeds', async (t) => {
+t.test('withdrawing proceeds', async t => {
   const f = await fixture(t)
   const filmId = await register(f)
   await buy(f, filmId, 4n, 4n * PRICE)
@@ -401,7 +394,7 @@ t.test('withdrawing proceeds', async (t) => {
   await rejectsWith(t, mined((f.token.connect(f.buyer) as Contract).withdraw()), f.token, 'NothingToWithdraw', [])
 })
 
-t.test('contracts that refuse ether and re-entrancy', async (t) => {
+t.test('contracts that refuse ether and re-entrancy', async t => {
   const f = await fixture(t)
   const filmId = await register(f)
   const compiled = await compileSolidity({ 'Relay.sol': { content: RELAY_SOURCE } }, 'Relay.sol', 'EtherRejectingRelay')
@@ -411,40 +404,34 @@ t.test('contracts that refuse ether and re-entrancy', async (t) => {
   const tokenAddress = await f.token.getAddress()
   const encode = (fn: string, args: unknown[]) => f.token.interface.encodeFunctionData(fn, args)
 
-  await t.test('a refund that cannot be delivered reverts the purchase', async (t) => {
-    await rejectsWith(
-      t,
-      mined(relay.relay(tokenAddress, encode('buy', [filmId, 1n]), { value: PRICE + 1n })),
-      f.token,
-      'TransferFailed',
-      [relayAddress, 1n],
-    )
+  await t.test('a refund that cannot be delivered reverts the purchase', async t => {
+    await rejectsWith(t, mined(relay.relay(tokenAddress, encode('buy', [filmId, 1n]), { value: PRICE + 1n })), f.token, 'TransferFailed', [
+      relayAddress,
+      1n
+    ])
     await mined(relay.relay(tokenAddress, encode('buy', [filmId, 1n]), { value: PRICE }))
     t.equal(await f.token.balanceOf(relayAddress, filmId), 1n, 'exact payment needs no refund')
   })
 
-  await t.test('proceeds that cannot be delivered stay credited', async (t) => {
+  await t.test('proceeds that cannot be delivered stay credited', async t => {
     await mined(f.token.grantRole(CREATOR_ROLE, relayAddress))
     const asRelay = encode('registerFilm', [URI, PRICE, 10n, [], f.royaltyReceiver.address, 0n])
     await mined(relay.relay(tokenAddress, asRelay))
     const relayFilm = await f.token.filmCount()
     t.equal((await f.token.film(relayFilm)).creator, relayAddress)
     await buy(f, relayFilm, 2n, 2n * PRICE)
-    await rejectsWith(t, mined(relay.relay(tokenAddress, encode('withdraw', []))), f.token, 'TransferFailed', [
-      relayAddress,
-      2n * PRICE,
-    ])
+    await rejectsWith(t, mined(relay.relay(tokenAddress, encode('withdraw', []))), f.token, 'TransferFailed', [relayAddress, 2n * PRICE])
     t.equal(await f.token.proceeds(relayAddress), 2n * PRICE)
   })
 
-  await t.test('buying again from the token receipt hook is refused', async (t) => {
+  await t.test('buying again from the token receipt hook is refused', async t => {
     await mined(relay.setReenterCall(encode('buy', [filmId, 1n])))
     await rejectsWith(
       t,
       mined(relay.relay(tokenAddress, encode('buy', [filmId, 1n]), { value: PRICE })),
       f.token,
       'ReentrancyGuardReentrantCall',
-      [],
+      []
     )
   })
 })

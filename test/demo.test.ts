@@ -12,17 +12,29 @@ const said: string[] = []
 let demo: Demo = await startDemo({ dataDir, port, say: line => said.push(line) })
 t.teardown(() => demo.close())
 
-interface Film { tokenId: string; title: string; state: string; contentClass: string }
+interface Film {
+  tokenId: string
+  title: string
+  state: string
+  contentClass: string
+}
 const films = async (): Promise<Film[]> => ((await (await fetch(`${demo.box.url}/api/library`)).json()) as { films: Film[] }).films
 
 t.test('the first start publishes, buys and pairs', async t => {
-  t.ok(said.some(line => line.startsWith('Publishing the demo film')), 'published the demo film')
-  const status = await (await fetch(`${demo.box.url}/api/status`)).json() as { paired: boolean }
+  t.ok(
+    said.some(line => line.startsWith('Publishing the demo film')),
+    'published the demo film'
+  )
+  const status = (await (await fetch(`${demo.box.url}/api/status`)).json()) as { paired: boolean }
   t.equal(status.paired, true)
-  const ready = await waitFor('the demo film to be ready', async () => {
-    const list = await films()
-    return list.length === 1 && list[0].state === 'ready' ? list[0] : undefined
-  }, 90_000)
+  const ready = await waitFor(
+    'the demo film to be ready',
+    async () => {
+      const list = await films()
+      return list.length === 1 && list[0].state === 'ready' ? list[0] : undefined
+    },
+    90_000
+  )
   t.equal(ready.contentClass, 'demo')
 })
 
@@ -44,10 +56,14 @@ t.test('the TV browser shows the film, and choosing it plays it', async t => {
   await page.keyboard.press('Enter')
   const video = page.locator('video')
   await video.waitFor({ timeout: 10_000 })
-  await page.waitForFunction(() => {
-    const v = document.querySelector('video')
-    return v !== null && v.currentTime > 1.5 && v.readyState >= 2
-  }, undefined, { timeout: 30_000 })
+  await page.waitForFunction(
+    () => {
+      const v = document.querySelector('video')
+      return v !== null && v.currentTime > 1.5 && v.readyState >= 2
+    },
+    undefined,
+    { timeout: 30_000 }
+  )
   const playing = await video.evaluate(v => ({ width: (v as HTMLVideoElement).videoWidth, error: (v as HTMLVideoElement).error }))
   t.same(playing, { width: 1280, error: null }, 'decoded 720p video from the decrypted stream')
   await saveScreenshot(page, 'demo-playing')
@@ -55,7 +71,9 @@ t.test('the TV browser shows the film, and choosing it plays it', async t => {
   await page.keyboard.press('Escape')
   await page.waitForFunction(() => document.activeElement?.textContent?.trim() === 'Play', undefined, { timeout: 10_000 })
   await page.keyboard.press('Escape')
-  await page.waitForFunction(() => document.activeElement?.querySelector('.card-title')?.textContent === 'Test Pattern', undefined, { timeout: 10_000 })
+  await page.waitForFunction(() => document.activeElement?.querySelector('.card-title')?.textContent === 'Test Pattern', undefined, {
+    timeout: 10_000
+  })
   t.pass('Back returns focus to the film card')
 })
 
@@ -64,11 +82,21 @@ t.test('a second start on the same data directory comes back as it was', async t
   await demo.close()
   said.length = 0
   demo = await startDemo({ dataDir, port, say: line => said.push(line) })
-  t.notOk(said.some(line => line.startsWith('Publishing')), 'did not publish again')
-  t.notOk(said.some(line => line.includes('buys')), 'did not buy again')
+  t.notOk(
+    said.some(line => line.startsWith('Publishing')),
+    'did not publish again'
+  )
+  t.notOk(
+    said.some(line => line.includes('buys')),
+    'did not buy again'
+  )
   t.equal(demo.box.identity.deviceId, deviceId, 'same device')
   const list = await films()
-  t.same(list.map(f => [f.title, f.state]), [['Test Pattern', 'ready']], 'same library, still ready')
+  t.same(
+    list.map(f => [f.title, f.state]),
+    [['Test Pattern', 'ready']],
+    'same library, still ready'
+  )
   const response = await fetch(`${demo.box.url}/api/films/${list[0].tokenId}/stream`, { headers: { range: 'bytes=0-99' } })
   t.equal(response.status, 206)
   t.equal((await response.arrayBuffer()).byteLength, 100)

@@ -11,7 +11,7 @@ async function rpc(url: string, body: string): Promise<{ status: number; json: u
   return { status: res.status, json: text === '' ? undefined : JSON.parse(text) }
 }
 
-t.test('JSON-RPC over HTTP: single, batch, notification and bad input', async (t) => {
+t.test('JSON-RPC over HTTP: single, batch, notification and bad input', async t => {
   const devnet = await startDevnet({ port: 0 })
   t.teardown(() => devnet.close())
   t.match(devnet.rpcUrl, /^http:\/\/127\.0\.0\.1:\d+$/)
@@ -26,8 +26,8 @@ t.test('JSON-RPC over HTTP: single, batch, notification and bad input', async (t
       { jsonrpc: '2.0', id: 'a', method: 'eth_getBalance', params: [devnet.accounts.owner.address, 'latest'] },
       { jsonrpc: '2.0', method: 'eth_chainId', params: [] },
       { jsonrpc: '2.0', id: 'b', method: 'no_such_method', params: [] },
-      { jsonrpc: '2.0', id: 'c', params: [] },
-    ]),
+      { jsonrpc: '2.0', id: 'c', params: [] }
+    ])
   )
   t.equal(batch.status, 200)
   const [balance, unknown, invalid, ...rest] = batch.json as { id: unknown; result?: string; error?: { code: number } }[]
@@ -39,7 +39,7 @@ t.test('JSON-RPC over HTTP: single, batch, notification and bad input', async (t
 
   t.same(await rpc(devnet.rpcUrl, '{"jsonrpc":"2.0","id":1,"method":'), {
     status: 200,
-    json: { jsonrpc: '2.0', id: null, error: { code: -32700, message: 'Parse error: body is not valid JSON' } },
+    json: { jsonrpc: '2.0', id: null, error: { code: -32700, message: 'Parse error: body is not valid JSON' } }
   })
   t.same((await rpc(devnet.rpcUrl, '[]')).json, { jsonrpc: '2.0', id: null, error: { code: -32600, message: 'batch must not be empty' } })
   t.same(await rpc(devnet.rpcUrl, JSON.stringify({ jsonrpc: '2.0', method: 'eth_chainId' })), { status: 204, json: undefined })
@@ -49,7 +49,7 @@ t.test('JSON-RPC over HTTP: single, batch, notification and bad input', async (t
   t.equal((await fetch(devnet.rpcUrl)).status, 405)
 })
 
-t.test('contract deployed, creator role granted, reverts decode as custom errors in ethers', async (t) => {
+t.test('contract deployed, creator role granted, reverts decode as custom errors in ethers', async t => {
   const devnet = await startDevnet({ port: 0 })
   const { provider, creator, owner } = connectDevnet(devnet)
   t.teardown(async () => {
@@ -69,11 +69,11 @@ t.test('contract deployed, creator role granted, reverts decode as custom errors
   await (await creator.registerFilm!('ipfs://film', parseEther('0.01'), 10, [3], devnet.accounts.creator.address, 500)).wait()
   await t.rejects(owner.buy!.staticCall(1, 2, { value: parseEther('0.01') }), {
     code: 'CALL_EXCEPTION',
-    revert: { name: 'InsufficientPayment', args: [parseEther('0.02'), parseEther('0.01')] },
+    revert: { name: 'InsufficientPayment', args: [parseEther('0.02'), parseEther('0.01')] }
   })
 })
 
-t.test('a restart on the same stateDir keeps the chain, also after a torn journal line', async (t) => {
+t.test('a restart on the same stateDir keeps the chain, also after a torn journal line', async t => {
   const stateDir = t.testdir()
   const first = await startDevnet({ port: 0, stateDir })
   const a = connectDevnet(first)
@@ -93,7 +93,7 @@ t.test('a restart on the same stateDir keeps the chain, also after a torn journa
     rpcUrl: first.rpcUrl,
     chainId: 31337,
     contractAddress: first.contractAddress,
-    deploymentBlock: first.deploymentBlock,
+    deploymentBlock: first.deploymentBlock
   })
 
   // kill -9 in the middle of an append leaves half a line behind

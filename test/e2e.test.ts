@@ -16,7 +16,16 @@ import { freePort, runCli, startDaemonProcess, waitFor, type DaemonProcess } fro
 const dir = t.testdir()
 const devnet = await startDevnet({ port: 0 })
 t.teardown(() => devnet.close())
-const chainFlags = ['--rpc-url', devnet.rpcUrl, '--contract', devnet.contractAddress, '--deployment-block', String(devnet.deploymentBlock), '--chain-poll-ms', '200']
+const chainFlags = [
+  '--rpc-url',
+  devnet.rpcUrl,
+  '--contract',
+  devnet.contractAddress,
+  '--deployment-block',
+  String(devnet.deploymentBlock),
+  '--chain-poll-ms',
+  '200'
+]
 const provider = new JsonRpcProvider(devnet.rpcUrl, devnet.chainId, { staticNetwork: true, cacheTimeout: -1 })
 t.teardown(() => provider.destroy())
 const { abi } = await loadFilmTokenArtifact()
@@ -30,37 +39,88 @@ const boxDir = path.join(dir, 'box')
 const custodianPort = await freePort()
 const custodianP2pPort = await freePort()
 
-const published = JSON.parse((await runCli(['publish', clip.video, '--title', 'End to End', '--subtitles', clip.subtitles,
-  '--price-wei', '1000', '--data-dir', custodianDir, '--custodian-url', `http://127.0.0.1:${custodianPort}`, ...chainFlags])).trim().split('\n').at(-1) as string)
+const published = JSON.parse(
+  (
+    await runCli([
+      'publish',
+      clip.video,
+      '--title',
+      'End to End',
+      '--subtitles',
+      clip.subtitles,
+      '--price-wei',
+      '1000',
+      '--data-dir',
+      custodianDir,
+      '--custodian-url',
+      `http://127.0.0.1:${custodianPort}`,
+      ...chainFlags
+    ])
+  )
+    .trim()
+    .split('\n')
+    .at(-1) as string
+)
 const tokenId: string = published.tokenId
 
-const custodianArgs = ['--role', 'custodian', '--data-dir', custodianDir, '--port', String(custodianPort), '--p2p-listen', `/ip4/127.0.0.1/tcp/${custodianP2pPort}`, ...chainFlags]
+const custodianArgs = [
+  '--role',
+  'custodian',
+  '--data-dir',
+  custodianDir,
+  '--port',
+  String(custodianPort),
+  '--p2p-listen',
+  `/ip4/127.0.0.1/tcp/${custodianP2pPort}`,
+  ...chainFlags
+]
 let custodian: DaemonProcess = await startDaemonProcess(custodianArgs)
 t.teardown(() => custodian.stop())
 
 await (await new Contract(devnet.contractAddress, abi, owner).buy(tokenId, 1, { value: 1000 })).wait()
 
-const boxArgs = ['--data-dir', boxDir, '--port', '0', '--p2p-listen', '/ip4/127.0.0.1/tcp/0', '--peer', custodian.multiaddrs[0], ...chainFlags]
+const boxArgs = [
+  '--data-dir',
+  boxDir,
+  '--port',
+  '0',
+  '--p2p-listen',
+  '/ip4/127.0.0.1/tcp/0',
+  '--peer',
+  custodian.multiaddrs[0],
+  ...chainFlags
+]
 let box: DaemonProcess = await startDaemonProcess(boxArgs)
 t.teardown(() => box.stop())
 
-interface LibraryFilm { tokenId: string; state: string; progress: number; error?: string; title: string; subtitles: Array<{ url: string }> }
+interface LibraryFilm {
+  tokenId: string
+  state: string
+  progress: number
+  error?: string
+  title: string
+  subtitles: Array<{ url: string }>
+}
 const libraryFilm = async (): Promise<LibraryFilm | undefined> => {
-  const { films } = await (await fetch(`${box.url}/api/library`)).json() as { films: LibraryFilm[] }
+  const { films } = (await (await fetch(`${box.url}/api/library`)).json()) as { films: LibraryFilm[] }
   return films.find(f => f.tokenId === tokenId)
 }
 const streamUrl = (): string => `${box.url}/api/films/${tokenId}/stream`
 
 t.test('the box pairs with the owner and the film becomes ready', async t => {
   await pairAsOwner(box.url, owner)
-  const status = await (await fetch(`${box.url}/api/status`)).json() as { paired: boolean; owner: string; chainId: number }
+  const status = (await (await fetch(`${box.url}/api/status`)).json()) as { paired: boolean; owner: string; chainId: number }
   t.equal(status.owner, owner.address)
   t.equal(status.chainId, 31337)
-  const film = await waitFor('the film to be ready', async () => {
-    const f = await libraryFilm()
-    if (f?.state === 'error') t.comment(`retrying after: ${f.error}`)
-    return f?.state === 'ready' ? f : undefined
-  }, 90_000)
+  const film = await waitFor(
+    'the film to be ready',
+    async () => {
+      const f = await libraryFilm()
+      if (f?.state === 'error') t.comment(`retrying after: ${f.error}`)
+      return f?.state === 'ready' ? f : undefined
+    },
+    90_000
+  )
   t.equal(film.title, 'End to End')
   t.equal(film.progress, 1)
 })
@@ -98,14 +158,22 @@ t.test('ranges are answered per RFC 9110', async t => {
 })
 
 t.test('ffprobe reads the stream URL', async t => {
-  const { stdout } = await promisify(execFile)('ffprobe', ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', streamUrl()])
+  const { stdout } = await promisify(execFile)('ffprobe', [
+    '-v',
+    'error',
+    '-print_format',
+    'json',
+    '-show_format',
+    '-show_streams',
+    streamUrl()
+  ])
   const probe = JSON.parse(stdout) as { format: { duration: string }; streams: Array<{ codec_name: string }> }
   t.ok(Math.abs(Number(probe.format.duration) - 12) < 0.5, `duration ${probe.format.duration}`)
   t.same(probe.streams.map(s => s.codec_name).sort(), ['aac', 'h264'])
 })
 
 t.test('subtitles are served as WebVTT', async t => {
-  const film = await libraryFilm() as LibraryFilm
+  const film = (await libraryFilm()) as LibraryFilm
   t.equal(film.subtitles.length, 1)
   const response = await fetch(`${box.url}${film.subtitles[0].url}`)
   t.match(response.headers.get('content-type'), /^text\/vtt/)
@@ -116,14 +184,16 @@ t.test('subtitles are served as WebVTT', async t => {
 })
 
 /** Every regular file under `root`, recursively. */
-async function filesUnder (root: string): Promise<string[]> {
+async function filesUnder(root: string): Promise<string[]> {
   const entries = await readdir(root, { withFileTypes: true, recursive: true })
   return entries.filter(e => e.isFile()).map(e => path.join(e.parentPath, e.name))
 }
 
 t.test('no run of the film plaintext is on the box disk', async t => {
   // 64-byte samples from across the film, skipping the MP4 header's low-entropy boxes
-  const samples = Array.from({ length: 200 }, (_, i) => original.subarray(4096 + i * Math.floor((original.length - 8192) / 200), 4096 + i * Math.floor((original.length - 8192) / 200) + 64))
+  const samples = Array.from({ length: 200 }, (_, i) =>
+    original.subarray(4096 + i * Math.floor((original.length - 8192) / 200), 4096 + i * Math.floor((original.length - 8192) / 200) + 64)
+  )
   const files = await filesUnder(boxDir)
   t.ok(files.length > 5, `scanned ${files.length} files`)
   let scannedBytes = 0
@@ -146,7 +216,7 @@ t.test('after a restart the box plays without its custodian', async t => {
   const response = await fetch(streamUrl(), { headers: { range: 'bytes=1000-1999999' } })
   t.equal(response.status, 206)
   t.ok(Buffer.from(await response.arrayBuffer()).equals(original.subarray(1000, 2_000_000)))
-  const status = await (await fetch(`${box.url}/api/status`)).json() as { owner: string }
+  const status = (await (await fetch(`${box.url}/api/status`)).json()) as { owner: string }
   t.equal(status.owner, owner.address, 'same owner after restart')
   custodian = await startDaemonProcess(custodianArgs)
 })
@@ -154,11 +224,15 @@ t.test('after a restart the box plays without its custodian', async t => {
 t.test('a film transferred away is refused with 403', async t => {
   const token = new Contract(devnet.contractAddress, abi, owner)
   await (await token.safeTransferFrom(owner.address, otherCollector.address, tokenId, 1, '0x')).wait()
-  const refused = await waitFor('the stream to be refused', async () => {
-    const response = await fetch(streamUrl())
-    await response.arrayBuffer()
-    return response.status === 403 ? response : undefined
-  }, 30_000)
+  const refused = await waitFor(
+    'the stream to be refused',
+    async () => {
+      const response = await fetch(streamUrl())
+      await response.arrayBuffer()
+      return response.status === 403 ? response : undefined
+    },
+    30_000
+  )
   t.equal(refused.status, 403)
   t.equal((await libraryFilm())?.state, 'locked')
 })

@@ -8,7 +8,7 @@ import { loadOrCreateSecret, readSecretFile, writeSecretFile } from '../server/i
 import { unwrapKey, wrapKey } from '../server/keys/wrap.ts'
 import { testDir } from './helpers/in-process.ts'
 
-async function modeOf (file: string): Promise<number> {
+async function modeOf(file: string): Promise<number> {
   return (await stat(file)).mode & 0o777
 }
 
@@ -25,8 +25,11 @@ t.test('device keys are made on first use, kept 0600 in a 0700 folder, and the s
   t.equal(peerId.type, 'Ed25519', 'the device id is an Ed25519 libp2p peer id')
   t.equal(identity.x25519PublicKey.length, 32)
   const probe = new Uint8Array(32).fill(7)
-  t.same(Buffer.from(unwrapKey(wrapKey(probe, identity.x25519PublicKey, 'probe'), identity.x25519PrivateKey, 'probe')), Buffer.from(probe),
-    'the X25519 public key belongs to the private key')
+  t.same(
+    Buffer.from(unwrapKey(wrapKey(probe, identity.x25519PublicKey, 'probe'), identity.x25519PrivateKey, 'probe')),
+    Buffer.from(probe),
+    'the X25519 public key belongs to the private key'
+  )
 
   const reloaded = await loadOrCreateDeviceIdentity(dataDir)
   t.equal(reloaded.deviceId, identity.deviceId, 'same device id after a reload')
@@ -42,12 +45,22 @@ t.test('device signatures', async t => {
   const signed = await signPayload(device, { purpose: 'test', amount: 1 })
   t.same(JSON.parse(signed.payload), { purpose: 'test', amount: 1 })
   t.equal(await verifyDeviceSignature(device.deviceId, signed), true, 'an untouched payload verifies')
-  t.equal(await verifyDeviceSignature(device.deviceId, { ...signed, payload: signed.payload.replace('"amount":1', '"amount":2') }), false,
-    'a tampered payload does not')
-  t.equal(await verifyDeviceSignature(other.deviceId, signed), false, 'nor does it verify as another device\'s')
-  t.equal(await verifyDeviceSignature(device.deviceId, await signPayload(other, { purpose: 'test', amount: 1 })), false,
-    'another device\'s signature is not this device\'s')
-  t.equal(await verifyDeviceSignature(device.deviceId, { ...signed, signature: 'AAAA' }), false, 'a signature of the wrong length does not verify')
+  t.equal(
+    await verifyDeviceSignature(device.deviceId, { ...signed, payload: signed.payload.replace('"amount":1', '"amount":2') }),
+    false,
+    'a tampered payload does not'
+  )
+  t.equal(await verifyDeviceSignature(other.deviceId, signed), false, "nor does it verify as another device's")
+  t.equal(
+    await verifyDeviceSignature(device.deviceId, await signPayload(other, { purpose: 'test', amount: 1 })),
+    false,
+    "another device's signature is not this device's"
+  )
+  t.equal(
+    await verifyDeviceSignature(device.deviceId, { ...signed, signature: 'AAAA' }),
+    false,
+    'a signature of the wrong length does not verify'
+  )
   t.equal(await verifyDeviceSignature('not-a-peer-id', signed), false, 'nor does a device id that is not a peer id')
 })
 
@@ -61,23 +74,26 @@ t.test('secret files', async t => {
   t.same(await readdir(path.dirname(file)), ['a.key'], 'no temporary file is left behind')
 
   await writeSecretFile(file, new Uint8Array([4, 5]))
-  t.same([...await readFile(file)], [4, 5], 'a rewrite replaces the secret')
+  t.same([...(await readFile(file))], [4, 5], 'a rewrite replaces the secret')
   t.same(await readdir(path.dirname(file)), ['a.key'], 'and leaves no temporary file either')
 
   // A crash between writing and renaming leaves the temporary file; a service restarted with the
   // same pid (pid 1 in a container, say) must still be able to write the secret.
   await writeFile(`${file}.${process.pid}.tmp`, 'half a key')
   await writeSecretFile(file, new Uint8Array([6]))
-  t.same([...await readFile(file)], [6], 'a stale temporary file does not block a write')
+  t.same([...(await readFile(file))], [6], 'a stale temporary file does not block a write')
   t.same(await readdir(path.dirname(file)), ['a.key'], 'and is gone afterwards')
 
   await chmod(file, 0o644)
-  t.same([...(await readSecretFile(file)) ?? []], [6])
+  t.same([...((await readSecretFile(file)) ?? [])], [6])
   t.equal(await modeOf(file), 0o600, 'reading tightens a mode loosened by hand')
   t.equal(await readSecretFile(path.join(dir, 'missing.key')), undefined, 'a missing secret reads as undefined')
 
   let made = 0
-  const create = (): Uint8Array => { made++; return new Uint8Array([9, 9]) }
+  const create = (): Uint8Array => {
+    made++
+    return new Uint8Array([9, 9])
+  }
   const first = await loadOrCreateSecret(path.join(dir, 'b.key'), create)
   const second = await loadOrCreateSecret(path.join(dir, 'b.key'), create)
   t.same([...second], [...first], 'the secret is created once and then loaded')

@@ -29,7 +29,7 @@ const keyReleaseUrl = `${custodian.url}${KEY_RELEASE_PATH}`
 
 const publisher = { custodian, creator, contractAddress: devnet.contractAddress }
 
-function keyRequest (identity: DeviceIdentity, tokenId: string, overrides: Partial<FilmKeyRequest> = {}): FilmKeyRequest {
+function keyRequest(identity: DeviceIdentity, tokenId: string, overrides: Partial<FilmKeyRequest> = {}): FilmKeyRequest {
   return {
     purpose: 'seed-one/film-key-request/v1',
     chainId: devnet.chainId,
@@ -43,7 +43,7 @@ function keyRequest (identity: DeviceIdentity, tokenId: string, overrides: Parti
 }
 
 /** Posts a key request signed by `signer` (the box unless given) with the box's owner authorisation. */
-async function askForKey (request: FilmKeyRequest, signer: DeviceIdentity = box.identity) {
+async function askForKey(request: FilmKeyRequest, signer: DeviceIdentity = box.identity) {
   return await postJson(keyReleaseUrl, { authorisation, request: await signPayload(signer, request) })
 }
 
@@ -51,7 +51,7 @@ const owned = await registerFilm(publisher)
 await buyFilm(owner, devnet.contractAddress, owned.tokenId)
 const otherDevice = await loadOrCreateDeviceIdentity(testDir(t, 'other-device'))
 
-t.test('the holder\'s paired device gets the film key, wrapped to that device alone', async t => {
+t.test("the holder's paired device gets the film key, wrapped to that device alone", async t => {
   const { wrappedKey, owner: reportedOwner } = await requestFilmKey({
     custodianUrl: custodian.url,
     identity: box.identity,
@@ -62,14 +62,18 @@ t.test('the holder\'s paired device gets the film key, wrapped to that device al
   })
   t.equal(reportedOwner, owner.address)
   const context = filmKeyContext(devnet.chainId, devnet.contractAddress, owned.tokenId, box.identity.deviceId)
-  t.same(Buffer.from(unwrapKey(wrappedKey, box.identity.x25519PrivateKey, context)), Buffer.from(owned.contentKey), 'unwraps to the content key')
+  t.same(
+    Buffer.from(unwrapKey(wrappedKey, box.identity.x25519PrivateKey, context)),
+    Buffer.from(owned.contentKey),
+    'unwraps to the content key'
+  )
   t.not(wrappedKey.ciphertext, Buffer.from(owned.contentKey).toString('base64url'), 'the key does not travel in the clear')
 
   const otherContext = filmKeyContext(devnet.chainId, devnet.contractAddress, owned.tokenId, otherDevice.deviceId)
-  t.throws(() => unwrapKey(wrappedKey, box.identity.x25519PrivateKey, otherContext), KeyWrapError, 'not for another device\'s context')
-  t.throws(() => unwrapKey(wrappedKey, otherDevice.x25519PrivateKey, context), KeyWrapError, 'not with another device\'s key')
+  t.throws(() => unwrapKey(wrappedKey, box.identity.x25519PrivateKey, otherContext), KeyWrapError, "not for another device's context")
+  t.throws(() => unwrapKey(wrappedKey, otherDevice.x25519PrivateKey, context), KeyWrapError, "not with another device's key")
   const otherFilm = filmKeyContext(devnet.chainId, devnet.contractAddress, String(Number(owned.tokenId) + 1), box.identity.deviceId)
-  t.throws(() => unwrapKey(wrappedKey, box.identity.x25519PrivateKey, otherFilm), KeyWrapError, 'not as another film\'s key')
+  t.throws(() => unwrapKey(wrappedKey, box.identity.x25519PrivateKey, otherFilm), KeyWrapError, "not as another film's key")
 })
 
 t.test('refusals', async t => {
@@ -108,13 +112,15 @@ t.test('refusals', async t => {
     }
   })
 
-  await t.test('the owner\'s authorisation names another device or key', async t => {
+  await t.test("the owner's authorisation names another device or key", async t => {
     // another device, signing correctly for itself, shows the box's authorisation
     const impostor = await askForKey(keyRequest(otherDevice, owned.tokenId), otherDevice)
     t.equal(impostor.status, 401, impostor.body)
     t.match(impostor.json.message, /another device/)
     // the box asks for the key to be wrapped to an X25519 key the owner did not authorise
-    const otherKey = await askForKey(keyRequest(box.identity, owned.tokenId, { x25519PublicKey: Buffer.from(otherDevice.x25519PublicKey).toString('base64url') }))
+    const otherKey = await askForKey(
+      keyRequest(box.identity, owned.tokenId, { x25519PublicKey: Buffer.from(otherDevice.x25519PublicKey).toString('base64url') })
+    )
     t.equal(otherKey.status, 401, otherKey.body)
   })
 
@@ -141,7 +147,10 @@ t.test('refusals', async t => {
     t.equal(noRequest.status, 400, noRequest.body)
     const payloadNotJson = await postJson(keyReleaseUrl, { authorisation, request: { payload: 'not json', signature: 'AAAA' } })
     t.equal(payloadNotJson.status, 400, payloadNotJson.body)
-    const notARequest = await askForKey({ ...keyRequest(box.identity, owned.tokenId), purpose: 'something else' } as unknown as FilmKeyRequest)
+    const notARequest = await askForKey({
+      ...keyRequest(box.identity, owned.tokenId),
+      purpose: 'something else'
+    } as unknown as FilmKeyRequest)
     t.equal(notARequest.status, 400, notARequest.body)
   })
 
@@ -167,6 +176,9 @@ t.test('the custody store keeps content keys sealed under a 0600 master key', as
   t.equal((await stat(path.dirname(masterKey))).mode & 0o777, 0o700, 'in a 0700 folder')
 
   const withAnotherMasterKey = await openCustodyStore(testDir(t, 'another-custodian'), custodian.db)
-  const refused = await withAnotherMasterKey.get(owned.contentCid.toString()).then(() => undefined, (err: unknown) => err)
+  const refused = await withAnotherMasterKey.get(owned.contentCid.toString()).then(
+    () => undefined,
+    (err: unknown) => err
+  )
   t.ok(refused instanceof CustodyError, `the database with another master key opens nothing (${String(refused)})`)
 })

@@ -18,7 +18,9 @@ import { freePort } from './helpers/daemon-process.ts'
 const devnetDir = testDir(t, 'devnet')
 let devnet: Devnet = await startDevnet({ port: 0, stateDir: devnetDir })
 let devnetUp = true
-t.teardown(async () => { if (devnetUp) await devnet.close() })
+t.teardown(async () => {
+  if (devnetUp) await devnet.close()
+})
 const { contractAddress } = devnet
 const creator = devnetWallet(t, devnet, devnet.accounts.creator.privateKey)
 const owner = devnetWallet(t, devnet, devnet.accounts.owner.privateKey)
@@ -31,15 +33,26 @@ const MiB = 1024 * 1024
 const publish = async (opts: { bytes?: number; custodianUrl?: string } = {}): Promise<HandMadeFilm> =>
   await registerFilm({ custodian, creator, contractAddress, ...opts })
 
-interface LibraryFilm { tokenId: string; quantity: string; state: FilmRecord['state']; progress: number; error?: string }
+interface LibraryFilm {
+  tokenId: string
+  quantity: string
+  state: FilmRecord['state']
+  progress: number
+  error?: string
+}
 
-async function libraryFilm (tokenId: string): Promise<LibraryFilm | undefined> {
-  const { films } = await (await fetch(`${box.url}/api/library`)).json() as { films: LibraryFilm[] }
+async function libraryFilm(tokenId: string): Promise<LibraryFilm | undefined> {
+  const { films } = (await (await fetch(`${box.url}/api/library`)).json()) as { films: LibraryFilm[] }
   return films.find(film => film.tokenId === tokenId)
 }
 
 /** Polls the box's library until `check` accepts the film; every state seen on the way is kept in `seen`. */
-async function waitForFilm (tokenId: string, what: string, check: (film: LibraryFilm) => boolean, opts: { timeoutMs?: number; seen?: LibraryFilm[] } = {}): Promise<LibraryFilm> {
+async function waitForFilm(
+  tokenId: string,
+  what: string,
+  check: (film: LibraryFilm) => boolean,
+  opts: { timeoutMs?: number; seen?: LibraryFilm[] } = {}
+): Promise<LibraryFilm> {
   const deadline = Date.now() + (opts.timeoutMs ?? 20_000)
   let last: LibraryFilm | undefined
   while (Date.now() < deadline) {
@@ -52,7 +65,7 @@ async function waitForFilm (tokenId: string, what: string, check: (film: Library
 }
 
 /** Closes the box and starts it again on the same data dir (for the rest of the file, not one subtest). */
-async function restartBox (whileDown?: () => Promise<void>): Promise<void> {
+async function restartBox(whileDown?: () => Promise<void>): Promise<void> {
   await box.close()
   await whileDown?.()
   box = await startTestDaemon(t, boxConfig)
@@ -60,7 +73,7 @@ async function restartBox (whileDown?: () => Promise<void>): Promise<void> {
 
 const isReady = (film: LibraryFilm): boolean => film.state === 'ready'
 
-async function stream (tokenId: string, range?: string): Promise<{ status: number; body: Buffer }> {
+async function stream(tokenId: string, range?: string): Promise<{ status: number; body: Buffer }> {
   const response = await fetch(`${box.url}/api/films/${tokenId}/stream`, { headers: range === undefined ? {} : { range } })
   return { status: response.status, body: Buffer.from(await response.arrayBuffer()) }
 }
@@ -76,7 +89,7 @@ const filmKeys = (): Store<StoredFilmKey> => section<StoredFilmKey>(box.db, 'fil
  * Helia tells peers waiting for a block that it has it before the block is stored, so a want the
  * box sent earlier misses the block put back; on a new connection the box sends its wants again.
  */
-async function withholdLastLeaf (cid: CID): Promise<() => Promise<void>> {
+async function withholdLastLeaf(cid: CID): Promise<() => Promise<void>> {
   const { helia } = custodian
   const blockBytes = async (of: CID): Promise<Uint8Array> => {
     const parts: Uint8Array[] = []
@@ -103,7 +116,7 @@ t.test('a custodian that cannot be reached: the film shows the error, then becom
   // the film's metadata sends devices to a port nothing listens on yet; later a relay to the custodian opens there
   const relayPort = await freePort()
   const relayUrl = `http://127.0.0.1:${relayPort}`
-  const film = firstFilm = await publish({ custodianUrl: relayUrl })
+  const film = (firstFilm = await publish({ custodianUrl: relayUrl }))
   await buyFilm(owner, contractAddress, film.tokenId)
 
   const failed = await waitForFilm(film.tokenId, 'the error state', f => f.state === 'error')
@@ -116,7 +129,10 @@ t.test('a custodian that cannot be reached: the film shows the error, then becom
     const upstream = net.connect(Number(new URL(custodian.url).port), '127.0.0.1')
     for (const end of [socket, upstream]) {
       sockets.add(end)
-      end.on('error', () => { socket.destroy(); upstream.destroy() })
+      end.on('error', () => {
+        socket.destroy()
+        upstream.destroy()
+      })
       end.on('close', () => sockets.delete(end))
     }
     socket.pipe(upstream).pipe(socket)
@@ -181,7 +197,8 @@ t.test('a sale locks the film, erases its key and unpins it after the grace; buy
   t.equal((await stream(film.tokenId, 'bytes=0-99')).status, 403, 'the stream is refused')
 
   const deadline = Date.now() + 5000
-  while ((await records().get(film.tokenId))?.unpinned !== true && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 50))
+  while ((await records().get(film.tokenId))?.unpinned !== true && Date.now() < deadline)
+    await new Promise(resolve => setTimeout(resolve, 50))
   const record = await records().get(film.tokenId)
   t.equal(record?.unpinned, true, 'the record says unpinned')
   t.ok(Date.now() - Date.parse(record?.lockedAt ?? '') >= boxConfig.unpinGraceMs, 'not before the grace period')
@@ -216,7 +233,7 @@ t.test('with the chain RPC down the library keeps playing, across a restart; syn
   t.ok(played.body.equals(expected), 'the stream has the right bytes')
 
   await restartBox()
-  const status = await (await fetch(`${box.url}/api/status`)).json() as { chainId: number }
+  const status = (await (await fetch(`${box.url}/api/status`)).json()) as { chainId: number }
   t.equal(status.chainId, devnet.chainId, 'the box starts on the chain id it remembers')
   t.equal((await libraryFilm(film.tokenId))?.state, 'ready', 'ready after a restart without the chain')
   played = await stream(film.tokenId, range)
@@ -250,7 +267,11 @@ t.test('a restart in the middle of a pin resumes it without an error', async t =
   })
   const ready = await waitForFilm(film.tokenId, 'ready after the restart', isReady, { seen })
   t.equal(ready.progress, 1)
-  t.same(seen.filter(f => f.state === 'error'), [], 'never in the error state')
+  t.same(
+    seen.filter(f => f.state === 'error'),
+    [],
+    'never in the error state'
+  )
   t.ok(await isPinned(box.helia, film.contentCid), 'the content is pinned')
   const played = await stream(film.tokenId)
   t.equal(played.status, 200)

@@ -3,7 +3,16 @@ import { SiweMessage } from 'siwe'
 import type { Wallet } from 'ethers'
 import type { Daemon } from '../server/daemon.ts'
 import { loadOrCreateDeviceIdentity } from '../server/identity/device-identity.ts'
-import { daemonConfig, devnetWallet, postJson, rawRequest, startTestDaemon, startTestDevnet, testDir, type Test } from './helpers/in-process.ts'
+import {
+  daemonConfig,
+  devnetWallet,
+  postJson,
+  rawRequest,
+  startTestDaemon,
+  startTestDevnet,
+  testDir,
+  type Test
+} from './helpers/in-process.ts'
 
 // 8 characters from an alphabet without 0/O and 1/I/L (DESIGN decision 4: read off a TV).
 const CODE_PATTERN = /^[A-HJKMNP-Z2-9]{8}$/
@@ -12,35 +21,35 @@ const devnet = await startTestDevnet(t)
 const owner = devnetWallet(t, devnet, devnet.accounts.owner.privateKey)
 const otherCollector = devnetWallet(t, devnet, devnet.accounts.otherCollector.privateKey)
 
-async function getJson (url: string): Promise<any> {
+async function getJson(url: string): Promise<any> {
   const response = await rawRequest(url)
   if (response.status !== 200) throw new Error(`GET ${url}: ${response.status} ${response.body}`)
   return JSON.parse(response.body)
 }
 
-async function pairingCode (box: Daemon): Promise<string> {
+async function pairingCode(box: Daemon): Promise<string> {
   const state = await getJson(`${box.url}/api/pairing`)
   if (state.paired !== false) throw new Error(`expected an unpaired box, got ${JSON.stringify(state)}`)
   return state.code
 }
 
-async function pairingMessage (box: Daemon, address: string, code: string): Promise<string> {
+async function pairingMessage(box: Daemon, address: string, code: string): Promise<string> {
   const query = new URLSearchParams({ address, code })
   return (await getJson(`${box.url}/api/pairing/message?${query}`)).message
 }
 
-async function postPairing (box: Daemon, message: string, signer: Wallet, headers: Record<string, string> = {}) {
+async function postPairing(box: Daemon, message: string, signer: Wallet, headers: Record<string, string> = {}) {
   return await postJson(`${box.url}/api/pairing`, { message, signature: await signer.signMessage(message) }, headers)
 }
 
-async function assertUnpaired (t: Test, box: Daemon): Promise<void> {
+async function assertUnpaired(t: Test, box: Daemon): Promise<void> {
   const status = await getJson(`${box.url}/api/status`)
   t.equal(status.paired, false, 'the box is still unpaired')
   t.equal(status.owner, null)
 }
 
 /** A live-looking code that is not `code`. */
-function anotherCode (code: string): string {
+function anotherCode(code: string): string {
   return (code[0] === 'A' ? 'B' : 'A') + code.slice(1)
 }
 
@@ -61,7 +70,10 @@ t.test('the owner pairs the box once with a signed EIP-4361 message, and it stay
   t.equal(parsed.chainId, devnet.chainId)
   t.equal(parsed.domain, new URL(box.url).host, 'the domain is the box as the signer reached it')
   t.ok(parsed.resources?.includes(`urn:seed-one:device:${box.identity.deviceId}`), 'names the device id')
-  t.ok(parsed.resources?.includes(`urn:seed-one:x25519:${Buffer.from(box.identity.x25519PublicKey).toString('base64url')}`), 'names the key-wrapping key')
+  t.ok(
+    parsed.resources?.includes(`urn:seed-one:x25519:${Buffer.from(box.identity.x25519PublicKey).toString('base64url')}`),
+    'names the key-wrapping key'
+  )
 
   const paired = await postPairing(box, message, owner)
   t.equal(paired.status, 201, paired.body)
@@ -130,8 +142,14 @@ t.test('refused pairings leave the box unpaired', async t => {
 
   await t.test('a malformed body', async t => {
     const wellFormed = { message, signature: '0x00' }
-    for (const body of [{ message }, { message, signature: 'not hex' }, { message: { text: message }, signature: '0x00' }, 'not json',
-      { ...wellFormed, extra: true }, { message: 12345678, signature: '0x00' }]) {
+    for (const body of [
+      { message },
+      { message, signature: 'not hex' },
+      { message: { text: message }, signature: '0x00' },
+      'not json',
+      { ...wellFormed, extra: true },
+      { message: 12345678, signature: '0x00' }
+    ]) {
       const response = await postJson(`${box.url}/api/pairing`, body)
       t.equal(response.status, 400, `${JSON.stringify(body).slice(0, 40)}…: ${response.body}`)
     }

@@ -59,16 +59,16 @@ const cases: [string | undefined, number, RangeRequest][] = [
   ['bytes=-5', 0, unsatisfiable],
   ['bytes=5-2', 0, full],
   [undefined, 0, full],
-  ['bytes=4294967296-4294967300', 8589934592, partial(4294967296, 4294967300)],
+  ['bytes=4294967296-4294967300', 8589934592, partial(4294967296, 4294967300)]
 ]
 
-t.test('Range header table', async (t) => {
+t.test('Range header table', async t => {
   for (const [header, size, expected] of cases) {
     t.same(parseRangeHeader(header, size), expected, `${JSON.stringify(header)} of ${size} bytes`)
   }
 })
 
-t.test('a bad representation size is a programming error', async (t) => {
+t.test('a bad representation size is a programming error', async t => {
   t.throws(() => parseRangeHeader('bytes=0-1', -1), RangeError)
   t.throws(() => parseRangeHeader('bytes=0-1', 1.5), /not a non-negative integer/)
 })

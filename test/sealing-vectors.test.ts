@@ -18,7 +18,9 @@ const cipherIds: Record<CipherName, number> = { 'aes-256-gcm': 1, 'chacha20-poly
 /** RFC 5869 HKDF-SHA256 written out with HMAC, for a 32-byte output (one block). */
 function hkdf32(ikm: Buffer, hkdfSalt: Buffer, info: Buffer): Buffer {
   const prk = createHmac('sha256', hkdfSalt).update(ikm).digest()
-  return createHmac('sha256', prk).update(Buffer.concat([info, Buffer.of(1)])).digest()
+  return createHmac('sha256', prk)
+    .update(Buffer.concat([info, Buffer.of(1)]))
+    .digest()
 }
 
 function u32(value: number): Buffer {
@@ -49,9 +51,12 @@ function sealFromSpec(cipher: CipherName, plaintext: Buffer): Buffer {
 }
 
 for (const cipher of ['aes-256-gcm', 'chacha20-poly1305'] as const) {
-  for (const [label, length] of [['3000', 3000], ['empty', 0]] as const) {
+  for (const [label, length] of [
+    ['3000', 3000],
+    ['empty', 0]
+  ] as const) {
     const name = `${cipher}-${label}.hex`
-    t.test(name, async (t) => {
+    t.test(name, async t => {
       const fixture = Buffer.from(readFileSync(new URL(name, fixtures), 'utf8').replace(/\s+/g, ''), 'hex')
       const plaintext = pattern(length)
       t.equal(fixture.length, 56 + length + 16 * Math.max(1, Math.ceil(length / chunkSize)))

@@ -3,8 +3,15 @@ import { randomBytes } from 'node:crypto'
 import { Readable, type Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import {
-  DEFAULT_CHUNK_SIZE, HEADER_LENGTH, SealedFormatError, chunkCount, chunkSpan, decodeHeader, encodeHeader, sealedLength,
-  type CipherName,
+  DEFAULT_CHUNK_SIZE,
+  HEADER_LENGTH,
+  SealedFormatError,
+  chunkCount,
+  chunkSpan,
+  decodeHeader,
+  encodeHeader,
+  sealedLength,
+  type CipherName
 } from '../server/sealing/format.ts'
 import { createSealer, generateContentKey, sealBuffer } from '../server/sealing/seal.ts'
 import { createOpener, openBuffer } from '../server/sealing/open.ts'
@@ -39,7 +46,11 @@ function randomSplit(data: Uint8Array, random: () => number): Buffer[] {
  * Streams `input` (split at random points) through `transform`. `output` is what arrived downstream;
  * `pushed` records every push made after the call, including those just before an error.
  */
-async function run(transform: Transform, input: Uint8Array, random: () => number): Promise<{ output: Buffer; pushed: Buffer; error: unknown }> {
+async function run(
+  transform: Transform,
+  input: Uint8Array,
+  random: () => number
+): Promise<{ output: Buffer; pushed: Buffer; error: unknown }> {
   const output: Buffer[] = []
   const pushed: Buffer[] = []
   const push = transform.push.bind(transform)
@@ -58,11 +69,18 @@ async function run(transform: Transform, input: Uint8Array, random: () => number
   return { output: Buffer.concat(output), pushed: Buffer.concat(pushed), error }
 }
 
-t.test('round trip through buffers and streams, both ciphers', async (t) => {
+t.test('round trip through buffers and streams, both ciphers', async t => {
   const key = generateContentKey()
   t.equal(key.length, 32)
   const random = seededRandom(1)
-  const cases = [[0, 1], [1, 1], [CS - 1, 1], [CS, 1], [CS + 1, 2], [9 * CS + 123, 10]] as const
+  const cases = [
+    [0, 1],
+    [1, 1],
+    [CS - 1, 1],
+    [CS, 1],
+    [CS + 1, 2],
+    [9 * CS + 123, 10]
+  ] as const
   for (const cipher of CIPHERS) {
     for (const [length, chunks] of cases) {
       const plaintext = randomBytes(length)
@@ -77,7 +95,11 @@ t.test('round trip through buffers and streams, both ciphers', async (t) => {
       t.equal(streamed.error, undefined)
       t.ok(streamed.output.equals(sealed), `${cipher} ${length}: the streaming sealer writes the same bytes`)
       if (length > 0) {
-        const opened = await run(createOpener(key, decodeHeader(sealed), { start: 0, end: length - 1 }), sealed.subarray(HEADER_LENGTH), random)
+        const opened = await run(
+          createOpener(key, decodeHeader(sealed), { start: 0, end: length - 1 }),
+          sealed.subarray(HEADER_LENGTH),
+          random
+        )
         t.equal(opened.error, undefined)
         t.ok(opened.output.equals(plaintext), `${cipher} ${length}: the streaming opener restores the plaintext`)
       }
@@ -85,7 +107,7 @@ t.test('round trip through buffers and streams, both ciphers', async (t) => {
   }
 })
 
-t.test('defaults: AES-256-GCM, 64 KiB chunks, a fresh salt each time', async (t) => {
+t.test('defaults: AES-256-GCM, 64 KiB chunks, a fresh salt each time', async t => {
   const key = generateContentKey()
   const plaintext = randomBytes(3 * DEFAULT_CHUNK_SIZE + 5)
   const first = sealBuffer(key, plaintext)
@@ -100,7 +122,7 @@ t.test('defaults: AES-256-GCM, 64 KiB chunks, a fresh salt each time', async (t)
   t.notSame(Buffer.from(generateContentKey()), Buffer.from(key))
 })
 
-t.test('the sealer insists on the declared plaintext length', async (t) => {
+t.test('the sealer insists on the declared plaintext length', async t => {
   const key = generateContentKey()
   const random = seededRandom(2)
   const longer = await run(createSealer(key, { plaintextLength: 100, chunkSize: CS }), randomBytes(101), random)
@@ -111,13 +133,16 @@ t.test('the sealer insists on the declared plaintext length', async (t) => {
   t.match((shorter.error as Error).message, /ended after 1999 of the declared 2000/)
 })
 
-t.test('bad parameters are refused', async (t) => {
+t.test('bad parameters are refused', async t => {
   const salt = randomBytes(32)
   t.throws(() => encodeHeader({ cipher: 'aes-256-gcm', chunkSize: 1023, plaintextLength: 1, salt }), /chunk size 1023 is outside/)
   t.throws(() => encodeHeader({ cipher: 'aes-256-gcm', chunkSize: 16 * 1024 * 1024 + 1, plaintextLength: 1, salt }), SealedFormatError)
   t.throws(() => encodeHeader({ cipher: 'aes-128-cbc' as CipherName, chunkSize: CS, plaintextLength: 1, salt }), /unknown cipher/)
   t.throws(() => encodeHeader({ cipher: 'aes-256-gcm', chunkSize: CS, plaintextLength: 2 ** 53, salt }), /not an integer in 0..2\^53-1/)
-  t.throws(() => encodeHeader({ cipher: 'aes-256-gcm', chunkSize: CS, plaintextLength: 1, salt: salt.subarray(1) }), /salt must be 32 bytes/)
+  t.throws(
+    () => encodeHeader({ cipher: 'aes-256-gcm', chunkSize: CS, plaintextLength: 1, salt: salt.subarray(1) }),
+    /salt must be 32 bytes/
+  )
   t.throws(() => sealBuffer(randomBytes(16), randomBytes(10)), /content key must be 32 bytes, got 16/)
   const header = encodeHeader({ cipher: 'aes-256-gcm', chunkSize: CS, plaintextLength: 3000, salt })
   t.same(decodeHeader(header.bytes), header, 'a header survives encoding and decoding')
@@ -126,7 +151,7 @@ t.test('bad parameters are refused', async (t) => {
   t.throws(() => chunkSpan(header, -1, 5), RangeError)
 })
 
-t.test('chunkSpan arithmetic', async (t) => {
+t.test('chunkSpan arithmetic', async t => {
   const header = encodeHeader({ cipher: 'aes-256-gcm', chunkSize: CS, plaintextLength: 3584, salt: randomBytes(32) })
   t.same(chunkSpan(header, 0, 0), { firstChunk: 0, lastChunk: 0, sealedOffset: 56, sealedLength: 1040 })
   t.same(chunkSpan(header, 1023, 1024), { firstChunk: 0, lastChunk: 1, sealedOffset: 56, sealedLength: 2080 })
@@ -135,10 +160,24 @@ t.test('chunkSpan arithmetic', async (t) => {
   t.same(chunkSpan(header, 3583, 3583), { firstChunk: 3, lastChunk: 3, sealedOffset: 3176, sealedLength: 528 })
 })
 
-t.test('every kind of range opens to the plaintext slice', async (t) => {
+t.test('every kind of range opens to the plaintext slice', async t => {
   const key = generateContentKey()
   const plaintext = randomBytes(3.5 * CS)
-  const boundaries = [0, 1, CS - 1, CS, CS + 1, 2 * CS - 1, 2 * CS, 2 * CS + 1, 3 * CS - 1, 3 * CS, 3 * CS + 1, plaintext.length - 2, plaintext.length - 1]
+  const boundaries = [
+    0,
+    1,
+    CS - 1,
+    CS,
+    CS + 1,
+    2 * CS - 1,
+    2 * CS,
+    2 * CS + 1,
+    3 * CS - 1,
+    3 * CS,
+    3 * CS + 1,
+    plaintext.length - 2,
+    plaintext.length - 1
+  ]
   const random = seededRandom(3)
   const ranges: [number, number][] = []
   for (const start of boundaries) for (const end of boundaries) if (start <= end) ranges.push([start, end])
@@ -154,7 +193,11 @@ t.test('every kind of range opens to the plaintext slice', async (t) => {
     for (const [start, end] of ranges) {
       const span = chunkSpan(header, start, end)
       const expected = plaintext.subarray(start, end + 1)
-      const exact = await run(createOpener(key, header, { start, end }), sealed.subarray(span.sealedOffset, span.sealedOffset + span.sealedLength), random)
+      const exact = await run(
+        createOpener(key, header, { start, end }),
+        sealed.subarray(span.sealedOffset, span.sealedOffset + span.sealedLength),
+        random
+      )
       const rest = await run(createOpener(key, header, { start, end }), sealed.subarray(span.sealedOffset), random)
       if (exact.error !== undefined || rest.error !== undefined || !exact.output.equals(expected) || !rest.output.equals(expected)) {
         mismatches++
@@ -165,7 +208,7 @@ t.test('every kind of range opens to the plaintext slice', async (t) => {
   }
 })
 
-t.test('tampering is detected and no byte of a bad chunk is released', async (t) => {
+t.test('tampering is detected and no byte of a bad chunk is released', async t => {
   const key = generateContentKey()
   const plaintext = randomBytes(3.5 * CS)
   const sealed = Buffer.from(sealBuffer(key, plaintext, { cipher: 'aes-256-gcm', chunkSize: CS }))
@@ -190,7 +233,7 @@ t.test('tampering is detected and no byte of a bad chunk is released', async (t)
     ['length beyond 2^53', flip(16, 7), /exceeds 2\^53-1/],
     ['length', flip(23, 0), authFailure(0)],
     ['salt', flip(40, 5), authFailure(0)],
-    ['short header', sealed.subarray(0, 55), /header needs 56 bytes, got 55/],
+    ['short header', sealed.subarray(0, 55), /header needs 56 bytes, got 55/]
   ]
   for (const [name, bad, message] of headerCases) {
     t.throws(() => openBuffer(key, bad), { name: 'SealedFormatError', message }, `header ${name}`)
@@ -205,31 +248,55 @@ t.test('tampering is detected and no byte of a bad chunk is released', async (t)
     ['chunk 1 dropped', Buffer.concat([header, chunk(0), chunk(2), chunk(3)]), authFailure(1), 1],
     ['chunk 1 duplicated', Buffer.concat([header, chunk(0), chunk(1), chunk(1), chunk(2), chunk(3)]), authFailure(2), 2],
     ['truncated at a chunk boundary', sealed.subarray(0, chunkAt(3)), /^truncated: sealed data ends before chunk 3 of 0\.\.3$/, 3],
-    ['truncated mid-chunk', sealed.subarray(0, chunkAt(2) + 100), /^truncated: sealed data ends inside chunk 2 of 0\.\.3 \(100 of 1040 bytes\)$/, 2],
-    ['trailing garbage', Buffer.concat([sealed, Buffer.of(0)]), /^trailing bytes after the last chunk \(chunk 3 of 0\.\.3\)$/, 4],
+    [
+      'truncated mid-chunk',
+      sealed.subarray(0, chunkAt(2) + 100),
+      /^truncated: sealed data ends inside chunk 2 of 0\.\.3 \(100 of 1040 bytes\)$/,
+      2
+    ],
+    ['trailing garbage', Buffer.concat([sealed, Buffer.of(0)]), /^trailing bytes after the last chunk \(chunk 3 of 0\.\.3\)$/, 4]
   ]
   const random = seededRandom(4)
   for (const [name, bad, message, firstBad] of chunkCases) {
     t.throws(() => openBuffer(key, bad), { name: 'SealedFormatError', message }, `openBuffer: ${name}`)
-    const full = await run(createOpener(key, decodeHeader(bad), { start: 0, end: plaintext.length - 1 }), bad.subarray(HEADER_LENGTH), random)
+    const full = await run(
+      createOpener(key, decodeHeader(bad), { start: 0, end: plaintext.length - 1 }),
+      bad.subarray(HEADER_LENGTH),
+      random
+    )
     t.type(full.error, SealedFormatError, `opener: ${name}`)
     t.match((full.error as Error).message, message)
-    t.ok(full.pushed.equals(plaintext.subarray(0, Math.min(firstBad * CS, plaintext.length))), `opener: ${name}: only the good chunks before it were released`)
+    t.ok(
+      full.pushed.equals(plaintext.subarray(0, Math.min(firstBad * CS, plaintext.length))),
+      `opener: ${name}: only the good chunks before it were released`
+    )
     if (firstBad >= 2) {
       const start = CS + 300
-      const partial = await run(createOpener(key, decodeHeader(bad), { start, end: plaintext.length - 1 }), bad.subarray(chunkAt(1)), random)
+      const partial = await run(
+        createOpener(key, decodeHeader(bad), { start, end: plaintext.length - 1 }),
+        bad.subarray(chunkAt(1)),
+        random
+      )
       t.match((partial.error as Error).message, message)
       t.ok(partial.pushed.equals(plaintext.subarray(start, Math.min(firstBad * CS, plaintext.length))), `opener from mid-chunk 1: ${name}`)
     }
   }
 
   t.throws(() => openBuffer(generateContentKey(), sealed), { name: 'SealedFormatError', message: authFailure(0) }, 'wrong key')
-  const wrongKey = await run(createOpener(generateContentKey(), decodeHeader(sealed), { start: 0, end: 10 }), sealed.subarray(HEADER_LENGTH), random)
+  const wrongKey = await run(
+    createOpener(generateContentKey(), decodeHeader(sealed), { start: 0, end: 10 }),
+    sealed.subarray(HEADER_LENGTH),
+    random
+  )
   t.type(wrongKey.error, SealedFormatError)
   t.equal(wrongKey.pushed.length, 0, 'a wrong key releases nothing')
 
   const empty = Buffer.from(sealBuffer(key, new Uint8Array(0), { chunkSize: CS }))
   t.equal(openBuffer(key, empty).length, 0)
-  t.throws(() => openBuffer(key, empty.subarray(0, HEADER_LENGTH)), /ends before chunk 0 of 0\.\.0/, 'an empty plaintext still needs its chunk')
+  t.throws(
+    () => openBuffer(key, empty.subarray(0, HEADER_LENGTH)),
+    /ends before chunk 0 of 0\.\.0/,
+    'an empty plaintext still needs its chunk'
+  )
   t.throws(() => openBuffer(key, Buffer.concat([empty, chunk(3)])), /trailing bytes/)
 })

@@ -6,11 +6,18 @@ import type { PrivateKey } from '@libp2p/interface'
 import { createUnsafe } from 'multiformats/block'
 import * as raw from 'multiformats/codecs/raw'
 import type { CID } from 'multiformats/cid'
+import { createStorageNode, stopStorageNode, StorageNodeConfigError, type StorageNode } from '../server/storage/helia-node.ts'
 import {
-  createStorageNode, stopStorageNode, StorageNodeConfigError, type StorageNode
-} from '../server/storage/helia-node.ts'
-import {
-  ContentError, DEFAULT_LEAF_SIZE, addBytes, addFile, fileSize, isPinned, pinWithProgress, readBytes, readRange, unpin,
+  ContentError,
+  DEFAULT_LEAF_SIZE,
+  addBytes,
+  addFile,
+  fileSize,
+  isPinned,
+  pinWithProgress,
+  readBytes,
+  readRange,
+  unpin,
   type PinProgress
 } from '../server/storage/content.ts'
 
@@ -21,7 +28,7 @@ async function startNode(dataDir: string, privateKey: PrivateKey, bootstrap: str
 }
 
 /** Yields `bytes` in pieces of uneven sizes, as a network or file stream would. */
-async function * unevenPieces(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
+async function* unevenPieces(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
   const sizes = [1, 65536, 333_333, 7, 1_500_000]
   for (let at = 0, i = 0; at < bytes.length; i++) {
     const size = sizes[i % sizes.length]
@@ -56,13 +63,25 @@ t.test('add and read back', async t => {
   t.equal(cid.version, 1)
   t.equal(await fileSize(node, cid), data.length)
   t.equal(reported.at(-1), data.length, 'progress ends at the file size')
-  t.ok(reported.every((n, i) => i === 0 || n > reported[i - 1]), 'progress only grows')
+  t.ok(
+    reported.every((n, i) => i === 0 || n > reported[i - 1]),
+    'progress only grows'
+  )
   const leaves = await leavesOf(node, cid)
   t.equal(leaves.length, 4, 'fixed 1 MiB leaves')
-  t.ok(leaves.every(leaf => leaf.code === raw.code && leaf.version === 1), 'raw CIDv1 leaves')
+  t.ok(
+    leaves.every(leaf => leaf.code === raw.code && leaf.version === 1),
+    'raw CIDv1 leaves'
+  )
 
   t.ok(Buffer.from(await readBytes(node, cid)).equals(data), 'whole file')
-  const slices: Array<[number, number | undefined]> = [[0, 1], [DEFAULT_LEAF_SIZE - 5, 10], [123_456, 2 * MiB], [data.length - 1, 1], [2 * MiB, undefined]]
+  const slices: Array<[number, number | undefined]> = [
+    [0, 1],
+    [DEFAULT_LEAF_SIZE - 5, 10],
+    [123_456, 2 * MiB],
+    [data.length - 1, 1],
+    [2 * MiB, undefined]
+  ]
   for (const [offset, length] of slices) {
     const got = await readBytes(node, cid, { offset, length })
     const want = data.subarray(offset, length == null ? undefined : offset + length)
@@ -81,8 +100,16 @@ t.test('files of more than one DAG level: ranges, and failed reads end cleanly',
   const subtrees = await leavesOf(node, cid)
   t.equal(subtrees.length, 2, 'the root links two subtrees')
   t.ok(subtrees.every(child => child.code !== raw.code))
-  for (const [offset, length] of [[1024 * leaf - 100, 300], [0, data.length], [data.length - 5, 5], [77, 0]]) {
-    t.ok(Buffer.from(await readBytes(node, cid, { offset, length })).equals(data.subarray(offset, offset + length)), `offset ${offset} length ${length}`)
+  for (const [offset, length] of [
+    [1024 * leaf - 100, 300],
+    [0, data.length],
+    [data.length - 5, 5],
+    [77, 0]
+  ]) {
+    t.ok(
+      Buffer.from(await readBytes(node, cid, { offset, length })).equals(data.subarray(offset, offset + length)),
+      `offset ${offset} length ${length}`
+    )
   }
   await t.rejects(readBytes(node, cid, { offset: data.length - 5, length: 6 }), ContentError)
 
@@ -134,10 +161,14 @@ t.test('a second node pins content from the first over bitswap', async t => {
 
   // interrupt a first pin early, then restart B and finish it
   const stop = new AbortController()
-  await t.rejects(pinWithProgress(b, cid, {
-    signal: stop.signal,
-    onProgress: p => { if (p.blocks >= 4) stop.abort() }
-  }))
+  await t.rejects(
+    pinWithProgress(b, cid, {
+      signal: stop.signal,
+      onProgress: p => {
+        if (p.blocks >= 4) stop.abort()
+      }
+    })
+  )
   t.notOk(await isPinned(b, cid), 'an interrupted pin is not a pin')
   await stopStorageNode(b)
   b = await startNode(bDir, bKey, bootstrap)
@@ -150,7 +181,10 @@ t.test('a second node pins content from the first over bitswap', async t => {
   const last = seen.at(-1)
   t.equal(last?.bytes, data.length, 'progress reaches the full size')
   t.equal(last?.blocks, leaves.length + 1, 'every block, root included')
-  t.ok(seen.every((p, i) => i === 0 || (p.bytes >= seen[i - 1].bytes && p.blocks === seen[i - 1].blocks + 1)), 'progress only grows')
+  t.ok(
+    seen.every((p, i) => i === 0 || (p.bytes >= seen[i - 1].bytes && p.blocks === seen[i - 1].blocks + 1)),
+    'progress only grows'
+  )
   t.equal(last?.fetchedBytes, data.length - heldBefore, 'blocks already held were not fetched again')
   t.ok(await isPinned(b, cid))
 
@@ -158,7 +192,11 @@ t.test('a second node pins content from the first over bitswap', async t => {
   t.ok(Buffer.from(await readBytes(b, cid, { signal: AbortSignal.timeout(5000) })).equals(data), 'B holds everything itself')
 
   let calls = 0
-  await pinWithProgress(b, cid, { onProgress: () => { calls++ } })
+  await pinWithProgress(b, cid, {
+    onProgress: () => {
+      calls++
+    }
+  })
   t.equal(calls, 0, 'pinning again is a no-op')
   await unpin(b, cid)
   t.notOk(await isPinned(b, cid))

@@ -32,7 +32,9 @@ async function request(url: string, headers: Record<string, string> = {}, method
       const parts: Buffer[] = []
       res.on('data', (part: Buffer) => parts.push(part))
       res.on('error', () => {}) // a cut body shows up as complete === false
-      res.on('close', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(parts), complete: res.complete }))
+      res.on('close', () =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(parts), complete: res.complete })
+      )
     })
     req.on('error', reject)
     req.end()
@@ -41,11 +43,27 @@ async function request(url: string, headers: Record<string, string> = {}, method
 
 async function addSealed(node: StorageNode, plaintext: Uint8Array, key: Uint8Array, chunkSize: number, leafSize?: number): Promise<CID> {
   const sealed = sealBuffer(key, plaintext, { chunkSize })
-  return await addFile(node, (async function * () { yield sealed })(), undefined, leafSize)
+  return await addFile(
+    node,
+    (async function* () {
+      yield sealed
+    })(),
+    undefined,
+    leafSize
+  )
 }
 
 async function serve(t: Test, routes: Record<string, SealedFilm>, logLines: string[] = []): Promise<string> {
-  const app = Fastify({ logger: { level: 'error', stream: { write: (line: string) => { logLines.push(line) } } } })
+  const app = Fastify({
+    logger: {
+      level: 'error',
+      stream: {
+        write: (line: string) => {
+          logLines.push(line)
+        }
+      }
+    }
+  })
   for (const [path, film] of Object.entries(routes)) {
     app.get(path, (request, reply) => sendPlaintext(request, reply, film, 'video/mp4'))
   }
@@ -53,7 +71,6 @@ async function serve(t: Test, routes: Record<string, SealedFilm>, logLines: stri
   t.teardown(() => app.close())
   return `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
 }
-
 
 t.test('sealed films served from Helia through sendPlaintext', async t => {
   const node = await createStorageNode({ dataDir: t.testdir(), privateKey: await generateKeyPair('Ed25519'), listen: [], bootstrap: [] })
@@ -68,7 +85,10 @@ t.test('sealed films served from Helia through sendPlaintext', async t => {
   const base = await serve(t, { '/small': smallFilm, '/large': largeFilm })
 
   t.test('no Range: 200 with the whole plaintext', async t => {
-    for (const [path, plaintext] of [['/small', small], ['/large', large]] as const) {
+    for (const [path, plaintext] of [
+      ['/small', small],
+      ['/large', large]
+    ] as const) {
       const res = await request(base + path)
       t.equal(res.status, 200)
       t.equal(res.headers['accept-ranges'], 'bytes')
@@ -121,7 +141,13 @@ t.test('sealed films served from Helia through sendPlaintext', async t => {
   })
 
   t.test('malformed or multiple ranges, or If-Range: 200 with the whole film', async t => {
-    const variants: Array<Record<string, string>> = [{ range: 'bytes=abc' }, { range: 'items=0-1' }, { range: 'bytes=9-3' }, { range: 'bytes=0-1,5-6' }, { range: 'bytes=0-1', 'if-range': '"x"' }]
+    const variants: Array<Record<string, string>> = [
+      { range: 'bytes=abc' },
+      { range: 'items=0-1' },
+      { range: 'bytes=9-3' },
+      { range: 'bytes=0-1,5-6' },
+      { range: 'bytes=0-1', 'if-range': '"x"' }
+    ]
     for (const headers of variants) {
       const res = await request(base + '/small', headers)
       t.equal(res.status, 200, JSON.stringify(headers))
@@ -147,7 +173,7 @@ t.test('sealed films served from Helia through sendPlaintext', async t => {
     let stream: Readable | undefined
     const spy = {
       plaintextLength: largeFilm.plaintextLength,
-      createPlaintextStream (start: number, end: number, s: AbortSignal) {
+      createPlaintextStream(start: number, end: number, s: AbortSignal) {
         signal = s
         stream = largeFilm.createPlaintextStream(start, end, s)
         return stream
@@ -159,9 +185,14 @@ t.test('sealed films served from Helia through sendPlaintext', async t => {
     t.teardown(() => app.close())
     await new Promise<void>((resolve, reject) => {
       const req = http.get(`http://127.0.0.1:${(app.server.address() as AddressInfo).port}/spy`, { agent: false }, res => {
-        res.once('data', () => { req.destroy(); resolve() })
+        res.once('data', () => {
+          req.destroy()
+          resolve()
+        })
       })
-      req.on('error', err => { if (!req.destroyed) reject(err) })
+      req.on('error', err => {
+        if (!req.destroyed) reject(err)
+      })
     })
     const deadline = Date.now() + 5000
     while (stream?.destroyed !== true && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 20))

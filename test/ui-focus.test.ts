@@ -1,19 +1,25 @@
-import t from 'tap';
-import { request } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import Fastify from 'fastify';
-import type { Page } from 'playwright-core';
-import { uiRoutes } from '../server/ui/routes.ts';
-import { launchChromium, newTvPage, saveScreenshot } from './helpers/chromium.ts';
+import t from 'tap'
+import { request } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import Fastify from 'fastify'
+import type { Page } from 'playwright-core'
+import { uiRoutes } from '../server/ui/routes.ts'
+import { launchChromium, newTvPage, saveScreenshot } from './helpers/chromium.ts'
 
 // A 3x3 grid whose DOM order is shuffled against its visual order, so only spatial navigation
 // (not tab order) lands on the expected neighbours.
 const cells: Record<string, [row: number, column: number]> = {
-  A: [1, 1], B: [1, 2], C: [1, 3],
-  D: [2, 1], E: [2, 2], F: [2, 3],
-  G: [3, 1], H: [3, 2], I: [3, 3],
-};
-const domOrder = ['F', 'A', 'I', 'C', 'E', 'H', 'B', 'G', 'D'];
+  A: [1, 1],
+  B: [1, 2],
+  C: [1, 3],
+  D: [2, 1],
+  E: [2, 2],
+  F: [2, 3],
+  G: [3, 1],
+  H: [3, 2],
+  I: [3, 3]
+}
+const domOrder = ['F', 'A', 'I', 'C', 'E', 'H', 'B', 'G', 'D']
 
 const fixtureHtml = `<!doctype html>
 <html><head><meta charset="utf-8"><style>
@@ -22,7 +28,7 @@ const fixtureHtml = `<!doctype html>
   button { font-size: 24px; }
 </style></head><body>
 <div class="grid">
-${domOrder.map((id) => `<button id="${id}" style="grid-row: ${cells[id][0]}; grid-column: ${cells[id][1]}"${id === 'A' ? ' data-autofocus' : ''}>${id}</button>`).join('\n')}
+${domOrder.map(id => `<button id="${id}" style="grid-row: ${cells[id][0]}; grid-column: ${cells[id][1]}"${id === 'A' ? ' data-autofocus' : ''}>${id}</button>`).join('\n')}
 </div>
 <script type="module">
   import { startFocusNavigation, onBack } from '/focus.js';
@@ -32,56 +38,58 @@ ${domOrder.map((id) => `<button id="${id}" style="grid-row: ${cells[id][0]}; gri
   startFocusNavigation();
   window.fixtureReady = true;
 </script>
-</body></html>`;
+</body></html>`
 
 /** GET with the path sent exactly as written (fetch would normalise the dot segments away). */
 function rawGet(port: number, path: string): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, method: 'GET' }, (res) => {
-      let body = '';
-      res.setEncoding('latin1');
-      res.on('data', (chunk: string) => { body += chunk; });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
+    const req = request({ host: '127.0.0.1', port, path, method: 'GET' }, res => {
+      let body = ''
+      res.setEncoding('latin1')
+      res.on('data', (chunk: string) => {
+        body += chunk
+      })
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }))
+    })
+    req.on('error', reject)
+    req.end()
+  })
 }
 
-const activeId = (page: Page) => page.evaluate(() => document.activeElement?.id ?? '');
+const activeId = (page: Page) => page.evaluate(() => document.activeElement?.id ?? '')
 
-t.test('TV UI static files and focus navigation', async (t) => {
-  const app = Fastify();
-  await app.register(uiRoutes);
-  app.get('/focus-fixture.html', async (_request, reply) => reply.type('text/html').send(fixtureHtml));
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  t.teardown(() => app.close());
-  const { port } = app.server.address() as AddressInfo;
-  const base = `http://127.0.0.1:${port}`;
+t.test('TV UI static files and focus navigation', async t => {
+  const app = Fastify()
+  await app.register(uiRoutes)
+  app.get('/focus-fixture.html', async (_request, reply) => reply.type('text/html').send(fixtureHtml))
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  t.teardown(() => app.close())
+  const { port } = app.server.address() as AddressInfo
+  const base = `http://127.0.0.1:${port}`
 
-  t.test('serves the UI and its vendored modules and fonts, and nothing else from node_modules', async (t) => {
-    const index = await rawGet(port, '/');
-    t.equal(index.status, 200);
-    t.match(index.headers['content-type'], /^text\/html/);
-    t.equal(index.headers['cache-control'], 'no-cache', 'index.html always revalidates');
+  t.test('serves the UI and its vendored modules and fonts, and nothing else from node_modules', async t => {
+    const index = await rawGet(port, '/')
+    t.equal(index.status, 200)
+    t.match(index.headers['content-type'], /^text\/html/)
+    t.equal(index.headers['cache-control'], 'no-cache', 'index.html always revalidates')
 
-    const importMap = /<script type="importmap">([\s\S]*?)<\/script>/.exec(index.body);
-    t.ok(importMap, 'index.html has an import map');
-    const imports: Record<string, string> = JSON.parse(importMap![1]).imports;
-    t.same(Object.keys(imports).sort(), ['htm', 'htm/preact', 'preact', 'preact/hooks']);
+    const importMap = /<script type="importmap">([\s\S]*?)<\/script>/.exec(index.body)
+    t.ok(importMap, 'index.html has an import map')
+    const imports: Record<string, string> = JSON.parse(importMap![1]).imports
+    t.same(Object.keys(imports).sort(), ['htm', 'htm/preact', 'preact', 'preact/hooks'])
     for (const [specifier, url] of Object.entries(imports)) {
-      const module = await rawGet(port, url);
-      t.equal(module.status, 200, `${specifier} → ${url} is served`);
-      t.match(module.headers['content-type'], /javascript/, `${url} is JavaScript`);
-      t.match(module.headers['cache-control'], /max-age=31536000/, `${url} is cached long`);
+      const module = await rawGet(port, url)
+      t.equal(module.status, 200, `${specifier} → ${url} is served`)
+      t.match(module.headers['content-type'], /javascript/, `${url} is JavaScript`)
+      t.match(module.headers['cache-control'], /max-age=31536000/, `${url} is cached long`)
     }
 
-    const font = await rawGet(port, '/vendor/inter/files/inter-latin-400-normal.woff2');
-    t.equal(font.status, 200);
-    t.match(font.headers['content-type'], /font\/woff2/);
-    const fontCss = await rawGet(port, '/vendor/inter/400.css');
-    t.equal(fontCss.status, 200);
-    t.match(fontCss.body, /@font-face/);
+    const font = await rawGet(port, '/vendor/inter/files/inter-latin-400-normal.woff2')
+    t.equal(font.status, 200)
+    t.match(font.headers['content-type'], /font\/woff2/)
+    const fontCss = await rawGet(port, '/vendor/inter/400.css')
+    t.equal(fontCss.status, 200)
+    t.match(fontCss.body, /@font-face/)
 
     for (const path of [
       '/vendor/preact/../../package.json',
@@ -90,83 +98,103 @@ t.test('TV UI static files and focus navigation', async (t) => {
       '/vendor/inter/../../preact/package.json',
       '/../package.json',
       '/vendor/inter/package.json',
-      '/vendor/htm-preact/package.json',
+      '/vendor/htm-preact/package.json'
     ]) {
-      const refused = await rawGet(port, path);
-      t.ok(refused.status === 403 || refused.status === 404, `${path} is refused (got ${refused.status})`);
-      t.notMatch(refused.body, /"name"\s*:/, `${path} leaks no package.json`);
+      const refused = await rawGet(port, path)
+      t.ok(refused.status === 403 || refused.status === 404, `${path} is refused (got ${refused.status})`)
+      t.notMatch(refused.body, /"name"\s*:/, `${path} leaks no package.json`)
     }
-  });
+  })
 
-  const browser = await launchChromium();
-  t.teardown(() => browser.close());
+  const browser = await launchChromium()
+  t.teardown(() => browser.close())
 
-  t.test('arrow keys move focus to the spatially nearest element and stop at edges', async (t) => {
-    const page = await newTvPage(browser);
-    await page.goto(`${base}/focus-fixture.html`);
-    await page.waitForFunction(() => (window as unknown as { fixtureReady?: boolean }).fixtureReady);
-    await page.waitForFunction(() => document.activeElement?.id === 'A');
+  t.test('arrow keys move focus to the spatially nearest element and stop at edges', async t => {
+    const page = await newTvPage(browser)
+    await page.goto(`${base}/focus-fixture.html`)
+    await page.waitForFunction(() => (window as unknown as { fixtureReady?: boolean }).fixtureReady)
+    await page.waitForFunction(() => document.activeElement?.id === 'A')
 
     const steps: [key: string, expected: string][] = [
-      ['ArrowLeft', 'A'], ['ArrowUp', 'A'],
-      ['ArrowRight', 'B'], ['ArrowRight', 'C'], ['ArrowRight', 'C'],
-      ['ArrowDown', 'F'], ['ArrowDown', 'I'], ['ArrowDown', 'I'],
-      ['ArrowLeft', 'H'], ['ArrowUp', 'E'], ['ArrowLeft', 'D'], ['ArrowLeft', 'D'],
-      ['ArrowDown', 'G'], ['ArrowLeft', 'G'], ['ArrowDown', 'G'],
-      ['ArrowUp', 'D'], ['ArrowUp', 'A'],
-    ];
+      ['ArrowLeft', 'A'],
+      ['ArrowUp', 'A'],
+      ['ArrowRight', 'B'],
+      ['ArrowRight', 'C'],
+      ['ArrowRight', 'C'],
+      ['ArrowDown', 'F'],
+      ['ArrowDown', 'I'],
+      ['ArrowDown', 'I'],
+      ['ArrowLeft', 'H'],
+      ['ArrowUp', 'E'],
+      ['ArrowLeft', 'D'],
+      ['ArrowLeft', 'D'],
+      ['ArrowDown', 'G'],
+      ['ArrowLeft', 'G'],
+      ['ArrowDown', 'G'],
+      ['ArrowUp', 'D'],
+      ['ArrowUp', 'A']
+    ]
     for (const [key, expected] of steps) {
-      const from = await activeId(page);
-      await page.keyboard.press(key);
-      t.equal(await activeId(page), expected, `${key} from ${from} → ${expected}`);
+      const from = await activeId(page)
+      await page.keyboard.press(key)
+      t.equal(await activeId(page), expected, `${key} from ${from} → ${expected}`)
     }
-    await saveScreenshot(page, 'ui-focus-grid');
+    await saveScreenshot(page, 'ui-focus-grid')
 
-    await page.evaluate(() => document.getElementById('A')?.remove());
-    await page.waitForFunction(() => document.activeElement instanceof HTMLButtonElement, undefined, { timeout: 2000 });
-    t.not(await activeId(page), '', 'when the focused element leaves the page, something else takes focus');
-  });
+    await page.evaluate(() => document.getElementById('A')?.remove())
+    await page.waitForFunction(() => document.activeElement instanceof HTMLButtonElement, undefined, { timeout: 2000 })
+    t.not(await activeId(page), '', 'when the focused element leaves the page, something else takes focus')
+  })
 
-  t.test('Back keys (Escape, Backspace, webOS 461, Tizen 10009) run the latest back handler', async (t) => {
-    const page = await newTvPage(browser);
-    await page.goto(`${base}/focus-fixture.html`);
-    await page.waitForFunction(() => (window as unknown as { fixtureReady?: boolean }).fixtureReady);
-    const backCalls = () => page.evaluate(() => (window as unknown as { backCalls: string[] }).backCalls);
-    const cdp = await page.context().newCDPSession(page);
+  t.test('Back keys (Escape, Backspace, webOS 461, Tizen 10009) run the latest back handler', async t => {
+    const page = await newTvPage(browser)
+    await page.goto(`${base}/focus-fixture.html`)
+    await page.waitForFunction(() => (window as unknown as { fixtureReady?: boolean }).fixtureReady)
+    const backCalls = () => page.evaluate(() => (window as unknown as { backCalls: string[] }).backCalls)
+    const cdp = await page.context().newCDPSession(page)
     const pressKeyCode = async (keyCode: number) => {
       for (const type of ['rawKeyDown', 'keyUp'] as const) {
-        await cdp.send('Input.dispatchKeyEvent', { type, windowsVirtualKeyCode: keyCode, nativeVirtualKeyCode: keyCode, key: 'Unidentified' });
+        await cdp.send('Input.dispatchKeyEvent', {
+          type,
+          windowsVirtualKeyCode: keyCode,
+          nativeVirtualKeyCode: keyCode,
+          key: 'Unidentified'
+        })
       }
-    };
+    }
 
-    await page.keyboard.press('Escape');
-    await page.keyboard.press('Backspace');
-    await pressKeyCode(461);
-    await pressKeyCode(10009);
-    await page.keyboard.press('ArrowDown');
-    await page.keyboard.press('Enter');
-    t.same(await backCalls(), ['first:27', 'first:8', 'first:461', 'first:10009'], 'each Back key reached the handler once; arrows and Enter did not');
+    await page.keyboard.press('Escape')
+    await page.keyboard.press('Backspace')
+    await pressKeyCode(461)
+    await pressKeyCode(10009)
+    await page.keyboard.press('ArrowDown')
+    await page.keyboard.press('Enter')
+    t.same(
+      await backCalls(),
+      ['first:27', 'first:8', 'first:461', 'first:10009'],
+      'each Back key reached the handler once; arrows and Enter did not'
+    )
 
-    await page.evaluate(() => (window as unknown as { pushSecondBack: () => void }).pushSecondBack());
-    await pressKeyCode(461);
-    await page.evaluate(() => (window as unknown as { removeSecondBack: () => void }).removeSecondBack());
-    await page.keyboard.press('Escape');
-    t.same((await backCalls()).slice(4), ['second:461', 'first:27'], 'the newest handler wins until it is removed');
-  });
+    await page.evaluate(() => (window as unknown as { pushSecondBack: () => void }).pushSecondBack())
+    await pressKeyCode(461)
+    await page.evaluate(() => (window as unknown as { removeSecondBack: () => void }).removeSecondBack())
+    await page.keyboard.press('Escape')
+    t.same((await backCalls()).slice(4), ['second:461', 'first:27'], 'the newest handler wins until it is removed')
+  })
 
-  t.test('the real app loads its modules through the import map and focuses Retry when the API is missing', async (t) => {
-    const page = await newTvPage(browser, { width: 1280, height: 720 });
-    const pageErrors: string[] = [];
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    await page.goto(`${base}/`);
-    await page.waitForFunction(() => document.activeElement?.textContent === 'Retry', undefined, { timeout: 5000 });
-    t.match(await page.textContent('h1'), /not available/);
+  t.test('the real app loads its modules through the import map and focuses Retry when the API is missing', async t => {
+    const page = await newTvPage(browser, { width: 1280, height: 720 })
+    const pageErrors: string[] = []
+    page.on('pageerror', error => pageErrors.push(error.message))
+    await page.goto(`${base}/`)
+    await page.waitForFunction(() => document.activeElement?.textContent === 'Retry', undefined, { timeout: 5000 })
+    t.match(await page.textContent('h1'), /not available/)
     const fontFamily = await page.evaluate(async () => {
-      await document.fonts.ready;
-      return [...document.fonts].some((face) => face.family.replace(/"/g, '') === 'Inter' && face.status === 'loaded');
-    });
-    t.ok(fontFamily, 'Inter was loaded from /vendor/inter');
-    t.same(pageErrors, [], 'no script errors');
-    await saveScreenshot(page, 'ui-unavailable');
-  });
-});
+      await document.fonts.ready
+      return [...document.fonts].some(face => face.family.replace(/"/g, '') === 'Inter' && face.status === 'loaded')
+    })
+    t.ok(fontFamily, 'Inter was loaded from /vendor/inter')
+    t.same(pageErrors, [], 'no script errors')
+    await saveScreenshot(page, 'ui-unavailable')
+  })
+})

@@ -13,7 +13,7 @@
  * }} Film
  */
 
-const TIMEOUT_MS = 10_000;
+const TIMEOUT_MS = 10_000
 
 export class ApiError extends Error {
   /**
@@ -21,9 +21,9 @@ export class ApiError extends Error {
    * @param {number | undefined} status HTTP status, undefined when the box was not reached
    */
   constructor(message, status) {
-    super(message);
-    this.name = 'ApiError';
-    this.status = status;
+    super(message)
+    this.name = 'ApiError'
+    this.status = status
   }
 }
 
@@ -34,49 +34,49 @@ export class ApiError extends Error {
  */
 async function getJson(path, signal) {
   // AbortController + setTimeout rather than AbortSignal.any/timeout: TV browsers run old Chromium.
-  const controller = new AbortController();
-  let timedOut = false;
+  const controller = new AbortController()
+  let timedOut = false
   const timer = setTimeout(() => {
-    timedOut = true;
-    controller.abort();
-  }, TIMEOUT_MS);
-  const cancel = () => controller.abort();
-  signal?.addEventListener('abort', cancel);
+    timedOut = true
+    controller.abort()
+  }, TIMEOUT_MS)
+  const cancel = () => controller.abort()
+  signal?.addEventListener('abort', cancel)
   try {
-    let response;
+    let response
     try {
-      response = await fetch(path, { headers: { accept: 'application/json' }, cache: 'no-store', signal: controller.signal });
+      response = await fetch(path, { headers: { accept: 'application/json' }, cache: 'no-store', signal: controller.signal })
     } catch (error) {
-      if (signal?.aborted) throw error;
-      throw new ApiError(timedOut ? 'Seed One took too long to answer.' : 'Seed One cannot be reached.', undefined);
+      if (signal?.aborted) throw error
+      throw new ApiError(timedOut ? 'Seed One took too long to answer.' : 'Seed One cannot be reached.', undefined)
     }
-    if (!response.ok) throw new ApiError(`Seed One answered with an error (HTTP ${response.status}).`, response.status);
+    if (!response.ok) throw new ApiError(`Seed One answered with an error (HTTP ${response.status}).`, response.status)
     try {
-      return await response.json();
+      return await response.json()
     } catch (error) {
-      if (signal?.aborted) throw error;
-      throw new ApiError('Seed One sent an answer this screen cannot read.', response.status);
+      if (signal?.aborted) throw error
+      throw new ApiError('Seed One sent an answer this screen cannot read.', response.status)
     }
   } finally {
-    clearTimeout(timer);
-    signal?.removeEventListener('abort', cancel);
+    clearTimeout(timer)
+    signal?.removeEventListener('abort', cancel)
   }
 }
 
 /** @param {AbortSignal} [signal] @returns {Promise<Status>} */
-export const getStatus = (signal) => getJson('/api/status', signal);
+export const getStatus = signal => getJson('/api/status', signal)
 
 /** @param {AbortSignal} [signal] @returns {Promise<Pairing>} */
 export async function getPairing(signal) {
-  const body = await getJson('/api/pairing', signal);
+  const body = await getJson('/api/pairing', signal)
   // A box paired a moment ago answers without a code; the status poll moves the screen on.
-  if (typeof body?.code !== 'string' || typeof body.expiresAt !== 'string') throw new ApiError('Seed One sent no pairing code.', 200);
-  return { code: body.code, expiresAt: body.expiresAt };
+  if (typeof body?.code !== 'string' || typeof body.expiresAt !== 'string') throw new ApiError('Seed One sent no pairing code.', 200)
+  return { code: body.code, expiresAt: body.expiresAt }
 }
 
 /** @param {AbortSignal} [signal] @returns {Promise<Film[]>} */
 export async function getLibrary(signal) {
-  const body = await getJson('/api/library', signal);
-  if (!Array.isArray(body?.films)) throw new ApiError('Seed One sent a library this screen cannot read.', 200);
-  return body.films;
+  const body = await getJson('/api/library', signal)
+  if (!Array.isArray(body?.films)) throw new ApiError('Seed One sent a library this screen cannot read.', 200)
+  return body.films
 }

@@ -14,24 +14,24 @@ const FOCUSABLE = [
   'select:not([disabled])',
   'textarea:not([disabled])',
   'video[controls]',
-  '[tabindex]:not([tabindex="-1"])',
-].join(',');
+  '[tabindex]:not([tabindex="-1"])'
+].join(',')
 
 /** @type {Record<string, Direction>} */
-const DIRECTION_BY_KEY = { ArrowLeft: 'left', ArrowRight: 'right', ArrowUp: 'up', ArrowDown: 'down' };
+const DIRECTION_BY_KEY = { ArrowLeft: 'left', ArrowRight: 'right', ArrowUp: 'up', ArrowDown: 'down' }
 /** @type {Record<number, Direction>} Older TV browsers only fill in keyCode. */
-const DIRECTION_BY_KEYCODE = { 37: 'left', 38: 'up', 39: 'right', 40: 'down' };
+const DIRECTION_BY_KEYCODE = { 37: 'left', 38: 'up', 39: 'right', 40: 'down' }
 
-const BACK_KEY_NAMES = new Set(['Escape', 'Backspace', 'GoBack', 'BrowserBack', 'XF86Back']);
+const BACK_KEY_NAMES = new Set(['Escape', 'Backspace', 'GoBack', 'BrowserBack', 'XF86Back'])
 /** Escape, Backspace, LG webOS Back (461), Samsung Tizen Back (10009). */
-const BACK_KEYCODES = new Set([27, 8, 461, 10009]);
+const BACK_KEYCODES = new Set([27, 8, 461, 10009])
 
 /** @type {((event: KeyboardEvent) => void)[]} */
-const backHandlers = [];
+const backHandlers = []
 
 /** @param {KeyboardEvent} event */
 function isBackKey(event) {
-  return BACK_KEY_NAMES.has(event.key) || BACK_KEYCODES.has(event.keyCode);
+  return BACK_KEY_NAMES.has(event.key) || BACK_KEYCODES.has(event.keyCode)
 }
 
 /**
@@ -39,7 +39,7 @@ function isBackKey(event) {
  * @returns {Direction | undefined}
  */
 function directionOf(event) {
-  return DIRECTION_BY_KEY[event.key] ?? DIRECTION_BY_KEYCODE[event.keyCode];
+  return DIRECTION_BY_KEY[event.key] ?? DIRECTION_BY_KEYCODE[event.keyCode]
 }
 
 /**
@@ -48,28 +48,28 @@ function directionOf(event) {
  * @returns {() => void} removes the handler
  */
 export function onBack(handler) {
-  backHandlers.push(handler);
+  backHandlers.push(handler)
   return () => {
-    const index = backHandlers.lastIndexOf(handler);
-    if (index !== -1) backHandlers.splice(index, 1);
-  };
+    const index = backHandlers.lastIndexOf(handler)
+    if (index !== -1) backHandlers.splice(index, 1)
+  }
 }
 
 /** @param {Element} element */
 function isShown(element) {
-  if (element.closest('[inert], [hidden]')) return false;
-  const rect = element.getBoundingClientRect();
-  return rect.width > 0 && rect.height > 0;
+  if (element.closest('[inert], [hidden]')) return false
+  const rect = element.getBoundingClientRect()
+  return rect.width > 0 && rect.height > 0
 }
 
 /** @param {ParentNode} [root] */
 function focusableElements(root = document) {
-  return /** @type {HTMLElement[]} */ ([...root.querySelectorAll(FOCUSABLE)]).filter(isShown);
+  return /** @type {HTMLElement[]} */ ([...root.querySelectorAll(FOCUSABLE)]).filter(isShown)
 }
 
 /** @param {Element | null} element */
 function isTextEntry(element) {
-  return element instanceof HTMLInputElement || element instanceof HTMLTextAreaElement;
+  return element instanceof HTMLInputElement || element instanceof HTMLTextAreaElement
 }
 
 /**
@@ -81,27 +81,27 @@ function isTextEntry(element) {
  * @param {Direction} direction
  */
 function directionalDistance(from, to, direction) {
-  const horizontal = direction === 'left' || direction === 'right';
-  const sign = direction === 'right' || direction === 'down' ? 1 : -1;
+  const horizontal = direction === 'left' || direction === 'right'
+  const sign = direction === 'right' || direction === 'down' ? 1 : -1
   const [fromStart, fromEnd, toStart, toEnd] = horizontal
     ? [from.left, from.right, to.left, to.right]
-    : [from.top, from.bottom, to.top, to.bottom];
+    : [from.top, from.bottom, to.top, to.bottom]
   const [fromCrossStart, fromCrossEnd, toCrossStart, toCrossEnd] = horizontal
     ? [from.top, from.bottom, to.top, to.bottom]
-    : [from.left, from.right, to.left, to.right];
+    : [from.left, from.right, to.left, to.right]
 
-  const fromCentre = (fromStart + fromEnd) / 2;
-  const toCentre = (toStart + toEnd) / 2;
-  if ((toCentre - fromCentre) * sign <= 0) return Infinity;
+  const fromCentre = (fromStart + fromEnd) / 2
+  const toCentre = (toStart + toEnd) / 2
+  if ((toCentre - fromCentre) * sign <= 0) return Infinity
   // The near edge of `to` must be past the far edge of `from`, allowing a little overlap
   // (a focused card grows with its focus transform).
-  const gap = sign > 0 ? toStart - fromEnd : fromStart - toEnd;
-  const overlapAllowed = 0.3 * Math.min(fromEnd - fromStart, toEnd - toStart);
-  if (gap < -overlapAllowed) return Infinity;
+  const gap = sign > 0 ? toStart - fromEnd : fromStart - toEnd
+  const overlapAllowed = 0.3 * Math.min(fromEnd - fromStart, toEnd - toStart)
+  if (gap < -overlapAllowed) return Infinity
 
-  const crossGap = Math.max(0, Math.max(fromCrossStart, toCrossStart) - Math.min(fromCrossEnd, toCrossEnd));
-  const crossCentreOffset = Math.abs((fromCrossStart + fromCrossEnd) / 2 - (toCrossStart + toCrossEnd) / 2);
-  return Math.max(0, gap) + 2 * crossGap + 0.25 * crossCentreOffset;
+  const crossGap = Math.max(0, Math.max(fromCrossStart, toCrossStart) - Math.min(fromCrossEnd, toCrossEnd))
+  const crossCentreOffset = Math.abs((fromCrossStart + fromCrossEnd) / 2 - (toCrossStart + toCrossEnd) / 2)
+  return Math.max(0, gap) + 2 * crossGap + 0.25 * crossCentreOffset
 }
 
 /**
@@ -112,25 +112,25 @@ function directionalDistance(from, to, direction) {
  * @returns {HTMLElement | undefined}
  */
 function nearestInDirection(from, candidates, direction) {
-  const fromRect = from.getBoundingClientRect();
-  let best;
-  let bestScore = Infinity;
+  const fromRect = from.getBoundingClientRect()
+  let best
+  let bestScore = Infinity
   for (const candidate of candidates) {
-    if (candidate === from) continue;
-    const score = directionalDistance(fromRect, candidate.getBoundingClientRect(), direction);
+    if (candidate === from) continue
+    const score = directionalDistance(fromRect, candidate.getBoundingClientRect(), direction)
     if (score < bestScore) {
-      best = candidate;
-      bestScore = score;
+      best = candidate
+      bestScore = score
     }
   }
-  return best;
+  return best
 }
 
 /** @param {HTMLElement} element */
 function focusElement(element) {
-  element.focus({ preventScroll: true });
-  const smooth = !matchMedia('(prefers-reduced-motion: reduce)').matches;
-  element.scrollIntoView({ block: 'nearest', inline: 'nearest', behavior: smooth ? 'smooth' : 'auto' });
+  element.focus({ preventScroll: true })
+  const smooth = !matchMedia('(prefers-reduced-motion: reduce)').matches
+  element.scrollIntoView({ block: 'nearest', inline: 'nearest', behavior: smooth ? 'smooth' : 'auto' })
 }
 
 /**
@@ -139,11 +139,11 @@ function focusElement(element) {
  * @returns {boolean} whether something took focus
  */
 export function focusInitial(root = document) {
-  const preferred = [...root.querySelectorAll('[data-autofocus]')].find(isShown);
-  const target = /** @type {HTMLElement | undefined} */ (preferred ?? focusableElements(root)[0]);
-  if (!target) return false;
-  focusElement(target);
-  return true;
+  const preferred = [...root.querySelectorAll('[data-autofocus]')].find(isShown)
+  const target = /** @type {HTMLElement | undefined} */ (preferred ?? focusableElements(root)[0])
+  if (!target) return false
+  focusElement(target)
+  return true
 }
 
 /**
@@ -152,36 +152,36 @@ export function focusInitial(root = document) {
  * @returns {boolean} whether focus moved
  */
 export function moveFocus(direction) {
-  const current = document.activeElement;
-  if (!current || current === document.body || !current.isConnected) return focusInitial();
-  const next = nearestInDirection(current, focusableElements(), direction);
-  if (!next) return false;
-  focusElement(next);
-  return true;
+  const current = document.activeElement
+  if (!current || current === document.body || !current.isConnected) return focusInitial()
+  const next = nearestInDirection(current, focusableElements(), direction)
+  if (!next) return false
+  focusElement(next)
+  return true
 }
 
 /** @param {KeyboardEvent} event */
 function handleKeyDown(event) {
-  if (event.defaultPrevented) return;
-  const active = document.activeElement;
+  if (event.defaultPrevented) return
+  const active = document.activeElement
   if (isBackKey(event)) {
-    if (event.key === 'Backspace' && isTextEntry(active)) return;
-    const handler = backHandlers[backHandlers.length - 1];
-    if (!handler) return;
-    event.preventDefault();
-    handler(event);
-    return;
+    if (event.key === 'Backspace' && isTextEntry(active)) return
+    const handler = backHandlers[backHandlers.length - 1]
+    if (!handler) return
+    event.preventDefault()
+    handler(event)
+    return
   }
-  const direction = directionOf(event);
-  if (!direction) return;
-  if (isTextEntry(active) && (direction === 'left' || direction === 'right')) return;
-  event.preventDefault();
-  moveFocus(direction);
+  const direction = directionOf(event)
+  if (!direction) return
+  if (isTextEntry(active) && (direction === 'left' || direction === 'right')) return
+  event.preventDefault()
+  moveFocus(direction)
 }
 
 function focusIsLost() {
-  const active = document.activeElement;
-  return !active || active === document.body || !active.isConnected;
+  const active = document.activeElement
+  return !active || active === document.body || !active.isConnected
 }
 
 /**
@@ -189,20 +189,20 @@ function focusIsLost() {
  * @returns {() => void} stops both
  */
 export function startFocusNavigation() {
-  let checkPending = false;
+  let checkPending = false
   const observer = new MutationObserver(() => {
-    if (checkPending) return;
-    checkPending = true;
+    if (checkPending) return
+    checkPending = true
     requestAnimationFrame(() => {
-      checkPending = false;
-      if (focusIsLost()) focusInitial();
-    });
-  });
-  observer.observe(document.body, { childList: true, subtree: true, attributes: true, attributeFilter: ['disabled', 'hidden', 'inert'] });
-  document.addEventListener('keydown', handleKeyDown);
-  if (focusIsLost()) focusInitial();
+      checkPending = false
+      if (focusIsLost()) focusInitial()
+    })
+  })
+  observer.observe(document.body, { childList: true, subtree: true, attributes: true, attributeFilter: ['disabled', 'hidden', 'inert'] })
+  document.addEventListener('keydown', handleKeyDown)
+  if (focusIsLost()) focusInitial()
   return () => {
-    observer.disconnect();
-    document.removeEventListener('keydown', handleKeyDown);
-  };
+    observer.disconnect()
+    document.removeEventListener('keydown', handleKeyDown)
+  }
 }

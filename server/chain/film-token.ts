@@ -14,11 +14,11 @@ export class ChainUnavailableError extends Error {}
 const DEVNET_CHAIN_ID = 31337
 
 /** The devnet mines only when spoken to, so it can't ask for blocks on top; a public chain can reorg. */
-export function defaultConfirmations (chainId: number): number {
+export function defaultConfirmations(chainId: number): number {
   return chainId === DEVNET_CHAIN_ID ? 0 : 3
 }
 
-async function detectChainId (rpcUrl: string): Promise<number> {
+async function detectChainId(rpcUrl: string): Promise<number> {
   const probe = new JsonRpcProvider(rpcUrl, undefined, { staticNetwork: true, batchMaxCount: 1 })
   try {
     const hex = await Promise.race([
@@ -37,8 +37,8 @@ async function detectChainId (rpcUrl: string): Promise<number> {
  * Connects to the chain. `knownChainId` (remembered from an earlier start) lets a box start while
  * its RPC is down: the provider is static, so ethers does not retry network detection forever.
  */
-export async function connectFilmToken (chain: ChainConfig, knownChainId?: number): Promise<FilmTokenClient> {
-  const chainId = knownChainId ?? await detectChainId(chain.rpcUrl)
+export async function connectFilmToken(chain: ChainConfig, knownChainId?: number): Promise<FilmTokenClient> {
+  const chainId = knownChainId ?? (await detectChainId(chain.rpcUrl))
   const provider = new JsonRpcProvider(chain.rpcUrl, Network.from(chainId), { staticNetwork: true, polling: true, pollingInterval: 1000 })
   const { abi } = await loadFilmTokenArtifact()
   return { provider, contract: new Contract(chain.contractAddress, abi, provider), chainId }

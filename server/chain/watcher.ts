@@ -59,7 +59,7 @@ const FILM_TOKEN_WATCH_ABI = [
   'event TransferBatch(address indexed operator, address indexed from, address indexed to, uint256[] ids, uint256[] values)',
   'function balanceOfBatch(address[] accounts, uint256[] ids) view returns (uint256[])',
   'function rightsTier(address holder, uint256 id) view returns (uint256)',
-  'function uri(uint256 id) view returns (string)',
+  'function uri(uint256 id) view returns (string)'
 ]
 const DEFAULT_POLL_MS = 4000
 const DEFAULT_BLOCK_WINDOW = 2000
@@ -105,7 +105,7 @@ export function createChainWatcher(opts: ChainWatcherOptions): ChainWatcher {
       // Topic filters cannot OR across positions: one query with the owner as `from`, one as `to`.
       const [sent, received] = await Promise.all([
         provider.getLogs({ ...window, topics: [transferTopics, null, ownerTopic] }),
-        provider.getLogs({ ...window, topics: [transferTopics, null, null, ownerTopic] }),
+        provider.getLogs({ ...window, topics: [transferTopics, null, null, ownerTopic] })
       ])
       for (const log of [...sent, ...received]) {
         const event = abi.parseLog(log)
@@ -120,7 +120,7 @@ export function createChainWatcher(opts: ChainWatcherOptions): ChainWatcher {
     const balances = (await contract.balanceOfBatch!(
       ids.map(() => owner),
       ids,
-      { blockTag },
+      { blockTag }
     )) as bigint[]
     const held = ids.flatMap((id, i) => (balances[i]! > 0n ? [{ id, quantity: balances[i]! }] : []))
     const holdings = await Promise.all(
@@ -128,10 +128,10 @@ export function createChainWatcher(opts: ChainWatcherOptions): ChainWatcher {
         const [tier, metadataUri] = await Promise.all([
           contract.rightsTier!(owner, id, { blockTag }) as Promise<bigint>,
           // A film's metadata URI never changes once registered.
-          known[id]?.metadataUri ?? (contract.uri!(id, { blockTag }) as Promise<string>),
+          known[id]?.metadataUri ?? (contract.uri!(id, { blockTag }) as Promise<string>)
         ])
         return [id, { quantity: quantity.toString(), tier: Number(tier), metadataUri }] as const
-      }),
+      })
     )
     return Object.fromEntries(holdings)
   }
@@ -164,7 +164,7 @@ export function createChainWatcher(opts: ChainWatcherOptions): ChainWatcher {
         quantity: after?.quantity ?? '0',
         tier: after?.tier ?? 0,
         metadataUri: after?.metadataUri ?? before!.metadataUri,
-        previousQuantity: before?.quantity ?? '0',
+        previousQuantity: before?.quantity ?? '0'
       })
     }
     // Changes go out before the save: a crash in between re-delivers them rather than losing them.
@@ -208,6 +208,6 @@ export function createChainWatcher(opts: ChainWatcherOptions): ChainWatcher {
       clearTimeout(timer)
       await queue
     },
-    syncedBlock: () => state?.lastBlock ?? opts.fromBlock - 1,
+    syncedBlock: () => state?.lastBlock ?? opts.fromBlock - 1
   }
 }

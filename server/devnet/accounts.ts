@@ -23,7 +23,7 @@ export const devnetAccounts = {
   creator: account(1),
   /** the collector who owns the demo box */
   owner: account(2),
-  otherCollector: account(3),
+  otherCollector: account(3)
 } as const
 
 export const DEVNET_ONLY_DEPLOYER_KEY = devnetAccounts.deployer.privateKey

@@ -63,7 +63,11 @@ async function restoreChain(evm: Eip1193Provider, { file, contents }: { file: Jo
  * JSON-RPC like any client. Idempotent: on a restored chain it finds the existing deployment.
  */
 async function ensureFilmToken(rpcUrl: string): Promise<{ contractAddress: string; deploymentBlock: number }> {
-  const provider = new JsonRpcProvider(rpcUrl, Network.from(DEVNET_CHAIN_ID), { staticNetwork: true, pollingInterval: 20, cacheTimeout: -1 })
+  const provider = new JsonRpcProvider(rpcUrl, Network.from(DEVNET_CHAIN_ID), {
+    staticNetwork: true,
+    pollingInterval: 20,
+    cacheTimeout: -1
+  })
   try {
     const deployer = new Wallet(devnetAccounts.deployer.privateKey, provider)
     const contractAddress = getCreateAddress({ from: deployer.address, nonce: 0 })
@@ -105,7 +109,7 @@ export async function startDevnet(opts: StartDevnetOptions): Promise<Devnet> {
     const evm = await createEdrProvider({
       chainId: DEVNET_CHAIN_ID,
       accounts: Object.values(devnetAccounts).map(({ privateKey }) => ({ privateKey, balanceWei: DEVNET_ACCOUNT_BALANCE_WEI })),
-      genesisTimestamp: journal?.contents.header?.genesisTimestamp,
+      genesisTimestamp: journal?.contents.header?.genesisTimestamp
     })
     if (journal !== undefined) await restoreChain(evm, journal)
     server = await serveJsonRpc(journal === undefined ? evm : journaledProvider(evm, journal.file), { port: opts.port })

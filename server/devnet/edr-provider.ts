@@ -8,7 +8,7 @@ import {
   l1GenesisState,
   l1HardforkFromString,
   l1ProviderFactory,
-  type ProviderConfig,
+  type ProviderConfig
 } from '@nomicfoundation/edr'
 import { computeAddress } from 'ethers'
 
@@ -100,7 +100,7 @@ export async function createEdrProvider(opts: EdrProviderOptions): Promise<Eip11
     defaultTransactionGasLimit: 30_000_000n,
     genesisState: [
       ...l1GenesisState(hardfork),
-      ...opts.accounts.map((a) => ({ address: hexToBytes(computeAddress(a.privateKey)), balance: a.balanceWei })),
+      ...opts.accounts.map(a => ({ address: hexToBytes(computeAddress(a.privateKey)), balance: a.balanceWei }))
     ],
     hardfork: HARDFORK,
     initialBaseFeePerGas: 1_000_000_000n,
@@ -108,12 +108,12 @@ export async function createEdrProvider(opts: EdrProviderOptions): Promise<Eip11
     mining: { autoMine: true, blockGasLimit: BLOCK_GAS_LIMIT, memPool: { order: MineOrdering.Priority } },
     network: {
       genesisBlockGasLimit: BLOCK_GAS_LIMIT,
-      ...(opts.genesisTimestamp !== undefined ? { genesisBlockTime: BigInt(opts.genesisTimestamp) } : {}),
+      ...(opts.genesisTimestamp !== undefined ? { genesisBlockTime: BigInt(opts.genesisTimestamp) } : {})
     },
     networkId: BigInt(opts.chainId),
     observability: {},
-    ownedAccounts: opts.accounts.map((a) => a.privateKey),
-    precompileOverrides: [],
+    ownedAccounts: opts.accounts.map(a => a.privateKey),
+    precompileOverrides: []
   }
   const ctx = await sharedContext()
   const provider = await ctx.createProvider(
@@ -121,7 +121,7 @@ export async function createEdrProvider(opts: EdrProviderOptions): Promise<Eip11
     config,
     { enable: false, decodeConsoleLogInputsCallback: () => [], printLineCallback: () => {} },
     { subscriptionCallback: () => {} },
-    new ContractDecoder(),
+    new ContractDecoder()
   )
 
   let nextId = 1
@@ -134,6 +134,6 @@ export async function createEdrProvider(opts: EdrProviderOptions): Promise<Eip11
         throw new EdrRpcError(code, message, revertData(data) ?? data)
       }
       return body.result
-    },
+    }
   }
 }

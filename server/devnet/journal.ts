@@ -71,7 +71,7 @@ const JOURNALED_METHODS = new Set([
   'hardhat_setPrevRandao',
   'hardhat_impersonateAccount',
   'hardhat_stopImpersonatingAccount',
-  'hardhat_dropTransaction',
+  'hardhat_dropTransaction'
 ])
 // Mining on a timer produces blocks no request accounts for; reset may fork from a remote chain.
 const REFUSED_METHODS = new Set(['evm_setIntervalMining', 'hardhat_reset'])
@@ -228,6 +228,6 @@ export function journaledProvider(provider: Eip1193Provider, journal: JournalFil
       const run = queue.then(() => recordAround(method, params))
       queue = run.catch(() => undefined)
       return run
-    },
+    }
   }
 }

@@ -38,7 +38,7 @@ function toJsonRpcError(err: unknown): JsonRpcError {
   const { code, message, data } = err as { code?: unknown; message?: unknown; data?: unknown }
   const error: JsonRpcError = {
     code: Number.isInteger(code) ? (code as number) : INTERNAL_ERROR,
-    message: typeof message === 'string' ? message : String(err),
+    message: typeof message === 'string' ? message : String(err)
   }
   if (data !== undefined && data !== null) error.data = data
   return error
@@ -157,8 +157,8 @@ export async function serveJsonRpc(provider: Eip1193Provider, opts: JsonRpcServe
     url: `http://${host}:${port}`,
     close: () =>
       new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()))
+        server.close(err => (err ? reject(err) : resolve()))
         server.closeAllConnections()
-      }),
+      })
   }
 }

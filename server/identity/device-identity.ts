@@ -15,15 +15,17 @@ export interface DeviceIdentity {
   privateKey: PrivateKey
   x25519PublicKey: Uint8Array
   x25519PrivateKey: KeyObject
-  sign (bytes: Uint8Array): Promise<Uint8Array>
+  sign(bytes: Uint8Array): Promise<Uint8Array>
 }
 
-export async function loadOrCreateDeviceIdentity (dataDir: string): Promise<DeviceIdentity> {
+export async function loadOrCreateDeviceIdentity(dataDir: string): Promise<DeviceIdentity> {
   const keysDir = path.join(dataDir, 'keys')
-  const ed25519 = await loadOrCreateSecret(path.join(keysDir, 'device-ed25519.key'),
-    async () => privateKeyToProtobuf(await generateKeyPair('Ed25519')))
-  const x25519 = await loadOrCreateSecret(path.join(keysDir, 'device-x25519.key'),
-    () => generateKeyPairSync('x25519').privateKey.export({ type: 'pkcs8', format: 'der' }))
+  const ed25519 = await loadOrCreateSecret(path.join(keysDir, 'device-ed25519.key'), async () =>
+    privateKeyToProtobuf(await generateKeyPair('Ed25519'))
+  )
+  const x25519 = await loadOrCreateSecret(path.join(keysDir, 'device-x25519.key'), () =>
+    generateKeyPairSync('x25519').privateKey.export({ type: 'pkcs8', format: 'der' })
+  )
   const privateKey = privateKeyFromProtobuf(ed25519)
   const x25519PrivateKey = createPrivateKey({ key: Buffer.from(x25519), format: 'der', type: 'pkcs8' })
   return {
@@ -35,7 +37,7 @@ export async function loadOrCreateDeviceIdentity (dataDir: string): Promise<Devi
   }
 }
 
-function rawX25519PublicKey (privateKey: KeyObject): Uint8Array {
+function rawX25519PublicKey(privateKey: KeyObject): Uint8Array {
   const jwk = createPublicKey(privateKey).export({ format: 'jwk' })
   return new Uint8Array(Buffer.from(jwk.x as string, 'base64url'))
 }

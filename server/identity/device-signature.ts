@@ -7,14 +7,14 @@ export interface SignedPayload {
   signature: string
 }
 
-export async function signPayload (identity: DeviceIdentity, value: object): Promise<SignedPayload> {
+export async function signPayload(identity: DeviceIdentity, value: object): Promise<SignedPayload> {
   const payload = JSON.stringify(value)
   const signature = await identity.sign(new TextEncoder().encode(payload))
   return { payload, signature: Buffer.from(signature).toString('base64url') }
 }
 
 /** True when `signed` was signed by the Ed25519 key inside the peer id `deviceId`. */
-export async function verifyDeviceSignature (deviceId: string, signed: SignedPayload): Promise<boolean> {
+export async function verifyDeviceSignature(deviceId: string, signed: SignedPayload): Promise<boolean> {
   let publicKey
   try {
     publicKey = peerIdFromString(deviceId).publicKey

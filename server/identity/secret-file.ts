@@ -2,7 +2,7 @@ import { open, readFile, rename, mkdir, rm, stat, chmod } from 'node:fs/promises
 import path from 'node:path'
 
 /** Secrets are files of mode 0600 in a 0700 folder, written atomically so a crash never leaves half a key. */
-export async function writeSecretFile (file: string, bytes: Uint8Array): Promise<void> {
+export async function writeSecretFile(file: string, bytes: Uint8Array): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true, mode: 0o700 })
   const temporary = `${file}.${process.pid}.tmp`
   // left by a crash mid-write; a service restarted under the same pid (pid 1 in a container) meets it
@@ -18,7 +18,7 @@ export async function writeSecretFile (file: string, bytes: Uint8Array): Promise
 }
 
 /** Reads a secret file, or undefined when it does not exist yet; tightens a mode loosened by hand. */
-export async function readSecretFile (file: string): Promise<Uint8Array | undefined> {
+export async function readSecretFile(file: string): Promise<Uint8Array | undefined> {
   try {
     const { mode } = await stat(file)
     if ((mode & 0o077) !== 0) await chmod(file, 0o600)
@@ -30,7 +30,7 @@ export async function readSecretFile (file: string): Promise<Uint8Array | undefi
 }
 
 /** Loads the secret at `file`, creating it with `create` on first use. */
-export async function loadOrCreateSecret (file: string, create: () => Uint8Array | Promise<Uint8Array>): Promise<Uint8Array> {
+export async function loadOrCreateSecret(file: string, create: () => Uint8Array | Promise<Uint8Array>): Promise<Uint8Array> {
   const existing = await readSecretFile(file)
   if (existing !== undefined) return existing
   const fresh = await create()

@@ -10,8 +10,8 @@ import { section, type StateDb } from '../storage/state-db.ts'
  * sealing and registration never loses a key.
  */
 export interface CustodyStore {
-  put (contentCid: string, contentKey: Uint8Array): Promise<void>
-  get (contentCid: string): Promise<Uint8Array | undefined>
+  put(contentCid: string, contentKey: Uint8Array): Promise<void>
+  get(contentCid: string): Promise<Uint8Array | undefined>
 }
 
 export class CustodyError extends Error {}
@@ -19,17 +19,17 @@ export class CustodyError extends Error {}
 const NONCE_LENGTH = 12
 const TAG_LENGTH = 16
 
-export async function openCustodyStore (dataDir: string, db: StateDb): Promise<CustodyStore> {
+export async function openCustodyStore(dataDir: string, db: StateDb): Promise<CustodyStore> {
   const masterKey = await loadOrCreateSecret(path.join(dataDir, 'keys', 'custody-master.key'), () => randomBytes(32))
   const keys = section<string>(db, 'custody')
   return {
-    async put (contentCid, contentKey) {
+    async put(contentCid, contentKey) {
       const nonce = randomBytes(NONCE_LENGTH)
       const cipher = createCipheriv('aes-256-gcm', masterKey, nonce).setAAD(Buffer.from(contentCid))
       const sealed = Buffer.concat([nonce, cipher.update(contentKey), cipher.final(), cipher.getAuthTag()])
       await keys.put(contentCid, sealed.toString('base64url'))
     },
-    async get (contentCid) {
+    async get(contentCid) {
       const stored = await keys.get(contentCid)
       if (stored === undefined) return undefined
       const sealed = Buffer.from(stored, 'base64url')

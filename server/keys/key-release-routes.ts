@@ -34,15 +34,21 @@ const bodySchema = {
   }
 } as const
 
-function parseRequest (payload: string, chain: FilmTokenClient): FilmKeyRequest {
+function parseRequest(payload: string, chain: FilmTokenClient): FilmKeyRequest {
   let request: FilmKeyRequest
   try {
     request = JSON.parse(payload)
   } catch {
     throw new HttpError(400, 'the key request payload is not JSON')
   }
-  if (request.purpose !== 'seed-one/film-key-request/v1' || typeof request.tokenId !== 'string' || !/^\d{1,78}$/.test(request.tokenId) ||
-      typeof request.deviceId !== 'string' || typeof request.x25519PublicKey !== 'string' || typeof request.issuedAt !== 'string') {
+  if (
+    request.purpose !== 'seed-one/film-key-request/v1' ||
+    typeof request.tokenId !== 'string' ||
+    !/^\d{1,78}$/.test(request.tokenId) ||
+    typeof request.deviceId !== 'string' ||
+    typeof request.x25519PublicKey !== 'string' ||
+    typeof request.issuedAt !== 'string'
+  ) {
     throw new HttpError(400, 'the key request payload is malformed')
   }
   if (request.chainId !== chain.chainId || String(request.contract).toLowerCase() !== String(chain.contract.target).toLowerCase()) {
@@ -57,25 +63,33 @@ function parseRequest (payload: string, chain: FilmTokenClient): FilmKeyRequest 
  * The custodian's key release (DESIGN decision 5): the owner's authorisation of the device, the
  * device's own signature, and `balanceOf(owner, id) ≥ 1` on chain, then the key wrapped to the device.
  */
-export async function keyReleaseRoutes (app: FastifyInstance, opts: { chain: FilmTokenClient; helia: Helia; custody: CustodyStore }): Promise<void> {
+export async function keyReleaseRoutes(
+  app: FastifyInstance,
+  opts: { chain: FilmTokenClient; helia: Helia; custody: CustodyStore }
+): Promise<void> {
   const { chain, helia, custody } = opts
   app.post<{ Body: FilmKeyRequestBody }>(KEY_RELEASE_PATH, { schema: { body: bodySchema } }, async (request): Promise<FilmKeyResponse> => {
     const keyRequest = parseRequest(request.body.request.payload, chain)
-    if (!await verifyDeviceSignature(keyRequest.deviceId, request.body.request)) {
+    if (!(await verifyDeviceSignature(keyRequest.deviceId, request.body.request))) {
       throw new HttpError(401, 'the device signature on the key request does not verify')
     }
     const x25519PublicKey = new Uint8Array(Buffer.from(keyRequest.x25519PublicKey, 'base64url'))
     if (x25519PublicKey.length !== 32) throw new HttpError(400, 'the device key-wrapping key is not a 32-byte X25519 key')
     let owner: string
     try {
-      owner = await verifyOwnerAuthorisation(request.body.authorisation, { deviceId: keyRequest.deviceId, x25519PublicKey, chainId: chain.chainId }, chain.provider)
+      owner = await verifyOwnerAuthorisation(
+        request.body.authorisation,
+        { deviceId: keyRequest.deviceId, x25519PublicKey, chainId: chain.chainId },
+        chain.provider
+      )
     } catch (err) {
       if (err instanceof AuthorisationError) throw new HttpError(401, err.message)
       throw err
     }
-    const readChain = async <T>(call: () => Promise<T>): Promise<T> => await call().catch((err: Error) => {
-      throw new HttpError(503, `the chain cannot be read: ${err.message}`)
-    })
+    const readChain = async <T>(call: () => Promise<T>): Promise<T> =>
+      await call().catch((err: Error) => {
+        throw new HttpError(503, `the chain cannot be read: ${err.message}`)
+      })
     const balance: bigint = await readChain(async () => await chain.contract.balanceOf(owner, keyRequest.tokenId))
     if (balance < 1n) throw new HttpError(403, `${owner} holds no token of film ${keyRequest.tokenId}`)
     const uri: string = await readChain(async () => await chain.contract.uri(keyRequest.tokenId))

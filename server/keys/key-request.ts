@@ -26,7 +26,7 @@ export interface FilmKeyResponse {
 }
 
 /** Binds a wrapped key to one film on one chain for one device: it unwraps nowhere else. */
-export function filmKeyContext (chainId: number, contract: string, tokenId: string, deviceId: string): string {
+export function filmKeyContext(chainId: number, contract: string, tokenId: string, deviceId: string): string {
   return `seed-one/film-key/v1|${chainId}|${contract.toLowerCase()}|${tokenId}|${deviceId}`
 }
 
@@ -35,7 +35,7 @@ export class KeyRequestError extends HttpError {}
 export const KEY_RELEASE_PATH = '/api/custody/film-keys'
 
 /** The device's side: asks the film's custodian for its key, wrapped to this device. */
-export async function requestFilmKey (opts: {
+export async function requestFilmKey(opts: {
   custodianUrl: string
   identity: DeviceIdentity
   authorisation: OwnerAuthorisation
@@ -67,9 +67,12 @@ export async function requestFilmKey (opts: {
   } catch (err) {
     throw new KeyRequestError(503, `the custodian at ${opts.custodianUrl} cannot be reached: ${(err as Error).message}`)
   }
-  const answer = await response.json().catch(() => ({})) as Partial<FilmKeyResponse> & { message?: string }
+  const answer = (await response.json().catch(() => ({}))) as Partial<FilmKeyResponse> & { message?: string }
   if (!response.ok || answer.wrappedKey === undefined) {
-    throw new KeyRequestError(response.status, `the custodian refused the key of film ${opts.tokenId}: ${answer.message ?? response.statusText}`)
+    throw new KeyRequestError(
+      response.status,
+      `the custodian refused the key of film ${opts.tokenId}: ${answer.message ?? response.statusText}`
+    )
   }
   return answer as FilmKeyResponse
 }

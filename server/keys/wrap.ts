@@ -1,11 +1,22 @@
 // Wraps a content key to a device's X25519 key: ephemeral ECDH → HKDF-SHA256 → AES-256-GCM
 // (specified in server/sealing/SPEC.md, "Key wrap").
 import {
-  createCipheriv, createDecipheriv, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync, randomBytes,
-  type KeyObject,
+  createCipheriv,
+  createDecipheriv,
+  createPublicKey,
+  diffieHellman,
+  generateKeyPairSync,
+  hkdfSync,
+  randomBytes,
+  type KeyObject
 } from 'node:crypto'
 
-export interface WrappedKey { version: 1; ephemeralPublicKey: string; nonce: string; ciphertext: string }
+export interface WrappedKey {
+  version: 1
+  ephemeralPublicKey: string
+  nonce: string
+  ciphertext: string
+}
 
 export class KeyWrapError extends Error {
   constructor(message: string) {
@@ -39,7 +50,13 @@ export function generateX25519KeyPair(): { publicKey: Uint8Array; privateKey: Ke
 }
 
 /** HKDF-SHA256(ikm = X25519 shared secret, salt = epk || recipient pk, info = prefix || context) → AES-256 key. */
-function wrappingKey(privateKey: KeyObject, publicKey: KeyObject, ephemeralRaw: Uint8Array, recipientRaw: Uint8Array, context: string): Buffer {
+function wrappingKey(
+  privateKey: KeyObject,
+  publicKey: KeyObject,
+  ephemeralRaw: Uint8Array,
+  recipientRaw: Uint8Array,
+  context: string
+): Buffer {
   let shared: Buffer
   try {
     shared = diffieHellman({ privateKey, publicKey })
@@ -64,7 +81,7 @@ export function wrapKey(contentKey: Uint8Array, recipientPublicKey: Uint8Array, 
     version: WRAP_VERSION,
     ephemeralPublicKey: Buffer.from(ephemeral.publicKey).toString('base64url'),
     nonce: nonce.toString('base64url'),
-    ciphertext: ciphertext.toString('base64url'),
+    ciphertext: ciphertext.toString('base64url')
   }
 }
 
@@ -84,7 +101,13 @@ export function unwrapKey(wrapped: WrappedKey, recipientPrivateKey: KeyObject, c
   const ephemeralRaw = decodeField(wrapped, 'ephemeralPublicKey', PUBLIC_KEY_LENGTH)
   const nonce = decodeField(wrapped, 'nonce', NONCE_LENGTH)
   const sealed = decodeField(wrapped, 'ciphertext', KEY_LENGTH + TAG_LENGTH)
-  const key = wrappingKey(recipientPrivateKey, x25519PublicKeyFromRaw(ephemeralRaw), ephemeralRaw, x25519PublicKeyToRaw(recipientPrivateKey), context)
+  const key = wrappingKey(
+    recipientPrivateKey,
+    x25519PublicKeyFromRaw(ephemeralRaw),
+    ephemeralRaw,
+    x25519PublicKeyToRaw(recipientPrivateKey),
+    context
+  )
   const decipher = createDecipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_LENGTH }).setAAD(Buffer.from(context, 'utf8'))
   decipher.setAuthTag(sealed.subarray(KEY_LENGTH))
   try {

@@ -78,7 +78,7 @@ const schema = {
 
 const validate = new Ajv({ allErrors: false }).compile<FilmMetadata>(schema)
 
-export function parseFilmMetadata (bytes: Uint8Array): FilmMetadata {
+export function parseFilmMetadata(bytes: Uint8Array): FilmMetadata {
   let value: unknown
   try {
     value = JSON.parse(new TextDecoder().decode(bytes))
@@ -93,7 +93,7 @@ export function parseFilmMetadata (bytes: Uint8Array): FilmMetadata {
   return value
 }
 
-export function parseCid (text: string): CID {
+export function parseCid(text: string): CID {
   try {
     return CID.parse(text)
   } catch {
@@ -102,7 +102,7 @@ export function parseCid (text: string): CID {
 }
 
 /** The metadata CID in a token URI of the form ipfs://<cid>. */
-export function metadataCidFromUri (uri: string): CID {
+export function metadataCidFromUri(uri: string): CID {
   const match = /^ipfs:\/\/([A-Za-z0-9]+)$/.exec(uri)
   if (match === null) throw new MetadataError(`token URI is not ipfs://<cid>: "${uri.slice(0, 100)}"`)
   return parseCid(match[1])

@@ -30,6 +30,6 @@ export interface StoredFilmKey {
 
 const TIER_NAMES = ['none', 'personal', 'small venue', 'streaming', 'theatrical', 'national']
 
-export function tierName (tier: number): string {
+export function tierName(tier: number): string {
   return TIER_NAMES[tier] ?? `tier ${tier}`
 }

@@ -29,15 +29,15 @@ export interface LibraryOptions {
 
 export interface Library {
   /** Applies a holdings change seen on chain. */
-  applyHolding (change: HoldingsChange): Promise<void>
-  list (): Promise<FilmRecord[]>
+  applyHolding(change: HoldingsChange): Promise<void>
+  list(): Promise<FilmRecord[]>
   /** The decrypting reader of a film the owner holds and this box has ready. */
-  openForPlayback (tokenId: string): Promise<{ film: SealedFilm; metadata: FilmMetadata }>
-  poster (tokenId: string): Promise<Uint8Array>
-  subtitles (tokenId: string, index: number): Promise<Uint8Array>
+  openForPlayback(tokenId: string): Promise<{ film: SealedFilm; metadata: FilmMetadata }>
+  poster(tokenId: string): Promise<Uint8Array>
+  subtitles(tokenId: string, index: number): Promise<Uint8Array>
   /** Picks up work left unfinished by the last run (pins, locks past their grace). */
-  resume (): Promise<void>
-  close (): Promise<void>
+  resume(): Promise<void>
+  close(): Promise<void>
 }
 
 const METADATA_TIMEOUT_MS = 60_000
@@ -46,16 +46,18 @@ const RETRY_MAX_MS = 10 * 60_000
 const PROGRESS_SAVE_INTERVAL_MS = 1_000
 
 /** An AbortSignal that fires when `touch` has not been called for `ms`. */
-function stallWatch (ms: number): { signal: AbortSignal; touch (): void; stop (): void } {
+function stallWatch(ms: number): { signal: AbortSignal; touch(): void; stop(): void } {
   const controller = new AbortController()
   let timer = setTimeout(() => controller.abort(), ms)
   return {
     signal: controller.signal,
-    touch () {
+    touch() {
       clearTimeout(timer)
       timer = setTimeout(() => controller.abort(), ms)
     },
-    stop () { clearTimeout(timer) }
+    stop() {
+      clearTimeout(timer)
+    }
   }
 }
 
@@ -64,7 +66,7 @@ function stallWatch (ms: number): { signal: AbortSignal; touch (): void; stop ()
  * the custodian and local pins ("ready"); a sale locks playback at once, erases the key, and releases
  * the pins after a grace period. Work runs one film at a time so playback keeps the CPU and disk.
  */
-export function createLibrary (opts: LibraryOptions): Library {
+export function createLibrary(opts: LibraryOptions): Library {
   const { helia, identity, chain, log } = opts
   const records = section<FilmRecord>(opts.db, 'films')
   const keys = section<StoredFilmKey>(opts.db, 'film-keys')
@@ -77,16 +79,21 @@ export function createLibrary (opts: LibraryOptions): Library {
 
   const schedule = (tokenId: string): void => {
     queue.add(tokenId)
-    working ??= drain().finally(() => { working = undefined })
+    working ??= drain().finally(() => {
+      working = undefined
+    })
   }
 
   const later = (ms: number, fn: () => void): void => {
-    const timer = setTimeout(() => { timers.delete(timer); fn() }, ms)
+    const timer = setTimeout(() => {
+      timers.delete(timer)
+      fn()
+    }, ms)
     timer.unref()
     timers.add(timer)
   }
 
-  async function drain (): Promise<void> {
+  async function drain(): Promise<void> {
     while (queue.size > 0 && !aborter.signal.aborted) {
       const [tokenId] = queue
       queue.delete(tokenId)
@@ -106,7 +113,7 @@ export function createLibrary (opts: LibraryOptions): Library {
 
   // Record writes are serialised: a pin-progress write must never land after, and undo, a state change.
   let writes: Promise<unknown> = Promise.resolve()
-  function mutate (tokenId: string, change: (current: FilmRecord | undefined) => FilmRecord | undefined): Promise<FilmRecord | undefined> {
+  function mutate(tokenId: string, change: (current: FilmRecord | undefined) => FilmRecord | undefined): Promise<FilmRecord | undefined> {
     const write = writes.then(async () => {
       const next = change(await records.get(tokenId))
       if (next !== undefined) await records.put(tokenId, next)
@@ -116,7 +123,7 @@ export function createLibrary (opts: LibraryOptions): Library {
     return write
   }
 
-  async function update (tokenId: string, changes: Partial<FilmRecord>): Promise<FilmRecord> {
+  async function update(tokenId: string, changes: Partial<FilmRecord>): Promise<FilmRecord> {
     const next = await mutate(tokenId, current => {
       if (current === undefined) throw new Error(`film ${tokenId} is not in the library`)
       const record = { ...current, ...changes }
@@ -126,15 +133,15 @@ export function createLibrary (opts: LibraryOptions): Library {
     return next as FilmRecord
   }
 
-  function saveProgress (tokenId: string, progress: number): void {
-    void mutate(tokenId, current => current?.state === 'pinning' ? { ...current, progress } : undefined).catch(() => {})
+  function saveProgress(tokenId: string, progress: number): void {
+    void mutate(tokenId, current => (current?.state === 'pinning' ? { ...current, progress } : undefined)).catch(() => {})
   }
 
-  function forgetOpenFilm (tokenId: string): void {
+  function forgetOpenFilm(tokenId: string): void {
     openFilms.delete(tokenId)
   }
 
-  async function process (tokenId: string): Promise<void> {
+  async function process(tokenId: string): Promise<void> {
     let record = await records.get(tokenId)
     if (record === undefined) return
     if (BigInt(record.quantity) === 0n) {
@@ -142,11 +149,13 @@ export function createLibrary (opts: LibraryOptions): Library {
       return
     }
     if (record.metadata === undefined) {
-      const bytes = await readBytes(helia, metadataCidFromUri(record.metadataUri), { signal: AbortSignal.any([aborter.signal, AbortSignal.timeout(METADATA_TIMEOUT_MS)]) })
+      const bytes = await readBytes(helia, metadataCidFromUri(record.metadataUri), {
+        signal: AbortSignal.any([aborter.signal, AbortSignal.timeout(METADATA_TIMEOUT_MS)])
+      })
       record = await update(tokenId, { metadata: parseFilmMetadata(bytes) })
     }
     const metadata = record.metadata as FilmMetadata
-    if (await keys.get(tokenId) === undefined) await fetchKey(tokenId, metadata)
+    if ((await keys.get(tokenId)) === undefined) await fetchKey(tokenId, metadata)
     if (record.state === 'ready') return
     record = await update(tokenId, { state: 'pinning', progress: record.progress ?? 0, unpinned: false })
     await pinFilm(tokenId, metadata)
@@ -154,7 +163,7 @@ export function createLibrary (opts: LibraryOptions): Library {
     log.info({ tokenId, title: metadata.title }, 'film ready')
   }
 
-  async function fetchKey (tokenId: string, metadata: FilmMetadata): Promise<void> {
+  async function fetchKey(tokenId: string, metadata: FilmMetadata): Promise<void> {
     const authorisation = await opts.authorisation()
     if (authorisation === undefined) throw new Error('this box is not paired with an owner')
     const { wrappedKey } = await requestFilmKey({
@@ -168,7 +177,7 @@ export function createLibrary (opts: LibraryOptions): Library {
     await keys.put(tokenId, { wrappedKey, custodianUrl: metadata.custodian.url, verifiedAt: new Date().toISOString() })
   }
 
-  async function pinFilm (tokenId: string, metadata: FilmMetadata): Promise<void> {
+  async function pinFilm(tokenId: string, metadata: FilmMetadata): Promise<void> {
     const parts = [metadata.poster.cid, ...metadata.subtitles.map(s => s.cid), metadata.content.cid]
     const totalBytes = Math.max(1, metadata.content.sealedBytes)
     // At most one write per interval, and the latest figure always lands: a pin that stalls shows
@@ -189,7 +198,7 @@ export function createLibrary (opts: LibraryOptions): Library {
     const stall = stallWatch(opts.pinStallMs)
     try {
       const signal = AbortSignal.any([aborter.signal, stall.signal])
-      await pinWithProgress(helia, metadataCidFromUri((await records.get(tokenId) as FilmRecord).metadataUri), { signal })
+      await pinWithProgress(helia, metadataCidFromUri(((await records.get(tokenId)) as FilmRecord).metadataUri), { signal })
       for (const cid of parts) {
         const isContent = cid === metadata.content.cid
         await pinWithProgress(helia, parseCid(cid), {
@@ -202,13 +211,15 @@ export function createLibrary (opts: LibraryOptions): Library {
       }
     } catch (err) {
       if (!stall.signal.aborted) throw err
-      throw new Error(`pinning stalled: no block arrived for ${Math.round(opts.pinStallMs / 1000)} s (${Math.floor(latest * 100)} % held); no reachable peer has the rest yet`)
+      throw new Error(
+        `pinning stalled: no block arrived for ${Math.round(opts.pinStallMs / 1000)} s (${Math.floor(latest * 100)} % held); no reachable peer has the rest yet`
+      )
     } finally {
       stall.stop()
     }
   }
 
-  async function lock (record: FilmRecord): Promise<void> {
+  async function lock(record: FilmRecord): Promise<void> {
     const tokenId = record.tokenId
     if (record.state !== 'locked') {
       await keys.del(tokenId)
@@ -223,14 +234,19 @@ export function createLibrary (opts: LibraryOptions): Library {
       return
     }
     const metadata = record.metadata
-    for (const cid of [record.metadataUri.slice('ipfs://'.length), metadata.content.cid, metadata.poster.cid, ...metadata.subtitles.map(s => s.cid)]) {
+    for (const cid of [
+      record.metadataUri.slice('ipfs://'.length),
+      metadata.content.cid,
+      metadata.poster.cid,
+      ...metadata.subtitles.map(s => s.cid)
+    ]) {
       await unpin(helia, parseCid(cid))
     }
     await update(tokenId, { unpinned: true })
     log.info({ tokenId }, 'sold film released from local storage')
   }
 
-  async function contentKey (tokenId: string): Promise<Uint8Array> {
+  async function contentKey(tokenId: string): Promise<Uint8Array> {
     let stored = await keys.get(tokenId)
     if (stored === undefined) throw new HttpError(403, `film ${tokenId} has no key on this box`)
     if (Date.now() - Date.parse(stored.verifiedAt) > opts.offlineKeyGraceMs) {
@@ -240,37 +256,46 @@ export function createLibrary (opts: LibraryOptions): Library {
       await fetchKey(tokenId, record.metadata).catch(err => {
         throw new HttpError(403, `film ${tokenId} needs its custodian to confirm ownership again: ${(err as Error).message}`)
       })
-      stored = await keys.get(tokenId) as StoredFilmKey
+      stored = (await keys.get(tokenId)) as StoredFilmKey
     }
     const context = filmKeyContext(chain.chainId, String(chain.contract.target), tokenId, identity.deviceId)
     return unwrapKey(stored.wrappedKey, identity.x25519PrivateKey, context)
   }
 
-  async function playableRecord (tokenId: string): Promise<FilmRecord & { metadata: FilmMetadata }> {
+  async function playableRecord(tokenId: string): Promise<FilmRecord & { metadata: FilmMetadata }> {
     const record = await records.get(tokenId)
     if (record === undefined) throw new HttpError(404, `film ${tokenId} is not in this library`)
     if (record.state === 'locked' || BigInt(record.quantity) === 0n) throw new HttpError(403, `film ${tokenId} is no longer owned`)
-    if (record.metadata === undefined || record.state !== 'ready') throw new HttpError(409, `film ${tokenId} is not ready yet (${record.state})`)
+    if (record.metadata === undefined || record.state !== 'ready')
+      throw new HttpError(409, `film ${tokenId} is not ready yet (${record.state})`)
     return record as FilmRecord & { metadata: FilmMetadata }
   }
 
   return {
-    async applyHolding (change) {
+    async applyHolding(change) {
       const record = await mutate(change.tokenId, existing => {
-        const record: FilmRecord = existing ?? { tokenId: change.tokenId, quantity: '0', tier: 0, metadataUri: change.metadataUri, state: 'pending', progress: 0 }
+        const record: FilmRecord = existing ?? {
+          tokenId: change.tokenId,
+          quantity: '0',
+          tier: 0,
+          metadataUri: change.metadataUri,
+          state: 'pending',
+          progress: 0
+        }
         const next = { ...record, quantity: change.quantity, tier: change.tier, metadataUri: change.metadataUri }
         // bought again during the grace period: the film starts over (a new key is needed)
-        if (BigInt(change.quantity) > 0n && record.state === 'locked') return { ...next, state: 'pending', progress: 0, lockedAt: undefined }
+        if (BigInt(change.quantity) > 0n && record.state === 'locked')
+          return { ...next, state: 'pending', progress: 0, lockedAt: undefined }
         return next
       })
       // a sale locks at once rather than behind other films' work (a pin can wait long for its blocks)
       if (record !== undefined && BigInt(record.quantity) === 0n) await lock(record)
       schedule(change.tokenId)
     },
-    async list () {
+    async list() {
       return (await records.entries()).map(([, record]) => record)
     },
-    async openForPlayback (tokenId) {
+    async openForPlayback(tokenId) {
       const record = await playableRecord(tokenId)
       let film = openFilms.get(tokenId)
       if (film === undefined) {
@@ -280,25 +305,25 @@ export function createLibrary (opts: LibraryOptions): Library {
       }
       return { film: await film, metadata: record.metadata }
     },
-    async poster (tokenId) {
+    async poster(tokenId) {
       const record = await records.get(tokenId)
       if (record?.metadata === undefined) throw new HttpError(404, `film ${tokenId} has no poster here yet`)
       return await readBytes(helia, parseCid(record.metadata.poster.cid), { signal: AbortSignal.timeout(METADATA_TIMEOUT_MS) })
     },
-    async subtitles (tokenId, index) {
+    async subtitles(tokenId, index) {
       const record = await playableRecord(tokenId)
       const track = record.metadata.subtitles[index]
       if (track === undefined) throw new HttpError(404, `film ${tokenId} has no subtitle track ${index}`)
       const sealed = await readBytes(helia, parseCid(track.cid), { signal: AbortSignal.timeout(METADATA_TIMEOUT_MS) })
       return openBuffer(await contentKey(tokenId), sealed)
     },
-    async resume () {
+    async resume() {
       for (const [tokenId, record] of await records.entries()) {
         const settled = record.state === 'ready' || (record.state === 'locked' && record.unpinned === true)
         if (!settled) schedule(tokenId)
       }
     },
-    async close () {
+    async close() {
       aborter.abort()
       for (const timer of timers) clearTimeout(timer)
       await working?.catch(() => {})

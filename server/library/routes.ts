@@ -3,7 +3,7 @@ import type { Library } from './library.ts'
 import { tierName, type FilmRecord } from './film-record.ts'
 
 /** The library as the UI sees it. */
-export function presentFilm (record: FilmRecord): object {
+export function presentFilm(record: FilmRecord): object {
   const base = `/api/films/${record.tokenId}`
   const metadata = record.metadata
   return {
@@ -19,11 +19,15 @@ export function presentFilm (record: FilmRecord): object {
     ...(record.error !== undefined ? { error: record.error } : {}),
     posterUrl: `${base}/poster`,
     streamUrl: `${base}/stream`,
-    subtitles: (metadata?.subtitles ?? []).map((track, index) => ({ language: track.language, label: track.label, url: `${base}/subtitles/${index}` }))
+    subtitles: (metadata?.subtitles ?? []).map((track, index) => ({
+      language: track.language,
+      label: track.label,
+      url: `${base}/subtitles/${index}`
+    }))
   }
 }
 
-export async function libraryRoutes (app: FastifyInstance, opts: { library: () => Library | undefined }): Promise<void> {
+export async function libraryRoutes(app: FastifyInstance, opts: { library: () => Library | undefined }): Promise<void> {
   app.get('/api/library', async () => {
     const library = opts.library()
     if (library === undefined) return { films: [] }

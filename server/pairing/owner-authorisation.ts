@@ -15,14 +15,11 @@ export class AuthorisationError extends Error {}
 
 const STATEMENT = 'Authorise this Seed One to receive the keys of films this wallet owns.'
 
-export function deviceResources (deviceId: string, x25519PublicKey: Uint8Array): string[] {
-  return [
-    `urn:seed-one:device:${deviceId}`,
-    `urn:seed-one:x25519:${Buffer.from(x25519PublicKey).toString('base64url')}`
-  ]
+export function deviceResources(deviceId: string, x25519PublicKey: Uint8Array): string[] {
+  return [`urn:seed-one:device:${deviceId}`, `urn:seed-one:x25519:${Buffer.from(x25519PublicKey).toString('base64url')}`]
 }
 
-export function buildPairingMessage (opts: {
+export function buildPairingMessage(opts: {
   domain: string
   owner: string
   chainId: number
@@ -44,7 +41,7 @@ export function buildPairingMessage (opts: {
   }).prepareMessage()
 }
 
-function parse (message: string): SiweMessage {
+function parse(message: string): SiweMessage {
   try {
     return new SiweMessage(message)
   } catch (err) {
@@ -57,13 +54,17 @@ function parse (message: string): SiweMessage {
  * (EOA signatures, and EIP-1271 contract wallets through `provider`). Returns the owner address.
  * `nonce` and `domain` are checked when given (by the box at pairing; a custodian checks neither).
  */
-export async function verifyOwnerAuthorisation (authorisation: OwnerAuthorisation, expected: {
-  deviceId: string
-  x25519PublicKey: Uint8Array
-  chainId: number
-  nonce?: string
-  domain?: string
-}, provider: Provider): Promise<string> {
+export async function verifyOwnerAuthorisation(
+  authorisation: OwnerAuthorisation,
+  expected: {
+    deviceId: string
+    x25519PublicKey: Uint8Array
+    chainId: number
+    nonce?: string
+    domain?: string
+  },
+  provider: Provider
+): Promise<string> {
   const message = parse(authorisation.message)
   if (message.statement !== STATEMENT) throw new AuthorisationError('the message does not authorise a Seed One device')
   if (message.chainId !== expected.chainId) {
@@ -73,11 +74,14 @@ export async function verifyOwnerAuthorisation (authorisation: OwnerAuthorisatio
   for (const resource of deviceResources(expected.deviceId, expected.x25519PublicKey)) {
     if (!resources.includes(resource)) throw new AuthorisationError('the authorisation names another device')
   }
-  const result = await message.verify({
-    signature: authorisation.signature,
-    ...(expected.nonce !== undefined ? { nonce: expected.nonce } : {}),
-    ...(expected.domain !== undefined ? { domain: expected.domain } : {})
-  }, { provider: provider as never, suppressExceptions: true })
+  const result = await message.verify(
+    {
+      signature: authorisation.signature,
+      ...(expected.nonce !== undefined ? { nonce: expected.nonce } : {}),
+      ...(expected.domain !== undefined ? { domain: expected.domain } : {})
+    },
+    { provider: provider as never, suppressExceptions: true }
+  )
   if (!result.success) {
     throw new AuthorisationError(`the owner's signature does not verify: ${result.error?.type ?? 'unknown reason'}`)
   }

@@ -15,23 +15,23 @@ export class PairingCode {
   #expiresAt = 0
   #failures = 0
 
-  current (now = Date.now()): { code: string; expiresAt: Date } {
+  current(now = Date.now()): { code: string; expiresAt: Date } {
     if (this.#code === '' || now >= this.#expiresAt || this.#failures >= MAX_FAILED_ATTEMPTS) this.renew(now)
     return { code: this.#code, expiresAt: new Date(this.#expiresAt) }
   }
 
   /** True when `code` is the live code; counts a failure otherwise. */
-  check (code: string, now = Date.now()): boolean {
+  check(code: string, now = Date.now()): boolean {
     const live = this.#code !== '' && now < this.#expiresAt && this.#failures < MAX_FAILED_ATTEMPTS && code === this.#code
     if (!live) this.#failures++
     return live
   }
 
-  failed (): void {
+  failed(): void {
     this.#failures++
   }
 
-  renew (now = Date.now()): void {
+  renew(now = Date.now()): void {
     this.#code = Array.from({ length: CODE_LENGTH }, () => ALPHABET[randomInt(ALPHABET.length)]).join('')
     this.#expiresAt = now + CODE_LIFETIME_MS
     this.#failures = 0

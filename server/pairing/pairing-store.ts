@@ -8,16 +8,18 @@ export interface Pairing extends OwnerAuthorisation {
 
 /** The one owner this box is paired with, and the authorisation they signed. */
 export interface PairingStore {
-  owner (): Promise<string | undefined>
-  authorisation (): Promise<Pairing | undefined>
-  save (pairing: Pairing): Promise<void>
+  owner(): Promise<string | undefined>
+  authorisation(): Promise<Pairing | undefined>
+  save(pairing: Pairing): Promise<void>
 }
 
-export function createPairingStore (db: StateDb): PairingStore {
+export function createPairingStore(db: StateDb): PairingStore {
   const store = section<Pairing>(db, 'pairing')
   return {
     owner: async () => (await store.get('owner'))?.owner,
     authorisation: async () => await store.get('owner'),
-    save: async pairing => { await store.put('owner', pairing) }
+    save: async pairing => {
+      await store.put('owner', pairing)
+    }
   }
 }

@@ -1,12 +1,12 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import path from 'node:path';
-import ffmpeg from 'fluent-ffmpeg';
-import { runFfmpeg } from './ffmpeg-run.ts';
-import { MediaError } from './probe.ts';
+import { mkdir, writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import ffmpeg from 'fluent-ffmpeg'
+import { runFfmpeg } from './ffmpeg-run.ts'
+import { MediaError } from './probe.ts'
 
-const FRAME_RATE = 25;
-const CUE_EVERY_SECONDS = 5;
-const CUE_LENGTH_SECONDS = 4;
+const FRAME_RATE = 25
+const CUE_EVERY_SECONDS = 5
+const CUE_LENGTH_SECONDS = 4
 
 /**
  * Synthesises a demo film: a moving test pattern with a beeping tone, H.264/AAC in a faststart MP4 with a
@@ -14,44 +14,72 @@ const CUE_LENGTH_SECONDS = 4;
  */
 export async function generateDemoClip(
   outDir: string,
-  opts: { seconds?: number; width?: number; height?: number } = {},
+  opts: { seconds?: number; width?: number; height?: number } = {}
 ): Promise<{ video: string; subtitles: string }> {
-  const { seconds = 30, width = 1280, height = 720 } = opts;
-  if (!(seconds > 0)) throw new MediaError(`demo clip length must be positive, got ${seconds}`);
-  for (const [name, value] of [['width', width], ['height', height]] as const) {
-    if (!Number.isInteger(value) || value <= 0 || value % 2 !== 0) throw new MediaError(`demo clip ${name} must be a positive even integer, got ${value}`);
+  const { seconds = 30, width = 1280, height = 720 } = opts
+  if (!(seconds > 0)) throw new MediaError(`demo clip length must be positive, got ${seconds}`)
+  for (const [name, value] of [
+    ['width', width],
+    ['height', height]
+  ] as const) {
+    if (!Number.isInteger(value) || value <= 0 || value % 2 !== 0)
+      throw new MediaError(`demo clip ${name} must be a positive even integer, got ${value}`)
   }
-  await mkdir(outDir, { recursive: true });
-  const video = path.join(outDir, 'demo.mp4');
-  const subtitles = path.join(outDir, 'demo.en.srt');
+  await mkdir(outDir, { recursive: true })
+  const video = path.join(outDir, 'demo.mp4')
+  const subtitles = path.join(outDir, 'demo.en.srt')
 
   const command = ffmpeg()
-    .input(`testsrc2=size=${width}x${height}:rate=${FRAME_RATE}:duration=${seconds}`).inputFormat('lavfi')
-    .input(`sine=frequency=440:beep_factor=4:sample_rate=48000:duration=${seconds}`).inputFormat('lavfi')
+    .input(`testsrc2=size=${width}x${height}:rate=${FRAME_RATE}:duration=${seconds}`)
+    .inputFormat('lavfi')
+    .input(`sine=frequency=440:beep_factor=4:sample_rate=48000:duration=${seconds}`)
+    .inputFormat('lavfi')
     .outputOptions([
-      '-map', '0:v', '-map', '1:a',
-      '-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p',
-      '-g', String(2 * FRAME_RATE), '-keyint_min', String(2 * FRAME_RATE), '-sc_threshold', '0',
-      '-c:a', 'aac', '-b:a', '128k',
-      '-metadata', 'title=Seed One demo', '-metadata:s:a:0', 'language=eng',
-      '-movflags', '+faststart', '-f', 'mp4',
-    ]);
-  await runFfmpeg(command, video, 'generating the demo clip');
-  await writeFile(subtitles, demoSrt(seconds));
-  return { video, subtitles };
+      '-map',
+      '0:v',
+      '-map',
+      '1:a',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'veryfast',
+      '-pix_fmt',
+      'yuv420p',
+      '-g',
+      String(2 * FRAME_RATE),
+      '-keyint_min',
+      String(2 * FRAME_RATE),
+      '-sc_threshold',
+      '0',
+      '-c:a',
+      'aac',
+      '-b:a',
+      '128k',
+      '-metadata',
+      'title=Seed One demo',
+      '-metadata:s:a:0',
+      'language=eng',
+      '-movflags',
+      '+faststart',
+      '-f',
+      'mp4'
+    ])
+  await runFfmpeg(command, video, 'generating the demo clip')
+  await writeFile(subtitles, demoSrt(seconds))
+  return { video, subtitles }
 }
 
 function demoSrt(seconds: number): string {
-  const cues: string[] = [];
+  const cues: string[] = []
   for (let start = 0, n = 1; start < seconds; start += CUE_EVERY_SECONDS, n++) {
-    const end = Math.min(start + CUE_LENGTH_SECONDS, seconds);
-    cues.push(`${n}\n${srtTime(start)} --> ${srtTime(end)}\nSeed One demo, subtitle ${n}.\nThis film is ${seconds} seconds long.\n`);
+    const end = Math.min(start + CUE_LENGTH_SECONDS, seconds)
+    cues.push(`${n}\n${srtTime(start)} --> ${srtTime(end)}\nSeed One demo, subtitle ${n}.\nThis film is ${seconds} seconds long.\n`)
   }
-  return cues.join('\n');
+  return cues.join('\n')
 }
 
 function srtTime(seconds: number): string {
-  const ms = Math.round(seconds * 1000);
-  const pad = (n: number, width = 2) => String(n).padStart(width, '0');
-  return `${pad(Math.floor(ms / 3600000))}:${pad(Math.floor(ms / 60000) % 60)}:${pad(Math.floor(ms / 1000) % 60)},${pad(ms % 1000, 3)}`;
+  const ms = Math.round(seconds * 1000)
+  const pad = (n: number, width = 2) => String(n).padStart(width, '0')
+  return `${pad(Math.floor(ms / 3600000))}:${pad(Math.floor(ms / 60000) % 60)}:${pad(Math.floor(ms / 1000) % 60)},${pad(ms % 1000, 3)}`
 }

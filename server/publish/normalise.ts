@@ -1,32 +1,32 @@
-import ffmpeg from 'fluent-ffmpeg';
-import { runFfmpeg } from './ffmpeg-run.ts';
-import { MediaError, type MediaInfo } from './probe.ts';
+import ffmpeg from 'fluent-ffmpeg'
+import { runFfmpeg } from './ffmpeg-run.ts'
+import { MediaError, type MediaInfo } from './probe.ts'
 
 export interface NormalisePlan {
-  videoCodec: 'copy' | 'libx264';
+  videoCodec: 'copy' | 'libx264'
   /** 'aac' when at least one audio track needs re-encoding; tracks that already play are still copied */
-  audioCodec: 'copy' | 'aac' | 'none';
+  audioCodec: 'copy' | 'aac' | 'none'
   /** false when the input is already a faststart MP4 that plays: it is used as-is */
-  remux: boolean;
+  remux: boolean
 }
 
 /** Audio codecs every browser decodes inside MP4. */
-const PLAYABLE_AUDIO = new Set(['aac', 'mp3']);
+const PLAYABLE_AUDIO = new Set(['aac', 'mp3'])
 /** H.264 decoders in browsers and TVs only promise 8-bit 4:2:0. */
-const PLAYABLE_H264_PIXEL_FORMATS = new Set(['yuv420p', 'yuvj420p']);
+const PLAYABLE_H264_PIXEL_FORMATS = new Set(['yuv420p', 'yuvj420p'])
 /** Seconds between forced keyframes when re-encoding, so seeking lands close to where the viewer asked. */
-const KEYFRAME_INTERVAL_SECONDS = 2;
+const KEYFRAME_INTERVAL_SECONDS = 2
 
 export function planNormalisation(info: MediaInfo): NormalisePlan {
-  if (!info.video) throw new MediaError('cannot normalise media without a video stream');
-  const videoPlays = info.video.codec === 'h264' && PLAYABLE_H264_PIXEL_FORMATS.has(info.video.pixelFormat ?? '');
-  const audioCodec = info.audio.length === 0 ? 'none' : info.audio.every(audioPlays) ? 'copy' : 'aac';
-  const isMp4 = info.container.split(',').includes('mp4');
+  if (!info.video) throw new MediaError('cannot normalise media without a video stream')
+  const videoPlays = info.video.codec === 'h264' && PLAYABLE_H264_PIXEL_FORMATS.has(info.video.pixelFormat ?? '')
+  const audioCodec = info.audio.length === 0 ? 'none' : info.audio.every(audioPlays) ? 'copy' : 'aac'
+  const isMp4 = info.container.split(',').includes('mp4')
   return {
     videoCodec: videoPlays ? 'copy' : 'libx264',
     audioCodec,
-    remux: !(isMp4 && info.faststart && videoPlays && audioCodec !== 'aac'),
-  };
+    remux: !(isMp4 && info.faststart && videoPlays && audioCodec !== 'aac')
+  }
 }
 
 /**
@@ -38,39 +38,56 @@ export async function normaliseForDirectPlay(
   input: string,
   info: MediaInfo,
   outFile: string,
-  onProgress?: (fraction: number) => void,
+  onProgress?: (fraction: number) => void
 ): Promise<{ file: string; plan: NormalisePlan }> {
-  const plan = planNormalisation(info);
+  const plan = planNormalisation(info)
   if (!plan.remux) {
-    onProgress?.(1);
-    return { file: input, plan };
+    onProgress?.(1)
+    return { file: input, plan }
   }
 
-  const options = ['-map', '0:V:0', '-map', '0:a?', '-map_metadata', '0', '-movflags', '+faststart', '-f', 'mp4'];
-  options.push(...(plan.videoCodec === 'copy' ? ['-c:v', 'copy'] : h264EncodeOptions()));
+  const options = ['-map', '0:V:0', '-map', '0:a?', '-map_metadata', '0', '-movflags', '+faststart', '-f', 'mp4']
+  options.push(...(plan.videoCodec === 'copy' ? ['-c:v', 'copy'] : h264EncodeOptions()))
   info.audio.forEach((track, i) => {
-    options.push(...(audioPlays(track) ? [`-c:a:${i}`, 'copy'] : [`-c:a:${i}`, 'aac', `-b:a:${i}`, `${64 * Math.max(2, track.channels)}k`]));
-  });
+    options.push(...(audioPlays(track) ? [`-c:a:${i}`, 'copy'] : [`-c:a:${i}`, 'aac', `-b:a:${i}`, `${64 * Math.max(2, track.channels)}k`]))
+  })
 
-  let reported = 0;
-  const command = ffmpeg(input).outputOptions(options);
-  await runFfmpeg(command, outFile, `normalising ${input}`, onProgress && ((seconds) => {
-    const fraction = Math.min(0.999, seconds / info.durationSeconds);
-    if (fraction > reported) onProgress((reported = fraction));
-  }));
-  onProgress?.(1);
-  return { file: outFile, plan };
+  let reported = 0
+  const command = ffmpeg(input).outputOptions(options)
+  await runFfmpeg(
+    command,
+    outFile,
+    `normalising ${input}`,
+    onProgress &&
+      (seconds => {
+        const fraction = Math.min(0.999, seconds / info.durationSeconds)
+        if (fraction > reported) onProgress((reported = fraction))
+      })
+  )
+  onProgress?.(1)
+  return { file: outFile, plan }
 }
 
 function audioPlays(track: MediaInfo['audio'][number]): boolean {
-  return PLAYABLE_AUDIO.has(track.codec);
+  return PLAYABLE_AUDIO.has(track.codec)
 }
 
 function h264EncodeOptions(): string[] {
   return [
-    '-c:v', 'libx264', '-preset', 'faster', '-crf', '21', '-profile:v', 'high', '-pix_fmt', 'yuv420p',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'faster',
+    '-crf',
+    '21',
+    '-profile:v',
+    'high',
+    '-pix_fmt',
+    'yuv420p',
     // 4:2:0 needs even dimensions
-    '-vf', 'scale=trunc(iw/2)*2:trunc(ih/2)*2',
-    '-force_key_frames', `expr:gte(t,n_forced*${KEYFRAME_INTERVAL_SECONDS})`,
-  ];
+    '-vf',
+    'scale=trunc(iw/2)*2:trunc(ih/2)*2',
+    '-force_key_frames',
+    `expr:gte(t,n_forced*${KEYFRAME_INTERVAL_SECONDS})`
+  ]
 }

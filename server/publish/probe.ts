@@ -1,49 +1,51 @@
-import { open, stat } from 'node:fs/promises';
-import path from 'node:path';
-import ffmpeg from 'fluent-ffmpeg';
+import { open, stat } from 'node:fs/promises'
+import path from 'node:path'
+import ffmpeg from 'fluent-ffmpeg'
 
 export interface MediaInfo {
-  durationSeconds: number;
+  durationSeconds: number
   /** ffprobe's format_name, e.g. "mov,mp4,m4a,3gp,3g2,mj2" or "matroska,webm" */
-  container: string;
-  sizeBytes: number;
-  video?: { codec: string; profile?: string; width: number; height: number; pixelFormat?: string; frameRate?: number };
-  audio: { index: number; codec: string; channels: number; language?: string }[];
-  subtitles: { index: number; codec: string; language?: string; title?: string }[];
+  container: string
+  sizeBytes: number
+  video?: { codec: string; profile?: string; width: number; height: number; pixelFormat?: string; frameRate?: number }
+  audio: { index: number; codec: string; channels: number; language?: string }[]
+  subtitles: { index: number; codec: string; language?: string; title?: string }[]
   /** MP4/MOV only: the moov atom (the index) comes before mdat, so playback can start before the whole file arrives */
-  faststart: boolean;
+  faststart: boolean
 }
 
 export class MediaError extends Error {
-  override name = 'MediaError';
+  override name = 'MediaError'
 }
 
 /** Formats ffprobe detects in files that are not films (text shown as ANSI art, still images). */
-const NOT_VIDEO_FORMATS = /^(tty|image2|.*_pipe)$/;
+const NOT_VIDEO_FORMATS = /^(tty|image2|.*_pipe)$/
 
 export async function probeMedia(file: string): Promise<MediaInfo> {
-  const name = path.basename(file);
-  let sizeBytes: number;
+  const name = path.basename(file)
+  let sizeBytes: number
   try {
-    const stats = await stat(file);
-    if (!stats.isFile()) throw new MediaError(`${file} is not a regular file`);
-    sizeBytes = stats.size;
+    const stats = await stat(file)
+    if (!stats.isFile()) throw new MediaError(`${file} is not a regular file`)
+    sizeBytes = stats.size
   } catch (err) {
-    if (err instanceof MediaError) throw err;
-    throw new MediaError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+    if (err instanceof MediaError) throw err
+    throw new MediaError(
+      `cannot read ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`
+    )
   }
-  if (sizeBytes === 0) throw new MediaError(`${name} is empty, not a video`);
+  if (sizeBytes === 0) throw new MediaError(`${name} is empty, not a video`)
 
-  const data = await runFfprobe(file);
-  const format = data.format;
-  const container = String(format.format_name ?? '');
-  const streams = data.streams.filter((s) => s.disposition?.attached_pic !== 1);
-  const videoStream = streams.find((s) => s.codec_type === 'video');
+  const data = await runFfprobe(file)
+  const format = data.format
+  const container = String(format.format_name ?? '')
+  const streams = data.streams.filter(s => s.disposition?.attached_pic !== 1)
+  const videoStream = streams.find(s => s.codec_type === 'video')
   if (!videoStream || NOT_VIDEO_FORMATS.test(container)) {
-    throw new MediaError(`${name} is not a video: ffprobe found ${describeStreams(container, data.streams)}`);
+    throw new MediaError(`${name} is not a video: ffprobe found ${describeStreams(container, data.streams)}`)
   }
-  const durationSeconds = firstPositiveNumber(format.duration, videoStream.duration);
-  if (durationSeconds === undefined) throw new MediaError(`${name} has no duration, so it is not a playable video`);
+  const durationSeconds = firstPositiveNumber(format.duration, videoStream.duration)
+  if (durationSeconds === undefined) throw new MediaError(`${name} has no duration, so it is not a playable video`)
 
   return {
     durationSeconds,
@@ -55,79 +57,79 @@ export async function probeMedia(file: string): Promise<MediaInfo> {
       width: Number(videoStream.width),
       height: Number(videoStream.height),
       pixelFormat: optionalString(videoStream.pix_fmt),
-      frameRate: parseFrameRate(videoStream.avg_frame_rate) ?? parseFrameRate(videoStream.r_frame_rate),
+      frameRate: parseFrameRate(videoStream.avg_frame_rate) ?? parseFrameRate(videoStream.r_frame_rate)
     },
     audio: streams
-      .filter((s) => s.codec_type === 'audio')
-      .map((s) => ({ index: s.index, codec: String(s.codec_name), channels: Number(s.channels ?? 0), language: language(s.tags) })),
+      .filter(s => s.codec_type === 'audio')
+      .map(s => ({ index: s.index, codec: String(s.codec_name), channels: Number(s.channels ?? 0), language: language(s.tags) })),
     subtitles: streams
-      .filter((s) => s.codec_type === 'subtitle')
-      .map((s) => ({ index: s.index, codec: String(s.codec_name), language: language(s.tags), title: optionalString(s.tags?.title) })),
-    faststart: /mp4|mov/.test(container) ? await moovBeforeMdat(file) : false,
-  };
+      .filter(s => s.codec_type === 'subtitle')
+      .map(s => ({ index: s.index, codec: String(s.codec_name), language: language(s.tags), title: optionalString(s.tags?.title) })),
+    faststart: /mp4|mov/.test(container) ? await moovBeforeMdat(file) : false
+  }
 }
 
 function runFfprobe(file: string): Promise<ffmpeg.FfprobeData> {
   return new Promise((resolve, reject) => {
     ffmpeg.ffprobe(file, (err: Error | null, data) => {
-      if (!err) return resolve(data);
+      if (!err) return resolve(data)
       if (/Cannot find ffprobe|ENOENT/.test(err.message)) {
-        return reject(new MediaError('ffprobe was not found on the PATH: install ffmpeg (Debian: apt-get install ffmpeg)'));
+        return reject(new MediaError('ffprobe was not found on the PATH: install ffmpeg (Debian: apt-get install ffmpeg)'))
       }
-      const reason = err.message.trim().split('\n').at(-1)?.replace(`${file}: `, '') ?? err.message;
-      reject(new MediaError(`${path.basename(file)} is not a video ffprobe can read (${reason})`));
-    });
-  });
+      const reason = err.message.trim().split('\n').at(-1)?.replace(`${file}: `, '') ?? err.message
+      reject(new MediaError(`${path.basename(file)} is not a video ffprobe can read (${reason})`))
+    })
+  })
 }
 
 function describeStreams(container: string, streams: ffmpeg.FfprobeStream[]): string {
-  const kinds = streams.map((s) => `${s.codec_type} ${s.codec_name}`);
-  return `format "${container}" with ${kinds.length ? kinds.join(', ') : 'no streams'} and no video stream`;
+  const kinds = streams.map(s => `${s.codec_type} ${s.codec_name}`)
+  return `format "${container}" with ${kinds.length ? kinds.join(', ') : 'no streams'} and no video stream`
 }
 
 function firstPositiveNumber(...values: unknown[]): number | undefined {
   for (const value of values) {
-    const n = Number(value);
-    if (Number.isFinite(n) && n > 0) return n;
+    const n = Number(value)
+    if (Number.isFinite(n) && n > 0) return n
   }
-  return undefined;
+  return undefined
 }
 
 function optionalString(value: unknown): string | undefined {
-  return value === undefined || value === null || value === '' || value === 'unknown' ? undefined : String(value);
+  return value === undefined || value === null || value === '' || value === 'unknown' ? undefined : String(value)
 }
 
 function language(tags: Record<string, unknown> | undefined): string | undefined {
-  const lang = optionalString(tags?.language);
-  return lang === 'und' ? undefined : lang;
+  const lang = optionalString(tags?.language)
+  return lang === 'und' ? undefined : lang
 }
 
 function parseFrameRate(value: unknown): number | undefined {
-  const [num, den] = String(value).split('/').map(Number);
-  const rate = den === undefined ? num : num / den;
-  return Number.isFinite(rate) && rate > 0 ? rate : undefined;
+  const [num, den] = String(value).split('/').map(Number)
+  const rate = den === undefined ? num : num / den
+  return Number.isFinite(rate) && rate > 0 ? rate : undefined
 }
 
 /** Walks the top-level MP4 boxes (size + type headers) until it meets moov or mdat. */
 async function moovBeforeMdat(file: string): Promise<boolean> {
-  const handle = await open(file, 'r');
+  const handle = await open(file, 'r')
   try {
-    const { size } = await handle.stat();
-    const header = Buffer.alloc(16);
-    let offset = 0;
+    const { size } = await handle.stat()
+    const header = Buffer.alloc(16)
+    let offset = 0
     while (offset + 8 <= size) {
-      const { bytesRead } = await handle.read(header, 0, 16, offset);
-      if (bytesRead < 8) return false;
-      const type = header.toString('latin1', 4, 8);
-      if (type === 'moov') return true;
-      if (type === 'mdat') return false;
-      let boxSize = header.readUInt32BE(0);
-      if (boxSize === 1 && bytesRead === 16) boxSize = Number(header.readBigUInt64BE(8));
-      if (boxSize < 8) return false; // 0 = box runs to the end of the file; anything else is malformed
-      offset += boxSize;
+      const { bytesRead } = await handle.read(header, 0, 16, offset)
+      if (bytesRead < 8) return false
+      const type = header.toString('latin1', 4, 8)
+      if (type === 'moov') return true
+      if (type === 'mdat') return false
+      let boxSize = header.readUInt32BE(0)
+      if (boxSize === 1 && bytesRead === 16) boxSize = Number(header.readBigUInt64BE(8))
+      if (boxSize < 8) return false // 0 = box runs to the end of the file; anything else is malformed
+      offset += boxSize
     }
-    return false;
+    return false
   } finally {
-    await handle.close();
+    await handle.close()
   }
 }

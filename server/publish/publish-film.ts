@@ -56,16 +56,21 @@ const DEFAULT_TIERS = [100n, 5_000n, 10_000n, 50_000n]
  * metadata → registered on chain. Plaintext work files live in a private temp folder, never in the
  * data directory, and are removed afterwards. The content key is kept before the film is registered.
  */
-export async function publishFilm (ctx: PublishContext, request: PublishRequest): Promise<PublishedFilm> {
+export async function publishFilm(ctx: PublishContext, request: PublishRequest): Promise<PublishedFilm> {
   const progress = ctx.onProgress ?? (() => {})
   const { helia, custody } = ctx
-  const pinned = async (cid: CID): Promise<CID> => { await pinWithProgress(helia, cid); return cid }
+  const pinned = async (cid: CID): Promise<CID> => {
+    await pinWithProgress(helia, cid)
+    return cid
+  }
 
   const prepared = await withPlaintextWorkDir(async workDir => {
     progress('probe', 0)
     const info = await probeMedia(request.input)
     progress('probe', 1)
-    const { file: playable } = await normaliseForDirectPlay(request.input, info, path.join(workDir, 'film.mp4'), f => progress('normalise', f))
+    const { file: playable } = await normaliseForDirectPlay(request.input, info, path.join(workDir, 'film.mp4'), f =>
+      progress('normalise', f)
+    )
     progress('normalise', 1)
     const playableInfo = playable === request.input ? info : await probeMedia(playable)
 
@@ -83,13 +88,19 @@ export async function publishFilm (ctx: PublishContext, request: PublishRequest)
     }
     for (const stream of info.subtitles) {
       const out = path.join(workDir, `embedded-${stream.index}.vtt`)
-      const converted = await extractSubtitleStreamToWebVtt(request.input, stream.index, out).then(() => true, () => false)
-      if (converted) vttFiles.push({ file: out, language: stream.language ?? 'und', label: stream.title ?? stream.language ?? `Track ${stream.index}` })
+      const converted = await extractSubtitleStreamToWebVtt(request.input, stream.index, out).then(
+        () => true,
+        () => false
+      )
+      if (converted)
+        vttFiles.push({ file: out, language: stream.language ?? 'und', label: stream.title ?? stream.language ?? `Track ${stream.index}` })
     }
     progress('subtitles', 1)
 
     const plaintextBytes = (await stat(playable)).size
-    const sealedSource = createReadStream(playable, { highWaterMark: 1024 * 1024 }).pipe(createSealer(contentKey, { plaintextLength: plaintextBytes }))
+    const sealedSource = createReadStream(playable, { highWaterMark: 1024 * 1024 }).pipe(
+      createSealer(contentKey, { plaintextLength: plaintextBytes })
+    )
     const contentCid = await pinned(await addFile(helia, sealedSource, bytes => progress('seal', Math.min(1, bytes / plaintextBytes))))
     await custody.put(contentCid.toString(), contentKey)
     progress('seal', 1)
@@ -112,8 +123,14 @@ export async function publishFilm (ctx: PublishContext, request: PublishRequest)
         plaintextBytes,
         mimeType: 'video/mp4',
         sealing: { format: 'seed-one/sealed/v1', cipher: 'aes-256-gcm', chunkSize: DEFAULT_CHUNK_SIZE },
-        ...(playableInfo.video !== undefined ? { video: { codec: playableInfo.video.codec, width: playableInfo.video.width, height: playableInfo.video.height } } : {}),
-        audio: playableInfo.audio.map(a => ({ codec: a.codec, channels: a.channels, ...(a.language !== undefined ? { language: a.language } : {}) }))
+        ...(playableInfo.video !== undefined
+          ? { video: { codec: playableInfo.video.codec, width: playableInfo.video.width, height: playableInfo.video.height } }
+          : {}),
+        audio: playableInfo.audio.map(a => ({
+          codec: a.codec,
+          channels: a.channels,
+          ...(a.language !== undefined ? { language: a.language } : {})
+        }))
       },
       poster: { cid: posterCid.toString(), mimeType: 'image/jpeg' },
       subtitles,
@@ -132,9 +149,15 @@ export async function publishFilm (ctx: PublishContext, request: PublishRequest)
     ctx.creator,
     request.royaltyBps ?? 1000
   )
-  const receipt = await tx.wait() as ContractTransactionReceipt
+  const receipt = (await tx.wait()) as ContractTransactionReceipt
   const registered = receipt.logs
-    .map(log => { try { return ctx.contract.interface.parseLog(log) } catch { return null } })
+    .map(log => {
+      try {
+        return ctx.contract.interface.parseLog(log)
+      } catch {
+        return null
+      }
+    })
     .find(parsed => parsed?.name === 'FilmRegistered')
   if (registered == null) throw new Error('the registration transaction emitted no FilmRegistered event')
   progress('register', 1)

@@ -1,52 +1,55 @@
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-import ffmpeg from 'fluent-ffmpeg';
-import { runFfmpeg } from './ffmpeg-run.ts';
-import { MediaError, probeMedia } from './probe.ts';
+import { readFile } from 'node:fs/promises'
+import path from 'node:path'
+import ffmpeg from 'fluent-ffmpeg'
+import { runFfmpeg } from './ffmpeg-run.ts'
+import { MediaError, probeMedia } from './probe.ts'
 
 /** Subtitle codecs that are pictures, not text: WebVTT would need OCR. */
-const BITMAP_SUBTITLES = new Set(['hdmv_pgs_subtitle', 'dvd_subtitle', 'dvb_subtitle', 'xsub', 'dvb_teletext']);
+const BITMAP_SUBTITLES = new Set(['hdmv_pgs_subtitle', 'dvd_subtitle', 'dvb_subtitle', 'xsub', 'dvb_teletext'])
 
 /** Converts an SRT/ASS/SSA file to WebVTT. Files that are not valid UTF-8 are read as Windows-1252, the usual legacy SRT encoding. */
 export async function subtitleFileToWebVtt(srtOrAssFile: string, outFile: string): Promise<void> {
-  let bytes: Buffer;
+  let bytes: Buffer
   try {
-    bytes = await readFile(srtOrAssFile);
+    bytes = await readFile(srtOrAssFile)
   } catch (err) {
-    throw new MediaError(`cannot read subtitle file ${srtOrAssFile}: ${(err as Error).message}`);
+    throw new MediaError(`cannot read subtitle file ${srtOrAssFile}: ${(err as Error).message}`)
   }
-  const command = ffmpeg(srtOrAssFile);
-  if (!isUtf8(bytes)) command.inputOptions(['-sub_charenc', 'CP1252']);
-  await toWebVtt(command.outputOptions(['-map', '0:s:0']), outFile, `converting ${path.basename(srtOrAssFile)} to WebVTT`);
+  const command = ffmpeg(srtOrAssFile)
+  if (!isUtf8(bytes)) command.inputOptions(['-sub_charenc', 'CP1252'])
+  await toWebVtt(command.outputOptions(['-map', '0:s:0']), outFile, `converting ${path.basename(srtOrAssFile)} to WebVTT`)
 }
 
 /** Converts one embedded text subtitle stream (mov_text, subrip, ass…) to WebVTT; streamIndex is ffprobe's absolute stream index. */
 export async function extractSubtitleStreamToWebVtt(input: string, streamIndex: number, outFile: string): Promise<void> {
-  const info = await probeMedia(input);
-  const stream = info.subtitles.find((s) => s.index === streamIndex);
-  const name = path.basename(input);
+  const info = await probeMedia(input)
+  const stream = info.subtitles.find(s => s.index === streamIndex)
+  const name = path.basename(input)
   if (!stream) {
-    const available = info.subtitles.map((s) => `${s.index} (${s.codec})`).join(', ') || 'none';
-    throw new MediaError(`stream ${streamIndex} of ${name} is not a subtitle stream; subtitle streams: ${available}`);
+    const available = info.subtitles.map(s => `${s.index} (${s.codec})`).join(', ') || 'none'
+    throw new MediaError(`stream ${streamIndex} of ${name} is not a subtitle stream; subtitle streams: ${available}`)
   }
   if (BITMAP_SUBTITLES.has(stream.codec)) {
-    throw new MediaError(`subtitle stream ${streamIndex} of ${name} is ${stream.codec}, a bitmap format that cannot be converted to WebVTT text`);
+    throw new MediaError(
+      `subtitle stream ${streamIndex} of ${name} is ${stream.codec}, a bitmap format that cannot be converted to WebVTT text`
+    )
   }
-  const command = ffmpeg(input).outputOptions(['-map', `0:${streamIndex}`]);
-  await toWebVtt(command, outFile, `extracting subtitle stream ${streamIndex} of ${name} to WebVTT`);
+  const command = ffmpeg(input).outputOptions(['-map', `0:${streamIndex}`])
+  await toWebVtt(command, outFile, `extracting subtitle stream ${streamIndex} of ${name} to WebVTT`)
 }
 
 async function toWebVtt(command: ffmpeg.FfmpegCommand, outFile: string, step: string): Promise<void> {
-  await runFfmpeg(command.outputOptions(['-c:s', 'webvtt', '-f', 'webvtt']), outFile, step);
-  const text = (await readFile(outFile, 'utf8')).replace(/^\uFEFF/, '');
-  if (!text.startsWith('WEBVTT')) throw new MediaError(`${step} produced no WebVTT (output starts with ${JSON.stringify(text.slice(0, 20))})`);
+  await runFfmpeg(command.outputOptions(['-c:s', 'webvtt', '-f', 'webvtt']), outFile, step)
+  const text = (await readFile(outFile, 'utf8')).replace(/^\uFEFF/, '')
+  if (!text.startsWith('WEBVTT'))
+    throw new MediaError(`${step} produced no WebVTT (output starts with ${JSON.stringify(text.slice(0, 20))})`)
 }
 
 function isUtf8(bytes: Buffer): boolean {
   try {
-    new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-    return true;
+    new TextDecoder('utf-8', { fatal: true }).decode(bytes)
+    return true
   } catch {
-    return false;
+    return false
   }
 }

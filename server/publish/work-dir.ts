@@ -1,6 +1,6 @@
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
+import { chmod, mkdtemp, rm } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
 
 /**
  * Gives fn a private directory for plaintext intermediates (normalised video, poster, subtitles) and
@@ -8,11 +8,11 @@ import path from 'node:path';
  * so plaintext never reaches the blockstore's disk by accident.
  */
 export async function withPlaintextWorkDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'seed-one-publish-'));
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'seed-one-publish-'))
   try {
-    await chmod(dir, 0o700);
-    return await fn(dir);
+    await chmod(dir, 0o700)
+    return await fn(dir)
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    await rm(dir, { recursive: true, force: true })
   }
 }

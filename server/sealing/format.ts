@@ -36,7 +36,7 @@ export class SealedFormatError extends Error {
 }
 
 function cipherFromId(id: number): CipherName | undefined {
-  return (Object.keys(CIPHER_IDS) as CipherName[]).find((name) => CIPHER_IDS[name] === id)
+  return (Object.keys(CIPHER_IDS) as CipherName[]).find(name => CIPHER_IDS[name] === id)
 }
 
 function checkChunkSize(chunkSize: number): void {
@@ -63,7 +63,14 @@ export function encodeHeader(h: { cipher: CipherName; chunkSize: number; plainte
   bytes.writeUInt32BE(h.chunkSize, 12)
   bytes.writeBigUInt64BE(BigInt(h.plaintextLength), 16)
   bytes.set(h.salt, 24)
-  return { version: FORMAT_VERSION, cipher: h.cipher, chunkSize: h.chunkSize, plaintextLength: h.plaintextLength, salt: bytes.subarray(24), bytes }
+  return {
+    version: FORMAT_VERSION,
+    cipher: h.cipher,
+    chunkSize: h.chunkSize,
+    plaintextLength: h.plaintextLength,
+    salt: bytes.subarray(24),
+    bytes
+  }
 }
 
 /** Reads the header from the first 56 bytes of `bytes` (anything after them is ignored). */
@@ -104,7 +111,11 @@ export function chunkPlaintextLength(header: SealedHeader, index: number): numbe
 }
 
 /** The sealed chunks that hold plaintext bytes start..end (inclusive) and where they sit in the sealed object. */
-export function chunkSpan(header: SealedHeader, start: number, end: number): { firstChunk: number; lastChunk: number; sealedOffset: number; sealedLength: number } {
+export function chunkSpan(
+  header: SealedHeader,
+  start: number,
+  end: number
+): { firstChunk: number; lastChunk: number; sealedOffset: number; sealedLength: number } {
   if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || start > end || end >= header.plaintextLength) {
     throw new RangeError(`plaintext range ${start}-${end} is not within 0-${header.plaintextLength - 1}`)
   }
@@ -116,7 +127,7 @@ export function chunkSpan(header: SealedHeader, start: number, end: number): { f
     firstChunk,
     lastChunk,
     sealedOffset: HEADER_LENGTH + firstChunk * (cs + TAG_LENGTH),
-    sealedLength: plaintextEnd - firstChunk * cs + (lastChunk - firstChunk + 1) * TAG_LENGTH,
+    sealedLength: plaintextEnd - firstChunk * cs + (lastChunk - firstChunk + 1) * TAG_LENGTH
   }
 }
 

@@ -2,9 +2,18 @@
 import { createDecipheriv, createSecretKey, type DecipherGCM, type KeyObject } from 'node:crypto'
 import { Transform, type TransformCallback } from 'node:stream'
 import {
-  HEADER_LENGTH, NONCE_LENGTH, TAG_LENGTH, SealedFormatError,
-  chunkAad, chunkCount, chunkNonce, chunkPlaintextLength, chunkSpan, decodeHeader, deriveChunkKey,
-  type SealedHeader,
+  HEADER_LENGTH,
+  NONCE_LENGTH,
+  TAG_LENGTH,
+  SealedFormatError,
+  chunkAad,
+  chunkCount,
+  chunkNonce,
+  chunkPlaintextLength,
+  chunkSpan,
+  decodeHeader,
+  deriveChunkKey,
+  type SealedHeader
 } from './format.ts'
 
 type Emit = (plaintext: Buffer) => void
@@ -75,9 +84,11 @@ class ChunkReader implements ChunkOpener {
   end(): void {
     if (this.#index > this.#lastChunk) return
     const expected = chunkPlaintextLength(this.#header, this.#index) + TAG_LENGTH
-    throw new SealedFormatError(this.#position === 0
-      ? `truncated: sealed data ends before ${this.#describeChunk(this.#index)}`
-      : `truncated: sealed data ends inside ${this.#describeChunk(this.#index)} (${this.#position} of ${expected} bytes)`)
+    throw new SealedFormatError(
+      this.#position === 0
+        ? `truncated: sealed data ends before ${this.#describeChunk(this.#index)}`
+        : `truncated: sealed data ends inside ${this.#describeChunk(this.#index)} (${this.#position} of ${expected} bytes)`
+    )
   }
 
   #finishChunk(emit: Emit): void {
@@ -87,7 +98,9 @@ class ChunkReader implements ChunkOpener {
       const rest = decipher.final()
       if (rest.length > 0) this.#pieces.push(rest)
     } catch {
-      throw new SealedFormatError(`${this.#describeChunk(this.#index)} failed authentication: wrong key, or the header or chunk was modified, moved, dropped or duplicated`)
+      throw new SealedFormatError(
+        `${this.#describeChunk(this.#index)} failed authentication: wrong key, or the header or chunk was modified, moved, dropped or duplicated`
+      )
     }
     this.#emitWithinRange(emit)
     this.#index++
@@ -120,7 +133,9 @@ class ChunkReader implements ChunkOpener {
 
 class Opener extends Transform {
   readonly #reader: ChunkOpener
-  readonly #emit: Emit = (plaintext) => { this.push(plaintext) }
+  readonly #emit: Emit = plaintext => {
+    this.push(plaintext)
+  }
 
   constructor(reader: ChunkOpener) {
     super()
@@ -166,7 +181,9 @@ export function openBuffer(contentKey: Uint8Array, sealed: Uint8Array): Uint8Arr
   const header = decodeHeader(sealed)
   const reader = new ChunkReader(contentKey, header, 0, chunkCount(header.plaintextLength, header.chunkSize) - 1, 0, header.plaintextLength)
   const pieces: Buffer[] = []
-  reader.write(Buffer.from(sealed.buffer, sealed.byteOffset + HEADER_LENGTH, sealed.length - HEADER_LENGTH), (plaintext) => { pieces.push(plaintext) })
+  reader.write(Buffer.from(sealed.buffer, sealed.byteOffset + HEADER_LENGTH, sealed.length - HEADER_LENGTH), plaintext => {
+    pieces.push(plaintext)
+  })
   reader.end()
   return Buffer.concat(pieces, header.plaintextLength)
 }

@@ -2,9 +2,21 @@
 import { createCipheriv, createSecretKey, randomBytes, type CipherGCM, type KeyObject } from 'node:crypto'
 import { Transform, type TransformCallback } from 'node:stream'
 import {
-  CONTENT_KEY_LENGTH, DEFAULT_CHUNK_SIZE, HEADER_LENGTH, SALT_LENGTH, TAG_LENGTH, SealedFormatError,
-  chunkAad, chunkCount, chunkNonce, chunkPlaintextLength, deriveChunkKey, encodeHeader, sealedLength,
-  type CipherName, type SealedHeader,
+  CONTENT_KEY_LENGTH,
+  DEFAULT_CHUNK_SIZE,
+  HEADER_LENGTH,
+  SALT_LENGTH,
+  TAG_LENGTH,
+  SealedFormatError,
+  chunkAad,
+  chunkCount,
+  chunkNonce,
+  chunkPlaintextLength,
+  deriveChunkKey,
+  encodeHeader,
+  sealedLength,
+  type CipherName,
+  type SealedHeader
 } from './format.ts'
 
 export type SealOptions = { cipher?: CipherName; chunkSize?: number; salt?: Uint8Array }
@@ -18,7 +30,7 @@ function prepare(contentKey: Uint8Array, plaintextLength: number, opts: SealOpti
     cipher: opts.cipher ?? 'aes-256-gcm',
     chunkSize: opts.chunkSize ?? DEFAULT_CHUNK_SIZE,
     plaintextLength,
-    salt: opts.salt ?? randomBytes(SALT_LENGTH),
+    salt: opts.salt ?? randomBytes(SALT_LENGTH)
   })
   return { header, key: createSecretKey(deriveChunkKey(contentKey, header)) }
 }

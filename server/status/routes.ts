@@ -11,6 +11,6 @@ export interface DaemonStatus {
   multiaddrs: string[]
 }
 
-export async function statusRoutes (app: FastifyInstance, opts: { status: () => Promise<DaemonStatus> }): Promise<void> {
+export async function statusRoutes(app: FastifyInstance, opts: { status: () => Promise<DaemonStatus> }): Promise<void> {
   app.get('/api/status', async () => await opts.status())
 }

@@ -42,19 +42,29 @@ export async function addFile(
     cidVersion: 1,
     rawLeaves: true,
     chunker: fixedSizeChunker(leafSize),
-    onProgress: onProgress == null
-      ? undefined
-      : (event: AddEvents) => {
-          if (event.type === 'unixfs:importer:progress:file:write') onProgress(Number(event.detail.bytesWritten))
-        }
+    onProgress:
+      onProgress == null
+        ? undefined
+        : (event: AddEvents) => {
+            if (event.type === 'unixfs:importer:progress:file:write') onProgress(Number(event.detail.bytesWritten))
+          }
   })
 }
 
 export async function addBytes(helia: Helia, bytes: Uint8Array): Promise<CID> {
-  return await addFile(helia, (async function * () { yield bytes })())
+  return await addFile(
+    helia,
+    (async function* () {
+      yield bytes
+    })()
+  )
 }
 
-export interface ReadOptions { offset?: number; length?: number; signal?: AbortSignal }
+export interface ReadOptions {
+  offset?: number
+  length?: number
+  signal?: AbortSignal
+}
 
 /** Reads a file, or `length` bytes of it from `offset`, into memory: for small files and tests. */
 export async function readBytes(helia: Helia, cid: CID, opts: ReadOptions = {}): Promise<Uint8Array> {
@@ -73,8 +83,8 @@ export async function readBytes(helia: Helia, cid: CID, opts: ReadOptions = {}):
  * as an unhandled rejection. Here a failed read ends the iteration with its error, and returning
  * early stops the reads in flight.
  */
-export async function * readRange(helia: Helia, cid: CID, opts: ReadOptions = {}): AsyncGenerator<Uint8Array> {
-  yield * readPieces(helia, cid, opts, freshBuffers)
+export async function* readRange(helia: Helia, cid: CID, opts: ReadOptions = {}): AsyncGenerator<Uint8Array> {
+  yield* readPieces(helia, cid, opts, freshBuffers)
 }
 
 /**
@@ -83,8 +93,8 @@ export async function * readRange(helia: Helia, cid: CID, opts: ReadOptions = {}
  * collecting) a buffer per leaf block: at film-streaming rates, garbage collection was a fifth of
  * the server's time.
  */
-export async function * readRangeLent(helia: Helia, cid: CID, opts: ReadOptions = {}): AsyncGenerator<Uint8Array> {
-  yield * readPieces(helia, cid, opts, recycledBuffers())
+export async function* readRangeLent(helia: Helia, cid: CID, opts: ReadOptions = {}): AsyncGenerator<Uint8Array> {
+  yield* readPieces(helia, cid, opts, recycledBuffers())
 }
 
 interface Buffers {
@@ -103,13 +113,15 @@ function recycledBuffers(): Buffers {
       const fits = free.findIndex(buffer => buffer.length >= length)
       return fits === -1 ? Buffer.allocUnsafeSlow(length) : free.splice(fits, 1)[0]
     },
-    give: buffer => { free.push(buffer) }
+    give: buffer => {
+      free.push(buffer)
+    }
   }
 }
 
 type PieceRead = { bytes: Uint8Array; buffer?: Buffer }
 
-async function * readPieces(helia: Helia, cid: CID, opts: ReadOptions, buffers: Buffers): AsyncGenerator<Uint8Array> {
+async function* readPieces(helia: Helia, cid: CID, opts: ReadOptions, buffers: Buffers): AsyncGenerator<Uint8Array> {
   const size = await fileSize(helia, cid, opts.signal)
   const start = opts.offset ?? 0
   const end = start + (opts.length ?? size - start)
@@ -154,8 +166,14 @@ async function * readPieces(helia: Helia, cid: CID, opts: ReadOptions, buffers: 
 type Piece = { cid: CID; blockLength: number; from: number; to: number } | { bytes: Uint8Array }
 
 /** The pieces of file bytes start..end-1 under the node `cid`, which holds bytes nodeOffset..+nodeSize-1. */
-async function * piecesOf(
-  helia: Helia, cid: CID, nodeOffset: number, nodeSize: number, start: number, end: number, signal: AbortSignal
+async function* piecesOf(
+  helia: Helia,
+  cid: CID,
+  nodeOffset: number,
+  nodeSize: number,
+  start: number,
+  end: number,
+  signal: AbortSignal
 ): AsyncGenerator<Piece> {
   if (cid.code === raw.code) {
     yield { cid, blockLength: nodeSize, from: Math.max(start - nodeOffset, 0), to: Math.min(end - nodeOffset, nodeSize) }
@@ -177,7 +195,7 @@ async function * piecesOf(
   }
   for (let i = 0; i < children.length && at < end; i++) {
     const childSize = Number(sizes[i])
-    if (at + childSize > start) yield * piecesOf(helia, children[i], at, childSize, start, end, signal)
+    if (at + childSize > start) yield* piecesOf(helia, children[i], at, childSize, start, end, signal)
     at += childSize
   }
 }
@@ -241,13 +259,17 @@ export async function pinWithProgress(
     if (fetched) progress.fetchedBytes += size
     opts.onProgress?.({ ...progress })
   })
-  for await (const _ of helia.pins.add(cid, { walker, signal: opts.signal })) { /* drain */ }
+  for await (const _ of helia.pins.add(cid, { walker, signal: opts.signal })) {
+    /* drain */
+  }
 }
 
 /** Removes the pin; its blocks stay until a garbage collection (helia.gc()). No pin is not an error. */
 export async function unpin(helia: Helia, cid: CID): Promise<void> {
   if (!(await isPinned(helia, cid))) return
-  for await (const _ of helia.pins.rm(cid)) { /* drain */ }
+  for await (const _ of helia.pins.rm(cid)) {
+    /* drain */
+  }
 }
 
 /** True once a pin of `cid` itself is complete (not merely some of its blocks pinned by others). */
@@ -263,7 +285,7 @@ export async function isPinned(helia: Helia, cid: CID): Promise<boolean> {
 
 function fixedSizeChunker(size: number) {
   if (!Number.isInteger(size) || size <= 0) throw new ContentError(`leaf size must be a positive integer, got ${size}`)
-  return async function * (source: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
+  return async function* (source: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
     let pending: Uint8Array[] = []
     let pendingLength = 0
     for await (let input of source) {
@@ -302,7 +324,7 @@ function concat(parts: Uint8Array[]): Uint8Array {
  */
 function concurrentWalker(concurrency: number, onNode: (node: GraphNode, fetched: boolean) => void): GraphWalkerFactory {
   return ({ blockstore, getCodec }: GraphWalkerComponents) => ({
-    async * walk(root, options = {}) {
+    async *walk(root, options = {}) {
       const maxDepth = options.depth ?? Infinity
       const abort = new AbortController()
       const signal = options.signal == null ? abort.signal : AbortSignal.any([abort.signal, options.signal])
@@ -325,7 +347,10 @@ function concurrentWalker(concurrency: number, onNode: (node: GraphNode, fetched
         while (nextJob < jobs.length || inFlight.size > 0) {
           while (nextJob < jobs.length && inFlight.size < concurrency) {
             const id = nextJob++
-            inFlight.set(id, fetchNode(id, jobs[id]).catch(error => ({ id, error })))
+            inFlight.set(
+              id,
+              fetchNode(id, jobs[id]).catch(error => ({ id, error }))
+            )
           }
           const done = await Promise.race(inFlight.values())
           inFlight.delete(done.id)

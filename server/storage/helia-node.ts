@@ -57,7 +57,7 @@ class WholeFileBlockstore extends FsBlockstore {
     this.#sharding = sharding
   }
 
-  override async * get(key: CID, options?: { signal?: AbortSignal }): AsyncGenerator<Uint8Array> {
+  override async *get(key: CID, options?: { signal?: AbortSignal }): AsyncGenerator<Uint8Array> {
     const { dir, file } = this.#sharding.encode(key)
     let bytes: Uint8Array
     try {
@@ -79,7 +79,10 @@ class WholeFileBlockstore extends FsBlockstore {
     let fd: number
     try {
       fd = await new Promise<number>((resolve, reject) => {
-        open(path.join(this.path, dir, file), 'r', (err, fd) => { if (err == null) resolve(fd); else reject(err) })
+        open(path.join(this.path, dir, file), 'r', (err, fd) => {
+          if (err == null) resolve(fd)
+          else reject(err)
+        })
       })
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
@@ -87,7 +90,10 @@ class WholeFileBlockstore extends FsBlockstore {
     }
     try {
       return await new Promise<number>((resolve, reject) => {
-        read(fd, buffer, 0, buffer.byteLength, position, (err, bytesRead) => { if (err == null) resolve(bytesRead); else reject(err) })
+        read(fd, buffer, 0, buffer.byteLength, position, (err, bytesRead) => {
+          if (err == null) resolve(bytesRead)
+          else reject(err)
+        })
       })
     } finally {
       close(fd, () => {})
@@ -105,7 +111,11 @@ export function localBlocks(helia: Helia): LocalBlocks | undefined {
   return storesByNode.get(helia)?.blockstore
 }
 
-interface Stores { blockstore: WholeFileBlockstore; datastore: LevelDatastore; stopped?: Promise<void> }
+interface Stores {
+  blockstore: WholeFileBlockstore
+  datastore: LevelDatastore
+  stopped?: Promise<void>
+}
 const storesByNode = new WeakMap<Helia, Stores>()
 
 export async function createStorageNode(opts: StorageNodeOptions): Promise<StorageNode> {
@@ -119,7 +129,7 @@ export async function createStorageNode(opts: StorageNodeOptions): Promise<Stora
 
   let helia: StorageNode
   try {
-    helia = await createHelia<StorageServices>({
+    helia = (await createHelia<StorageServices>({
       blockstore,
       datastore,
       // No public delegated routers or gateways: offline, their DNS look-ups hold the process exit.
@@ -138,7 +148,7 @@ export async function createStorageNode(opts: StorageNodeOptions): Promise<Stora
           dht: kadDHT({ protocol: DHT_PROTOCOL, clientMode: false, peerInfoMapper: passthroughMapper })
         }
       }
-    }) as unknown as StorageNode
+    })) as unknown as StorageNode
     await helia.start()
   } catch (err) {
     await blockstore.close()
@@ -165,7 +175,10 @@ export async function stopStorageNode(helia: Helia): Promise<void> {
   await stores.stopped
 }
 
-interface BootstrapPeer { address: Multiaddr; peerId: PeerId }
+interface BootstrapPeer {
+  address: Multiaddr
+  peerId: PeerId
+}
 
 function parseBootstrapAddress(text: string): BootstrapPeer {
   try {
@@ -174,8 +187,9 @@ function parseBootstrapAddress(text: string): BootstrapPeer {
     if (id == null) throw new Error('no /p2p/ component')
     return { address, peerId: peerIdFromString(id) }
   } catch (err) {
-    throw new StorageNodeConfigError(
-      `bootstrap address ${JSON.stringify(text)} must be a multiaddr ending in /p2p/<peer id>`, { cause: err })
+    throw new StorageNodeConfigError(`bootstrap address ${JSON.stringify(text)} must be a multiaddr ending in /p2p/<peer id>`, {
+      cause: err
+    })
   }
 }
 
@@ -186,13 +200,15 @@ function parseBootstrapAddress(text: string): BootstrapPeer {
  */
 async function dialBootstrapPeers(helia: StorageNode, peers: BootstrapPeer[]): Promise<void> {
   const log = helia.logger.forComponent('seed-one:storage')
-  await Promise.all(peers.map(async ({ address, peerId }) => {
-    if (peerId.equals(helia.libp2p.peerId)) return
-    await helia.libp2p.peerStore.merge(peerId, { multiaddrs: [address], tags: { [BOOTSTRAP_TAG]: { value: 1 } } })
-    try {
-      await helia.libp2p.dial(address, { signal: AbortSignal.timeout(BOOTSTRAP_DIAL_TIMEOUT_MS) })
-    } catch (err) {
-      log.error('could not dial bootstrap peer %a - %e', address, err)
-    }
-  }))
+  await Promise.all(
+    peers.map(async ({ address, peerId }) => {
+      if (peerId.equals(helia.libp2p.peerId)) return
+      await helia.libp2p.peerStore.merge(peerId, { multiaddrs: [address], tags: { [BOOTSTRAP_TAG]: { value: 1 } } })
+      try {
+        await helia.libp2p.dial(address, { signal: AbortSignal.timeout(BOOTSTRAP_DIAL_TIMEOUT_MS) })
+      } catch (err) {
+        log.error('could not dial bootstrap peer %a - %e', address, err)
+      }
+    })
+  )
 }

@@ -10,7 +10,7 @@ export type Section = 'device' | 'pairing' | 'chain' | 'films' | 'film-keys' | '
 
 export class StateDbError extends Error {}
 
-export async function openStateDb (dataDir: string): Promise<StateDb> {
+export async function openStateDb(dataDir: string): Promise<StateDb> {
   const location = path.join(dataDir, 'state')
   await mkdir(location, { recursive: true, mode: 0o700 })
   const db = new Level<string, unknown>(location, { valueEncoding: 'json' })
@@ -28,19 +28,23 @@ export async function openStateDb (dataDir: string): Promise<StateDb> {
 
 /** A typed view of one section of the state database. */
 export interface Store<T> {
-  get (key: string): Promise<T | undefined>
-  put (key: string, value: T): Promise<void>
-  del (key: string): Promise<void>
-  entries (): Promise<Array<[string, T]>>
+  get(key: string): Promise<T | undefined>
+  put(key: string, value: T): Promise<void>
+  del(key: string): Promise<void>
+  entries(): Promise<Array<[string, T]>>
 }
 
-export function section<T> (db: StateDb, name: Section): Store<T> {
+export function section<T>(db: StateDb, name: Section): Store<T> {
   const sub = db.sublevel<string, T>(name, { valueEncoding: 'json' })
   return {
     get: async key => await sub.get(key),
     // sync: acknowledged writes survive a power cut, not only a kill -9 (DESIGN decision 2)
-    put: async (key, value) => { await db.batch([{ type: 'put', sublevel: sub, key, value }], { sync: true }) },
-    del: async key => { await db.batch([{ type: 'del', sublevel: sub, key }], { sync: true }) },
+    put: async (key, value) => {
+      await db.batch([{ type: 'put', sublevel: sub, key, value }], { sync: true })
+    },
+    del: async key => {
+      await db.batch([{ type: 'del', sublevel: sub, key }], { sync: true })
+    },
     entries: async () => await sub.iterator().all()
   }
 }

@@ -47,10 +47,14 @@ export function parseRangeHeader(header: string | undefined, size: number): Rang
   const equals = value.indexOf('=')
   if (equals < 0 || value.slice(0, equals).toLowerCase() !== 'bytes') return FULL
   // A list may hold empty elements, which a recipient ignores (RFC 9110 §5.6.1.2).
-  const elements = value.slice(equals + 1).split(',').map((element) => element.replace(OWS, '')).filter((element) => element !== '')
+  const elements = value
+    .slice(equals + 1)
+    .split(',')
+    .map(element => element.replace(OWS, ''))
+    .filter(element => element !== '')
   const specs = elements.map(parseSpec)
   if (specs.length === 0 || specs.includes(undefined)) return FULL
-  const satisfiable = (specs as RangeSpec[]).map((spec) => resolve(spec, size)).filter((range) => range !== undefined)
+  const satisfiable = (specs as RangeSpec[]).map(spec => resolve(spec, size)).filter(range => range !== undefined)
   if (satisfiable.length === 0) return { kind: 'unsatisfiable' }
   if (specs.length > 1) return FULL
   return { kind: 'partial', ...(satisfiable[0] as { start: number; end: number }) }

@@ -10,7 +10,7 @@ const tokenParams = {
 } as const
 
 /** The decrypted film (play: Range → sealed chunks → blocks → decrypt → 206), its poster and subtitles. */
-export async function streamingRoutes (app: FastifyInstance, opts: { library: () => Library | undefined }): Promise<void> {
+export async function streamingRoutes(app: FastifyInstance, opts: { library: () => Library | undefined }): Promise<void> {
   const library = (): Library => {
     const current = opts.library()
     if (current === undefined) throw new HttpError(404, 'this Seed One is not paired yet: it has no library')
@@ -33,16 +33,20 @@ export async function streamingRoutes (app: FastifyInstance, opts: { library: ()
     return await reply.type('image/jpeg').header('cache-control', 'public, max-age=86400').send(Buffer.from(poster))
   })
 
-  app.get<{ Params: { tokenId: string; index: string } }>('/api/films/:tokenId/subtitles/:index', {
-    schema: {
-      params: {
-        type: 'object',
-        required: ['tokenId', 'index'],
-        properties: { tokenId: tokenParams.properties.tokenId, index: { type: 'string', pattern: '^[0-9]{1,2}$' } }
+  app.get<{ Params: { tokenId: string; index: string } }>(
+    '/api/films/:tokenId/subtitles/:index',
+    {
+      schema: {
+        params: {
+          type: 'object',
+          required: ['tokenId', 'index'],
+          properties: { tokenId: tokenParams.properties.tokenId, index: { type: 'string', pattern: '^[0-9]{1,2}$' } }
+        }
       }
+    },
+    async (request, reply) => {
+      const vtt = await library().subtitles(request.params.tokenId, Number(request.params.index))
+      return await reply.type('text/vtt; charset=utf-8').header('cache-control', 'no-store').send(Buffer.from(vtt))
     }
-  }, async (request, reply) => {
-    const vtt = await library().subtitles(request.params.tokenId, Number(request.params.index))
-    return await reply.type('text/vtt; charset=utf-8').header('cache-control', 'no-store').send(Buffer.from(vtt))
-  })
+  )
 }

@@ -70,7 +70,9 @@ class PlaintextStream extends Readable {
   async #pull(): Promise<void> {
     this.#pulling = true
     let wantsMore = true
-    const emit = (plaintext: Buffer): void => { wantsMore = this.push(plaintext) }
+    const emit = (plaintext: Buffer): void => {
+      wantsMore = this.push(plaintext)
+    }
     try {
       while (wantsMore && !this.destroyed) {
         const next = await this.#sealed.next()

@@ -16,17 +16,10 @@ export interface PlaintextSource {
  * status line has been sent destroys the socket: the client sees a truncated body, never a clean
  * end. Headers set earlier through reply.header() are kept; onSend hooks do not run.
  */
-export function sendPlaintext(
-  request: FastifyRequest,
-  reply: FastifyReply,
-  film: PlaintextSource,
-  contentType: string
-): FastifyReply {
+export function sendPlaintext(request: FastifyRequest, reply: FastifyReply, film: PlaintextSource, contentType: string): FastifyReply {
   const size = film.plaintextLength
   // Without a validator to compare If-Range with, the RFC requires ignoring Range (§13.1.5).
-  const range = request.headers['if-range'] == null
-    ? parseRangeHeader(request.headers.range, size)
-    : { kind: 'full' as const }
+  const range = request.headers['if-range'] == null ? parseRangeHeader(request.headers.range, size) : { kind: 'full' as const }
   reply.header('accept-ranges', 'bytes').header('content-type', contentType)
 
   if (range.kind === 'unsatisfiable') {

@@ -1,14 +1,14 @@
-import { dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { FastifyInstance } from 'fastify';
-import fastifyStatic from '@fastify/static';
+import { dirname } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { FastifyInstance } from 'fastify'
+import fastifyStatic from '@fastify/static'
 
 /** The TV UI source folder (plain ES modules, no build step). */
-const uiRoot = fileURLToPath(new URL('../../ui/', import.meta.url));
+const uiRoot = fileURLToPath(new URL('../../ui/', import.meta.url))
 
 /** The folder holding the file a module specifier resolves to, found like Node finds it, from any cwd. */
 function packageFolderOf(specifier: string): string {
-  return dirname(fileURLToPath(import.meta.resolve(specifier)));
+  return dirname(fileURLToPath(import.meta.resolve(specifier)))
 }
 
 /**
@@ -19,13 +19,13 @@ const vendorFolders: { prefix: string; root: string; allowedPath?: (pathName: st
   { prefix: '/vendor/preact/', root: packageFolderOf('preact') },
   { prefix: '/vendor/preact-hooks/', root: packageFolderOf('preact/hooks') },
   { prefix: '/vendor/htm/', root: packageFolderOf('htm') },
-  { prefix: '/vendor/htm-preact/', root: packageFolderOf('htm/preact'), allowedPath: (p) => p.endsWith('.mjs') },
+  { prefix: '/vendor/htm-preact/', root: packageFolderOf('htm/preact'), allowedPath: p => p.endsWith('.mjs') },
   {
     prefix: '/vendor/inter/',
     root: packageFolderOf('@fontsource/inter'),
-    allowedPath: (p) => /^\/[\w-]+\.css$/.test(p) || /^\/files\/[\w-]+\.woff2$/.test(p),
-  },
-];
+    allowedPath: p => /^\/[\w-]+\.css$/.test(p) || /^\/files\/[\w-]+\.woff2$/.test(p)
+  }
+]
 
 /**
  * Serves the TV UI at '/' and its vendored browser modules and fonts under '/vendor/'.
@@ -37,10 +37,10 @@ export async function uiRoutes(app: FastifyInstance): Promise<void> {
     root: uiRoot,
     prefix: '/',
     cacheControl: false,
-    setHeaders: (reply) => {
-      reply.header('cache-control', 'no-cache');
-    },
-  });
+    setHeaders: reply => {
+      reply.header('cache-control', 'no-cache')
+    }
+  })
   for (const folder of vendorFolders) {
     await app.register(fastifyStatic, {
       root: folder.root,
@@ -49,7 +49,7 @@ export async function uiRoutes(app: FastifyInstance): Promise<void> {
       index: false,
       maxAge: '365d',
       immutable: true,
-      ...(folder.allowedPath ? { allowedPath: folder.allowedPath } : {}),
-    });
+      ...(folder.allowedPath ? { allowedPath: folder.allowedPath } : {})
+    })
   }
 }

@@ -17,11 +17,11 @@ export async function createTestChain(accountCount = 5): Promise<TestChain> {
   const keys = Array.from({ length: accountCount }, (_, i) => testPrivateKey(i))
   const eip1193 = await createEdrProvider({
     chainId: TEST_CHAIN_ID,
-    accounts: keys.map((privateKey) => ({ privateKey, balanceWei: TEST_BALANCE })),
+    accounts: keys.map(privateKey => ({ privateKey, balanceWei: TEST_BALANCE }))
   })
   // cacheTimeout -1: with automine every call may see a new block, so ethers must not reuse answers.
   const provider = new BrowserProvider(eip1193, TEST_CHAIN_ID, { cacheTimeout: -1, pollingInterval: 50 })
-  return { provider, wallets: keys.map((k) => new Wallet(k, provider)) }
+  return { provider, wallets: keys.map(k => new Wallet(k, provider)) }
 }
 
 /** Deploys FilmToken from `deployer`, who becomes its admin. */

@@ -36,7 +36,7 @@ export interface RegisterFilmOptions {
   title?: string
 }
 
-export async function registerFilm (opts: RegisterFilmOptions): Promise<HandMadeFilm> {
+export async function registerFilm(opts: RegisterFilmOptions): Promise<HandMadeFilm> {
   const { custodian } = opts
   const contentKey = generateContentKey()
   const plaintext = randomBytes(opts.bytes ?? 5 * 1024)
@@ -67,17 +67,21 @@ export async function registerFilm (opts: RegisterFilmOptions): Promise<HandMade
   }
   const metadataCid = await addBytes(custodian.helia, new TextEncoder().encode(JSON.stringify(metadata)))
   const token = new Contract(opts.contractAddress, abi, opts.creator)
-  const receipt = await (await token.getFunction('registerFilm')(`ipfs://${metadataCid}`, FILM_PRICE_WEI, 1000, [100, 5000], opts.creator.address, 500)).wait()
-  const registered = receipt.logs.map((log: { topics: string[]; data: string }) => token.interface.parseLog(log)).find((e: { name?: string } | null) => e?.name === 'FilmRegistered')
+  const receipt = await (
+    await token.getFunction('registerFilm')(`ipfs://${metadataCid}`, FILM_PRICE_WEI, 1000, [100, 5000], opts.creator.address, 500)
+  ).wait()
+  const registered = receipt.logs
+    .map((log: { topics: string[]; data: string }) => token.interface.parseLog(log))
+    .find((e: { name?: string } | null) => e?.name === 'FilmRegistered')
   return { tokenId: String(registered.args.id), plaintext, contentKey, contentCid, metadata }
 }
 
-export async function buyFilm (buyer: Wallet, contractAddress: string, tokenId: string): Promise<void> {
+export async function buyFilm(buyer: Wallet, contractAddress: string, tokenId: string): Promise<void> {
   const token = new Contract(contractAddress, abi, buyer)
   await (await token.getFunction('buy')(tokenId, 1, { value: FILM_PRICE_WEI })).wait()
 }
 
-export async function transferFilm (from: Wallet, to: string, contractAddress: string, tokenId: string): Promise<void> {
+export async function transferFilm(from: Wallet, to: string, contractAddress: string, tokenId: string): Promise<void> {
   const token = new Contract(contractAddress, abi, from)
   await (await token.getFunction('safeTransferFrom')(from.address, to, tokenId, 1, '0x')).wait()
 }

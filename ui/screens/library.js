@@ -1,15 +1,15 @@
 // The library: every film the owner's wallet holds, as a grid of posters.
-import { html } from 'htm/preact';
-import { Loading, Message, Poster, ProgressBar, Wordmark, formatDuration, isPreparing, shortId, stateLabel } from './common.js';
+import { html } from 'htm/preact'
+import { Loading, Message, Poster, ProgressBar, Wordmark, formatDuration, isPreparing, shortId, stateLabel } from './common.js'
 
 /** @typedef {import('../api.js').Film} Film */
 
-const CLASS_BADGES = { test: 'Test', demo: 'Demo', development: 'Development' };
+const CLASS_BADGES = { test: 'Test', demo: 'Demo', development: 'Development' }
 
 /** @param {{ film: Film, autofocus: boolean }} props */
 function FilmCard({ film, autofocus }) {
-  const badge = CLASS_BADGES[/** @type {keyof typeof CLASS_BADGES} */ (film.contentClass)];
-  const detail = film.state === 'ready' ? `${formatDuration(film.durationSeconds)} · ${film.tier.name}` : stateLabel(film);
+  const badge = CLASS_BADGES[/** @type {keyof typeof CLASS_BADGES} */ (film.contentClass)]
+  const detail = film.state === 'ready' ? `${formatDuration(film.durationSeconds)} · ${film.tier.name}` : stateLabel(film)
   return html`<a
     class=${`card card-${film.state}`}
     href=${`#/film/${encodeURIComponent(film.tokenId)}`}
@@ -24,7 +24,7 @@ function FilmCard({ film, autofocus }) {
     </div>
     <div class="card-title">${film.title}</div>
     <div class=${`card-detail ${film.state === 'error' || film.state === 'locked' ? 'card-detail-warn' : ''}`}>${detail}</div>
-  </a>`;
+  </a>`
 }
 
 /**
@@ -34,23 +34,23 @@ function FilmCard({ film, autofocus }) {
  * }} props films is null until the first answer; error with films means a refresh failed
  */
 export function LibraryScreen({ films, error, onRetry, owner, focusTokenId }) {
-  let body;
+  let body
   if (!films && error) {
-    body = html`<${Message} title="Your library could not be loaded" detail=${error.message} actionLabel="Retry" onAction=${onRetry} />`;
+    body = html`<${Message} title="Your library could not be loaded" detail=${error.message} actionLabel="Retry" onAction=${onRetry} />`
   } else if (!films) {
-    body = html`<${Loading} label="Loading your library…" />`;
+    body = html`<${Loading} label="Loading your library…" />`
   } else if (films.length === 0) {
     body = html`<${Message}
       title="No films yet"
       detail="Films held by your wallet appear here as soon as the box sees them on chain."
       actionLabel="Refresh"
       onAction=${onRetry}
-    />`;
+    />`
   } else {
-    const focusable = films.some((film) => film.tokenId === focusTokenId) ? focusTokenId : films[0].tokenId;
+    const focusable = films.some(film => film.tokenId === focusTokenId) ? focusTokenId : films[0].tokenId
     body = html`<div class="grid">
-      ${films.map((film) => html`<${FilmCard} key=${film.tokenId} film=${film} autofocus=${film.tokenId === focusable} />`)}
-    </div>`;
+      ${films.map(film => html`<${FilmCard} key=${film.tokenId} film=${film} autofocus=${film.tokenId === focusable} />`)}
+    </div>`
   }
   return html`<div class="screen library">
     <header class="topbar">
@@ -63,5 +63,5 @@ export function LibraryScreen({ films, error, onRetry, owner, focusTokenId }) {
     </header>
     <h1 class="screen-title">Library</h1>
     ${body}
-  </div>`;
+  </div>`
 }
