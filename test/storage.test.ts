@@ -215,3 +215,21 @@ t.test('bootstrap addresses must name a peer', async t => {
     StorageNodeConfigError
   )
 })
+
+t.test('a range of a file held only by a peer is read over bitswap without pinning it', async t => {
+  const dir = t.testdir()
+  const a = await startNode(path.join(dir, 'a'), await generateKeyPair('Ed25519'))
+  t.teardown(() => stopStorageNode(a))
+  const data = randomBytes(3 * MiB + 777)
+  const cid = await addFile(a, unevenPieces(data))
+  const b = await startNode(path.join(dir, 'b'), await generateKeyPair('Ed25519'), [a.libp2p.getMultiaddrs()[0].toString()])
+  t.teardown(() => stopStorageNode(b))
+
+  const offset = MiB - 100
+  const length = MiB + 200
+  const range = await readBytes(b, cid, { offset, length, signal: AbortSignal.timeout(10_000) })
+  t.ok(Buffer.from(range).equals(data.subarray(offset, offset + length)), 'the range across two leaves equals the slice')
+  t.notOk(await isPinned(b, cid), 'reading does not pin')
+  const leaves = await leavesOf(a, cid)
+  t.equal(await bytesHeld(b, [leaves[3]]), 0, 'a leaf outside the range was not fetched')
+})
