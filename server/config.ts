@@ -34,7 +34,9 @@ export interface DaemonConfig {
   chainPollMs: number
 }
 
-export class ConfigError extends Error {}
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
 
 const DAY_MS = 24 * 60 * 60 * 1000
 

@@ -9,7 +9,9 @@ export interface FilmTokenClient {
   chainId: number
 }
 
-export class ChainUnavailableError extends Error {}
+export class ChainUnavailableError extends Error {
+  override name = 'ChainUnavailableError'
+}
 
 const DEVNET_CHAIN_ID = 31337
 

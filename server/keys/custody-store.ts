@@ -14,7 +14,9 @@ export interface CustodyStore {
   get(contentCid: string): Promise<Uint8Array | undefined>
 }
 
-export class CustodyError extends Error {}
+export class CustodyError extends Error {
+  override name = 'CustodyError'
+}
 
 const NONCE_LENGTH = 12
 const TAG_LENGTH = 16

@@ -30,7 +30,9 @@ export function filmKeyContext(chainId: number, contract: string, tokenId: strin
   return `seed-one/film-key/v1|${chainId}|${contract.toLowerCase()}|${tokenId}|${deviceId}`
 }
 
-export class KeyRequestError extends HttpError {}
+export class KeyRequestError extends HttpError {
+  override name = 'KeyRequestError'
+}
 
 export const KEY_RELEASE_PATH = '/api/custody/film-keys'
 

@@ -26,7 +26,9 @@ export interface FilmMetadata {
   custodian: { url: string; peerId: string }
 }
 
-export class MetadataError extends Error {}
+export class MetadataError extends Error {
+  override name = 'MetadataError'
+}
 
 const cidString = { type: 'string', minLength: 8, maxLength: 200 }
 const schema = {

@@ -11,7 +11,9 @@ export interface OwnerAuthorisation {
   signature: string
 }
 
-export class AuthorisationError extends Error {}
+export class AuthorisationError extends Error {
+  override name = 'AuthorisationError'
+}
 
 const STATEMENT = 'Authorise this Seed One to receive the keys of films this wallet owns.'
 

@@ -8,7 +8,9 @@ export type StateDb = Level<string, unknown>
 /** Sublevels by capability, so that each part owns its keys. */
 export type Section = 'device' | 'pairing' | 'chain' | 'films' | 'film-keys' | 'custody' | 'published'
 
-export class StateDbError extends Error {}
+export class StateDbError extends Error {
+  override name = 'StateDbError'
+}
 
 export async function openStateDb(dataDir: string): Promise<StateDb> {
   const location = path.join(dataDir, 'state')

@@ -1,6 +1,6 @@
 // Pieces shared by the screens: state panels, poster, progress bar, formatting, Back registration.
 import { html } from 'htm/preact'
-import { useEffect, useRef, useState } from 'preact/hooks'
+import { useLayoutEffect, useRef, useState } from 'preact/hooks'
 import { onBack } from '../focus.js'
 
 /** @typedef {import('../api.js').Film} Film */
@@ -13,7 +13,8 @@ export function useBack(handler) {
   const latest = useRef(handler)
   latest.current = handler
   const active = handler !== undefined
-  useEffect(() => (active ? onBack(event => latest.current?.(event)) : undefined), [active])
+  // a layout effect: the handler is in place in the same commit that shows the screen and moves focus
+  useLayoutEffect(() => (active ? onBack(event => latest.current?.(event)) : undefined), [active])
 }
 
 /** @param {number} seconds */

@@ -1,0 +1,42 @@
+import t from 'tap'
+import path from 'node:path'
+import { ConfigError, parseDaemonArgs, resolveDaemonConfig } from '../server/config.ts'
+
+const chain = ['--rpc-url', 'http://127.0.0.1:8545', '--contract', '0x5FbDB2315678afecb367f032d93F642f64180aa3']
+const resolve = (args: string[], env: NodeJS.ProcessEnv = {}) => resolveDaemonConfig(parseDaemonArgs(args).values, env)
+
+t.test('defaults: a player on 127.0.0.1:8080 with its data in ./.data', async t => {
+  const config = resolve(chain)
+  t.equal(config.port, 8080)
+  t.equal(config.host, '127.0.0.1')
+  t.equal(config.dataDir, path.resolve('.data'))
+  t.same(config.roles, ['player'])
+  t.equal(config.chain.confirmations, undefined, 'left to the chain')
+  t.same(config.p2pListen, ['/ip4/127.0.0.1/tcp/0'])
+})
+
+t.test('flags win over SEED_ONE_* variables, which win over defaults', async t => {
+  const env = {
+    SEED_ONE_PORT: '9000',
+    SEED_ONE_DATA_DIR: '/tmp/from-env',
+    SEED_ONE_PEER: '/ip4/127.0.0.1/tcp/1/p2p/a, /ip4/127.0.0.1/tcp/2/p2p/b'
+  }
+  const fromEnv = resolve(chain, env)
+  t.equal(fromEnv.port, 9000)
+  t.equal(fromEnv.dataDir, '/tmp/from-env')
+  t.same(fromEnv.peers, ['/ip4/127.0.0.1/tcp/1/p2p/a', '/ip4/127.0.0.1/tcp/2/p2p/b'])
+  const fromFlags = resolve([...chain, '--port', '9001', '--data-dir', '/tmp/from-flag', '--role', 'custodian', '--role', 'player'], env)
+  t.equal(fromFlags.port, 9001)
+  t.equal(fromFlags.dataDir, '/tmp/from-flag')
+  t.same(fromFlags.roles, ['custodian', 'player'])
+  t.equal(fromFlags.publicUrl, 'http://127.0.0.1:9001')
+})
+
+t.test('bad values are refused with a message that names the flag', async t => {
+  t.throws(() => resolve([]), ConfigError)
+  t.throws(() => resolve([...chain, '--port', '80x']), { message: /--port must be a whole number/ })
+  t.throws(() => resolve([...chain, '--port', '-1']), { message: /--port/ })
+  t.throws(() => resolve([...chain, '--role', 'miner']), { message: /--role must be player or custodian/ })
+  t.throws(() => resolve(['--rpc-url', 'http://127.0.0.1:8545', '--contract', '0x1234']), { message: /--contract is not an address/ })
+  t.throws(() => parseDaemonArgs(['--no-such-flag']), { code: 'ERR_PARSE_ARGS_UNKNOWN_OPTION' })
+})
