@@ -2,6 +2,7 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import { mkdir } from 'node:fs/promises'
 import type { DaemonConfig } from './config.ts'
 import { VERSION } from './version.ts'
+import { createShutdown } from './shutdown.ts'
 import { openStateDb, section, type StateDb } from './storage/state-db.ts'
 import { createStorageNode, stopStorageNode, type StorageNode } from './storage/helia-node.ts'
 import { loadOrCreateDeviceIdentity, type DeviceIdentity } from './identity/device-identity.ts'
@@ -36,22 +37,14 @@ const BODY_LIMIT_BYTES = 64 * 1024
 export async function startDaemon(config: DaemonConfig, opts: { logLevel?: string } = {}): Promise<Daemon> {
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 })
   const db = await openStateDb(config.dataDir)
-  const closers: Array<() => Promise<void>> = [
-    async () => {
-      await db.close()
-    }
-  ]
-  const closeAll = async (): Promise<void> => {
-    for (const close of closers.reverse()) await close().catch(() => {})
-  }
+  const shutdown = createShutdown()
+  shutdown.add(() => db.close())
   try {
     const identity = await loadOrCreateDeviceIdentity(config.dataDir)
     const chainInfo = section<number>(db, 'chain')
     const chain = await connectFilmToken(config.chain, await chainInfo.get('chainId'))
     await chainInfo.put('chainId', chain.chainId)
-    closers.push(async () => {
-      chain.provider.destroy()
-    })
+    shutdown.add(() => chain.provider.destroy())
 
     const helia = await createStorageNode({
       dataDir: config.dataDir,
@@ -59,9 +52,7 @@ export async function startDaemon(config: DaemonConfig, opts: { logLevel?: strin
       listen: config.p2pListen,
       bootstrap: config.peers
     })
-    closers.push(async () => {
-      await stopStorageNode(helia)
-    })
+    shutdown.add(() => stopStorageNode(helia))
 
     const app = Fastify({
       logger: {
@@ -73,9 +64,7 @@ export async function startDaemon(config: DaemonConfig, opts: { logLevel?: strin
       // Schemas are strict: unknown properties and wrongly typed values are refused, not quietly fixed.
       ajv: { customOptions: { removeAdditional: false, coerceTypes: false } }
     })
-    closers.push(async () => {
-      await app.close()
-    })
+    shutdown.add(() => app.close())
 
     const multiaddrs = (): string[] => helia.libp2p.getMultiaddrs().map(ma => ma.toString())
     let custody: CustodyStore | undefined
@@ -124,7 +113,7 @@ export async function startDaemon(config: DaemonConfig, opts: { logLevel?: strin
       await library.resume()
       watcher.start()
     }
-    closers.push(async () => {
+    shutdown.add(async () => {
       await watcher?.stop()
       await library?.close()
     })
@@ -164,9 +153,9 @@ export async function startDaemon(config: DaemonConfig, opts: { logLevel?: strin
     const address = app.server.address()
     const port = typeof address === 'object' && address !== null ? address.port : config.port
     const urlHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host
-    return { url: `http://${urlHost}:${port}`, db, app, identity, helia, chain, custody, multiaddrs, close: closeAll }
+    return { url: `http://${urlHost}:${port}`, db, app, identity, helia, chain, custody, multiaddrs, close: shutdown.run }
   } catch (err) {
-    await closeAll()
+    await shutdown.run()
     throw err
   }
 }

@@ -3,6 +3,7 @@ import { Contract, JsonRpcProvider, Wallet } from 'ethers'
 import { startDevnet } from './devnet/devnet.ts'
 import { devnetAccounts } from './devnet/accounts.ts'
 import { startDaemon, type Daemon } from './daemon.ts'
+import { createShutdown } from './shutdown.ts'
 import { resolveDaemonConfig, type DaemonConfig } from './config.ts'
 import { section } from './storage/state-db.ts'
 import { loadFilmTokenArtifact } from './chain/artifacts.ts'
@@ -27,14 +28,8 @@ const DEMO_PRICE_WEI = 10n ** 16n
 export async function startDemo(opts: { dataDir: string; port: number; say(line: string): void }): Promise<Demo> {
   const { dataDir, say } = opts
   const devnet = await startDevnet({ port: 0, stateDir: path.join(dataDir, 'devnet') })
-  const closers: Array<() => Promise<void>> = [
-    async () => {
-      await devnet.close()
-    }
-  ]
-  const close = async (): Promise<void> => {
-    for (const c of closers.reverse()) await c().catch(() => {})
-  }
+  const shutdown = createShutdown()
+  shutdown.add(() => devnet.close())
   try {
     const base = (name: string, port: number, roles: DaemonConfig['roles'], peers: string[]): DaemonConfig =>
       resolveDaemonConfig(
@@ -52,12 +47,10 @@ export async function startDemo(opts: { dataDir: string; port: number; say(line:
         {}
       )
     const custodian = await startDaemon(base('custodian', opts.port + 1, ['custodian'], []), { logLevel: 'warn' })
-    closers.push(custodian.close)
+    shutdown.add(custodian.close)
 
     const provider = new JsonRpcProvider(devnet.rpcUrl, devnet.chainId, { staticNetwork: true, cacheTimeout: -1 })
-    closers.push(async () => {
-      provider.destroy()
-    })
+    shutdown.add(() => provider.destroy())
     const { abi } = await loadFilmTokenArtifact()
     const creator = new Wallet(devnetAccounts.creator.privateKey, provider)
     const owner = new Wallet(devnetAccounts.owner.privateKey, provider)
@@ -100,11 +93,11 @@ export async function startDemo(opts: { dataDir: string; port: number; say(line:
     }
 
     const box = await startDaemon(base('box', opts.port, ['player'], custodian.multiaddrs()), { logLevel: 'warn' })
-    closers.push(box.close)
+    shutdown.add(box.close)
     await pairAsOwner(box.url, owner)
-    return { box, custodian, close }
+    return { box, custodian, close: shutdown.run }
   } catch (err) {
-    await close()
+    await shutdown.run()
     throw err
   }
 }
