@@ -15,6 +15,13 @@ export async function writeSecretFile(file: string, bytes: Uint8Array): Promise<
     await handle.close()
   }
   await rename(temporary, file)
+  // the rename itself must reach the disk, or a power cut right after first boot loses the new key
+  const folder = await open(path.dirname(file), 'r')
+  try {
+    await folder.sync()
+  } finally {
+    await folder.close()
+  }
 }
 
 /** Reads a secret file, or undefined when it does not exist yet; tightens a mode loosened by hand. */
