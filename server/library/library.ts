@@ -11,6 +11,7 @@ import { openBuffer } from '../sealing/open.ts'
 import { unwrapKey } from '../keys/wrap.ts'
 import { filmKeyContext, requestFilmKey } from '../keys/key-request.ts'
 import { HttpError } from '../http-error.ts'
+import type { CID } from 'multiformats/cid'
 import { metadataCidFromUri, parseCid, parseFilmMetadata, type FilmMetadata } from './film-metadata.ts'
 import type { FilmRecord, StoredFilmKey } from './film-record.ts'
 
@@ -44,6 +45,14 @@ const METADATA_TIMEOUT_MS = 60_000
 const RETRY_FIRST_MS = 5_000
 const RETRY_MAX_MS = 10 * 60_000
 const PROGRESS_SAVE_INTERVAL_MS = 1_000
+
+/** Everything a film pins: its metadata, the artwork and subtitles, then the (large) content last. */
+function filmCids(metadataUri: string, metadata: FilmMetadata): CID[] {
+  return [
+    metadataCidFromUri(metadataUri),
+    ...[metadata.poster.cid, ...metadata.subtitles.map(s => s.cid), metadata.content.cid].map(parseCid)
+  ]
+}
 
 /** An AbortSignal that fires when `touch` has not been called for `ms`. */
 function stallWatch(ms: number): { signal: AbortSignal; touch(): void; stop(): void } {
@@ -137,10 +146,6 @@ export function createLibrary(opts: LibraryOptions): Library {
     void mutate(tokenId, current => (current?.state === 'pinning' ? { ...current, progress } : undefined)).catch(() => {})
   }
 
-  function forgetOpenFilm(tokenId: string): void {
-    openFilms.delete(tokenId)
-  }
-
   async function process(tokenId: string): Promise<void> {
     let record = await records.get(tokenId)
     if (record === undefined) return
@@ -157,8 +162,8 @@ export function createLibrary(opts: LibraryOptions): Library {
     const metadata = record.metadata as FilmMetadata
     if ((await keys.get(tokenId)) === undefined) await fetchKey(tokenId, metadata)
     if (record.state === 'ready') return
-    record = await update(tokenId, { state: 'pinning', progress: record.progress ?? 0, unpinned: false })
-    await pinFilm(tokenId, metadata)
+    record = await update(tokenId, { state: 'pinning', unpinned: false })
+    await pinFilm(record, metadata)
     await update(tokenId, { state: 'ready', progress: 1 })
     log.info({ tokenId, title: metadata.title }, 'film ready')
   }
@@ -177,8 +182,8 @@ export function createLibrary(opts: LibraryOptions): Library {
     await keys.put(tokenId, { wrappedKey, custodianUrl: metadata.custodian.url, verifiedAt: new Date().toISOString() })
   }
 
-  async function pinFilm(tokenId: string, metadata: FilmMetadata): Promise<void> {
-    const parts = [metadata.poster.cid, ...metadata.subtitles.map(s => s.cid), metadata.content.cid]
+  async function pinFilm(record: FilmRecord, metadata: FilmMetadata): Promise<void> {
+    const tokenId = record.tokenId
     const totalBytes = Math.max(1, metadata.content.sealedBytes)
     // At most one write per interval, and the latest figure always lands: a pin that stalls shows
     // how far it got, not what it had when the last write happened to be due.
@@ -198,10 +203,10 @@ export function createLibrary(opts: LibraryOptions): Library {
     const stall = stallWatch(opts.pinStallMs)
     try {
       const signal = AbortSignal.any([aborter.signal, stall.signal])
-      await pinWithProgress(helia, metadataCidFromUri(((await records.get(tokenId)) as FilmRecord).metadataUri), { signal })
-      for (const cid of parts) {
-        const isContent = cid === metadata.content.cid
-        await pinWithProgress(helia, parseCid(cid), {
+      const contentCid = metadata.content.cid
+      for (const cid of filmCids(record.metadataUri, metadata)) {
+        const isContent = cid.toString() === contentCid
+        await pinWithProgress(helia, cid, {
           signal,
           onProgress: ({ bytes }) => {
             stall.touch()
@@ -223,7 +228,7 @@ export function createLibrary(opts: LibraryOptions): Library {
     const tokenId = record.tokenId
     if (record.state !== 'locked') {
       await keys.del(tokenId)
-      forgetOpenFilm(tokenId)
+      openFilms.delete(tokenId)
       record = await update(tokenId, { state: 'locked', lockedAt: new Date().toISOString() })
       log.info({ tokenId }, 'film sold: playback locked and key erased')
     }
@@ -233,15 +238,7 @@ export function createLibrary(opts: LibraryOptions): Library {
       later(Math.min(releaseAt - Date.now(), 2 ** 31 - 1), () => schedule(tokenId))
       return
     }
-    const metadata = record.metadata
-    for (const cid of [
-      record.metadataUri.slice('ipfs://'.length),
-      metadata.content.cid,
-      metadata.poster.cid,
-      ...metadata.subtitles.map(s => s.cid)
-    ]) {
-      await unpin(helia, parseCid(cid))
-    }
+    for (const cid of filmCids(record.metadataUri, record.metadata)) await unpin(helia, cid)
     await update(tokenId, { unpinned: true })
     log.info({ tokenId }, 'sold film released from local storage')
   }
@@ -301,7 +298,7 @@ export function createLibrary(opts: LibraryOptions): Library {
       if (film === undefined) {
         film = contentKey(tokenId).then(async key => await openSealedFilm(helia, parseCid(record.metadata.content.cid), key))
         openFilms.set(tokenId, film)
-        film.catch(() => forgetOpenFilm(tokenId))
+        film.catch(() => openFilms.delete(tokenId))
       }
       return { film: await film, metadata: record.metadata }
     },
