@@ -59,7 +59,6 @@ export async function startDemo(opts: { dataDir: string; port: number; say(line:
     let film = (await published.entries())[0]?.[1]
     if (film === undefined) {
       say('Publishing the demo film (a generated 30 s 720p clip with English subtitles)…')
-      const stepsDone = new Set<string>()
       film = await withPlaintextWorkDir(async dir => {
         const clip = await generateDemoClip(dir)
         return await publishFilm(
@@ -71,8 +70,7 @@ export async function startDemo(opts: { dataDir: string; port: number; say(line:
             creator: creator.address,
             custodian: { url: custodian.url, peerId: custodian.identity.deviceId },
             onProgress: (step, fraction) => {
-              if (fraction === 1 && !stepsDone.has(step)) say(`  ${step} done`)
-              if (fraction === 1) stepsDone.add(step)
+              if (fraction === 1) say(`  ${step} done`)
             }
           },
           {

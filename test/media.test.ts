@@ -227,7 +227,7 @@ t.test('normalise: MKV H.264/AAC is remuxed by stream copy into a faststart MP4 
   t.equal(await videoPacketHash(out), await videoPacketHash(input), 'video packets are byte-identical: not re-encoded')
 
   const vtt = path.join(dir, 'embedded.vtt')
-  await extractSubtitleStreamToWebVtt(input, 2, vtt)
+  await extractSubtitleStreamToWebVtt(input, await probeMedia(input), 2, vtt)
   const vttText = await readFile(vtt, 'utf8')
   t.match(vttText, /^WEBVTT/)
   const cue = /(\d\d\.\d{3}) --> (?:\d\d:)+(\d\d\.\d{3})\s+Hello from inside the MKV/.exec(vttText)
@@ -241,7 +241,7 @@ t.test('normalise: MKV H.264/AAC is remuxed by stream copy into a faststart MP4 
     `cue starts 0.2 s after the first frame of the normalised video (${cue?.[1]} vs ${outVideoStart})`
   )
   t.ok(Math.abs(Number(cue?.[2]) - Number(cue?.[1]) - 1.3) < 0.002, 'cue lasts 1.3 s')
-  await t.rejects(extractSubtitleStreamToWebVtt(input, 0, vtt), {
+  await t.rejects(extractSubtitleStreamToWebVtt(input, await probeMedia(input), 0, vtt), {
     name: 'MediaError',
     message: /stream 0 .* not a subtitle stream.*2 \(subrip\)/
   })
@@ -323,7 +323,7 @@ t.test('subtitles: mov_text in MP4 and a Windows-1252 SRT become WebVTT', async 
     ['mov_text']
   )
   const vtt = path.join(dir, 'movtext.vtt')
-  await extractSubtitleStreamToWebVtt(input, info.subtitles[0].index, vtt)
+  await extractSubtitleStreamToWebVtt(input, info, info.subtitles[0].index, vtt)
   t.match(await readFile(vtt, 'utf8'), /^WEBVTT[\s\S]*00:00\.500 --> 00:01\.000\s+Movie text track/)
 
   const legacyVtt = path.join(dir, 'legacy.vtt')

@@ -1,4 +1,4 @@
-import { Contract, JsonRpcProvider, Network } from 'ethers'
+import { Contract, JsonRpcProvider, Network, type TransactionReceipt } from 'ethers'
 import type { ChainConfig } from '../config.ts'
 import { loadFilmTokenArtifact } from './artifacts.ts'
 
@@ -44,4 +44,13 @@ export async function connectFilmToken(chain: ChainConfig, knownChainId?: number
   const provider = new JsonRpcProvider(chain.rpcUrl, Network.from(chainId), { staticNetwork: true, polling: true, pollingInterval: 1000 })
   const { abi } = await loadFilmTokenArtifact()
   return { provider, contract: new Contract(chain.contractAddress, abi, provider), chainId }
+}
+
+/** The id a `registerFilm` transaction gave its film, read from its FilmRegistered event. */
+export function filmIdFromReceipt(contract: Contract, receipt: TransactionReceipt): bigint {
+  for (const log of receipt.logs) {
+    const event = contract.interface.parseLog(log)
+    if (event?.name === 'FilmRegistered') return event.args.id as bigint
+  }
+  throw new Error('the registration transaction emitted no FilmRegistered event')
 }

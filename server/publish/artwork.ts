@@ -26,26 +26,8 @@ export async function extractPoster(input: string, info: MediaInfo, outFile: str
     `scale='min(${POSTER_MAX_WIDTH},iw)':-2`,
     'thumbnail=25' // the most representative of the next second of frames, not a fade or a cut
   ]
-  const command = ffmpeg(input)
-    .inputOptions(['-ss', (info.durationSeconds * POSTER_POSITION).toFixed(3)])
-    .outputOptions([
-      '-map',
-      '0:V:0',
-      '-vf',
-      filters.join(','),
-      '-frames:v',
-      '1',
-      '-q:v',
-      '3',
-      '-update',
-      '1',
-      '-f',
-      'image2',
-      '-c:v',
-      'mjpeg'
-    ])
-  await runFfmpeg(command, outFile, `extracting a poster from ${path.basename(input)}`)
-  await expectNonEmpty(outFile, 'poster')
+  const command = ffmpeg(input).inputOptions(['-ss', (info.durationSeconds * POSTER_POSITION).toFixed(3)])
+  await writeOneJpeg(command, filters, 3, outFile, `extracting a poster from ${path.basename(input)}`)
 }
 
 /**
@@ -64,33 +46,24 @@ export async function extractThumbnailSheet(
   const count = Math.max(1, Math.ceil(info.durationSeconds / intervalSeconds))
   const rows = Math.ceil(count / columns)
   const filters = [`fps=1/${intervalSeconds}:round=down:eof_action=pass`, `scale=${tileWidth}:${tileHeight}`, `tile=${columns}x${rows}`]
-  const command = ffmpeg(input)
-    .inputOptions(['-skip_frame', 'nokey'])
-    .outputOptions([
-      '-map',
-      '0:V:0',
-      '-vf',
-      filters.join(','),
-      '-frames:v',
-      '1',
-      '-q:v',
-      '5',
-      '-update',
-      '1',
-      '-f',
-      'image2',
-      '-c:v',
-      'mjpeg'
-    ])
-  await runFfmpeg(command, outFile, `making thumbnails of ${path.basename(input)}`)
-  await expectNonEmpty(outFile, 'thumbnail sheet')
+  const command = ffmpeg(input).inputOptions(['-skip_frame', 'nokey'])
+  await writeOneJpeg(command, filters, 5, outFile, `making thumbnails of ${path.basename(input)}`)
   return { intervalSeconds, columns, rows, count, tileWidth, tileHeight }
 }
 
-async function expectNonEmpty(file: string, what: string): Promise<void> {
-  const size = await stat(file).then(
+/** Runs `command` to write the first video stream, through `filters`, as one JPEG of ffmpeg quality `quality` (2 best … 31). */
+async function writeOneJpeg(
+  command: ffmpeg.FfmpegCommand,
+  filters: string[],
+  quality: number,
+  outFile: string,
+  step: string
+): Promise<void> {
+  command.outputOptions(['-map', '0:V:0', '-vf', filters.join(','), '-frames:v', '1', '-q:v', String(quality), '-update', '1'])
+  await runFfmpeg(command.outputOptions(['-f', 'image2', '-c:v', 'mjpeg']), outFile, step)
+  const size = await stat(outFile).then(
     s => s.size,
     () => 0
   )
-  if (size === 0) throw new MediaError(`ffmpeg wrote no ${what} (${file})`)
+  if (size === 0) throw new MediaError(`${step}: ffmpeg wrote nothing to ${outFile}`)
 }

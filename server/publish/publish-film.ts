@@ -1,11 +1,12 @@
 import { createReadStream } from 'node:fs'
-import { readFile, stat } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import type { Contract, ContractTransactionReceipt } from 'ethers'
 import type { Helia } from 'helia'
 import type { CID } from 'multiformats/cid'
 import type { CustodyStore } from '../keys/custody-store.ts'
 import type { FilmMetadata } from '../library/film-metadata.ts'
+import { filmIdFromReceipt } from '../chain/film-token.ts'
 import { addBytes, addFile, pinWithProgress } from '../storage/content.ts'
 import { section, type StateDb } from '../storage/state-db.ts'
 import { createSealer, generateContentKey, sealBuffer } from '../sealing/seal.ts'
@@ -13,7 +14,7 @@ import { DEFAULT_CHUNK_SIZE, sealedLength } from '../sealing/format.ts'
 import { probeMedia } from './probe.ts'
 import { normaliseForDirectPlay } from './normalise.ts'
 import { extractPoster } from './artwork.ts'
-import { extractSubtitleStreamToWebVtt, subtitleFileToWebVtt } from './subtitles.ts'
+import { extractSubtitleStreamToWebVtt, isTextSubtitle, subtitleFileToWebVtt } from './subtitles.ts'
 import { withPlaintextWorkDir } from './work-dir.ts'
 
 export interface PublishRequest {
@@ -48,6 +49,9 @@ export interface PublishedFilm {
   publishedAt: string
 }
 
+/** How films are sealed: written into each film's metadata, so it must be what the sealer is given. */
+const SEALING = { cipher: 'aes-256-gcm', chunkSize: DEFAULT_CHUNK_SIZE } as const
+
 /** The platform's planned distribution tiers (DESIGN: 100 small venue … 50 000 national). */
 const DEFAULT_TIERS = [100n, 5_000n, 10_000n, 50_000n]
 
@@ -71,7 +75,6 @@ export async function publishFilm(ctx: PublishContext, request: PublishRequest):
     const { file: playable } = await normaliseForDirectPlay(request.input, info, path.join(workDir, 'film.mp4'), f =>
       progress('normalise', f)
     )
-    progress('normalise', 1)
     const playableInfo = playable === request.input ? info : await probeMedia(playable)
 
     progress('poster', 0)
@@ -86,29 +89,26 @@ export async function publishFilm(ctx: PublishContext, request: PublishRequest):
       await subtitleFileToWebVtt(track.file, out)
       vttFiles.push({ ...track, file: out })
     }
-    for (const stream of info.subtitles) {
+    for (const stream of info.subtitles.filter(s => isTextSubtitle(s.codec))) {
       const out = path.join(workDir, `embedded-${stream.index}.vtt`)
-      const converted = await extractSubtitleStreamToWebVtt(request.input, stream.index, out).then(
-        () => true,
-        () => false
-      )
-      if (converted)
-        vttFiles.push({ file: out, language: stream.language ?? 'und', label: stream.title ?? stream.language ?? `Track ${stream.index}` })
+      await extractSubtitleStreamToWebVtt(request.input, info, stream.index, out)
+      vttFiles.push({ file: out, language: stream.language ?? 'und', label: stream.title ?? stream.language ?? `Track ${stream.index}` })
     }
     progress('subtitles', 1)
 
-    const plaintextBytes = (await stat(playable)).size
+    const plaintextBytes = playableInfo.sizeBytes
+    const sealedBytes = sealedLength(plaintextBytes, SEALING.chunkSize)
     const sealedSource = createReadStream(playable, { highWaterMark: 1024 * 1024 }).pipe(
-      createSealer(contentKey, { plaintextLength: plaintextBytes })
+      createSealer(contentKey, { plaintextLength: plaintextBytes, ...SEALING })
     )
-    const contentCid = await pinned(await addFile(helia, sealedSource, bytes => progress('seal', Math.min(1, bytes / plaintextBytes))))
+    const contentCid = await pinned(await addFile(helia, sealedSource, bytes => progress('seal', Math.min(0.999, bytes / sealedBytes))))
     await custody.put(contentCid.toString(), contentKey)
     progress('seal', 1)
 
     const posterCid = await pinned(await addBytes(helia, await readFile(posterFile)))
     const subtitles = []
     for (const track of vttFiles) {
-      const cid = await pinned(await addBytes(helia, sealBuffer(contentKey, await readFile(track.file))))
+      const cid = await pinned(await addBytes(helia, sealBuffer(contentKey, await readFile(track.file), SEALING)))
       subtitles.push({ cid: cid.toString(), language: track.language, label: track.label })
     }
     const metadata: FilmMetadata = {
@@ -119,10 +119,10 @@ export async function publishFilm(ctx: PublishContext, request: PublishRequest):
       contentClass: request.contentClass ?? 'production',
       content: {
         cid: contentCid.toString(),
-        sealedBytes: sealedLength(plaintextBytes, DEFAULT_CHUNK_SIZE),
+        sealedBytes,
         plaintextBytes,
         mimeType: 'video/mp4',
-        sealing: { format: 'seed-one/sealed/v1', cipher: 'aes-256-gcm', chunkSize: DEFAULT_CHUNK_SIZE },
+        sealing: { format: 'seed-one/sealed/v1', ...SEALING },
         ...(playableInfo.video !== undefined
           ? { video: { codec: playableInfo.video.codec, width: playableInfo.video.width, height: playableInfo.video.height } }
           : {}),
@@ -149,21 +149,11 @@ export async function publishFilm(ctx: PublishContext, request: PublishRequest):
     ctx.creator,
     request.royaltyBps ?? 1000
   )
-  const receipt = (await tx.wait()) as ContractTransactionReceipt
-  const registered = receipt.logs
-    .map(log => {
-      try {
-        return ctx.contract.interface.parseLog(log)
-      } catch {
-        return null
-      }
-    })
-    .find(parsed => parsed?.name === 'FilmRegistered')
-  if (registered == null) throw new Error('the registration transaction emitted no FilmRegistered event')
+  const tokenId = filmIdFromReceipt(ctx.contract, (await tx.wait()) as ContractTransactionReceipt)
   progress('register', 1)
 
   const film: PublishedFilm = {
-    tokenId: registered.args.id.toString(),
+    tokenId: tokenId.toString(),
     title: request.title,
     metadataCid: prepared.metadataCid.toString(),
     contentCid: prepared.contentCid.toString(),

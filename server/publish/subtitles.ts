@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import ffmpeg from 'fluent-ffmpeg'
 import { runFfmpeg } from './ffmpeg-run.ts'
-import { MediaError, probeMedia } from './probe.ts'
+import { MediaError, type MediaInfo } from './probe.ts'
 
 /** Subtitle codecs that are pictures, not text: WebVTT would need OCR. */
 const BITMAP_SUBTITLES = new Set(['hdmv_pgs_subtitle', 'dvd_subtitle', 'dvb_subtitle', 'xsub', 'dvb_teletext'])
@@ -20,16 +20,20 @@ export async function subtitleFileToWebVtt(srtOrAssFile: string, outFile: string
   await toWebVtt(command.outputOptions(['-map', '0:s:0']), outFile, `converting ${path.basename(srtOrAssFile)} to WebVTT`)
 }
 
-/** Converts one embedded text subtitle stream (mov_text, subrip, ass…) to WebVTT; streamIndex is ffprobe's absolute stream index. */
-export async function extractSubtitleStreamToWebVtt(input: string, streamIndex: number, outFile: string): Promise<void> {
-  const info = await probeMedia(input)
+/** True for subtitle codecs that are text (mov_text, subrip, ass…), which WebVTT can carry. */
+export function isTextSubtitle(codec: string): boolean {
+  return !BITMAP_SUBTITLES.has(codec)
+}
+
+/** Converts one embedded text subtitle stream of `input` (probed as `info`) to WebVTT; streamIndex is ffprobe's absolute stream index. */
+export async function extractSubtitleStreamToWebVtt(input: string, info: MediaInfo, streamIndex: number, outFile: string): Promise<void> {
   const stream = info.subtitles.find(s => s.index === streamIndex)
   const name = path.basename(input)
   if (!stream) {
     const available = info.subtitles.map(s => `${s.index} (${s.codec})`).join(', ') || 'none'
     throw new MediaError(`stream ${streamIndex} of ${name} is not a subtitle stream; subtitle streams: ${available}`)
   }
-  if (BITMAP_SUBTITLES.has(stream.codec)) {
+  if (!isTextSubtitle(stream.codec)) {
     throw new MediaError(
       `subtitle stream ${streamIndex} of ${name} is ${stream.codec}, a bitmap format that cannot be converted to WebVTT text`
     )

@@ -1,4 +1,4 @@
-import { chmod, mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 
@@ -8,9 +8,8 @@ import path from 'node:path'
  * so plaintext never reaches the blockstore's disk by accident.
  */
 export async function withPlaintextWorkDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'seed-one-publish-'))
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'seed-one-publish-')) // mkdtemp makes it 0700
   try {
-    await chmod(dir, 0o700)
     return await fn(dir)
   } finally {
     await rm(dir, { recursive: true, force: true })

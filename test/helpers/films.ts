@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto'
 import { Contract, parseEther, type Wallet } from 'ethers'
 import type { CID } from 'multiformats/cid'
 import { loadFilmTokenArtifact } from '../../server/chain/artifacts.ts'
+import { filmIdFromReceipt } from '../../server/chain/film-token.ts'
 import type { Daemon } from '../../server/daemon.ts'
 import type { FilmMetadata } from '../../server/library/film-metadata.ts'
 import { DEFAULT_CHUNK_SIZE } from '../../server/sealing/format.ts'
@@ -70,10 +71,7 @@ export async function registerFilm(opts: RegisterFilmOptions): Promise<HandMadeF
   const receipt = await (
     await token.getFunction('registerFilm')(`ipfs://${metadataCid}`, FILM_PRICE_WEI, 1000, [100, 5000], opts.creator.address, 500)
   ).wait()
-  const registered = receipt.logs
-    .map((log: { topics: string[]; data: string }) => token.interface.parseLog(log))
-    .find((e: { name?: string } | null) => e?.name === 'FilmRegistered')
-  return { tokenId: String(registered.args.id), plaintext, contentKey, contentCid, metadata }
+  return { tokenId: String(filmIdFromReceipt(token, receipt)), plaintext, contentKey, contentCid, metadata }
 }
 
 export async function buyFilm(buyer: Wallet, contractAddress: string, tokenId: string): Promise<void> {

@@ -28,7 +28,7 @@ export function FilmScreen({ film, onPlay, onBack }) {
         ${film.synopsis && html`<p class="synopsis">${film.synopsis}</p>`}
         ${
           !playable &&
-          html`<div class=${`film-state film-state-${film.state}`} role="status">
+          html`<div class="film-state" role="status">
             <span>${stateLabel(film)}</span>
             ${film.state === 'error' && film.error && html`<span class="film-state-reason">${film.error}</span>`}
             ${isPreparing(film) && html`<${ProgressBar} value=${film.progress} />`}
