@@ -7,14 +7,16 @@ import {
   HEADER_LENGTH,
   SealedFormatError,
   chunkCount,
+  chunkKey,
   chunkSpan,
   decodeHeader,
   encodeHeader,
   sealedLength,
-  type CipherName
+  type CipherName,
+  type SealedHeader
 } from '../server/sealing/format.ts'
 import { createSealer, generateContentKey, sealBuffer } from '../server/sealing/seal.ts'
-import { createOpener, openBuffer } from '../server/sealing/open.ts'
+import { createChunkOpener, openBuffer, type ChunkOpener } from '../server/sealing/open.ts'
 
 const CIPHERS: CipherName[] = ['aes-256-gcm', 'chacha20-poly1305']
 const CS = 1024
@@ -42,22 +44,9 @@ function randomSplit(data: Uint8Array, random: () => number): Buffer[] {
   return pieces
 }
 
-/**
- * Streams `input` (split at random points) through `transform`. `output` is what arrived downstream;
- * `pushed` records every push made after the call, including those just before an error.
- */
-async function run(
-  transform: Transform,
-  input: Uint8Array,
-  random: () => number
-): Promise<{ output: Buffer; pushed: Buffer; error: unknown }> {
+/** Streams `input` (split at random points) through `transform`; `output` is what arrived downstream. */
+async function run(transform: Transform, input: Uint8Array, random: () => number): Promise<{ output: Buffer; error: unknown }> {
   const output: Buffer[] = []
-  const pushed: Buffer[] = []
-  const push = transform.push.bind(transform)
-  transform.push = (chunk: unknown, encoding?: BufferEncoding) => {
-    if (chunk !== null) pushed.push(Buffer.from(chunk as Uint8Array))
-    return push(chunk, encoding)
-  }
   let error: unknown
   try {
     await pipeline(Readable.from(randomSplit(input, random)), transform, async (source: AsyncIterable<Buffer>) => {
@@ -66,7 +55,32 @@ async function run(
   } catch (err) {
     error = err
   }
-  return { output: Buffer.concat(output), pushed: Buffer.concat(pushed), error }
+  return { output: Buffer.concat(output), error }
+}
+
+/** A chunk opener for plaintext start..end, fed the sealed object from chunkSpan(header, start, end).sealedOffset onward. */
+function opener(contentKey: Uint8Array, header: SealedHeader, start: number, end: number): ChunkOpener {
+  return createChunkOpener(chunkKey(contentKey, header), header, { start, end })
+}
+
+/**
+ * Writes `input` (split at random points) to `chunks`, then ends it. `output` is every byte it
+ * emitted, including any emitted before an error.
+ */
+function open(chunks: ChunkOpener, input: Uint8Array, random: () => number): { output: Buffer; error: unknown } {
+  const output: Buffer[] = []
+  let error: unknown
+  try {
+    for (const piece of randomSplit(input, random)) {
+      chunks.write(piece, plaintext => {
+        output.push(Buffer.from(plaintext))
+      })
+    }
+    chunks.end()
+  } catch (err) {
+    error = err
+  }
+  return { output: Buffer.concat(output), error }
 }
 
 t.test('round trip through buffers and streams, both ciphers', async t => {
@@ -95,11 +109,7 @@ t.test('round trip through buffers and streams, both ciphers', async t => {
       t.equal(streamed.error, undefined)
       t.ok(streamed.output.equals(sealed), `${cipher} ${length}: the streaming sealer writes the same bytes`)
       if (length > 0) {
-        const opened = await run(
-          createOpener(key, decodeHeader(sealed), { start: 0, end: length - 1 }),
-          sealed.subarray(HEADER_LENGTH),
-          random
-        )
+        const opened = open(opener(key, decodeHeader(sealed), 0, length - 1), sealed.subarray(HEADER_LENGTH), random)
         t.equal(opened.error, undefined)
         t.ok(opened.output.equals(plaintext), `${cipher} ${length}: the streaming opener restores the plaintext`)
       }
@@ -146,8 +156,8 @@ t.test('bad parameters are refused', async t => {
   t.throws(() => sealBuffer(randomBytes(16), randomBytes(10)), /content key must be 32 bytes, got 16/)
   const header = encodeHeader({ cipher: 'aes-256-gcm', chunkSize: CS, plaintextLength: 3000, salt })
   t.same(decodeHeader(header.bytes), header, 'a header survives encoding and decoding')
-  t.throws(() => createOpener(generateContentKey(), header, { start: 10, end: 9 }), RangeError)
-  t.throws(() => createOpener(generateContentKey(), header, { start: 0, end: 3000 }), /not within 0-2999/)
+  t.throws(() => opener(generateContentKey(), header, 10, 9), RangeError)
+  t.throws(() => opener(generateContentKey(), header, 0, 3000), /not within 0-2999/)
   t.throws(() => chunkSpan(header, -1, 5), RangeError)
 })
 
@@ -193,12 +203,8 @@ t.test('every kind of range opens to the plaintext slice', async t => {
     for (const [start, end] of ranges) {
       const span = chunkSpan(header, start, end)
       const expected = plaintext.subarray(start, end + 1)
-      const exact = await run(
-        createOpener(key, header, { start, end }),
-        sealed.subarray(span.sealedOffset, span.sealedOffset + span.sealedLength),
-        random
-      )
-      const rest = await run(createOpener(key, header, { start, end }), sealed.subarray(span.sealedOffset), random)
+      const exact = open(opener(key, header, start, end), sealed.subarray(span.sealedOffset, span.sealedOffset + span.sealedLength), random)
+      const rest = open(opener(key, header, start, end), sealed.subarray(span.sealedOffset), random)
       if (exact.error !== undefined || rest.error !== undefined || !exact.output.equals(expected) || !rest.output.equals(expected)) {
         mismatches++
         t.fail(`${cipher} range ${start}-${end}: ${String(exact.error ?? rest.error ?? 'wrong bytes')}`)
@@ -259,37 +265,25 @@ t.test('tampering is detected and no byte of a bad chunk is released', async t =
   const random = seededRandom(4)
   for (const [name, bad, message, firstBad] of chunkCases) {
     t.throws(() => openBuffer(key, bad), { name: 'SealedFormatError', message }, `openBuffer: ${name}`)
-    const full = await run(
-      createOpener(key, decodeHeader(bad), { start: 0, end: plaintext.length - 1 }),
-      bad.subarray(HEADER_LENGTH),
-      random
-    )
+    const full = open(opener(key, decodeHeader(bad), 0, plaintext.length - 1), bad.subarray(HEADER_LENGTH), random)
     t.type(full.error, SealedFormatError, `opener: ${name}`)
     t.match((full.error as Error).message, message)
     t.ok(
-      full.pushed.equals(plaintext.subarray(0, Math.min(firstBad * CS, plaintext.length))),
+      full.output.equals(plaintext.subarray(0, Math.min(firstBad * CS, plaintext.length))),
       `opener: ${name}: only the good chunks before it were released`
     )
     if (firstBad >= 2) {
       const start = CS + 300
-      const partial = await run(
-        createOpener(key, decodeHeader(bad), { start, end: plaintext.length - 1 }),
-        bad.subarray(chunkAt(1)),
-        random
-      )
+      const partial = open(opener(key, decodeHeader(bad), start, plaintext.length - 1), bad.subarray(chunkAt(1)), random)
       t.match((partial.error as Error).message, message)
-      t.ok(partial.pushed.equals(plaintext.subarray(start, Math.min(firstBad * CS, plaintext.length))), `opener from mid-chunk 1: ${name}`)
+      t.ok(partial.output.equals(plaintext.subarray(start, Math.min(firstBad * CS, plaintext.length))), `opener from mid-chunk 1: ${name}`)
     }
   }
 
   t.throws(() => openBuffer(generateContentKey(), sealed), { name: 'SealedFormatError', message: authFailure(0) }, 'wrong key')
-  const wrongKey = await run(
-    createOpener(generateContentKey(), decodeHeader(sealed), { start: 0, end: 10 }),
-    sealed.subarray(HEADER_LENGTH),
-    random
-  )
+  const wrongKey = open(opener(generateContentKey(), decodeHeader(sealed), 0, 10), sealed.subarray(HEADER_LENGTH), random)
   t.type(wrongKey.error, SealedFormatError)
-  t.equal(wrongKey.pushed.length, 0, 'a wrong key releases nothing')
+  t.equal(wrongKey.output.length, 0, 'a wrong key releases nothing')
 
   const empty = Buffer.from(sealBuffer(key, new Uint8Array(0), { chunkSize: CS }))
   t.equal(openBuffer(key, empty).length, 0)

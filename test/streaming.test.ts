@@ -3,16 +3,17 @@ import http from 'node:http'
 import { randomBytes, randomInt } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
 import type { Readable } from 'node:stream'
+import { setTimeout as delay } from 'node:timers/promises'
 import Fastify from 'fastify'
 import { generateKeyPair } from '@libp2p/crypto/keys'
-import { createUnsafe } from 'multiformats/block'
 import type { CID } from 'multiformats/cid'
 import { createStorageNode, stopStorageNode, type StorageNode } from '../server/storage/helia-node.ts'
-import { addBytes, addFile } from '../server/storage/content.ts'
-import { HEADER_LENGTH, TAG_LENGTH, SealedFormatError } from '../server/sealing/format.ts'
+import { DEFAULT_LEAF_SIZE, addBytes, addFile } from '../server/storage/content.ts'
+import { HEADER_LENGTH, TAG_LENGTH, SealedFormatError, sealedLength } from '../server/sealing/format.ts'
 import { generateContentKey, sealBuffer } from '../server/sealing/seal.ts'
-import { openSealedFilm, type SealedFilm } from '../server/streaming/sealed-film.ts'
-import { sendPlaintext } from '../server/streaming/send-film.ts'
+import { openSealedFilm } from '../server/streaming/sealed-film.ts'
+import { sendPlaintext, type PlaintextSource } from '../server/streaming/send-film.ts'
+import { blockBytes, childCids } from './helpers/blocks.ts'
 
 // Small film: 1 KiB chunks, 10 full chunks and a partial one, in 2 KiB leaves so chunks straddle blocks.
 const CHUNK = 1024
@@ -53,7 +54,7 @@ async function addSealed(node: StorageNode, plaintext: Uint8Array, key: Uint8Arr
   )
 }
 
-async function serve(t: Test, routes: Record<string, SealedFilm>, logLines: string[] = []): Promise<string> {
+async function serve(t: Test, routes: Record<string, PlaintextSource>, logLines: string[] = []): Promise<string> {
   const app = Fastify({
     logger: {
       level: 'error',
@@ -169,22 +170,31 @@ t.test('sealed films served from Helia through sendPlaintext', async t => {
   })
 
   t.test('a client that goes away stops the reading', async t => {
-    let signal: AbortSignal | undefined
+    // The film is read through a slow blockstore, 50 ms a block, so reading all of it takes a while and
+    // the reads can be counted (the direct disk reads are for `node` only, so slowNode reads every block here).
+    let blocksRead = 0
+    const slowBlockstore = {
+      async *get(cid: CID, options?: { signal?: AbortSignal }): AsyncGenerator<Uint8Array> {
+        await delay(50, undefined, { signal: options?.signal })
+        blocksRead++
+        yield* node.blockstore.get(cid, options)
+      }
+    }
+    const slowNode = Object.create(node, { blockstore: { value: slowBlockstore } }) as StorageNode
+    const film = await openSealedFilm(slowNode, largeFilm.cid, key)
     let stream: Readable | undefined
+    let readBefore = 0
     const spy = {
-      plaintextLength: largeFilm.plaintextLength,
-      createPlaintextStream(start: number, end: number, s: AbortSignal) {
-        signal = s
-        stream = largeFilm.createPlaintextStream(start, end, s)
+      plaintextLength: film.plaintextLength,
+      createPlaintextStream(start: number, end: number) {
+        readBefore = blocksRead
+        stream = film.createPlaintextStream(start, end)
         return stream
       }
     }
-    const app = Fastify()
-    app.get('/spy', (request, reply) => sendPlaintext(request, reply, spy, 'video/mp4'))
-    await app.listen({ host: '127.0.0.1', port: 0 })
-    t.teardown(() => app.close())
+    const url = await serve(t, { '/spy': spy })
     await new Promise<void>((resolve, reject) => {
-      const req = http.get(`http://127.0.0.1:${(app.server.address() as AddressInfo).port}/spy`, { agent: false }, res => {
+      const req = http.get(url + '/spy', { agent: false }, res => {
         res.once('data', () => {
           req.destroy()
           resolve()
@@ -195,9 +205,14 @@ t.test('sealed films served from Helia through sendPlaintext', async t => {
       })
     })
     const deadline = Date.now() + 5000
-    while (stream?.destroyed !== true && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 20))
-    t.equal(signal?.aborted, true, 'the film stream signal is aborted')
+    while (stream?.destroyed !== true && Date.now() < deadline) await delay(10)
     t.equal(stream?.destroyed, true, 'the plaintext stream is destroyed')
+    t.equal(stream?.readableEnded, false, 'before it had read the whole film')
+    const readWhenDestroyed = blocksRead
+    await delay(300)
+    t.equal(blocksRead, readWhenDestroyed, 'no block is read after it')
+    const filmBlocks = Math.ceil(sealedLength(LARGE_LENGTH, 65536) / DEFAULT_LEAF_SIZE) + 1 // its leaves and their root
+    t.ok(blocksRead - readBefore < filmBlocks, `${blocksRead - readBefore} of the film's ${filmBlocks} blocks were read`)
   })
 
   t.test('content that is not sealed is refused', async t => {
@@ -208,9 +223,8 @@ t.test('sealed films served from Helia through sendPlaintext', async t => {
   t.test('a corrupted block cuts the response before any byte of the bad chunk', async t => {
     // a copy of the small film whose third leaf (sealed bytes 4096..6143) gets a flipped byte in chunk 4
     const cid = await addSealed(node, small, key, CHUNK, SMALL_LEAF)
-    const root = await blockOf(node, cid)
-    const leaf = [...root.links()][2][1]
-    const bad = Buffer.from(await bytesOf(node, leaf))
+    const leaf = (await childCids(node, cid))[2]
+    const bad = Buffer.from(await blockBytes(node, leaf))
     const flipAt = 4500 // sealed offset inside chunk 4 (sealed bytes 56 + 4 * 1040 .. +1040)
     const badChunk = Math.floor((flipAt - HEADER_LENGTH) / (CHUNK + TAG_LENGTH))
     t.equal(badChunk, 4)
@@ -238,13 +252,3 @@ t.test('sealed films served from Helia through sendPlaintext', async t => {
     t.ok(before.complete && before.body.equals(small.subarray(0, badChunk * CHUNK)), 'ranges before the bad chunk still play')
   })
 })
-
-async function bytesOf(node: StorageNode, cid: CID): Promise<Uint8Array> {
-  const parts: Uint8Array[] = []
-  for await (const part of node.blockstore.get(cid)) parts.push(part)
-  return Buffer.concat(parts)
-}
-
-async function blockOf(node: StorageNode, cid: CID) {
-  return createUnsafe({ cid, bytes: await bytesOf(node, cid), codec: await node.getCodec(cid.code) })
-}

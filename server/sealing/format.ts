@@ -1,5 +1,5 @@
 // Layout and arithmetic of the sealed content format (see SPEC.md in this folder).
-import { hkdfSync } from 'node:crypto'
+import { createSecretKey, hkdfSync, type KeyObject } from 'node:crypto'
 
 export const HEADER_LENGTH = 56
 export const TAG_LENGTH = 16
@@ -143,6 +143,17 @@ export function deriveChunkKey(contentKey: Uint8Array, header: SealedHeader): Bu
   const info = Buffer.concat([KEY_INFO_PREFIX, Buffer.of(CIPHER_IDS[header.cipher])])
   return Buffer.from(hkdfSync('sha256', contentKey, header.salt, info, 32))
 }
+
+/** deriveChunkKey as the KeyObject the ciphers take: derive it once per sealed object, not per chunk or range. */
+export function chunkKey(contentKey: Uint8Array, header: SealedHeader): KeyObject {
+  return createSecretKey(deriveChunkKey(contentKey, header))
+}
+
+/**
+ * createCipheriv/createDecipheriv options for both AEADs. Typed `object` because a CipherName (a
+ * union) only matches Node's generic overload, whose options type lacks authTagLength.
+ */
+export const AEAD_OPTIONS: object = { authTagLength: TAG_LENGTH }
 
 /** Nonce = 4 zero bytes || u64 BE chunk index. Pass `into` (NONCE_LENGTH bytes) to reuse a buffer. */
 export function chunkNonce(index: number, into: Buffer = Buffer.alloc(NONCE_LENGTH)): Buffer {

@@ -1,24 +1,24 @@
 // Opening: sealed chunks → plaintext, each chunk authenticated before any of its bytes leave.
-import { createDecipheriv, createSecretKey, type DecipherGCM, type KeyObject } from 'node:crypto'
-import { Transform, type TransformCallback } from 'node:stream'
+import { createDecipheriv, type DecipherGCM, type KeyObject } from 'node:crypto'
 import {
+  AEAD_OPTIONS,
   HEADER_LENGTH,
   NONCE_LENGTH,
   TAG_LENGTH,
   SealedFormatError,
   chunkAad,
   chunkCount,
+  chunkKey,
   chunkNonce,
   chunkPlaintextLength,
   chunkSpan,
   decodeHeader,
-  deriveChunkKey,
   type SealedHeader
 } from './format.ts'
 
 type Emit = (plaintext: Buffer) => void
 
-/** Sealed bytes in, verified plaintext out, for streams that manage their own flow (see createChunkOpener). */
+/** Sealed bytes in, verified plaintext out; the caller manages the flow (see createChunkOpener). */
 export interface ChunkOpener {
   /** Takes the next sealed bytes (split anywhere; not kept after the call) and emits the plaintext of every chunk they complete. */
   write(sealed: Uint8Array, emit: Emit): void
@@ -46,8 +46,8 @@ class ChunkReader implements ChunkOpener {
   #decipher: DecipherGCM | undefined
   #pieces: Buffer[] = []
 
-  constructor(contentKey: Uint8Array, header: SealedHeader, firstChunk: number, lastChunk: number, start: number, endExclusive: number) {
-    this.#key = createSecretKey(deriveChunkKey(contentKey, header))
+  constructor(key: KeyObject, header: SealedHeader, firstChunk: number, lastChunk: number, start: number, endExclusive: number) {
+    this.#key = key
     this.#header = header
     this.#index = firstChunk
     this.#lastChunk = lastChunk
@@ -112,7 +112,7 @@ class ChunkReader implements ChunkOpener {
   #chunkDecipher(): DecipherGCM {
     const nonce = chunkNonce(this.#index, this.#nonce)
     // Both AEADs expose the same setAAD/setAuthTag interface; the cast only picks one of Node's overload types.
-    const decipher = createDecipheriv(this.#header.cipher, this.#key, nonce, { authTagLength: TAG_LENGTH } as object) as DecipherGCM
+    const decipher = createDecipheriv(this.#header.cipher, this.#key, nonce, AEAD_OPTIONS) as DecipherGCM
     return decipher.setAAD(chunkAad(this.#header, this.#index, this.#aad))
   }
 
@@ -131,55 +131,25 @@ class ChunkReader implements ChunkOpener {
   }
 }
 
-class Opener extends Transform {
-  readonly #reader: ChunkOpener
-  readonly #emit: Emit = plaintext => {
-    this.push(plaintext)
-  }
-
-  constructor(reader: ChunkOpener) {
-    super()
-    this.#reader = reader
-  }
-
-  override _transform(data: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    try {
-      this.#reader.write(data, this.#emit)
-    } catch (err) {
-      callback(err as Error)
-      return
-    }
-    callback()
-  }
-
-  override _flush(callback: TransformCallback): void {
-    try {
-      this.#reader.end()
-    } catch (err) {
-      callback(err as Error)
-      return
-    }
-    callback()
-  }
-}
-
 /**
- * A Transform that takes the sealed bytes from chunkSpan(header, start, end).sealedOffset onward and
- * outputs exactly the plaintext bytes start..end (inclusive).
+ * Opens plaintext bytes start..end (inclusive): the caller feeds the sealed bytes from
+ * chunkSpan(header, start, end).sealedOffset onward. `key` is chunkKey(contentKey, header).
  */
-export function createOpener(contentKey: Uint8Array, header: SealedHeader, range: { start: number; end: number }): Transform {
-  return new Opener(createChunkOpener(contentKey, header, range))
-}
-
-/** createOpener without the stream: the caller feeds sealed bytes from chunkSpan(...).sealedOffset onward. */
-export function createChunkOpener(contentKey: Uint8Array, header: SealedHeader, range: { start: number; end: number }): ChunkOpener {
+export function createChunkOpener(key: KeyObject, header: SealedHeader, range: { start: number; end: number }): ChunkOpener {
   const { firstChunk, lastChunk } = chunkSpan(header, range.start, range.end)
-  return new ChunkReader(contentKey, header, firstChunk, lastChunk, range.start, range.end + 1)
+  return new ChunkReader(key, header, firstChunk, lastChunk, range.start, range.end + 1)
 }
 
 export function openBuffer(contentKey: Uint8Array, sealed: Uint8Array): Uint8Array {
   const header = decodeHeader(sealed)
-  const reader = new ChunkReader(contentKey, header, 0, chunkCount(header.plaintextLength, header.chunkSize) - 1, 0, header.plaintextLength)
+  const reader = new ChunkReader(
+    chunkKey(contentKey, header),
+    header,
+    0,
+    chunkCount(header.plaintextLength, header.chunkSize) - 1,
+    0,
+    header.plaintextLength
+  )
   const pieces: Buffer[] = []
   reader.write(Buffer.from(sealed.buffer, sealed.byteOffset + HEADER_LENGTH, sealed.length - HEADER_LENGTH), plaintext => {
     pieces.push(plaintext)

@@ -1,18 +1,18 @@
 // Sealing: plaintext → header || sealed chunks (see SPEC.md in this folder).
-import { createCipheriv, createSecretKey, randomBytes, type CipherGCM, type KeyObject } from 'node:crypto'
+import { createCipheriv, randomBytes, type CipherGCM, type KeyObject } from 'node:crypto'
 import { Transform, type TransformCallback } from 'node:stream'
 import {
+  AEAD_OPTIONS,
   CONTENT_KEY_LENGTH,
   DEFAULT_CHUNK_SIZE,
   HEADER_LENGTH,
   SALT_LENGTH,
-  TAG_LENGTH,
   SealedFormatError,
   chunkAad,
   chunkCount,
+  chunkKey,
   chunkNonce,
   chunkPlaintextLength,
-  deriveChunkKey,
   encodeHeader,
   sealedLength,
   type CipherName,
@@ -32,12 +32,12 @@ function prepare(contentKey: Uint8Array, plaintextLength: number, opts: SealOpti
     plaintextLength,
     salt: opts.salt ?? randomBytes(SALT_LENGTH)
   })
-  return { header, key: createSecretKey(deriveChunkKey(contentKey, header)) }
+  return { header, key: chunkKey(contentKey, header) }
 }
 
 function chunkCipher(key: KeyObject, header: SealedHeader, index: number): CipherGCM {
   // Both AEADs expose the same setAAD/getAuthTag interface; the cast only picks one of Node's overload types.
-  const cipher = createCipheriv(header.cipher, key, chunkNonce(index), { authTagLength: TAG_LENGTH } as object) as CipherGCM
+  const cipher = createCipheriv(header.cipher, key, chunkNonce(index), AEAD_OPTIONS) as CipherGCM
   return cipher.setAAD(chunkAad(header, index))
 }
 

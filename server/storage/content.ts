@@ -1,4 +1,6 @@
 import { unixfs, type AddEvents } from '@helia/unixfs'
+import { UnixFS } from 'ipfs-unixfs'
+import { fixedSize } from 'ipfs-unixfs-importer/chunker'
 import { createUnsafe } from 'multiformats/block'
 import * as raw from 'multiformats/codecs/raw'
 import type { CID } from 'multiformats/cid'
@@ -17,6 +19,8 @@ export const DEFAULT_LEAF_SIZE = 1_048_576
 const PIN_FETCH_CONCURRENCY = 16
 /** Leaf blocks readRange reads ahead of its consumer: enough to overlap disk reads with the consumer's work. */
 const READ_AHEAD_BLOCKS = 4
+/** The dag-pb codec (multicodec table), which UnixFS files' inner nodes use. */
+const DAG_PB_CODE = 0x70
 
 export class ContentError extends Error {
   override name = 'ContentError'
@@ -38,10 +42,12 @@ export async function addFile(
   onProgress?: (bytes: number) => void,
   leafSize: number = DEFAULT_LEAF_SIZE
 ): Promise<CID> {
+  if (!Number.isSafeInteger(leafSize) || leafSize <= 0) throw new ContentError(`leaf size must be a positive integer, got ${leafSize}`)
   return await unixfs(helia).addByteStream(source, {
+    // stated although they are today's defaults: a film's CID must not change with a future default
     cidVersion: 1,
     rawLeaves: true,
-    chunker: fixedSizeChunker(leafSize),
+    chunker: fixedSize({ chunkSize: leafSize }),
     onProgress:
       onProgress == null
         ? undefined
@@ -68,9 +74,7 @@ export interface ReadOptions {
 
 /** Reads a file, or `length` bytes of it from `offset`, into memory: for small files and tests. */
 export async function readBytes(helia: Helia, cid: CID, opts: ReadOptions = {}): Promise<Uint8Array> {
-  const parts: Uint8Array[] = []
-  for await (const part of readRange(helia, cid, opts)) parts.push(part)
-  return concat(parts)
+  return await collect(readRange(helia, cid, opts))
 }
 
 /**
@@ -122,7 +126,8 @@ function recycledBuffers(): Buffers {
 type PieceRead = { bytes: Uint8Array; buffer?: Buffer }
 
 async function* readPieces(helia: Helia, cid: CID, opts: ReadOptions, buffers: Buffers): AsyncGenerator<Uint8Array> {
-  const size = await fileSize(helia, cid, opts.signal)
+  const root = await readFileNode(helia, cid, opts.signal)
+  const size = root.size
   const start = opts.offset ?? 0
   const end = start + (opts.length ?? size - start)
   if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start || end > size) {
@@ -131,7 +136,7 @@ async function* readPieces(helia: Helia, cid: CID, opts: ReadOptions, buffers: B
   if (start === end) return
   const reads = new AbortController()
   const signal = opts.signal == null ? reads.signal : AbortSignal.any([reads.signal, opts.signal])
-  const pieces = piecesOf(helia, cid, 0, size, start, end, signal)
+  const pieces = piecesOf(helia, root, 0, start, end, signal)
   const inFlight: Array<Promise<PieceRead>> = []
   let morePieces = true
   let lent: Buffer | undefined
@@ -162,41 +167,63 @@ async function* readPieces(helia: Helia, cid: CID, opts: ReadOptions, buffers: B
   }
 }
 
-/** Part of a file: bytes from..to-1 of a raw leaf block, or bytes held inline in a dag-pb node. */
+/** Part of a file: bytes from..to-1 of a raw leaf block, or bytes held inline in a node. */
 type Piece = { cid: CID; blockLength: number; from: number; to: number } | { bytes: Uint8Array }
 
-/** The pieces of file bytes start..end-1 under the node `cid`, which holds bytes nodeOffset..+nodeSize-1. */
+/** A UnixFS file node, read and decoded once: the file bytes it holds inline, then its children in order. */
+interface FileNode {
+  /** File bytes under this node: its inline bytes and its children's. */
+  size: number
+  data: Uint8Array
+  children: Array<{ cid: CID; size: number }>
+}
+
+/** A raw block is a file of one leaf: all inline bytes. A dag-pb node is decoded for its UnixFS data and links. */
+async function readFileNode(helia: Helia, cid: CID, signal?: AbortSignal): Promise<FileNode> {
+  if (cid.code !== raw.code && cid.code !== DAG_PB_CODE) {
+    throw new ContentError(`${cid} is not part of a UnixFS file (codec 0x${cid.code.toString(16)})`)
+  }
+  const bytes = await blockBytes(helia, cid, signal)
+  if (cid.code === raw.code) return { size: bytes.byteLength, data: bytes, children: [] }
+  const node: { Data?: Uint8Array; Links: Array<{ Hash: CID }> } = createUnsafe({ cid, bytes, codec: await helia.getCodec(cid.code) }).value
+  if (node.Data == null) throw new ContentError(`${cid} is not part of a UnixFS file (a dag-pb node without UnixFS data)`)
+  const file = UnixFS.unmarshal(node.Data)
+  if (file.isDirectory()) throw new ContentError(`${cid} is a directory, not a file`)
+  if (node.Links.length !== file.blockSizes.length) {
+    throw new ContentError(`${cid} has ${node.Links.length} links but ${file.blockSizes.length} block sizes`)
+  }
+  return {
+    size: Number(file.fileSize()),
+    data: file.data ?? new Uint8Array(0),
+    children: node.Links.map((link, i) => ({ cid: link.Hash, size: Number(file.blockSizes[i]) }))
+  }
+}
+
+/** The pieces of file bytes start..end-1 under `node`, which holds bytes nodeOffset..+node.size-1. */
 async function* piecesOf(
   helia: Helia,
-  cid: CID,
+  node: FileNode,
   nodeOffset: number,
-  nodeSize: number,
   start: number,
   end: number,
   signal: AbortSignal
 ): AsyncGenerator<Piece> {
-  if (cid.code === raw.code) {
-    yield { cid, blockLength: nodeSize, from: Math.max(start - nodeOffset, 0), to: Math.min(end - nodeOffset, nodeSize) }
-    return
-  }
-  const stats = await unixfs(helia).stat(cid, { signal })
-  if (stats.type === 'directory' || stats.unixfs == null) throw new ContentError(`${cid} is not part of a file`)
   let at = nodeOffset
-  const data = stats.unixfs.data ?? new Uint8Array(0)
+  const data = node.data
   if (data.byteLength > 0 && at + data.byteLength > start && at < end) {
     yield { bytes: data.subarray(Math.max(start - at, 0), Math.min(end - at, data.byteLength)) }
   }
   at += data.byteLength
-  const block = createUnsafe({ cid, bytes: await blockBytes(helia, cid, signal), codec: await helia.getCodec(cid.code) })
-  const children = [...block.links()].map(([, child]) => child)
-  const sizes = stats.unixfs.blockSizes
-  if (children.length !== sizes.length) {
-    throw new ContentError(`${cid} has ${children.length} links but ${sizes.length} block sizes`)
-  }
-  for (let i = 0; i < children.length && at < end; i++) {
-    const childSize = Number(sizes[i])
-    if (at + childSize > start) yield* piecesOf(helia, children[i], at, childSize, start, end, signal)
-    at += childSize
+  for (const child of node.children) {
+    if (at >= end) return
+    if (at + child.size > start) {
+      if (child.cid.code === raw.code) {
+        yield { cid: child.cid, blockLength: child.size, from: Math.max(start - at, 0), to: Math.min(end - at, child.size) }
+      } else {
+        yield* piecesOf(helia, await readFileNode(helia, child.cid, signal), at, start, end, signal)
+      }
+    }
+    at += child.size
   }
 }
 
@@ -227,16 +254,12 @@ async function readPiece(helia: Helia, piece: Piece, buffers: Buffers, signal: A
   return { bytes: buffer.subarray(0, wanted), buffer }
 }
 
-async function blockBytes(helia: Helia, cid: CID, signal: AbortSignal): Promise<Uint8Array> {
-  const parts: Uint8Array[] = []
-  for await (const part of helia.blockstore.get(cid, { signal })) parts.push(part)
-  return concat(parts)
+async function blockBytes(helia: Helia, cid: CID, signal?: AbortSignal): Promise<Uint8Array> {
+  return await collect(helia.blockstore.get(cid, { signal }))
 }
 
 export async function fileSize(helia: Helia, cid: CID, signal?: AbortSignal): Promise<number> {
-  const stats = await unixfs(helia).stat(cid, { signal })
-  if (stats.type === 'directory') throw new ContentError(`${cid} is a directory, not a file`)
-  return Number(stats.size)
+  return (await readFileNode(helia, cid, signal)).size
 }
 
 /**
@@ -283,32 +306,16 @@ export async function isPinned(helia: Helia, cid: CID): Promise<boolean> {
   }
 }
 
-function fixedSizeChunker(size: number) {
-  if (!Number.isInteger(size) || size <= 0) throw new ContentError(`leaf size must be a positive integer, got ${size}`)
-  return async function* (source: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
-    let pending: Uint8Array[] = []
-    let pendingLength = 0
-    for await (let input of source) {
-      while (pendingLength + input.byteLength >= size) {
-        const take = size - pendingLength
-        pending.push(input.subarray(0, take))
-        yield concat(pending)
-        input = input.subarray(take)
-        pending = []
-        pendingLength = 0
-      }
-      if (input.byteLength > 0) {
-        pending.push(input)
-        pendingLength += input.byteLength
-      }
-    }
-    if (pendingLength > 0) yield concat(pending)
+/** The parts of a block or a file, joined (without a copy when there is only one). */
+async function collect(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<Uint8Array> {
+  const parts: Uint8Array[] = []
+  let length = 0
+  for await (const part of source) {
+    parts.push(part)
+    length += part.byteLength
   }
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
   if (parts.length === 1) return parts[0]
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0))
+  const out = new Uint8Array(length)
   let at = 0
   for (const part of parts) {
     out.set(part, at)
@@ -337,9 +344,11 @@ function concurrentWalker(concurrency: number, onNode: (node: GraphNode, fetched
 
       const fetchNode = async (id: number, job: Job): Promise<Done> => {
         const fetched = !(await blockstore.has(job.cid, { signal }))
-        const parts: Uint8Array[] = []
-        for await (const part of blockstore.get(job.cid, { signal })) parts.push(part)
-        const block = createUnsafe({ cid: job.cid, bytes: concat(parts), codec: await getCodec(job.cid.code) })
+        const block = createUnsafe({
+          cid: job.cid,
+          bytes: await collect(blockstore.get(job.cid, { signal })),
+          codec: await getCodec(job.cid.code)
+        })
         return { id, node: { block, depth: job.depth, path: job.path }, fetched }
       }
 

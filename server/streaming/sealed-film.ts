@@ -1,7 +1,7 @@
-import { Readable, addAbortSignal } from 'node:stream'
+import { Readable } from 'node:stream'
 import type { Helia } from 'helia'
 import type { CID } from 'multiformats/cid'
-import { HEADER_LENGTH, checkContentKey, chunkSpan, decodeHeader, sealedLength, type SealedHeader } from '../sealing/format.ts'
+import { HEADER_LENGTH, checkContentKey, chunkKey, chunkSpan, decodeHeader, sealedLength, type SealedHeader } from '../sealing/format.ts'
 import { createChunkOpener, type ChunkOpener } from '../sealing/open.ts'
 import { fileSize, readBytes, readRangeLent } from '../storage/content.ts'
 
@@ -14,7 +14,7 @@ export interface SealedFilm {
   header: SealedHeader
   plaintextLength: number
   /** Plaintext bytes start..end (inclusive), decrypted chunk by chunk; errors before any byte of a bad chunk. */
-  createPlaintextStream(start: number, end: number, signal?: AbortSignal): Readable
+  createPlaintextStream(start: number, end: number): Readable
 }
 
 /** Reads and checks the header once; streams then read only the sealed chunks that hold their range. */
@@ -27,18 +27,17 @@ export async function openSealedFilm(helia: Helia, cid: CID, contentKey: Uint8Ar
   if (size !== expected) {
     throw new SealedFilmError(`${cid} holds ${size} bytes but its header describes a sealed object of ${expected} bytes`)
   }
+  const key = chunkKey(contentKey, header)
   return {
     cid,
     header,
     plaintextLength: header.plaintextLength,
-    createPlaintextStream(start, end, signal) {
+    createPlaintextStream(start, end) {
       const span = chunkSpan(header, start, end)
-      const opener = createChunkOpener(contentKey, header, { start, end })
+      const opener = createChunkOpener(key, header, { start, end })
       const reads = new AbortController()
       const sealed = readRangeLent(helia, cid, { offset: span.sealedOffset, length: span.sealedLength, signal: reads.signal })
-      const plaintext = new PlaintextStream(sealed, opener, reads)
-      if (signal != null) addAbortSignal(signal, plaintext)
-      return plaintext
+      return new PlaintextStream(sealed, opener, reads)
     }
   }
 }
@@ -48,7 +47,8 @@ export async function openSealedFilm(helia: Helia, cid: CID, contentKey: Uint8Ar
  * reader piped into a Transform: the sealed pieces are lent (readRangeLent), and here each is wholly
  * deciphered before the next is asked for. A piece's plaintext (at most one leaf block) is pushed
  * even past the high-water mark; the next piece is asked for only when the consumer wants more.
- * Errors (a failed read, a chunk that fails authentication) destroy the stream, which aborts the reads.
+ * Errors (a failed read, a chunk that fails authentication) destroy the stream, and so does its
+ * consumer going away (stream.pipeline destroys it); destroying it aborts the reads.
  */
 class PlaintextStream extends Readable {
   readonly #sealed: AsyncGenerator<Uint8Array>

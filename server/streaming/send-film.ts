@@ -5,7 +5,7 @@ import { parseRangeHeader } from './range.ts'
 
 export interface PlaintextSource {
   plaintextLength: number
-  createPlaintextStream(start: number, end: number, signal: AbortSignal): Readable
+  createPlaintextStream(start: number, end: number): Readable
 }
 
 /**
@@ -34,18 +34,15 @@ export function sendPlaintext(request: FastifyRequest, reply: FastifyReply, film
     return reply
   }
 
-  const abort = new AbortController()
-  const body = film.createPlaintextStream(start, end, abort.signal)
-  const res = commitHeaders(reply)
-  pipeline(body, res, err => {
+  // On an error or premature close, pipeline destroys both streams: the film stream stops its reads,
+  // and the destroyed response closes the socket, so the client sees the body cut short.
+  pipeline(film.createPlaintextStream(start, end), commitHeaders(reply), err => {
     if (err == null) return
-    abort.abort()
     if ((err as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE') {
       request.log.debug({ err }, 'client went away during a film stream')
     } else {
       request.log.error({ err, range: `${start}-${end}` }, 'film stream failed; closing the connection')
     }
-    res.destroy()
   })
   return reply
 }
