@@ -2,13 +2,11 @@
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { readFile } from 'node:fs/promises'
-import { Contract, JsonRpcProvider, Wallet } from 'ethers'
-import { ConfigError, daemonFlags, parseDaemonArgs, resolveDaemonConfig } from './config.ts'
+import { Wallet, type Contract } from 'ethers'
+import { ConfigError, daemonFlags, parseDaemonArgs, resolveDaemonConfig, resolvePortAndDataDir } from './config.ts'
 import { startDaemon } from './daemon.ts'
-import { startDemo } from './demo.ts'
-import { startDevnet } from './devnet/devnet.ts'
-import { devnetAccounts } from './devnet/accounts.ts'
-import { loadFilmTokenArtifact } from './chain/artifacts.ts'
+import { DEVNET_CHAIN_ID, connectFilmToken } from './chain/film-token.ts'
+import { CONTENT_CLASSES } from './library/film-metadata.ts'
 import { openStateDb } from './storage/state-db.ts'
 import { loadOrCreateDeviceIdentity } from './identity/device-identity.ts'
 import { createStorageNode, stopStorageNode } from './storage/helia-node.ts'
@@ -22,7 +20,7 @@ const USAGE = `seed-one <command> [options]
                                        --rpc-url --contract --deployment-block --peer <multiaddr>
   devnet     run the local chain only  --port (8545) --data-dir
   publish    publish a film            <video> --title T [--synopsis S] [--subtitles file.srt]
-                                       [--language en] [--content-class production|test|demo|development]
+                                       [--language en] [--content-class ${CONTENT_CLASSES.join('|')}]
                                        [--price-wei N] [--creator-key-file F] --custodian-url URL
                                        (on a custodian's --data-dir, while its daemon is stopped)
 
@@ -46,10 +44,13 @@ function stopOn(close: () => Promise<void>): void {
   }
 }
 
+const portAndDataDirFlags = { port: daemonFlags.port, 'data-dir': daemonFlags['data-dir'] }
+
+// demo and devnet load the EVM (a native module) and derive the devnet accounts: imported only when run.
 async function demo(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { port: daemonFlags.port, 'data-dir': daemonFlags['data-dir'] }, strict: true })
-  const port = Number(values.port ?? process.env.SEED_ONE_PORT ?? 8080)
-  const dataDir = path.resolve(values['data-dir'] ?? process.env.SEED_ONE_DATA_DIR ?? '.data')
+  const { values } = parseArgs({ args, options: portAndDataDirFlags, strict: true })
+  const { port, dataDir } = resolvePortAndDataDir(values, { defaultPort: 8080, portFromEnv: true })
+  const { startDemo } = await import('./demo.ts')
   say(`Starting Seed One on embedded defaults (data in ${dataDir})…`)
   const running = await startDemo({ dataDir, port, say })
   stopOn(running.close)
@@ -65,11 +66,11 @@ async function start(args: string[]): Promise<void> {
 }
 
 async function devnet(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { port: daemonFlags.port, 'data-dir': daemonFlags['data-dir'] }, strict: true })
-  const chain = await startDevnet({
-    port: Number(values.port ?? 8545),
-    stateDir: path.resolve(values['data-dir'] ?? process.env.SEED_ONE_DATA_DIR ?? '.data', 'devnet')
-  })
+  const { values } = parseArgs({ args, options: portAndDataDirFlags, strict: true })
+  // The devnet's port is its own: SEED_ONE_PORT is the daemon's.
+  const { port, dataDir } = resolvePortAndDataDir(values, { defaultPort: 8545, portFromEnv: false })
+  const { startDevnet } = await import('./devnet/devnet.ts')
+  const chain = await startDevnet({ port, stateDir: path.join(dataDir, 'devnet') })
   stopOn(chain.close)
   say(`devnet chain ${chain.chainId} at ${chain.rpcUrl}`)
   say(`FilmToken at ${chain.contractAddress} (deployed in block ${chain.deploymentBlock})`)
@@ -96,29 +97,23 @@ async function publish(args: string[]): Promise<void> {
   })
   const [input] = positionals
   if (input === undefined || values.title === undefined) throw new ConfigError('publish needs a video file and --title')
-  const contentClass = values['content-class'] ?? 'production'
-  if (!['production', 'test', 'demo', 'development'].includes(contentClass))
-    throw new ConfigError(`--content-class must be production, test, demo or development`)
+  const contentClass = CONTENT_CLASSES.find(name => name === (values['content-class'] ?? 'production'))
+  if (contentClass === undefined) throw new ConfigError(`--content-class must be one of ${CONTENT_CLASSES.join(', ')}`)
   const config = resolveDaemonConfig(values)
-  const provider = new JsonRpcProvider(config.chain.rpcUrl, undefined, { cacheTimeout: -1 })
-  const chainId = Number((await provider.getNetwork()).chainId)
-  const keyFile = values['creator-key-file']
-  if (keyFile === undefined && chainId !== 31337) throw new ConfigError('--creator-key-file is required on a public chain')
-  const creatorKey = keyFile === undefined ? devnetAccounts.creator.privateKey : (await readFile(keyFile, 'utf8')).trim()
-  const creator = new Wallet(creatorKey, provider)
+  const chain = await connectFilmToken(config.chain)
+  const creator = new Wallet(await creatorKey(values['creator-key-file'], chain.chainId), chain.provider)
 
   const db = await openStateDb(config.dataDir)
   const identity = await loadOrCreateDeviceIdentity(config.dataDir)
   const helia = await createStorageNode({ dataDir: config.dataDir, privateKey: identity.privateKey, listen: [], bootstrap: [] })
   try {
-    const { abi } = await loadFilmTokenArtifact()
     let lastStep = ''
     const film = await publishFilm(
       {
         helia,
         db,
         custody: await openCustodyStore(config.dataDir, db),
-        contract: new Contract(config.chain.contractAddress, abi, creator),
+        contract: chain.contract.connect(creator) as Contract,
         creator: creator.address,
         custodian: { url: values['custodian-url'] ?? config.publicUrl, peerId: identity.deviceId },
         onProgress: (step, fraction) => {
@@ -136,7 +131,7 @@ async function publish(args: string[]): Promise<void> {
           language: values.language ?? 'en',
           label: values.language ?? 'English'
         })),
-        contentClass: contentClass as 'production',
+        contentClass,
         priceWei: values['price-wei'] === undefined ? undefined : BigInt(values['price-wei'])
       }
     )
@@ -144,8 +139,16 @@ async function publish(args: string[]): Promise<void> {
   } finally {
     await stopStorageNode(helia)
     await db.close()
-    provider.destroy()
+    chain.provider.destroy()
   }
+}
+
+/** The creator's key: from --creator-key-file, or on the devnet its devnet-only creator account. */
+async function creatorKey(keyFile: string | undefined, chainId: number): Promise<string> {
+  if (keyFile !== undefined) return (await readFile(keyFile, 'utf8')).trim()
+  if (chainId !== DEVNET_CHAIN_ID) throw new ConfigError('--creator-key-file is required on a public chain')
+  const { devnetAccounts } = await import('./devnet/accounts.ts')
+  return devnetAccounts.creator.privateKey
 }
 
 const commands: Record<string, (args: string[]) => Promise<void>> = { demo, start, devnet, publish }

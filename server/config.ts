@@ -63,6 +63,14 @@ function fromEnv(env: NodeJS.ProcessEnv, flag: string): string | undefined {
   return env[`SEED_ONE_${flag.toUpperCase().replaceAll('-', '_')}`]
 }
 
+/** A single-valued flag's value, else its SEED_ONE_* variable. */
+function picker(values: FlagValues, env: NodeJS.ProcessEnv): (flag: keyof typeof daemonFlags) => string | undefined {
+  return flag => {
+    const v = values[flag]
+    return typeof v === 'string' ? v : fromEnv(env, flag)
+  }
+}
+
 function integer(name: string, value: string | undefined, fallback: number, min = 0): number {
   if (value === undefined || value === '') return fallback
   if (!/^\d+$/.test(value)) throw new ConfigError(`--${name} must be a whole number, got "${value}"`)
@@ -81,14 +89,35 @@ function list(flagValue: string[] | undefined, envValue: string | undefined): st
         .filter(s => s !== '')
 }
 
+const isWildcardHost = (host: string): boolean => host === '0.0.0.0' || host === '::'
+
+/** The host a process on this machine reaches a server listening on `host` at. */
+export function reachableHost(host: string): string {
+  return isWildcardHost(host) ? '127.0.0.1' : host
+}
+
+/**
+ * `--port` and `--data-dir` of the commands that take little more (demo, devnet): flag, then
+ * SEED_ONE_* variable, then default, validated like the daemon's. `portFromEnv: false` is for a port
+ * that is not the daemon's, so SEED_ONE_PORT does not apply to it.
+ */
+export function resolvePortAndDataDir(
+  values: FlagValues,
+  opts: { defaultPort: number; portFromEnv: boolean },
+  env: NodeJS.ProcessEnv = process.env
+): { port: number; dataDir: string } {
+  const pick = picker(values, env)
+  return {
+    port: integer('port', opts.portFromEnv ? pick('port') : values.port, opts.defaultPort),
+    dataDir: path.resolve(pick('data-dir') ?? '.data')
+  }
+}
+
 /** Resolves a daemon's configuration: flags first, then SEED_ONE_* variables, then defaults. */
 export function resolveDaemonConfig(values: FlagValues, env: NodeJS.ProcessEnv = process.env): DaemonConfig {
-  const pick = (flag: keyof typeof daemonFlags): string | undefined => {
-    const v = values[flag]
-    return typeof v === 'string' ? v : fromEnv(env, flag)
-  }
+  const pick = picker(values, env)
   const host = pick('host') ?? '127.0.0.1'
-  const port = integer('port', pick('port'), 8080)
+  const { port, dataDir } = resolvePortAndDataDir(values, { defaultPort: 8080, portFromEnv: true }, env)
   const roles = list(values.role, fromEnv(env, 'role'))
   for (const role of roles) {
     if (role !== 'player' && role !== 'custodian') throw new ConfigError(`--role must be player or custodian, got "${role}"`)
@@ -101,10 +130,10 @@ export function resolveDaemonConfig(values: FlagValues, env: NodeJS.ProcessEnv =
     )
   }
   if (!/^0x[0-9a-fA-F]{40}$/.test(contractAddress)) throw new ConfigError(`--contract is not an address: "${contractAddress}"`)
-  const p2pHost = host === '0.0.0.0' || host === '::' ? '0.0.0.0' : '127.0.0.1'
-  const publicHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host
+  const confirmations = pick('confirmations')
+  const p2pListen = list(values['p2p-listen'], fromEnv(env, 'p2p-listen'))
   return {
-    dataDir: path.resolve(pick('data-dir') ?? '.data'),
+    dataDir,
     host,
     port,
     roles: roles.length === 0 ? ['player'] : (roles as Role[]),
@@ -112,14 +141,11 @@ export function resolveDaemonConfig(values: FlagValues, env: NodeJS.ProcessEnv =
       rpcUrl,
       contractAddress,
       deploymentBlock: integer('deployment-block', pick('deployment-block'), 0),
-      ...(pick('confirmations') !== undefined ? { confirmations: integer('confirmations', pick('confirmations'), 0) } : {})
+      ...(confirmations !== undefined ? { confirmations: integer('confirmations', confirmations, 0) } : {})
     },
-    p2pListen:
-      list(values['p2p-listen'], fromEnv(env, 'p2p-listen')).length > 0
-        ? list(values['p2p-listen'], fromEnv(env, 'p2p-listen'))
-        : [`/ip4/${p2pHost}/tcp/0`],
+    p2pListen: p2pListen.length > 0 ? p2pListen : [`/ip4/${isWildcardHost(host) ? '0.0.0.0' : '127.0.0.1'}/tcp/0`],
     peers: list(values.peer, fromEnv(env, 'peer')),
-    publicUrl: pick('public-url') ?? `http://${publicHost}:${port}`,
+    publicUrl: pick('public-url') ?? `http://${reachableHost(host)}:${port}`,
     unpinGraceMs: integer('unpin-grace-hours', pick('unpin-grace-hours'), 7 * 24) * 60 * 60 * 1000,
     offlineKeyGraceMs: 30 * DAY_MS,
     pinStallMs: 60_000,

@@ -1,6 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify'
 import { mkdir } from 'node:fs/promises'
-import type { DaemonConfig } from './config.ts'
+import { reachableHost, type DaemonConfig } from './config.ts'
 import { VERSION } from './version.ts'
 import { createShutdown } from './shutdown.ts'
 import { openStateDb, section, type StateDb } from './storage/state-db.ts'
@@ -152,8 +152,8 @@ export async function startDaemon(config: DaemonConfig, opts: { logLevel?: strin
     await app.listen({ host: config.host, port: config.port })
     const address = app.server.address()
     const port = typeof address === 'object' && address !== null ? address.port : config.port
-    const urlHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host
-    return { url: `http://${urlHost}:${port}`, db, app, identity, helia, chain, custody, multiaddrs, close: shutdown.run }
+    const url = `http://${reachableHost(config.host)}:${port}`
+    return { url, db, app, identity, helia, chain, custody, multiaddrs, close: shutdown.run }
   } catch (err) {
     await shutdown.run()
     throw err

@@ -1,12 +1,11 @@
 import path from 'node:path'
-import { Contract, JsonRpcProvider, Wallet } from 'ethers'
+import { JsonRpcProvider, Wallet, type Contract } from 'ethers'
 import { startDevnet } from './devnet/devnet.ts'
 import { devnetAccounts } from './devnet/accounts.ts'
 import { startDaemon, type Daemon } from './daemon.ts'
 import { createShutdown } from './shutdown.ts'
 import { resolveDaemonConfig, type DaemonConfig } from './config.ts'
 import { section } from './storage/state-db.ts'
-import { loadFilmTokenArtifact } from './chain/artifacts.ts'
 import { generateDemoClip } from './publish/demo-clip.ts'
 import { withPlaintextWorkDir } from './publish/work-dir.ts'
 import { publishFilm, type PublishedFilm } from './publish/publish-film.ts'
@@ -49,9 +48,9 @@ export async function startDemo(opts: { dataDir: string; port: number; say(line:
     const custodian = await startDaemon(base('custodian', opts.port + 1, ['custodian'], []), { logLevel: 'warn' })
     shutdown.add(custodian.close)
 
+    // The wallets' own provider does not cache: the owner reads and buys right after the creator registers.
     const provider = new JsonRpcProvider(devnet.rpcUrl, devnet.chainId, { staticNetwork: true, cacheTimeout: -1 })
     shutdown.add(() => provider.destroy())
-    const { abi } = await loadFilmTokenArtifact()
     const creator = new Wallet(devnetAccounts.creator.privateKey, provider)
     const owner = new Wallet(devnetAccounts.owner.privateKey, provider)
 
@@ -66,7 +65,7 @@ export async function startDemo(opts: { dataDir: string; port: number; say(line:
             helia: custodian.helia,
             db: custodian.db,
             custody: custodian.custody as NonNullable<Daemon['custody']>,
-            contract: new Contract(devnet.contractAddress, abi, creator),
+            contract: custodian.chain.contract.connect(creator) as Contract,
             creator: creator.address,
             custodian: { url: custodian.url, peerId: custodian.identity.deviceId },
             onProgress: (step, fraction) => {
@@ -84,7 +83,7 @@ export async function startDemo(opts: { dataDir: string; port: number; say(line:
         )
       })
     }
-    const filmToken = new Contract(devnet.contractAddress, abi, owner)
+    const filmToken = custodian.chain.contract.connect(owner) as Contract
     if ((await filmToken.balanceOf(owner.address, film.tokenId)) === 0n) {
       say(`The devnet owner wallet ${owner.address} buys a token of "${film.title}"…`)
       await (await filmToken.buy(film.tokenId, 1, { value: DEMO_PRICE_WEI })).wait()

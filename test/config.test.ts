@@ -1,6 +1,6 @@
 import t from 'tap'
 import path from 'node:path'
-import { ConfigError, parseDaemonArgs, resolveDaemonConfig } from '../server/config.ts'
+import { ConfigError, parseDaemonArgs, reachableHost, resolveDaemonConfig, resolvePortAndDataDir } from '../server/config.ts'
 
 const chain = ['--rpc-url', 'http://127.0.0.1:8545', '--contract', '0x5FbDB2315678afecb367f032d93F642f64180aa3']
 const resolve = (args: string[], env: NodeJS.ProcessEnv = {}) => resolveDaemonConfig(parseDaemonArgs(args).values, env)
@@ -39,4 +39,27 @@ t.test('bad values are refused with a message that names the flag', async t => {
   t.throws(() => resolve([...chain, '--role', 'miner']), { message: /--role must be player or custodian/ })
   t.throws(() => resolve(['--rpc-url', 'http://127.0.0.1:8545', '--contract', '0x1234']), { message: /--contract is not an address/ })
   t.throws(() => parseDaemonArgs(['--no-such-flag']), { code: 'ERR_PARSE_ARGS_UNKNOWN_OPTION' })
+})
+
+t.test('demo and devnet read --port and --data-dir like the daemon, and refuse a bad port', async t => {
+  const env = { SEED_ONE_PORT: '9000', SEED_ONE_DATA_DIR: '/tmp/from-env' }
+  t.same(resolvePortAndDataDir({}, { defaultPort: 8080, portFromEnv: true }, env), { port: 9000, dataDir: '/tmp/from-env' })
+  t.same(resolvePortAndDataDir({}, { defaultPort: 8545, portFromEnv: false }, env), { port: 8545, dataDir: '/tmp/from-env' })
+  t.same(resolvePortAndDataDir({ port: '9001', 'data-dir': 'rel' }, { defaultPort: 8545, portFromEnv: false }, env), {
+    port: 9001,
+    dataDir: path.resolve('rel')
+  })
+  t.throws(() => resolvePortAndDataDir({ port: 'abc' }, { defaultPort: 8545, portFromEnv: false }, {}), ConfigError)
+  t.throws(() => resolvePortAndDataDir({}, { defaultPort: 8080, portFromEnv: true }, { SEED_ONE_PORT: 'abc' }), {
+    message: /--port must be a whole number, got "abc"/
+  })
+})
+
+t.test('a wildcard host is reached at 127.0.0.1 and opens libp2p on every interface', async t => {
+  t.equal(reachableHost('0.0.0.0'), '127.0.0.1')
+  t.equal(reachableHost('::'), '127.0.0.1')
+  t.equal(reachableHost('192.168.1.20'), '192.168.1.20')
+  const config = resolve([...chain, '--host', '0.0.0.0', '--port', '9002'])
+  t.equal(config.publicUrl, 'http://127.0.0.1:9002')
+  t.same(config.p2pListen, ['/ip4/0.0.0.0/tcp/0'])
 })

@@ -13,7 +13,8 @@ export class ChainUnavailableError extends Error {
   override name = 'ChainUnavailableError'
 }
 
-const DEVNET_CHAIN_ID = 31337
+/** The chain id of the local devnet (the Hardhat/Anvil convention): where the devnet-only accounts live. */
+export const DEVNET_CHAIN_ID = 31337
 
 /** The devnet mines only when spoken to, so it can't ask for blocks on top; a public chain can reorg. */
 export function defaultConfirmations(chainId: number): number {

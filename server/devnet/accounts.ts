@@ -3,8 +3,6 @@
 // Hardhat/Anvil user has). Anyone can spend from them: never use them on a real chain.
 import { HDNodeWallet } from 'ethers'
 
-export const DEVNET_CHAIN_ID = 31337
-
 const DEVNET_ONLY_PUBLIC_TEST_MNEMONIC = 'test test test test test test test test test test test junk'
 
 export type DevnetAccount = { privateKey: string; address: string }
@@ -16,6 +14,7 @@ function account(index: number): DevnetAccount {
   return { privateKey: wallet.privateKey, address: wallet.address }
 }
 
+/** The devnet's funded accounts. DEVNET ONLY: their keys are public, so only the devnet chain may use them. */
 export const devnetAccounts = {
   /** deploys FilmToken and holds its admin role */
   deployer: account(0),
@@ -25,11 +24,6 @@ export const devnetAccounts = {
   owner: account(2),
   otherCollector: account(3)
 } as const
-
-export const DEVNET_ONLY_DEPLOYER_KEY = devnetAccounts.deployer.privateKey
-export const DEVNET_ONLY_CREATOR_KEY = devnetAccounts.creator.privateKey
-export const DEVNET_ONLY_OWNER_KEY = devnetAccounts.owner.privateKey
-export const DEVNET_ONLY_OTHER_COLLECTOR_KEY = devnetAccounts.otherCollector.privateKey
 
 /** Every devnet account starts with this balance (10 000 ETH). */
 export const DEVNET_ACCOUNT_BALANCE_WEI = 10_000n * 10n ** 18n

@@ -1,18 +1,20 @@
 // The local chain for development and tests: an in-process EVM served over JSON-RPC on 127.0.0.1 with
 // FilmToken deployed and the devnet accounts funded. With a stateDir it survives restarts (journal.ts).
-import { mkdir, rename, writeFile } from 'node:fs/promises'
+import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Contract, ContractFactory, JsonRpcProvider, Network, Wallet, ZeroHash, getCreateAddress } from 'ethers'
 import { loadFilmTokenArtifact } from '../chain/artifacts.ts'
-import { DEVNET_ACCOUNT_BALANCE_WEI, DEVNET_CHAIN_ID, devnetAccounts } from './accounts.ts'
+import { DEVNET_CHAIN_ID } from '../chain/film-token.ts'
+import { createShutdown } from '../shutdown.ts'
+import { DEVNET_ACCOUNT_BALANCE_WEI, devnetAccounts } from './accounts.ts'
 import { createEdrProvider, type Eip1193Provider } from './edr-provider.ts'
-import { JournalFile, journaledProvider, replayJournal, type JournalContents } from './journal.ts'
-import { serveJsonRpc, type JsonRpcServer } from './rpc-server.ts'
+import { JournalFile, blockTimestamp, journaledProvider, replayJournal, type JournalContents } from './journal.ts'
+import { serveJsonRpc } from './rpc-server.ts'
 
 export type StartDevnetOptions = {
   /** 0 picks a free port */
   port: number
-  /** keeps the chain across restarts (journal.jsonl) and publishes devnet.json for other processes */
+  /** keeps the chain across restarts (journal.jsonl) */
   stateDir?: string
 }
 
@@ -27,13 +29,7 @@ export class DevnetStateError extends Error {
   }
 }
 
-export const DEVNET_INFO_FILE = 'devnet.json'
 const JOURNAL_FILE = 'journal.jsonl'
-
-async function latestTimestamp(provider: Eip1193Provider): Promise<number> {
-  const block = (await provider.request({ method: 'eth_getBlockByNumber', params: ['latest', false] })) as { timestamp: string }
-  return Number(block.timestamp)
-}
 
 async function openJournal(stateDir: string): Promise<{ file: JournalFile; contents: JournalContents }> {
   await mkdir(stateDir, { recursive: true })
@@ -49,12 +45,17 @@ async function openJournal(stateDir: string): Promise<{ file: JournalFile; conte
 /** Brings a fresh EVM to the journaled state (or starts the journal of a new chain). */
 async function restoreChain(evm: Eip1193Provider, { file, contents }: { file: JournalFile; contents: JournalContents }): Promise<void> {
   if (contents.header === undefined) {
-    await file.append({ journal: 'seed-one-devnet', version: 1, chainId: DEVNET_CHAIN_ID, genesisTimestamp: await latestTimestamp(evm) })
+    await file.append({
+      journal: 'seed-one-devnet',
+      version: 1,
+      chainId: DEVNET_CHAIN_ID,
+      genesisTimestamp: await blockTimestamp(evm, 'latest')
+    })
     return
   }
   await replayJournal(evm, contents.entries)
   // Replay pinned old timestamps; let new blocks follow the wall clock again.
-  const next = Math.max(Math.floor(Date.now() / 1000), (await latestTimestamp(evm)) + 1)
+  const next = Math.max(Math.floor(Date.now() / 1000), (await blockTimestamp(evm, 'latest')) + 1)
   await evm.request({ method: 'evm_setNextBlockTimestamp', params: [next] })
 }
 
@@ -96,37 +97,24 @@ async function ensureFilmToken(rpcUrl: string): Promise<{ contractAddress: strin
   }
 }
 
-async function writeDevnetInfo(stateDir: string, info: DevnetInfo): Promise<void> {
-  const path = join(stateDir, DEVNET_INFO_FILE)
-  await writeFile(`${path}.tmp`, `${JSON.stringify(info, null, 2)}\n`)
-  await rename(`${path}.tmp`, path)
-}
-
+/** Starts the devnet; `close` stops it and may be called more than once. */
 export async function startDevnet(opts: StartDevnetOptions): Promise<Devnet> {
-  const journal = opts.stateDir === undefined ? undefined : await openJournal(opts.stateDir)
-  let server: JsonRpcServer
+  const shutdown = createShutdown()
   try {
+    const journal = opts.stateDir === undefined ? undefined : await openJournal(opts.stateDir)
+    if (journal !== undefined) shutdown.add(() => journal.file.close())
     const evm = await createEdrProvider({
       chainId: DEVNET_CHAIN_ID,
       accounts: Object.values(devnetAccounts).map(({ privateKey }) => ({ privateKey, balanceWei: DEVNET_ACCOUNT_BALANCE_WEI })),
       genesisTimestamp: journal?.contents.header?.genesisTimestamp
     })
     if (journal !== undefined) await restoreChain(evm, journal)
-    server = await serveJsonRpc(journal === undefined ? evm : journaledProvider(evm, journal.file), { port: opts.port })
-  } catch (err) {
-    await journal?.file.close()
-    throw err
-  }
-  const close = async () => {
-    await server.close()
-    await journal?.file.close()
-  }
-  try {
+    const server = await serveJsonRpc(journal === undefined ? evm : journaledProvider(evm, journal.file), { port: opts.port })
+    shutdown.add(() => server.close())
     const info: DevnetInfo = { rpcUrl: server.url, chainId: DEVNET_CHAIN_ID, ...(await ensureFilmToken(server.url)) }
-    if (opts.stateDir !== undefined) await writeDevnetInfo(opts.stateDir, info)
-    return { ...info, accounts: devnetAccounts, close }
+    return { ...info, accounts: devnetAccounts, close: shutdown.run }
   } catch (err) {
-    await close()
+    await shutdown.run()
     throw err
   }
 }

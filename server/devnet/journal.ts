@@ -6,10 +6,7 @@ import { open, type FileHandle } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import type { Eip1193Provider } from './edr-provider.ts'
 
-/**
- * genesisTimestamp is the first run's genesis time. Replay is exact when the EVM is created with that
- * genesis time; until createEdrProvider accepts one, replayed blocks keep their spacing after a new genesis.
- */
+/** genesisTimestamp is the first run's genesis time: the EVM a journal is replayed into starts from it. */
 export type JournalHeader = { journal: 'seed-one-devnet'; version: 1; chainId: number; genesisTimestamp: number }
 
 export type JournalEntry = {
@@ -154,10 +151,10 @@ async function blockNumber(provider: Eip1193Provider): Promise<number> {
   return Number(await provider.request({ method: 'eth_blockNumber', params: [] }))
 }
 
-async function blockTimestamp(provider: Eip1193Provider, number: number): Promise<number> {
-  const block = (await provider.request({ method: 'eth_getBlockByNumber', params: [`0x${number.toString(16)}`, false] })) as {
-    timestamp: string
-  }
+/** The timestamp (Unix seconds) of block `number`, or of the latest block. */
+export async function blockTimestamp(provider: Eip1193Provider, number: number | 'latest'): Promise<number> {
+  const tag = number === 'latest' ? number : `0x${number.toString(16)}`
+  const block = (await provider.request({ method: 'eth_getBlockByNumber', params: [tag, false] })) as { timestamp: string }
   return Number(block.timestamp)
 }
 

@@ -1,8 +1,9 @@
-import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto'
+import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto'
 import path from 'node:path'
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import type { PrivateKey } from '@libp2p/interface'
+import { x25519PublicKeyToRaw } from '../keys/wrap.ts'
 import { loadOrCreateSecret } from './secret-file.ts'
 
 /**
@@ -31,13 +32,8 @@ export async function loadOrCreateDeviceIdentity(dataDir: string): Promise<Devic
   return {
     deviceId: peerIdFromPrivateKey(privateKey).toString(),
     privateKey,
-    x25519PublicKey: rawX25519PublicKey(x25519PrivateKey),
+    x25519PublicKey: x25519PublicKeyToRaw(x25519PrivateKey),
     x25519PrivateKey,
     sign: async bytes => await privateKey.sign(bytes)
   }
-}
-
-function rawX25519PublicKey(privateKey: KeyObject): Uint8Array {
-  const jwk = createPublicKey(privateKey).export({ format: 'jwk' })
-  return new Uint8Array(Buffer.from(jwk.x as string, 'base64url'))
 }

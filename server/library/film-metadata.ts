@@ -1,5 +1,13 @@
 import { Ajv } from 'ajv'
 import { CID } from 'multiformats/cid'
+import { MIN_CHUNK_SIZE, type CipherName } from '../sealing/format.ts'
+
+/** How a publisher classifies a film (the platform's content classes). */
+export const CONTENT_CLASSES = ['production', 'test', 'demo', 'development'] as const
+export type ContentClass = (typeof CONTENT_CLASSES)[number]
+
+// The schema lists the ciphers at run time; the `satisfies` keeps the list in step with CipherName.
+const CIPHERS = Object.keys({ 'aes-256-gcm': true, 'chacha20-poly1305': true } satisfies Record<CipherName, true>)
 
 /** What a publisher adds to IPFS for each film; its CID is the film's on-chain metadata URI. */
 export interface FilmMetadata {
@@ -7,14 +15,14 @@ export interface FilmMetadata {
   title: string
   synopsis: string
   durationSeconds: number
-  contentClass: 'production' | 'test' | 'demo' | 'development'
+  contentClass: ContentClass
   /** The sealed MP4. */
   content: {
     cid: string
     sealedBytes: number
     plaintextBytes: number
     mimeType: string
-    sealing: { format: 'seed-one/sealed/v1'; cipher: 'aes-256-gcm' | 'chacha20-poly1305'; chunkSize: number }
+    sealing: { format: 'seed-one/sealed/v1'; cipher: CipherName; chunkSize: number }
     video?: { codec: string; width: number; height: number }
     audio: Array<{ codec: string; channels: number; language?: string }>
   }
@@ -39,7 +47,7 @@ const schema = {
     title: { type: 'string', minLength: 1, maxLength: 300 },
     synopsis: { type: 'string', maxLength: 5000 },
     durationSeconds: { type: 'number', minimum: 0 },
-    contentClass: { enum: ['production', 'test', 'demo', 'development'] },
+    contentClass: { enum: CONTENT_CLASSES },
     content: {
       type: 'object',
       required: ['cid', 'sealedBytes', 'plaintextBytes', 'mimeType', 'sealing', 'audio'],
@@ -53,8 +61,8 @@ const schema = {
           required: ['format', 'cipher', 'chunkSize'],
           properties: {
             format: { const: 'seed-one/sealed/v1' },
-            cipher: { enum: ['aes-256-gcm', 'chacha20-poly1305'] },
-            chunkSize: { type: 'integer', minimum: 1024 }
+            cipher: { enum: CIPHERS },
+            chunkSize: { type: 'integer', minimum: MIN_CHUNK_SIZE }
           }
         },
         audio: { type: 'array', maxItems: 32 }

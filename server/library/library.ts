@@ -57,12 +57,11 @@ function filmCids(metadataUri: string, metadata: FilmMetadata): CID[] {
 /** An AbortSignal that fires when `touch` has not been called for `ms`. */
 function stallWatch(ms: number): { signal: AbortSignal; touch(): void; stop(): void } {
   const controller = new AbortController()
-  let timer = setTimeout(() => controller.abort(), ms)
+  const timer = setTimeout(() => controller.abort(), ms)
   return {
     signal: controller.signal,
     touch() {
-      clearTimeout(timer)
-      timer = setTimeout(() => controller.abort(), ms)
+      timer.refresh()
     },
     stop() {
       clearTimeout(timer)
