@@ -1,8 +1,9 @@
 import t from 'tap'
 import { JsonRpcProvider, parseEther } from 'ethers'
 import { createChainWatcher, type HoldingsChange, type WatcherState, type WatcherStore } from '../server/chain/watcher.ts'
-import { startDevnet, type Devnet } from '../server/devnet/devnet.ts'
-import { connectDevnet } from './helpers/devnet-clients.ts'
+import type { Devnet } from '../server/devnet/devnet.ts'
+import { connectDevnet, startTestDevnet } from './helpers/devnet.ts'
+import { waitFor } from './helpers/wait-for.ts'
 
 const PRICE = parseEther('0.01')
 
@@ -35,21 +36,12 @@ function watch(devnet: Devnet, provider: JsonRpcProvider, store: WatcherStore, c
   return { watcher, changes, errors }
 }
 
-async function until(what: string, condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise(resolve => setTimeout(resolve, 20))
-  }
-}
+/** The watcher polls every 25 ms: its changes and errors are looked at as often. */
+const watching = { timeoutMs: 10_000, intervalMs: 20 }
 
 t.test('follows the owner through purchases, tiers, transfers and restarts', async t => {
-  const devnet = await startDevnet({ port: 0 })
-  const { provider, creator, owner, other } = connectDevnet(devnet)
-  t.teardown(async () => {
-    provider.destroy()
-    await devnet.close()
-  })
+  const devnet = await startTestDevnet(t)
+  const { provider, creator, owner, other } = connectDevnet(t, devnet)
   const { creator: creatorAccount, owner: ownerAccount, otherCollector } = devnet.accounts
   // film 1: tier 2 from 3 tokens; film 2: no thresholds
   await (await creator.registerFilm!('ipfs://film-one', PRICE, 1000, [3, 10], creatorAccount.address, 500)).wait()
@@ -107,12 +99,8 @@ t.test('follows the owner through purchases, tiers, transfers and restarts', asy
 })
 
 t.test('a purchase counts only once it has the required confirmations', async t => {
-  const devnet = await startDevnet({ port: 0 })
-  const { provider, creator, owner } = connectDevnet(devnet)
-  t.teardown(async () => {
-    provider.destroy()
-    await devnet.close()
-  })
+  const devnet = await startTestDevnet(t)
+  const { provider, creator, owner } = connectDevnet(t, devnet)
   await (await creator.registerFilm!('ipfs://film-one', PRICE, 10, [], devnet.accounts.creator.address, 0)).wait()
   const { watcher } = watch(devnet, provider, new MemoryStore(), 2)
 
@@ -130,14 +118,10 @@ t.test('a purchase counts only once it has the required confirmations', async t 
 
 t.test('RPC down: errors reported, state untouched, recovery when it is back; chain reset resyncs', async t => {
   const stateDir = t.testdir()
-  let devnet = await startDevnet({ port: 0, stateDir })
+  let devnet = await startTestDevnet(t, { stateDir })
   const port = Number(new URL(devnet.rpcUrl).port)
   // one client for the whole test: it must survive the server going away and coming back
-  const client = connectDevnet(devnet)
-  t.teardown(async () => {
-    client.provider.destroy()
-    await devnet.close()
-  })
+  const client = connectDevnet(t, devnet)
   await (await client.creator.registerFilm!('ipfs://film-one', PRICE, 10, [], devnet.accounts.creator.address, 0)).wait()
   await (await client.owner.buy!(1, 1, { value: PRICE })).wait()
 
@@ -145,25 +129,25 @@ t.test('RPC down: errors reported, state untouched, recovery when it is back; ch
   const { watcher, changes, errors } = watch(devnet, client.provider, store)
   t.teardown(() => watcher.stop())
   watcher.start()
-  await until('the first purchase', () => changes.length === 1)
+  await waitFor('the first purchase', async () => changes.length === 1, { ...watching, lastSeen: () => changes })
   const synced = structuredClone(store.state)
   const saves = store.saves
 
   await devnet.close()
-  await until('two failed polls', () => errors.length >= 2)
+  await waitFor('two failed polls', async () => errors.length >= 2, { ...watching, lastSeen: () => errors.map(String) })
   t.match(errors[0], { code: 'ECONNREFUSED' })
   t.same(store.state, synced, 'state untouched while the RPC is down')
   t.equal(store.saves, saves)
 
-  devnet = await startDevnet({ port, stateDir })
+  devnet = await startTestDevnet(t, { port, stateDir })
   await (await client.owner.buy!(1, 2, { value: PRICE * 2n })).wait()
-  await until('the purchase after recovery', () => changes.length === 2)
+  await waitFor('the purchase after recovery', async () => changes.length === 2, { ...watching, lastSeen: () => changes })
   t.match(changes[1], { tokenId: '1', quantity: '3', previousQuantity: '1' })
   await watcher.stop()
 
   // The same port now serves a brand-new chain (no stateDir): shorter than the saved block.
   await devnet.close()
-  devnet = await startDevnet({ port })
+  devnet = await startTestDevnet(t, { port })
   await client.provider.send('evm_mine', [])
   const reset = await watcher.syncOnce()
   t.equal(reset.chainReset, true)

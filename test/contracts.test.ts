@@ -12,10 +12,9 @@ import {
 } from 'ethers'
 import { createEdrProvider, EdrRpcError, InvalidEdrOptionsError } from '../server/devnet/edr-provider.ts'
 import { buildFilmToken, compileSolidity, FILM_TOKEN_BUILD_FILE } from '../contracts/compile.ts'
+import { filmIdFromReceipt } from '../server/chain/film-token.ts'
 import { TEST_BALANCE, TEST_CHAIN_ID, createTestChain, deployFilmToken, testPrivateKey, type TestChain } from './helpers/evm.ts'
-
-// the subtest type (the last `t.test` overload takes only the callback)
-type Test = Parameters<Parameters<typeof t.test>[0]>[0]
+import type { Test } from './helpers/in-process.ts'
 
 const CREATOR_ROLE = id('CREATOR_ROLE')
 const PRICE = 1_000_000_000_000_000n // 0.001 ether
@@ -80,8 +79,7 @@ async function register(f: Fixture, p: FilmParams = {}, from: Wallet = f.creator
       p.royaltyBps ?? 500n
     )
   )
-  const [event] = eventsOf(f.token, receipt, 'FilmRegistered')
-  return event!.args[0] as bigint
+  return filmIdFromReceipt(f.token, receipt)
 }
 
 function eventsOf(token: Contract, receipt: TransactionReceipt, name: string): { args: unknown[] }[] {

@@ -1,9 +1,8 @@
-import { appendFile, readFile } from 'node:fs/promises'
+import { appendFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import t from 'tap'
 import { parseEther } from 'ethers'
-import { startDevnet } from '../server/devnet/devnet.ts'
-import { connectDevnet } from './helpers/devnet-clients.ts'
+import { connectDevnet, startTestDevnet } from './helpers/devnet.ts'
 
 async function rpc(url: string, body: string): Promise<{ status: number; json: unknown }> {
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
@@ -12,8 +11,7 @@ async function rpc(url: string, body: string): Promise<{ status: number; json: u
 }
 
 t.test('JSON-RPC over HTTP: single, batch, notification and bad input', async t => {
-  const devnet = await startDevnet({ port: 0 })
-  t.teardown(() => devnet.close())
+  const devnet = await startTestDevnet(t)
   t.match(devnet.rpcUrl, /^http:\/\/127\.0\.0\.1:\d+$/)
   t.not(devnet.rpcUrl, 'http://127.0.0.1:0')
 
@@ -50,12 +48,8 @@ t.test('JSON-RPC over HTTP: single, batch, notification and bad input', async t 
 })
 
 t.test('contract deployed, creator role granted, reverts decode as custom errors in ethers', async t => {
-  const devnet = await startDevnet({ port: 0 })
-  const { provider, creator, owner } = connectDevnet(devnet)
-  t.teardown(async () => {
-    provider.destroy()
-    await devnet.close()
-  })
+  const devnet = await startTestDevnet(t)
+  const { creator, owner } = connectDevnet(t, devnet)
   t.equal(devnet.chainId, 31337)
   t.ok(devnet.deploymentBlock >= 1)
   t.equal(await owner.hasRole!(await owner.CREATOR_ROLE!(), devnet.accounts.creator.address), true)
@@ -75,8 +69,8 @@ t.test('contract deployed, creator role granted, reverts decode as custom errors
 
 t.test('a restart on the same stateDir keeps the chain, also after a torn journal line', async t => {
   const stateDir = t.testdir()
-  const first = await startDevnet({ port: 0, stateDir })
-  const a = connectDevnet(first)
+  const first = await startTestDevnet(t, { stateDir })
+  const a = connectDevnet(t, first)
   await (await a.creator.registerFilm!('ipfs://kept', parseEther('0.01'), 100, [5], first.accounts.creator.address, 250)).wait()
   const purchase = await (await a.owner.buy!(1, 2, { value: parseEther('0.02') })).wait()
   // mined although it reverted (explicit gas skips estimation): replay must reproduce the failure too
@@ -86,21 +80,13 @@ t.test('a restart on the same stateDir keeps the chain, also after a torn journa
   const head = await a.provider.getBlock('latest')
   const headAge = head!.timestamp - (await a.provider.getBlock(0))!.timestamp
   const ownerBalance = await a.provider.getBalance(first.accounts.owner.address)
-  a.provider.destroy()
   await first.close()
-
-  t.same(JSON.parse(await readFile(join(stateDir, 'devnet.json'), 'utf8')), {
-    rpcUrl: first.rpcUrl,
-    chainId: 31337,
-    contractAddress: first.contractAddress,
-    deploymentBlock: first.deploymentBlock
-  })
 
   // kill -9 in the middle of an append leaves half a line behind
   await appendFile(join(stateDir, 'journal.jsonl'), '{"method":"eth_sendRawTransaction","params":["0x02f8')
 
-  const second = await startDevnet({ port: 0, stateDir })
-  const b = connectDevnet(second)
+  const second = await startTestDevnet(t, { stateDir })
+  const b = connectDevnet(t, second)
   t.equal(second.contractAddress, first.contractAddress)
   t.equal(second.deploymentBlock, first.deploymentBlock)
   t.equal(await b.provider.getBlockNumber(), head!.number)
@@ -118,15 +104,10 @@ t.test('a restart on the same stateDir keeps the chain, also after a torn journa
   await (await b.owner.buy!(1, 3, { value: parseEther('0.03') })).wait()
   const after = await b.provider.getBlock('latest')
   t.ok(after!.timestamp >= Math.floor(Date.now() / 1000) - 5, 'new blocks follow the wall clock after a restart')
-  b.provider.destroy()
   await second.close()
 
-  const third = await startDevnet({ port: 0, stateDir })
-  const c = connectDevnet(third)
-  t.teardown(async () => {
-    c.provider.destroy()
-    await third.close()
-  })
+  const third = await startTestDevnet(t, { stateDir })
+  const c = connectDevnet(t, third)
   t.equal(await c.owner.balanceOf!(third.accounts.owner.address, 1), 5n)
   t.equal(await c.owner.rightsTier!(third.accounts.owner.address, 1), 2n)
   t.equal(await c.provider.getBlockNumber(), after!.number)

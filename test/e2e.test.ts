@@ -5,17 +5,16 @@ import { execFile } from 'node:child_process'
 import { readFile, readdir, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { promisify } from 'node:util'
-import { Contract, JsonRpcProvider, Wallet } from 'ethers'
-import { startDevnet } from '../server/devnet/devnet.ts'
-import { devnetAccounts } from '../server/devnet/accounts.ts'
-import { loadFilmTokenArtifact } from '../server/chain/artifacts.ts'
 import { generateDemoClip } from '../server/publish/demo-clip.ts'
 import { pairAsOwner } from '../server/demo.ts'
-import { freePort, runCli, startDaemonProcess, waitFor, type DaemonProcess } from './helpers/daemon-process.ts'
+import { freePort, runCli, startDaemonProcess, type DaemonProcess } from './helpers/daemon-process.ts'
+import { devnetWallet, startTestDevnet } from './helpers/devnet.ts'
+import { buyFilm, transferFilm } from './helpers/films.ts'
+import { getJson, libraryFilm } from './helpers/http.ts'
+import { waitFor } from './helpers/wait-for.ts'
 
 const dir = t.testdir()
-const devnet = await startDevnet({ port: 0 })
-t.teardown(() => devnet.close())
+const devnet = await startTestDevnet(t)
 const chainFlags = [
   '--rpc-url',
   devnet.rpcUrl,
@@ -26,11 +25,7 @@ const chainFlags = [
   '--chain-poll-ms',
   '200'
 ]
-const provider = new JsonRpcProvider(devnet.rpcUrl, devnet.chainId, { staticNetwork: true, cacheTimeout: -1 })
-t.teardown(() => provider.destroy())
-const { abi } = await loadFilmTokenArtifact()
-const owner = new Wallet(devnetAccounts.owner.privateKey, provider)
-const otherCollector = new Wallet(devnetAccounts.otherCollector.privateKey, provider)
+const owner = devnetWallet(t, devnet, devnet.accounts.owner.privateKey)
 
 const clip = await generateDemoClip(path.join(dir, 'clip'), { seconds: 12 })
 const original = await readFile(clip.video)
@@ -77,7 +72,7 @@ const custodianArgs = [
 let custodian: DaemonProcess = await startDaemonProcess(custodianArgs)
 t.teardown(() => custodian.stop())
 
-await (await new Contract(devnet.contractAddress, abi, owner).buy(tokenId, 1, { value: 1000 })).wait()
+await buyFilm(owner, devnet.contractAddress, tokenId, 1000n)
 
 const boxArgs = [
   '--data-dir',
@@ -93,33 +88,23 @@ const boxArgs = [
 let box: DaemonProcess = await startDaemonProcess(boxArgs)
 t.teardown(() => box.stop())
 
-interface LibraryFilm {
-  tokenId: string
-  state: string
-  progress: number
-  error?: string
-  title: string
-  subtitles: Array<{ url: string }>
-}
-const libraryFilm = async (): Promise<LibraryFilm | undefined> => {
-  const { films } = (await (await fetch(`${box.url}/api/library`)).json()) as { films: LibraryFilm[] }
-  return films.find(f => f.tokenId === tokenId)
-}
+/** The published film in the box's library (the box changes at its restart). */
+const filmOnBox = async () => await libraryFilm(box.url, tokenId)
 const streamUrl = (): string => `${box.url}/api/films/${tokenId}/stream`
 
 t.test('the box pairs with the owner and the film becomes ready', async t => {
   await pairAsOwner(box.url, owner)
-  const status = (await (await fetch(`${box.url}/api/status`)).json()) as { paired: boolean; owner: string; chainId: number }
+  const status = await getJson<{ owner: string; chainId: number }>(`${box.url}/api/status`)
   t.equal(status.owner, owner.address)
   t.equal(status.chainId, 31337)
   const film = await waitFor(
     'the film to be ready',
     async () => {
-      const f = await libraryFilm()
+      const f = await filmOnBox()
       if (f?.state === 'error') t.comment(`retrying after: ${f.error}`)
-      return f?.state === 'ready' ? f : undefined
+      return f?.state === 'ready' && f
     },
-    90_000
+    { timeoutMs: 90_000 }
   )
   t.equal(film.title, 'End to End')
   t.equal(film.progress, 1)
@@ -173,9 +158,9 @@ t.test('ffprobe reads the stream URL', async t => {
 })
 
 t.test('subtitles are served as WebVTT', async t => {
-  const film = (await libraryFilm()) as LibraryFilm
-  t.equal(film.subtitles.length, 1)
-  const response = await fetch(`${box.url}${film.subtitles[0].url}`)
+  const film = await filmOnBox()
+  t.equal(film?.subtitles.length, 1)
+  const response = await fetch(`${box.url}${film!.subtitles[0].url}`)
   t.match(response.headers.get('content-type'), /^text\/vtt/)
   const srtFirstCue = (await readFile(clip.subtitles, 'utf8')).split('\n')[2]
   const vtt = await response.text()
@@ -211,28 +196,27 @@ t.test('after a restart the box plays without its custodian', async t => {
   await box.stop()
   await custodian.stop()
   box = await startDaemonProcess(boxArgs)
-  const film = await libraryFilm()
+  const film = await filmOnBox()
   t.equal(film?.state, 'ready')
   const response = await fetch(streamUrl(), { headers: { range: 'bytes=1000-1999999' } })
   t.equal(response.status, 206)
   t.ok(Buffer.from(await response.arrayBuffer()).equals(original.subarray(1000, 2_000_000)))
-  const status = (await (await fetch(`${box.url}/api/status`)).json()) as { owner: string }
+  const status = await getJson<{ owner: string }>(`${box.url}/api/status`)
   t.equal(status.owner, owner.address, 'same owner after restart')
   custodian = await startDaemonProcess(custodianArgs)
 })
 
 t.test('a film transferred away is refused with 403', async t => {
-  const token = new Contract(devnet.contractAddress, abi, owner)
-  await (await token.safeTransferFrom(owner.address, otherCollector.address, tokenId, 1, '0x')).wait()
+  await transferFilm(owner, devnet.accounts.otherCollector.address, devnet.contractAddress, tokenId)
   const refused = await waitFor(
     'the stream to be refused',
     async () => {
       const response = await fetch(streamUrl())
       await response.arrayBuffer()
-      return response.status === 403 ? response : undefined
+      return response.status === 403 && response
     },
-    30_000
+    { timeoutMs: 30_000 }
   )
   t.equal(refused.status, 403)
-  t.equal((await libraryFilm())?.state, 'locked')
+  t.equal((await filmOnBox())?.state, 'locked')
 })

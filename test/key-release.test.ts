@@ -10,7 +10,9 @@ import { unwrapKey, KeyWrapError } from '../server/keys/wrap.ts'
 import { createPairingStore } from '../server/pairing/pairing-store.ts'
 import type { OwnerAuthorisation } from '../server/pairing/owner-authorisation.ts'
 import { buyFilm, registerFilm } from './helpers/films.ts'
-import { daemonConfig, devnetWallet, postJson, startTestDaemon, startTestDevnet, testDir } from './helpers/in-process.ts'
+import { devnetWallet, startTestDevnet } from './helpers/devnet.ts'
+import { postJson } from './helpers/http.ts'
+import { daemonConfig, startTestDaemon, testDir } from './helpers/in-process.ts'
 
 const devnet = await startTestDevnet(t)
 const creator = devnetWallet(t, devnet, devnet.accounts.creator.privateKey)

@@ -3,24 +3,23 @@
 // restart in the middle of a pin.
 import t from 'tap'
 import net from 'node:net'
-import { createUnsafe } from 'multiformats/block'
 import type { CID } from 'multiformats/cid'
-import { startDevnet, type Devnet } from '../server/devnet/devnet.ts'
 import type { Daemon } from '../server/daemon.ts'
 import { pairAsOwner } from '../server/demo.ts'
 import type { FilmRecord, StoredFilmKey } from '../server/library/film-record.ts'
+import type { LibraryFilmView } from '../server/library/routes.ts'
 import { openStateDb, section, type Store } from '../server/storage/state-db.ts'
 import { isPinned } from '../server/storage/content.ts'
-import { buyFilm, registerFilm, transferFilm, type HandMadeFilm } from './helpers/films.ts'
-import { daemonConfig, devnetWallet, startTestDaemon, testDir } from './helpers/in-process.ts'
+import { blockBytes, childCids } from './helpers/blocks.ts'
 import { freePort } from './helpers/daemon-process.ts'
+import { devnetWallet, startTestDevnet } from './helpers/devnet.ts'
+import { buyFilm, registerFilm, transferFilm, type HandMadeFilm } from './helpers/films.ts'
+import { getJson, libraryFilm } from './helpers/http.ts'
+import { daemonConfig, startTestDaemon, testDir } from './helpers/in-process.ts'
+import { waitFor } from './helpers/wait-for.ts'
 
 const devnetDir = testDir(t, 'devnet')
-let devnet: Devnet = await startDevnet({ port: 0, stateDir: devnetDir })
-let devnetUp = true
-t.teardown(async () => {
-  if (devnetUp) await devnet.close()
-})
+let devnet = await startTestDevnet(t, { stateDir: devnetDir })
 const { contractAddress } = devnet
 const creator = devnetWallet(t, devnet, devnet.accounts.creator.privateKey)
 const owner = devnetWallet(t, devnet, devnet.accounts.owner.privateKey)
@@ -33,35 +32,23 @@ const MiB = 1024 * 1024
 const publish = async (opts: { bytes?: number; custodianUrl?: string } = {}): Promise<HandMadeFilm> =>
   await registerFilm({ custodian, creator, contractAddress, ...opts })
 
-interface LibraryFilm {
-  tokenId: string
-  quantity: string
-  state: FilmRecord['state']
-  progress: number
-  error?: string
-}
-
-async function libraryFilm(tokenId: string): Promise<LibraryFilm | undefined> {
-  const { films } = (await (await fetch(`${box.url}/api/library`)).json()) as { films: LibraryFilm[] }
-  return films.find(film => film.tokenId === tokenId)
-}
-
 /** Polls the box's library until `check` accepts the film; every state seen on the way is kept in `seen`. */
 async function waitForFilm(
   tokenId: string,
   what: string,
-  check: (film: LibraryFilm) => boolean,
-  opts: { timeoutMs?: number; seen?: LibraryFilm[] } = {}
-): Promise<LibraryFilm> {
-  const deadline = Date.now() + (opts.timeoutMs ?? 20_000)
-  let last: LibraryFilm | undefined
-  while (Date.now() < deadline) {
-    last = await libraryFilm(tokenId)
-    if (last !== undefined) opts.seen?.push(last)
-    if (last !== undefined && check(last)) return last
-    await new Promise(resolve => setTimeout(resolve, 25))
-  }
-  throw new Error(`film ${tokenId}: timed out waiting for ${what}; last seen ${JSON.stringify(last)}`)
+  check: (film: LibraryFilmView) => boolean,
+  opts: { timeoutMs?: number; seen?: LibraryFilmView[] } = {}
+): Promise<LibraryFilmView> {
+  let last: LibraryFilmView | undefined
+  return await waitFor(
+    `film ${tokenId}: ${what}`,
+    async () => {
+      last = await libraryFilm(box.url, tokenId)
+      if (last !== undefined) opts.seen?.push(last)
+      return last !== undefined && check(last) && last
+    },
+    { timeoutMs: opts.timeoutMs ?? 20_000, intervalMs: 25, lastSeen: () => last }
+  )
 }
 
 /** Closes the box and starts it again on the same data dir (for the rest of the file, not one subtest). */
@@ -71,7 +58,12 @@ async function restartBox(whileDown?: () => Promise<void>): Promise<void> {
   box = await startTestDaemon(t, boxConfig)
 }
 
-const isReady = (film: LibraryFilm): boolean => film.state === 'ready'
+/** Starts the devnet again on the same port and state (for the rest of the file, not one subtest). */
+async function restartDevnet(port: number): Promise<void> {
+  devnet = await startTestDevnet(t, { port, stateDir: devnetDir })
+}
+
+const isReady = (film: LibraryFilmView): boolean => film.state === 'ready'
 
 async function stream(tokenId: string, range?: string): Promise<{ status: number; body: Buffer }> {
   const response = await fetch(`${box.url}/api/films/${tokenId}/stream`, { headers: range === undefined ? {} : { range } })
@@ -91,15 +83,9 @@ const filmKeys = (): Store<StoredFilmKey> => section<StoredFilmKey>(box.db, 'fil
  */
 async function withholdLastLeaf(cid: CID): Promise<() => Promise<void>> {
   const { helia } = custodian
-  const blockBytes = async (of: CID): Promise<Uint8Array> => {
-    const parts: Uint8Array[] = []
-    for await (const part of helia.blockstore.get(of)) parts.push(part)
-    return Buffer.concat(parts)
-  }
-  const root = createUnsafe({ cid, bytes: await blockBytes(cid), codec: await helia.getCodec(cid.code) })
-  const leaf = [...root.links()].at(-1)?.[1]
+  const leaf = (await childCids(helia, cid)).at(-1)
   if (leaf === undefined) throw new Error(`${cid} has no leaves to withhold`)
-  const bytes = await blockBytes(leaf)
+  const bytes = await blockBytes(helia, leaf)
   await helia.blockstore.delete(leaf)
   return async () => {
     await helia.blockstore.put(leaf, bytes)
@@ -196,14 +182,19 @@ t.test('a sale locks the film, erases its key and unpins it after the grace; buy
   t.equal(await filmKeys().get(film.tokenId), undefined, 'the wrapped key is erased')
   t.equal((await stream(film.tokenId, 'bytes=0-99')).status, 403, 'the stream is refused')
 
-  const deadline = Date.now() + 5000
-  while ((await records().get(film.tokenId))?.unpinned !== true && Date.now() < deadline)
-    await new Promise(resolve => setTimeout(resolve, 50))
-  const record = await records().get(film.tokenId)
+  let record: FilmRecord | undefined
+  await waitFor(
+    'the record to say unpinned',
+    async () => {
+      record = await records().get(film.tokenId)
+      return record?.unpinned === true
+    },
+    { timeoutMs: 5000, intervalMs: 50, lastSeen: () => record }
+  )
   t.equal(record?.unpinned, true, 'the record says unpinned')
   t.ok(Date.now() - Date.parse(record?.lockedAt ?? '') >= boxConfig.unpinGraceMs, 'not before the grace period')
   t.notOk(await isPinned(box.helia, film.contentCid), 'the content is no longer pinned')
-  t.equal((await libraryFilm(film.tokenId))?.state, 'locked')
+  t.equal((await libraryFilm(box.url, film.tokenId))?.state, 'locked')
 
   await buyFilm(owner, contractAddress, film.tokenId)
   const ready = await waitForFilm(film.tokenId, 'ready again', isReady)
@@ -223,25 +214,23 @@ t.test('with the chain RPC down the library keeps playing, across a restart; syn
   await waitForFilm(film.tokenId, 'ready', isReady)
   const rpcPort = Number(new URL(devnet.rpcUrl).port)
 
-  devnetUp = false
   await devnet.close()
   const range = 'bytes=100000-200000'
   const expected = film.plaintext.subarray(100_000, 200_001)
-  t.equal((await libraryFilm(film.tokenId))?.state, 'ready', 'still ready with the RPC down')
+  t.equal((await libraryFilm(box.url, film.tokenId))?.state, 'ready', 'still ready with the RPC down')
   let played = await stream(film.tokenId, range)
   t.equal(played.status, 206)
   t.ok(played.body.equals(expected), 'the stream has the right bytes')
 
   await restartBox()
-  const status = (await (await fetch(`${box.url}/api/status`)).json()) as { chainId: number }
+  const status = await getJson<{ chainId: number }>(`${box.url}/api/status`)
   t.equal(status.chainId, devnet.chainId, 'the box starts on the chain id it remembers')
-  t.equal((await libraryFilm(film.tokenId))?.state, 'ready', 'ready after a restart without the chain')
+  t.equal((await libraryFilm(box.url, film.tokenId))?.state, 'ready', 'ready after a restart without the chain')
   played = await stream(film.tokenId, range)
   t.equal(played.status, 206)
   t.ok(played.body.equals(expected), 'the restarted box streams the right bytes')
 
-  devnet = await startDevnet({ port: rpcPort, stateDir: devnetDir })
-  devnetUp = true
+  await restartDevnet(rpcPort)
   t.equal(devnet.rpcUrl, boxConfig.chain.rpcUrl, 'the devnet is back at the same URL')
   const later = await publish()
   await buyFilm(owner, contractAddress, later.tokenId)
@@ -254,7 +243,7 @@ t.test('a restart in the middle of a pin resumes it without an error', async t =
   const release = await withholdLastLeaf(film.contentCid)
   t.teardown(release) // a stalled pin would hold up every film after it
   await buyFilm(owner, contractAddress, film.tokenId)
-  const seen: LibraryFilm[] = []
+  const seen: LibraryFilmView[] = []
   await waitForFilm(film.tokenId, 'the pinning state', f => f.state === 'pinning', { seen })
 
   await restartBox(async () => {

@@ -3,16 +3,9 @@ import { SiweMessage } from 'siwe'
 import type { Wallet } from 'ethers'
 import type { Daemon } from '../server/daemon.ts'
 import { loadOrCreateDeviceIdentity } from '../server/identity/device-identity.ts'
-import {
-  daemonConfig,
-  devnetWallet,
-  postJson,
-  rawRequest,
-  startTestDaemon,
-  startTestDevnet,
-  testDir,
-  type Test
-} from './helpers/in-process.ts'
+import { devnetWallet, startTestDevnet } from './helpers/devnet.ts'
+import { getJson, postJson } from './helpers/http.ts'
+import { daemonConfig, startTestDaemon, testDir, type Test } from './helpers/in-process.ts'
 
 // 8 characters from an alphabet without 0/O and 1/I/L (DESIGN decision 4: read off a TV).
 const CODE_PATTERN = /^[A-HJKMNP-Z2-9]{8}$/
@@ -20,12 +13,6 @@ const CODE_PATTERN = /^[A-HJKMNP-Z2-9]{8}$/
 const devnet = await startTestDevnet(t)
 const owner = devnetWallet(t, devnet, devnet.accounts.owner.privateKey)
 const otherCollector = devnetWallet(t, devnet, devnet.accounts.otherCollector.privateKey)
-
-async function getJson(url: string): Promise<any> {
-  const response = await rawRequest(url)
-  if (response.status !== 200) throw new Error(`GET ${url}: ${response.status} ${response.body}`)
-  return JSON.parse(response.body)
-}
 
 async function pairingCode(box: Daemon): Promise<string> {
   const state = await getJson(`${box.url}/api/pairing`)

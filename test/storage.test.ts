@@ -3,7 +3,6 @@ import { randomBytes } from 'node:crypto'
 import path from 'node:path'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import type { PrivateKey } from '@libp2p/interface'
-import { createUnsafe } from 'multiformats/block'
 import * as raw from 'multiformats/codecs/raw'
 import type { CID } from 'multiformats/cid'
 import { createStorageNode, stopStorageNode, StorageNodeConfigError, type StorageNode } from '../server/storage/helia-node.ts'
@@ -20,6 +19,7 @@ import {
   unpin,
   type PinProgress
 } from '../server/storage/content.ts'
+import { blockBytes, childCids } from './helpers/blocks.ts'
 
 const MiB = 1024 * 1024
 
@@ -37,19 +37,9 @@ async function* unevenPieces(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
   }
 }
 
-async function leavesOf(node: StorageNode, root: CID): Promise<CID[]> {
-  const parts: Uint8Array[] = []
-  for await (const part of node.blockstore.get(root, { offline: true })) parts.push(part)
-  const block = createUnsafe({ cid: root, bytes: Buffer.concat(parts), codec: await node.getCodec(root.code) })
-  return [...block.links()].map(([, cid]) => cid)
-}
-
 async function bytesHeld(node: StorageNode, cids: CID[]): Promise<number> {
   let total = 0
-  for (const cid of cids) {
-    if (!(await node.blockstore.has(cid))) continue
-    for await (const part of node.blockstore.get(cid, { offline: true })) total += part.byteLength
-  }
+  for (const cid of cids) if (await node.blockstore.has(cid)) total += (await blockBytes(node, cid)).byteLength
   return total
 }
 
@@ -67,7 +57,7 @@ t.test('add and read back', async t => {
     reported.every((n, i) => i === 0 || n > reported[i - 1]),
     'progress only grows'
   )
-  const leaves = await leavesOf(node, cid)
+  const leaves = await childCids(node, cid)
   t.equal(leaves.length, 4, 'fixed 1 MiB leaves')
   t.ok(
     leaves.every(leaf => leaf.code === raw.code && leaf.version === 1),
@@ -97,7 +87,7 @@ t.test('files of more than one DAG level: ranges, and failed reads end cleanly',
   const leaf = 1024
   const data = randomBytes(1100 * leaf + 10) // more leaves than one node links (1024): two levels
   const cid = await addFile(node, unevenPieces(data), undefined, leaf)
-  const subtrees = await leavesOf(node, cid)
+  const subtrees = await childCids(node, cid)
   t.equal(subtrees.length, 2, 'the root links two subtrees')
   t.ok(subtrees.every(child => child.code !== raw.code))
   for (const [offset, length] of [
@@ -114,7 +104,7 @@ t.test('files of more than one DAG level: ranges, and failed reads end cleanly',
   await t.rejects(readBytes(node, cid, { offset: data.length - 5, length: 6 }), ContentError)
 
   // a block missing in the second subtree, which no peer has: the read fails, the process lives on
-  const missing = (await leavesOf(node, subtrees[1]))[10]
+  const missing = (await childCids(node, subtrees[1]))[10]
   await node.blockstore.delete(missing)
   await t.rejects(readBytes(node, cid, { offset: 1000 * leaf, signal: AbortSignal.timeout(5000) }))
   // a consumer that stops early stops the reads
@@ -139,7 +129,7 @@ t.test('blocks and pins survive a restart', async t => {
   t.teardown(() => stopStorageNode(node))
   t.equal(node.libp2p.peerId.toString(), peerId, 'same identity')
   t.ok(await isPinned(node, cid), 'the pin is still there')
-  const leaves = await leavesOf(node, cid)
+  const leaves = await childCids(node, cid)
   t.equal(await bytesHeld(node, leaves), data.length, 'every leaf is still on disk')
   t.ok(Buffer.from(await readBytes(node, cid, { signal: AbortSignal.timeout(5000) })).equals(data))
 })
@@ -150,7 +140,7 @@ t.test('a second node pins content from the first over bitswap', async t => {
   t.teardown(() => stopStorageNode(a))
   const data = randomBytes(8 * MiB + 4321)
   const cid = await addFile(a, unevenPieces(data), undefined, 256 * 1024)
-  const leaves = await leavesOf(a, cid)
+  const leaves = await childCids(a, cid)
   t.equal(leaves.length, 33)
 
   const bDir = path.join(dir, 'b')
@@ -230,6 +220,6 @@ t.test('a range of a file held only by a peer is read over bitswap without pinni
   const range = await readBytes(b, cid, { offset, length, signal: AbortSignal.timeout(10_000) })
   t.ok(Buffer.from(range).equals(data.subarray(offset, offset + length)), 'the range across two leaves equals the slice')
   t.notOk(await isPinned(b, cid), 'reading does not pin')
-  const leaves = await leavesOf(a, cid)
+  const leaves = await childCids(a, cid)
   t.equal(await bytesHeld(b, [leaves[3]]), 0, 'a leaf outside the range was not fetched')
 })

@@ -1,9 +1,27 @@
 import type { FastifyInstance } from 'fastify'
 import type { Library } from './library.ts'
-import { tierName, type FilmRecord } from './film-record.ts'
+import type { FilmMetadata } from './film-metadata.ts'
+import { tierName, type FilmRecord, type FilmState } from './film-record.ts'
+
+/** One film of GET /api/library. */
+export interface LibraryFilmView {
+  tokenId: string
+  title: string
+  synopsis: string
+  durationSeconds: number
+  contentClass: FilmMetadata['contentClass']
+  quantity: string
+  tier: { level: number; name: string }
+  state: FilmState
+  progress: number
+  error?: string
+  posterUrl: string
+  streamUrl: string
+  subtitles: Array<{ language: string; label: string; url: string }>
+}
 
 /** The library as the UI sees it. */
-export function presentFilm(record: FilmRecord): object {
+export function presentFilm(record: FilmRecord): LibraryFilmView {
   const base = `/api/films/${record.tokenId}`
   const metadata = record.metadata
   return {

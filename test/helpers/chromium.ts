@@ -15,7 +15,7 @@ const chromiumArgs = [
 ]
 
 /** Screenshots land here (gitignored) so a person can look at what a test saw. */
-export const artifactsDir = fileURLToPath(new URL('../../test-artifacts/', import.meta.url))
+const artifactsDir = fileURLToPath(new URL('../../test-artifacts/', import.meta.url))
 
 /** The system Chromium, headless, with a fresh profile (playwright makes a new user-data-dir per launch). */
 export async function launchChromium(): Promise<Browser> {

@@ -1,62 +1,62 @@
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
 import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
 
 const CLI = fileURLToPath(new URL('../../server/cli.ts', import.meta.url))
+const RUN_TIMEOUT_MS = 120_000
+const START_TIMEOUT_MS = 60_000
 
 export interface DaemonProcess {
   url: string
   multiaddrs: string[]
-  child: ChildProcess
-  output(): string
-  /** Stops the process with `signal` and waits for it to exit. */
-  stop(signal?: NodeJS.Signals): Promise<void>
+  /** Stops the process with SIGTERM and waits for it to exit. */
+  stop(): Promise<void>
+}
+
+/** `seed-one <args>` as a child process, its stdout and stderr gathered together. */
+function spawnCli(
+  args: string[],
+  opts: { timeoutMs?: number } = {}
+): { child: ChildProcessWithoutNullStreams; output: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, SEED_ONE_LOG_LEVEL: 'warn' }, timeout: opts.timeoutMs })
+  let output = ''
+  const gather = (chunk: Buffer): void => {
+    output += chunk
+  }
+  child.stdout.on('data', gather)
+  child.stderr.on('data', gather)
+  const exited = new Promise<number | null>(resolve => child.once('exit', resolve))
+  return { child, output: () => output, exited }
 }
 
 /** Runs `seed-one <args>` to completion; rejects with its output when it fails. */
-export async function runCli(args: string[], timeoutMs = 120_000): Promise<string> {
-  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, SEED_ONE_LOG_LEVEL: 'warn' }, timeout: timeoutMs })
-  let output = ''
-  child.stdout.on('data', chunk => {
-    output += chunk
-  })
-  child.stderr.on('data', chunk => {
-    output += chunk
-  })
-  const code = await new Promise<number | null>(resolve => child.on('exit', resolve))
-  if (code !== 0) throw new Error(`seed-one ${args[0]} exited with ${code}:\n${output}`)
-  return output
+export async function runCli(args: string[]): Promise<string> {
+  const run = spawnCli(args, { timeoutMs: RUN_TIMEOUT_MS })
+  const code = await run.exited
+  if (code !== 0) throw new Error(`seed-one ${args[0]} exited with ${code}:\n${run.output()}`)
+  return run.output()
 }
 
 /** Starts `seed-one start <args>` as its own process and waits until it serves HTTP. */
-export async function startDaemonProcess(args: string[], timeoutMs = 60_000): Promise<DaemonProcess> {
-  const child = spawn(process.execPath, [CLI, 'start', ...args], { env: { ...process.env, SEED_ONE_LOG_LEVEL: 'warn' } })
-  let output = ''
-  child.stdout.on('data', chunk => {
-    output += chunk
-  })
-  child.stderr.on('data', chunk => {
-    output += chunk
-  })
-  const exited = new Promise<void>(resolve => child.once('exit', () => resolve()))
+export async function startDaemonProcess(args: string[]): Promise<DaemonProcess> {
+  const { child, output, exited } = spawnCli(['start', ...args])
+  // not waitFor: an exit must fail at once, not be retried until the timeout
   const started = Date.now()
-  while (!/libp2p: .*\n/.test(output)) {
-    if (child.exitCode !== null) throw new Error(`seed-one start exited with ${child.exitCode}:\n${output}`)
-    if (Date.now() - started > timeoutMs) {
+  while (!/libp2p: .*\n/.test(output())) {
+    if (child.exitCode !== null) throw new Error(`seed-one start exited with ${child.exitCode}:\n${output()}`)
+    if (Date.now() - started > START_TIMEOUT_MS) {
       child.kill('SIGKILL')
-      throw new Error(`seed-one start did not come up in ${timeoutMs} ms:\n${output}`)
+      throw new Error(`seed-one start did not come up in ${START_TIMEOUT_MS} ms:\n${output()}`)
     }
     await new Promise(resolve => setTimeout(resolve, 50))
   }
-  const url = /is running: (http:\/\/\S+?)\/?\n/.exec(output)?.[1] as string
-  const multiaddrs = (/libp2p: (.*)\n/.exec(output)?.[1] ?? '').split(' ').filter(a => a !== '')
+  const url = /is running: (http:\/\/\S+?)\/?\n/.exec(output())?.[1] as string
+  const multiaddrs = (/libp2p: (.*)\n/.exec(output())?.[1] ?? '').split(' ').filter(a => a !== '')
   return {
     url,
     multiaddrs,
-    child,
-    output: () => output,
-    async stop(signal = 'SIGTERM') {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal)
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
       await exited
     }
   }
@@ -69,20 +69,4 @@ export async function freePort(): Promise<number> {
   const { port } = server.address() as { port: number }
   await new Promise(resolve => server.close(resolve))
   return port
-}
-
-/** Polls `check` until it returns a value (not undefined), or fails after `timeoutMs`. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const started = Date.now()
-  let lastError: unknown
-  while (Date.now() - started < timeoutMs) {
-    try {
-      const value = await check()
-      if (value !== undefined) return value
-    } catch (err) {
-      lastError = err
-    }
-    await new Promise(resolve => setTimeout(resolve, 200))
-  }
-  throw new Error(`timed out waiting for ${what}${lastError === undefined ? '' : `: ${String(lastError)}`}`)
 }

@@ -7,11 +7,11 @@ import { loadFilmTokenArtifact } from '../../server/chain/artifacts.ts'
 import { filmIdFromReceipt } from '../../server/chain/film-token.ts'
 import type { Daemon } from '../../server/daemon.ts'
 import type { FilmMetadata } from '../../server/library/film-metadata.ts'
-import { DEFAULT_CHUNK_SIZE } from '../../server/sealing/format.ts'
+import { decodeHeader } from '../../server/sealing/format.ts'
 import { generateContentKey, sealBuffer } from '../../server/sealing/seal.ts'
 import { addBytes } from '../../server/storage/content.ts'
 
-export const FILM_PRICE_WEI = parseEther('0.01')
+const FILM_PRICE_WEI = parseEther('0.01')
 const { abi } = await loadFilmTokenArtifact()
 
 export interface HandMadeFilm {
@@ -19,7 +19,6 @@ export interface HandMadeFilm {
   plaintext: Buffer
   contentKey: Uint8Array
   contentCid: CID
-  metadata: FilmMetadata
 }
 
 export interface RegisterFilmOptions {
@@ -34,7 +33,6 @@ export interface RegisterFilmOptions {
   keepKey?: boolean
   /** Where the metadata says devices ask for the key (default the custodian's URL). */
   custodianUrl?: string
-  title?: string
 }
 
 export async function registerFilm(opts: RegisterFilmOptions): Promise<HandMadeFilm> {
@@ -47,10 +45,11 @@ export async function registerFilm(opts: RegisterFilmOptions): Promise<HandMadeF
     if (custodian.custody === undefined) throw new Error('registerFilm needs a daemon with the custodian role')
     await custodian.custody.put(contentCid.toString(), contentKey)
   }
+  const { cipher, chunkSize } = decodeHeader(sealed)
   const posterCid = await addBytes(custodian.helia, randomBytes(512))
   const metadata: FilmMetadata = {
     schema: 'seed-one/film-metadata/v1',
-    title: opts.title ?? 'Hand-made test film',
+    title: 'Hand-made test film',
     synopsis: 'Random bytes.',
     durationSeconds: 1,
     contentClass: 'test',
@@ -59,7 +58,7 @@ export async function registerFilm(opts: RegisterFilmOptions): Promise<HandMadeF
       sealedBytes: sealed.length,
       plaintextBytes: plaintext.length,
       mimeType: 'video/mp4',
-      sealing: { format: 'seed-one/sealed/v1', cipher: 'aes-256-gcm', chunkSize: DEFAULT_CHUNK_SIZE },
+      sealing: { format: 'seed-one/sealed/v1', cipher, chunkSize },
       audio: []
     },
     poster: { cid: posterCid.toString(), mimeType: 'image/jpeg' },
@@ -71,12 +70,13 @@ export async function registerFilm(opts: RegisterFilmOptions): Promise<HandMadeF
   const receipt = await (
     await token.getFunction('registerFilm')(`ipfs://${metadataCid}`, FILM_PRICE_WEI, 1000, [100, 5000], opts.creator.address, 500)
   ).wait()
-  return { tokenId: String(filmIdFromReceipt(token, receipt)), plaintext, contentKey, contentCid, metadata }
+  return { tokenId: String(filmIdFromReceipt(token, receipt)), plaintext, contentKey, contentCid }
 }
 
-export async function buyFilm(buyer: Wallet, contractAddress: string, tokenId: string): Promise<void> {
+/** Buys one token of the film, paying `priceWei` (registerFilm's price unless told). */
+export async function buyFilm(buyer: Wallet, contractAddress: string, tokenId: string, priceWei: bigint = FILM_PRICE_WEI): Promise<void> {
   const token = new Contract(contractAddress, abi, buyer)
-  await (await token.getFunction('buy')(tokenId, 1, { value: FILM_PRICE_WEI })).wait()
+  await (await token.getFunction('buy')(tokenId, 1, { value: priceWei })).wait()
 }
 
 export async function transferFilm(from: Wallet, to: string, contractAddress: string, tokenId: string): Promise<void> {

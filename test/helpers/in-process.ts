@@ -1,8 +1,6 @@
-// A devnet and seed-one daemons in this process, on 127.0.0.1 with free ports, closed when the test ends.
-import http from 'node:http'
+// seed-one daemons in this process, on 127.0.0.1 with free ports, closed when the test ends.
 import path from 'node:path'
-import { JsonRpcProvider, Wallet } from 'ethers'
-import { startDevnet, type Devnet } from '../../server/devnet/devnet.ts'
+import type { Devnet } from '../../server/devnet/devnet.ts'
 import { startDaemon, type Daemon } from '../../server/daemon.ts'
 import type { DaemonConfig, Role } from '../../server/config.ts'
 import type tap from 'tap'
@@ -20,23 +18,6 @@ export function testDir(t: Test, name: string): string {
     testRoots.set(t, root)
   }
   return path.join(root, name)
-}
-
-export async function startTestDevnet(t: Test): Promise<Devnet> {
-  const devnet = await startDevnet({ port: 0, stateDir: testDir(t, 'devnet') })
-  t.teardown(async () => {
-    await devnet.close()
-  })
-  return devnet
-}
-
-/** A wallet on the devnet; the provider never caches, since every transaction mines a block. */
-export function devnetWallet(t: Test, devnet: Devnet, privateKey: string): Wallet {
-  const provider = new JsonRpcProvider(devnet.rpcUrl, devnet.chainId, { staticNetwork: true, cacheTimeout: -1, pollingInterval: 20 })
-  t.teardown(() => {
-    provider.destroy()
-  })
-  return new Wallet(privateKey, provider)
 }
 
 export function daemonConfig(devnet: Devnet, dataDir: string, roles: Role[], peers: string[] = []): DaemonConfig {
@@ -66,41 +47,4 @@ export async function startTestDaemon(t: Test, config: DaemonConfig): Promise<Da
   }
   t.teardown(close)
   return { ...daemon, close }
-}
-
-export interface RawResponse {
-  status: number
-  body: string
-}
-
-/** An HTTP request with any headers, Host included (fetch replaces a Host header with the URL's). */
-export async function rawRequest(
-  url: string,
-  opts: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {}
-): Promise<RawResponse> {
-  return await new Promise((resolve, reject) => {
-    const req = http.request(url, { method: opts.method ?? 'GET', headers: opts.headers, agent: false }, res => {
-      const parts: Buffer[] = []
-      res.on('data', (part: Buffer) => parts.push(part))
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(parts).toString('utf8') }))
-      res.on('error', reject)
-    })
-    req.on('error', reject)
-    req.end(opts.body)
-  })
-}
-
-export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<RawResponse & { json: any }> {
-  const response = await rawRequest(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: typeof body === 'string' ? body : JSON.stringify(body)
-  })
-  let json: unknown
-  try {
-    json = JSON.parse(response.body)
-  } catch {
-    json = undefined
-  }
-  return { ...response, json }
 }

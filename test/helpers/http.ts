@@ -1,0 +1,57 @@
+// HTTP to a seed-one daemon's API, as a test client sees it.
+import http from 'node:http'
+import type { LibraryFilmView } from '../../server/library/routes.ts'
+
+export interface RawResponse {
+  status: number
+  body: string
+}
+
+/** An HTTP request with any headers, Host included (fetch replaces a Host header with the URL's). */
+export async function rawRequest(
+  url: string,
+  opts: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {}
+): Promise<RawResponse> {
+  return await new Promise((resolve, reject) => {
+    const req = http.request(url, { method: opts.method ?? 'GET', headers: opts.headers, agent: false }, res => {
+      const parts: Buffer[] = []
+      res.on('data', (part: Buffer) => parts.push(part))
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(parts).toString('utf8') }))
+      res.on('error', reject)
+    })
+    req.on('error', reject)
+    req.end(opts.body)
+  })
+}
+
+/** GETs `url` and parses its JSON; anything but 200 is an error naming the status and body. */
+export async function getJson<T = any>(url: string): Promise<T> {
+  const response = await rawRequest(url)
+  if (response.status !== 200) throw new Error(`GET ${url}: ${response.status} ${response.body}`)
+  return JSON.parse(response.body) as T
+}
+
+export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<RawResponse & { json: any }> {
+  const response = await rawRequest(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body)
+  })
+  let json: unknown
+  try {
+    json = JSON.parse(response.body)
+  } catch {
+    json = undefined
+  }
+  return { ...response, json }
+}
+
+/** The box's library, as GET /api/library lists it. */
+export async function libraryFilms(boxUrl: string): Promise<LibraryFilmView[]> {
+  return (await getJson<{ films: LibraryFilmView[] }>(`${boxUrl}/api/library`)).films
+}
+
+/** One film of the box's library, undefined while the box does not list it. */
+export async function libraryFilm(boxUrl: string, tokenId: string): Promise<LibraryFilmView | undefined> {
+  return (await libraryFilms(boxUrl)).find(film => film.tokenId === tokenId)
+}
