@@ -62,9 +62,8 @@ function isShown(element) {
   return rect.width > 0 && rect.height > 0
 }
 
-/** @param {ParentNode} [root] */
-function focusableElements(root = document) {
-  return /** @type {HTMLElement[]} */ ([...root.querySelectorAll(FOCUSABLE)]).filter(isShown)
+function focusableElements() {
+  return /** @type {HTMLElement[]} */ ([...document.querySelectorAll(FOCUSABLE)]).filter(isShown)
 }
 
 /** @param {Element | null} element */
@@ -133,31 +132,26 @@ function focusElement(element) {
   element.scrollIntoView({ block: 'nearest', inline: 'nearest', behavior: smooth ? 'smooth' : 'auto' })
 }
 
-/**
- * Focuses the screen's [data-autofocus] element, or else its first focusable element.
- * @param {ParentNode} [root]
- * @returns {boolean} whether something took focus
- */
-export function focusInitial(root = document) {
-  const preferred = [...root.querySelectorAll('[data-autofocus]')].find(isShown)
-  const target = /** @type {HTMLElement | undefined} */ (preferred ?? focusableElements(root)[0])
-  if (!target) return false
-  focusElement(target)
-  return true
+/** Focuses the screen's [data-autofocus] element, or else its first focusable element. */
+function focusInitial() {
+  const preferred = [...document.querySelectorAll('[data-autofocus]')].find(isShown)
+  const target = /** @type {HTMLElement | undefined} */ (preferred ?? focusableElements()[0])
+  if (target) focusElement(target)
+}
+
+function focusIsLost() {
+  const active = document.activeElement
+  return !active || active === document.body || !active.isConnected
 }
 
 /**
- * Moves focus one step in `direction`; stays put at an edge.
+ * Moves focus one step in `direction` (from nothing: to where a screen starts); stays put at an edge.
  * @param {Direction} direction
- * @returns {boolean} whether focus moved
  */
-export function moveFocus(direction) {
-  const current = document.activeElement
-  if (!current || current === document.body || !current.isConnected) return focusInitial()
-  const next = nearestInDirection(current, focusableElements(), direction)
-  if (!next) return false
-  focusElement(next)
-  return true
+function moveFocus(direction) {
+  if (focusIsLost()) return focusInitial()
+  const next = nearestInDirection(/** @type {Element} */ (document.activeElement), focusableElements(), direction)
+  if (next) focusElement(next)
 }
 
 /** @param {KeyboardEvent} event */
@@ -179,15 +173,7 @@ function handleKeyDown(event) {
   moveFocus(direction)
 }
 
-function focusIsLost() {
-  const active = document.activeElement
-  return !active || active === document.body || !active.isConnected
-}
-
-/**
- * Starts handling arrow and Back keys on the document, and keeps something focused as screens change.
- * @returns {() => void} stops both
- */
+/** Starts handling arrow and Back keys on the document, and keeps something focused as screens change. */
 export function startFocusNavigation() {
   let checkPending = false
   const observer = new MutationObserver(() => {
@@ -201,8 +187,4 @@ export function startFocusNavigation() {
   observer.observe(document.body, { childList: true, subtree: true, attributes: true, attributeFilter: ['disabled', 'hidden', 'inert'] })
   document.addEventListener('keydown', handleKeyDown)
   if (focusIsLost()) focusInitial()
-  return () => {
-    observer.disconnect()
-    document.removeEventListener('keydown', handleKeyDown)
-  }
 }

@@ -79,6 +79,22 @@ export function Loading({ label }) {
 }
 
 /**
+ * The library before its first answer: a wait, or the failure with Retry.
+ * @param {{ error: Error | null, onRetry: () => void, onBack?: () => void }} props
+ */
+export function LibraryLoading({ error, onRetry, onBack }) {
+  return error
+    ? html`<${Message}
+        title="Your library could not be loaded"
+        detail=${error.message}
+        actionLabel="Retry"
+        onAction=${onRetry}
+        onBack=${onBack}
+      />`
+    : html`<${Loading} label="Loading your library…" />`
+}
+
+/**
  * A full-screen message with one action that takes focus (Retry, Refresh, Back to library…).
  * @param {{ title: string, detail?: string, actionLabel: string, onAction: () => void, onBack?: () => void }} props
  */

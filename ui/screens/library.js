@@ -1,6 +1,7 @@
 // The library: every film the owner's wallet holds, as a grid of posters.
 import { html } from 'htm/preact'
-import { Loading, Message, Poster, ProgressBar, Wordmark, formatDuration, isPreparing, shortId, stateLabel } from './common.js'
+import { filmHash } from '../routes.js'
+import { LibraryLoading, Message, Poster, ProgressBar, Wordmark, formatDuration, isPreparing, shortId, stateLabel } from './common.js'
 
 /** @typedef {import('../api.js').Film} Film */
 
@@ -12,7 +13,7 @@ function FilmCard({ film, autofocus }) {
   const detail = film.state === 'ready' ? `${formatDuration(film.durationSeconds)} · ${film.tier.name}` : stateLabel(film)
   return html`<a
     class=${`card card-${film.state}`}
-    href=${`#/film/${encodeURIComponent(film.tokenId)}`}
+    href=${filmHash(film.tokenId)}
     data-token-id=${film.tokenId}
     data-autofocus=${autofocus || undefined}
   >
@@ -35,10 +36,8 @@ function FilmCard({ film, autofocus }) {
  */
 export function LibraryScreen({ films, error, onRetry, owner, focusTokenId }) {
   let body
-  if (!films && error) {
-    body = html`<${Message} title="Your library could not be loaded" detail=${error.message} actionLabel="Retry" onAction=${onRetry} />`
-  } else if (!films) {
-    body = html`<${Loading} label="Loading your library…" />`
+  if (!films) {
+    body = html`<${LibraryLoading} error=${error} onRetry=${onRetry} />`
   } else if (films.length === 0) {
     body = html`<${Message}
       title="No films yet"

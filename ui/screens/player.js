@@ -1,6 +1,6 @@
 // Full-screen playback of the decrypted stream, with the film's WebVTT subtitles as tracks.
 import { html } from 'htm/preact'
-import { useEffect, useRef, useState } from 'preact/hooks'
+import { useRef, useState } from 'preact/hooks'
 import { Message, useBack } from './common.js'
 
 /** @typedef {import('../api.js').Film} Film */
@@ -38,12 +38,6 @@ export function PlayerScreen({ film, onBack }) {
   useBack(onBack)
   const video = useRef(/** @type {HTMLVideoElement | null} */ (null))
   const [failed, setFailed] = useState(false)
-
-  useEffect(() => {
-    video.current?.play().catch(() => {
-      // Autoplay refused (no user gesture yet): the native controls' play button remains.
-    })
-  }, [])
 
   if (failed) {
     return html`<div class="screen player">

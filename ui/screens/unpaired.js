@@ -1,13 +1,11 @@
-// Shown until an owner pairs this box: the pairing code, kept fresh, while watching for the pairing.
+// Shown until an owner pairs this box: the pairing code, kept fresh (the app watches for the pairing).
 import { html } from 'htm/preact'
 import { useEffect, useState } from 'preact/hooks'
-import { getPairing, getStatus } from '../api.js'
+import { getPairing } from '../api.js'
 import { Loading, Message, Wordmark, shortId } from './common.js'
 
 /** @typedef {import('../api.js').Status} Status */
 /** @typedef {import('../api.js').Pairing} Pairing */
-
-const STATUS_POLL_MS = 3000
 
 /** @param {number} ms */
 function formatCountdown(ms) {
@@ -29,8 +27,8 @@ function PairingCode({ code }) {
   </div>`
 }
 
-/** @param {{ status: Status, onPaired: (status: Status) => void }} props */
-export function UnpairedScreen({ status, onPaired }) {
+/** @param {{ status: Status }} props */
+export function UnpairedScreen({ status }) {
   const [pairing, setPairing] = useState(/** @type {(Pairing & { receivedAt: number }) | null} */ (null))
   const [error, setError] = useState(/** @type {Error | null} */ (null))
   const [request, setRequest] = useState(0)
@@ -47,22 +45,11 @@ export function UnpairedScreen({ status, onPaired }) {
     return () => controller.abort()
   }, [request])
 
-  // Watch for the pairing to complete, and tick the expiry countdown.
+  // Tick the expiry countdown.
   useEffect(() => {
-    const controller = new AbortController()
-    const statusTimer = setInterval(() => {
-      getStatus(controller.signal).then(
-        latest => latest.paired && onPaired(latest),
-        () => {}
-      )
-    }, STATUS_POLL_MS)
-    const clockTimer = setInterval(() => setNow(Date.now()), 1000)
-    return () => {
-      controller.abort()
-      clearInterval(statusTimer)
-      clearInterval(clockTimer)
-    }
-  }, [onPaired])
+    const clock = setInterval(() => setNow(Date.now()), 1000)
+    return () => clearInterval(clock)
+  }, [])
 
   const renew = () => {
     setPairing(null)
