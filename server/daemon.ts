@@ -11,6 +11,7 @@ import { createChainWatcher, type WatcherState } from './chain/watcher.ts'
 import { openCustodyStore, type CustodyStore } from './keys/custody-store.ts'
 import { keyReleaseRoutes } from './keys/key-release-routes.ts'
 import { createPairingStore } from './pairing/pairing-store.ts'
+import { createSettingsStore, type SettingsStore } from './settings/settings.ts'
 import { pairingRoutes } from './pairing/routes.ts'
 import { createLibrary, type Library } from './library/library.ts'
 import { libraryRoutes } from './library/routes.ts'
@@ -25,6 +26,7 @@ export interface Daemon {
   identity: DeviceIdentity
   helia: StorageNode
   chain: FilmTokenClient
+  settings: SettingsStore
   /** Present on a custodian: where publish keeps content keys. */
   custody?: CustodyStore
   multiaddrs(): string[]
@@ -76,6 +78,7 @@ export async function startDaemon(config: DaemonConfig, opts: { logLevel?: strin
     let library: Library | undefined
     let watcher: ReturnType<typeof createChainWatcher> | undefined
     const pairing = createPairingStore(db)
+    const settings = createSettingsStore(db)
     const followOwner = async (owner: string): Promise<void> => {
       library = createLibrary({
         db,
@@ -153,7 +156,7 @@ export async function startDaemon(config: DaemonConfig, opts: { logLevel?: strin
     const address = app.server.address()
     const port = typeof address === 'object' && address !== null ? address.port : config.port
     const url = `http://${reachableHost(config.host)}:${port}`
-    return { url, db, app, identity, helia, chain, custody, multiaddrs, close: shutdown.run }
+    return { url, db, app, identity, helia, chain, settings, custody, multiaddrs, close: shutdown.run }
   } catch (err) {
     await shutdown.run()
     throw err

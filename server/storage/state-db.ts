@@ -6,7 +6,21 @@ import { mkdir } from 'node:fs/promises'
 export type StateDb = Level<string, unknown>
 
 /** Sublevels by capability, so that each part owns its keys. */
-export type Section = 'device' | 'pairing' | 'chain' | 'films' | 'film-keys' | 'custody' | 'published'
+export type Section =
+  | 'device'
+  | 'pairing'
+  | 'sessions'
+  | 'settings'
+  | 'chain'
+  | 'films'
+  | 'film-keys'
+  | 'custody'
+  | 'published'
+  | 'playback'
+  | 'health'
+  | 'catalogue'
+  | 'replication'
+  | 'reports'
 
 export class StateDbError extends Error {
   override name = 'StateDbError'

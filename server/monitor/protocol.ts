@@ -1,0 +1,85 @@
+// The contract between a box and the network's monitor (DESIGN decision 8, issue 4). Both sides import
+// these types; change them only together with both sides.
+import type { SignedPayload } from '../identity/device-signature.ts'
+import type { SystemStats } from '../health/system-stats.ts'
+
+/** POST: body is a SignedReport; 201 accepted, 409 replayed/out of order, 401 bad signature, 400 malformed. */
+export const REPORTS_PATH = '/api/reports'
+/** GET: { nodes: RegistryNode[] }: the node registry that storage nodes assign the catalogue over. */
+export const NODES_PATH = '/api/nodes'
+/** On a box. POST body Challenge → ChallengeAnswer, within Challenge.deadline. Answered even in quiet hours. */
+export const CHALLENGE_PATH = '/api/storage/challenge'
+/** On a box. GET raw bytes of one block it holds (trustless: the caller checks the bytes against the CID). */
+export const BLOCK_PATH = '/api/storage/blocks/:cid'
+
+/** What a box says about itself every few minutes. `payload` of the SignedPayload is this, as JSON. */
+export interface HealthReport {
+  /** libp2p peer id of the box; its Ed25519 key signs the report. */
+  deviceId: string
+  /** 1, 2, 3… per device, never reused: the monitor refuses a seq at or below the last it accepted. */
+  seq: number
+  /** ISO time the report was made (not sent: queued reports keep their time). */
+  timestamp: string
+  version: string
+  uptimeSec: number
+  roles: string[]
+  /** Where the monitor reaches this box's HTTP API (for challenges). */
+  apiUrl: string
+  multiaddrs: string[]
+  system: SystemStats
+  storage: {
+    pinsHeld: number
+    pinnedBytes: number
+    /** The owner's quota for replicas, and what replicas use of it now. */
+    quotaBytes: number
+    replicaBytes: number
+  }
+  replication: {
+    enabled: boolean
+    /** Catalogue CIDs this box holds in full (its own library's and replicas). */
+    held: string[]
+    assigned: number
+    met: number
+    missing: number
+  }
+  service: {
+    peersConnected: number
+    streamsServed: number
+    /** Chain head minus the last block the watcher processed; null when the box has no owner to follow. */
+    chainSyncLag: number | null
+    errorsSinceLastReport: number
+  }
+}
+
+export type SignedReport = SignedPayload
+
+/** One node as the monitor's registry lists it. */
+export interface RegistryNode {
+  deviceId: string
+  apiUrl: string
+  multiaddrs: string[]
+  roles: string[]
+  lastReportAt: string
+  /** A report arrived within the monitor's liveness timeout. */
+  live: boolean
+  quotaBytes: number
+  replicaBytes: number
+  held: string[]
+  /** CIDs this node failed challenges for repeatedly: treat it as not holding them. */
+  failed: string[]
+  /** Share of challenges passed, 0..1 (1 until challenged). */
+  score: number
+}
+
+/** "Return the bytes of these blocks of this content", from the monitor to a box. */
+export interface Challenge {
+  cid: string
+  blocks: string[]
+  /** ISO time after which the answer does not count. */
+  deadline: string
+}
+
+export interface ChallengeAnswer {
+  /** base64 bytes of each block, in the order asked; null for a block the box does not have. */
+  blocks: Array<string | null>
+}
