@@ -13,6 +13,7 @@ import { keyReleaseRoutes } from './keys/key-release-routes.ts'
 import { createPairingStore } from './pairing/pairing-store.ts'
 import { createSettingsStore, type SettingsStore } from './settings/settings.ts'
 import { pairingRoutes } from './pairing/routes.ts'
+import { createOwnerSessions, ownerSession } from './pairing/owner-session.ts'
 import { createLibrary, type Library } from './library/library.ts'
 import { libraryRoutes } from './library/routes.ts'
 import { streamingRoutes } from './streaming/routes.ts'
@@ -122,9 +123,12 @@ export async function startDaemon(config: DaemonConfig, opts: { logLevel?: strin
     })
 
     if (config.roles.includes('player')) {
+      const sessions = createOwnerSessions(db)
+      await app.register(ownerSession, { sessions, owner: async () => await pairing.owner() })
       await app.register(pairingRoutes, {
         identity,
         store: pairing,
+        sessions,
         chainId: chain.chainId,
         provider: chain.provider,
         onPaired: followOwner

@@ -3,8 +3,11 @@ import { getAddress, isAddress, type Provider } from 'ethers'
 import type { DeviceIdentity } from '../identity/device-identity.ts'
 import { HttpError } from '../http-error.ts'
 import { AuthorisationError, buildPairingMessage, verifyOwnerAuthorisation, type OwnerAuthorisation } from './owner-authorisation.ts'
-import { PairingCode } from './pairing-code.ts'
+import { PairingClaims } from './pairing-code.ts'
 import type { PairingStore } from './pairing-store.ts'
+import { isSignedIn, type OwnerSessions } from './owner-session.ts'
+
+const CLAIM_COOKIE = 'seedone_claim'
 
 /** The authority a pairing message must name: the box as the signer's browser reached it. */
 function requestDomain(request: FastifyRequest): string {
@@ -15,25 +18,36 @@ function requestDomain(request: FastifyRequest): string {
 
 /**
  * Pairing (DESIGN decision 4): the TV shows a code; the owner signs an EIP-4361 message naming this
- * device and the code; the box verifies it (EIP-1271 too) and keeps the signed authorisation.
+ * device and the code; the box verifies it (EIP-1271 too) and keeps the signed authorisation. The
+ * same signature, by the owner of a paired box, signs a further browser in. The device that sent the
+ * signature is signed in at once; the TV whose code it was, at its next poll.
  */
 export async function pairingRoutes(
   app: FastifyInstance,
   opts: {
     identity: DeviceIdentity
     store: PairingStore
+    sessions: OwnerSessions
     chainId: number
     provider: Provider
     onPaired(owner: string): Promise<void>
   }
 ): Promise<void> {
-  const code = new PairingCode()
+  const claims = new PairingClaims()
 
-  app.get('/api/pairing', async () => {
-    const owner = await opts.store.owner()
-    if (owner !== undefined) return { paired: true, owner }
-    const { code: current, expiresAt } = code.current()
-    return { paired: false, code: current, expiresAt: expiresAt.toISOString() }
+  app.get('/api/pairing', async (request, reply) => {
+    const owner = (await opts.store.owner()) ?? null
+    const paired = owner !== null
+    if (await isSignedIn(opts.sessions, request)) return { paired, owner, signedIn: true }
+    if (claims.redeem(request.cookies[CLAIM_COOKIE])) {
+      reply.clearCookie(CLAIM_COOKIE, { path: '/' })
+      await reply.startOwnerSession()
+      return { paired, owner, signedIn: true }
+    }
+    const claim = claims.current(request.cookies[CLAIM_COOKIE])
+    reply.setCookie(CLAIM_COOKIE, claim.token, { path: '/', httpOnly: true, sameSite: 'strict' })
+    const pairUrl = `http://${requestDomain(request)}/pair?code=${claim.code}`
+    return { paired, owner, signedIn: false, code: claim.code, expiresAt: claim.expiresAt.toISOString(), pairUrl }
   })
 
   app.get<{ Querystring: { address: string; code: string } }>(
@@ -75,9 +89,10 @@ export async function pairingRoutes(
       }
     },
     async (request, reply) => {
-      if ((await opts.store.owner()) !== undefined) throw new HttpError(409, 'this Seed One is already paired; unpair it first')
+      const pairedOwner = await opts.store.owner()
       const nonce = /\nNonce: ([A-Za-z0-9]+)\n/.exec(request.body.message)?.[1] ?? ''
-      if (!code.check(nonce)) throw new HttpError(403, 'the pairing code is wrong or has expired: use the code on the TV now')
+      const claim = claims.find(nonce)
+      if (claim === undefined) throw new HttpError(403, 'the pairing code is wrong or has expired: use the code on the TV now')
       let owner: string
       try {
         owner = await verifyOwnerAuthorisation(
@@ -93,14 +108,22 @@ export async function pairingRoutes(
         )
       } catch (err) {
         if (!(err instanceof AuthorisationError)) throw err
-        code.failed()
+        claims.failed(claim)
         throw new HttpError(401, err.message)
       }
-      await opts.store.save({ ...request.body, owner, pairedAt: new Date().toISOString() })
-      code.renew()
-      request.log.info({ owner }, 'paired')
-      await opts.onPaired(owner)
-      return await reply.code(201).send({ paired: true, owner })
+      if (pairedOwner !== undefined && pairedOwner !== owner) {
+        throw new HttpError(409, 'this Seed One is paired with another wallet; its owner must unpair it first')
+      }
+      claims.grant(claim)
+      if (pairedOwner === undefined) {
+        await opts.store.save({ ...request.body, owner, pairedAt: new Date().toISOString() })
+        request.log.info({ owner }, 'paired')
+        await opts.onPaired(owner)
+      } else {
+        request.log.info({ owner }, 'owner signed in')
+      }
+      await reply.startOwnerSession()
+      return await reply.code(pairedOwner === undefined ? 201 : 200).send({ paired: true, owner, signedIn: true })
     }
   )
 }

@@ -1,0 +1,100 @@
+import { createHash, randomBytes } from 'node:crypto'
+import fp from 'fastify-plugin'
+import fastifyCookie from '@fastify/cookie'
+import fastifyCsrf from '@fastify/csrf-protection'
+import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerHookHandler } from 'fastify'
+import { section, type StateDb } from '../storage/state-db.ts'
+import { HttpError } from '../http-error.ts'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** preHandler for every route that changes the box: the owner's session cookie, then the CSRF token. */
+    requireOwner: preHandlerHookHandler[]
+  }
+  interface FastifyReply {
+    /** Signs this browser in as the owner (sets the session cookie). */
+    startOwnerSession(): Promise<void>
+  }
+}
+
+export const SESSION_COOKIE = 'seedone_session'
+export const CSRF_HEADER = 'x-csrf-token'
+const SESSION_LIFETIME_MS = 365 * 24 * 60 * 60_000
+
+/** Owner sessions, kept as hashes of their tokens so the database never holds a usable cookie. */
+export interface OwnerSessions {
+  issue(): Promise<string>
+  isValid(token: string | undefined): Promise<boolean>
+  /** Signs every browser out (unpairing). */
+  revokeAll(): Promise<void>
+}
+
+const tokenHash = (token: string): string => createHash('sha256').update(token).digest('hex')
+
+export function createOwnerSessions(db: StateDb): OwnerSessions {
+  const store = section<{ expiresAt: number }>(db, 'sessions')
+  return {
+    issue: async () => {
+      const token = randomBytes(32).toString('base64url')
+      await store.put(tokenHash(token), { expiresAt: Date.now() + SESSION_LIFETIME_MS })
+      return token
+    },
+    isValid: async token => {
+      if (token === undefined || token.length > 100) return false
+      const session = await store.get(tokenHash(token))
+      return session !== undefined && session.expiresAt > Date.now()
+    },
+    revokeAll: async () => {
+      for (const [key] of await store.entries()) await store.del(key)
+    }
+  }
+}
+
+/** Sessions a browser is signed in with: HTTP-only, same-site only, for the whole UI. */
+function sessionCookie(reply: FastifyReply, token: string): void {
+  reply.setCookie(SESSION_COOKIE, token, {
+    path: '/',
+    httpOnly: true,
+    sameSite: 'strict',
+    maxAge: SESSION_LIFETIME_MS / 1000
+  })
+}
+
+export async function isSignedIn(sessions: OwnerSessions, request: FastifyRequest): Promise<boolean> {
+  return await sessions.isValid(request.cookies[SESSION_COOKIE])
+}
+
+/**
+ * Owner sign-in: established by pairing (routes.ts), held as a cookie, and required with a CSRF token
+ * (double submit, @fastify/csrf-protection) by every state-changing route, so a guest on the LAN and a
+ * page on another site can change nothing.
+ */
+export const ownerSession = fp(
+  async (app: FastifyInstance, opts: { sessions: OwnerSessions; owner(): Promise<string | undefined> }) => {
+    await app.register(fastifyCookie)
+    await app.register(fastifyCsrf, {
+      cookieOpts: { path: '/', httpOnly: true, sameSite: 'strict' },
+      getToken: request => {
+        const token = request.headers[CSRF_HEADER]
+        return typeof token === 'string' ? token : undefined
+      }
+    })
+
+    const signedIn: preHandlerHookHandler = async request => {
+      if (!(await isSignedIn(opts.sessions, request))) {
+        throw new HttpError(401, 'only the owner can do this: sign in with the owner wallet first (scan the code this screen shows)')
+      }
+    }
+    app.decorate('requireOwner', [signedIn, app.csrfProtection])
+    app.decorateReply('startOwnerSession', async function (this: FastifyReply) {
+      sessionCookie(this, await opts.sessions.issue())
+    })
+
+    app.get('/api/session', async (request, reply) => {
+      const owner = (await opts.owner()) ?? null
+      const signed = await isSignedIn(opts.sessions, request)
+      return { signedIn: signed, owner, csrfToken: reply.generateCsrf() }
+    })
+  },
+  { name: 'owner-session' }
+)
