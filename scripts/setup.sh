@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what a fresh Debian 12 machine lacks to run Seed One from this checkout:
-# ffmpeg (and, with --tests, Chromium for the UI tests) from apt, then the npm packages,
+# ffmpeg (and, with --tests, Chromium for the UI tests, shellcheck for the scripts and promtool from
+# prometheus for /metrics) from apt, then the npm packages,
 # which bring Node 24 as a devDependency. Idempotent: it skips what is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,6 +10,8 @@ packages=()
 command -v ffmpeg >/dev/null 2>&1 || packages+=(ffmpeg)
 if [[ "${1:-}" == "--tests" ]]; then
   command -v chromium >/dev/null 2>&1 || packages+=(chromium)
+  command -v shellcheck >/dev/null 2>&1 || packages+=(shellcheck)
+  command -v promtool >/dev/null 2>&1 || packages+=(prometheus)
 fi
 if (( ${#packages[@]} > 0 )); then
   echo "setup: installing ${packages[*]} from apt"
