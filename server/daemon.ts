@@ -19,6 +19,7 @@ import { libraryRoutes } from './library/routes.ts'
 import { streamingRoutes } from './streaming/routes.ts'
 import { statusRoutes } from './status/routes.ts'
 import { uiRoutes } from './ui/routes.ts'
+import { openApi } from './openapi/openapi.ts'
 
 export interface Daemon {
   url: string
@@ -68,6 +69,7 @@ export async function startDaemon(config: DaemonConfig, opts: { logLevel?: strin
       ajv: { customOptions: { removeAdditional: false, coerceTypes: false } }
     })
     shutdown.add(() => app.close())
+    await app.register(openApi)
 
     const multiaddrs = (): string[] => helia.libp2p.getMultiaddrs().map(ma => ma.toString())
     let custody: CustodyStore | undefined
