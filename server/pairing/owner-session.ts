@@ -2,18 +2,23 @@ import { createHash, randomBytes } from 'node:crypto'
 import fp from 'fastify-plugin'
 import fastifyCookie from '@fastify/cookie'
 import fastifyCsrf from '@fastify/csrf-protection'
-import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerHookHandler } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler, preHandlerHookHandler } from 'fastify'
 import { section, type StateDb } from '../storage/state-db.ts'
 import { HttpError } from '../http-error.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** preHandler for every route that changes the box: the owner's session cookie, then the CSRF token. */
+    /**
+     * preHandler for every route that changes the box: the owner's session cookie, then the CSRF token.
+     * It runs at onRequest wherever a route lists it, before the body is parsed and validated.
+     */
     requireOwner: preHandlerHookHandler[]
   }
   interface FastifyReply {
     /** Signs this browser in as the owner (sets the session cookie). */
     startOwnerSession(): Promise<void>
+    /** Drops this browser's session cookie (the session itself is revoked by OwnerSessions). */
+    endOwnerSession(): void
   }
 }
 
@@ -50,6 +55,14 @@ export function createOwnerSessions(db: StateDb): OwnerSessions {
   }
 }
 
+/** GET /api/session: whether this browser is signed in as the owner, and the CSRF token its state-changing requests send. */
+const sessionSchema = {
+  type: 'object',
+  required: ['signedIn', 'owner', 'csrfToken'],
+  additionalProperties: false,
+  properties: { signedIn: { type: 'boolean' }, owner: { type: ['string', 'null'] }, csrfToken: { type: 'string' } }
+} as const
+
 /** Sessions a browser is signed in with: HTTP-only, same-site only, for the whole UI. */
 function sessionCookie(reply: FastifyReply, token: string): void {
   reply.setCookie(SESSION_COOKIE, token, {
@@ -85,14 +98,27 @@ export const ownerSession = fp(
         throw new HttpError(401, 'only the owner can do this: sign in with the owner wallet first (scan the code this screen shows)')
       }
     }
-    app.decorate('requireOwner', [signedIn, app.csrfProtection])
+    const requireOwner = [signedIn, app.csrfProtection]
+    app.decorate('requireOwner', requireOwner)
+    // A guest gets 401/403 whatever body they send: never a validation error that tells them about the
+    // route, and no body parsed on their behalf.
+    app.addHook('onRoute', route => {
+      const preHandlers = [route.preHandler ?? []].flat()
+      if (!preHandlers.includes(signedIn)) return
+      route.preHandler = preHandlers.filter(hook => !requireOwner.includes(hook))
+      route.onRequest = [...(requireOwner as onRequestHookHandler[]), ...[route.onRequest ?? []].flat()]
+    })
     app.decorateReply('startOwnerSession', async function (this: FastifyReply) {
       sessionCookie(this, await opts.sessions.issue())
     })
+    app.decorateReply('endOwnerSession', function (this: FastifyReply) {
+      this.clearCookie(SESSION_COOKIE, { path: '/' })
+    })
 
-    app.get('/api/session', async (request, reply) => {
+    app.get('/api/session', { schema: { response: { 200: sessionSchema } } }, async (request, reply) => {
       const owner = (await opts.owner()) ?? null
       const signed = await isSignedIn(opts.sessions, request)
+      reply.header('cache-control', 'no-store')
       return { signedIn: signed, owner, csrfToken: reply.generateCsrf() }
     })
   },

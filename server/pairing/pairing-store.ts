@@ -11,6 +11,8 @@ export interface PairingStore {
   owner(): Promise<string | undefined>
   authorisation(): Promise<Pairing | undefined>
   save(pairing: Pairing): Promise<void>
+  /** Forgets the owner and their authorisation (unpairing). */
+  clear(): Promise<void>
 }
 
 export function createPairingStore(db: StateDb): PairingStore {
@@ -20,6 +22,9 @@ export function createPairingStore(db: StateDb): PairingStore {
     authorisation: async () => await store.get('owner'),
     save: async pairing => {
       await store.put('owner', pairing)
+    },
+    clear: async () => {
+      await store.del('owner')
     }
   }
 }

@@ -1,13 +1,43 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
+import fastifyRateLimit from '@fastify/rate-limit'
+import QRCode from 'qrcode'
 import { getAddress, isAddress, type Provider } from 'ethers'
 import type { DeviceIdentity } from '../identity/device-identity.ts'
 import { HttpError } from '../http-error.ts'
 import { AuthorisationError, buildPairingMessage, verifyOwnerAuthorisation, type OwnerAuthorisation } from './owner-authorisation.ts'
-import { PairingClaims } from './pairing-code.ts'
+import { CODE_PATTERN, PairingClaims } from './pairing-code.ts'
 import type { PairingStore } from './pairing-store.ts'
 import { isSignedIn, type OwnerSessions } from './owner-session.ts'
 
 const CLAIM_COOKIE = 'seedone_claim'
+/** Pairing attempts (messages asked for and signatures sent) one client address may make per minute. */
+export const PAIRING_ATTEMPTS_PER_MINUTE = 10
+
+/** GET /api/pairing, and the answers of POST and DELETE /api/pairing (which carry no code). */
+export interface PairingState {
+  paired: boolean
+  owner: string | null
+  /** True when this browser is signed in as the owner. */
+  signedIn: boolean
+  /** While this browser is not signed in: its code, when the code expires, and the page that signs it. */
+  code?: string
+  expiresAt?: string
+  pairUrl?: string
+}
+
+const pairingStateSchema = {
+  type: 'object',
+  required: ['paired', 'owner', 'signedIn'],
+  additionalProperties: false,
+  properties: {
+    paired: { type: 'boolean' },
+    owner: { type: ['string', 'null'] },
+    signedIn: { type: 'boolean' },
+    code: { type: 'string' },
+    expiresAt: { type: 'string' },
+    pairUrl: { type: 'string' }
+  }
+} as const
 
 /** The authority a pairing message must name: the box as the signer's browser reached it. */
 function requestDomain(request: FastifyRequest): string {
@@ -16,11 +46,27 @@ function requestDomain(request: FastifyRequest): string {
   return host
 }
 
+/** The page (ui/pair.html) a phone opens to sign `code`, on the box as this request reached it. */
+function pairUrl(request: FastifyRequest, code: string): string {
+  return `http://${requestDomain(request)}/pair?code=${code}`
+}
+
+/** Runs tasks one at a time: a code is granted once, and unpairing never interleaves with a pairing. */
+function serialiser(): <T>(task: () => Promise<T>) => Promise<T> {
+  let last: Promise<unknown> = Promise.resolve()
+  return task => {
+    const run = last.then(task, task)
+    last = run.catch(() => {})
+    return run
+  }
+}
+
 /**
  * Pairing (DESIGN decision 4): the TV shows a code; the owner signs an EIP-4361 message naming this
  * device and the code; the box verifies it (EIP-1271 too) and keeps the signed authorisation. The
  * same signature, by the owner of a paired box, signs a further browser in. The device that sent the
- * signature is signed in at once; the TV whose code it was, at its next poll.
+ * signature is signed in at once; the TV whose code it was, at its next poll. Unpairing signs every
+ * browser out and lets the box forget the owner (`onUnpaired`), ready to pair again.
  */
 export async function pairingRoutes(
   app: FastifyInstance,
@@ -31,11 +77,30 @@ export async function pairingRoutes(
     chainId: number
     provider: Provider
     onPaired(owner: string): Promise<void>
+    /** Stops following `owner` and erases what the box holds for them; the pairing itself is cleared after. */
+    onUnpaired(owner: string): Promise<void>
+    /** The codes (a clock or lifetime of its own in tests). */
+    claims?: PairingClaims
   }
 ): Promise<void> {
-  const claims = new PairingClaims()
+  const claims = opts.claims ?? new PairingClaims()
+  const serial = serialiser()
 
-  app.get('/api/pairing', async (request, reply) => {
+  // In this plugin's scope only; the TV's status poll (GET /api/pairing) is not limited: it makes
+  // no attempt, and each address holds a bounded number of codes.
+  await app.register(fastifyRateLimit, { global: false })
+  const attemptLimit = app.rateLimit({
+    max: PAIRING_ATTEMPTS_PER_MINUTE,
+    timeWindow: 60_000,
+    errorResponseBuilder: (_request, context) =>
+      new HttpError(
+        429,
+        `too many pairing attempts from this address (${context.max} a minute): wait ${context.after}, then use the code the TV shows`
+      )
+  })
+
+  app.get('/api/pairing', { schema: { response: { 200: pairingStateSchema } } }, async (request, reply): Promise<PairingState> => {
+    reply.header('cache-control', 'no-store')
     const owner = (await opts.store.owner()) ?? null
     const paired = owner !== null
     if (await isSignedIn(opts.sessions, request)) return { paired, owner, signedIn: true }
@@ -44,25 +109,51 @@ export async function pairingRoutes(
       await reply.startOwnerSession()
       return { paired, owner, signedIn: true }
     }
-    const claim = claims.current(request.cookies[CLAIM_COOKIE])
+    const claim = claims.current(request.cookies[CLAIM_COOKIE], request.ip)
     reply.setCookie(CLAIM_COOKIE, claim.token, { path: '/', httpOnly: true, sameSite: 'strict' })
-    const pairUrl = `http://${requestDomain(request)}/pair?code=${claim.code}`
-    return { paired, owner, signedIn: false, code: claim.code, expiresAt: claim.expiresAt.toISOString(), pairUrl }
+    return {
+      paired,
+      owner,
+      signedIn: false,
+      code: claim.code,
+      expiresAt: claim.expiresAt.toISOString(),
+      pairUrl: pairUrl(request, claim.code)
+    }
   })
+
+  app.get<{ Querystring: { code?: string } }>(
+    '/api/pairing/qr.svg',
+    {
+      schema: {
+        querystring: { type: 'object', additionalProperties: false, properties: { code: { type: 'string', pattern: CODE_PATTERN } } },
+        response: { 200: { type: 'string' } }
+      }
+    },
+    async (request, reply) => {
+      const code = request.query.code ?? claims.peek(request.cookies[CLAIM_COOKIE])?.code
+      if (code === undefined) throw new HttpError(404, 'this browser has no pairing code: ask GET /api/pairing for one, or name the code')
+      const svg = await QRCode.toString(pairUrl(request, code), { type: 'svg', errorCorrectionLevel: 'M', margin: 4 })
+      return await reply.type('image/svg+xml').header('cache-control', 'no-store').send(svg)
+    }
+  )
 
   app.get<{ Querystring: { address: string; code: string } }>(
     '/api/pairing/message',
     {
+      onRequest: attemptLimit,
       schema: {
         querystring: {
           type: 'object',
           required: ['address', 'code'],
-          properties: { address: { type: 'string', pattern: '^0x[0-9a-fA-F]{40}$' }, code: { type: 'string', pattern: '^[A-Z0-9]{8}$' } }
-        }
+          additionalProperties: false,
+          properties: { address: { type: 'string', pattern: '^0x[0-9a-fA-F]{40}$' }, code: { type: 'string', pattern: CODE_PATTERN } }
+        },
+        response: { 200: { type: 'object', required: ['message'], properties: { message: { type: 'string' } } } }
       }
     },
     async request => {
       if (!isAddress(request.query.address)) throw new HttpError(400, 'not an Ethereum address')
+      if (claims.find(request.query.code) === undefined) throw codeRefused()
       return {
         message: buildPairingMessage({
           domain: requestDomain(request),
@@ -79,51 +170,76 @@ export async function pairingRoutes(
   app.post<{ Body: OwnerAuthorisation }>(
     '/api/pairing',
     {
+      onRequest: attemptLimit,
       schema: {
         body: {
           type: 'object',
           required: ['message', 'signature'],
           additionalProperties: false,
           properties: { message: { type: 'string', maxLength: 4096 }, signature: { type: 'string', pattern: '^0x[0-9a-fA-F]{2,4000}$' } }
-        }
+        },
+        response: { '2xx': pairingStateSchema }
       }
     },
-    async (request, reply) => {
-      const pairedOwner = await opts.store.owner()
-      const nonce = /\nNonce: ([A-Za-z0-9]+)\n/.exec(request.body.message)?.[1] ?? ''
-      const claim = claims.find(nonce)
-      if (claim === undefined) throw new HttpError(403, 'the pairing code is wrong or has expired: use the code on the TV now')
-      let owner: string
-      try {
-        owner = await verifyOwnerAuthorisation(
-          request.body,
-          {
-            deviceId: opts.identity.deviceId,
-            x25519PublicKey: opts.identity.x25519PublicKey,
-            chainId: opts.chainId,
-            nonce,
-            domain: requestDomain(request)
-          },
-          opts.provider
-        )
-      } catch (err) {
-        if (!(err instanceof AuthorisationError)) throw err
-        claims.failed(claim)
-        throw new HttpError(401, err.message)
-      }
-      if (pairedOwner !== undefined && pairedOwner !== owner) {
-        throw new HttpError(409, 'this Seed One is paired with another wallet; its owner must unpair it first')
-      }
-      claims.grant(claim)
-      if (pairedOwner === undefined) {
-        await opts.store.save({ ...request.body, owner, pairedAt: new Date().toISOString() })
-        request.log.info({ owner }, 'paired')
-        await opts.onPaired(owner)
-      } else {
-        request.log.info({ owner }, 'owner signed in')
-      }
-      await reply.startOwnerSession()
-      return await reply.code(pairedOwner === undefined ? 201 : 200).send({ paired: true, owner, signedIn: true })
-    }
+    async (request, reply) =>
+      await serial(async () => {
+        const pairedOwner = await opts.store.owner()
+        const nonce = /\nNonce: ([A-Za-z0-9]+)\n/.exec(request.body.message)?.[1] ?? ''
+        const claim = claims.find(nonce)
+        if (claim === undefined) throw codeRefused()
+        let owner: string
+        try {
+          owner = await verifyOwnerAuthorisation(
+            request.body,
+            {
+              deviceId: opts.identity.deviceId,
+              x25519PublicKey: opts.identity.x25519PublicKey,
+              chainId: opts.chainId,
+              nonce,
+              domain: requestDomain(request)
+            },
+            opts.provider
+          )
+        } catch (err) {
+          if (!(err instanceof AuthorisationError)) throw err
+          claims.failed(claim)
+          throw new HttpError(401, err.message)
+        }
+        if (pairedOwner !== undefined && pairedOwner !== owner) {
+          throw new HttpError(409, 'this Seed One is paired with another wallet; its owner must unpair it first')
+        }
+        claims.grant(claim)
+        if (pairedOwner === undefined) {
+          await opts.store.save({ ...request.body, owner, pairedAt: new Date().toISOString() })
+          request.log.info({ owner }, 'paired')
+          await opts.onPaired(owner)
+        } else {
+          request.log.info({ owner }, 'owner signed in')
+        }
+        await reply.startOwnerSession()
+        const state: PairingState = { paired: true, owner, signedIn: true }
+        return await reply.code(pairedOwner === undefined ? 201 : 200).send(state)
+      })
   )
+
+  app.delete(
+    '/api/pairing',
+    { preHandler: app.requireOwner, schema: { response: { 200: pairingStateSchema } } },
+    async (request, reply) =>
+      await serial(async (): Promise<PairingState> => {
+        const owner = await opts.store.owner()
+        await opts.sessions.revokeAll()
+        claims.clear()
+        // The pairing is cleared last: an unpairing cut short by a crash leaves a paired box that can be unpaired again.
+        if (owner !== undefined) await opts.onUnpaired(owner)
+        await opts.store.clear()
+        reply.endOwnerSession()
+        request.log.info({ owner }, 'unpaired')
+        return { paired: false, owner: null, signedIn: false }
+      })
+  )
+}
+
+function codeRefused(): HttpError {
+  return new HttpError(403, 'the pairing code is wrong, used or expired: use the code the TV shows now')
 }

@@ -23,7 +23,7 @@ export const DEFAULT_SETTINGS: DeviceSettings = {
 
 const clock = { type: 'string', pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$' }
 
-/** JSON schema of a full settings document (PUT /api/settings takes a partial one: see settingsPatchSchema). */
+/** JSON schema of a full settings document (PUT /api/settings takes the whole document). */
 export const settingsSchema = {
   type: 'object',
   additionalProperties: false,

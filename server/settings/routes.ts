@@ -1,0 +1,21 @@
+import type { FastifyInstance } from 'fastify'
+import { settingsSchema, type DeviceSettings, type SettingsStore } from './settings.ts'
+
+/** The Settings screen's document: anyone on the LAN may read it; only the signed-in owner replaces it. */
+export async function settingsRoutes(app: FastifyInstance, opts: { settings: SettingsStore }): Promise<void> {
+  app.get(
+    '/api/settings',
+    { schema: { response: { 200: settingsSchema } } },
+    async (): Promise<DeviceSettings> => await opts.settings.get()
+  )
+
+  app.put<{ Body: DeviceSettings }>(
+    '/api/settings',
+    { preHandler: app.requireOwner, schema: { body: settingsSchema, response: { 200: settingsSchema } } },
+    async (request): Promise<DeviceSettings> => {
+      await opts.settings.put(request.body)
+      request.log.info({ settings: request.body }, 'settings saved')
+      return await opts.settings.get()
+    }
+  )
+}
