@@ -13,6 +13,8 @@ const CIPHERS = Object.keys({ 'aes-256-gcm': true, 'chacha20-poly1305': true } s
 export interface FilmMetadata {
   schema: 'seed-one/film-metadata/v1'
   title: string
+  /** Year of release, for the Film screen. */
+  year?: number
   synopsis: string
   durationSeconds: number
   contentClass: ContentClass
@@ -30,8 +32,28 @@ export interface FilmMetadata {
   poster: { cid: string; mimeType: 'image/jpeg' }
   /** WebVTT files, sealed with the film's key like the film itself. */
   subtitles: Array<{ cid: string; language: string; label: string }>
+  /**
+   * The seek-bar thumbnail sheet: one JPEG grid, tile n showing the film at n * intervalSeconds, left
+   * to right then top to bottom. Sealed with the film's key like the subtitles: it is the whole film
+   * in pictures, so only holders see it. Absent for films without video (and older metadata).
+   */
+  thumbnails?: ThumbnailSheetMetadata
+  /** When `test` content stops being shown anywhere (ISO 8601). */
+  expiresAt?: string
   /** Where devices ask for the film's key. */
   custodian: { url: string; peerId: string }
+}
+
+export interface ThumbnailSheetMetadata {
+  cid: string
+  mimeType: 'image/jpeg'
+  intervalSeconds: number
+  columns: number
+  rows: number
+  /** Tiles that hold a frame; the grid's last row may end in padding. */
+  count: number
+  tileWidth: number
+  tileHeight: number
 }
 
 export class MetadataError extends Error {
@@ -39,12 +61,15 @@ export class MetadataError extends Error {
 }
 
 const cidString = { type: 'string', minLength: 8, maxLength: 200 }
+/** An ISO 8601 date and time with its offset, as Date.prototype.toISOString writes it (or with +hh:mm). */
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/
 const schema = {
   type: 'object',
   required: ['schema', 'title', 'synopsis', 'durationSeconds', 'contentClass', 'content', 'poster', 'subtitles', 'custodian'],
   properties: {
     schema: { const: 'seed-one/film-metadata/v1' },
     title: { type: 'string', minLength: 1, maxLength: 300 },
+    year: { type: 'integer', minimum: 1870, maximum: 9999 },
     synopsis: { type: 'string', maxLength: 5000 },
     durationSeconds: { type: 'number', minimum: 0 },
     contentClass: { enum: CONTENT_CLASSES },
@@ -65,7 +90,19 @@ const schema = {
             chunkSize: { type: 'integer', minimum: MIN_CHUNK_SIZE }
           }
         },
-        audio: { type: 'array', maxItems: 32 }
+        audio: {
+          type: 'array',
+          maxItems: 32,
+          items: {
+            type: 'object',
+            required: ['codec', 'channels'],
+            properties: {
+              codec: { type: 'string', maxLength: 50 },
+              channels: { type: 'integer', minimum: 0, maximum: 64 },
+              language: { type: 'string', maxLength: 35 }
+            }
+          }
+        }
       }
     },
     poster: { type: 'object', required: ['cid', 'mimeType'], properties: { cid: cidString, mimeType: { const: 'image/jpeg' } } },
@@ -78,6 +115,21 @@ const schema = {
         properties: { cid: cidString, language: { type: 'string', maxLength: 35 }, label: { type: 'string', maxLength: 100 } }
       }
     },
+    thumbnails: {
+      type: 'object',
+      required: ['cid', 'mimeType', 'intervalSeconds', 'columns', 'rows', 'count', 'tileWidth', 'tileHeight'],
+      properties: {
+        cid: cidString,
+        mimeType: { const: 'image/jpeg' },
+        intervalSeconds: { type: 'number', exclusiveMinimum: 0 },
+        columns: { type: 'integer', minimum: 1, maximum: 1000 },
+        rows: { type: 'integer', minimum: 1, maximum: 100_000 },
+        count: { type: 'integer', minimum: 1 },
+        tileWidth: { type: 'integer', minimum: 1, maximum: 4096 },
+        tileHeight: { type: 'integer', minimum: 1, maximum: 4096 }
+      }
+    },
+    expiresAt: { type: 'string', pattern: ISO_TIME.source, maxLength: 40 },
     custodian: {
       type: 'object',
       required: ['url', 'peerId'],
@@ -100,7 +152,25 @@ export function parseFilmMetadata(bytes: Uint8Array): FilmMetadata {
     throw new MetadataError(`film metadata is invalid: ${first?.instancePath ?? ''} ${first?.message ?? ''}`.trim())
   }
   for (const cid of [value.content.cid, value.poster.cid, ...value.subtitles.map(s => s.cid)]) parseCid(cid)
+  if (value.thumbnails !== undefined) {
+    parseCid(value.thumbnails.cid)
+    if (value.thumbnails.count > value.thumbnails.columns * value.thumbnails.rows)
+      throw new MetadataError('film metadata is invalid: /thumbnails has more tiles than its grid holds')
+  }
+  if (value.expiresAt !== undefined) parseExpiry(value.expiresAt)
   return value
+}
+
+/** An expiry time as metadata and the publish command take it: ISO 8601 with an offset, a real date. */
+export function parseExpiry(text: string): number {
+  const at = Date.parse(text)
+  // Date.parse rolls an impossible day (02-30) over into the next month; the calendar date must exist
+  const [year, month, day] = text.slice(0, 10).split('-').map(Number)
+  const calendarDay = new Date(Date.UTC(year, month - 1, day))
+  if (!ISO_TIME.test(text) || Number.isNaN(at) || calendarDay.getUTCMonth() !== month - 1 || calendarDay.getUTCDate() !== day) {
+    throw new MetadataError(`not an ISO 8601 time with an offset (e.g. 2030-01-31T00:00:00Z): "${text.slice(0, 40)}"`)
+  }
+  return at
 }
 
 export function parseCid(text: string): CID {

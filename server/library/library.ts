@@ -14,6 +14,7 @@ import { HttpError } from '../http-error.ts'
 import type { CID } from 'multiformats/cid'
 import { metadataCidFromUri, parseCid, parseFilmMetadata, type FilmMetadata } from './film-metadata.ts'
 import type { FilmRecord, StoredFilmKey } from './film-record.ts'
+import { isShown } from './content-class.ts'
 
 export interface LibraryOptions {
   db: StateDb
@@ -25,20 +26,36 @@ export interface LibraryOptions {
   offlineKeyGraceMs: number
   /** A pin that receives no block for this long gives up (and is retried later), so it cannot hold up the films after it. */
   pinStallMs: number
+  /** A playback read that waits this long for blocks from the network fails (a film still pinning); default in sealed-film.ts. */
+  fetchTimeoutMs?: number
+  /** The owner's developer-mode setting: `test` and `development` films are shown only with it. */
+  developerMode(): Promise<boolean>
   log: FastifyBaseLogger
 }
 
 export interface Library {
   /** Applies a holdings change seen on chain. */
   applyHolding(change: HoldingsChange): Promise<void>
+  /** Every film the owner holds or held, shown or not. */
   list(): Promise<FilmRecord[]>
-  /** The decrypting reader of a film the owner holds and this box has ready. */
+  /** The films the owner's screens show now (content classes, expiry and developer mode applied). */
+  shown(): Promise<FilmRecord[]>
+  /** One film the screens show; 404 for a film not in the library or not shown. */
+  film(tokenId: string): Promise<FilmRecord>
+  /**
+   * The decrypting reader of a film the owner holds, ready or still pinning: blocks not on the box
+   * yet are fetched from peers as the stream reads them, while the pin goes on.
+   */
   openForPlayback(tokenId: string): Promise<{ film: SealedFilm; metadata: FilmMetadata }>
   poster(tokenId: string): Promise<Uint8Array>
   subtitles(tokenId: string, index: number): Promise<Uint8Array>
+  /** The decrypted seek-thumbnail sheet (JPEG). */
+  thumbnails(tokenId: string): Promise<Uint8Array>
   /** Picks up work left unfinished by the last run (pins, locks past their grace). */
   resume(): Promise<void>
   close(): Promise<void>
+  /** Unpairing: stops all work, erases every film key the box holds, releases the films' pins and forgets them. */
+  forget(): Promise<void>
 }
 
 const METADATA_TIMEOUT_MS = 60_000
@@ -46,12 +63,10 @@ const RETRY_FIRST_MS = 5_000
 const RETRY_MAX_MS = 10 * 60_000
 const PROGRESS_SAVE_INTERVAL_MS = 1_000
 
-/** Everything a film pins: its metadata, the artwork and subtitles, then the (large) content last. */
+/** Everything a film pins: its metadata, the artwork, subtitles and thumbnails, then the (large) content last. */
 function filmCids(metadataUri: string, metadata: FilmMetadata): CID[] {
-  return [
-    metadataCidFromUri(metadataUri),
-    ...[metadata.poster.cid, ...metadata.subtitles.map(s => s.cid), metadata.content.cid].map(parseCid)
-  ]
+  const small = [metadata.poster.cid, ...metadata.subtitles.map(s => s.cid), ...(metadata.thumbnails ? [metadata.thumbnails.cid] : [])]
+  return [metadataCidFromUri(metadataUri), ...[...small, metadata.content.cid].map(parseCid)]
 }
 
 /** An AbortSignal that fires when `touch` has not been called for `ms`. */
@@ -258,13 +273,27 @@ export function createLibrary(opts: LibraryOptions): Library {
     return unwrapKey(stored.wrappedKey, identity.x25519PrivateKey, context)
   }
 
-  async function playableRecord(tokenId: string): Promise<FilmRecord & { metadata: FilmMetadata }> {
+  /** A film the owner's screens show; a hidden one is answered as if it were not there. */
+  async function shownRecord(tokenId: string): Promise<FilmRecord> {
     const record = await records.get(tokenId)
-    if (record === undefined) throw new HttpError(404, `film ${tokenId} is not in this library`)
+    if (record === undefined || !isShown(record.metadata, await opts.developerMode()))
+      throw new HttpError(404, `film ${tokenId} is not in this library`)
+    return record
+  }
+
+  /** Ready, or pinning: its key is held and its blocks are arriving, so reads can fetch what is missing. */
+  async function playableRecord(tokenId: string): Promise<FilmRecord & { metadata: FilmMetadata }> {
+    const record = await shownRecord(tokenId)
     if (record.state === 'locked' || BigInt(record.quantity) === 0n) throw new HttpError(403, `film ${tokenId} is no longer owned`)
-    if (record.metadata === undefined || record.state !== 'ready')
+    if (record.metadata === undefined || (record.state !== 'ready' && record.state !== 'pinning'))
       throw new HttpError(409, `film ${tokenId} is not ready yet (${record.state})`)
     return record as FilmRecord & { metadata: FilmMetadata }
+  }
+
+  /** A small file sealed with the film's key (subtitles, thumbnails), decrypted. */
+  async function openSealedFile(tokenId: string, cid: string): Promise<Uint8Array> {
+    const sealed = await readBytes(helia, parseCid(cid), { signal: AbortSignal.timeout(METADATA_TIMEOUT_MS) })
+    return openBuffer(await contentKey(tokenId), sealed)
   }
 
   return {
@@ -291,27 +320,39 @@ export function createLibrary(opts: LibraryOptions): Library {
     async list() {
       return (await records.entries()).map(([, record]) => record)
     },
+    async shown() {
+      const developerMode = await opts.developerMode()
+      return (await records.entries()).map(([, record]) => record).filter(record => isShown(record.metadata, developerMode))
+    },
+    film: shownRecord,
     async openForPlayback(tokenId) {
       const record = await playableRecord(tokenId)
       let film = openFilms.get(tokenId)
       if (film === undefined) {
-        film = contentKey(tokenId).then(async key => await openSealedFilm(helia, parseCid(record.metadata.content.cid), key))
+        film = contentKey(tokenId).then(
+          async key => await openSealedFilm(helia, parseCid(record.metadata.content.cid), key, { fetchTimeoutMs: opts.fetchTimeoutMs })
+        )
         openFilms.set(tokenId, film)
         film.catch(() => openFilms.delete(tokenId))
       }
       return { film: await film, metadata: record.metadata }
     },
     async poster(tokenId) {
-      const record = await records.get(tokenId)
-      if (record?.metadata === undefined) throw new HttpError(404, `film ${tokenId} has no poster here yet`)
+      const record = await shownRecord(tokenId)
+      if (record.metadata === undefined) throw new HttpError(404, `film ${tokenId} has no poster here yet`)
       return await readBytes(helia, parseCid(record.metadata.poster.cid), { signal: AbortSignal.timeout(METADATA_TIMEOUT_MS) })
     },
     async subtitles(tokenId, index) {
       const record = await playableRecord(tokenId)
       const track = record.metadata.subtitles[index]
       if (track === undefined) throw new HttpError(404, `film ${tokenId} has no subtitle track ${index}`)
-      const sealed = await readBytes(helia, parseCid(track.cid), { signal: AbortSignal.timeout(METADATA_TIMEOUT_MS) })
-      return openBuffer(await contentKey(tokenId), sealed)
+      return await openSealedFile(tokenId, track.cid)
+    },
+    async thumbnails(tokenId) {
+      const record = await playableRecord(tokenId)
+      const sheet = record.metadata.thumbnails
+      if (sheet === undefined) throw new HttpError(404, `film ${tokenId} has no thumbnail sheet`)
+      return await openSealedFile(tokenId, sheet.cid)
     },
     async resume() {
       for (const [tokenId, record] of await records.entries()) {
@@ -323,6 +364,15 @@ export function createLibrary(opts: LibraryOptions): Library {
       aborter.abort()
       for (const timer of timers) clearTimeout(timer)
       await working?.catch(() => {})
+    },
+    async forget() {
+      await this.close()
+      await writes
+      for (const [tokenId, record] of await records.entries()) {
+        await keys.del(tokenId)
+        if (record.metadata !== undefined) for (const cid of filmCids(record.metadataUri, record.metadata)) await unpin(helia, cid)
+        await records.del(tokenId)
+      }
     }
   }
 }

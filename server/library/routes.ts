@@ -1,56 +1,91 @@
 import type { FastifyInstance } from 'fastify'
 import type { Library } from './library.ts'
-import type { FilmMetadata } from './film-metadata.ts'
-import { tierName, type FilmRecord, type FilmState } from './film-record.ts'
+import type { PlaybackStore } from './playback.ts'
+import type { NetworkCopies } from './network-copies.ts'
+import { HttpError } from '../http-error.ts'
+import { filmViewSchema, playbackViewSchema, presentFilm, type LibraryFilmView } from './film-view.ts'
 
-/** One film of GET /api/library. */
-export interface LibraryFilmView {
-  tokenId: string
-  title: string
-  synopsis: string
-  durationSeconds: number
-  contentClass: FilmMetadata['contentClass']
-  quantity: string
-  tier: { level: number; name: string }
-  state: FilmState
-  progress: number
-  error?: string
-  posterUrl: string
-  streamUrl: string
-  subtitles: Array<{ language: string; label: string; url: string }>
+export type { LibraryFilmView } from './film-view.ts'
+
+/** GET /api/library. */
+export interface LibraryView {
+  films: LibraryFilmView[]
+  /** Films with a position to resume from, the most recently watched first. */
+  continueWatching: string[]
 }
 
-/** The library as the UI sees it. */
-export function presentFilm(record: FilmRecord): LibraryFilmView {
-  const base = `/api/films/${record.tokenId}`
-  const metadata = record.metadata
-  return {
-    tokenId: record.tokenId,
-    title: metadata?.title ?? `Film #${record.tokenId}`,
-    synopsis: metadata?.synopsis ?? '',
-    durationSeconds: metadata?.durationSeconds ?? 0,
-    contentClass: metadata?.contentClass ?? 'production',
-    quantity: record.quantity,
-    tier: { level: record.tier, name: tierName(record.tier) },
-    state: record.state,
-    progress: record.progress,
-    ...(record.error !== undefined ? { error: record.error } : {}),
-    posterUrl: `${base}/poster`,
-    streamUrl: `${base}/stream`,
-    subtitles: (metadata?.subtitles ?? []).map((track, index) => ({
-      language: track.language,
-      label: track.label,
-      url: `${base}/subtitles/${index}`
-    }))
-  }
-}
+export const tokenIdParams = {
+  type: 'object',
+  required: ['tokenId'],
+  properties: { tokenId: { type: 'string', pattern: '^[0-9]{1,78}$' } }
+} as const
 
-export async function libraryRoutes(app: FastifyInstance, opts: { library: () => Library | undefined }): Promise<void> {
-  app.get('/api/library', async () => {
-    const library = opts.library()
-    if (library === undefined) return { films: [] }
-    const films = await library.list()
-    films.sort((a, b) => (a.metadata?.title ?? '').localeCompare(b.metadata?.title ?? '') || Number(BigInt(a.tokenId) - BigInt(b.tokenId)))
-    return { films: films.map(presentFilm) }
-  })
+/** A film can be at most a few days long; the bound only keeps nonsense out. */
+const MAX_SECONDS = 7 * 24 * 3600
+
+export async function libraryRoutes(
+  app: FastifyInstance,
+  opts: { library: () => Library | undefined; playback: PlaybackStore; networkCopies: NetworkCopies }
+): Promise<void> {
+  app.get(
+    '/api/library',
+    {
+      schema: {
+        response: {
+          200: {
+            type: 'object',
+            required: ['films', 'continueWatching'],
+            properties: { films: { type: 'array', items: filmViewSchema }, continueWatching: { type: 'array', items: { type: 'string' } } }
+          }
+        }
+      }
+    },
+    async (): Promise<LibraryView> => {
+      const library = opts.library()
+      if (library === undefined) return { films: [], continueWatching: [] }
+      const [records, playback] = await Promise.all([library.shown(), opts.playback.all()])
+      records.sort(
+        (a, b) => (a.metadata?.title ?? '').localeCompare(b.metadata?.title ?? '') || Number(BigInt(a.tokenId) - BigInt(b.tokenId))
+      )
+      const films = records.map(record =>
+        presentFilm(record, {
+          playback: playback.get(record.tokenId),
+          networkCopies: record.metadata === undefined ? null : opts.networkCopies.count(record.metadata.content.cid)
+        })
+      )
+      const continueWatching = films
+        .filter(film => film.playback?.resumable === true && film.state !== 'locked')
+        .sort((a, b) => Date.parse(b.playback?.updatedAt ?? '') - Date.parse(a.playback?.updatedAt ?? ''))
+        .map(film => film.tokenId)
+      return { films, continueWatching }
+    }
+  )
+
+  app.put<{ Params: { tokenId: string }; Body: { positionSec: number; durationSec: number } }>(
+    '/api/playback/:tokenId',
+    {
+      preHandler: app.requireOwner,
+      schema: {
+        params: tokenIdParams,
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['positionSec', 'durationSec'],
+          properties: {
+            positionSec: { type: 'number', minimum: 0, maximum: MAX_SECONDS },
+            durationSec: { type: 'number', exclusiveMinimum: 0, maximum: MAX_SECONDS }
+          }
+        },
+        response: { 200: playbackViewSchema }
+      }
+    },
+    async request => {
+      const library = opts.library()
+      if (library === undefined) throw new HttpError(404, 'this Seed One is not paired yet: it has no library')
+      const { positionSec, durationSec } = request.body
+      if (positionSec > durationSec) throw new HttpError(400, `positionSec ${positionSec} is past durationSec ${durationSec}`)
+      await library.film(request.params.tokenId)
+      return await opts.playback.record(request.params.tokenId, { positionSec, durationSec })
+    }
+  )
 }

@@ -5,7 +5,7 @@ import type { Contract, ContractTransactionReceipt } from 'ethers'
 import type { Helia } from 'helia'
 import type { CID } from 'multiformats/cid'
 import type { CustodyStore } from '../keys/custody-store.ts'
-import type { FilmMetadata } from '../library/film-metadata.ts'
+import { MetadataError, parseExpiry, parseFilmMetadata, type FilmMetadata, type ThumbnailSheetMetadata } from '../library/film-metadata.ts'
 import { filmIdFromReceipt } from '../chain/film-token.ts'
 import { addBytes, addFile, pinWithProgress } from '../storage/content.ts'
 import { section, type StateDb } from '../storage/state-db.ts'
@@ -13,16 +13,19 @@ import { createSealer, generateContentKey, sealBuffer } from '../sealing/seal.ts
 import { DEFAULT_CHUNK_SIZE, sealedLength } from '../sealing/format.ts'
 import { probeMedia } from './probe.ts'
 import { normaliseForDirectPlay } from './normalise.ts'
-import { extractPoster } from './artwork.ts'
+import { extractPoster, extractThumbnailSheet, type ThumbnailSheet } from './artwork.ts'
 import { extractSubtitleStreamToWebVtt, isTextSubtitle, subtitleFileToWebVtt } from './subtitles.ts'
 import { withPlaintextWorkDir } from './work-dir.ts'
 
 export interface PublishRequest {
   input: string
   title: string
+  year?: number
   synopsis?: string
   subtitles?: Array<{ file: string; language: string; label: string }>
   contentClass?: FilmMetadata['contentClass']
+  /** `test` content only: when it stops being shown anywhere (ISO 8601 with an offset). */
+  expiresAt?: string
   priceWei?: bigint
   maxSupply?: bigint
   tierThresholds?: bigint[]
@@ -55,12 +58,25 @@ const SEALING = { cipher: 'aes-256-gcm', chunkSize: DEFAULT_CHUNK_SIZE } as cons
 /** The platform's planned distribution tiers (DESIGN: 100 small venue … 50 000 national). */
 const DEFAULT_TIERS = [100n, 5_000n, 10_000n, 50_000n]
 
+/** Seek thumbnails: a frame every 10 s (the Player's seek bar shows the tile under the cursor). */
+const THUMBNAIL_INTERVAL_SECONDS = 10
+
+/** Refuses an expiry the platform's rules do not allow: only `test` content expires, and not in the past. */
+function checkExpiry(request: PublishRequest): void {
+  if (request.expiresAt === undefined) return
+  if ((request.contentClass ?? 'production') !== 'test')
+    throw new MetadataError('only test content expires: publish it as --content-class test')
+  if (parseExpiry(request.expiresAt) <= Date.now()) throw new MetadataError(`the expiry ${request.expiresAt} has passed already`)
+}
+
 /**
- * publish: video → probe → normalise for direct play → poster, WebVTT → seal → add to Helia →
- * metadata → registered on chain. Plaintext work files live in a private temp folder, never in the
- * data directory, and are removed afterwards. The content key is kept before the film is registered.
+ * publish: video → probe → normalise for direct play → poster, seek thumbnails, WebVTT → seal → add
+ * to Helia → metadata → registered on chain. Plaintext work files live in a private temp folder,
+ * never in the data directory, and are removed afterwards. The content key is kept before the film
+ * is registered. The thumbnail sheet and subtitles are sealed with the film's key: they show the film.
  */
 export async function publishFilm(ctx: PublishContext, request: PublishRequest): Promise<PublishedFilm> {
+  checkExpiry(request)
   const progress = ctx.onProgress ?? (() => {})
   const { helia, custody } = ctx
   const pinned = async (cid: CID): Promise<CID> => {
@@ -81,6 +97,14 @@ export async function publishFilm(ctx: PublishContext, request: PublishRequest):
     const posterFile = path.join(workDir, 'poster.jpg')
     await extractPoster(playable, playableInfo, posterFile)
     progress('poster', 1)
+
+    let sheet: ThumbnailSheet | undefined
+    const sheetFile = path.join(workDir, 'thumbnails.jpg')
+    if (playableInfo.video !== undefined) {
+      progress('thumbnails', 0)
+      sheet = await extractThumbnailSheet(playable, playableInfo, sheetFile, { intervalSeconds: THUMBNAIL_INTERVAL_SECONDS })
+      progress('thumbnails', 1)
+    }
 
     const contentKey = generateContentKey()
     const vttFiles: Array<{ file: string; language: string; label: string }> = []
@@ -106,14 +130,19 @@ export async function publishFilm(ctx: PublishContext, request: PublishRequest):
     progress('seal', 1)
 
     const posterCid = await pinned(await addBytes(helia, await readFile(posterFile)))
+    const addSealed = async (file: string): Promise<string> =>
+      (await pinned(await addBytes(helia, sealBuffer(contentKey, await readFile(file), SEALING)))).toString()
     const subtitles = []
-    for (const track of vttFiles) {
-      const cid = await pinned(await addBytes(helia, sealBuffer(contentKey, await readFile(track.file), SEALING)))
-      subtitles.push({ cid: cid.toString(), language: track.language, label: track.label })
+    for (const track of vttFiles) subtitles.push({ cid: await addSealed(track.file), language: track.language, label: track.label })
+    let thumbnails: ThumbnailSheetMetadata | undefined
+    if (sheet !== undefined) {
+      const { intervalSeconds, columns, rows, count, tileWidth, tileHeight } = sheet
+      thumbnails = { cid: await addSealed(sheetFile), mimeType: 'image/jpeg', intervalSeconds, columns, rows, count, tileWidth, tileHeight }
     }
     const metadata: FilmMetadata = {
       schema: 'seed-one/film-metadata/v1',
       title: request.title,
+      ...(request.year !== undefined ? { year: request.year } : {}),
       synopsis: request.synopsis ?? '',
       durationSeconds: playableInfo.durationSeconds,
       contentClass: request.contentClass ?? 'production',
@@ -134,9 +163,13 @@ export async function publishFilm(ctx: PublishContext, request: PublishRequest):
       },
       poster: { cid: posterCid.toString(), mimeType: 'image/jpeg' },
       subtitles,
+      ...(thumbnails !== undefined ? { thumbnails } : {}),
+      ...(request.expiresAt !== undefined ? { expiresAt: new Date(parseExpiry(request.expiresAt)).toISOString() } : {}),
       custodian: ctx.custodian
     }
-    const metadataCid = await pinned(await addBytes(helia, new TextEncoder().encode(JSON.stringify(metadata, null, 2))))
+    const metadataBytes = new TextEncoder().encode(JSON.stringify(metadata, null, 2))
+    parseFilmMetadata(metadataBytes) // what boxes will accept: refused here rather than registered on chain
+    const metadataCid = await pinned(await addBytes(helia, metadataBytes))
     return { metadataCid, contentCid }
   })
 

@@ -33,6 +33,9 @@ export interface RegisterFilmOptions {
   keepKey?: boolean
   /** Where the metadata says devices ask for the key (default the custodian's URL). */
   custodianUrl?: string
+  /** Default production: `test` and `development` films are listed only in developer mode. */
+  contentClass?: FilmMetadata['contentClass']
+  expiresAt?: string
 }
 
 export async function registerFilm(opts: RegisterFilmOptions): Promise<HandMadeFilm> {
@@ -52,7 +55,8 @@ export async function registerFilm(opts: RegisterFilmOptions): Promise<HandMadeF
     title: 'Hand-made test film',
     synopsis: 'Random bytes.',
     durationSeconds: 1,
-    contentClass: 'test',
+    contentClass: opts.contentClass ?? 'production',
+    ...(opts.expiresAt !== undefined ? { expiresAt: opts.expiresAt } : {}),
     content: {
       cid: contentCid.toString(),
       sealedBytes: sealed.length,

@@ -1,0 +1,194 @@
+import { CONTENT_CLASSES, type FilmMetadata } from './film-metadata.ts'
+import { tierName, type FilmRecord, type FilmState } from './film-record.ts'
+import type { PlaybackView } from './playback.ts'
+
+/**
+ * The film's copy on this box: `none` (nothing held yet, or released after a sale), `partial` (a pin
+ * that stopped part way and will be retried), `pinning`, `ready` (pinned in full), `releasing` (sold:
+ * still held until the grace period ends).
+ */
+export type LocalCopy = 'none' | 'partial' | 'pinning' | 'ready' | 'releasing'
+
+/** One film of GET /api/library. */
+export interface LibraryFilmView {
+  tokenId: string
+  title: string
+  /** Absent when the publisher did not give it. */
+  year?: number
+  synopsis: string
+  durationSeconds: number
+  contentClass: FilmMetadata['contentClass']
+  /** When `test` content stops being shown; null when it does not expire. */
+  expiresAt: string | null
+  quantity: string
+  tier: { level: number; name: string }
+  state: FilmState
+  progress: number
+  error?: string
+  /** The stream can be played now: ready, or still pinning (blocks at the playback position are fetched first). */
+  playable: boolean
+  posterUrl: string
+  streamUrl: string
+  subtitles: Array<{ language: string; label: string; url: string }>
+  /** The film's audio tracks, in stream order. */
+  audio: FilmMetadata['content']['audio']
+  /** The seek-bar sheet: tile n (row-major, `columns` a row) shows the film at n * intervalSec. */
+  thumbnails: {
+    url: string
+    intervalSec: number
+    columns: number
+    rows: number
+    count: number
+    tileWidth: number
+    tileHeight: number
+  } | null
+  playback: PlaybackView | null
+  storage: { local: LocalCopy; networkCopies: number | null }
+}
+
+/** What a view needs besides the record. */
+export interface FilmViewExtras {
+  playback: PlaybackView | undefined
+  networkCopies: number | null
+}
+
+function localCopy(record: FilmRecord): LocalCopy {
+  switch (record.state) {
+    case 'ready':
+      return 'ready'
+    case 'pinning':
+      return 'pinning'
+    case 'locked':
+      return record.unpinned === true ? 'none' : 'releasing'
+    default:
+      return record.progress > 0 ? 'partial' : 'none'
+  }
+}
+
+/** The library as the UI sees it. */
+export function presentFilm(record: FilmRecord, extras: FilmViewExtras): LibraryFilmView {
+  const base = `/api/films/${record.tokenId}`
+  const metadata = record.metadata
+  const sheet = metadata?.thumbnails
+  return {
+    tokenId: record.tokenId,
+    title: metadata?.title ?? `Film #${record.tokenId}`,
+    ...(metadata?.year !== undefined ? { year: metadata.year } : {}),
+    synopsis: metadata?.synopsis ?? '',
+    durationSeconds: metadata?.durationSeconds ?? 0,
+    contentClass: metadata?.contentClass ?? 'production',
+    expiresAt: metadata?.expiresAt ?? null,
+    quantity: record.quantity,
+    tier: { level: record.tier, name: tierName(record.tier) },
+    state: record.state,
+    progress: record.progress,
+    ...(record.error !== undefined ? { error: record.error } : {}),
+    playable: metadata !== undefined && (record.state === 'ready' || record.state === 'pinning'),
+    posterUrl: `${base}/poster`,
+    streamUrl: `${base}/stream`,
+    subtitles: (metadata?.subtitles ?? []).map((track, index) => ({
+      language: track.language,
+      label: track.label,
+      url: `${base}/subtitles/${index}`
+    })),
+    audio: metadata?.content.audio ?? [],
+    thumbnails:
+      sheet === undefined
+        ? null
+        : {
+            url: `${base}/thumbnails`,
+            intervalSec: sheet.intervalSeconds,
+            columns: sheet.columns,
+            rows: sheet.rows,
+            count: sheet.count,
+            tileWidth: sheet.tileWidth,
+            tileHeight: sheet.tileHeight
+          },
+    playback: extras.playback ?? null,
+    storage: { local: localCopy(record), networkCopies: extras.networkCopies }
+  }
+}
+
+const integer = { type: 'integer' } as const
+const number = { type: 'number' } as const
+const string = { type: 'string' } as const
+const nullable = (schema: object) => ({ anyOf: [schema, { type: 'null' }] })
+
+/** JSON schema of one playback view (the answer of PUT /api/playback/:tokenId too). */
+export const playbackViewSchema = {
+  type: 'object',
+  required: ['positionSec', 'durationSec', 'watched', 'resumable', 'updatedAt'],
+  properties: { positionSec: number, durationSec: number, watched: { type: 'boolean' }, resumable: { type: 'boolean' }, updatedAt: string }
+} as const
+
+/** JSON schema of LibraryFilmView (the response schema of GET /api/library). */
+export const filmViewSchema = {
+  type: 'object',
+  required: [
+    'tokenId',
+    'title',
+    'synopsis',
+    'durationSeconds',
+    'contentClass',
+    'expiresAt',
+    'quantity',
+    'tier',
+    'state',
+    'progress',
+    'playable',
+    'posterUrl',
+    'streamUrl',
+    'subtitles',
+    'audio',
+    'thumbnails',
+    'playback',
+    'storage'
+  ],
+  properties: {
+    tokenId: string,
+    title: string,
+    year: integer,
+    synopsis: string,
+    durationSeconds: number,
+    contentClass: { type: 'string', enum: CONTENT_CLASSES },
+    expiresAt: nullable(string),
+    quantity: string,
+    tier: { type: 'object', required: ['level', 'name'], properties: { level: integer, name: string } },
+    state: { type: 'string', enum: ['pending', 'pinning', 'ready', 'locked', 'error'] satisfies FilmState[] },
+    progress: number,
+    error: string,
+    playable: { type: 'boolean' },
+    posterUrl: string,
+    streamUrl: string,
+    subtitles: {
+      type: 'array',
+      items: { type: 'object', required: ['language', 'label', 'url'], properties: { language: string, label: string, url: string } }
+    },
+    audio: {
+      type: 'array',
+      items: { type: 'object', required: ['codec', 'channels'], properties: { codec: string, channels: integer, language: string } }
+    },
+    thumbnails: nullable({
+      type: 'object',
+      required: ['url', 'intervalSec', 'columns', 'rows', 'count', 'tileWidth', 'tileHeight'],
+      properties: {
+        url: string,
+        intervalSec: number,
+        columns: integer,
+        rows: integer,
+        count: integer,
+        tileWidth: integer,
+        tileHeight: integer
+      }
+    }),
+    playback: nullable(playbackViewSchema),
+    storage: {
+      type: 'object',
+      required: ['local', 'networkCopies'],
+      properties: {
+        local: { type: 'string', enum: ['none', 'partial', 'pinning', 'ready', 'releasing'] satisfies LocalCopy[] },
+        networkCopies: nullable(integer)
+      }
+    }
+  }
+} as const
