@@ -62,6 +62,8 @@ export interface RegistryNode {
   lastReportAt: string
   /** A report arrived within the monitor's liveness timeout. */
   live: boolean
+  /** The node's latest report has replication on (report.replication.enabled): only such nodes take a share. */
+  replicating: boolean
   quotaBytes: number
   replicaBytes: number
   held: string[]

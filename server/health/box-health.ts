@@ -1,0 +1,67 @@
+import type { FastifyInstance } from 'fastify'
+import type { DaemonConfig } from '../config.ts'
+import type { StateDb } from '../storage/state-db.ts'
+import type { StorageNode } from '../storage/helia-node.ts'
+import type { DeviceIdentity } from '../identity/device-identity.ts'
+import type { SettingsStore } from '../settings/settings.ts'
+import { VERSION } from '../version.ts'
+import { createHealthCollector, type ReplicationFigures } from './health-figures.ts'
+import type { ServiceCounters } from './service-counters.ts'
+import { createBoxMetrics } from './box-metrics.ts'
+import { metricsRoute } from './metrics-route.ts'
+import { startReporter, type Reporter } from './reporter.ts'
+
+export interface BoxHealthOptions {
+  config: Pick<DaemonConfig, 'dataDir' | 'roles' | 'monitorUrl' | 'reportIntervalSec'>
+  db: StateDb
+  identity: DeviceIdentity
+  helia: StorageNode
+  settings: SettingsStore
+  counters: ServiceCounters
+  chainSyncLag(): Promise<number | null>
+  /** The replicator's figures (see HealthSources.replication). */
+  replication?: () => Promise<ReplicationFigures>
+}
+
+export interface BoxHealth {
+  /** Starts the reports to the monitor when one is configured; `apiUrl` is where this box listens. */
+  startReporting(apiUrl: string): Promise<void>
+  stop(): Promise<void>
+}
+
+/** The box's health: GET /metrics on `app` now, and signed reports to the monitor once the box listens. */
+export function boxHealth(app: FastifyInstance, opts: BoxHealthOptions): BoxHealth {
+  const { config, identity, helia } = opts
+  const collect = createHealthCollector({
+    dataDir: config.dataDir,
+    helia,
+    counters: opts.counters,
+    quotaBytes: async () => (await opts.settings.get()).storageQuotaBytes,
+    chainSyncLag: opts.chainSyncLag,
+    replication: opts.replication
+  })
+  const metrics = createBoxMetrics({ deviceId: identity.deviceId, version: VERSION, roles: config.roles })
+  let reporter: Reporter | undefined
+  metricsRoute(app, { registry: metrics.registry, refresh: async () => metrics.update(await collect(), reporter?.stats()) })
+
+  return {
+    startReporting: async apiUrl => {
+      if (config.monitorUrl === undefined) return
+      reporter = await startReporter({
+        db: opts.db,
+        identity,
+        monitorUrl: config.monitorUrl,
+        intervalSec: config.reportIntervalSec,
+        describe: () => ({
+          version: VERSION,
+          roles: config.roles,
+          apiUrl,
+          multiaddrs: helia.libp2p.getMultiaddrs().map(address => address.toString())
+        }),
+        collect,
+        log: app.log.child({ part: 'health' })
+      })
+    },
+    stop: async () => await reporter?.stop()
+  }
+}

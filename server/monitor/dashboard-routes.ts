@@ -1,0 +1,31 @@
+import { fileURLToPath } from 'node:url'
+import type { FastifyInstance, FastifyReply } from 'fastify'
+import fastifyStatic from '@fastify/static'
+import { vendorRoutes } from '../ui/routes.ts'
+
+/** The fleet dashboard's source folder (plain ES modules, no build step). */
+const dashboardRoot = fileURLToPath(new URL('../../ui/monitor/', import.meta.url))
+/** The TV UI's folder: the dashboard shares its polling hook. */
+const uiRoot = fileURLToPath(new URL('../../ui/', import.meta.url))
+
+/** Dashboard files revalidate on every load: they change with each release under the same name. */
+const revalidate = {
+  cacheControl: false,
+  setHeaders: (reply: FastifyReply) => {
+    reply.header('cache-control', 'no-cache')
+  }
+}
+
+/** The fleet dashboard at '/', the one TV UI module it shares under '/shared/', and the vendored modules and fonts. */
+export async function dashboardRoutes(app: FastifyInstance): Promise<void> {
+  await app.register(fastifyStatic, { root: dashboardRoot, prefix: '/', ...revalidate })
+  await app.register(fastifyStatic, {
+    root: uiRoot,
+    prefix: '/shared/',
+    decorateReply: false,
+    index: false,
+    allowedPath: pathName => pathName === '/polling.js',
+    ...revalidate
+  })
+  await vendorRoutes(app)
+}

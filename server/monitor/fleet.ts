@@ -1,0 +1,97 @@
+import type { RegistryNode } from './protocol.ts'
+import type { ChallengeRecord, NodeStore } from './node-store.ts'
+import { replicationHealth, type ReplicationHealth } from './replication-health.ts'
+
+/** One node as the fleet dashboard shows it: the registry's view and its latest report's figures. */
+export interface FleetNode {
+  deviceId: string
+  apiUrl: string
+  live: boolean
+  lastReportAt: string
+  reportedAt: string
+  version: string
+  roles: string[]
+  uptimeSec: number
+  cpuLoadPercent: number
+  temperatureC: number | null
+  throttled: number | null
+  memory: { totalBytes: number; availableBytes: number }
+  disk: { totalBytes: number; freeBytes: number }
+  pins: { held: number; bytes: number }
+  quotaBytes: number
+  replicaBytes: number
+  replication: { enabled: boolean; held: number; assigned: number; met: number; missing: number }
+  peersConnected: number
+  chainSyncLag: number | null
+  errorsSinceLastReport: number
+  challenges: Pick<ChallengeRecord, 'passed' | 'failed' | 'failedCids' | 'last'> & { score: number }
+}
+
+export interface Fleet {
+  generatedAt: string
+  nodeTimeoutSec: number
+  nodes: FleetNode[]
+  replication: ReplicationHealth
+}
+
+export async function readFleet(
+  store: NodeStore,
+  registry: RegistryNode[],
+  opts: { nodeTimeoutMs: number; minReplicas: number; catalogue: Iterable<string> }
+): Promise<Fleet> {
+  const nodes = (
+    await Promise.all(
+      registry.map(async (node): Promise<FleetNode[]> => {
+        const record = await store.node(node.deviceId)
+        if (record === undefined) return []
+        const challenges = await store.challenges(node.deviceId)
+        const { report } = record
+        const { system, storage, replication, service } = report
+        return [
+          {
+            deviceId: node.deviceId,
+            apiUrl: node.apiUrl,
+            live: node.live,
+            lastReportAt: node.lastReportAt,
+            reportedAt: report.timestamp,
+            version: report.version,
+            roles: report.roles,
+            uptimeSec: report.uptimeSec,
+            cpuLoadPercent: system.cpu.loadPercent,
+            temperatureC: system.cpu.temperatureC,
+            throttled: system.cpu.throttled,
+            memory: { totalBytes: system.memory.totalBytes, availableBytes: system.memory.availableBytes },
+            disk: { totalBytes: system.disk.totalBytes, freeBytes: system.disk.freeBytes },
+            pins: { held: storage.pinsHeld, bytes: storage.pinnedBytes },
+            quotaBytes: storage.quotaBytes,
+            replicaBytes: storage.replicaBytes,
+            replication: {
+              enabled: replication.enabled,
+              held: replication.held.length,
+              assigned: replication.assigned,
+              met: replication.met,
+              missing: replication.missing
+            },
+            peersConnected: service.peersConnected,
+            chainSyncLag: service.chainSyncLag,
+            errorsSinceLastReport: service.errorsSinceLastReport,
+            challenges: {
+              passed: challenges.passed,
+              failed: challenges.failed,
+              score: node.score,
+              failedCids: challenges.failedCids,
+              last: challenges.last
+            }
+          }
+        ]
+      })
+    )
+  ).flat()
+  nodes.sort((a, b) => Number(b.live) - Number(a.live) || a.deviceId.localeCompare(b.deviceId))
+  return {
+    generatedAt: new Date().toISOString(),
+    nodeTimeoutSec: Math.round(opts.nodeTimeoutMs / 1000),
+    nodes,
+    replication: replicationHealth(registry, opts.minReplicas, opts.catalogue)
+  }
+}

@@ -1,0 +1,85 @@
+import path from 'node:path'
+import { parseArgs } from 'node:util'
+import { ConfigError, integer, type ChainConfig } from '../config.ts'
+import { MAX_CHALLENGE_BLOCKS } from '../replication/routes.ts'
+
+export interface MonitorConfig {
+  dataDir: string
+  host: string
+  port: number
+  /** A node whose last report is older than this is down. */
+  nodeTimeoutMs: number
+  /** Report history older than this is pruned. */
+  retentionMs: number
+  /** node-cron schedule of the history pruning. */
+  pruneSchedule: string
+  /** Mean time between two challenges of one node. */
+  challengeIntervalMs: number
+  /** Leaf blocks asked for in one challenge. */
+  challengeBlocks: number
+  challengeDeadlineMs: number
+  /** Failed challenges in a row for one CID before the node is treated as not holding it. */
+  failuresBeforeFailed: number
+  /** Copies under which a CID counts as under-replicated (issue 4: 3). */
+  minReplicas: number
+  /** When set, the catalogue of registered films is read from the chain, so CIDs nobody holds count too. */
+  chain?: ChainConfig
+}
+
+export const monitorFlags = {
+  'data-dir': { type: 'string' },
+  host: { type: 'string' },
+  port: { type: 'string' },
+  'node-timeout-sec': { type: 'string' },
+  'retention-days': { type: 'string' },
+  'challenge-interval-sec': { type: 'string' },
+  'challenge-blocks': { type: 'string' },
+  'min-replicas': { type: 'string' },
+  'rpc-url': { type: 'string' },
+  contract: { type: 'string' },
+  'deployment-block': { type: 'string' },
+  confirmations: { type: 'string' }
+} as const
+
+const SEC = 1000
+const DAY_MS = 24 * 60 * 60 * SEC
+
+/** Flags first, then SEED_ONE_MONITOR_<FLAG> variables (the monitor's own: SEED_ONE_PORT is a box's), then defaults. */
+export function resolveMonitorConfig(args: string[], env: NodeJS.ProcessEnv = process.env): MonitorConfig {
+  const { values } = parseArgs({ args, options: monitorFlags, strict: true })
+  const pick = (flag: keyof typeof monitorFlags): string | undefined =>
+    values[flag] ?? env[`SEED_ONE_MONITOR_${flag.toUpperCase().replaceAll('-', '_')}`]
+  const rpcUrl = pick('rpc-url')
+  const contractAddress = pick('contract')
+  if ((rpcUrl === undefined) !== (contractAddress === undefined)) throw new ConfigError('--rpc-url and --contract go together')
+  if (contractAddress !== undefined && !/^0x[0-9a-fA-F]{40}$/.test(contractAddress)) {
+    throw new ConfigError(`--contract is not an address: "${contractAddress}"`)
+  }
+  const confirmations = pick('confirmations')
+  const challengeBlocks = integer('challenge-blocks', pick('challenge-blocks'), 3, 1)
+  if (challengeBlocks > MAX_CHALLENGE_BLOCKS)
+    throw new ConfigError(`--challenge-blocks: a box answers at most ${MAX_CHALLENGE_BLOCKS} blocks`)
+  return {
+    dataDir: path.resolve(pick('data-dir') ?? '.data/monitor'),
+    host: pick('host') ?? '127.0.0.1',
+    port: integer('port', pick('port'), 8090),
+    nodeTimeoutMs: integer('node-timeout-sec', pick('node-timeout-sec'), 15 * 60, 1) * SEC,
+    retentionMs: integer('retention-days', pick('retention-days'), 30, 1) * DAY_MS,
+    pruneSchedule: '0 17 * * * *',
+    challengeIntervalMs: integer('challenge-interval-sec', pick('challenge-interval-sec'), 60 * 60, 1) * SEC,
+    challengeBlocks,
+    challengeDeadlineMs: 30 * SEC,
+    failuresBeforeFailed: 2,
+    minReplicas: integer('min-replicas', pick('min-replicas'), 3, 1),
+    ...(rpcUrl !== undefined && contractAddress !== undefined
+      ? {
+          chain: {
+            rpcUrl,
+            contractAddress,
+            deploymentBlock: integer('deployment-block', pick('deployment-block'), 0),
+            ...(confirmations !== undefined ? { confirmations: integer('confirmations', confirmations, 0) } : {})
+          }
+        }
+      : {})
+  }
+}

@@ -1,0 +1,84 @@
+import type { FastifyInstance } from 'fastify'
+import { verifyDeviceSignature } from '../identity/device-signature.ts'
+import { HttpError } from '../http-error.ts'
+import { NODES_PATH, REPORTS_PATH, type HealthReport, type SignedReport } from './protocol.ts'
+import type { NodeStore } from './node-store.ts'
+import type { Fleet } from './fleet.ts'
+import type { ReportResult } from './monitor-metrics.ts'
+import { parseReport, signedReportSchema } from './report-schema.ts'
+import { readRegistry, registryNodeSchema } from './registry.ts'
+
+export interface MonitorRoutesOptions {
+  store: NodeStore
+  nodeTimeoutMs: number
+  fleet(): Promise<Fleet>
+  onReport(result: ReportResult, report?: HealthReport): void
+}
+
+/**
+ * The monitor's API: reports in (signature, then seq, checked before anything is kept), the node
+ * registry, one node's report history, and the fleet view the dashboard draws.
+ */
+export async function monitorRoutes(app: FastifyInstance, opts: MonitorRoutesOptions): Promise<void> {
+  const { store } = opts
+
+  app.post<{ Body: SignedReport }>(REPORTS_PATH, { schema: { body: signedReportSchema } }, async (request, reply) => {
+    const parsed = parseReport(request.body)
+    if ('error' in parsed) {
+      opts.onReport('malformed')
+      throw new HttpError(400, parsed.error)
+    }
+    const { report } = parsed
+    if (!(await verifyDeviceSignature(report.deviceId, request.body))) {
+      opts.onReport('forged')
+      throw new HttpError(401, `the signature is not ${report.deviceId}'s`)
+    }
+    const result = await store.accept(report, new Date())
+    if (!result.accepted) {
+      opts.onReport('replayed')
+      return await reply.code(409).send({
+        statusCode: 409,
+        error: 'Conflict',
+        message: `seq ${report.seq} is not after ${result.lastSeq}, the last accepted from ${report.deviceId}`,
+        lastSeq: result.lastSeq
+      })
+    }
+    opts.onReport('accepted', report)
+    return await reply.code(201).send({ seq: report.seq })
+  })
+
+  app.get(
+    NODES_PATH,
+    {
+      schema: {
+        response: { 200: { type: 'object', required: ['nodes'], properties: { nodes: { type: 'array', items: registryNodeSchema } } } }
+      }
+    },
+    async () => ({ nodes: await readRegistry(store, opts.nodeTimeoutMs) })
+  )
+
+  app.get<{ Params: { deviceId: string }; Querystring: { limit?: string } }>(
+    `${NODES_PATH}/:deviceId/reports`,
+    {
+      schema: {
+        params: {
+          type: 'object',
+          required: ['deviceId'],
+          properties: { deviceId: { type: 'string', pattern: '^[1-9A-HJ-NP-Za-km-z]{40,60}$' } }
+        },
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { limit: { type: 'string', pattern: '^[1-9][0-9]{0,2}$' } }
+        }
+      }
+    },
+    async request => {
+      if ((await store.node(request.params.deviceId)) === undefined)
+        throw new HttpError(404, `no node ${request.params.deviceId} has reported`)
+      return { reports: await store.history(request.params.deviceId, Number(request.query.limit ?? 100)) }
+    }
+  )
+
+  app.get('/api/fleet', async () => await opts.fleet())
+}

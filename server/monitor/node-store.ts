@@ -1,0 +1,125 @@
+import type { StateDb } from '../storage/state-db.ts'
+import type { HealthReport } from './protocol.ts'
+
+/** What the monitor keeps of one node: its latest accepted report and when it came. */
+export interface NodeRecord {
+  deviceId: string
+  report: HealthReport
+  /** Monitor time the latest report arrived (liveness is judged on the monitor's clock, not the box's). */
+  receivedAt: string
+  firstSeenAt: string
+}
+
+/** One node's proof-of-holding record. */
+export interface ChallengeRecord {
+  passed: number
+  failed: number
+  /** Challenges failed in a row, per CID (a CID leaves the map once passed). */
+  streaks: Record<string, number>
+  /** CIDs failed `failuresBeforeFailed` times in a row and not passed since. */
+  failedCids: string[]
+  last: { at: string; cid: string; passed: boolean; reason?: string } | null
+}
+
+/**
+ * A report as the history keeps it: its held list only counted (a node's latest report keeps the list),
+ * since thousands of CIDs in every report of every node for the whole retention would dwarf the rest.
+ */
+export type HistoryReport = Omit<HealthReport, 'replication'> & {
+  replication: Omit<HealthReport['replication'], 'held'> & { heldCount: number }
+}
+
+export interface HistoryEntry {
+  receivedAt: string
+  report: HistoryReport
+}
+
+export type AcceptResult = { accepted: true } | { accepted: false; lastSeq: number }
+
+export interface NodeStore {
+  /** Stores `report` as the node's latest and in its history, unless its seq is not above the last accepted one. */
+  accept(report: HealthReport, receivedAt: Date): Promise<AcceptResult>
+  nodes(): Promise<NodeRecord[]>
+  node(deviceId: string): Promise<NodeRecord | undefined>
+  history(deviceId: string, limit: number): Promise<HistoryEntry[]>
+  /** Deletes history received before `cutoff`: how many entries went. */
+  pruneHistory(cutoff: Date): Promise<number>
+  challenges(deviceId: string): Promise<ChallengeRecord>
+  updateChallenges(deviceId: string, update: (record: ChallengeRecord) => ChallengeRecord): Promise<ChallengeRecord>
+}
+
+const seqKey = (seq: number): string => String(seq).padStart(16, '0')
+const emptyChallenges = (): ChallengeRecord => ({ passed: 0, failed: 0, streaks: {}, failedCids: [], last: null })
+
+/**
+ * The monitor's state in its own level database: nodes (latest report each), history by node and
+ * seq, a time index of the history for pruning, and challenge records. Every change is one synced
+ * batch; changes to one node run one at a time, so a seq is checked and stored without a race.
+ */
+export function createNodeStore(db: StateDb): NodeStore {
+  const nodes = db.sublevel<string, NodeRecord>('nodes', { valueEncoding: 'json' })
+  const history = db.sublevel<string, HistoryEntry>('history', { valueEncoding: 'json' })
+  // key: receivedAt ISO + '!' + deviceId + '!' + seq; value: the history key
+  const byTime = db.sublevel<string, string>('history-by-time', { valueEncoding: 'json' })
+  const challenges = db.sublevel<string, ChallengeRecord>('challenges', { valueEncoding: 'json' })
+
+  const turns = new Map<string, Promise<unknown>>()
+  const serial = <T>(deviceId: string, step: () => Promise<T>): Promise<T> => {
+    const result = (turns.get(deviceId) ?? Promise.resolve()).then(step)
+    const settled = result.catch(() => {})
+    turns.set(deviceId, settled)
+    void settled.then(() => {
+      if (turns.get(deviceId) === settled) turns.delete(deviceId)
+    })
+    return result
+  }
+
+  return {
+    accept: (report, receivedAt) =>
+      serial(report.deviceId, async () => {
+        const known = await nodes.get(report.deviceId)
+        if (known !== undefined && report.seq <= known.report.seq) return { accepted: false, lastSeq: known.report.seq }
+        const at = receivedAt.toISOString()
+        const historyKey = `${report.deviceId}!${seqKey(report.seq)}`
+        const { held, ...replication } = report.replication
+        const entry: HistoryEntry = { receivedAt: at, report: { ...report, replication: { ...replication, heldCount: held.length } } }
+        await db.batch<string, unknown>(
+          [
+            {
+              type: 'put',
+              sublevel: nodes,
+              key: report.deviceId,
+              value: { deviceId: report.deviceId, report, receivedAt: at, firstSeenAt: known?.firstSeenAt ?? at }
+            },
+            { type: 'put', sublevel: history, key: historyKey, value: entry },
+            { type: 'put', sublevel: byTime, key: `${at}!${historyKey}`, value: historyKey }
+          ],
+          { sync: true }
+        )
+        return { accepted: true }
+      }),
+    nodes: async () => await nodes.values().all(),
+    node: async deviceId => await nodes.get(deviceId),
+    history: async (deviceId, limit) =>
+      (await history.values({ gt: `${deviceId}!`, lt: `${deviceId}"`, reverse: true, limit }).all()).reverse(),
+    pruneHistory: async cutoff => {
+      const old = await byTime.iterator({ lt: cutoff.toISOString() }).all()
+      if (old.length === 0) return 0
+      await db.batch<string, unknown>(
+        old.flatMap(([timeKey, historyKey]) => [
+          { type: 'del' as const, sublevel: history, key: historyKey },
+          { type: 'del' as const, sublevel: byTime, key: timeKey }
+        ]),
+        { sync: true }
+      )
+      return old.length
+    },
+    challenges: async deviceId => (await challenges.get(deviceId)) ?? emptyChallenges(),
+    updateChallenges: (deviceId, update) =>
+      serial(`challenges!${deviceId}`, async () => {
+        const record = update((await challenges.get(deviceId)) ?? emptyChallenges())
+        await db.batch([{ type: 'put', sublevel: challenges, key: deviceId, value: record }], { sync: true })
+        return record
+      })
+  }
+}

@@ -1,0 +1,79 @@
+import { Ajv } from 'ajv'
+import type { HealthReport, SignedReport } from './protocol.ts'
+
+// JSON schemas of what a box sends the monitor (protocol.ts). Strict: unknown properties are refused.
+
+const count = { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } as const
+const bytes = count
+const number = { type: 'number' } as const
+const text = (maxLength: number) => ({ type: 'string', maxLength }) as const
+const object = (properties: Record<string, unknown>) =>
+  ({ type: 'object', additionalProperties: false, required: Object.keys(properties), properties }) as const
+const isoTime = { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$' } as const
+/** A catalogue holds thousands of CIDs, not millions. */
+const MAX_CIDS = 100_000
+
+/** POST body of REPORTS_PATH. The payload is parsed and checked against healthReportSchema after. */
+export const signedReportSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['payload', 'signature'],
+  properties: { payload: text(8 * 1024 * 1024), signature: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,200}$' } }
+} as const
+
+const systemStatsSchema = object({
+  at: isoTime,
+  cpu: object({
+    loadPercent: number,
+    load1: number,
+    cores: count,
+    temperatureC: { type: ['number', 'null'] },
+    throttled: { type: ['integer', 'null'] }
+  }),
+  memory: object({ totalBytes: bytes, usedBytes: bytes, availableBytes: bytes }),
+  disk: object({ totalBytes: bytes, usedBytes: bytes, freeBytes: bytes }),
+  network: object({ rxBytes: bytes, txBytes: bytes })
+})
+
+export const healthReportSchema = object({
+  deviceId: { type: 'string', pattern: '^[1-9A-HJ-NP-Za-km-z]{40,60}$' },
+  seq: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
+  timestamp: isoTime,
+  version: text(64),
+  uptimeSec: count,
+  roles: { type: 'array', maxItems: 8, items: text(32) },
+  apiUrl: { type: 'string', pattern: '^https?://[^/\\s]+(/\\S*)?$', maxLength: 512 },
+  multiaddrs: { type: 'array', maxItems: 64, items: text(512) },
+  system: systemStatsSchema,
+  storage: object({ pinsHeld: count, pinnedBytes: bytes, quotaBytes: bytes, replicaBytes: bytes }),
+  replication: object({
+    enabled: { type: 'boolean' },
+    held: { type: 'array', maxItems: MAX_CIDS, items: { type: 'string', pattern: '^[a-zA-Z0-9]{10,200}$' } },
+    assigned: count,
+    met: count,
+    missing: count
+  }),
+  service: object({
+    peersConnected: count,
+    streamsServed: count,
+    chainSyncLag: { type: ['integer', 'null'] },
+    errorsSinceLastReport: count
+  })
+})
+
+const validate = new Ajv({ allErrors: false, allowUnionTypes: true }).compile<HealthReport>(healthReportSchema)
+
+/** The report inside a signed payload, or why it is malformed. Says nothing of the signature. */
+export function parseReport(signed: SignedReport): { report: HealthReport } | { error: string } {
+  let value: unknown
+  try {
+    value = JSON.parse(signed.payload)
+  } catch {
+    return { error: 'payload is not JSON' }
+  }
+  if (!validate(value)) {
+    const [first] = validate.errors ?? []
+    return { error: `payload ${first?.instancePath || '/'} ${first?.message ?? 'is invalid'}` }
+  }
+  return { report: value }
+}

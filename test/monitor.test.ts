@@ -1,0 +1,184 @@
+// The monitor on its own, over HTTP, with real device keys and a real level store: what it accepts,
+// what it refuses (forged, replayed, out of order, malformed), liveness, history retention, and the
+// catalogue it reads from a devnet.
+import t from 'tap'
+import { loadOrCreateDeviceIdentity, type DeviceIdentity } from '../server/identity/device-identity.ts'
+import { signPayload } from '../server/identity/device-signature.ts'
+import { startMonitor, type Monitor } from '../server/monitor/monitor.ts'
+import type { MonitorConfig } from '../server/monitor/monitor-config.ts'
+import { REPORTS_PATH, type HealthReport } from '../server/monitor/protocol.ts'
+import { getJson, postJson } from './helpers/http.ts'
+import { testDir, type Test } from './helpers/in-process.ts'
+import { historySeqs as seqsAt, monitorConfig, registry as registryAt, startTestMonitor as startMonitorIn } from './helpers/monitor.ts'
+import { waitFor } from './helpers/wait-for.ts'
+import { connectDevnet, startTestDevnet } from './helpers/devnet.ts'
+
+/** A well-formed report of `identity` (figures made up: the monitor checks form, not truth). */
+function healthReport(identity: DeviceIdentity, seq: number, at = new Date()): HealthReport {
+  return {
+    deviceId: identity.deviceId,
+    seq,
+    timestamp: at.toISOString(),
+    version: '0.1.0',
+    uptimeSec: 60 * seq,
+    roles: ['storage'],
+    apiUrl: 'http://127.0.0.1:9',
+    multiaddrs: [],
+    system: {
+      at: at.toISOString(),
+      cpu: { loadPercent: 12.5, load1: 0.4, cores: 4, temperatureC: 51.2, throttled: null },
+      memory: { totalBytes: 4e9, usedBytes: 1e9, availableBytes: 3e9 },
+      disk: { totalBytes: 1e12, usedBytes: 2e11, freeBytes: 8e11 },
+      network: { rxBytes: 1000 * seq, txBytes: 2000 * seq }
+    },
+    storage: { pinsHeld: 2, pinnedBytes: 5_000_000, quotaBytes: 50e9, replicaBytes: 0 },
+    replication: { enabled: true, held: ['bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy'], assigned: 1, met: 1, missing: 0 },
+    service: { peersConnected: 3, streamsServed: 0, chainSyncLag: 0, errorsSinceLastReport: 0 }
+  }
+}
+
+const send = (monitor: Monitor, body: unknown) => postJson(`${monitor.url}${REPORTS_PATH}`, body)
+const registry = (monitor: Monitor) => registryAt(monitor.url)
+const historySeqs = (monitor: Monitor, deviceId: string) => seqsAt(monitor.url, deviceId)
+const startTestMonitor = (t: Test, name: string, overrides: Partial<MonitorConfig> = {}) => startMonitorIn(t, testDir(t, name), overrides)
+
+const box = await loadOrCreateDeviceIdentity(testDir(t, 'box'))
+const impostor = await loadOrCreateDeviceIdentity(testDir(t, 'impostor'))
+
+t.test('a signed report is accepted and the node is registered live', async t => {
+  const monitor = await startTestMonitor(t, 'accept')
+  const accepted = await send(monitor, await signPayload(box, healthReport(box, 1)))
+  t.equal(accepted.status, 201, accepted.body)
+  const [node] = await registry(monitor)
+  t.equal(node.deviceId, box.deviceId)
+  t.ok(node.live, 'live')
+  t.same(node.held, ['bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy'])
+  t.same(node.failed, [])
+  t.equal(node.score, 1, 'not challenged yet: 1')
+  const { reports } = await getJson(`${monitor.url}/api/nodes/${box.deviceId}/reports`)
+  t.same(
+    reports[0].report.replication,
+    { enabled: true, assigned: 1, met: 1, missing: 0, heldCount: 1 },
+    'the history counts the held CIDs'
+  )
+})
+
+t.test('forgeries are refused with 401 and change nothing', async t => {
+  const monitor = await startTestMonitor(t, 'forged')
+  t.equal((await send(monitor, await signPayload(box, healthReport(box, 1)))).status, 201)
+
+  const signedByOther = await signPayload(impostor, healthReport(box, 2))
+  t.equal((await send(monitor, signedByOther)).status, 401, "the box's report signed by another key")
+
+  const genuine = await signPayload(box, healthReport(box, 2))
+  const tampered = { ...genuine, payload: genuine.payload.replace('"temperatureC":51.2', '"temperatureC":41.2') }
+  t.not(tampered.payload, genuine.payload)
+  t.equal((await send(monitor, tampered)).status, 401, 'a figure changed after signing')
+
+  const garbage = { ...genuine, signature: Buffer.alloc(64, 7).toString('base64url') }
+  t.equal((await send(monitor, garbage)).status, 401, 'a signature of the right length that is not one')
+
+  t.same(await historySeqs(monitor, box.deviceId), [1], 'only the genuine report was kept')
+  t.equal((await send(monitor, genuine)).status, 201, 'the genuine seq 2 is still accepted: forgeries did not use it up')
+})
+
+t.test('replays and out-of-order or repeated seqs are refused with 409 and the last seq', async t => {
+  const monitor = await startTestMonitor(t, 'replay')
+  const first = await signPayload(box, healthReport(box, 1))
+  t.equal((await send(monitor, first)).status, 201)
+  const replay = await send(monitor, first)
+  t.equal(replay.status, 409, 'the same report again')
+  t.equal(replay.json.lastSeq, 1)
+
+  t.equal(
+    (await send(monitor, await signPayload(box, healthReport(box, 3)))).status,
+    201,
+    'a gap is fine: reports may be dropped on the box'
+  )
+  const late = await send(monitor, await signPayload(box, healthReport(box, 2)))
+  t.equal(late.status, 409, 'seq 2 after seq 3')
+  t.equal(late.json.lastSeq, 3)
+  const same = await send(monitor, await signPayload(box, healthReport(box, 3, new Date(Date.now() + 1000))))
+  t.equal(same.status, 409, 'seq 3 again with a new time and signature')
+
+  t.same(await historySeqs(monitor, box.deviceId), [1, 3])
+  const metrics = await (await fetch(`${monitor.url}/metrics`)).text()
+  t.match(metrics, /seedone_monitor_reports_total\{result="accepted"\} 2\n/)
+  t.match(metrics, /seedone_monitor_reports_total\{result="replayed"\} 3\n/)
+})
+
+t.test('malformed reports are refused with 400', async t => {
+  const monitor = await startTestMonitor(t, 'malformed')
+  const sign = (value: object) => signPayload(box, value)
+  const good = healthReport(box, 1)
+  const cases: Array<[string, unknown]> = [
+    ['payload not JSON', { payload: 'not json', signature: 'abc' }],
+    ['a body field too many', { ...(await sign(good)), extra: 1 }],
+    ['no signature', { payload: JSON.stringify(good) }],
+    ['a report field missing', await sign({ ...good, seq: undefined })],
+    ['an unknown report field', await sign({ ...good, owner: '0xabc' })],
+    ['seq 0', await sign({ ...good, seq: 0 })],
+    ['a time that is not ISO', await sign({ ...good, timestamp: 'yesterday' })],
+    ['a negative disk', await sign({ ...good, system: { ...good.system, disk: { ...good.system.disk, freeBytes: -1 } } })],
+    ['not an http URL', await sign({ ...good, apiUrl: 'file:///etc/passwd' })]
+  ]
+  for (const [what, body] of cases) t.equal((await send(monitor, body)).status, 400, what)
+  t.same(await registry(monitor), [], 'nothing registered')
+  t.equal((await send(monitor, await sign(good))).status, 201, 'the well-formed one is accepted')
+})
+
+t.test('a node without a report within the timeout is listed down, and live again when one comes', async t => {
+  const monitor = await startTestMonitor(t, 'liveness', { nodeTimeoutMs: 1500 })
+  t.equal((await send(monitor, await signPayload(box, healthReport(box, 1)))).status, 201)
+  t.ok((await registry(monitor))[0].live)
+  await waitFor('the node to be listed down', async () => !(await registry(monitor))[0].live, { timeoutMs: 20_000 })
+  const fleet = await getJson(`${monitor.url}/api/fleet`)
+  t.equal(fleet.nodes[0].live, false, 'the dashboard shows it down too')
+  t.equal(fleet.replication.underReplicated, 1, 'its CID has no live copy now')
+  t.equal(fleet.replication.withoutCopy, 1)
+  t.equal((await send(monitor, await signPayload(box, healthReport(box, 2)))).status, 201)
+  t.ok((await registry(monitor))[0].live, 'live again')
+})
+
+t.test('history older than the retention is pruned on schedule; the last seq is still enforced', async t => {
+  const monitor = await startTestMonitor(t, 'retention', { retentionMs: 2000, pruneSchedule: '* * * * * *' })
+  for (const seq of [1, 2, 3]) t.equal((await send(monitor, await signPayload(box, healthReport(box, seq)))).status, 201)
+  t.same(await historySeqs(monitor, box.deviceId), [1, 2, 3])
+  await waitFor('the history to be pruned', async () => (await historySeqs(monitor, box.deviceId)).length === 0, { timeoutMs: 30_000 })
+  t.equal((await registry(monitor)).length, 1, 'the node stays registered')
+  t.equal((await send(monitor, await signPayload(box, healthReport(box, 2)))).status, 409, 'a pruned seq cannot be replayed')
+  t.equal((await send(monitor, await signPayload(box, healthReport(box, 4)))).status, 201)
+  t.same(await historySeqs(monitor, box.deviceId), [4], 'a fresh report is kept')
+})
+
+t.test('the registry and history survive a restart of the monitor', async t => {
+  const dataDir = testDir(t, 'restart')
+  const first = await startMonitor(monitorConfig(dataDir), { logLevel: 'silent' })
+  t.equal((await send(first, await signPayload(box, healthReport(box, 5)))).status, 201)
+  await first.close()
+  const second = await startMonitorIn(t, dataDir)
+  t.equal((await send(second, await signPayload(box, healthReport(box, 5)))).status, 409, 'seq 5 was kept through the restart')
+  t.same(await historySeqs(second, box.deviceId), [5])
+})
+
+t.test('following the chain, a registered film nobody holds counts as without a copy', async t => {
+  const devnet = await startTestDevnet(t)
+  const monitor = await startMonitorIn(t, testDir(t, 'catalogue'), {
+    chain: { rpcUrl: devnet.rpcUrl, contractAddress: devnet.contractAddress, deploymentBlock: devnet.deploymentBlock, confirmations: 0 }
+  })
+  const metadataCid = 'bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy'
+  const { creator } = connectDevnet(t, devnet)
+  const account = devnet.accounts.creator.address
+  await (await creator.getFunction('registerFilm')(`ipfs://${metadataCid}`, 1n, 1000, [100, 5000], account, 500)).wait()
+  const fleet = await waitFor(
+    'the film to be in the catalogue',
+    async () => {
+      const fleet = await getJson(`${monitor.url}/api/fleet`)
+      return fleet.replication.cids > 0 && fleet
+    },
+    { timeoutMs: 60_000 }
+  )
+  t.equal(fleet.replication.cids, 1, 'its metadata CID (the content CID is inside the metadata, which no box serves yet)')
+  t.same(fleet.replication.lowest, [{ cid: metadataCid, copies: 0 }])
+  t.equal(fleet.replication.withoutCopy, 1)
+})
