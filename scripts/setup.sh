@@ -12,6 +12,10 @@ if [[ "${1:-}" == "--tests" ]]; then
   command -v chromium >/dev/null 2>&1 || packages+=(chromium)
   command -v shellcheck >/dev/null 2>&1 || packages+=(shellcheck)
   command -v promtool >/dev/null 2>&1 || packages+=(prometheus)
+  # the appliance tests: the image's firewall, and its data disk script on loop devices
+  command -v nft >/dev/null 2>&1 || packages+=(nftables)
+  command -v sfdisk >/dev/null 2>&1 || packages+=(fdisk)
+  command -v jq >/dev/null 2>&1 || packages+=(jq)
 fi
 if (( ${#packages[@]} > 0 )); then
   echo "setup: installing ${packages[*]} from apt"
