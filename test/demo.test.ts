@@ -30,6 +30,10 @@ t.test('the first start publishes, buys and pairs', async t => {
     { timeoutMs: 90_000 }
   )
   t.equal(ready.contentClass, 'demo')
+  t.match(ready.thumbnails, { intervalSec: 10, count: 3, tileWidth: 160 }, 'the demo film has its seek thumbnails')
+  const sheet = await fetch(`${demo.box.url}${ready.thumbnails?.url}`)
+  t.equal(sheet.headers.get('content-type'), 'image/jpeg')
+  t.ok((await sheet.arrayBuffer()).byteLength > 1000)
 })
 
 t.test('the TV browser shows the film, and choosing it plays it', async t => {

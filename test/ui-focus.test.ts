@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net'
 import Fastify from 'fastify'
 import type { Page } from 'playwright-core'
 import { uiRoutes } from '../server/ui/routes.ts'
-import { launchChromium, newTvPage, saveScreenshot } from './helpers/chromium.ts'
+import { launchChromium, newTvPage, pressKeyCode, saveScreenshot } from './helpers/chromium.ts'
 
 // A 3x3 grid whose DOM order is shuffled against its visual order, so only spatial navigation
 // (not tab order) lands on the expected neighbours.
@@ -30,11 +30,26 @@ const fixtureHtml = `<!doctype html>
 <div class="grid">
 ${domOrder.map(id => `<button id="${id}" style="grid-row: ${cells[id][0]}; grid-column: ${cells[id][1]}"${id === 'A' ? ' data-autofocus' : ''}>${id}</button>`).join('\n')}
 </div>
+<div id="dialog" hidden><button id="X">X</button><button id="Y" data-autofocus>Y</button></div>
 <script type="module">
-  import { startFocusNavigation, onBack } from '/focus.js';
+  import { startFocusNavigation, onBack, onRemoteKey, openFocusScope } from '/focus.js';
   window.backCalls = [];
+  window.clicks = [];
+  window.mediaActions = [];
+  document.addEventListener('click', (event) => window.clicks.push(event.target.id));
   onBack((event) => window.backCalls.push('first:' + event.keyCode));
   window.pushSecondBack = () => { window.removeSecondBack = onBack((event) => window.backCalls.push('second:' + event.keyCode)); };
+  onRemoteKey((action) => {
+    if (['left', 'right', 'up', 'down', 'enter', 'back'].includes(action)) return false;
+    window.mediaActions.push(action);
+    return true;
+  });
+  window.openDialog = () => {
+    const dialog = document.getElementById('dialog');
+    dialog.hidden = false;
+    const close = openFocusScope(dialog, { modal: true });
+    window.closeDialog = () => { close(); dialog.hidden = true; };
+  };
   startFocusNavigation();
   window.fixtureReady = true;
 </script>
@@ -83,6 +98,17 @@ t.test('TV UI static files and focus navigation', async t => {
       t.match(module.headers['content-type'], /javascript/, `${url} is JavaScript`)
       t.match(module.headers['cache-control'], /max-age=31536000/, `${url} is cached long`)
     }
+
+    const pairPage = await rawGet(port, '/pair?code=ABCD2345')
+    t.equal(pairPage.status, 200, 'the pairing page is served at /pair')
+    t.match(pairPage.headers['content-type'], /^text\/html/)
+    t.equal(pairPage.headers['cache-control'], 'no-cache')
+    t.same(
+      JSON.parse(/<script type="importmap">([\s\S]*?)<\/script>/.exec(pairPage.body)?.[1] ?? '{}').imports,
+      imports,
+      'with the same import map as the TV UI'
+    )
+    t.match(pairPage.body, /<script type="module" src="\/pair.js">/)
 
     const font = await rawGet(port, '/vendor/inter/files/inter-latin-400-normal.woff2')
     t.equal(font.status, 200)
@@ -151,22 +177,11 @@ t.test('TV UI static files and focus navigation', async t => {
     await page.goto(`${base}/focus-fixture.html`)
     await page.waitForFunction(() => (window as unknown as { fixtureReady?: boolean }).fixtureReady)
     const backCalls = () => page.evaluate(() => (window as unknown as { backCalls: string[] }).backCalls)
-    const cdp = await page.context().newCDPSession(page)
-    const pressKeyCode = async (keyCode: number) => {
-      for (const type of ['rawKeyDown', 'keyUp'] as const) {
-        await cdp.send('Input.dispatchKeyEvent', {
-          type,
-          windowsVirtualKeyCode: keyCode,
-          nativeVirtualKeyCode: keyCode,
-          key: 'Unidentified'
-        })
-      }
-    }
 
     await page.keyboard.press('Escape')
     await page.keyboard.press('Backspace')
-    await pressKeyCode(461)
-    await pressKeyCode(10009)
+    await pressKeyCode(page, 461)
+    await pressKeyCode(page, 10009)
     await page.keyboard.press('ArrowDown')
     await page.keyboard.press('Enter')
     t.same(
@@ -176,10 +191,54 @@ t.test('TV UI static files and focus navigation', async t => {
     )
 
     await page.evaluate(() => (window as unknown as { pushSecondBack: () => void }).pushSecondBack())
-    await pressKeyCode(461)
+    await pressKeyCode(page, 461)
     await page.evaluate(() => (window as unknown as { removeSecondBack: () => void }).removeSecondBack())
     await page.keyboard.press('Escape')
     t.same((await backCalls()).slice(4), ['second:461', 'first:27'], 'the newest handler wins until it is removed')
+  })
+
+  t.test('remotes that send only key codes: arrows move, Enter clicks, media keys reach the screen', async t => {
+    const page = await newTvPage(browser)
+    await page.goto(`${base}/focus-fixture.html`)
+    await page.waitForFunction(() => document.activeElement?.id === 'A')
+    await pressKeyCode(page, 39)
+    t.equal(await activeId(page), 'B', 'keyCode 39 (→) moved right')
+    await pressKeyCode(page, 40)
+    t.equal(await activeId(page), 'E', 'keyCode 40 (↓) moved down')
+    await pressKeyCode(page, 13)
+    t.same(await page.evaluate(() => (window as unknown as { clicks: string[] }).clicks), ['E'], 'keyCode 13 clicked the focused button')
+
+    for (const keyCode of [415, 19, 10252, 412, 417, 413]) await pressKeyCode(page, keyCode)
+    await page.keyboard.press('MediaPlayPause')
+    t.same(
+      await page.evaluate(() => (window as unknown as { mediaActions: string[] }).mediaActions),
+      ['play', 'pause', 'playPause', 'rewind', 'fastForward', 'stop', 'playPause'],
+      'media keys by code (webOS, Tizen) and by name'
+    )
+    t.equal(await activeId(page), 'E', 'and moved no focus')
+  })
+
+  t.test('a modal focus scope holds the remote, makes the page inert, and gives focus back', async t => {
+    const page = await newTvPage(browser)
+    await page.goto(`${base}/focus-fixture.html`)
+    await page.waitForFunction(() => document.activeElement?.id === 'A')
+    await page.keyboard.press('ArrowRight')
+    await page.evaluate(() => (window as unknown as { openDialog: () => void }).openDialog())
+    t.equal(await activeId(page), 'Y', 'the scope focused its [data-autofocus] element')
+    await page.keyboard.press('ArrowLeft')
+    t.equal(await activeId(page), 'X')
+    for (const key of ['ArrowLeft', 'ArrowUp', 'ArrowDown']) {
+      await page.keyboard.press(key)
+      t.equal(await activeId(page), 'X', `${key} stays inside the scope`)
+    }
+    t.equal(await page.evaluate(() => document.querySelector('.grid')?.hasAttribute('inert')), true, 'the rest of the page is inert')
+    await page.mouse.click(5, 5)
+    await page.waitForFunction(() => document.activeElement?.closest('#dialog') !== null, undefined, { timeout: 2000 })
+    t.pass('a click outside leaves focus in the scope')
+    await page.keyboard.press('ArrowLeft')
+    await page.evaluate(() => (window as unknown as { closeDialog: () => void }).closeDialog())
+    t.equal(await activeId(page), 'B', 'closing gave focus back to the opener')
+    t.equal(await page.evaluate(() => document.querySelector('.grid')?.hasAttribute('inert')), false, 'and the page is live again')
   })
 
   t.test('the real app loads its modules through the import map and focuses Retry when the API is missing', async t => {

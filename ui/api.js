@@ -1,16 +1,38 @@
-// The daemon's JSON API, same origin. Every failure becomes an ApiError with a message fit for the screen.
+// The box's JSON API, same origin. Every failure becomes an ApiError with a message fit for the screen.
+// Requests that change the box carry the owner's session cookie (sent by the browser) and the CSRF token
+// from GET /api/session.
 
 /**
  * @typedef {{ deviceId: string, owner: string | null, paired: boolean, chainId: number, syncedBlock: number, version: string }} Status
- * @typedef {{ code: string, expiresAt: string }} Pairing
+ * @typedef {{ signedIn: boolean, owner: string | null, csrfToken: string }} Session
+ * @typedef {{ paired: boolean, owner: string | null, signedIn: boolean, code?: string, expiresAt?: string, pairUrl?: string }} Pairing
  * @typedef {{ language: string, label: string, url: string }} Subtitle
+ * @typedef {{ language?: string, label?: string, codec?: string, channels?: number }} AudioTrack
  * @typedef {'pending' | 'pinning' | 'ready' | 'locked' | 'error'} FilmState
+ * @typedef {{ positionSec: number, durationSec: number, watched: boolean, resumable: boolean, updatedAt: string }} Playback
+ * @typedef {{ url: string, intervalSec: number, columns: number, rows: number, count: number, tileWidth: number, tileHeight: number }} Thumbnails
+ * @typedef {'none' | 'partial' | 'pinning' | 'ready' | 'releasing'} LocalCopy
  * @typedef {{
- *   tokenId: string, title: string, synopsis: string, durationSeconds: number,
- *   contentClass: 'production' | 'test' | 'demo' | 'development', quantity: string,
- *   tier: { level: number, name: string }, state: FilmState, progress: number, error?: string,
- *   posterUrl: string, streamUrl: string, subtitles: Subtitle[]
+ *   tokenId: string, title: string, synopsis: string, durationSeconds: number, year?: number,
+ *   contentClass: 'production' | 'test' | 'demo' | 'development', expiresAt: string | null, quantity: string,
+ *   tier: { level: number, name: string }, state: FilmState, progress: number, error?: string, playable: boolean,
+ *   posterUrl: string, streamUrl: string, subtitles: Subtitle[], audio?: AudioTrack[],
+ *   playback: Playback | null, thumbnails: Thumbnails | null,
+ *   storage: { local: LocalCopy, networkCopies: number | null }
  * }} Film
+ * @typedef {{ films: Film[], continueWatching: string[] }} Library
+ * @typedef {{
+ *   storageQuotaBytes: number,
+ *   replication: { enabled: boolean, uploadCapBytesPerSec: number, quietHours: { start: string, end: string } | null },
+ *   developerMode: boolean
+ * }} DeviceSettings
+ * @typedef {{
+ *   at: string,
+ *   cpu: { loadPercent: number, load1: number, cores: number, temperatureC: number | null, throttled: number | null },
+ *   memory: { totalBytes: number, usedBytes: number, availableBytes: number },
+ *   disk: { totalBytes: number, usedBytes: number, freeBytes: number },
+ *   network: { rxBytes: number, txBytes: number }
+ * }} SystemStats one reading of the box (server/health/system-stats.ts)
  */
 
 const TIMEOUT_MS = 10_000
@@ -27,12 +49,17 @@ export class ApiError extends Error {
   }
 }
 
+/** The CSRF token of this browser's session, fetched with the session and again when the box refuses it. */
+let csrfToken = ''
+
 /**
+ * One request to the box. JSON in, JSON out (undefined for an empty answer).
+ * @param {string} method
  * @param {string} path
- * @param {AbortSignal} [signal] cancels the request (a screen that went away)
+ * @param {{ body?: unknown, signal?: AbortSignal, keepalive?: boolean }} [opts]
  * @returns {Promise<any>}
  */
-async function getJson(path, signal) {
+async function request(method, path, { body, signal, keepalive } = {}) {
   // AbortController + setTimeout rather than AbortSignal.any/timeout: TV browsers run old Chromium.
   const controller = new AbortController()
   let timedOut = false
@@ -42,41 +69,130 @@ async function getJson(path, signal) {
   }, TIMEOUT_MS)
   const cancel = () => controller.abort()
   signal?.addEventListener('abort', cancel)
+  /** @type {Record<string, string>} */
+  const headers = { accept: 'application/json' }
+  if (method !== 'GET') headers['x-csrf-token'] = csrfToken
+  if (body !== undefined) headers['content-type'] = 'application/json'
   try {
     let response
     try {
-      response = await fetch(path, { headers: { accept: 'application/json' }, cache: 'no-store', signal: controller.signal })
+      response = await fetch(path, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        credentials: 'same-origin',
+        cache: 'no-store',
+        keepalive,
+        signal: controller.signal
+      })
     } catch (error) {
       if (signal?.aborted) throw error
       throw new ApiError(timedOut ? 'Seed One took too long to answer.' : 'Seed One cannot be reached.', undefined)
     }
-    if (!response.ok) throw new ApiError(`Seed One answered with an error (HTTP ${response.status}).`, response.status)
+    const text = await response.text().catch(() => '')
+    let json
     try {
-      return await response.json()
-    } catch (error) {
-      if (signal?.aborted) throw error
-      throw new ApiError('Seed One sent an answer this screen cannot read.', response.status)
+      json = text === '' ? undefined : JSON.parse(text)
+    } catch {
+      if (response.ok) throw new ApiError('Seed One sent an answer this screen cannot read.', response.status)
     }
+    if (!response.ok) {
+      const reason = typeof json?.message === 'string' ? json.message : `HTTP ${response.status}`
+      throw new ApiError(`Seed One refused: ${reason}`, response.status)
+    }
+    return json
   } finally {
     clearTimeout(timer)
     signal?.removeEventListener('abort', cancel)
   }
 }
 
+/**
+ * A state-changing request; a refused CSRF token (the box restarted, or the session changed) is
+ * fetched again once.
+ * @param {string} method
+ * @param {string} path
+ * @param {{ body?: unknown, keepalive?: boolean }} [opts]
+ */
+async function change(method, path, opts = {}) {
+  if (csrfToken === '') await getSession()
+  try {
+    return await request(method, path, opts)
+  } catch (error) {
+    if (!(error instanceof ApiError) || error.status !== 403 || !/csrf/i.test(error.message)) throw error
+    await getSession()
+    return await request(method, path, opts)
+  }
+}
+
 /** @param {AbortSignal} [signal] @returns {Promise<Status>} */
-export const getStatus = signal => getJson('/api/status', signal)
+export const getStatus = signal => request('GET', '/api/status', { signal })
+
+/** @param {AbortSignal} [signal] @returns {Promise<Session>} */
+export async function getSession(signal) {
+  const session = await request('GET', '/api/session', { signal })
+  if (typeof session?.signedIn !== 'boolean') throw new ApiError('Seed One sent a session this screen cannot read.', 200)
+  csrfToken = typeof session.csrfToken === 'string' ? session.csrfToken : ''
+  return session
+}
 
 /** @param {AbortSignal} [signal] @returns {Promise<Pairing>} */
 export async function getPairing(signal) {
-  const body = await getJson('/api/pairing', signal)
-  // A box paired a moment ago answers without a code; the status poll moves the screen on.
-  if (typeof body?.code !== 'string' || typeof body.expiresAt !== 'string') throw new ApiError('Seed One sent no pairing code.', 200)
-  return { code: body.code, expiresAt: body.expiresAt }
+  const pairing = await request('GET', '/api/pairing', { signal })
+  if (typeof pairing?.signedIn !== 'boolean') throw new ApiError('Seed One sent a pairing state this screen cannot read.', 200)
+  return pairing
 }
 
-/** @param {AbortSignal} [signal] @returns {Promise<Film[]>} */
-export async function getLibrary(signal) {
-  const body = await getJson('/api/library', signal)
-  if (!Array.isArray(body?.films)) throw new ApiError('Seed One sent a library this screen cannot read.', 200)
-  return body.films
+/** @param {string} address @param {string} code @returns {Promise<string>} the EIP-4361 message to sign */
+export async function getPairingMessage(address, code) {
+  const answer = await request('GET', `/api/pairing/message?${new URLSearchParams({ address, code })}`)
+  if (typeof answer?.message !== 'string') throw new ApiError('Seed One sent no message to sign.', 200)
+  return answer.message
 }
+
+/** Sends the owner's signature: pairs the box (or signs in to it) and signs this browser in. */
+export const postPairing = (/** @type {string} */ message, /** @type {string} */ signature) =>
+  request('POST', '/api/pairing', { body: { message, signature } })
+
+export const unpair = () => change('DELETE', '/api/pairing')
+
+/** @param {AbortSignal} [signal] @returns {Promise<Library>} */
+export async function getLibrary(signal) {
+  const body = await request('GET', '/api/library', { signal })
+  if (!Array.isArray(body?.films)) throw new ApiError('Seed One sent a library this screen cannot read.', 200)
+  return { films: body.films, continueWatching: Array.isArray(body.continueWatching) ? body.continueWatching : [] }
+}
+
+/**
+ * Saves where the owner is in a film. keepalive lets the last save outlive the page.
+ * @param {string} tokenId
+ * @param {{ positionSec: number, durationSec: number }} position
+ * @param {{ keepalive?: boolean }} [opts]
+ */
+export const putPlayback = (tokenId, position, opts = {}) =>
+  change('PUT', `/api/playback/${encodeURIComponent(tokenId)}`, { body: position, ...opts })
+
+/** @param {AbortSignal} [signal] @returns {Promise<DeviceSettings & Record<string, unknown>>} */
+export const getSettings = signal => request('GET', '/api/settings', { signal })
+
+/** @param {DeviceSettings} settings the full document */
+export const putSettings = settings => change('PUT', '/api/settings', { body: settings })
+
+/** @param {AbortSignal} [signal] @returns {Promise<{ samples: SystemStats[] }>} */
+export async function getHealthHistory(signal) {
+  const body = await request('GET', '/api/health/history', { signal })
+  if (!Array.isArray(body?.samples)) throw new ApiError('Seed One sent a health history this screen cannot read.', 200)
+  return body
+}
+
+/**
+ * @typedef {{ name: string, sizeBytes: number, fstype: string | null, label: string | null }} DiskPartition
+ * @typedef {{ id: string, path: string, model: string | null, serial: string | null, sizeBytes: number, fstype: string | null, label: string | null, partitions: DiskPartition[] }} DataDisk
+ * @typedef {{ state: 'none' | 'ready' | 'pending' | 'applying' | 'declined' | 'failed', disk: DataDisk | null, message: string, updatedAt: string | null }} DiskConsent
+ */
+
+/** The first boot's data disk, when it found one holding data. @param {AbortSignal} [signal] @returns {Promise<DiskConsent>} */
+export const getDiskConsent = signal => request('GET', '/api/appliance/disk-consent', { signal })
+
+/** The owner's decision about that disk. @param {'erase' | 'keep'} decision @param {string} diskId @returns {Promise<DiskConsent>} */
+export const decideDisk = (decision, diskId) => change('POST', '/api/appliance/disk-consent', { body: { decision, diskId } })

@@ -1,35 +1,70 @@
-// The TV UI: status gate (paired or not), hash routes, and the library kept fresh while films prepare.
+// The TV UI: the box's status and this browser's session decide what can be shown (pairing, or the
+// owner's screens; a guest on a paired box sees them read-only), hash routes pick the screen, and the
+// library is kept fresh while films prepare.
 import { html, render } from 'htm/preact'
-import { useEffect, useState } from 'preact/hooks'
-import { getLibrary, getStatus } from './api.js'
+import { useEffect, useRef, useState } from 'preact/hooks'
+import { ApiError, getDiskConsent, getLibrary, getSession, getStatus } from './api.js'
 import { startFocusNavigation } from './focus.js'
 import { usePolling } from './polling.js'
-import { filmHash, libraryHash, parseRoute, playerHash } from './routes.js'
-import { LibraryLoading, Loading, Message, isPreparing } from './screens/common.js'
+import { filmHash, homeHash, parseRoute, playerHash } from './routes.js'
+import { isPreparing } from './format.js'
+import { Loading, MessageScreen } from './screens/common.js'
 import { FilmScreen } from './screens/film.js'
-import { LibraryScreen } from './screens/library.js'
+import { DiskConsentScreen } from './screens/disk-consent.js'
+import { HealthScreen } from './screens/health.js'
+import { HomeScreen } from './screens/home.js'
+import { PairingScreen } from './screens/pairing.js'
 import { PlayerScreen } from './screens/player.js'
-import { UnpairedScreen } from './screens/unpaired.js'
+import { SettingsScreen } from './screens/settings.js'
 
-/** @typedef {import('./api.js').Film} Film */
+/** @typedef {import('./api.js').Library} Library */
 /** @typedef {import('./api.js').Status} Status */
 /** @typedef {import('./routes.js').Route} Route */
 
-const UNPAIRED_POLL_MS = 3000
+const PAIRED_POLL_MS = 30_000
 const PREPARING_POLL_MS = 3000
-const IDLE_POLL_MS = 30_000
+/** A sale, a new purchase or another box's copy shows within this, with nobody pressing a key. */
+const IDLE_POLL_MS = 10_000
 
-/** Status is watched until the box is paired: the owner does it from a phone while this screen waits. */
-const statusPollDelay = (/** @type {Status} */ status) => (status.paired ? undefined : UNPAIRED_POLL_MS)
-/** The library is refreshed quickly while any film is still being prepared, slowly otherwise. */
-const libraryPollDelay = (/** @type {Film[]} */ films) => (films.some(isPreparing) ? PREPARING_POLL_MS : IDLE_POLL_MS)
+/**
+ * A paired box's status is read now and then (it may be unpaired elsewhere). An unpaired box is watched
+ * by the pairing screen instead: its poll is what signs this TV in when its code is signed.
+ */
+const statusPollDelay = (/** @type {Status} */ status) => (status.paired ? PAIRED_POLL_MS : undefined)
+/** The session is read once, and again when pairing or unpairing changes it. */
+const sessionPollDelay = () => undefined
+/**
+ * The first boot's data disk decision, if this browser has one to make: a guest on a paired box may not
+ * see it (401), and a box without the appliance part has no such route (404); neither has anything to decide.
+ * @param {AbortSignal} signal
+ * @returns {Promise<import('./api.js').DiskConsent>}
+ */
+async function loadDiskConsent(signal) {
+  try {
+    return await getDiskConsent(signal)
+  } catch (error) {
+    if (error instanceof ApiError && (error.status === 401 || error.status === 404))
+      return { state: 'none', disk: null, message: '', updatedAt: null }
+    throw error
+  }
+}
+/** A disk waiting for the owner's decision is watched (it may be decided elsewhere), and one being prepared closely. */
+const DISK_POLL_MS = { pending: 10_000, applying: 2000, failed: 10_000 }
+const diskPollDelay = (/** @type {import('./api.js').DiskConsent} */ consent) =>
+  DISK_POLL_MS[/** @type {keyof typeof DISK_POLL_MS} */ (consent.state)]
+/**
+ * The library is refreshed quickly while it is empty (just paired: the box is still reading the chain)
+ * or any film is still being prepared, slowly otherwise.
+ */
+const libraryPollDelay = (/** @type {Library} */ library) =>
+  library.films.length === 0 || library.films.some(isPreparing) ? PREPARING_POLL_MS : IDLE_POLL_MS
 
 // The hashes visited inside this page, so Back can return through history when the parent screen
 // is the previous entry, and replace the current entry otherwise (a TV opened straight on a film).
-const visited = [location.hash || libraryHash]
+const visited = [location.hash || homeHash]
 
 addEventListener('hashchange', () => {
-  const hash = location.hash || libraryHash
+  const hash = location.hash || homeHash
   if (hash === visited[visited.length - 1]) return
   if (hash === visited[visited.length - 2]) visited.pop()
   else visited.push(hash)
@@ -50,6 +85,8 @@ function goBackTo(parentHash) {
   }
 }
 
+const toHome = () => goBackTo(homeHash)
+
 function useRoute() {
   const [route, setRoute] = useState(() => parseRoute(location.hash))
   useEffect(() => {
@@ -60,64 +97,162 @@ function useRoute() {
   return route
 }
 
-/** @param {{ route: Route, films: Film[] | null, error: Error | null, reload: () => void, owner: string | null, lastTokenId: string | null }} props */
-function PairedScreens({ route, films, error, reload, owner, lastTokenId }) {
-  if (route.name === 'library') {
-    return html`<${LibraryScreen} films=${films} error=${error} onRetry=${reload} owner=${owner} focusTokenId=${lastTokenId} />`
+/** @param {{ label: string }} props */
+const LoadingScreen = ({ label }) => html`<main class="screen" data-screen="loading"><${Loading} label=${label} /></main>`
+
+/** Moves on to `to` (a screen reached that has nothing to do now), holding focus meanwhile. @param {{ to: string }} props */
+function Redirect({ to }) {
+  useEffect(() => goBackTo(to), [])
+  return html`<${LoadingScreen} label="One moment…" />`
+}
+
+/**
+ * A film's page or its player, once the library has answered.
+ * @param {{ route: Route & { tokenId: string }, library: ReturnType<typeof usePolling<Library>>, signedIn: boolean }} props
+ */
+function FilmRoutes({ route, library, signedIn }) {
+  if (!library.value) {
+    return library.error
+      ? html`<${MessageScreen}
+          screen="film-error"
+          title="Your library could not be loaded"
+          detail=${library.error.message}
+          actionLabel="Retry"
+          onAction=${library.retry}
+          onBack=${toHome}
+        />`
+      : html`<${LoadingScreen} label="Loading your library…" />`
   }
-  const toLibrary = () => goBackTo(libraryHash)
-  if (!films) return html`<${LibraryLoading} error=${error} onRetry=${reload} onBack=${toLibrary} />`
-  const film = films.find(candidate => candidate.tokenId === route.tokenId)
+  const film = library.value.films.find(candidate => candidate.tokenId === route.tokenId)
   if (!film) {
-    return html`<${Message}
+    return html`<${MessageScreen}
+      screen="film-missing"
       title="This film is not in your library"
-      detail="It may have been sold or transferred."
+      detail="It may have been sold or transferred, or it is test content shown only in developer mode."
       actionLabel="Back to library"
-      onAction=${toLibrary}
-      onBack=${toLibrary}
+      onAction=${toHome}
+      onBack=${toHome}
     />`
   }
   if (route.name === 'film') {
-    return html`<${FilmScreen} key=${film.tokenId} film=${film} onPlay=${() => navigate(playerHash(film.tokenId))} onBack=${toLibrary} />`
+    return html`<${FilmScreen}
+      key=${film.tokenId}
+      film=${film}
+      onPlay=${(/** @type {number} */ startAt) => navigate(playerHash(film.tokenId, startAt))}
+      onBack=${toHome}
+    />`
   }
   const toFilm = () => goBackTo(filmHash(film.tokenId))
-  if (film.state !== 'ready') {
-    return html`<${Message}
+  if (!film.playable) {
+    return html`<${MessageScreen}
+      screen="player-unavailable"
       title=${`${film.title} cannot be played now`}
-      detail="Open the film page to see why."
+      detail="Open the film's page to see why."
       actionLabel="Back"
       onAction=${toFilm}
       onBack=${toFilm}
     />`
   }
-  return html`<${PlayerScreen} key=${film.tokenId} film=${film} onBack=${toFilm} />`
+  const startAt = 'startAt' in route ? route.startAt : 0
+  return html`<${PlayerScreen} key=${film.tokenId} film=${film} startAt=${startAt} saveProgress=${signedIn} onBack=${toFilm} />`
 }
 
-// Status first: nothing else makes sense until the box says whether it is paired.
 function App() {
-  const { value: status, error: statusError, retry } = usePolling(getStatus, statusPollDelay, true)
-  const paired = status?.paired === true
+  const status = usePolling(getStatus, statusPollDelay, true)
+  const paired = status.value?.paired === true
+  const session = usePolling(getSession, sessionPollDelay, status.value !== null)
+  const signedIn = session.value?.signedIn === true
   const route = useRoute()
   const library = usePolling(getLibrary, libraryPollDelay, paired)
-  const [lastTokenId, setLastTokenId] = useState(/** @type {string | null} */ (null))
+  const disk = usePolling(loadDiskConsent, diskPollDelay, status.value !== null)
+  const consent = disk.value
+
+  // Pairing or unpairing (here or from another browser) changes what this browser may do.
   useEffect(() => {
-    if (route.name !== 'library') setLastTokenId(route.tokenId)
+    if (status.value) session.refresh()
+  }, [paired])
+  // Leaving the player (the saved position changes Resume and Continue watching) or settings
+  // (developer mode changes which films are listed): the library is read again.
+  const lastRoute = useRef(route)
+  useEffect(() => {
+    const left = lastRoute.current.name
+    if ((left === 'player' || left === 'settings') && route.name !== left) library.refresh()
+    lastRoute.current = route
   }, [route])
 
-  if (!status) {
-    return statusError
-      ? html`<${Message} title="Seed One is not available" detail=${statusError.message} actionLabel="Retry" onAction=${retry} />`
-      : html`<${Loading} label="Starting…" />`
+  // pairing or signing in changed what the box says about this browser
+  const signedInNow = () => {
+    status.refresh()
+    session.refresh()
+    library.refresh()
   }
-  if (!paired) return html`<${UnpairedScreen} status=${status} />`
-  return html`<${PairedScreens}
-    route=${route}
-    films=${library.value}
-    error=${library.error}
-    reload=${library.retry}
-    owner=${status.owner}
-    lastTokenId=${lastTokenId}
-  />`
+
+  if (!status.value) {
+    return status.error
+      ? html`<${MessageScreen}
+          screen="unavailable"
+          title="Seed One is not available"
+          detail=${status.error.message}
+          actionLabel="Retry"
+          onAction=${status.retry}
+        />`
+      : html`<${LoadingScreen} label="Starting…" />`
+  }
+  if (!session.value) {
+    return session.error
+      ? html`<${MessageScreen}
+          screen="session-error"
+          title="Seed One did not answer"
+          detail=${session.error.message}
+          actionLabel="Retry"
+          onAction=${session.retry}
+        />`
+      : html`<${LoadingScreen} label="Starting…" />`
+  }
+  // a box that cannot say whether a disk waits (a failed request) is not held up by it
+  if (!disk.value && !disk.error) return html`<${LoadingScreen} label="Starting…" />`
+  if (consent && ['pending', 'applying', 'failed'].includes(consent.state)) {
+    return html`<${DiskConsentScreen} consent=${consent} onDecided=${disk.refresh} onCheckAgain=${disk.refresh} />`
+  }
+  if (!paired) return html`<${PairingScreen} status=${status.value} onSignedIn=${signedInNow} onPairedElsewhere=${signedInNow} />`
+
+  switch (route.name) {
+    case 'sign-in':
+      if (signedIn) return html`<${Redirect} to=${homeHash} />`
+      return html`<${PairingScreen}
+        status=${status.value}
+        onSignedIn=${() => {
+          signedInNow()
+          toHome()
+        }}
+        onPairedElsewhere=${signedInNow}
+        onBack=${toHome}
+      />`
+    case 'settings':
+      return html`<${SettingsScreen}
+        status=${status.value}
+        signedIn=${signedIn}
+        onBack=${toHome}
+        onUnpaired=${() => {
+          location.replace(homeHash)
+          status.refresh()
+          session.refresh()
+        }}
+      />`
+    case 'health':
+      return html`<${HealthScreen} onBack=${toHome} />`
+    case 'film':
+    case 'player':
+      return html`<${FilmRoutes} route=${route} library=${library} signedIn=${signedIn} />`
+    default:
+      return html`<${HomeScreen}
+        library=${library.value}
+        error=${library.error}
+        onRetry=${library.retry}
+        owner=${status.value.owner}
+        signedIn=${signedIn}
+      />`
+  }
 }
 
 startFocusNavigation()

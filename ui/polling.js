@@ -5,9 +5,9 @@ const RETRY_MS = 5000
 
 /**
  * Loads `load` while `enabled`, again after `nextDelay(answer)` ms (undefined: stop), and after a failure
- * every RETRY_MS. A failed reload keeps the last answer in `value` beside the `error`. `retry` starts over
- * from nothing (value and error cleared). `load` and `nextDelay` are read when polling starts: pass
- * module-level functions.
+ * every RETRY_MS. A failed reload keeps the last answer in `value` beside the `error`. `refresh` loads
+ * again now, keeping what is shown until the answer comes; `retry` starts over from nothing (value and
+ * error cleared). `load` and `nextDelay` are read when polling starts: pass module-level functions.
  * @template T
  * @param {(signal: AbortSignal) => Promise<T>} load
  * @param {(value: T) => number | undefined} nextDelay
@@ -16,7 +16,7 @@ const RETRY_MS = 5000
 export function usePolling(load, nextDelay, enabled) {
   const [value, setValue] = useState(/** @type {T | null} */ (null))
   const [error, setError] = useState(/** @type {Error | null} */ (null))
-  const [attempt, setAttempt] = useState(0)
+  const [round, setRound] = useState(0)
 
   useEffect(() => {
     if (!enabled) return
@@ -42,12 +42,13 @@ export function usePolling(load, nextDelay, enabled) {
       controller.abort()
       clearTimeout(timer)
     }
-  }, [enabled, attempt])
+  }, [enabled, round])
 
+  const refresh = useCallback(() => setRound(count => count + 1), [])
   const retry = useCallback(() => {
     setValue(null)
     setError(null)
-    setAttempt(count => count + 1)
+    refresh()
   }, [])
-  return { value, error, retry }
+  return { value, error, retry, refresh }
 }

@@ -28,9 +28,9 @@ const vendorFolders: { prefix: string; root: string; allowedPath?: (pathName: st
 ]
 
 /**
- * Serves the TV UI at '/' and its vendored browser modules and fonts under '/vendor/'.
- * UI files revalidate on every load (they change with each firmware update under the same name);
- * vendored files are cached for a year.
+ * Serves the TV UI at '/', the pairing page a phone opens from the TV's QR code at '/pair', and their
+ * vendored browser modules and fonts under '/vendor/'. UI files revalidate on every load (they change
+ * with each firmware update under the same name).
  */
 export async function uiRoutes(app: FastifyInstance): Promise<void> {
   await app.register(fastifyStatic, {
@@ -41,6 +41,17 @@ export async function uiRoutes(app: FastifyInstance): Promise<void> {
       reply.header('cache-control', 'no-cache')
     }
   })
+  // The page reads the code itself; the schema only keeps the address tidy.
+  app.get(
+    '/pair',
+    { schema: { querystring: { type: 'object', additionalProperties: false, properties: { code: { type: 'string', maxLength: 32 } } } } },
+    async (_request, reply) => await reply.sendFile('pair.html')
+  )
+  await vendorRoutes(app)
+}
+
+/** The vendored browser modules and fonts under '/vendor/', cached for a year (the TV UI's and the monitor's). */
+export async function vendorRoutes(app: FastifyInstance): Promise<void> {
   for (const folder of vendorFolders) {
     await app.register(fastifyStatic, {
       root: folder.root,

@@ -1,5 +1,7 @@
-import { mkdir } from 'node:fs/promises'
+import { mkdir, readFile } from 'node:fs/promises'
+import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
+import { getBytes, type Wallet } from 'ethers'
 import { chromium, type Browser, type Page } from 'playwright-core'
 
 const chromiumArgs = [
@@ -11,7 +13,9 @@ const chromiumArgs = [
   '--disable-component-update',
   '--disable-sync',
   '--no-first-run',
-  '--autoplay-policy=no-user-gesture-required'
+  '--autoplay-policy=no-user-gesture-required',
+  // HTMLMediaElement.audioTracks, as TV browsers (webOS, Tizen) have it: the player's audio menu reads it
+  '--enable-blink-features=AudioVideoTracks'
 ]
 
 /** Screenshots land here (gitignored) so a person can look at what a test saw. */
@@ -22,17 +26,114 @@ export async function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: '/usr/bin/chromium', args: chromiumArgs })
 }
 
-/** A page in its own context sized like a TV screen (1920x1080 unless told otherwise). */
+/** A page in its own context (its own cookies) sized like a TV screen (1920x1080 unless told otherwise). */
 export async function newTvPage(browser: Browser, viewport = { width: 1920, height: 1080 }): Promise<Page> {
   const context = await browser.newContext({ viewport })
   return context.newPage()
 }
 
-/** Saves a screenshot of the visible screen as test-artifacts/<name>.png and returns its path. */
+/** Waits for the page's transitions to finish (not the endless ones, such as a spinner). */
+async function transitionsDone(page: Page): Promise<void> {
+  await page.evaluate(async () => {
+    const finite = document.getAnimations().filter(animation => animation.effect?.getComputedTiming().endTime !== Infinity)
+    await Promise.all(finite.map(animation => animation.finished.catch(() => {})))
+  })
+}
+
+/**
+ * Saves a screenshot of the visible screen as test-artifacts/<name>.png and returns its path, once the
+ * screen's transitions have finished (not the endless ones, such as a spinner).
+ */
 export async function saveScreenshot(page: Page, name: string): Promise<string> {
   if (!/^[\w.-]+$/.test(name)) throw new Error(`Screenshot name "${name}" may only use letters, digits, '.', '_' and '-'`)
+  await transitionsDone(page)
   await mkdir(artifactsDir, { recursive: true })
   const path = `${artifactsDir}${name}.png`
   await page.screenshot({ path })
   return path
+}
+
+/**
+ * Presses a key the way many TV remotes send it: only a keyCode, with `key` "Unidentified" (what
+ * webOS and Tizen do for Back and the media keys, and some remotes for the arrows).
+ */
+export async function pressKeyCode(page: Page, keyCode: number): Promise<void> {
+  const cdp = await page.context().newCDPSession(page)
+  try {
+    for (const type of ['rawKeyDown', 'keyUp'] as const) {
+      await cdp.send('Input.dispatchKeyEvent', { type, windowsVirtualKeyCode: keyCode, nativeVirtualKeyCode: keyCode, key: 'Unidentified' })
+    }
+  } finally {
+    await cdp.detach()
+  }
+}
+
+/** The focused element in a few words (for assertions that say what they saw): tag, focus key, text. */
+export async function describeFocus(page: Page): Promise<{ tag: string; focusKey: string | null; text: string; className: string }> {
+  return await page.evaluate(() => {
+    const active = document.activeElement as HTMLElement | null
+    return {
+      tag: active?.tagName.toLowerCase() ?? '',
+      focusKey: active?.dataset.focusKey ?? null,
+      text: (active?.textContent ?? '').replace(/\s+/g, ' ').trim(),
+      className: typeof active?.className === 'string' ? active.className : ''
+    }
+  })
+}
+
+/**
+ * Waits until the focused element matches `selector` (focus follows a screen's render by a frame,
+ * so it is waited for rather than sampled).
+ */
+export async function waitForFocus(page: Page, selector: string, timeoutMs = 15_000): Promise<void> {
+  await page.waitForFunction(selector => document.activeElement?.matches(selector) === true, selector, { timeout: timeoutMs })
+}
+
+/**
+ * Gives the page an injected EIP-1193 wallet (window.ethereum) backed by `wallet`, as a browser wallet
+ * extension would: eth_requestAccounts shares its address, personal_sign signs the hex of the message.
+ */
+export async function injectWallet(page: Page, wallet: Wallet): Promise<void> {
+  await page.exposeFunction('__seedOneTestWallet', async (method: string, params: unknown[]) => {
+    if (method === 'eth_requestAccounts' || method === 'eth_accounts') return [wallet.address]
+    if (method === 'personal_sign') {
+      const [message, address] = params as [string, string]
+      if (address.toLowerCase() !== wallet.address.toLowerCase()) throw new Error(`personal_sign for ${address}, not this wallet`)
+      return await wallet.signMessage(getBytes(message))
+    }
+    throw new Error(`the test wallet does not do ${method}`)
+  })
+  await page.addInitScript(() => {
+    const call = (window as unknown as { __seedOneTestWallet: (method: string, params: unknown[]) => Promise<unknown> }).__seedOneTestWallet
+    ;(window as unknown as { ethereum: unknown }).ethereum = {
+      request: ({ method, params }: { method: string; params?: unknown[] }) => call(method, params ?? [])
+    }
+  })
+}
+
+const axeSource = readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8')
+
+export interface AxeViolation {
+  id: string
+  impact: string
+  help: string
+  targets: string[]
+}
+
+/** Runs axe-core on the page once its transitions are done and returns the serious and critical violations. */
+export async function seriousAxeViolations(page: Page): Promise<AxeViolation[]> {
+  await transitionsDone(page)
+  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ content: await axeSource })
+  return await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run: (context: Document, options: object) => Promise<{ violations: any[] }> } }).axe
+    const { violations } = await axe.run(document, { resultTypes: ['violations'] })
+    return violations
+      .filter(violation => violation.impact === 'serious' || violation.impact === 'critical')
+      .map(violation => ({
+        id: violation.id,
+        impact: violation.impact,
+        help: violation.help,
+        targets: violation.nodes.map((node: { target: string[] }) => node.target.join(' '))
+      }))
+  })
 }

@@ -1,7 +1,7 @@
-// Pieces shared by the screens: state panels, poster, progress bar, formatting, Back registration.
+// Pieces shared by the screens: Back registration, focus scopes, state panels, poster, progress bar, top bar.
 import { html } from 'htm/preact'
 import { useLayoutEffect, useRef, useState } from 'preact/hooks'
-import { onBack } from '../focus.js'
+import { onBack, openFocusScope } from '../focus.js'
 
 /** @typedef {import('../api.js').Film} Film */
 
@@ -17,43 +17,30 @@ export function useBack(handler) {
   useLayoutEffect(() => (active ? onBack(event => latest.current?.(event)) : undefined), [active])
 }
 
-/** @param {number} seconds */
-export function formatDuration(seconds) {
-  const total = Math.max(0, Math.round(seconds))
-  if (total < 60) return `${total} s`
-  const hours = Math.floor(total / 3600)
-  const minutes = Math.round((total % 3600) / 60)
-  return hours > 0 ? `${hours} h ${String(minutes).padStart(2, '0')} min` : `${minutes} min`
+/**
+ * Confines the remote to the element `ref` points at while the calling component is on screen, with
+ * Back running `onClose`; focus goes back to where it was when the component goes away. A modal scope
+ * (a dialog) makes the rest of the page inert meanwhile.
+ * @param {{ current: HTMLElement | null }} ref
+ * @param {() => void} onClose
+ * @param {{ modal?: boolean }} [opts]
+ */
+export function useFocusScope(ref, onClose, opts) {
+  useBack(onClose)
+  useLayoutEffect(() => (ref.current ? openFocusScope(ref.current, opts) : undefined), [])
 }
 
-/** Short form of a long hex identifier: 0x1234…abcd. @param {string} id */
-export function shortId(id) {
-  return id.length > 14 ? `${id.slice(0, 6)}…${id.slice(-4)}` : id
-}
-
-/** What the owner needs to know about a film that is not simply ready. @param {Film} film */
-export function stateLabel(film) {
-  switch (film.state) {
-    case 'pending':
-      return 'Queued'
-    case 'pinning':
-      return `Downloading ${Math.round(film.progress * 100)}%`
-    case 'locked':
-      return 'Locked — no longer owned'
-    case 'error':
-      return 'Could not be prepared'
-    default:
-      return 'Ready to play'
-  }
-}
-
-/** @param {Film} film */
-export const isPreparing = film => film.state === 'pending' || film.state === 'pinning'
-
-/** @param {{ value: number }} props value 0..1 */
-export function ProgressBar({ value }) {
+/** @param {{ value: number, label?: string }} props value 0..1 */
+export function ProgressBar({ value, label }) {
   const percent = Math.min(100, Math.max(0, value * 100))
-  return html`<div class="progress" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow=${Math.round(percent)}>
+  return html`<div
+    class="progress"
+    role="progressbar"
+    aria-label=${label}
+    aria-valuemin="0"
+    aria-valuemax="100"
+    aria-valuenow=${Math.round(percent)}
+  >
     <div class="progress-fill" style=${{ width: `${percent}%` }}></div>
   </div>`
 }
@@ -79,35 +66,55 @@ export function Loading({ label }) {
 }
 
 /**
- * The library before its first answer: a wait, or the failure with Retry.
- * @param {{ error: Error | null, onRetry: () => void, onBack?: () => void }} props
+ * A panel with a message and one action that takes focus (Retry, Refresh, Back…).
+ * @param {{ title: string, detail?: string, actionLabel: string, onAction: () => void, onBack?: () => void, heading?: 'h1' | 'h2' }} props
  */
-export function LibraryLoading({ error, onRetry, onBack }) {
-  return error
-    ? html`<${Message}
-        title="Your library could not be loaded"
-        detail=${error.message}
-        actionLabel="Retry"
-        onAction=${onRetry}
-        onBack=${onBack}
-      />`
-    : html`<${Loading} label="Loading your library…" />`
+export function Message({ title, detail, actionLabel, onAction, onBack, heading = 'h1' }) {
+  useBack(onBack)
+  const Heading = heading
+  return html`<div class="state" role="alert">
+    <${Heading} class="state-title">${title}<//>
+    ${detail && html`<p class="state-detail">${detail}</p>`}
+    <button class="button button-primary" data-autofocus onClick=${onAction}>${actionLabel}</button>
+  </div>`
 }
 
 /**
- * A full-screen message with one action that takes focus (Retry, Refresh, Back to library…).
- * @param {{ title: string, detail?: string, actionLabel: string, onAction: () => void, onBack?: () => void }} props
+ * A whole screen holding only a message: errors and dead ends that must still lead somewhere.
+ * @param {{ screen: string, title: string, detail?: string, actionLabel: string, onAction: () => void, onBack?: () => void }} props
  */
-export function Message({ title, detail, actionLabel, onAction, onBack }) {
-  useBack(onBack)
-  return html`<div class="state" role="alert">
-    <h1 class="state-title">${title}</h1>
-    ${detail && html`<p class="state-detail">${detail}</p>`}
-    <button class="button button-primary" data-autofocus onClick=${onAction}>${actionLabel}</button>
+export function MessageScreen({ screen, ...message }) {
+  return html`<main class="screen" data-screen=${screen}><${Message} ...${message} /></main>`
+}
+
+/**
+ * A dialog over the screen: the remote stays inside it, Back and Cancel close it, focus returns to
+ * what opened it. The [data-autofocus] element inside (the safe choice) takes focus.
+ * @param {{ title: string, children: any, onClose: () => void, describedBy?: string }} props
+ */
+export function Dialog({ title, children, onClose, describedBy }) {
+  const panel = useRef(/** @type {HTMLElement | null} */ (null))
+  useFocusScope(panel, onClose, { modal: true })
+  return html`<div class="dialog-backdrop">
+    <section ref=${panel} class="dialog" role="dialog" aria-modal="true" aria-labelledby="dialog-title" aria-describedby=${describedBy}>
+      <h2 id="dialog-title" class="dialog-title">${title}</h2>
+      ${children}
+    </section>
   </div>`
 }
 
 /** The product name as it appears at the top of screens. */
 export function Wordmark() {
   return html`<div class="wordmark"><span class="wordmark-seed" aria-hidden="true"></span>Seed One</div>`
+}
+
+/**
+ * The top of a screen: the wordmark, a title, and whatever the screen puts on the right.
+ * @param {{ children?: any }} props
+ */
+export function TopBar({ children }) {
+  return html`<header class="topbar">
+    <${Wordmark} />
+    <div class="topbar-end">${children}</div>
+  </header>`
 }

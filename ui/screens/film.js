@@ -1,47 +1,102 @@
-// One film: poster, facts, synopsis and the Play button (focused unless the film cannot play).
+// One film: poster and backdrop, facts, synopsis, rights, where its copies are, and Play / Resume / Start over.
 import { html } from 'htm/preact'
-import { Poster, ProgressBar, formatDuration, isPreparing, stateLabel, useBack } from './common.js'
+import { classLabel, formatClock, formatDuration, isPreparing, stateLabel, tierLabel, tierPermits } from '../format.js'
+import { Poster, ProgressBar, useBack } from './common.js'
 
 /** @typedef {import('../api.js').Film} Film */
 
-const CLASS_NAMES = { production: 'Feature', test: 'Test content', demo: 'Demo', development: 'Development' }
+/** This box's copy, in words. @param {Film} film */
+function localCopyText(film) {
+  const percent = `${Math.round(film.progress * 100)}%`
+  switch (film.storage.local) {
+    case 'ready':
+      return 'Stored on this box'
+    case 'pinning':
+      return `Downloading to this box — ${percent}`
+    case 'partial':
+      return `Partly downloaded (${percent}); it carries on by itself`
+    case 'releasing':
+      return 'Still on this box until it is released (sold)'
+    default:
+      return film.state === 'locked' ? 'Released from this box (sold)' : 'Waiting to download'
+  }
+}
 
-/** @param {{ film: Film, onPlay: () => void, onBack: () => void }} props */
+/** The network's copies, in words: the collector wants to know the film is safe. @param {Film} film */
+function networkCopiesText(film) {
+  const copies = film.storage.networkCopies
+  if (copies === null) return 'Not known yet'
+  if (copies === 0) return 'No other copies yet'
+  return `${copies === 1 ? '1 copy' : `${copies} copies`} on other Seed Ones${copies >= 3 ? ' — safe' : ''}`
+}
+
+/**
+ * @param {{ film: Film, onPlay: (startAt: number) => void, onBack: () => void }} props
+ */
 export function FilmScreen({ film, onPlay, onBack }) {
   useBack(onBack)
-  const playable = film.state === 'ready'
-  const facts = [formatDuration(film.durationSeconds), CLASS_NAMES[film.contentClass] ?? film.contentClass]
+  const playback = film.playback
+  const resumeAt = playback?.resumable ? playback.positionSec : 0
+  const label = classLabel(film)
+  const facts = [film.year && String(film.year), formatDuration(film.durationSeconds), label && `${label} content`]
   if (film.subtitles.length > 0) facts.push(`Subtitles: ${film.subtitles.map(track => track.label).join(', ')}`)
-  return html`<div class=${`screen film film-${film.state}`}>
+  const playIcon = html`<svg class="icon" viewBox="0 0 24 24" aria-hidden="true"><path d="M7 4.5v15l13-7.5z" fill="currentColor" /></svg>`
+
+  let actions
+  if (!film.playable) {
+    actions = html`<button class="button button-secondary" data-autofocus onClick=${onBack}>Library</button>`
+  } else if (resumeAt > 0) {
+    actions = html`<button class="button button-primary" data-autofocus data-focus-key="resume" onClick=${() => onPlay(resumeAt)}>
+        ${playIcon} Resume from ${formatClock(resumeAt)}
+      </button>
+      <button class="button button-secondary" data-focus-key="start-over" onClick=${() => onPlay(0)}>Start over</button>`
+  } else {
+    actions = html`<button class="button button-primary" data-autofocus data-focus-key="play" onClick=${() => onPlay(0)}>
+      ${playIcon} Play
+    </button>`
+  }
+
+  return html`<main class=${`screen film film-${film.state}`} data-screen=${`film:${film.tokenId}`}>
     <div class="backdrop" aria-hidden="true" style=${{ backgroundImage: `url("${film.posterUrl}")` }}></div>
     <div class="film-layout">
       <${Poster} film=${film} className="film-poster" />
       <div class="film-details">
         <h1 class="film-title">${film.title}</h1>
         <ul class="facts">
-          ${facts.map(fact => html`<li>${fact}</li>`)}
+          ${facts.filter(Boolean).map(fact => html`<li>${fact}</li>`)}
         </ul>
-        <div class="ownership">
-          <span class="chip">${film.tier.name}</span>
-          <span class="ownership-quantity">${film.quantity === '1' ? '1 token held' : `${film.quantity} tokens held`}</span>
-        </div>
-        ${film.synopsis && html`<p class="synopsis">${film.synopsis}</p>`}
+        <div class="actions">${actions}</div>
         ${
-          !playable &&
-          html`<div class="film-state" role="status">
-            <span>${stateLabel(film)}</span>
-            ${film.state === 'error' && film.error && html`<span class="film-state-reason">${film.error}</span>`}
-            ${isPreparing(film) && html`<${ProgressBar} value=${film.progress} />`}
+          resumeAt > 0 &&
+          html`<div class="resume-progress">
+            <${ProgressBar} value=${resumeAt / film.durationSeconds} label="Watched" />
+            <span>${formatDuration(film.durationSeconds - resumeAt)} left</span>
           </div>`
         }
-        <div class="actions">
-          <button class="button button-primary" disabled=${!playable} data-autofocus=${playable || undefined} onClick=${onPlay}>
-            <svg class="icon" viewBox="0 0 24 24" aria-hidden="true"><path d="M7 4.5v15l13-7.5z" fill="currentColor" /></svg>
-            Play
-          </button>
-          <button class="button button-secondary" data-autofocus=${!playable || undefined} onClick=${onBack}>Library</button>
-        </div>
+        ${film.synopsis && html`<p class="synopsis">${film.synopsis}</p>`}
+        <dl class="film-info">
+          <div>
+            <dt>Rights</dt>
+            <dd>
+              <span class="chip">${tierLabel(film.tier.name)}</span>
+              <span>${film.quantity === '1' ? '1 token held.' : `${film.quantity} tokens held.`}</span>
+              <span>${tierPermits(film)}</span>
+            </dd>
+          </div>
+          <div>
+            <dt>This box</dt>
+            <dd>
+              ${film.state === 'ready' || film.state === 'pinning' ? localCopyText(film) : `${stateLabel(film)}. ${localCopyText(film)}`}
+              ${film.state === 'error' && film.error && html`<span class="film-error">${film.error}</span>`}
+              ${isPreparing(film) && html`<${ProgressBar} value=${film.progress} label="Download" />`}
+            </dd>
+          </div>
+          <div>
+            <dt>Network</dt>
+            <dd>${networkCopiesText(film)}</dd>
+          </div>
+        </dl>
       </div>
     </div>
-  </div>`
+  </main>`
 }

@@ -1,14 +1,25 @@
-// Full-screen playback of the decrypted stream, with the film's WebVTT subtitles as tracks.
+// Full-screen playback of the decrypted stream with controls made for a remote: a seek bar with
+// thumbnail previews, ±10 s / ±60 s jumps, subtitle and audio-track menus, media keys, and the
+// position saved every few seconds and on the way out.
 import { html } from 'htm/preact'
-import { useRef, useState } from 'preact/hooks'
-import { Message, useBack } from './common.js'
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks'
+import { putPlayback } from '../api.js'
+import { onRemoteKey } from '../focus.js'
+import { MessageScreen, useBack } from './common.js'
+import { SeekBar } from './seek-bar.js'
+import { SubtitleLines, useSubtitleLines } from './subtitles.js'
+import { TrackMenu } from './track-menu.js'
 
 /** @typedef {import('../api.js').Film} Film */
+/** @typedef {import('../focus.js').RemoteAction} RemoteAction */
+/** @typedef {{ label: string, enabled: boolean }} AudioChoice */
 
-const SEEK_STEP_SECONDS = 10
-// Remote media keys: LG webOS and Samsung Tizen codes alongside the standard key names.
-const PLAY_PAUSE_KEYS = new Set(['MediaPlayPause', 'MediaPlay', 'MediaPause'])
-const PLAY_PAUSE_KEYCODES = new Set([415, 19, 10252])
+const SHORT_JUMP_SEC = 10
+const LONG_JUMP_SEC = 60
+const SAVE_EVERY_MS = 5000
+const CONTROLS_HIDE_MS = 4000
+/** Scrubbing waits this long after the last key before it seeks, so a run of presses seeks once. */
+const SCRUB_SETTLE_MS = 800
 
 /** @param {HTMLVideoElement} video */
 function togglePlayback(video) {
@@ -16,57 +27,355 @@ function togglePlayback(video) {
   else video.pause()
 }
 
-/**
- * Enter and media keys play/pause, Left/Right seek. Returns whether the key was used.
- * @param {HTMLVideoElement} video
- * @param {KeyboardEvent} event
- */
-function handlePlayerKey(video, event) {
-  if (event.key === 'Enter' || PLAY_PAUSE_KEYS.has(event.key) || PLAY_PAUSE_KEYCODES.has(event.keyCode)) {
-    togglePlayback(video)
-  } else if (event.key === 'ArrowLeft' || event.key === 'ArrowRight') {
-    const step = event.key === 'ArrowLeft' ? -SEEK_STEP_SECONDS : SEEK_STEP_SECONDS
-    video.currentTime = Math.max(0, Math.min(video.duration || 0, video.currentTime + step))
-  } else {
-    return false
+/** A language code as its name ("en" → "English"), or the code when the browser cannot say. @param {string} code */
+function languageName(code) {
+  try {
+    return new Intl.DisplayNames(['en'], { type: 'language' }).of(code) ?? code
+  } catch {
+    return code
   }
-  return true
 }
 
-/** @param {{ film: Film, onBack: () => void }} props */
-export function PlayerScreen({ film, onBack }) {
-  useBack(onBack)
+/**
+ * The browser's audio tracks where it exposes them (webOS, Tizen, Safari; Chromium behind a flag), named
+ * by their language; a track's own label (often only the muxer's "SoundHandler") is added where two
+ * tracks share a language.
+ * @param {HTMLVideoElement} video
+ * @returns {AudioChoice[]}
+ */
+function audioChoices(video) {
+  const tracks = /** @type {any} */ (video).audioTracks
+  if (!tracks) return []
+  const all = Array.from({ length: tracks.length }, (_, i) => tracks[i])
+  const names = all.map((track, i) => (track.language ? languageName(track.language) : track.label || `Track ${i + 1}`))
+  return all.map((track, i) => {
+    const shared = names.filter(name => name === names[i]).length > 1
+    return { label: shared ? `${names[i]} (${track.label || i + 1})` : names[i], enabled: track.enabled }
+  })
+}
+
+/**
+ * The seek bar's thumbnail sheet once the browser holds it (fetched when the player opens), so a
+ * scrub shows frames at once rather than an empty box; null until then, and for films without one.
+ * @param {import('../api.js').Thumbnails | null} sheet
+ */
+function useLoadedThumbnails(sheet) {
+  const [loaded, setLoaded] = useState(/** @type {import('../api.js').Thumbnails | null} */ (null))
+  useEffect(() => {
+    if (!sheet) return
+    const image = new Image()
+    image.onload = () => setLoaded(sheet)
+    image.src = sheet.url
+    return () => {
+      image.onload = null
+    }
+  }, [sheet?.url])
+  return loaded
+}
+
+/**
+ * Saves the owner's position every SAVE_EVERY_MS while playing, when the page goes away, and when the
+ * player closes; `save()` saves now. Nothing is saved for a guest (the box would refuse it).
+ * @param {string} tokenId
+ * @param {{ current: { position: number, duration: number } }} clock the latest position, read when saving
+ * @param {{ current: HTMLVideoElement | null }} video
+ * @param {boolean} enabled
+ */
+function useProgressSaving(tokenId, clock, video, enabled) {
+  // the position last sent, and that request: a second save of the same position waits for the first
+  const last = useRef({ positionSec: -1, request: Promise.resolve() })
+  const save = useCallback(
+    (keepalive = false) => {
+      const { position, duration } = clock.current
+      if (!enabled || !(duration > 0) || !Number.isFinite(duration)) return Promise.resolve()
+      const positionSec = Math.round(Math.min(position, duration) * 10) / 10
+      if (positionSec === last.current.positionSec) return last.current.request
+      const request = putPlayback(tokenId, { positionSec, durationSec: duration }, { keepalive }).catch(error => {
+        if (last.current.positionSec === positionSec) last.current.positionSec = -1 // try again at the next save
+        console.warn('Seed One: the position was not saved', error)
+      })
+      last.current = { positionSec, request }
+      return request
+    },
+    [tokenId, enabled]
+  )
+  useEffect(() => {
+    const timer = setInterval(() => {
+      if (video.current && !video.current.paused) save()
+    }, SAVE_EVERY_MS)
+    const pageHidden = () => save(true)
+    addEventListener('pagehide', pageHidden)
+    return () => {
+      clearInterval(timer)
+      removeEventListener('pagehide', pageHidden)
+      save(true)
+    }
+  }, [save])
+  return save
+}
+
+/**
+ * @param {{ label: string, onClick: () => void, children: any, focusKey: string, className?: string }} props
+ */
+function ControlButton({ label, onClick, children, focusKey, className = '' }) {
+  return html`<button class=${`control ${className}`} aria-label=${label} data-focus-key=${focusKey} onClick=${onClick}>
+    ${children}
+  </button>`
+}
+
+/** @param {{ film: Film, startAt: number, saveProgress: boolean, onBack: () => void }} props */
+export function PlayerScreen({ film, startAt, saveProgress, onBack }) {
   const video = useRef(/** @type {HTMLVideoElement | null} */ (null))
+  const clock = useRef({ position: startAt, duration: film.durationSeconds })
+  const [position, setPosition] = useState(startAt)
+  const [duration, setDuration] = useState(film.durationSeconds)
+  const [paused, setPaused] = useState(false)
+  const [buffering, setBuffering] = useState(true)
   const [failed, setFailed] = useState(false)
+  const [controlsAwake, setControlsAwake] = useState(true)
+  const [menu, setMenu] = useState(/** @type {'subtitles' | 'audio' | null} */ (null))
+  const [subtitle, setSubtitle] = useState(-1)
+  const [audio, setAudio] = useState(/** @type {AudioChoice[]} */ ([]))
+  const [scrubTo, setScrubTo] = useState(/** @type {number | null} */ (null))
+  const scrub = useRef({
+    to: /** @type {number | null} */ (null),
+    timer: /** @type {ReturnType<typeof setTimeout> | undefined} */ (undefined)
+  })
+  const hideTimer = useRef(/** @type {ReturnType<typeof setTimeout> | undefined} */ (undefined))
+  const save = useProgressSaving(film.tokenId, clock, video, saveProgress)
+  const controlsShown = controlsAwake || paused || menu !== null || scrubTo !== null
+
+  const wakeControls = useCallback(() => {
+    setControlsAwake(true)
+    clearTimeout(hideTimer.current)
+    hideTimer.current = setTimeout(() => setControlsAwake(false), CONTROLS_HIDE_MS)
+  }, [])
+  useEffect(() => {
+    wakeControls()
+    return () => {
+      clearTimeout(hideTimer.current)
+      clearTimeout(scrub.current.timer)
+    }
+  }, [])
+
+  const exit = async () => {
+    video.current?.pause()
+    await save()
+    onBack()
+  }
+  useBack(exit)
+
+  /** @param {number} seconds */
+  const seekTo = seconds => {
+    const v = video.current
+    if (!v) return
+    const to = Math.max(0, Math.min(clock.current.duration || 0, seconds))
+    v.currentTime = to
+    clock.current.position = to
+    setPosition(to)
+  }
+  /** Ends a scrub without seeking; returns where it had got to (null when there was none). */
+  const endScrub = () => {
+    clearTimeout(scrub.current.timer)
+    const to = scrub.current.to
+    scrub.current.to = null
+    setScrubTo(null)
+    return to
+  }
+  /** @param {number} delta from where a scrub had got to, else from where the film is */
+  const seekBy = delta => seekTo((endScrub() ?? clock.current.position) + delta)
+  const commitScrub = () => {
+    const to = endScrub()
+    if (to !== null) seekTo(to)
+  }
+  /** @param {number} delta */
+  const scrubBy = delta => {
+    const to = Math.max(0, Math.min(clock.current.duration, (scrub.current.to ?? clock.current.position) + delta))
+    scrub.current.to = to
+    setScrubTo(to)
+    clearTimeout(scrub.current.timer)
+    scrub.current.timer = setTimeout(commitScrub, SCRUB_SETTLE_MS)
+  }
+
+  const togglePlay = () => {
+    if (video.current) togglePlayback(video.current)
+    wakeControls()
+  }
+
+  /**
+   * The player's keys, before navigation: media keys always; with the controls asleep, ←/→ jump and
+   * Enter plays or pauses; on the seek bar, ←/→ scrub and Enter seeks. Anything else wakes the controls
+   * and is left to navigation (and Back to useBack).
+   * @param {RemoteAction} action
+   */
+  const handleKey = action => {
+    const v = video.current
+    if (!v) return false
+    const onSeekBar = document.activeElement?.classList.contains('seekbar') === true
+    switch (action) {
+      case 'playPause':
+        togglePlay()
+        return true
+      case 'play':
+        v.play().catch(() => {})
+        wakeControls()
+        return true
+      case 'pause':
+        v.pause()
+        wakeControls()
+        return true
+      case 'stop':
+        exit()
+        return true
+      case 'rewind':
+      case 'fastForward':
+        seekBy(action === 'rewind' ? -SHORT_JUMP_SEC : SHORT_JUMP_SEC)
+        wakeControls()
+        return true
+    }
+    if (menu !== null || action === 'back') return false
+    const asleep = !controlsShown
+    wakeControls()
+    if (action === 'left' || action === 'right') {
+      const delta = action === 'left' ? -SHORT_JUMP_SEC : SHORT_JUMP_SEC
+      if (onSeekBar && !asleep) scrubBy(delta)
+      else if (asleep) seekBy(delta)
+      else return false
+      return true
+    }
+    if (action === 'enter' && (asleep || onSeekBar)) {
+      if (scrub.current.to !== null) commitScrub()
+      else togglePlay()
+      return true
+    }
+    return asleep // the first key only wakes the controls
+  }
+  const latestKeyHandler = useRef(handleKey)
+  latestKeyHandler.current = handleKey
+  useLayoutEffect(() => onRemoteKey(action => latestKeyHandler.current(action)), [])
+
+  const subtitleLines = useSubtitleLines(video, subtitle)
+  const thumbnails = useLoadedThumbnails(film.thumbnails)
+
+  /** @param {number} index */
+  const chooseAudio = index => {
+    const tracks = /** @type {any} */ (video.current)?.audioTracks
+    if (!tracks) return
+    for (let i = 0; i < tracks.length; i++) tracks[i].enabled = i === index
+    setAudio(audioChoices(/** @type {HTMLVideoElement} */ (video.current)))
+  }
 
   if (failed) {
-    return html`<div class="screen player">
-      <${Message}
-        title="This film could not be played"
-        detail="The stream stopped or could not be decoded by this TV."
-        actionLabel="Back"
-        onAction=${onBack}
-      />
-    </div>`
+    return html`<${MessageScreen}
+      screen=${`player:${film.tokenId}`}
+      title="This film could not be played"
+      detail="The stream stopped or this TV could not decode it."
+      actionLabel="Back"
+      onAction=${onBack}
+      onBack=${onBack}
+    />`
   }
-  return html`<div class="screen player">
+
+  const closeMenu = () => setMenu(null)
+  const subtitleLabel = subtitle === -1 ? 'Off' : film.subtitles[subtitle]?.label
+  const audioLabel = audio.find(track => track.enabled)?.label ?? audio[0]?.label
+  return html`<main class=${`screen player ${controlsShown ? '' : 'player-asleep'}`} data-screen=${`player:${film.tokenId}`}>
     <video
       ref=${video}
       class="player-video"
       src=${film.streamUrl}
       poster=${film.posterUrl}
-      controls
       autoplay
       playsinline
       preload="auto"
-      data-autofocus
-      onError=${() => setFailed(true)}
-      onKeyDown=${(/** @type {KeyboardEvent} */ event) => {
-        if (video.current && handlePlayerKey(video.current, event)) event.preventDefault()
+      aria-label=${film.title}
+      onLoadedMetadata=${(/** @type {Event} */ event) => {
+        const v = /** @type {HTMLVideoElement} */ (event.currentTarget)
+        if (Number.isFinite(v.duration) && v.duration > 0) {
+          clock.current.duration = v.duration
+          setDuration(v.duration)
+        }
+        if (startAt > 0) v.currentTime = startAt
+        setAudio(audioChoices(v))
       }}
+      onTimeUpdate=${(/** @type {Event} */ event) => {
+        const v = /** @type {HTMLVideoElement} */ (event.currentTarget)
+        clock.current.position = v.currentTime
+        setPosition(v.currentTime)
+      }}
+      onPlay=${() => setPaused(false)}
+      onPause=${() => {
+        setPaused(true)
+        save()
+      }}
+      onWaiting=${() => setBuffering(true)}
+      onPlaying=${() => setBuffering(false)}
+      onCanPlay=${() => setBuffering(false)}
+      onSeeked=${() => setBuffering(false)}
+      onEnded=${exit}
+      onError=${() => setFailed(true)}
     >
       ${film.subtitles.map(track => html`<track key=${track.url} kind="subtitles" srclang=${track.language} label=${track.label} src=${track.url} />`)}
     </video>
-    <div class="player-title" aria-hidden="true">${film.title}</div>
-  </div>`
+    <${SubtitleLines} lines=${subtitleLines} />
+    ${buffering && html`<div class="player-buffering" role="status" aria-label="Loading"><div class="spinner"></div></div>`}
+    <div class="osd osd-top" aria-hidden=${controlsShown ? undefined : 'true'}>
+      <h1 class="osd-title">${film.title}</h1>
+      ${paused && html`<span class="osd-state">Paused</span>`}
+    </div>
+    <div class="osd osd-bottom">
+      <${SeekBar} position=${position} duration=${duration} scrubTo=${scrubTo} thumbnails=${thumbnails} onSeekTo=${seekTo} />
+      <div class="osd-buttons">
+        <div class="osd-group"></div>
+        <div class="osd-group osd-transport">
+          <${ControlButton} label="Back 60 seconds" focusKey="back-60" onClick=${() => seekBy(-LONG_JUMP_SEC)}>−60<//>
+          <${ControlButton} label="Back 10 seconds" focusKey="back-10" onClick=${() => seekBy(-SHORT_JUMP_SEC)}>−10<//>
+          <${ControlButton} label=${paused ? 'Play' : 'Pause'} focusKey="play-pause" className="control-main" onClick=${togglePlay}>
+            <svg class="icon" viewBox="0 0 24 24" aria-hidden="true">
+              ${paused ? html`<path d="M7 4.5v15l13-7.5z" fill="currentColor" />` : html`<path d="M6 4h4v16H6zm8 0h4v16h-4z" fill="currentColor" />`}
+            </svg>
+          <//>
+          <${ControlButton} label="Forward 10 seconds" focusKey="forward-10" onClick=${() => seekBy(SHORT_JUMP_SEC)}>+10<//>
+          <${ControlButton} label="Forward 60 seconds" focusKey="forward-60" onClick=${() => seekBy(LONG_JUMP_SEC)}>+60<//>
+        </div>
+        <div class="osd-group osd-tracks">
+          ${
+            film.subtitles.length > 0 &&
+            html`<button class="control control-text" data-focus-key="subtitles" aria-haspopup="menu" onClick=${() => setMenu('subtitles')}>
+              Subtitles: ${subtitleLabel}
+            </button>`
+          }
+          ${
+            audio.length > 0 &&
+            html`<button class="control control-text" data-focus-key="audio" aria-haspopup="menu" onClick=${() => setMenu('audio')}>
+              Audio: ${audioLabel}
+            </button>`
+          }
+        </div>
+      </div>
+      ${
+        menu === 'subtitles' &&
+        html`<${TrackMenu}
+          title="Subtitles"
+          onClose=${closeMenu}
+          options=${[
+            { label: 'Off', checked: subtitle === -1, onSelect: () => setSubtitle(-1) },
+            ...film.subtitles.map((track, index) => ({
+              label: track.label,
+              checked: subtitle === index,
+              onSelect: () => setSubtitle(index)
+            }))
+          ]}
+        />`
+      }
+      ${
+        menu === 'audio' &&
+        html`<${TrackMenu}
+          title="Audio"
+          onClose=${closeMenu}
+          options=${audio.map((track, index) => ({ label: track.label, checked: track.enabled, onSelect: () => chooseAudio(index) }))}
+        />`
+      }
+    </div>
+  </main>`
 }
