@@ -45,7 +45,9 @@ export async function extractThumbnailSheet(
   const tileHeight = 2 * Math.round((tileWidth * info.video.height) / info.video.width / 2)
   const count = Math.max(1, Math.ceil(info.durationSeconds / intervalSeconds))
   const rows = Math.ceil(count / columns)
-  const filters = [`fps=1/${intervalSeconds}:round=down:eof_action=pass`, `scale=${tileWidth}:${tileHeight}`, `tile=${columns}x${rows}`]
+  // Only keyframes are decoded (fast); round=up makes tile n the last keyframe at or before n × interval,
+  // where round=down would take the last one before (n + 1) × interval: up to a whole interval late.
+  const filters = [`fps=1/${intervalSeconds}:round=up:eof_action=pass`, `scale=${tileWidth}:${tileHeight}`, `tile=${columns}x${rows}`]
   const command = ffmpeg(input).inputOptions(['-skip_frame', 'nokey'])
   await writeOneJpeg(command, filters, 5, outFile, `making thumbnails of ${path.basename(input)}`)
   return { intervalSeconds, columns, rows, count, tileWidth, tileHeight }
