@@ -30,7 +30,9 @@ async function unitsUnderTestRoot(dir: string): Promise<string> {
   await mkdir(path.join(root, 'usr/bin'), { recursive: true })
   await mkdir(path.join(root, 'usr/lib/seed-one'), { recursive: true })
   await mkdir(copies)
+  await mkdir(path.join(root, 'bin'))
   await symlink(process.execPath, path.join(root, 'usr/bin/node'))
+  await symlink('/bin/sh', path.join(root, 'bin/sh'))
   const scripts = path.join(repo, 'firmware-image/overlay/usr/lib/seed-one')
   for (const script of await readdir(scripts)) await copyFile(path.join(scripts, script), path.join(root, 'usr/lib/seed-one', script))
   for (const unit of units) {
