@@ -64,7 +64,7 @@ export async function libraryRoutes(
   app.put<{ Params: { tokenId: string }; Body: { positionSec: number; durationSec: number } }>(
     '/api/playback/:tokenId',
     {
-      preHandler: app.requireOwner,
+      onRequest: app.requireOwner,
       schema: {
         params: tokenIdParams,
         body: {

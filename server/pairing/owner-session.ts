@@ -2,17 +2,17 @@ import { createHash, randomBytes } from 'node:crypto'
 import fp from 'fastify-plugin'
 import fastifyCookie from '@fastify/cookie'
 import fastifyCsrf from '@fastify/csrf-protection'
-import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler, preHandlerHookHandler } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
 import { section, type StateDb } from '../storage/state-db.ts'
 import { HttpError } from '../http-error.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
     /**
-     * preHandler for every route that changes the box: the owner's session cookie, then the CSRF token.
-     * It runs at onRequest wherever a route lists it, before the body is parsed and validated.
+     * onRequest hooks for every route that changes the box: the owner's session cookie, then the CSRF
+     * token. At onRequest a guest is refused before any body is parsed or validated on their behalf.
      */
-    requireOwner: preHandlerHookHandler[]
+    requireOwner: onRequestHookHandler[]
   }
   interface FastifyReply {
     /** Signs this browser in as the owner (sets the session cookie). */
@@ -93,21 +93,12 @@ export const ownerSession = fp(
       }
     })
 
-    const signedIn: preHandlerHookHandler = async request => {
+    const signedIn: onRequestHookHandler = async request => {
       if (!(await isSignedIn(opts.sessions, request))) {
         throw new HttpError(401, 'only the owner can do this: sign in with the owner wallet first (scan the code this screen shows)')
       }
     }
-    const requireOwner = [signedIn, app.csrfProtection]
-    app.decorate('requireOwner', requireOwner)
-    // A guest gets 401/403 whatever body they send: never a validation error that tells them about the
-    // route, and no body parsed on their behalf.
-    app.addHook('onRoute', route => {
-      const preHandlers = [route.preHandler ?? []].flat()
-      if (!preHandlers.includes(signedIn)) return
-      route.preHandler = preHandlers.filter(hook => !requireOwner.includes(hook))
-      route.onRequest = [...(requireOwner as onRequestHookHandler[]), ...[route.onRequest ?? []].flat()]
-    })
+    app.decorate('requireOwner', [signedIn, app.csrfProtection])
     app.decorateReply('startOwnerSession', async function (this: FastifyReply) {
       sessionCookie(this, await opts.sessions.issue())
     })

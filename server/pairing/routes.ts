@@ -224,7 +224,7 @@ export async function pairingRoutes(
 
   app.delete(
     '/api/pairing',
-    { preHandler: app.requireOwner, schema: { response: { 200: pairingStateSchema } } },
+    { onRequest: app.requireOwner, schema: { response: { 200: pairingStateSchema } } },
     async (request, reply) =>
       await serial(async (): Promise<PairingState> => {
         const owner = await opts.store.owner()

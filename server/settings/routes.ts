@@ -11,7 +11,7 @@ export async function settingsRoutes(app: FastifyInstance, opts: { settings: Set
 
   app.put<{ Body: DeviceSettings }>(
     '/api/settings',
-    { preHandler: app.requireOwner, schema: { body: settingsSchema, response: { 200: settingsSchema } } },
+    { onRequest: app.requireOwner, schema: { body: settingsSchema, response: { 200: settingsSchema } } },
     async (request): Promise<DeviceSettings> => {
       await opts.settings.put(request.body)
       request.log.info({ settings: request.body }, 'settings saved')
