@@ -1,0 +1,95 @@
+import path from 'node:path'
+import { parseArgs } from 'node:util'
+import { readFile } from 'node:fs/promises'
+import { Wallet, type Contract } from 'ethers'
+import { ConfigError, daemonFlags, resolveDaemonConfig } from '../config.ts'
+import { DEVNET_CHAIN_ID, connectFilmToken } from '../chain/film-token.ts'
+import { CONTENT_CLASSES } from '../library/film-metadata.ts'
+import { openStateDb } from '../storage/state-db.ts'
+import { loadOrCreateDeviceIdentity } from '../identity/device-identity.ts'
+import { createStorageNode, stopStorageNode } from '../storage/helia-node.ts'
+import { openCustodyStore } from '../keys/custody-store.ts'
+import { publishFilm } from './publish-film.ts'
+
+/** `seed-one publish`: on a custodian's data directory, while its daemon is stopped. */
+export async function publishCommand(args: string[], say: (line: string) => void): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      ...daemonFlags,
+      title: { type: 'string' },
+      year: { type: 'string' },
+      synopsis: { type: 'string' },
+      subtitles: { type: 'string', multiple: true },
+      language: { type: 'string' },
+      'content-class': { type: 'string' },
+      'expires-at': { type: 'string' },
+      'price-wei': { type: 'string' },
+      'creator-key-file': { type: 'string' },
+      'custodian-url': { type: 'string' }
+    }
+  })
+  const [input] = positionals
+  if (input === undefined || values.title === undefined) throw new ConfigError('publish needs a video file and --title')
+  const contentClass = CONTENT_CLASSES.find(name => name === (values['content-class'] ?? 'production'))
+  if (contentClass === undefined) throw new ConfigError(`--content-class must be one of ${CONTENT_CLASSES.join(', ')}`)
+  const config = resolveDaemonConfig(values)
+  const chain = await connectFilmToken(config.chain)
+  const creator = new Wallet(await creatorKey(values['creator-key-file'], chain.chainId), chain.provider)
+
+  const db = await openStateDb(config.dataDir)
+  const identity = await loadOrCreateDeviceIdentity(config.dataDir)
+  const helia = await createStorageNode({ dataDir: config.dataDir, privateKey: identity.privateKey, listen: [], bootstrap: [] })
+  try {
+    let lastStep = ''
+    const film = await publishFilm(
+      {
+        helia,
+        db,
+        custody: await openCustodyStore(config.dataDir, db),
+        contract: chain.contract.connect(creator) as Contract,
+        creator: creator.address,
+        custodian: { url: values['custodian-url'] ?? config.publicUrl, peerId: identity.deviceId },
+        onProgress: (step, fraction) => {
+          if (step !== lastStep || fraction === 1)
+            process.stdout.write(`\r${step.padEnd(10)} ${(fraction * 100).toFixed(0).padStart(3)}%${fraction === 1 ? '\n' : ''}`)
+          lastStep = step
+        }
+      },
+      {
+        input: path.resolve(input),
+        title: values.title,
+        year: values.year === undefined ? undefined : releaseYear(values.year),
+        synopsis: values.synopsis,
+        subtitles: (values.subtitles ?? []).map(file => ({
+          file: path.resolve(file),
+          language: values.language ?? 'en',
+          label: values.language ?? 'English'
+        })),
+        contentClass,
+        expiresAt: values['expires-at'],
+        priceWei: values['price-wei'] === undefined ? undefined : BigInt(values['price-wei'])
+      }
+    )
+    say(JSON.stringify(film))
+  } finally {
+    await stopStorageNode(helia)
+    await db.close()
+    chain.provider.destroy()
+  }
+}
+
+function releaseYear(text: string): number {
+  if (!/^\d{4}$/.test(text)) throw new ConfigError(`--year must be a four-digit year, got "${text}"`)
+  return Number(text)
+}
+
+/** The creator's key: from --creator-key-file, or on the devnet its devnet-only creator account. */
+async function creatorKey(keyFile: string | undefined, chainId: number): Promise<string> {
+  if (keyFile !== undefined) return (await readFile(keyFile, 'utf8')).trim()
+  if (chainId !== DEVNET_CHAIN_ID) throw new ConfigError('--creator-key-file is required on a public chain')
+  const { devnetAccounts } = await import('../devnet/accounts.ts')
+  return devnetAccounts.creator.privateKey
+}
