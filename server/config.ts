@@ -1,8 +1,10 @@
 import { parseArgs } from 'node:util'
 import path from 'node:path'
+import { cronEvery } from './health/cron-interval.ts'
 
 /** The roles one seed-one process can take (DESIGN: "Roles, one daemon"). */
-export type Role = 'player' | 'custodian'
+export type Role = 'player' | 'custodian' | 'storage'
+export const ROLES: Role[] = ['player', 'custodian', 'storage']
 
 export interface ChainConfig {
   rpcUrl: string
@@ -31,7 +33,21 @@ export interface DaemonConfig {
   offlineKeyGraceMs: number
   /** A pin that receives no block for this long gives up until its next retry. */
   pinStallMs: number
+  /** A playback read of a film still pinning that waits this long for its blocks from peers fails (default 30 s). */
+  playbackFetchTimeoutMs?: number
   chainPollMs: number
+  /** The network monitor's base URL; health reports are sent only when it is set. */
+  monitorUrl?: string
+  /** Seconds between health reports: a divisor of a minute, an hour or a day (see cronEvery). */
+  reportIntervalSec: number
+  /** Copies of each catalogue CID the storage nodes keep (issue 4: default 5, at least 3). */
+  replicationFactor: number
+  /** How often a storage node reads the monitor's node registry and reconciles its replicas. */
+  registryPollMs: number
+  /** Find other boxes on the LAN by mDNS (off in tests, so boxes of different tests never meet). */
+  mdns: boolean
+  /** The image's data disk state, written by root (firmware-image data-disk.sh); unset off the image. */
+  diskStateFile?: string
 }
 
 export class ConfigError extends Error {
@@ -54,7 +70,13 @@ export const daemonFlags = {
   peer: { type: 'string', multiple: true },
   'public-url': { type: 'string' },
   'unpin-grace-hours': { type: 'string' },
-  'chain-poll-ms': { type: 'string' }
+  'chain-poll-ms': { type: 'string' },
+  'monitor-url': { type: 'string' },
+  'report-interval-sec': { type: 'string' },
+  'replication-factor': { type: 'string' },
+  'registry-poll-ms': { type: 'string' },
+  mdns: { type: 'string' },
+  'disk-state': { type: 'string' }
 } as const
 
 type FlagValues = { [K in keyof typeof daemonFlags]?: (typeof daemonFlags)[K] extends { multiple: true } ? string[] : string }
@@ -71,7 +93,7 @@ function picker(values: FlagValues, env: NodeJS.ProcessEnv): (flag: keyof typeof
   }
 }
 
-function integer(name: string, value: string | undefined, fallback: number, min = 0): number {
+export function integer(name: string, value: string | undefined, fallback: number, min = 0): number {
   if (value === undefined || value === '') return fallback
   if (!/^\d+$/.test(value)) throw new ConfigError(`--${name} must be a whole number, got "${value}"`)
   const n = Number(value)
@@ -113,6 +135,18 @@ export function resolvePortAndDataDir(
   }
 }
 
+/** The monitor's URL (http or https, no trailing slash) and a report interval node-cron can keep. */
+function monitorConfig(url: string | undefined, reportIntervalSec: number): Pick<DaemonConfig, 'monitorUrl' | 'reportIntervalSec'> {
+  try {
+    cronEvery(reportIntervalSec)
+  } catch (err) {
+    throw new ConfigError(`--report-interval-sec: ${(err as Error).message}`)
+  }
+  if (url === undefined || url === '') return { reportIntervalSec }
+  if (!/^https?:\/\/[^/\s]+(\/\S*)?$/.test(url)) throw new ConfigError(`--monitor-url must be an http(s) URL, got "${url}"`)
+  return { monitorUrl: url.replace(/\/+$/, ''), reportIntervalSec }
+}
+
 /** Resolves a daemon's configuration: flags first, then SEED_ONE_* variables, then defaults. */
 export function resolveDaemonConfig(values: FlagValues, env: NodeJS.ProcessEnv = process.env): DaemonConfig {
   const pick = picker(values, env)
@@ -120,7 +154,7 @@ export function resolveDaemonConfig(values: FlagValues, env: NodeJS.ProcessEnv =
   const { port, dataDir } = resolvePortAndDataDir(values, { defaultPort: 8080, portFromEnv: true }, env)
   const roles = list(values.role, fromEnv(env, 'role'))
   for (const role of roles) {
-    if (role !== 'player' && role !== 'custodian') throw new ConfigError(`--role must be player or custodian, got "${role}"`)
+    if (!(ROLES as string[]).includes(role)) throw new ConfigError(`--role must be one of ${ROLES.join(', ')}, got "${role}"`)
   }
   const rpcUrl = pick('rpc-url')
   const contractAddress = pick('contract')
@@ -132,6 +166,8 @@ export function resolveDaemonConfig(values: FlagValues, env: NodeJS.ProcessEnv =
   if (!/^0x[0-9a-fA-F]{40}$/.test(contractAddress)) throw new ConfigError(`--contract is not an address: "${contractAddress}"`)
   const confirmations = pick('confirmations')
   const p2pListen = list(values['p2p-listen'], fromEnv(env, 'p2p-listen'))
+  const mdns = pick('mdns') ?? 'on'
+  if (mdns !== 'on' && mdns !== 'off') throw new ConfigError(`--mdns must be on or off, got "${mdns}"`)
   return {
     dataDir,
     host,
@@ -149,7 +185,12 @@ export function resolveDaemonConfig(values: FlagValues, env: NodeJS.ProcessEnv =
     unpinGraceMs: integer('unpin-grace-hours', pick('unpin-grace-hours'), 7 * 24) * 60 * 60 * 1000,
     offlineKeyGraceMs: 30 * DAY_MS,
     pinStallMs: 60_000,
-    chainPollMs: integer('chain-poll-ms', pick('chain-poll-ms'), 2000, 50)
+    chainPollMs: integer('chain-poll-ms', pick('chain-poll-ms'), 2000, 50),
+    ...monitorConfig(pick('monitor-url'), integer('report-interval-sec', pick('report-interval-sec'), 300, 1)),
+    replicationFactor: integer('replication-factor', pick('replication-factor'), 5, 3),
+    registryPollMs: integer('registry-poll-ms', pick('registry-poll-ms'), 30_000, 100),
+    mdns: mdns === 'on',
+    diskStateFile: pick('disk-state')
   }
 }
 

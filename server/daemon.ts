@@ -13,13 +13,31 @@ import { keyReleaseRoutes } from './keys/key-release-routes.ts'
 import { createPairingStore } from './pairing/pairing-store.ts'
 import { createSettingsStore, type SettingsStore } from './settings/settings.ts'
 import { pairingRoutes } from './pairing/routes.ts'
+import { settingsRoutes } from './settings/routes.ts'
 import { createOwnerSessions, ownerSession } from './pairing/owner-session.ts'
 import { createLibrary, type Library } from './library/library.ts'
 import { libraryRoutes } from './library/routes.ts'
+import { createPlaybackStore } from './library/playback.ts'
+import { createNetworkCopies } from './library/network-copies.ts'
+import { startHealthHistory } from './health/history.ts'
+import { healthHistoryRoutes } from './health/history-routes.ts'
 import { streamingRoutes } from './streaming/routes.ts'
 import { statusRoutes } from './status/routes.ts'
 import { uiRoutes } from './ui/routes.ts'
+import { applianceRoutes } from './appliance/routes.ts'
+import { createDiskConsent } from './appliance/disk-consent.ts'
+import { advertiseOnLan } from './appliance/mdns.ts'
 import { openApi } from './openapi/openapi.ts'
+import { createServiceCounters } from './health/service-counters.ts'
+import { boxHealth } from './health/box-health.ts'
+import { chainSyncLag } from './health/health-figures.ts'
+import { createPeerServing, type PeerServing } from './replication/peer-serving.ts'
+import { startStorageRole } from './replication/storage-role.ts'
+import type { Replicator } from './replication/replicator.ts'
+import { replicationRoutes } from './replication/routes.ts'
+import { activeStreams } from './streaming/active-streams.ts'
+import { MIGRATIONS } from './update/migration-list.ts'
+import { migrateToLatest, type MigrationStep } from './update/migrations.ts'
 
 export interface Daemon {
   url: string
@@ -31,6 +49,10 @@ export interface Daemon {
   settings: SettingsStore
   /** Present on a custodian: where publish keeps content keys. */
   custody?: CustodyStore
+  /** What the box serves other boxes (quiet hours, upload cap) and has served. */
+  peerServing: PeerServing
+  /** Present on a storage node. */
+  replicator?: Replicator
   multiaddrs(): string[]
   close(): Promise<void>
 }
@@ -44,17 +66,25 @@ export async function startDaemon(config: DaemonConfig, opts: { logLevel?: strin
   const shutdown = createShutdown()
   shutdown.add(() => db.close())
   try {
+    // before anything reads the state: the data moves to this release's data version (RELEASE.md)
+    const migrated: MigrationStep[] = []
+    await migrateToLatest(db, MIGRATIONS, step => migrated.push(step))
     const identity = await loadOrCreateDeviceIdentity(config.dataDir)
     const chainInfo = section<number>(db, 'chain')
     const chain = await connectFilmToken(config.chain, await chainInfo.get('chainId'))
     await chainInfo.put('chainId', chain.chainId)
     shutdown.add(() => chain.provider.destroy())
 
+    const settings = createSettingsStore(db)
+    const peerServing = await createPeerServing(settings)
+    shutdown.add(() => peerServing.close())
     const helia = await createStorageNode({
       dataDir: config.dataDir,
       privateKey: identity.privateKey,
       listen: config.p2pListen,
-      bootstrap: config.peers
+      bootstrap: config.peers,
+      mdns: config.mdns,
+      bitswapBlockstore: peerServing.bitswapBlockstore
     })
     shutdown.add(() => stopStorageNode(helia))
 
@@ -69,6 +99,9 @@ export async function startDaemon(config: DaemonConfig, opts: { logLevel?: strin
       ajv: { customOptions: { removeAdditional: false, coerceTypes: false } }
     })
     shutdown.add(() => app.close())
+    for (const step of migrated) app.log.info(step, 'data directory migrated')
+    const counters = createServiceCounters(app)
+    peerServing.setActiveStreams(() => activeStreams(app.server))
     await app.register(openApi)
 
     const multiaddrs = (): string[] => helia.libp2p.getMultiaddrs().map(ma => ma.toString())
@@ -81,7 +114,7 @@ export async function startDaemon(config: DaemonConfig, opts: { logLevel?: strin
     let library: Library | undefined
     let watcher: ReturnType<typeof createChainWatcher> | undefined
     const pairing = createPairingStore(db)
-    const settings = createSettingsStore(db)
+    const watcherState = section<WatcherState>(db, 'chain')
     const followOwner = async (owner: string): Promise<void> => {
       library = createLibrary({
         db,
@@ -92,9 +125,10 @@ export async function startDaemon(config: DaemonConfig, opts: { logLevel?: strin
         unpinGraceMs: config.unpinGraceMs,
         offlineKeyGraceMs: config.offlineKeyGraceMs,
         pinStallMs: config.pinStallMs,
+        fetchTimeoutMs: config.playbackFetchTimeoutMs,
+        developerMode: async () => (await settings.get()).developerMode,
         log: app.log.child({ part: 'library' })
       })
-      const watcherState = section<WatcherState>(db, 'chain')
       const current = library
       watcher = createChainWatcher({
         provider: chain.provider,
@@ -113,11 +147,22 @@ export async function startDaemon(config: DaemonConfig, opts: { logLevel?: strin
           await current.applyHolding(change)
         },
         onError: err => {
+          counters.errors++
           app.log.warn({ err: (err as Error).message }, 'chain sync failed; retrying')
         }
       })
       await library.resume()
       watcher.start()
+    }
+    const playback = createPlaybackStore(db)
+    // Unpairing: the owner's films, keys and pins go, and a later pairing with them syncs from the start again.
+    const stopFollowing = async (owner: string): Promise<void> => {
+      await watcher?.stop()
+      await library?.forget()
+      await playback.clear()
+      watcher = undefined
+      library = undefined
+      await watcherState.del(`watcher:${owner}`)
     }
     shutdown.add(async () => {
       await watcher?.stop()
@@ -133,14 +178,61 @@ export async function startDaemon(config: DaemonConfig, opts: { logLevel?: strin
         sessions,
         chainId: chain.chainId,
         provider: chain.provider,
-        onPaired: followOwner
+        onPaired: followOwner,
+        onUnpaired: stopFollowing
       })
-      await app.register(libraryRoutes, { library: () => library })
-      await app.register(streamingRoutes, { library: () => library })
+      await app.register(settingsRoutes, { settings })
+      const networkCopies = createNetworkCopies({
+        helia,
+        selfId: identity.deviceId,
+        monitorUrl: config.monitorUrl,
+        log: app.log.child({ part: 'network-copies' })
+      })
+      shutdown.add(() => networkCopies.close())
+      await app.register(libraryRoutes, { library: () => library, playback, networkCopies })
+      const history = startHealthHistory({ db, dataDir: config.dataDir, log: app.log.child({ part: 'health-history' }) })
+      shutdown.add(() => history.stop())
+      await app.register(healthHistoryRoutes, { history })
+      await app.register(streamingRoutes, { library: () => library, counters })
       await app.register(uiRoutes)
+      await app.register(applianceRoutes, {
+        consent: createDiskConsent({ stateFile: config.diskStateFile, dataDir: config.dataDir }),
+        sessions,
+        paired: async () => (await pairing.owner()) !== undefined
+      })
       const owner = await pairing.owner()
       if (owner !== undefined) await followOwner(owner)
     }
+
+    let replicator: Replicator | undefined
+    if (config.roles.includes('storage')) {
+      const storage = await startStorageRole({
+        config,
+        db,
+        helia,
+        chain,
+        settings,
+        quietHours: peerServing.quietHours,
+        selfId: identity.deviceId,
+        log: app.log.child({ part: 'replication' })
+      })
+      shutdown.add(() => storage.close())
+      replicator = storage.replicator
+    }
+    // every box: the monitor challenges any box that says it holds content, its own library's too
+    await app.register(replicationRoutes, { helia, serving: peerServing })
+
+    const health = boxHealth(app, {
+      config,
+      db,
+      identity,
+      helia,
+      settings,
+      counters,
+      chainSyncLag: () => chainSyncLag(chain.provider, watcher?.syncedBlock()),
+      replication: replicator?.status
+    })
+    shutdown.add(() => health.stop())
 
     await app.register(statusRoutes, {
       status: async () => {
@@ -162,7 +254,18 @@ export async function startDaemon(config: DaemonConfig, opts: { logLevel?: strin
     const address = app.server.address()
     const port = typeof address === 'object' && address !== null ? address.port : config.port
     const url = `http://${reachableHost(config.host)}:${port}`
-    return { url, db, app, identity, helia, chain, settings, custody, multiaddrs, close: shutdown.run }
+    if (config.mdns) {
+      const lan = await advertiseOnLan({
+        host: config.host,
+        port,
+        deviceId: identity.deviceId,
+        version: VERSION,
+        log: app.log.child({ part: 'mdns' })
+      })
+      if (lan !== undefined) shutdown.add(() => lan.stop())
+    }
+    await health.startReporting(config.port === 0 ? url : config.publicUrl)
+    return { url, db, app, identity, helia, chain, settings, custody, peerServing, replicator, multiaddrs, close: shutdown.run }
   } catch (err) {
     await shutdown.run()
     throw err

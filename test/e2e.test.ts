@@ -108,6 +108,8 @@ t.test('the box pairs with the owner and the film becomes ready', async t => {
   )
   t.equal(film.title, 'End to End')
   t.equal(film.progress, 1)
+  t.match(film.thumbnails, { intervalSec: 10, count: 2 }, 'publish made the seek thumbnails of the 12 s clip')
+  t.same(film.storage.local, 'ready')
 })
 
 t.test('the full stream equals the published file byte for byte', async t => {

@@ -2,7 +2,6 @@ import t from 'tap'
 import http from 'node:http'
 import { randomBytes, randomInt } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
-import type { Readable } from 'node:stream'
 import { setTimeout as delay } from 'node:timers/promises'
 import Fastify from 'fastify'
 import { generateKeyPair } from '@libp2p/crypto/keys'
@@ -11,7 +10,7 @@ import { createStorageNode, stopStorageNode, type StorageNode } from '../server/
 import { DEFAULT_LEAF_SIZE, addBytes, addFile } from '../server/storage/content.ts'
 import { HEADER_LENGTH, TAG_LENGTH, SealedFormatError, sealedLength } from '../server/sealing/format.ts'
 import { generateContentKey, sealBuffer } from '../server/sealing/seal.ts'
-import { openSealedFilm } from '../server/streaming/sealed-film.ts'
+import { openSealedFilm, type PlaintextStream } from '../server/streaming/sealed-film.ts'
 import { sendPlaintext, type PlaintextSource } from '../server/streaming/send-film.ts'
 import { blockBytes, childCids } from './helpers/blocks.ts'
 
@@ -182,7 +181,7 @@ t.test('sealed films served from Helia through sendPlaintext', async t => {
     }
     const slowNode = Object.create(node, { blockstore: { value: slowBlockstore } }) as StorageNode
     const film = await openSealedFilm(slowNode, largeFilm.cid, key)
-    let stream: Readable | undefined
+    let stream: PlaintextStream | undefined
     let readBefore = 0
     const spy = {
       plaintextLength: film.plaintextLength,

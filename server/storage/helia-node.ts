@@ -1,7 +1,7 @@
 import path from 'node:path'
 import { close, open, read } from 'node:fs'
 import { mkdir, readFile } from 'node:fs/promises'
-import { createHelia, type Helia } from 'helia'
+import { createHelia, type BlockBroker, type Blocks, type Helia } from 'helia'
 import { FsBlockstore } from 'blockstore-fs'
 import { NextToLast, type ShardingStrategy } from 'blockstore-fs/sharding'
 import { LevelDatastore } from 'datastore-level'
@@ -11,6 +11,7 @@ import { yamux } from '@libp2p/yamux'
 import { identify, type Identify } from '@libp2p/identify'
 import { ping, type Ping } from '@libp2p/ping'
 import { kadDHT, passthroughMapper, type KadDHT } from '@libp2p/kad-dht'
+import { mdns } from '@libp2p/mdns'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { KEEP_ALIVE, type Libp2p, type PeerId, type PrivateKey } from '@libp2p/interface'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
@@ -20,6 +21,8 @@ import type { CID } from 'multiformats/cid'
 export const DHT_PROTOCOL = '/seed-one/kad/1.0.0'
 const BOOTSTRAP_TAG = `${KEEP_ALIVE}-seed-one-bootstrap`
 const BOOTSTRAP_DIAL_TIMEOUT_MS = 5_000
+/** The mDNS service Seed One boxes announce, so they find each other and not every libp2p node on the LAN. */
+export const MDNS_SERVICE_TAG = '_seed-one-p2p._udp.local'
 
 export type StorageServices = { identify: Identify; ping: Ping; dht: KadDHT }
 export type StorageNode = Helia & { libp2p: Libp2p<StorageServices> }
@@ -33,6 +36,10 @@ export interface StorageNodeOptions {
   listen: string[]
   /** Multiaddrs ending in /p2p/<peer id>; dialled at start and reconnected when they drop. */
   bootstrap: string[]
+  /** Find other boxes on the LAN by mDNS and dial them. */
+  mdns?: boolean
+  /** Wraps the blockstore bitswap serves peers from (quiet hours and the upload cap: server/replication/peer-serving.ts). */
+  bitswapBlockstore?: (blocks: Blocks) => Blocks
 }
 
 export class StorageNodeConfigError extends Error {
@@ -140,7 +147,7 @@ export async function createStorageNode(opts: StorageNodeOptions): Promise<Stora
         transports: [tcp()],
         connectionEncrypters: [noise()],
         streamMuxers: [yamux()],
-        peerDiscovery: [],
+        peerDiscovery: opts.mdns === true ? [mdns({ serviceTag: MDNS_SERVICE_TAG })] : [],
         services: {
           identify: identify(),
           ping: ping(),
@@ -149,15 +156,53 @@ export async function createStorageNode(opts: StorageNodeOptions): Promise<Stora
         }
       }
     })) as unknown as StorageNode
-    await helia.start()
+    // Bitswap is built during start, keeping the blockstore it is handed then: it gets the wrapped one.
+    const own = helia.blockstore
+    if (opts.bitswapBlockstore !== undefined) helia.blockstore = opts.bitswapBlockstore(own)
+    const addBlockBroker = helia.addBlockBroker.bind(helia)
+    helia.addBlockBroker = broker => addBlockBroker(typeof broker === 'function' ? broker : announceWithoutSignal(broker))
+    try {
+      await helia.start()
+    } finally {
+      helia.blockstore = own
+    }
   } catch (err) {
     await blockstore.close()
     await datastore.close()
     throw err
   }
   storesByNode.set(helia, { blockstore, datastore })
+  if (opts.mdns === true) dialDiscoveredPeers(helia)
   await dialBootstrapPeers(helia, bootstrap)
   return helia
+}
+
+/**
+ * Helia announces a fetched block to bitswap with the options of the read that fetched it, signal
+ * included, and bitswap queues its sends of that block to the peers that want it too under that
+ * signal. When the read ends (readRange aborts its reads when done; a timeout; a pin's stall) those
+ * sends are cut short and bitswap does not try them again: those peers wait until they give up and
+ * ask anew. The announce gets no signal; the sends have their own timeouts.
+ */
+function announceWithoutSignal(broker: BlockBroker): BlockBroker {
+  const detach = <T extends { signal?: AbortSignal }>(options?: T): Omit<T, 'signal'> | undefined => {
+    if (options === undefined) return undefined
+    const { signal: _signal, ...rest } = options
+    return rest
+  }
+  const announce = broker.announce?.bind(broker)
+  if (announce !== undefined) broker.announce = async (cid, options) => await announce(cid, detach(options))
+  const createSession = broker.createSession?.bind(broker)
+  if (createSession !== undefined) {
+    broker.createSession = options => {
+      const session = createSession(options)
+      const sessionAnnounce = session.announce?.bind(session)
+      if (sessionAnnounce !== undefined)
+        session.announce = async (cid, announceOptions) => await sessionAnnounce(cid, detach(announceOptions))
+      return session
+    }
+  }
+  return broker
 }
 
 /**
@@ -173,6 +218,18 @@ export async function stopStorageNode(helia: Helia): Promise<void> {
     await stores.datastore.close()
   })()
   await stores.stopped
+}
+
+/** libp2p records the peers mDNS (and the DHT) finds but does not dial them: dial each once, so bitswap can reach it. */
+function dialDiscoveredPeers(helia: StorageNode): void {
+  const log = helia.logger.forComponent('seed-one:storage')
+  helia.libp2p.addEventListener('peer:discovery', event => {
+    const peer = event.detail
+    if (helia.libp2p.getConnections(peer.id).length > 0) return
+    helia.libp2p.dial(peer.id, { signal: AbortSignal.timeout(BOOTSTRAP_DIAL_TIMEOUT_MS) }).catch(err => {
+      log('could not dial discovered peer %p - %e', peer.id, err)
+    })
+  })
 }
 
 interface BootstrapPeer {

@@ -21,6 +21,7 @@ export type Section =
   | 'catalogue'
   | 'replication'
   | 'reports'
+  | 'migrations'
 
 export class StateDbError extends Error {
   override name = 'StateDbError'

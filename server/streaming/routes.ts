@@ -1,16 +1,18 @@
 import type { FastifyInstance } from 'fastify'
 import type { Library } from '../library/library.ts'
+import { tokenIdParams as tokenParams } from '../library/routes.ts'
 import { HttpError } from '../http-error.ts'
 import { sendPlaintext } from './send-film.ts'
+import type { ServiceCounters } from '../health/service-counters.ts'
 
-const tokenParams = {
-  type: 'object',
-  required: ['tokenId'],
-  properties: { tokenId: { type: 'string', pattern: '^[0-9]{1,78}$' } }
-} as const
-
-/** The decrypted film (play: Range → sealed chunks → blocks → decrypt → 206), its poster and subtitles. */
-export async function streamingRoutes(app: FastifyInstance, opts: { library: () => Library | undefined }): Promise<void> {
+/**
+ * The decrypted film (play: Range → sealed chunks → blocks → decrypt → 206), its poster, subtitles
+ * and seek thumbnails. Decrypted answers are `no-store`: they stay off the TV's disk cache too.
+ */
+export async function streamingRoutes(
+  app: FastifyInstance,
+  opts: { library: () => Library | undefined; counters: ServiceCounters }
+): Promise<void> {
   const library = (): Library => {
     const current = opts.library()
     if (current === undefined) throw new HttpError(404, 'this Seed One is not paired yet: it has no library')
@@ -24,7 +26,8 @@ export async function streamingRoutes(app: FastifyInstance, opts: { library: () 
     handler: async (request, reply) => {
       const { film, metadata } = await library().openForPlayback(request.params.tokenId)
       reply.header('cache-control', 'no-store')
-      return sendPlaintext(request, reply, film, metadata.content.mimeType)
+      if (request.method === 'GET') opts.counters.streamsServed++
+      return await sendPlaintext(request, reply, film, metadata.content.mimeType)
     }
   })
 
@@ -47,6 +50,15 @@ export async function streamingRoutes(app: FastifyInstance, opts: { library: () 
     async (request, reply) => {
       const vtt = await library().subtitles(request.params.tokenId, Number(request.params.index))
       return await reply.type('text/vtt; charset=utf-8').header('cache-control', 'no-store').send(Buffer.from(vtt))
+    }
+  )
+
+  app.get<{ Params: { tokenId: string } }>(
+    '/api/films/:tokenId/thumbnails',
+    { schema: { params: tokenParams } },
+    async (request, reply) => {
+      const sheet = await library().thumbnails(request.params.tokenId)
+      return await reply.type('image/jpeg').header('cache-control', 'no-store').send(Buffer.from(sheet))
     }
   )
 }

@@ -1,11 +1,13 @@
-import { pipeline, type Readable } from 'node:stream'
+import { pipeline } from 'node:stream'
 import type { ServerResponse } from 'node:http'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { parseRangeHeader } from './range.ts'
+import type { PlaintextStream } from './sealed-film.ts'
+import { countActiveStream } from './active-streams.ts'
 
 export interface PlaintextSource {
   plaintextLength: number
-  createPlaintextStream(start: number, end: number): Readable
+  createPlaintextStream(start: number, end: number): PlaintextStream
 }
 
 /**
@@ -14,29 +16,45 @@ export interface PlaintextSource {
  *
  * The body is written on the raw response (the reply is hijacked) so that a failure after the
  * status line has been sent destroys the socket: the client sees a truncated body, never a clean
- * end. Headers set earlier through reply.header() are kept; onSend hooks do not run.
+ * end. Headers set earlier through reply.header() are kept; onSend hooks do not run. The status line
+ * waits for the first bytes of the range, so a range that cannot be read at all (its blocks did not
+ * arrive from the network in time) is answered with that error instead.
  */
-export function sendPlaintext(request: FastifyRequest, reply: FastifyReply, film: PlaintextSource, contentType: string): FastifyReply {
+export async function sendPlaintext(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  film: PlaintextSource,
+  contentType: string
+): Promise<FastifyReply> {
   const size = film.plaintextLength
   // Without a validator to compare If-Range with, the RFC requires ignoring Range (§13.1.5).
   const range = request.headers['if-range'] == null ? parseRangeHeader(request.headers.range, size) : { kind: 'full' as const }
-  reply.header('accept-ranges', 'bytes').header('content-type', contentType)
-
   if (range.kind === 'unsatisfiable') {
-    return reply.code(416).header('content-range', `bytes */${size}`).send()
+    return reply.code(416).headers(representation(contentType)).header('content-range', `bytes */${size}`).send()
   }
   const { start, end } = range.kind === 'partial' ? range : { start: 0, end: size - 1 }
   const length = end - start + 1
-  reply.code(range.kind === 'partial' ? 206 : 200).header('content-length', length)
+  const body = request.method === 'HEAD' || length === 0 ? undefined : film.createPlaintextStream(start, end)
+  try {
+    await body?.firstPiece()
+  } catch (err) {
+    body?.destroy()
+    throw err // answered as an error: no header of the film's has been set yet
+  }
+  reply
+    .code(range.kind === 'partial' ? 206 : 200)
+    .headers(representation(contentType))
+    .header('content-length', length)
   if (range.kind === 'partial') reply.header('content-range', `bytes ${start}-${end}/${size}`)
-  if (request.method === 'HEAD' || length === 0) {
+  if (body === undefined) {
     commitHeaders(reply).end()
     return reply
   }
 
   // On an error or premature close, pipeline destroys both streams: the film stream stops its reads,
   // and the destroyed response closes the socket, so the client sees the body cut short.
-  pipeline(film.createPlaintextStream(start, end), commitHeaders(reply), err => {
+  countActiveStream(request, reply)
+  pipeline(body, commitHeaders(reply), err => {
     if (err == null) return
     if ((err as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE') {
       request.log.debug({ err }, 'client went away during a film stream')
@@ -45,6 +63,10 @@ export function sendPlaintext(request: FastifyRequest, reply: FastifyReply, film
     }
   })
   return reply
+}
+
+function representation(contentType: string): Record<string, string> {
+  return { 'accept-ranges': 'bytes', 'content-type': contentType }
 }
 
 /**

@@ -18,7 +18,10 @@ function spawnCli(
   args: string[],
   opts: { timeoutMs?: number } = {}
 ): { child: ChildProcessWithoutNullStreams; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, SEED_ONE_LOG_LEVEL: 'warn' }, timeout: opts.timeoutMs })
+  const child = spawn(process.execPath, [CLI, ...args], {
+    env: { ...process.env, SEED_ONE_LOG_LEVEL: 'warn', SEED_ONE_MDNS: 'off' },
+    timeout: opts.timeoutMs
+  })
   let output = ''
   const gather = (chunk: Buffer): void => {
     output += chunk

@@ -33,7 +33,11 @@ export function daemonConfig(devnet: Devnet, dataDir: string, roles: Role[], pee
     unpinGraceMs: 60_000,
     offlineKeyGraceMs: 60_000,
     pinStallMs: 60_000,
-    chainPollMs: 200
+    chainPollMs: 200,
+    reportIntervalSec: 300,
+    replicationFactor: 3,
+    registryPollMs: 500,
+    mdns: false
   }
 }
 

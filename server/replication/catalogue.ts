@@ -1,0 +1,218 @@
+// The network's catalogue: every film registered on the FilmToken contract, read from its
+// FilmRegistered events (confirmed blocks only, resuming from the last processed block), with the
+// CIDs the storage nodes replicate: the film's metadata and its sealed content, and their sizes.
+import { Interface, getAddress, type JsonRpcProvider } from 'ethers'
+import type { CID } from 'multiformats/cid'
+import { metadataCidFromUri, parseCid, parseFilmMetadata } from '../library/film-metadata.ts'
+import type { Store } from '../storage/state-db.ts'
+
+/** One registered film as the catalogue knows it; the CIDs and sizes inside its metadata arrive once it is read. */
+export interface CatalogueFilm {
+  tokenId: string
+  metadataCid: string
+  /** Set once the metadata JSON has been read (through IPFS) and validated. */
+  metadataBytes?: number
+  contentCid?: string
+  contentBytes?: number
+  /** Why the metadata could not be used, when it was read but is not valid (it is not retried). */
+  invalid?: string
+}
+
+/** One CID to replicate, in catalogue order. */
+export interface CatalogueEntry {
+  cid: string
+  /** Bytes it takes on disk (the file's bytes; a UnixFS DAG adds a little for its inner nodes). */
+  bytes: number
+  tokenId: string
+  kind: 'metadata' | 'content'
+}
+
+type Position = { lastBlock: number }
+/** What the catalogue keeps in its state section: the films under `film:<padded id>`, the position under `position`. */
+export type CatalogueRecord = CatalogueFilm | Position
+
+export interface CatalogueOptions {
+  provider: JsonRpcProvider
+  contractAddress: string
+  /** The contract's deployment block: the first sync starts there. */
+  fromBlock: number
+  confirmations: number
+  /** The 'catalogue' section of a state database. */
+  store: Store<CatalogueRecord>
+  /** The metadata JSON's bytes (a storage node reads them through Helia; the monitor may use a box's block route). */
+  readMetadata(cid: CID, signal: AbortSignal): Promise<Uint8Array>
+  pollMs?: number
+  /** How long one metadata read may take before the film waits for the next sync. */
+  metadataTimeoutMs?: number
+  /** Most blocks per eth_getLogs call. */
+  blockWindow?: number
+  onError?(err: unknown): void
+}
+
+export interface Catalogue {
+  /** Reads new FilmRegistered events and the metadata not read yet; returns true when the catalogue changed. */
+  syncOnce(): Promise<boolean>
+  /** Syncs every pollMs; after an error retries with backoff. */
+  start(): void
+  stop(): Promise<void>
+  /** Every registered film, in registration order. */
+  films(): Promise<CatalogueFilm[]>
+  /** The CIDs to replicate, in catalogue order: each film's metadata then its content, films in registration order. */
+  entries(): Promise<CatalogueEntry[]>
+  /** Called after a sync that changed the catalogue. */
+  onChange(listener: () => void): () => void
+}
+
+const REGISTERED_ABI = [
+  'event FilmRegistered(uint256 indexed id, address indexed creator, string metadataUri, uint256 price, uint256 maxSupply)'
+]
+const DEFAULT_POLL_MS = 10_000
+const DEFAULT_METADATA_TIMEOUT_MS = 30_000
+const DEFAULT_BLOCK_WINDOW = 2000
+const MAX_BACKOFF_MS = 5 * 60_000
+/** uint256 has at most 78 decimal digits: zero-padded ids sort in registration order. */
+const filmKey = (tokenId: string): string => `film:${tokenId.padStart(78, '0')}`
+const isFilm = (record: CatalogueRecord): record is CatalogueFilm => 'tokenId' in record
+
+/** The CIDs of complete films, in order. Pure: the monitor and the tests call it on a list of films too. */
+export function catalogueEntries(films: CatalogueFilm[]): CatalogueEntry[] {
+  return films.flatMap(film =>
+    film.contentCid === undefined || film.contentBytes === undefined || film.metadataBytes === undefined
+      ? []
+      : [
+          { cid: film.metadataCid, bytes: film.metadataBytes, tokenId: film.tokenId, kind: 'metadata' as const },
+          { cid: film.contentCid, bytes: film.contentBytes, tokenId: film.tokenId, kind: 'content' as const }
+        ]
+  )
+}
+
+export function createCatalogue(opts: CatalogueOptions): Catalogue {
+  const { provider, store } = opts
+  const pollMs = opts.pollMs ?? DEFAULT_POLL_MS
+  const blockWindow = opts.blockWindow ?? DEFAULT_BLOCK_WINDOW
+  const contractAddress = getAddress(opts.contractAddress.toLowerCase())
+  const abi = new Interface(REGISTERED_ABI)
+  const topic = abi.getEvent('FilmRegistered')!.topicHash
+  const listeners = new Set<() => void>()
+  const aborter = new AbortController()
+  let queue: Promise<unknown> = Promise.resolve()
+  let timer: NodeJS.Timeout | undefined
+  let running = false
+  let failures = 0
+
+  async function films(): Promise<CatalogueFilm[]> {
+    return (await store.entries()).flatMap(([, record]) => (isFilm(record) ? [record] : []))
+  }
+
+  /** New registrations between the saved position and the last confirmed block; true when there were any. */
+  async function readEvents(): Promise<boolean> {
+    const saved = (await store.get('position')) as Position | undefined
+    let lastBlock = saved?.lastBlock ?? opts.fromBlock - 1
+    // eth_blockNumber directly: ethers' getBlockNumber() may answer from a short cache
+    const head = Number(await provider.send('eth_blockNumber', []))
+    let changed = false
+    if (head < lastBlock) {
+      // a chain shorter than what was read (a devnet started afresh): its films are not these
+      for (const film of await films()) await store.del(filmKey(film.tokenId))
+      lastBlock = opts.fromBlock - 1
+      changed = true
+    }
+    const target = head - opts.confirmations
+    for (let start = lastBlock + 1; start <= target; start += blockWindow) {
+      const end = Math.min(start + blockWindow - 1, target)
+      const logs = await provider.getLogs({ address: contractAddress, topics: [topic], fromBlock: start, toBlock: end })
+      for (const log of logs) {
+        const event = abi.parseLog(log)
+        if (event === null) continue
+        const tokenId = (event.args.id as bigint).toString()
+        if ((await store.get(filmKey(tokenId))) !== undefined) continue
+        const film: CatalogueFilm = { tokenId, metadataCid: '' }
+        try {
+          film.metadataCid = metadataCidFromUri(event.args.metadataUri as string).toString()
+        } catch (err) {
+          film.invalid = (err as Error).message
+        }
+        await store.put(filmKey(tokenId), film)
+        changed = true
+      }
+      // saved after the window's films: a crash in between reads the window again, which is harmless
+      await store.put('position', { lastBlock: end })
+    }
+    return changed
+  }
+
+  /** Reads the metadata of films that lack it; a film whose metadata cannot be fetched yet waits for the next sync. */
+  async function readPendingMetadata(): Promise<boolean> {
+    let changed = false
+    for (const film of await films()) {
+      if (film.contentCid !== undefined || film.invalid !== undefined) continue
+      let bytes: Uint8Array
+      try {
+        const signal = AbortSignal.any([aborter.signal, AbortSignal.timeout(opts.metadataTimeoutMs ?? DEFAULT_METADATA_TIMEOUT_MS)])
+        bytes = await opts.readMetadata(parseCid(film.metadataCid), signal)
+      } catch (err) {
+        if (aborter.signal.aborted) return changed
+        opts.onError?.(new Error(`film ${film.tokenId}: metadata ${film.metadataCid} not readable yet: ${(err as Error).message}`))
+        continue
+      }
+      try {
+        const metadata = parseFilmMetadata(bytes)
+        await store.put(filmKey(film.tokenId), {
+          ...film,
+          metadataBytes: bytes.byteLength,
+          contentCid: metadata.content.cid,
+          contentBytes: metadata.content.sealedBytes
+        })
+      } catch (err) {
+        await store.put(filmKey(film.tokenId), { ...film, invalid: (err as Error).message })
+      }
+      changed = true
+    }
+    return changed
+  }
+
+  async function sync(): Promise<boolean> {
+    const registered = await readEvents()
+    const changed = (await readPendingMetadata()) || registered
+    if (changed) for (const listener of listeners) listener()
+    return changed
+  }
+
+  function syncOnce(): Promise<boolean> {
+    const run = queue.then(sync)
+    queue = run.catch(() => undefined)
+    return run
+  }
+
+  async function tick(): Promise<void> {
+    try {
+      await syncOnce()
+      failures = 0
+    } catch (err) {
+      failures++
+      opts.onError?.(err)
+    }
+    if (running) timer = setTimeout(tick, failures === 0 ? pollMs : Math.min(pollMs * 2 ** failures, Math.max(pollMs, MAX_BACKOFF_MS)))
+  }
+
+  return {
+    syncOnce,
+    start() {
+      if (running) return
+      running = true
+      timer = setTimeout(tick, 0)
+    },
+    async stop() {
+      running = false
+      clearTimeout(timer)
+      aborter.abort()
+      await queue
+    },
+    films,
+    entries: async () => catalogueEntries(await films()),
+    onChange(listener) {
+      listeners.add(listener)
+      return () => listeners.delete(listener)
+    }
+  }
+}

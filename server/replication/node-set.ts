@@ -1,0 +1,163 @@
+// The live node set the catalogue is assigned over: the monitor's registry, polled, and the peers
+// this box sees over libp2p (the DHT, mDNS, the registry's own addresses, dialled here).
+//
+// When the monitor cannot be reached, the last registry snapshot is kept (on disk too, so a restart
+// without the monitor still knows the network). Once it is older than STALE_POLLS polls, a node
+// counts as live when this box is connected to it (a rack's nodes all dial each other, so their
+// views agree), and nothing is released: only a fresh registry confirms that others hold a copy.
+// A node the registry has never listed takes no share: its quota is not known, and every node
+// must compute the same assignment.
+import { Ajv } from 'ajv'
+import type { FastifyBaseLogger } from 'fastify'
+import type { Libp2p } from '@libp2p/interface'
+import { multiaddr } from '@multiformats/multiaddr'
+import { NODES_PATH, type RegistryNode } from '../monitor/protocol.ts'
+import type { Store } from '../storage/state-db.ts'
+import type { AssignableNode } from './assignment.ts'
+
+export interface RegistrySnapshot {
+  /** When the monitor last answered (this box's clock). */
+  fetchedAt: string
+  nodes: RegistryNode[]
+}
+
+export interface NodeSetOptions {
+  /** Unset: no monitor; the node set is this node alone. */
+  monitorUrl?: string
+  /** How often the registry is read; it is stale after STALE_POLLS of these without an answer. */
+  pollMs: number
+  /** Where the last snapshot is kept across restarts (the 'replication' section). */
+  store: Store<RegistrySnapshot>
+  libp2p: Libp2p
+  selfId: string
+  log: FastifyBaseLogger
+}
+
+export interface NodeSet {
+  /** Reads the registry; false when the monitor did not answer (the last snapshot stays). */
+  refresh(signal?: AbortSignal): Promise<boolean>
+  /** True while the snapshot is recent enough to confirm who holds what. */
+  fresh(): boolean
+  /** Storage nodes other than this one that are live and replicating now. */
+  others(): RegistryNode[]
+  /**
+   * The nodes to assign over: the live others and, when `selfQuotaBytes` is set, this node with that
+   * quota and the CIDs it failed.
+   */
+  assignable(selfQuotaBytes: number | undefined): AssignableNode[]
+  /** This node's quota as the other nodes see it now (its latest report), undefined when they leave it out; null when never listed. */
+  listedQuota(): number | undefined | null
+  /** Dials live nodes this box is not connected to, so bitswap can fetch from them and serve them. */
+  connect(): void
+}
+
+export class RegistryError extends Error {
+  override name = 'RegistryError'
+}
+
+const STALE_POLLS = 3
+const FETCH_TIMEOUT_MS = 10_000
+const DIAL_TIMEOUT_MS = 5_000
+const SNAPSHOT_KEY = 'registry'
+
+const stringList = { type: 'array', items: { type: 'string' } }
+const validateRegistry = new Ajv().compile<{ nodes: RegistryNode[] }>({
+  type: 'object',
+  required: ['nodes'],
+  properties: {
+    nodes: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['deviceId', 'multiaddrs', 'roles', 'live', 'replicating', 'quotaBytes', 'held', 'failed'],
+        properties: {
+          deviceId: { type: 'string', minLength: 1 },
+          multiaddrs: stringList,
+          roles: stringList,
+          live: { type: 'boolean' },
+          replicating: { type: 'boolean' },
+          quotaBytes: { type: 'number', minimum: 0 },
+          held: stringList,
+          failed: stringList
+        }
+      }
+    }
+  }
+})
+
+export async function createNodeSet(opts: NodeSetOptions): Promise<NodeSet> {
+  const { libp2p, selfId } = opts
+  let snapshot = await opts.store.get(SNAPSHOT_KEY)
+  const { log } = opts
+  const dialling = new Set<string>()
+  /** Whether the last read of the registry worked: a change either way is logged once. */
+  let reachable = true
+
+  const fresh = (): boolean => snapshot !== undefined && Date.now() - Date.parse(snapshot.fetchedAt) < STALE_POLLS * opts.pollMs
+  const connected = (deviceId: string): boolean => libp2p.getConnections().some(c => c.remotePeer.toString() === deviceId)
+  const others = (): RegistryNode[] =>
+    (snapshot?.nodes ?? []).filter(
+      node =>
+        node.deviceId !== selfId && node.roles.includes('storage') && node.replicating && (fresh() ? node.live : connected(node.deviceId))
+    )
+
+  return {
+    async refresh(signal) {
+      if (opts.monitorUrl === undefined) return false
+      try {
+        const response = await fetch(`${opts.monitorUrl}${NODES_PATH}`, {
+          signal: AbortSignal.any([AbortSignal.timeout(FETCH_TIMEOUT_MS), ...(signal === undefined ? [] : [signal])])
+        })
+        if (!response.ok) throw new RegistryError(`the monitor answered ${response.status}`)
+        const body: unknown = await response.json()
+        if (!validateRegistry(body))
+          throw new RegistryError(`the monitor's registry is malformed: ${JSON.stringify(validateRegistry.errors?.[0])}`)
+        const changed = JSON.stringify(body.nodes) !== JSON.stringify(snapshot?.nodes)
+        snapshot = { fetchedAt: new Date().toISOString(), nodes: body.nodes }
+        // the snapshot on disk is for a restart without the monitor: its nodes matter, not each poll's time
+        if (changed) await opts.store.put(SNAPSHOT_KEY, snapshot)
+        if (!reachable) log.info({ monitor: opts.monitorUrl }, 'the monitor gives its registry again')
+        reachable = true
+        return true
+      } catch (err) {
+        if (signal?.aborted === true) return false
+        if (reachable) {
+          log.warn(
+            { monitor: opts.monitorUrl, err: (err as Error).message },
+            'the monitor does not give its registry: assigning over the last one, releasing nothing until it is back'
+          )
+        }
+        reachable = false
+        return false
+      }
+    },
+    fresh,
+    others,
+    assignable(selfQuotaBytes) {
+      const nodes: AssignableNode[] = others().map(({ deviceId, quotaBytes, failed }) => ({ deviceId, quotaBytes, failed }))
+      if (selfQuotaBytes !== undefined) {
+        const failed = snapshot?.nodes.find(node => node.deviceId === selfId)?.failed ?? []
+        nodes.push({ deviceId: selfId, quotaBytes: selfQuotaBytes, failed })
+      }
+      return nodes
+    },
+    listedQuota() {
+      const listed = snapshot?.nodes.find(node => node.deviceId === selfId)
+      if (listed === undefined) return null
+      return listed.live && listed.replicating ? listed.quotaBytes : undefined
+    },
+    connect() {
+      for (const node of (snapshot?.nodes ?? []).filter(n => n.deviceId !== selfId && n.live)) {
+        if (connected(node.deviceId) || dialling.has(node.deviceId) || node.multiaddrs.length === 0) continue
+        dialling.add(node.deviceId)
+        libp2p
+          .dial(
+            node.multiaddrs.map(address => multiaddr(address)),
+            { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) }
+          )
+          .catch(err => log.debug({ deviceId: node.deviceId, err: (err as Error).message }, 'could not dial a storage node'))
+          .finally(() => dialling.delete(node.deviceId))
+      }
+    }
+  }
+}

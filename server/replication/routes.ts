@@ -1,0 +1,111 @@
+// A storage node's routes for the network: raw blocks for whoever checks them against their CID (the
+// monitor walking a DAG, a box without bitswap), and answers to the monitor's proofs of holding.
+// Neither changes any state, so neither needs an owner session.
+import type { FastifyInstance, FastifyReply } from 'fastify'
+import type { Helia } from 'helia'
+import { CID } from 'multiformats/cid'
+import { BLOCK_PATH, CHALLENGE_PATH, type Challenge, type ChallengeAnswer } from '../monitor/protocol.ts'
+import { HttpError } from '../http-error.ts'
+import { isNotHeld, type PeerServing } from './peer-serving.ts'
+
+/** Blocks one challenge may ask for: leaves are up to 1 MiB, and the answer must not become a download. */
+export const MAX_CHALLENGE_BLOCKS = 8
+/** When a refused peer may ask again: quiet hours are set in minutes. */
+const QUIET_RETRY_AFTER_SEC = 60
+
+const cidString = { type: 'string', pattern: '^[A-Za-z0-9]{8,200}$' }
+
+export interface ReplicationRoutesOptions {
+  helia: Helia
+  serving: PeerServing
+}
+
+function parseCid(text: string): CID {
+  try {
+    return CID.parse(text)
+  } catch {
+    throw new HttpError(400, `not a CID: "${text}"`)
+  }
+}
+
+/** A block from this node's own disk, or undefined: serving never fetches from others. */
+async function localBlock(helia: Helia, cid: CID, signal?: AbortSignal): Promise<Uint8Array | undefined> {
+  const parts: Uint8Array[] = []
+  try {
+    for await (const part of helia.blockstore.get(cid, { offline: true, signal })) parts.push(part)
+  } catch (err) {
+    if (isNotHeld(err)) return undefined
+    throw err
+  }
+  return Buffer.concat(parts)
+}
+
+/** Aborted when the client goes away before its answer is sent (the request's own 'close' comes once its body is read). */
+function clientGone(reply: FastifyReply): AbortSignal {
+  const controller = new AbortController()
+  reply.raw.once('close', () => controller.abort())
+  return controller.signal
+}
+
+export async function replicationRoutes(app: FastifyInstance, opts: ReplicationRoutesOptions): Promise<void> {
+  const { helia, serving } = opts
+
+  app.get<{ Params: { cid: string } }>(
+    BLOCK_PATH,
+    { schema: { params: { type: 'object', required: ['cid'], properties: { cid: cidString } } } },
+    async (request, reply) => {
+      if (serving.quietHours.quiet()) {
+        serving.refused()
+        reply.header('retry-after', QUIET_RETRY_AFTER_SEC)
+        throw new HttpError(503, 'quiet hours: this box serves no peers now')
+      }
+      const cid = parseCid(request.params.cid)
+      const signal = clientGone(reply)
+      const bytes = await localBlock(helia, cid, signal)
+      if (bytes === undefined) throw new HttpError(404, `block ${cid} is not held here`)
+      await serving.pace(bytes.byteLength, signal)
+      serving.served(bytes.byteLength)
+      return await reply
+        .type('application/vnd.ipld.raw')
+        .header('cache-control', 'public, max-age=31536000, immutable')
+        .send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))
+    }
+  )
+
+  app.post<{ Body: Challenge }>(
+    CHALLENGE_PATH,
+    {
+      schema: {
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['cid', 'blocks', 'deadline'],
+          properties: {
+            cid: cidString,
+            blocks: { type: 'array', minItems: 1, maxItems: MAX_CHALLENGE_BLOCKS, items: cidString },
+            deadline: { type: 'string', format: 'date-time' }
+          }
+        },
+        response: {
+          200: {
+            type: 'object',
+            required: ['blocks'],
+            properties: { blocks: { type: 'array', items: { type: ['string', 'null'] } } }
+          }
+        }
+      }
+    },
+    // answered in quiet hours too and not paced by the upload cap: a proof has a deadline, and is small
+    async (request, reply): Promise<ChallengeAnswer> => {
+      parseCid(request.body.cid)
+      const cids = request.body.blocks.map(parseCid)
+      const signal = clientGone(reply)
+      const blocks: Array<string | null> = []
+      for (const cid of cids) {
+        const bytes = await localBlock(helia, cid, signal)
+        blocks.push(bytes === undefined ? null : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64'))
+      }
+      return { blocks }
+    }
+  )
+}

@@ -1,0 +1,190 @@
+// Rendezvous assignment as pure functions: deterministic, k distinct nodes, capacity-aware, and a
+// node joining or leaving moves only its own share. And when a surplus copy may be released.
+import t from 'tap'
+import { createHash } from 'node:crypto'
+import { assign, assignedTo, rankNodes, type AssignableEntry, type AssignableNode } from '../server/replication/assignment.ts'
+import { createReleaseConfirmations } from '../server/replication/release-confirmation.ts'
+import type { RegistryNode } from '../server/monitor/protocol.ts'
+
+const cidOf = (i: number): string => `bafk${createHash('sha256').update(String(i)).digest('hex').slice(0, 40)}`
+const entries = (n: number, bytes = 100): AssignableEntry[] => Array.from({ length: n }, (_, i) => ({ cid: cidOf(i), bytes }))
+const node = (id: string, quotaBytes = Number.MAX_SAFE_INTEGER, failed: string[] = []): AssignableNode => ({
+  deviceId: id,
+  quotaBytes,
+  failed
+})
+const nodes = (n: number): AssignableNode[] => Array.from({ length: n }, (_, i) => node(`node-${i}`))
+
+/** The CIDs for which `check` does not hold: each property is asserted once over the whole catalogue. */
+const failing = (catalogue: AssignableEntry[], check: (cid: string) => boolean): string[] =>
+  catalogue.filter(({ cid }) => !check(cid)).map(({ cid }) => cid)
+
+t.test('deterministic, independent of the order nodes are listed in, k distinct nodes per CID', async t => {
+  const catalogue = entries(200)
+  const ids = nodes(8).map(n => n.deviceId)
+  const a = assign(catalogue, nodes(8), 3)
+  t.same([...a], [...assign(catalogue, nodes(8).reverse(), 3)], 'the same assignment whatever the order')
+  t.same(
+    failing(catalogue, cid => new Set(a.get(cid)).size === 3),
+    [],
+    'three distinct holders each'
+  )
+  t.same(
+    failing(catalogue, cid => JSON.stringify(a.get(cid)) === JSON.stringify(rankNodes(cid, ids).slice(0, 3))),
+    [],
+    'the first three in rank'
+  )
+})
+
+t.test('the share spreads evenly', async t => {
+  const assignment = assign(entries(1200), nodes(10), 3)
+  for (const { deviceId } of nodes(10)) {
+    const share = assignedTo(assignment, deviceId).length
+    t.ok(share > 250 && share < 470, `${deviceId} holds ${share} of 3600 copies over 10 nodes (360 each on average)`)
+  }
+})
+
+t.test('a node leaving moves only its own share, each CID to the next node in rank', async t => {
+  const catalogue = entries(300)
+  const ids = nodes(6).map(n => n.deviceId)
+  const leaving = 'node-2'
+  const before = assign(catalogue, nodes(6), 3)
+  const after = assign(
+    catalogue,
+    nodes(6).filter(n => n.deviceId !== leaving),
+    3
+  )
+  const was = (cid: string): string[] => before.get(cid) as string[]
+  const now = (cid: string): string[] => after.get(cid) as string[]
+  const share = catalogue.filter(({ cid }) => was(cid).includes(leaving))
+  const rest = catalogue.filter(({ cid }) => !was(cid).includes(leaving))
+  t.same(
+    failing(rest, cid => JSON.stringify(now(cid)) === JSON.stringify(was(cid))),
+    [],
+    `the ${rest.length} CIDs it did not hold did not move`
+  )
+  t.same(
+    failing(share, cid => {
+      const kept = was(cid).filter(id => id !== leaving)
+      const added = now(cid).filter(id => !kept.includes(id))
+      const next = rankNodes(cid, ids).filter(id => id !== leaving)[2]
+      return kept.every(id => now(cid).includes(id)) && added.length === 1 && added[0] === next
+    }),
+    [],
+    `each of its ${share.length} CIDs kept its other holders and went to the next node in rank`
+  )
+  t.ok(share.length > 100, `its share was ${share.length} of 300`)
+})
+
+t.test('a node joining takes only its own share, each time from the lowest-ranked holder', async t => {
+  const catalogue = entries(300)
+  const before = assign(catalogue, nodes(5), 3)
+  const after = assign(catalogue, nodes(6), 3)
+  const joining = 'node-5'
+  const was = (cid: string): string[] => before.get(cid) as string[]
+  const now = (cid: string): string[] => after.get(cid) as string[]
+  const taken = catalogue.filter(({ cid }) => now(cid).includes(joining))
+  const rest = catalogue.filter(({ cid }) => !now(cid).includes(joining))
+  t.same(
+    failing(rest, cid => JSON.stringify(now(cid)) === JSON.stringify(was(cid))),
+    [],
+    `the ${rest.length} CIDs it does not take did not move`
+  )
+  t.same(
+    failing(taken, cid => JSON.stringify(was(cid).filter(id => !now(cid).includes(id))) === JSON.stringify([was(cid)[2]])),
+    [],
+    `each of the ${taken.length} it takes comes from its lowest-ranked holder`
+  )
+  t.ok(taken.length > 100 && taken.length < 260, `the new node takes about a sixth of the 900 copies: ${taken.length}`)
+})
+
+t.test('a CID that does not fit a node goes to the next node in rank; the factor still holds', async t => {
+  const catalogue = entries(60, 100)
+  const all = nodes(5)
+  const ids = all.map(n => n.deviceId)
+  const smallId = 'node-1'
+  const unlimited = assign(catalogue, all, 3)
+  // room for 4 copies where the unlimited assignment gives it about 36
+  const limited = assign(
+    catalogue,
+    all.map(n => (n.deviceId === smallId ? node(smallId, 450) : n)),
+    3
+  )
+  t.equal(assignedTo(limited, smallId).length, 4, 'the small node takes what fits, in catalogue order')
+  t.same(assignedTo(limited, smallId), assignedTo(unlimited, smallId).slice(0, 4))
+  t.same(
+    failing(catalogue, cid => {
+      const holders = limited.get(cid) as string[]
+      const expected = rankNodes(cid, ids)
+        .filter(id => id !== smallId || holders.includes(smallId))
+        .slice(0, 3)
+      return JSON.stringify(holders) === JSON.stringify(expected)
+    }),
+    [],
+    'every CID still has 3 holders: the next in rank stands in for the small node'
+  )
+})
+
+t.test('a node that failed a CID is passed over for it; a node set smaller than k gives what it has', async t => {
+  const catalogue = entries(10)
+  const cid = catalogue[0].cid
+  const first = (assign(catalogue, nodes(4), 3).get(cid) as string[])[0]
+  const withFailure = assign(
+    catalogue,
+    nodes(4).map(n => (n.deviceId === first ? node(first, Number.MAX_SAFE_INTEGER, [cid]) : n)),
+    3
+  )
+  t.notOk(withFailure.get(cid)?.includes(first), 'the failing node does not hold it')
+  t.equal(withFailure.get(cid)?.length, 3)
+  t.same(assign(catalogue, nodes(2), 3).get(cid)?.length, 2, 'two nodes cannot make three copies')
+  t.same(assign(catalogue, [], 3).get(cid), [])
+  t.throws(() => assign(catalogue, [node('a'), node('a')], 3), /listed twice/)
+  t.throws(() => assign(catalogue, nodes(3), 0), RangeError)
+})
+
+t.test('a CID listed twice (two films sharing content) is placed once', async t => {
+  const [one] = entries(1, 100)
+  const assignment = assign([one, one], [node('a', 150), node('b', 150), node('c', 150)], 3)
+  t.equal(assignment.size, 1)
+  t.equal(assignment.get(one.cid)?.length, 3, 'its room was taken once')
+})
+
+t.test('a surplus copy is released only once every assigned node reported holding it after the release was considered', async t => {
+  const cid = cidOf(1)
+  const at = (second: number): string => new Date(Date.UTC(2030, 0, 1, 0, 0, second)).toISOString()
+  const listed = (id: string, reportedAt: number, held: string[]): RegistryNode => ({
+    deviceId: id,
+    apiUrl: `http://${id}`,
+    multiaddrs: [],
+    roles: ['storage'],
+    lastReportAt: at(reportedAt),
+    live: true,
+    replicating: true,
+    quotaBytes: 1e12,
+    replicaBytes: 0,
+    held,
+    failed: [],
+    score: 1
+  })
+  const registry = (nodes: RegistryNode[]): Map<string, RegistryNode> => new Map(nodes.map(n => [n.deviceId, n]))
+  const confirmations = createReleaseConfirmations(3)
+  const holders = ['a', 'b', 'c']
+
+  // all three claim it, but those reports may predate their own release of it
+  t.notOk(confirmations.confirmed(cid, holders, registry([listed('a', 1, [cid]), listed('b', 1, [cid]), listed('c', 1, [cid])])))
+  t.notOk(
+    confirmations.confirmed(cid, holders, registry([listed('a', 2, [cid]), listed('b', 2, [cid]), listed('c', 1, [cid])])),
+    'c has not reported since'
+  )
+  t.notOk(
+    confirmations.confirmed(cid, holders, registry([listed('a', 2, [cid]), listed('b', 2, [cid]), listed('c', 3, [])])),
+    'c’s newer report says it let go'
+  )
+  t.ok(confirmations.confirmed(cid, holders, registry([listed('a', 2, [cid]), listed('b', 2, [cid]), listed('c', 4, [cid])])), 'confirmed')
+
+  t.notOk(
+    confirmations.confirmed(cid, ['a', 'b', 'd'], registry([listed('a', 5, [cid]), listed('b', 5, [cid]), listed('d', 5, [cid])])),
+    'other holders: the wait starts again'
+  )
+  t.notOk(confirmations.confirmed(cid, ['a', 'b'], registry([listed('a', 9, [cid]), listed('b', 9, [cid])])), 'fewer than k: never')
+})

@@ -1,0 +1,154 @@
+// The catalogue from FilmRegistered events on the devnet, with metadata read from a custodian's
+// Helia: order and sizes, metadata not readable yet, invalid metadata, and resuming after a restart.
+import t from 'tap'
+import { Contract, parseEther, type JsonRpcProvider, type Log, type Filter } from 'ethers'
+import { CID } from 'multiformats/cid'
+import * as raw from 'multiformats/codecs/raw'
+import { sha256 } from 'multiformats/hashes/sha2'
+import { loadFilmTokenArtifact } from '../server/chain/artifacts.ts'
+import { createCatalogue, type CatalogueOptions, type CatalogueRecord } from '../server/replication/catalogue.ts'
+import { addBytes, readBytes } from '../server/storage/content.ts'
+import { openStateDb, section } from '../server/storage/state-db.ts'
+import { devnetProvider, devnetWallet, startTestDevnet } from './helpers/devnet.ts'
+import { registerFilm, type HandMadeFilm } from './helpers/films.ts'
+import { daemonConfig, startTestDaemon, testDir } from './helpers/in-process.ts'
+
+const devnet = await startTestDevnet(t)
+const creator = devnetWallet(t, devnet, devnet.accounts.creator.privateKey)
+const custodian = await startTestDaemon(t, daemonConfig(devnet, testDir(t, 'custodian'), ['custodian']))
+const db = await openStateDb(testDir(t, 'catalogue'))
+t.teardown(() => db.close())
+const store = section<CatalogueRecord>(db, 'catalogue')
+const { abi } = await loadFilmTokenArtifact()
+const token = new Contract(devnet.contractAddress, abi, creator)
+
+/** The devnet's provider, with the getLogs ranges asked for written down. */
+function countingProvider(): { provider: JsonRpcProvider; ranges: Array<[number, number]> } {
+  const base = devnetProvider(t, devnet)
+  const ranges: Array<[number, number]> = []
+  const provider = new Proxy(base, {
+    get(target, property) {
+      if (property === 'getLogs') {
+        return async (filter: Filter): Promise<Log[]> => {
+          ranges.push([Number(filter.fromBlock), Number(filter.toBlock)])
+          return await target.getLogs(filter)
+        }
+      }
+      const value: unknown = Reflect.get(target, property, target)
+      return typeof value === 'function' ? value.bind(target) : value
+    }
+  })
+  return { provider, ranges }
+}
+
+let metadataReads = 0
+function catalogueOver(provider: JsonRpcProvider, overrides: Partial<CatalogueOptions> = {}) {
+  return createCatalogue({
+    provider,
+    contractAddress: devnet.contractAddress,
+    fromBlock: devnet.deploymentBlock,
+    confirmations: 0,
+    store,
+    readMetadata: async (cid, signal) => {
+      metadataReads++
+      return await readBytes(custodian.helia, cid, { signal })
+    },
+    metadataTimeoutMs: 1000,
+    ...overrides
+  })
+}
+
+/** Registers a film whose token URI is `uri`, as a creator might get it wrong. */
+async function registerUri(uri: string): Promise<string> {
+  const receipt = await (await token.getFunction('registerFilm')(uri, parseEther('0.01'), 10, [], creator.address, 0)).wait()
+  const event = receipt.logs
+    .map((log: Log) => token.interface.parseLog(log))
+    .find((e: { name: string } | null) => e?.name === 'FilmRegistered')
+  return String(event.args.id)
+}
+
+const films: HandMadeFilm[] = []
+
+t.test('films in registration order, each its metadata then its content, with their sizes', async t => {
+  films.push(await registerFilm({ custodian, creator, contractAddress: devnet.contractAddress, bytes: 3000 }))
+  films.push(await registerFilm({ custodian, creator, contractAddress: devnet.contractAddress, bytes: 7000 }))
+  const { provider } = countingProvider()
+  const catalogue = catalogueOver(provider)
+  let changes = 0
+  catalogue.onChange(() => changes++)
+  t.ok(await catalogue.syncOnce(), 'the first sync changes the catalogue')
+  t.equal(changes, 1)
+  const entries = await catalogue.entries()
+  t.same(
+    entries.map(e => [e.tokenId, e.kind]),
+    [
+      [films[0].tokenId, 'metadata'],
+      [films[0].tokenId, 'content'],
+      [films[1].tokenId, 'metadata'],
+      [films[1].tokenId, 'content']
+    ]
+  )
+  for (const [i, film] of films.entries()) {
+    const content = entries[2 * i + 1]
+    t.equal(content.cid, film.contentCid.toString())
+    t.equal(content.bytes, (await readBytes(custodian.helia, film.contentCid)).byteLength, 'the content’s size is its sealed bytes')
+    const metadata = entries[2 * i]
+    t.equal(metadata.bytes, (await readBytes(custodian.helia, CID.parse(metadata.cid))).byteLength, 'the metadata’s size is its JSON')
+  }
+  t.notOk(await catalogue.syncOnce(), 'nothing new: no change')
+  await catalogue.stop()
+})
+
+t.test('metadata not readable yet waits for a later sync; invalid metadata is set aside for good', async t => {
+  // a film published like the first one (its content too), whose metadata reaches IPFS only later
+  const firstMetadata = (await catalogueOver(countingProvider().provider).entries())[0].cid
+  const metadata = JSON.parse(new TextDecoder().decode(await readBytes(custodian.helia, CID.parse(firstMetadata))))
+  const pendingMetadata = new TextEncoder().encode(JSON.stringify({ ...metadata, title: 'Published late' }))
+  // the CID addBytes will give these bytes (one raw leaf), known before anyone holds them
+  const pendingCid = CID.create(1, raw.code, await sha256.digest(pendingMetadata))
+  const pendingId = await registerUri(`ipfs://${pendingCid}`)
+  const notJson = await addBytes(custodian.helia, new TextEncoder().encode('not JSON'))
+  const notJsonId = await registerUri(`ipfs://${notJson}`)
+  const notIpfsId = await registerUri('https://example.com/film.json')
+  const errors: string[] = []
+  const catalogue = catalogueOver(countingProvider().provider, { onError: err => errors.push((err as Error).message) })
+  await catalogue.syncOnce()
+  const byId = new Map((await catalogue.films()).map(film => [film.tokenId, film]))
+  t.equal(byId.get(pendingId)?.contentCid, undefined, 'the film whose metadata nobody has yet waits')
+  t.match(errors.join('\n'), new RegExp(`film ${pendingId}: metadata ${pendingCid} not readable yet`), 'and says so')
+  t.match(byId.get(notJsonId)?.invalid, /not JSON/, 'metadata that is not JSON is invalid')
+  t.match(byId.get(notIpfsId)?.invalid, /not ipfs:\/\/<cid>/, 'a token URI that is not ipfs:// is invalid')
+  t.equal((await catalogue.entries()).length, 4, 'only complete, valid films are replicated')
+
+  const reads = metadataReads
+  t.same(await addBytes(custodian.helia, pendingMetadata), pendingCid, 'its metadata is published after all')
+  t.ok(await catalogue.syncOnce(), 'the next sync reads it')
+  t.equal(metadataReads - reads, 1, 'only the waiting film’s metadata was read again, not the invalid ones')
+  const entries = await catalogue.entries()
+  t.same(
+    entries.slice(4).map(e => [e.tokenId, e.kind, e.cid]),
+    [
+      [pendingId, 'metadata', pendingCid.toString()],
+      [pendingId, 'content', films[0].contentCid.toString()]
+    ],
+    'the film joins the catalogue in its registration place'
+  )
+  await catalogue.stop()
+})
+
+t.test('a new catalogue over the same store resumes after the last block it processed', async t => {
+  const { provider, ranges } = countingProvider()
+  const catalogue = catalogueOver(provider)
+  const before = (await catalogue.entries()).length
+  t.notOk(await catalogue.syncOnce(), 'nothing new since the last run')
+  t.same(ranges, [], 'and no block was read again')
+  const head = Number(await provider.send('eth_blockNumber', []))
+  films.push(await registerFilm({ custodian, creator, contractAddress: devnet.contractAddress, bytes: 1000 }))
+  t.ok(await catalogue.syncOnce())
+  t.ok(
+    ranges.length > 0 && ranges.every(([from]) => from > head),
+    `only the new blocks were read: ${JSON.stringify(ranges)} after block ${head}`
+  )
+  t.equal((await catalogue.entries()).length, before + 2)
+  await catalogue.stop()
+})
