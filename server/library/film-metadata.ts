@@ -44,9 +44,9 @@ export interface FilmMetadata {
   custodian: { url: string; peerId: string }
 }
 
-export interface ThumbnailSheetMetadata {
-  cid: string
-  mimeType: 'image/jpeg'
+/** A thumbnail sheet's grid, as the publisher makes it and the metadata describes it. */
+export interface ThumbnailSheet {
+  /** Seconds of film between consecutive tiles; tile n shows the film at n * intervalSeconds. */
   intervalSeconds: number
   columns: number
   rows: number
@@ -54,6 +54,11 @@ export interface ThumbnailSheetMetadata {
   count: number
   tileWidth: number
   tileHeight: number
+}
+
+export interface ThumbnailSheetMetadata extends ThumbnailSheet {
+  cid: string
+  mimeType: 'image/jpeg'
 }
 
 export class MetadataError extends Error {

@@ -46,7 +46,7 @@ function requestDomain(request: FastifyRequest): string {
   return host
 }
 
-/** The page (ui/pair.html) a phone opens to sign `code`, on the box as this request reached it. */
+/** The page (ui/pair.js, served at /pair) a phone opens to sign `code`, on the box as this request reached it. */
 function pairUrl(request: FastifyRequest, code: string): string {
   return `http://${requestDomain(request)}/pair?code=${code}`
 }

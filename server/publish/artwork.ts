@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises'
 import path from 'node:path'
 import ffmpeg from 'fluent-ffmpeg'
+import type { ThumbnailSheet } from '../library/film-metadata.ts'
 import { runFfmpeg } from './ffmpeg-run.ts'
 import { MediaError, type MediaInfo } from './probe.ts'
 
@@ -8,15 +9,8 @@ const POSTER_MAX_WIDTH = 1280
 /** The poster is taken this far into the film, past black openings and logos. */
 const POSTER_POSITION = 0.1
 
-export interface ThumbnailSheet {
-  /** seconds of film between consecutive tiles; tile n shows the film at n * intervalSeconds */
-  intervalSeconds: number
-  columns: number
-  rows: number
-  count: number
-  tileWidth: number
-  tileHeight: number
-}
+/** The grid extractThumbnailSheet makes: the one the film's metadata describes. */
+export type { ThumbnailSheet }
 
 /** Writes a JPEG poster frame at ~10% of the duration, in display aspect, at most 1280 wide. */
 export async function extractPoster(input: string, info: MediaInfo, outFile: string): Promise<void> {

@@ -4,6 +4,7 @@
 import { Interface, getAddress, type JsonRpcProvider } from 'ethers'
 import type { CID } from 'multiformats/cid'
 import { metadataCidFromUri, parseCid, parseFilmMetadata } from '../library/film-metadata.ts'
+import { createPollingLoop } from '../chain/polling-loop.ts'
 import type { Store } from '../storage/state-db.ts'
 
 /** One registered film as the catalogue knows it; the CIDs and sizes inside its metadata arrive once it is read. */
@@ -95,10 +96,6 @@ export function createCatalogue(opts: CatalogueOptions): Catalogue {
   const topic = abi.getEvent('FilmRegistered')!.topicHash
   const listeners = new Set<() => void>()
   const aborter = new AbortController()
-  let queue: Promise<unknown> = Promise.resolve()
-  let timer: NodeJS.Timeout | undefined
-  let running = false
-  let failures = 0
 
   async function films(): Promise<CatalogueFilm[]> {
     return (await store.entries()).flatMap(([, record]) => (isFilm(record) ? [record] : []))
@@ -178,35 +175,15 @@ export function createCatalogue(opts: CatalogueOptions): Catalogue {
     return changed
   }
 
-  function syncOnce(): Promise<boolean> {
-    const run = queue.then(sync)
-    queue = run.catch(() => undefined)
-    return run
-  }
-
-  async function tick(): Promise<void> {
-    try {
-      await syncOnce()
-      failures = 0
-    } catch (err) {
-      failures++
-      opts.onError?.(err)
-    }
-    if (running) timer = setTimeout(tick, failures === 0 ? pollMs : Math.min(pollMs * 2 ** failures, Math.max(pollMs, MAX_BACKOFF_MS)))
-  }
+  const loop = createPollingLoop({ intervalMs: pollMs, maxBackoffMs: MAX_BACKOFF_MS, run: sync, onError: opts.onError })
 
   return {
-    syncOnce,
-    start() {
-      if (running) return
-      running = true
-      timer = setTimeout(tick, 0)
-    },
+    syncOnce: loop.runOnce,
+    start: loop.start,
     async stop() {
-      running = false
-      clearTimeout(timer)
+      // aborted first: a metadata read in flight ends now rather than at its timeout
       aborter.abort()
-      await queue
+      await loop.stop()
     },
     films,
     entries: async () => catalogueEntries(await films()),

@@ -2,6 +2,7 @@ import { dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { FastifyInstance } from 'fastify'
 import fastifyStatic from '@fastify/static'
+import { renderPage, sendPage } from './page.ts'
 
 /** The TV UI source folder (plain ES modules, no build step). */
 const uiRoot = fileURLToPath(new URL('../../ui/', import.meta.url))
@@ -27,6 +28,19 @@ const vendorFolders: { prefix: string; root: string; allowedPath?: (pathName: st
   }
 ]
 
+const tvPage = renderPage({
+  title: 'Seed One',
+  stylesheets: ['/theme.css', '/styles.css'],
+  script: '/app.js',
+  noscript: 'Seed One needs JavaScript to show your library.'
+})
+const pairPage = renderPage({
+  title: 'Pair Seed One',
+  stylesheets: ['/theme.css', '/pair.css'],
+  script: '/pair.js',
+  noscript: 'Pairing needs JavaScript.'
+})
+
 /**
  * Serves the TV UI at '/', the pairing page a phone opens from the TV's QR code at '/pair', and their
  * vendored browser modules and fonts under '/vendor/'. UI files revalidate on every load (they change
@@ -45,8 +59,9 @@ export async function uiRoutes(app: FastifyInstance): Promise<void> {
   app.get(
     '/pair',
     { schema: { querystring: { type: 'object', additionalProperties: false, properties: { code: { type: 'string', maxLength: 32 } } } } },
-    async (_request, reply) => await reply.sendFile('pair.html')
+    async (_request, reply) => sendPage(reply, pairPage)
   )
+  app.get('/', async (_request, reply) => sendPage(reply, tvPage))
   await vendorRoutes(app)
 }
 

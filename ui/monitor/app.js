@@ -1,7 +1,8 @@
 // The fleet dashboard: every node the monitor knows, and the network's replication health.
 import { html, render } from 'htm/preact'
+import { formatBytes } from '/shared/format.js'
 import { usePolling } from '/shared/polling.js'
-import { formatAgo, formatBytes, formatDuration, formatPercent, shortId } from './format.js'
+import { formatAgo, formatDuration, formatPercent, shortId } from './format.js'
 
 /**
  * @typedef {{ at: string, cid: string, passed: boolean, reason?: string }} LastChallenge

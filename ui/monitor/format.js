@@ -1,17 +1,4 @@
-// How the dashboard writes bytes, times and shares.
-
-const UNITS = ['B', 'KB', 'MB', 'GB', 'TB', 'PB']
-
-/** @param {number} bytes */
-export function formatBytes(bytes) {
-  let value = bytes
-  let unit = 0
-  while (value >= 1000 && unit < UNITS.length - 1) {
-    value /= 1000
-    unit++
-  }
-  return `${value >= 100 || unit === 0 ? Math.round(value) : value.toFixed(1)} ${UNITS[unit]}`
-}
+// How the dashboard writes times and shares (bytes: the TV UI's formatBytes).
 
 /**
  * "12 s ago", "5 min ago", "3 h ago", "2 d ago".
