@@ -30,7 +30,7 @@ export interface Monitor {
 }
 
 /** Reports carry the node's held CIDs: a catalogue of thousands of films fits well within this. */
-const BODY_LIMIT_BYTES = 9 * 1024 * 1024
+export const BODY_LIMIT_BYTES = 9 * 1024 * 1024
 const MAX_METADATA_BYTES = 1024 * 1024
 
 /** Live nodes' API URLs, those that claim to hold `cid` first: where a block of it is asked for. */
@@ -60,6 +60,8 @@ export async function startMonitor(config: MonitorConfig, opts: { logLevel?: str
       ajv: { customOptions: { removeAdditional: false, coerceTypes: false } }
     })
     shutdown.add(() => app.close())
+    // every body is JSON: a text/plain one (which a cross-site form sends without a preflight) is 415
+    app.removeContentTypeParser('text/plain')
     const registry = (): Promise<RegistryNode[]> => readRegistry(store, config.nodeTimeoutMs)
 
     let catalogue: Catalogue | undefined

@@ -24,6 +24,8 @@ export interface ChunkOpener {
   write(sealed: Uint8Array, emit: Emit): void
   /** Throws if the sealed bytes stopped before the last chunk of the range. */
   end(): void
+  /** The chunk it is reading now, as `chunk i of 0..n`: where a failed read of the sealed bytes stopped it. */
+  currentChunk(): string
 }
 
 /**
@@ -89,6 +91,10 @@ class ChunkReader implements ChunkOpener {
         ? `truncated: sealed data ends before ${this.#describeChunk(this.#index)}`
         : `truncated: sealed data ends inside ${this.#describeChunk(this.#index)} (${this.#position} of ${expected} bytes)`
     )
+  }
+
+  currentChunk(): string {
+    return this.#describeChunk(this.#index)
   }
 
   #finishChunk(emit: Emit): void {

@@ -1,13 +1,32 @@
 import { Readable } from 'node:stream'
 import type { Helia } from 'helia'
 import type { CID } from 'multiformats/cid'
-import { HEADER_LENGTH, checkContentKey, chunkKey, chunkSpan, decodeHeader, sealedLength, type SealedHeader } from '../sealing/format.ts'
+import {
+  HEADER_LENGTH,
+  SealedFormatError,
+  TAG_LENGTH,
+  checkContentKey,
+  chunkKey,
+  chunkPlaintextLength,
+  chunkSpan,
+  decodeHeader,
+  sealedLength,
+  type SealedHeader
+} from '../sealing/format.ts'
 import { createChunkOpener, type ChunkOpener } from '../sealing/open.ts'
 import { fileSize, readBytes, readRangeLent } from '../storage/content.ts'
 import { HttpError } from '../http-error.ts'
 
-export class SealedFilmError extends Error {
+/**
+ * The film's sealed content on this box cannot be opened: a header that does not decode or does not
+ * match the object's size, a chunk that fails authentication, a block that cannot be read. 500: the
+ * box's own copy is damaged. The message names the content's CID and, past the header, the chunk.
+ */
+export class SealedFilmError extends HttpError {
   override name = 'SealedFilmError'
+  constructor(cid: CID, problem: string, options?: ErrorOptions) {
+    super(500, `sealed film ${cid}: ${problem}`, options)
+  }
 }
 
 /**
@@ -31,8 +50,9 @@ const DEFAULT_FETCH_TIMEOUT_MS = 30_000
 /** A film's plaintext from one position on. */
 export interface PlaintextStream extends Readable {
   /**
-   * Resolves once the first sealed bytes are in hand, or rejects with why they cannot be had (a
-   * timeout, a failed read), so a caller can answer with an error before it sends a status line.
+   * Resolves once the first chunk of the range has been read and authenticated, or rejects with why
+   * it cannot be (a timeout, a failed read, a damaged chunk or header), so a caller can answer with
+   * an error before it sends a status line.
    */
   firstPiece(): Promise<void>
 }
@@ -64,14 +84,15 @@ export async function openSealedFilm(
   let header: SealedHeader
   try {
     size = await fileSize(helia, cid, signal)
-    if (size < HEADER_LENGTH) throw new SealedFilmError(`${cid} holds ${size} bytes, too few for a sealed header`)
+    if (size < HEADER_LENGTH) throw new SealedFilmError(cid, `holds ${size} bytes, too few for a sealed header`)
     header = decodeHeader(await readBytes(helia, cid, { offset: 0, length: HEADER_LENGTH, signal }))
   } catch (err) {
-    throw signal.aborted ? new FilmBlocksTimeoutError(fetchTimeoutMs) : err
+    if (signal.aborted) throw new FilmBlocksTimeoutError(fetchTimeoutMs)
+    throw err instanceof SealedFormatError ? new SealedFilmError(cid, err.message, { cause: err }) : err
   }
   const expected = sealedLength(header.plaintextLength, header.chunkSize)
   if (size !== expected) {
-    throw new SealedFilmError(`${cid} holds ${size} bytes but its header describes a sealed object of ${expected} bytes`)
+    throw new SealedFilmError(cid, `holds ${size} bytes but its header describes a sealed object of ${expected} bytes`)
   }
   const key = chunkKey(contentKey, header)
   return {
@@ -83,10 +104,14 @@ export async function openSealedFilm(
       const opener = createChunkOpener(key, header, { start, end })
       const reads = new AbortController()
       const sealed = readRangeLent(helia, cid, { offset: span.sealedOffset, length: span.sealedLength, signal: reads.signal })
-      return new SealedPlaintextStream(sealed, opener, reads, fetchTimeoutMs)
+      const firstChunkLength = chunkPlaintextLength(header, span.firstChunk) + TAG_LENGTH
+      return new SealedPlaintextStream({ cid, sealed, opener, firstChunkLength, reads, fetchTimeoutMs })
     }
   }
 }
+
+/** The range's first chunk, opened ahead of _read (firstPiece): its plaintext, and the rest of the sealed piece it ended in. */
+type OpenedAhead = { plaintext: Buffer[]; rest: Uint8Array }
 
 /**
  * Deciphers each sealed piece as it arrives and pushes its plaintext. One stream rather than a
@@ -97,25 +122,63 @@ export async function openSealedFilm(
  * consumer going away (stream.pipeline destroys it); destroying it aborts the reads.
  */
 class SealedPlaintextStream extends Readable implements PlaintextStream {
+  readonly #cid: CID
   readonly #sealed: AsyncGenerator<Uint8Array>
   readonly #opener: ChunkOpener
+  /** Sealed bytes of the range's first chunk. */
+  readonly #firstChunkLength: number
   readonly #reads: AbortController
   readonly #fetchTimeoutMs: number
-  /** The next sealed piece when it was asked for ahead of _read (firstPiece). */
-  #ahead: Promise<IteratorResult<Uint8Array>> | undefined
+  #ahead: Promise<OpenedAhead> | undefined
   #pulling = false
 
-  constructor(sealed: AsyncGenerator<Uint8Array>, opener: ChunkOpener, reads: AbortController, fetchTimeoutMs: number) {
+  constructor(opts: {
+    cid: CID
+    sealed: AsyncGenerator<Uint8Array>
+    opener: ChunkOpener
+    firstChunkLength: number
+    reads: AbortController
+    fetchTimeoutMs: number
+  }) {
     super()
-    this.#sealed = sealed
-    this.#opener = opener
-    this.#reads = reads
-    this.#fetchTimeoutMs = fetchTimeoutMs
+    this.#cid = opts.cid
+    this.#sealed = opts.sealed
+    this.#opener = opts.opener
+    this.#firstChunkLength = opts.firstChunkLength
+    this.#reads = opts.reads
+    this.#fetchTimeoutMs = opts.fetchTimeoutMs
   }
 
   async firstPiece(): Promise<void> {
-    this.#ahead ??= this.#nextPiece()
+    this.#ahead ??= this.#openFirstChunk()
     await this.#ahead
+  }
+
+  /**
+   * Reads and opens the range's first chunk, and only it: whether the answer starts at all depends
+   * on that chunk alone, not on how far the first sealed piece happens to reach. The rest of the
+   * piece it ends in is kept for _read (the piece stays lent until the next one is asked for).
+   */
+  async #openFirstChunk(): Promise<OpenedAhead> {
+    const plaintext: Buffer[] = []
+    let rest: Uint8Array = new Uint8Array(0)
+    let wanted = this.#firstChunkLength
+    try {
+      while (wanted > 0) {
+        const next = await this.#nextPiece()
+        if (next.done === true) {
+          this.#opener.end() // throws: the sealed bytes stopped inside the first chunk
+          break
+        }
+        const take = Math.min(wanted, next.value.byteLength)
+        this.#opener.write(next.value.subarray(0, take), piece => plaintext.push(piece))
+        wanted -= take
+        rest = next.value.subarray(take)
+      }
+    } catch (err) {
+      throw this.#named(err)
+    }
+    return { plaintext, rest }
   }
 
   /** The next sealed piece, or FilmBlocksTimeoutError when it takes longer than the fetch timeout. */
@@ -142,9 +205,15 @@ class SealedPlaintextStream extends Readable implements PlaintextStream {
       wantsMore = this.push(plaintext)
     }
     try {
-      while (wantsMore && !this.destroyed) {
-        const next = await (this.#ahead ?? this.#nextPiece())
+      if (this.#ahead !== undefined) {
+        const ahead = await this.#ahead
         this.#ahead = undefined
+        if (this.destroyed) return
+        for (const plaintext of ahead.plaintext) emit(plaintext)
+        this.#opener.write(ahead.rest, emit)
+      }
+      while (wantsMore && !this.destroyed) {
+        const next = await this.#nextPiece()
         if (this.destroyed) return
         if (next.done === true) {
           this.#opener.end()
@@ -154,10 +223,17 @@ class SealedPlaintextStream extends Readable implements PlaintextStream {
         this.#opener.write(next.value, emit)
       }
     } catch (err) {
-      this.destroy(err as Error)
+      this.destroy(this.#named(err))
     } finally {
       this.#pulling = false
     }
+  }
+
+  /** A failure as a SealedFilmError naming the film and the chunk; a timeout stays one (the network's, 504). */
+  #named(err: unknown): Error {
+    if (err instanceof FilmBlocksTimeoutError || err instanceof SealedFilmError) return err
+    const problem = err instanceof SealedFormatError ? err.message : `reading ${this.#opener.currentChunk()}: ${(err as Error).message}`
+    return new SealedFilmError(this.#cid, problem, { cause: err })
   }
 
   override _destroy(err: Error | null, callback: (err?: Error | null) => void): void {

@@ -17,8 +17,9 @@ export interface PlaintextSource {
  * The body is written on the raw response (the reply is hijacked) so that a failure after the
  * status line has been sent destroys the socket: the client sees a truncated body, never a clean
  * end. Headers set earlier through reply.header() are kept; onSend hooks do not run. The status line
- * waits for the first bytes of the range, so a range that cannot be read at all (its blocks did not
- * arrive from the network in time) is answered with that error instead.
+ * waits for the range's first chunk to be read and authenticated, so a range that cannot even start
+ * (its blocks did not arrive from the network in time, the film's header or that chunk is damaged)
+ * is answered with that error instead.
  */
 export async function sendPlaintext(
   request: FastifyRequest,
@@ -59,7 +60,7 @@ export async function sendPlaintext(
     if ((err as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE') {
       request.log.debug({ err }, 'client went away during a film stream')
     } else {
-      request.log.error({ err, range: `${start}-${end}` }, 'film stream failed; closing the connection')
+      request.log.error({ err, req: request, range: `${start}-${end}` }, 'film stream failed; closing the connection')
     }
   })
   return reply

@@ -24,6 +24,30 @@ export async function rawRequest(
   })
 }
 
+export interface StreamResponse {
+  status: number
+  headers: http.IncomingHttpHeaders
+  body: Buffer
+  /** false when the body was cut short (the server closed the connection) rather than ended cleanly */
+  complete: boolean
+}
+
+/** A GET or HEAD that reports whether the body ended cleanly, and keeps what arrived before a cut. */
+export async function streamRequest(url: string, headers: Record<string, string> = {}, method = 'GET'): Promise<StreamResponse> {
+  return await new Promise((resolve, reject) => {
+    const req = http.request(url, { method, headers, agent: false }, res => {
+      const parts: Buffer[] = []
+      res.on('data', (part: Buffer) => parts.push(part))
+      res.on('error', () => {}) // a cut body shows up as complete === false
+      res.on('close', () =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(parts), complete: res.complete })
+      )
+    })
+    req.on('error', reject)
+    req.end()
+  })
+}
+
 /** GETs `url` and parses its JSON; anything but 200 is an error naming the status and body. */
 export async function getJson<T = any>(url: string): Promise<T> {
   const response = await rawRequest(url)
