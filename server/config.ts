@@ -13,6 +13,8 @@ export interface ChainConfig {
   deploymentBlock: number
   /** Blocks a transfer needs on top before the library acts on it; by default set by the chain (see film-token.ts). */
   confirmations?: number
+  /** How long one JSON-RPC request may take (default DEFAULT_RPC_TIMEOUT_MS in rpc-connection.ts). */
+  requestTimeoutMs?: number
 }
 
 export interface DaemonConfig {

@@ -3,6 +3,7 @@ import { JsonRpcProvider, parseEther } from 'ethers'
 import { createChainWatcher, type HoldingsChange, type WatcherState, type WatcherStore } from '../server/chain/watcher.ts'
 import type { Devnet } from '../server/devnet/devnet.ts'
 import { connectDevnet, startTestDevnet } from './helpers/devnet.ts'
+import { WRONG_CHAIN_ID, startRpcProxy } from './helpers/rpc-proxy.ts'
 import { waitFor } from './helpers/wait-for.ts'
 
 const PRICE = parseEther('0.01')
@@ -19,7 +20,7 @@ class MemoryStore implements WatcherStore {
   }
 }
 
-function watch(devnet: Devnet, provider: JsonRpcProvider, store: WatcherStore, confirmations = 0) {
+function watch(devnet: Devnet, provider: JsonRpcProvider, store: WatcherStore, confirmations = 0, chainId?: number) {
   const changes: HoldingsChange[] = []
   const errors: unknown[] = []
   const watcher = createChainWatcher({
@@ -31,7 +32,8 @@ function watch(devnet: Devnet, provider: JsonRpcProvider, store: WatcherStore, c
     store,
     pollMs: 25,
     onChange: change => void changes.push(change),
-    onError: err => void errors.push(err)
+    onError: err => void errors.push(err),
+    chainId
   })
   return { watcher, changes, errors }
 }
@@ -153,4 +155,29 @@ t.test('RPC down: errors reported, state untouched, recovery when it is back; ch
   t.equal(reset.chainReset, true)
   t.same(reset.changes, [{ tokenId: '1', quantity: '0', tier: 0, metadataUri: 'ipfs://film-one', previousQuantity: '3' }])
   t.same(store.state!.holdings, {})
+})
+
+t.test('a head below the synced block resyncs only on the devnet; elsewhere the RPC is behind', async t => {
+  const devnet = await startTestDevnet(t)
+  const { provider } = connectDevnet(t, devnet)
+  const head = await provider.getBlockNumber()
+  const ahead = (): MemoryStore => Object.assign(new MemoryStore(), { state: { lastBlock: head + 50, holdings: {} } })
+
+  const onDevnet = ahead()
+  const reset = await watch(devnet, provider, onDevnet, 0, devnet.chainId).watcher.syncOnce()
+  t.equal(reset.chainReset, true)
+  t.equal(onDevnet.state!.lastBlock, head)
+
+  // The same chain served as chain 1 (the proxy rewrites eth_chainId): a lagging RPC of a real network.
+  const proxy = await startRpcProxy(t, devnet.rpcUrl)
+  await proxy.setMode('wrong-chain')
+  const lagging = new JsonRpcProvider(proxy.url, undefined, { staticNetwork: true })
+  t.teardown(() => lagging.destroy())
+  const onMainnet = ahead()
+  await t.rejects(watch(devnet, lagging, onMainnet, 0, Number(WRONG_CHAIN_ID)).watcher.syncOnce(), {
+    name: 'ChainAnswerError',
+    message: new RegExp(`behind: its head is block ${head}, and this box has already synced to block ${head + 50}`)
+  })
+  t.same(onMainnet.state, { lastBlock: head + 50, holdings: {} }, 'the position and holdings are kept')
+  t.equal(onMainnet.saves, 0)
 })

@@ -105,5 +105,5 @@ t.test('unpairing forgets the watch history with the films', async t => {
   const unpaired = await rawRequest(`${box.url}/api/pairing`, { method: 'DELETE', headers })
   t.equal(unpaired.status, 200)
   t.same(await section(box.db, 'playback').entries(), [], 'no progress is left')
-  t.same(await library(), { films: [], continueWatching: [] })
+  t.same(await library(), { films: [], continueWatching: [], chainSync: null })
 })

@@ -20,7 +20,8 @@
  *   playback: Playback | null, thumbnails: Thumbnails | null,
  *   storage: { local: LocalCopy, networkCopies: number | null }
  * }} Film
- * @typedef {{ films: Film[], continueWatching: string[] }} Library
+ * @typedef {{ state: 'starting' | 'synced' | 'failing', lastSyncAt: string | null, error: string | null, failingSince: string | null }} ChainSync
+ * @typedef {{ films: Film[], continueWatching: string[], chainSync: ChainSync | null }} Library
  * @typedef {{
  *   storageQuotaBytes: number,
  *   replication: { enabled: boolean, uploadCapBytesPerSec: number, quietHours: { start: string, end: string } | null },
@@ -160,7 +161,11 @@ export const unpair = () => change('DELETE', '/api/pairing')
 export async function getLibrary(signal) {
   const body = await request('GET', '/api/library', { signal })
   if (!Array.isArray(body?.films)) throw new ApiError('Seed One sent a library this screen cannot read.', 200)
-  return { films: body.films, continueWatching: Array.isArray(body.continueWatching) ? body.continueWatching : [] }
+  return {
+    films: body.films,
+    continueWatching: Array.isArray(body.continueWatching) ? body.continueWatching : [],
+    chainSync: body.chainSync ?? null
+  }
 }
 
 /**

@@ -1,6 +1,7 @@
 import { Contract, JsonRpcProvider, Network, type TransactionReceipt } from 'ethers'
 import type { ChainConfig } from '../config.ts'
 import { loadFilmTokenArtifact } from './artifacts.ts'
+import { rpcConnection } from './rpc-connection.ts'
 
 /** The film contract over ethers' JSON-RPC provider: the same code for the devnet and a public chain. */
 export interface FilmTokenClient {
@@ -22,13 +23,9 @@ export function defaultConfirmations(chainId: number): number {
 }
 
 async function detectChainId(rpcUrl: string): Promise<number> {
-  const probe = new JsonRpcProvider(rpcUrl, undefined, { staticNetwork: true, batchMaxCount: 1 })
+  const probe = new JsonRpcProvider(rpcConnection(rpcUrl, 5000), undefined, { staticNetwork: true, batchMaxCount: 1 })
   try {
-    const hex = await Promise.race([
-      probe.send('eth_chainId', []) as Promise<string>,
-      new Promise<never>((_resolve, reject) => setTimeout(() => reject(new Error('timed out after 5 s')), 5000).unref())
-    ])
-    return Number(BigInt(hex))
+    return Number(BigInt((await probe.send('eth_chainId', [])) as string))
   } catch (err) {
     throw new ChainUnavailableError(`the chain RPC at ${rpcUrl} does not answer: ${(err as Error).message}`, { cause: err })
   } finally {
@@ -42,7 +39,11 @@ async function detectChainId(rpcUrl: string): Promise<number> {
  */
 export async function connectFilmToken(chain: ChainConfig, knownChainId?: number): Promise<FilmTokenClient> {
   const chainId = knownChainId ?? (await detectChainId(chain.rpcUrl))
-  const provider = new JsonRpcProvider(chain.rpcUrl, Network.from(chainId), { staticNetwork: true, polling: true, pollingInterval: 1000 })
+  const provider = new JsonRpcProvider(rpcConnection(chain.rpcUrl, chain.requestTimeoutMs), Network.from(chainId), {
+    staticNetwork: true,
+    polling: true,
+    pollingInterval: 1000
+  })
   const { abi } = await loadFilmTokenArtifact()
   return { provider, contract: new Contract(chain.contractAddress, abi, provider), chainId }
 }

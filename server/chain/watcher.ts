@@ -2,6 +2,9 @@
 // code for the devnet and a public chain. Only confirmed blocks count (head - confirmations); the
 // processed block and the holdings are saved together so a restart resumes where it stopped.
 import { Contract, Interface, getAddress, zeroPadValue, type JsonRpcProvider } from 'ethers'
+import { createPollingLoop } from './polling-loop.ts'
+import { ChainAnswerError, readChainHead } from './chain-head.ts'
+import { DEVNET_CHAIN_ID } from './film-token.ts'
 
 export type Holding = { quantity: string; tier: number; metadataUri: string }
 
@@ -37,6 +40,10 @@ export type ChainWatcherOptions = {
   blockWindow?: number
   onChange(change: HoldingsChange): void | Promise<void>
   onError?(err: unknown): void
+  /** After every sync that succeeded, whether or not it found new blocks. */
+  onSynced?(result: SyncResult): void
+  /** The chain the watcher follows: when set, each sync first checks that the RPC still serves it. */
+  chainId?: number
 }
 
 export type ChainWatcher = {
@@ -93,10 +100,6 @@ export function createChainWatcher(opts: ChainWatcherOptions): ChainWatcher {
   const ownerTopic = zeroPadValue(owner, 32)
 
   let state: WatcherState | undefined
-  let queue: Promise<unknown> = Promise.resolve()
-  let timer: NodeJS.Timeout | undefined
-  let running = false
-  let failures = 0
 
   async function tokenIdsTransferred(fromBlock: number, toBlock: number): Promise<Set<string>> {
     const ids = new Set<string>()
@@ -138,12 +141,17 @@ export function createChainWatcher(opts: ChainWatcherOptions): ChainWatcher {
 
   async function sync(): Promise<SyncResult> {
     const saved = (state ??= (await store.load()) ?? { lastBlock: opts.fromBlock - 1, holdings: {} })
-    // eth_blockNumber directly: ethers' getBlockNumber() may answer from a 250 ms cache.
-    const head = Number(await provider.send('eth_blockNumber', []))
+    const head = await readChainHead(provider, opts.chainId)
     const chainReset = head < saved.lastBlock
+    // Only a devnet starts over; on a real chain a lower head is an RPC node that lags (or a load
+    // balancer behind it), and re-reading holdings there would lock films bought since.
+    if (chainReset && opts.chainId !== undefined && opts.chainId !== DEVNET_CHAIN_ID)
+      throw new ChainAnswerError(
+        `the chain RPC is behind: its head is block ${head}, and this box has already synced to block ${saved.lastBlock}`
+      )
     const lastBlock = chainReset ? opts.fromBlock - 1 : saved.lastBlock
     const target = head - opts.confirmations
-    if (target <= lastBlock) return { syncedBlock: saved.lastBlock, changes: [], chainReset: false }
+    if (target <= lastBlock) return synced({ syncedBlock: saved.lastBlock, changes: [], chainReset: false })
 
     const touched = await tokenIdsTransferred(lastBlock + 1, target)
     // After a reset every held film is re-read: its transfers may not exist on the new chain.
@@ -172,42 +180,20 @@ export function createChainWatcher(opts: ChainWatcherOptions): ChainWatcher {
     const next = { lastBlock: target, holdings }
     await store.save(next)
     state = next
-    return { syncedBlock: target, changes, chainReset }
+    return synced({ syncedBlock: target, changes, chainReset })
   }
 
-  function syncOnce(): Promise<SyncResult> {
-    const run = queue.then(sync)
-    queue = run.catch(() => undefined)
-    return run
+  function synced(result: SyncResult): SyncResult {
+    opts.onSynced?.(result)
+    return result
   }
 
-  async function tick(): Promise<void> {
-    try {
-      await syncOnce()
-      failures = 0
-    } catch (err) {
-      failures++
-      try {
-        opts.onError?.(err)
-      } catch {
-        // a failing error handler must not stop the watcher
-      }
-    }
-    if (running) timer = setTimeout(tick, failures === 0 ? pollMs : Math.min(pollMs * 2 ** failures, Math.max(pollMs, MAX_BACKOFF_MS)))
-  }
+  const loop = createPollingLoop({ intervalMs: pollMs, maxBackoffMs: MAX_BACKOFF_MS, run: sync, onError: opts.onError })
 
   return {
-    start() {
-      if (running) return
-      running = true
-      timer = setTimeout(tick, 0)
-    },
-    syncOnce,
-    async stop() {
-      running = false
-      clearTimeout(timer)
-      await queue
-    },
+    start: loop.start,
+    syncOnce: loop.runOnce,
+    stop: loop.stop,
     syncedBlock: () => state?.lastBlock ?? opts.fromBlock - 1
   }
 }

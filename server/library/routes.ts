@@ -3,6 +3,7 @@ import type { Library } from './library.ts'
 import type { PlaybackStore } from './playback.ts'
 import type { NetworkCopies } from './network-copies.ts'
 import { HttpError } from '../http-error.ts'
+import { chainSyncSchema, type ChainSyncView } from '../chain/sync-status.ts'
 import { filmViewSchema, playbackViewSchema, presentFilm, type LibraryFilmView } from './film-view.ts'
 
 export type { LibraryFilmView } from './film-view.ts'
@@ -12,6 +13,8 @@ export interface LibraryView {
   films: LibraryFilmView[]
   /** Films with a position to resume from, the most recently watched first. */
   continueWatching: string[]
+  /** Whether the list is in step with the chain (null before pairing): a chain RPC that fails leaves it as last synced. */
+  chainSync: ChainSyncView | null
 }
 
 export const tokenIdParams = {
@@ -25,7 +28,7 @@ const MAX_SECONDS = 7 * 24 * 3600
 
 export async function libraryRoutes(
   app: FastifyInstance,
-  opts: { library: () => Library | undefined; playback: PlaybackStore; networkCopies: NetworkCopies }
+  opts: { library: () => Library | undefined; chainSync: () => ChainSyncView | null; playback: PlaybackStore; networkCopies: NetworkCopies }
 ): Promise<void> {
   app.get(
     '/api/library',
@@ -34,15 +37,19 @@ export async function libraryRoutes(
         response: {
           200: {
             type: 'object',
-            required: ['films', 'continueWatching'],
-            properties: { films: { type: 'array', items: filmViewSchema }, continueWatching: { type: 'array', items: { type: 'string' } } }
+            required: ['films', 'continueWatching', 'chainSync'],
+            properties: {
+              films: { type: 'array', items: filmViewSchema },
+              continueWatching: { type: 'array', items: { type: 'string' } },
+              chainSync: { anyOf: [chainSyncSchema, { type: 'null' }] }
+            }
           }
         }
       }
     },
     async (): Promise<LibraryView> => {
       const library = opts.library()
-      if (library === undefined) return { films: [], continueWatching: [] }
+      if (library === undefined) return { films: [], continueWatching: [], chainSync: null }
       const [records, playback] = await Promise.all([library.shown(), opts.playback.all()])
       records.sort(
         (a, b) => (a.metadata?.title ?? '').localeCompare(b.metadata?.title ?? '') || Number(BigInt(a.tokenId) - BigInt(b.tokenId))
@@ -57,7 +64,7 @@ export async function libraryRoutes(
         .filter(film => film.playback?.resumable === true && film.state !== 'locked')
         .sort((a, b) => Date.parse(b.playback?.updatedAt ?? '') - Date.parse(a.playback?.updatedAt ?? ''))
         .map(film => film.tokenId)
-      return { films, continueWatching }
+      return { films, continueWatching, chainSync: opts.chainSync() }
     }
   )
 

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify'
+import type { ChainSyncView } from '../chain/sync-status.ts'
 
 export interface DaemonStatus {
   version: string
@@ -8,6 +9,8 @@ export interface DaemonStatus {
   paired: boolean
   chainId: number
   syncedBlock: number
+  /** Whether the owner's films are in step with the chain; null when there is no owner to follow. */
+  chainSync: ChainSyncView | null
   multiaddrs: string[]
 }
 

@@ -59,6 +59,20 @@ function ContinueCard({ film, autofocus }) {
 }
 
 /**
+ * The box cannot read the chain: the library is as it was last synced, and films already on the box play.
+ * @param {{ chainSync: import('../api.js').ChainSync }} props
+ */
+function ChainNotice({ chainSync }) {
+  const since = chainSync.lastSyncAt ? ` since ${new Date(chainSync.lastSyncAt).toLocaleString()}` : ''
+  return html`<div class="notice notice-warn" role="status" data-notice="chain">
+    <span>
+      Seed One cannot read the blockchain, so purchases and sales made${since} do not show yet. Films on this box play as usual.
+      <span class="notice-detail">${chainSync.error}</span>
+    </span>
+  </div>`
+}
+
+/**
  * @param {{
  *   library: Library | null, error: Error | null, onRetry: () => void,
  *   owner: string | null, signedIn: boolean
@@ -116,6 +130,6 @@ export function HomeScreen({ library, error, onRetry, owner, signedIn }) {
       <a class="button button-small button-secondary" href=${healthHash} data-focus-key="health">Health</a>
       <a class="button button-small button-secondary" href=${settingsHash} data-focus-key="settings">Settings</a>
     <//>
-    ${body}
+    ${library?.chainSync?.state === 'failing' && html`<${ChainNotice} chainSync=${library.chainSync} />`} ${body}
   </main>`
 }
