@@ -15,6 +15,7 @@ import type { CID } from 'multiformats/cid'
 import { metadataCidFromUri, parseCid, parseFilmMetadata, type FilmMetadata } from './film-metadata.ts'
 import type { FilmRecord, StoredFilmKey } from './film-record.ts'
 import { isShown } from './content-class.ts'
+import { diskSpaceReason, ensureRoomFor } from '../storage/disk-space.ts'
 
 export interface LibraryOptions {
   db: StateDb
@@ -26,6 +27,8 @@ export interface LibraryOptions {
   offlineKeyGraceMs: number
   /** A pin that receives no block for this long gives up (and is retried later), so it cannot hold up the films after it. */
   pinStallMs: number
+  /** Where the pins go: a film is pinned only while it fits there (storage/disk-space.ts). */
+  dataDir: string
   /** A playback read that waits this long for blocks from the network fails (a film still pinning); default in sealed-film.ts. */
   fetchTimeoutMs?: number
   /** The owner's developer-mode setting: `test` and `development` films are shown only with it. */
@@ -62,9 +65,11 @@ const METADATA_TIMEOUT_MS = 60_000
 const RETRY_FIRST_MS = 5_000
 const RETRY_MAX_MS = 10 * 60_000
 const PROGRESS_SAVE_INTERVAL_MS = 1_000
+/** A film waiting for disk space tries again this often at most: a check of the free space is cheap. */
+const DISK_RETRY_MS = 10_000
 
 /** Everything a film pins: its metadata, the artwork, subtitles and thumbnails, then the (large) content last. */
-function filmCids(metadataUri: string, metadata: FilmMetadata): CID[] {
+export function filmCids(metadataUri: string, metadata: FilmMetadata): CID[] {
   const small = [metadata.poster.cid, ...metadata.subtitles.map(s => s.cid), ...(metadata.thumbnails ? [metadata.thumbnails.cid] : [])]
   return [metadataCidFromUri(metadataUri), ...[...small, metadata.content.cid].map(parseCid)]
 }
@@ -96,6 +101,8 @@ export function createLibrary(opts: LibraryOptions): Library {
   const openFilms = new Map<string, Promise<SealedFilm>>()
   const queue = new Set<string>()
   const retryDelays = new Map<string, number>()
+  /** Errors that could not be saved (a full disk fails the state database's writes too): shown until a save succeeds. */
+  const unsavedErrors = new Map<string, string>()
   const timers = new Set<NodeJS.Timeout>()
   const aborter = new AbortController()
   let working: Promise<void> | undefined
@@ -125,10 +132,17 @@ export function createLibrary(opts: LibraryOptions): Library {
         retryDelays.delete(tokenId)
       } catch (err) {
         if (aborter.signal.aborted) return
-        const delay = Math.min((retryDelays.get(tokenId) ?? RETRY_FIRST_MS / 2) * 2, RETRY_MAX_MS)
-        retryDelays.set(tokenId, delay)
-        log.warn({ tokenId, err: (err as Error).message, retryInMs: delay }, 'film not ready yet')
-        await update(tokenId, { state: 'error', error: (err as Error).message })
+        const backoff = Math.min((retryDelays.get(tokenId) ?? RETRY_FIRST_MS / 2) * 2, RETRY_MAX_MS)
+        retryDelays.set(tokenId, backoff)
+        const diskReason = diskSpaceReason(err)
+        const delay = diskReason === undefined ? backoff : Math.min(backoff, DISK_RETRY_MS)
+        const reason = diskReason ?? (err as Error).message
+        log.warn({ tokenId, err: reason, retryInMs: delay }, 'film not ready yet')
+        // the retry is scheduled even when the state cannot be saved
+        await update(tokenId, { state: 'error', error: reason }).catch(saveErr => {
+          unsavedErrors.set(tokenId, reason)
+          log.error({ tokenId, err: (saveErr as Error).message }, 'the film state could not be saved')
+        })
         later(delay, () => schedule(tokenId))
       }
     }
@@ -153,6 +167,7 @@ export function createLibrary(opts: LibraryOptions): Library {
       if (!('error' in changes)) delete record.error
       return record
     })
+    unsavedErrors.delete(tokenId)
     return next as FilmRecord
   }
 
@@ -176,6 +191,7 @@ export function createLibrary(opts: LibraryOptions): Library {
     const metadata = record.metadata as FilmMetadata
     if ((await keys.get(tokenId)) === undefined) await fetchKey(tokenId, metadata)
     if (record.state === 'ready') return
+    await ensureRoomFor(opts.dataDir, metadata.content.sealedBytes * (1 - record.progress))
     record = await update(tokenId, { state: 'pinning', unpinned: false })
     await pinFilm(record, metadata)
     await update(tokenId, { state: 'ready', progress: 1 })
@@ -230,6 +246,8 @@ export function createLibrary(opts: LibraryOptions): Library {
       }
     } catch (err) {
       if (!stall.signal.aborted) throw err
+      // a block that could not be written for want of space is not reported by the fetch: it just never arrives
+      await ensureRoomFor(opts.dataDir, metadata.content.sealedBytes * (1 - latest))
       throw new Error(
         `pinning stalled: no block arrived for ${Math.round(opts.pinStallMs / 1000)} s (${Math.floor(latest * 100)} % held); no reachable peer has the rest yet`
       )
@@ -257,10 +275,12 @@ export function createLibrary(opts: LibraryOptions): Library {
     log.info({ tokenId }, 'sold film released from local storage')
   }
 
+  const pastGrace = (stored: StoredFilmKey): boolean => Date.now() - Date.parse(stored.verifiedAt) > opts.offlineKeyGraceMs
+
   async function contentKey(tokenId: string): Promise<Uint8Array> {
     let stored = await keys.get(tokenId)
     if (stored === undefined) throw new HttpError(403, `film ${tokenId} has no key on this box`)
-    if (Date.now() - Date.parse(stored.verifiedAt) > opts.offlineKeyGraceMs) {
+    if (pastGrace(stored)) {
       // past the offline grace, the custodian must confirm the owner still holds the film
       const record = await records.get(tokenId)
       if (record?.metadata === undefined) throw new HttpError(403, `film ${tokenId} needs to be verified again`)
@@ -274,8 +294,15 @@ export function createLibrary(opts: LibraryOptions): Library {
   }
 
   /** A film the owner's screens show; a hidden one is answered as if it were not there. */
+  /** The record as saved, or with the error that could not be saved. */
+  const current = (record: FilmRecord): FilmRecord => {
+    const error = unsavedErrors.get(record.tokenId)
+    return error === undefined ? record : { ...record, state: 'error', error }
+  }
+
   async function shownRecord(tokenId: string): Promise<FilmRecord> {
-    const record = await records.get(tokenId)
+    const saved = await records.get(tokenId)
+    const record = saved === undefined ? undefined : current(saved)
     if (record === undefined || !isShown(record.metadata, await opts.developerMode()))
       throw new HttpError(404, `film ${tokenId} is not in this library`)
     return record
@@ -318,16 +345,19 @@ export function createLibrary(opts: LibraryOptions): Library {
       schedule(change.tokenId)
     },
     async list() {
-      return (await records.entries()).map(([, record]) => record)
+      return (await records.entries()).map(([, record]) => current(record))
     },
     async shown() {
       const developerMode = await opts.developerMode()
-      return (await records.entries()).map(([, record]) => record).filter(record => isShown(record.metadata, developerMode))
+      return (await records.entries()).map(([, record]) => current(record)).filter(record => isShown(record.metadata, developerMode))
     },
     film: shownRecord,
     async openForPlayback(tokenId) {
       const record = await playableRecord(tokenId)
       let film = openFilms.get(tokenId)
+      // a film kept open past its key's grace is verified again, as if it were opened now
+      const stored = await keys.get(tokenId)
+      if (film !== undefined && (stored === undefined || pastGrace(stored))) film = undefined
       if (film === undefined) {
         film = contentKey(tokenId).then(
           async key => await openSealedFilm(helia, parseCid(record.metadata.content.cid), key, { fetchTimeoutMs: opts.fetchTimeoutMs })

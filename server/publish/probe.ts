@@ -21,19 +21,23 @@ export class MediaError extends Error {
 /** Formats ffprobe detects in files that are not films (text shown as ANSI art, still images). */
 const NOT_VIDEO_FORMATS = /^(tty|image2|.*_pipe)$/
 
-export async function probeMedia(file: string): Promise<MediaInfo> {
-  const name = path.basename(file)
-  let sizeBytes: number
+/** The input file's size and modification time; a MediaError naming it when it is missing or not a file. */
+export async function statInputFile(file: string): Promise<{ size: number; mtimeMs: number }> {
   try {
     const stats = await stat(file)
     if (!stats.isFile()) throw new MediaError(`${file} is not a regular file`)
-    sizeBytes = stats.size
+    return { size: stats.size, mtimeMs: stats.mtimeMs }
   } catch (err) {
     if (err instanceof MediaError) throw err
     throw new MediaError(
       `cannot read ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`
     )
   }
+}
+
+export async function probeMedia(file: string): Promise<MediaInfo> {
+  const name = path.basename(file)
+  const { size: sizeBytes } = await statInputFile(file)
   if (sizeBytes === 0) throw new MediaError(`${name} is empty, not a video`)
 
   const data = await runFfprobe(file)

@@ -1,12 +1,11 @@
 import { createReadStream } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
-import type { Contract, ContractTransactionReceipt } from 'ethers'
+import type { Contract } from 'ethers'
 import type { Helia } from 'helia'
 import type { CID } from 'multiformats/cid'
 import type { CustodyStore } from '../keys/custody-store.ts'
 import { MetadataError, parseExpiry, parseFilmMetadata, type FilmMetadata, type ThumbnailSheetMetadata } from '../library/film-metadata.ts'
-import { filmIdFromReceipt } from '../chain/film-token.ts'
 import { addBytes, addFile, pinWithProgress } from '../storage/content.ts'
 import { section, type StateDb } from '../storage/state-db.ts'
 import { createSealer, generateContentKey, sealBuffer } from '../sealing/seal.ts'
@@ -15,7 +14,9 @@ import { probeMedia } from './probe.ts'
 import { normaliseForDirectPlay } from './normalise.ts'
 import { extractPoster, extractThumbnailSheet, type ThumbnailSheet } from './artwork.ts'
 import { extractSubtitleStreamToWebVtt, isTextSubtitle, subtitleFileToWebVtt } from './subtitles.ts'
-import { withPlaintextWorkDir } from './work-dir.ts'
+import { removeAbandonedWorkDirs, withPlaintextWorkDir } from './work-dir.ts'
+import { publishFingerprint, publishIntents, type PreparedFilm } from './publish-intent.ts'
+import { completeRegistration, signRegistration, RegistrationError, type SignedRegistration } from './registration.ts'
 
 export interface PublishRequest {
   input: string
@@ -74,17 +75,87 @@ function checkExpiry(request: PublishRequest): void {
  * to Helia → metadata → registered on chain. Plaintext work files live in a private temp folder,
  * never in the data directory, and are removed afterwards. The content key is kept before the film
  * is registered. The thumbnail sheet and subtitles are sealed with the film's key: they show the film.
+ * Rerunning the same publish after a crash resumes it (publish-intent.ts) and never registers the
+ * film twice (registration.ts); rerunning a finished one answers the film it published.
  */
 export async function publishFilm(ctx: PublishContext, request: PublishRequest): Promise<PublishedFilm> {
   checkExpiry(request)
+  await removeAbandonedWorkDirs() // a killed run's plaintext
   const progress = ctx.onProgress ?? (() => {})
+  const intents = publishIntents(ctx.db)
+  const fingerprint = await publishFingerprint(request, {
+    contract: await ctx.contract.getAddress(),
+    creator: ctx.creator,
+    custodian: ctx.custodian
+  })
+  const intent = await intents.get(fingerprint)
+  if (intent?.film !== undefined) return intent.film
+  const prepared = intent?.prepared ?? (await prepareFilm(ctx, request, progress))
+  if (intent === undefined) await intents.put(fingerprint, { prepared })
+
+  progress('register', 0)
+  const registration = await registerOnce(
+    ctx.contract,
+    [
+      `ipfs://${prepared.metadataCid}`,
+      request.priceWei ?? 0n,
+      request.maxSupply ?? 1_000_000n,
+      request.tierThresholds ?? DEFAULT_TIERS,
+      ctx.creator,
+      request.royaltyBps ?? 1000
+    ],
+    intent?.registration,
+    async signed => await intents.put(fingerprint, { prepared, registration: signed })
+  )
+  progress('register', 1)
+
+  const film: PublishedFilm = {
+    tokenId: registration.tokenId.toString(),
+    title: request.title,
+    metadataCid: prepared.metadataCid,
+    contentCid: prepared.contentCid,
+    publishedAt: new Date().toISOString()
+  }
+  await section<PublishedFilm>(ctx.db, 'published').put(film.tokenId, film)
+  await intents.put(fingerprint, { prepared, registration: registration.signed, film })
+  return film
+}
+
+/**
+ * Completes the registration an interrupted run kept, or signs a new one, keeps it (`keep`) and only
+ * then sends it; a kept one that can no longer be mined is dropped, so the next run signs afresh.
+ */
+async function registerOnce(
+  contract: Contract,
+  args: unknown[],
+  kept: SignedRegistration | undefined,
+  keep: (signed: SignedRegistration | undefined) => Promise<void>
+): Promise<{ tokenId: bigint; signed: SignedRegistration }> {
+  if (kept !== undefined) {
+    const outcome = await completeRegistration(contract, kept)
+    if (outcome.state === 'mined') return { tokenId: outcome.tokenId, signed: kept }
+  }
+  const signed = await signRegistration(contract, args)
+  await keep(signed)
+  const outcome = await completeRegistration(contract, signed)
+  if (outcome.state === 'mined') return { tokenId: outcome.tokenId, signed }
+  await keep(undefined)
+  throw new RegistrationError(`the film was not registered: ${outcome.reason}`)
+}
+
+/** Everything up to the registration: the film sealed, added and pinned, with its metadata. */
+async function prepareFilm(
+  ctx: PublishContext,
+  request: PublishRequest,
+  progress: (step: string, fraction: number) => void
+): Promise<PreparedFilm> {
   const { helia, custody } = ctx
   const pinned = async (cid: CID): Promise<CID> => {
     await pinWithProgress(helia, cid)
     return cid
   }
 
-  const prepared = await withPlaintextWorkDir(async workDir => {
+  return await withPlaintextWorkDir(async workDir => {
     progress('probe', 0)
     const info = await probeMedia(request.input)
     progress('probe', 1)
@@ -170,28 +241,6 @@ export async function publishFilm(ctx: PublishContext, request: PublishRequest):
     const metadataBytes = new TextEncoder().encode(JSON.stringify(metadata, null, 2))
     parseFilmMetadata(metadataBytes) // what boxes will accept: refused here rather than registered on chain
     const metadataCid = await pinned(await addBytes(helia, metadataBytes))
-    return { metadataCid, contentCid }
+    return { metadataCid: metadataCid.toString(), contentCid: contentCid.toString() }
   })
-
-  progress('register', 0)
-  const tx = await ctx.contract.registerFilm(
-    `ipfs://${prepared.metadataCid.toString()}`,
-    request.priceWei ?? 0n,
-    request.maxSupply ?? 1_000_000n,
-    request.tierThresholds ?? DEFAULT_TIERS,
-    ctx.creator,
-    request.royaltyBps ?? 1000
-  )
-  const tokenId = filmIdFromReceipt(ctx.contract, (await tx.wait()) as ContractTransactionReceipt)
-  progress('register', 1)
-
-  const film: PublishedFilm = {
-    tokenId: tokenId.toString(),
-    title: request.title,
-    metadataCid: prepared.metadataCid.toString(),
-    contentCid: prepared.contentCid.toString(),
-    publishedAt: new Date().toISOString()
-  }
-  await section<PublishedFilm>(ctx.db, 'published').put(film.tokenId, film)
-  return film
 }

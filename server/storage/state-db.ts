@@ -16,6 +16,7 @@ export type Section =
   | 'film-keys'
   | 'custody'
   | 'published'
+  | 'publishing'
   | 'playback'
   | 'health'
   | 'catalogue'

@@ -7,19 +7,22 @@ const RUN_TIMEOUT_MS = 120_000
 const START_TIMEOUT_MS = 60_000
 
 export interface DaemonProcess {
+  pid: number
   url: string
   multiaddrs: string[]
   /** Stops the process with SIGTERM and waits for it to exit. */
   stop(): Promise<void>
+  /** kill -9: no shutdown code runs; resolves once the process is gone. */
+  kill(): Promise<void>
 }
 
 /** `seed-one <args>` as a child process, its stdout and stderr gathered together. */
-function spawnCli(
+export function spawnCli(
   args: string[],
-  opts: { timeoutMs?: number } = {}
+  opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}
 ): { child: ChildProcessWithoutNullStreams; output: () => string; exited: Promise<number | null> } {
   const child = spawn(process.execPath, [CLI, ...args], {
-    env: { ...process.env, SEED_ONE_LOG_LEVEL: 'warn', SEED_ONE_MDNS: 'off' },
+    env: { ...process.env, ...opts.env, SEED_ONE_LOG_LEVEL: 'warn', SEED_ONE_MDNS: 'off' },
     timeout: opts.timeoutMs
   })
   let output = ''
@@ -40,9 +43,9 @@ export async function runCli(args: string[]): Promise<string> {
   return run.output()
 }
 
-/** Starts `seed-one start <args>` as its own process and waits until it serves HTTP. */
-export async function startDaemonProcess(args: string[]): Promise<DaemonProcess> {
-  const { child, output, exited } = spawnCli(['start', ...args])
+/** Starts `seed-one start <args>` as its own process (with `env` added to ours) and waits until it serves HTTP. */
+export async function startDaemonProcess(args: string[], opts: { env?: NodeJS.ProcessEnv } = {}): Promise<DaemonProcess> {
+  const { child, output, exited } = spawnCli(['start', ...args], opts)
   // not waitFor: an exit must fail at once, not be retried until the timeout
   const started = Date.now()
   while (!/libp2p: .*\n/.test(output())) {
@@ -56,10 +59,15 @@ export async function startDaemonProcess(args: string[]): Promise<DaemonProcess>
   const url = /is running: (http:\/\/\S+?)\/?\n/.exec(output())?.[1] as string
   const multiaddrs = (/libp2p: (.*)\n/.exec(output())?.[1] ?? '').split(' ').filter(a => a !== '')
   return {
+    pid: child.pid as number,
     url,
     multiaddrs,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
+      await exited
+    },
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
       await exited
     }
   }
