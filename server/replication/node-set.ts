@@ -58,7 +58,8 @@ export class RegistryError extends Error {
 const STALE_POLLS = 3
 const FETCH_TIMEOUT_MS = 10_000
 const DIAL_TIMEOUT_MS = 5_000
-const SNAPSHOT_KEY = 'registry'
+/** Where the last registry snapshot is kept, in the 'replication' section. */
+export const SNAPSHOT_KEY = 'registry'
 
 const stringList = { type: 'array', items: { type: 'string' } }
 const validateRegistry = new Ajv().compile<{ nodes: RegistryNode[] }>({
@@ -69,9 +70,10 @@ const validateRegistry = new Ajv().compile<{ nodes: RegistryNode[] }>({
       type: 'array',
       items: {
         type: 'object',
-        required: ['deviceId', 'multiaddrs', 'roles', 'live', 'replicating', 'quotaBytes', 'held', 'failed'],
+        required: ['deviceId', 'apiUrl', 'multiaddrs', 'roles', 'live', 'replicating', 'quotaBytes', 'held', 'failed'],
         properties: {
           deviceId: { type: 'string', minLength: 1 },
+          apiUrl: { type: 'string' },
           multiaddrs: stringList,
           roles: stringList,
           live: { type: 'boolean' },
@@ -84,6 +86,18 @@ const validateRegistry = new Ajv().compile<{ nodes: RegistryNode[] }>({
     }
   }
 })
+
+/** The monitor's registry, checked. */
+export async function fetchRegistry(monitorUrl: string, signal?: AbortSignal): Promise<RegistryNode[]> {
+  const response = await fetch(`${monitorUrl}${NODES_PATH}`, {
+    signal: AbortSignal.any([AbortSignal.timeout(FETCH_TIMEOUT_MS), ...(signal === undefined ? [] : [signal])])
+  })
+  if (!response.ok) throw new RegistryError(`the monitor answered ${response.status}`)
+  const body: unknown = await response.json()
+  if (!validateRegistry(body))
+    throw new RegistryError(`the monitor's registry is malformed: ${JSON.stringify(validateRegistry.errors?.[0])}`)
+  return body.nodes
+}
 
 export async function createNodeSet(opts: NodeSetOptions): Promise<NodeSet> {
   const { libp2p, selfId } = opts
@@ -105,15 +119,9 @@ export async function createNodeSet(opts: NodeSetOptions): Promise<NodeSet> {
     async refresh(signal) {
       if (opts.monitorUrl === undefined) return false
       try {
-        const response = await fetch(`${opts.monitorUrl}${NODES_PATH}`, {
-          signal: AbortSignal.any([AbortSignal.timeout(FETCH_TIMEOUT_MS), ...(signal === undefined ? [] : [signal])])
-        })
-        if (!response.ok) throw new RegistryError(`the monitor answered ${response.status}`)
-        const body: unknown = await response.json()
-        if (!validateRegistry(body))
-          throw new RegistryError(`the monitor's registry is malformed: ${JSON.stringify(validateRegistry.errors?.[0])}`)
-        const changed = JSON.stringify(body.nodes) !== JSON.stringify(snapshot?.nodes)
-        snapshot = { fetchedAt: new Date().toISOString(), nodes: body.nodes }
+        const nodes = await fetchRegistry(opts.monitorUrl, signal)
+        const changed = JSON.stringify(nodes) !== JSON.stringify(snapshot?.nodes)
+        snapshot = { fetchedAt: new Date().toISOString(), nodes }
         // the snapshot on disk is for a restart without the monitor: its nodes matter, not each poll's time
         if (changed) await opts.store.put(SNAPSHOT_KEY, snapshot)
         if (!reachable) log.info({ monitor: opts.monitorUrl }, 'the monitor gives its registry again')

@@ -1,5 +1,6 @@
 // A storage node's routes for the network: raw blocks for whoever checks them against their CID (the
-// monitor walking a DAG, a box without bitswap), and answers to the monitor's proofs of holding.
+// monitor walking a DAG, boxes replicating or pinning a film: storage/block-fetcher.ts), and answers
+// to the monitor's proofs of holding.
 // Neither changes any state, so neither needs an owner session.
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import type { Helia } from 'helia'
@@ -37,7 +38,7 @@ async function localBlock(helia: Helia, cid: CID, signal?: AbortSignal): Promise
     if (isNotHeld(err)) return undefined
     throw err
   }
-  return Buffer.concat(parts)
+  return parts.length === 1 ? parts[0] : Buffer.concat(parts)
 }
 
 /** Aborted when the client goes away before its answer is sent (the request's own 'close' comes once its body is read). */

@@ -6,17 +6,18 @@ import * as raw from 'multiformats/codecs/raw'
 import type { CID } from 'multiformats/cid'
 import type { GraphNode, GraphWalkerComponents, GraphWalkerFactory, Helia } from 'helia'
 import { localBlocks } from './helia-node.ts'
+import { fetchMissingBlock, type FetchOptions } from './block-fetcher.ts'
 
 /**
  * Leaf block size for films. 1 MiB fixed-size leaves (the unixfs-v1-2025 profile) keep a 50 GB
  * film at ~48 k blocks, so pin records, bitswap round trips and per-block file opens stay few,
  * while a seek still reads at most one extra MiB. Fixed sizes make the leaf holding any byte
- * computable. bench/stream.ts --leaf-kib 256 compares the older 256 KiB default: the decrypted
- * stream was ~15 % slower with it (221 against 258 MiB/s, 256 MiB film, 2-core x86, on the earlier read path).
+ * computable. With the older 256 KiB default the decrypted stream was ~15 % slower (221 against
+ * 258 MiB/s, 256 MiB film, 2-core x86, an earlier bench/stream.ts on the earlier read path).
  */
 export const DEFAULT_LEAF_SIZE = 1_048_576
 /** Blocks fetched at once while pinning: bitswap is latency-bound, so keep several wants in flight. */
-const PIN_FETCH_CONCURRENCY = 16
+export const PIN_FETCH_CONCURRENCY = 16
 /** Leaf blocks readRange reads ahead of its consumer: enough to overlap disk reads with the consumer's work. */
 const READ_AHEAD_BLOCKS = 4
 /** The dag-pb codec (multicodec table), which UnixFS files' inner nodes use. */
@@ -126,7 +127,8 @@ function recycledBuffers(): Buffers {
 type PieceRead = { bytes: Uint8Array; buffer?: Buffer }
 
 async function* readPieces(helia: Helia, cid: CID, opts: ReadOptions, buffers: Buffers): AsyncGenerator<Uint8Array> {
-  const root = await readFileNode(helia, cid, opts.signal)
+  // a read is someone waiting (a screen, the catalogue): its missing blocks go ahead of pins'
+  const root = await readFileNode(helia, cid, { root: cid, priority: 'playback', signal: opts.signal })
   const size = root.size
   const start = opts.offset ?? 0
   const end = start + (opts.length ?? size - start)
@@ -136,7 +138,8 @@ async function* readPieces(helia: Helia, cid: CID, opts: ReadOptions, buffers: B
   if (start === end) return
   const reads = new AbortController()
   const signal = opts.signal == null ? reads.signal : AbortSignal.any([reads.signal, opts.signal])
-  const pieces = piecesOf(helia, root, 0, start, end, signal)
+  const fetchOpts: FetchOptions = { root: cid, priority: 'playback', signal }
+  const pieces = piecesOf(helia, root, 0, start, end, fetchOpts)
   const inFlight: Array<Promise<PieceRead>> = []
   let morePieces = true
   let lent: Buffer | undefined
@@ -150,7 +153,7 @@ async function* readPieces(helia: Helia, cid: CID, opts: ReadOptions, buffers: B
         if (next.done === true) {
           morePieces = false
         } else {
-          const read = readPiece(helia, next.value, buffers, signal)
+          const read = readPiece(helia, next.value, buffers, fetchOpts)
           read.catch(() => {}) // rethrown below when its turn comes; until then it must not count as unhandled
           inFlight.push(read)
         }
@@ -178,12 +181,37 @@ interface FileNode {
   children: Array<{ cid: CID; size: number }>
 }
 
+/**
+ * Inner nodes decoded lately, by CID (a block never changes), per node. A film is read in many
+ * ranges (every seek, every range a player asks for is a request of its own), and each would
+ * otherwise read and decode its root and a 1024-link node again, a few ms before its first byte.
+ * A few suffice: a read needs the root and the node over its leaves, one per GiB of film.
+ */
+const DECODED_NODES = 8
+const decodedNodes = new WeakMap<Helia, Map<string, FileNode>>()
+
+async function readFileNode(helia: Helia, cid: CID, fetchOpts: FetchOptions): Promise<FileNode> {
+  if (cid.code !== DAG_PB_CODE) return await decodeFileNode(helia, cid, fetchOpts)
+  let nodes = decodedNodes.get(helia)
+  if (nodes === undefined) decodedNodes.set(helia, (nodes = new Map()))
+  const key = cid.toString()
+  let node = nodes.get(key)
+  if (node === undefined) {
+    node = await decodeFileNode(helia, cid, fetchOpts)
+    if (nodes.size >= DECODED_NODES) nodes.delete(nodes.keys().next().value as string)
+  } else {
+    nodes.delete(key) // to the back: the least recently read goes first
+  }
+  nodes.set(key, node)
+  return node
+}
+
 /** A raw block is a file of one leaf: all inline bytes. A dag-pb node is decoded for its UnixFS data and links. */
-async function readFileNode(helia: Helia, cid: CID, signal?: AbortSignal): Promise<FileNode> {
+async function decodeFileNode(helia: Helia, cid: CID, fetchOpts: FetchOptions): Promise<FileNode> {
   if (cid.code !== raw.code && cid.code !== DAG_PB_CODE) {
     throw new ContentError(`${cid} is not part of a UnixFS file (codec 0x${cid.code.toString(16)})`)
   }
-  const bytes = await blockBytes(helia, cid, signal)
+  const bytes = await blockBytes(helia, cid, fetchOpts)
   if (cid.code === raw.code) return { size: bytes.byteLength, data: bytes, children: [] }
   const node: { Data?: Uint8Array; Links: Array<{ Hash: CID }> } = createUnsafe({ cid, bytes, codec: await helia.getCodec(cid.code) }).value
   if (node.Data == null) throw new ContentError(`${cid} is not part of a UnixFS file (a dag-pb node without UnixFS data)`)
@@ -206,7 +234,7 @@ async function* piecesOf(
   nodeOffset: number,
   start: number,
   end: number,
-  signal: AbortSignal
+  fetchOpts: FetchOptions
 ): AsyncGenerator<Piece> {
   let at = nodeOffset
   const data = node.data
@@ -220,7 +248,7 @@ async function* piecesOf(
       if (child.cid.code === raw.code) {
         yield { cid: child.cid, blockLength: child.size, from: Math.max(start - at, 0), to: Math.min(end - at, child.size) }
       } else {
-        yield* piecesOf(helia, await readFileNode(helia, child.cid, signal), at, start, end, signal)
+        yield* piecesOf(helia, await readFileNode(helia, child.cid, fetchOpts), at, start, end, fetchOpts)
       }
     }
     at += child.size
@@ -229,13 +257,13 @@ async function* piecesOf(
 
 /**
  * A block on this node's disk is read straight from the file, only the bytes the piece needs;
- * others go through Helia, which fetches them from peers. The direct read skips Helia's blockstore
+ * others are fetched (block-fetcher.ts). The direct read skips Helia's blockstore
  * layers (an existence check, a lock and three generators per block) and, like Helia's own reads of
  * local blocks, does not hash the block again: blocks were verified when they were written (added
- * here, or fetched and checked by Helia), and a film's bytes are sealed, so the AEAD tag of each
+ * here, or fetched and checked against their CID), and a film's bytes are sealed, so the AEAD tag of each
  * chunk catches any later corruption before a byte of it is sent.
  */
-async function readPiece(helia: Helia, piece: Piece, buffers: Buffers, signal: AbortSignal): Promise<PieceRead> {
+async function readPiece(helia: Helia, piece: Piece, buffers: Buffers, fetchOpts: FetchOptions): Promise<PieceRead> {
   if ('bytes' in piece) return { bytes: piece.bytes }
   const wanted = piece.to - piece.from
   // a piece that runs to the end of its block asks for one byte more, to notice a block longer than listed
@@ -243,27 +271,30 @@ async function readPiece(helia: Helia, piece: Piece, buffers: Buffers, signal: A
   const buffer = buffers.take(asked)
   let got = await localBlocks(helia)?.readInto(piece.cid, buffer.subarray(0, asked), piece.from)
   if (got == null) {
-    const bytes = await blockBytes(helia, piece.cid, signal)
+    const bytes = await blockBytes(helia, piece.cid, fetchOpts)
     got = Math.min(bytes.byteLength - piece.from, asked)
     buffer.set(bytes.subarray(piece.from, piece.from + got))
   }
-  signal.throwIfAborted()
+  fetchOpts.signal?.throwIfAborted()
   if (got !== wanted) {
     throw new ContentError(`block ${piece.cid} does not hold the ${piece.blockLength} bytes its parent lists`)
   }
   return { bytes: buffer.subarray(0, wanted), buffer }
 }
 
-async function blockBytes(helia: Helia, cid: CID, signal?: AbortSignal): Promise<Uint8Array> {
-  return await collect(helia.blockstore.get(cid, { signal }))
+/** A block from this node's disk, or fetched (block-fetcher.ts) when it is not there. */
+async function blockBytes(helia: Helia, cid: CID, fetchOpts: FetchOptions): Promise<Uint8Array> {
+  if (!(await helia.blockstore.has(cid, { signal: fetchOpts.signal }))) return await fetchMissingBlock(helia, cid, fetchOpts)
+  return await collect(helia.blockstore.get(cid, { signal: fetchOpts.signal }))
 }
 
 export async function fileSize(helia: Helia, cid: CID, signal?: AbortSignal): Promise<number> {
-  return (await readFileNode(helia, cid, signal)).size
+  return (await readFileNode(helia, cid, { root: cid, priority: 'playback', signal })).size
 }
 
 /**
- * Pins `cid` recursively, fetching missing blocks over bitswap, several at a time. Idempotent: an
+ * Pins `cid` recursively, fetching missing blocks several at a time (block-fetcher.ts: over HTTP from
+ * boxes that hold it, else bitswap). Idempotent: an
  * existing pin returns at once. Resumable: blocks already on disk (from an interrupted run, even
  * before a restart) are read locally, not refetched; Helia records each block's pin as it goes and
  * writes the pin itself only once the whole DAG is held.
@@ -275,7 +306,7 @@ export async function pinWithProgress(
 ): Promise<void> {
   if (await isPinned(helia, cid)) return
   const progress: PinProgress = { blocks: 0, bytes: 0, fetchedBytes: 0 }
-  const walker = concurrentWalker(PIN_FETCH_CONCURRENCY, (node, fetched) => {
+  const walker = concurrentWalker(helia, PIN_FETCH_CONCURRENCY, (node, fetched) => {
     const size = node.block.bytes.byteLength
     progress.blocks++
     if (node.block.cid.code === raw.code) progress.bytes += size
@@ -329,7 +360,7 @@ async function collect(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>)
  * walkers fetch one block at a time, so each bitswap round trip would stall the pin). Order does
  * not matter to a pin; every node is reported to `onNode` as it arrives.
  */
-function concurrentWalker(concurrency: number, onNode: (node: GraphNode, fetched: boolean) => void): GraphWalkerFactory {
+function concurrentWalker(helia: Helia, concurrency: number, onNode: (node: GraphNode, fetched: boolean) => void): GraphWalkerFactory {
   return ({ blockstore, getCodec }: GraphWalkerComponents) => ({
     async *walk(root, options = {}) {
       const maxDepth = options.depth ?? Infinity
@@ -344,11 +375,10 @@ function concurrentWalker(concurrency: number, onNode: (node: GraphNode, fetched
 
       const fetchNode = async (id: number, job: Job): Promise<Done> => {
         const fetched = !(await blockstore.has(job.cid, { signal }))
-        const block = createUnsafe({
-          cid: job.cid,
-          bytes: await collect(blockstore.get(job.cid, { signal })),
-          codec: await getCodec(job.cid.code)
-        })
+        const bytes = fetched
+          ? await fetchMissingBlock(helia, job.cid, { root, priority: 'pin', signal })
+          : await collect(blockstore.get(job.cid, { signal }))
+        const block = createUnsafe({ cid: job.cid, bytes, codec: await getCodec(job.cid.code) })
         return { id, node: { block, depth: job.depth, path: job.path }, fetched }
       }
 

@@ -1,0 +1,213 @@
+// How a box gets a block it does not hold: over HTTP from a box the registry lists as holding the
+// DAG (its block route, BLOCK_PATH), checked against the CID before it is stored, and over bitswap
+// when no such box is known or none of them serves it. On loopback bitswap moved 20-33 MiB/s at
+// best and stalled now and then; the block route runs at about 0.7 of a plain HTTP download of the
+// same bytes, with a third of bitswap's CPU (bench/replication.ts).
+//
+// Requests go out a few at a time per node, and playback's requests wait at the head of the queue,
+// so a film played while it is still pinning is not served behind the pin's window.
+import http from 'node:http'
+import https from 'node:https'
+import type { Helia } from 'helia'
+import type { CID } from 'multiformats/cid'
+import { BLOCK_PATH } from '../monitor/protocol.ts'
+import { blockMatches } from '../monitor/block-hash.ts'
+
+/** The API URLs of boxes said to hold the DAG under `root` (this box left out). */
+export type BlockHolders = (root: CID, signal?: AbortSignal) => Promise<string[]>
+
+/** Playback reads go ahead of pinning's. */
+export type FetchPriority = 'playback' | 'pin'
+
+export interface FetchOptions {
+  /** The DAG the block belongs to: its holders are asked. */
+  root: CID
+  priority: FetchPriority
+  signal?: AbortSignal
+}
+
+export interface FetchFigures {
+  /** Block bytes fetched over the block route, checked and stored. */
+  httpBytes: number
+  /** Block bytes fetched over bitswap. */
+  bitswapBytes: number
+  /** Answers not taken: refused (quiet hours), failed, or bytes that did not match their CID. */
+  refusedAnswers: number
+}
+
+/** Block route requests one node has open at once: enough to keep a LAN link busy, few enough that a playback read waits little. */
+export const HTTP_FETCH_CONCURRENCY = 6
+/** Blocks are at most 1 MiB leaves (content.ts) and small dag-pb nodes; bitswap's own limit is 2 MiB. */
+const MAX_BLOCK_BYTES = 2 * 1024 * 1024
+const REQUEST_TIMEOUT_MS = 60_000
+/** How long a holder is skipped after it failed, or after it sent bytes that were not the block. */
+const FAILED_HOLDER_PAUSE_MS = 30_000
+const WRONG_HOLDER_PAUSE_MS = 10 * 60_000
+
+interface NodeFetch {
+  holders?: BlockHolders
+  slots: Slots
+  /** Holders not asked until the time given (this process's clock, ms). */
+  paused: Map<string, number>
+  figures: FetchFigures
+}
+
+const byNode = new WeakMap<Helia, NodeFetch>()
+
+function nodeFetch(helia: Helia): NodeFetch {
+  let state = byNode.get(helia)
+  if (state === undefined) {
+    state = { slots: createSlots(HTTP_FETCH_CONCURRENCY), paused: new Map(), figures: { httpBytes: 0, bitswapBytes: 0, refusedAnswers: 0 } }
+    byNode.set(helia, state)
+  }
+  return state
+}
+
+/** Where `helia` finds HTTP holders of a DAG from now on; undefined: bitswap only. */
+export function setBlockHolders(helia: Helia, holders: BlockHolders | undefined): void {
+  nodeFetch(helia).holders = holders
+}
+
+export function fetchFigures(helia: Helia): FetchFigures {
+  return { ...nodeFetch(helia).figures }
+}
+
+/**
+ * The bytes of a block this node does not hold, fetched and stored (Helia's put, which also tells
+ * bitswap, so peers waiting for the block get it). Throws what bitswap throws when nobody has it.
+ */
+export async function fetchMissingBlock(helia: Helia, cid: CID, opts: FetchOptions): Promise<Uint8Array> {
+  const state = nodeFetch(helia)
+  const holders = state.holders === undefined ? [] : await state.holders(opts.root, opts.signal)
+  // each block starts at a holder of its own, so the boxes that hold a film share the load of sending it
+  const first = Math.floor(Math.random() * holders.length)
+  for (const apiUrl of [...holders.slice(first), ...holders.slice(0, first)]) {
+    if ((state.paused.get(apiUrl) ?? 0) > Date.now()) continue
+    opts.signal?.throwIfAborted()
+    const release = await state.slots.acquire(opts.priority, opts.signal)
+    let answer: Answer
+    try {
+      answer = await requestBlock(apiUrl, cid, opts.signal)
+    } finally {
+      release()
+    }
+    if (answer.kind === 'bytes') {
+      await helia.blockstore.put(cid, answer.bytes, { signal: opts.signal })
+      state.figures.httpBytes += answer.bytes.byteLength
+      return answer.bytes
+    }
+    opts.signal?.throwIfAborted()
+    if (answer.kind === 'missing') continue
+    state.figures.refusedAnswers++
+    state.paused.set(apiUrl, Date.now() + answer.pauseMs)
+  }
+  const parts: Uint8Array[] = []
+  for await (const part of helia.blockstore.get(cid, { signal: opts.signal })) parts.push(part)
+  const bytes = parts.length === 1 ? parts[0] : Buffer.concat(parts)
+  state.figures.bitswapBytes += bytes.byteLength
+  return bytes
+}
+
+type Answer = { kind: 'bytes'; bytes: Uint8Array } | { kind: 'missing' } | { kind: 'refused'; pauseMs: number }
+
+/** One block from one box's block route; bytes only when they are the block `cid` names. */
+async function requestBlock(apiUrl: string, cid: CID, signal?: AbortSignal): Promise<Answer> {
+  const timeout = AbortSignal.timeout(REQUEST_TIMEOUT_MS)
+  let reply: Reply
+  try {
+    reply = await get(
+      `${apiUrl}${BLOCK_PATH.replace(':cid', cid.toString())}`,
+      signal === undefined ? timeout : AbortSignal.any([signal, timeout])
+    )
+  } catch {
+    return { kind: 'refused', pauseMs: FAILED_HOLDER_PAUSE_MS }
+  }
+  if (reply.status === 404) return { kind: 'missing' }
+  if (reply.body === undefined) {
+    // quiet hours answer 503 with the minutes left in Retry-After's seconds
+    const retryAfterSec = Number(reply.retryAfter)
+    return { kind: 'refused', pauseMs: Number.isFinite(retryAfterSec) && retryAfterSec > 0 ? retryAfterSec * 1000 : FAILED_HOLDER_PAUSE_MS }
+  }
+  if (!(await blockMatches(cid, reply.body))) return { kind: 'refused', pauseMs: WRONG_HOLDER_PAUSE_MS }
+  return { kind: 'bytes', bytes: reply.body }
+}
+
+type Reply = { status: number; retryAfter?: string; body?: Buffer }
+
+/** Connections kept open between blocks: a pin asks the same few boxes for thousands of them. */
+const agents = { 'http:': new http.Agent({ keepAlive: true }), 'https:': new https.Agent({ keepAlive: true }) }
+
+/**
+ * A GET answered 200 with a body of its Content-Length (at most MAX_BLOCK_BYTES), read into one
+ * buffer; any other status without its body. node:http rather than fetch: for a stream of 1 MiB
+ * bodies it costs the receiving box about a quarter less CPU (bench/replication.ts).
+ */
+async function get(url: string, signal: AbortSignal): Promise<Reply> {
+  const { protocol } = new URL(url)
+  if (protocol !== 'http:' && protocol !== 'https:') throw new TypeError(`not an HTTP URL: ${url}`)
+  const client = protocol === 'http:' ? http : https
+  return await new Promise<Reply>((resolve, reject) => {
+    const request = client.get(url, { agent: agents[protocol], signal, headers: { accept: 'application/vnd.ipld.raw' } }, response => {
+      const status = response.statusCode ?? 0
+      if (status !== 200) {
+        response.resume()
+        resolve({ status, retryAfter: response.headers['retry-after'] })
+        return
+      }
+      const length = Number(response.headers['content-length'])
+      if (!Number.isSafeInteger(length) || length > MAX_BLOCK_BYTES) {
+        response.destroy(new RangeError(`a block must come with a Content-Length of at most ${MAX_BLOCK_BYTES}`))
+        return
+      }
+      const body = Buffer.allocUnsafe(length)
+      let at = 0
+      response.on('data', (part: Buffer) => {
+        if (at + part.length > length) response.destroy(new RangeError('a body longer than its Content-Length'))
+        else at += part.copy(body, at)
+      })
+      response.on('end', () =>
+        at === length ? resolve({ status, body }) : reject(new RangeError('a body shorter than its Content-Length'))
+      )
+      response.on('error', reject)
+    })
+    request.on('error', reject)
+  })
+}
+
+interface Slots {
+  /** Resolves with a release function once a slot is free; playback waiters are served first. */
+  acquire(priority: FetchPriority, signal?: AbortSignal): Promise<() => void>
+}
+
+function createSlots(limit: number): Slots {
+  let busy = 0
+  const waiting: Record<FetchPriority, Array<() => void>> = { playback: [], pin: [] }
+  const release = (): void => {
+    const next = waiting.playback.shift() ?? waiting.pin.shift()
+    if (next === undefined) busy--
+    else next()
+  }
+  return {
+    async acquire(priority, signal) {
+      signal?.throwIfAborted()
+      if (busy < limit) {
+        busy++
+        return release
+      }
+      await new Promise<void>((resolve, reject) => {
+        const queue = waiting[priority]
+        const onAbort = (): void => {
+          queue.splice(queue.indexOf(granted), 1)
+          reject(signal?.reason)
+        }
+        const granted = (): void => {
+          signal?.removeEventListener('abort', onAbort)
+          resolve()
+        }
+        queue.push(granted)
+        signal?.addEventListener('abort', onAbort, { once: true })
+      })
+      return release
+    }
+  }
+}
