@@ -3,6 +3,7 @@ import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { ConfigError, daemonFlags, parseDaemonArgs, resolveDaemonConfig, resolvePortAndDataDir } from './config.ts'
 import { runAsService } from './appliance/service-notify.ts'
+import { enableCompileCache } from './appliance/compile-cache.ts'
 import { CONTENT_CLASSES } from './library/film-metadata.ts'
 import { resolveMonitorConfig } from './monitor/monitor-config.ts'
 import { UPDATE_USAGE, updateCommands } from './update/commands.ts'
@@ -61,9 +62,11 @@ async function demo(args: string[]): Promise<void> {
 
 async function start(args: string[]): Promise<void> {
   const { values } = parseDaemonArgs(args)
+  const config = resolveDaemonConfig(values)
+  await enableCompileCache(config.dataDir)
   const { startDaemon } = await import('./daemon.ts')
   // READY=1 for systemd once HTTP listens and Helia is up (systemd/seed-one.service)
-  const daemon = await runAsService('start', async () => await startDaemon(resolveDaemonConfig(values)), stopOn)
+  const daemon = await runAsService('start', async () => await startDaemon(config), stopOn)
   say(`Seed One ${daemon.identity.deviceId} is running: ${daemon.url}/`)
   say(`libp2p: ${daemon.multiaddrs().join(' ')}`)
 }

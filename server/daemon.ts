@@ -8,6 +8,7 @@ import { createStorageNode, stopStorageNode, type StorageNode } from './storage/
 import { loadOrCreateDeviceIdentity, type DeviceIdentity } from './identity/device-identity.ts'
 import { connectFilmToken, defaultConfirmations, type FilmTokenClient } from './chain/film-token.ts'
 import { createChainWatcher, type WatcherState } from './chain/watcher.ts'
+import { createChainSyncStatus, type ChainSyncStatus } from './chain/sync-status.ts'
 import { openCustodyStore, type CustodyStore } from './keys/custody-store.ts'
 import { keyReleaseRoutes } from './keys/key-release-routes.ts'
 import { createPairingStore } from './pairing/pairing-store.ts'
@@ -35,7 +36,11 @@ import { createPeerServing, type PeerServing } from './replication/peer-serving.
 import { startStorageRole } from './replication/storage-role.ts'
 import type { Replicator } from './replication/replicator.ts'
 import { replicationRoutes } from './replication/routes.ts'
+import { registryHolders } from './replication/block-holders.ts'
+import type { RegistrySnapshot } from './replication/node-set.ts'
+import { setBlockHolders } from './storage/block-fetcher.ts'
 import { activeStreams } from './streaming/active-streams.ts'
+import { countBuffersInHeapLimit } from './streaming/gc-tuning.ts'
 import { MIGRATIONS } from './update/migration-list.ts'
 import { migrateToLatest, type MigrationStep } from './update/migrations.ts'
 
@@ -57,10 +62,17 @@ export interface Daemon {
   close(): Promise<void>
 }
 
-const BODY_LIMIT_BYTES = 64 * 1024
+export const BODY_LIMIT_BYTES = 64 * 1024
+
+export interface StartOptions {
+  logLevel?: string
+  /** Where the log lines go instead of stdout (tests read them). */
+  logStream?: { write(line: string): void }
+}
 
 /** Starts one seed-one process with the roles its configuration names. */
-export async function startDaemon(config: DaemonConfig, opts: { logLevel?: string } = {}): Promise<Daemon> {
+export async function startDaemon(config: DaemonConfig, opts: StartOptions = {}): Promise<Daemon> {
+  countBuffersInHeapLimit()
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 })
   const db = await openStateDb(config.dataDir)
   const shutdown = createShutdown()
@@ -87,11 +99,16 @@ export async function startDaemon(config: DaemonConfig, opts: { logLevel?: strin
       bitswapBlockstore: peerServing.bitswapBlockstore
     })
     shutdown.add(() => stopStorageNode(helia))
+    if (config.monitorUrl !== undefined) {
+      const store = section<RegistrySnapshot>(db, 'replication')
+      setBlockHolders(helia, registryHolders({ monitorUrl: config.monitorUrl, selfId: identity.deviceId, store }))
+    }
 
     const app = Fastify({
       logger: {
         level: opts.logLevel ?? process.env.SEED_ONE_LOG_LEVEL ?? 'info',
-        redact: ['req.headers.cookie', 'req.headers.authorization']
+        redact: ['req.headers.cookie', 'req.headers.authorization'],
+        ...(opts.logStream === undefined ? {} : { stream: opts.logStream })
       },
       bodyLimit: BODY_LIMIT_BYTES,
       forceCloseConnections: true,
@@ -99,6 +116,8 @@ export async function startDaemon(config: DaemonConfig, opts: { logLevel?: strin
       ajv: { customOptions: { removeAdditional: false, coerceTypes: false } }
     })
     shutdown.add(() => app.close())
+    // every body is JSON: a text/plain one (which a cross-site form sends without a preflight) is 415
+    app.removeContentTypeParser('text/plain')
     for (const step of migrated) app.log.info(step, 'data directory migrated')
     const counters = createServiceCounters(app)
     peerServing.setActiveStreams(() => activeStreams(app.server))
@@ -113,6 +132,7 @@ export async function startDaemon(config: DaemonConfig, opts: { logLevel?: strin
 
     let library: Library | undefined
     let watcher: ReturnType<typeof createChainWatcher> | undefined
+    let chainSync: ChainSyncStatus | undefined
     const pairing = createPairingStore(db)
     const watcherState = section<WatcherState>(db, 'chain')
     const followOwner = async (owner: string): Promise<void> => {
@@ -125,17 +145,20 @@ export async function startDaemon(config: DaemonConfig, opts: { logLevel?: strin
         unpinGraceMs: config.unpinGraceMs,
         offlineKeyGraceMs: config.offlineKeyGraceMs,
         pinStallMs: config.pinStallMs,
+        dataDir: config.dataDir,
         fetchTimeoutMs: config.playbackFetchTimeoutMs,
         developerMode: async () => (await settings.get()).developerMode,
         log: app.log.child({ part: 'library' })
       })
       const current = library
+      const sync = (chainSync = createChainSyncStatus())
       watcher = createChainWatcher({
         provider: chain.provider,
         contractAddress: config.chain.contractAddress,
         owner,
         fromBlock: config.chain.deploymentBlock,
         confirmations: config.chain.confirmations ?? defaultConfirmations(chain.chainId),
+        chainId: chain.chainId,
         pollMs: config.chainPollMs,
         store: {
           load: async () => await watcherState.get(`watcher:${owner}`),
@@ -146,7 +169,9 @@ export async function startDaemon(config: DaemonConfig, opts: { logLevel?: strin
         onChange: async change => {
           await current.applyHolding(change)
         },
+        onSynced: () => sync.synced(),
         onError: err => {
+          sync.failed(err)
           counters.errors++
           app.log.warn({ err: (err as Error).message }, 'chain sync failed; retrying')
         }
@@ -161,6 +186,7 @@ export async function startDaemon(config: DaemonConfig, opts: { logLevel?: strin
       await library?.forget()
       await playback.clear()
       watcher = undefined
+      chainSync = undefined
       library = undefined
       await watcherState.del(`watcher:${owner}`)
     }
@@ -189,7 +215,7 @@ export async function startDaemon(config: DaemonConfig, opts: { logLevel?: strin
         log: app.log.child({ part: 'network-copies' })
       })
       shutdown.add(() => networkCopies.close())
-      await app.register(libraryRoutes, { library: () => library, playback, networkCopies })
+      await app.register(libraryRoutes, { library: () => library, chainSync: () => chainSync?.view() ?? null, playback, networkCopies })
       const history = startHealthHistory({ db, dataDir: config.dataDir, log: app.log.child({ part: 'health-history' }) })
       shutdown.add(() => history.stop())
       await app.register(healthHistoryRoutes, { history })
@@ -229,7 +255,8 @@ export async function startDaemon(config: DaemonConfig, opts: { logLevel?: strin
       helia,
       settings,
       counters,
-      chainSyncLag: () => chainSyncLag(chain.provider, watcher?.syncedBlock()),
+      // a failing sync already says the chain does not answer: /metrics must not wait for an RPC that hangs
+      chainSyncLag: async () => (chainSync?.view().state === 'failing' ? null : await chainSyncLag(chain.provider, watcher?.syncedBlock())),
       replication: replicator?.status
     })
     shutdown.add(() => health.stop())
@@ -245,6 +272,7 @@ export async function startDaemon(config: DaemonConfig, opts: { logLevel?: strin
           paired: owner !== null,
           chainId: chain.chainId,
           syncedBlock: watcher?.syncedBlock() ?? 0,
+          chainSync: chainSync?.view() ?? null,
           multiaddrs: multiaddrs()
         }
       }

@@ -1,7 +1,7 @@
 // seed-one daemons in this process, on 127.0.0.1 with free ports, closed when the test ends.
 import path from 'node:path'
 import type { Devnet } from '../../server/devnet/devnet.ts'
-import { startDaemon, type Daemon } from '../../server/daemon.ts'
+import { startDaemon, type Daemon, type StartOptions } from '../../server/daemon.ts'
 import type { DaemonConfig, Role } from '../../server/config.ts'
 import type tap from 'tap'
 
@@ -42,8 +42,8 @@ export function daemonConfig(devnet: Devnet, dataDir: string, roles: Role[], pee
 }
 
 /** Starts a daemon that the test's teardown closes; closing it earlier (to restart it) is fine. */
-export async function startTestDaemon(t: Test, config: DaemonConfig): Promise<Daemon> {
-  const daemon = await startDaemon(config, { logLevel: 'silent' })
+export async function startTestDaemon(t: Test, config: DaemonConfig, opts: StartOptions = {}): Promise<Daemon> {
+  const daemon = await startDaemon(config, { logLevel: 'silent', ...opts })
   let closing: Promise<void> | undefined
   const close = async (): Promise<void> => {
     closing ??= daemon.close()
