@@ -28,7 +28,7 @@ import { filmCids } from '../server/library/library.ts'
 import type { PublishedFilm } from '../server/publish/publish-film.ts'
 import { openStateDb, section, type StateDb } from '../server/storage/state-db.ts'
 import { freePort, runCli, spawnCli, startDaemonProcess, type DaemonProcess } from './helpers/daemon-process.ts'
-import { connectDevnet, devnetWallet, startTestDevnet } from './helpers/devnet.ts'
+import { connectDevnet, devnetCliFlags, devnetWallet, startTestDevnet } from './helpers/devnet.ts'
 import { libraryFilms } from './helpers/http.ts'
 import { waitFor } from './helpers/wait-for.ts'
 
@@ -61,16 +61,7 @@ const dir = t.testdir()
 const devnet = await startTestDevnet(t)
 const { owner, other, creator } = connectDevnet(t, devnet)
 const ownerAddress = devnet.accounts.owner.address
-const chainFlags = (rpcUrl: string): string[] => [
-  '--rpc-url',
-  rpcUrl,
-  '--contract',
-  devnet.contractAddress,
-  '--deployment-block',
-  String(devnet.deploymentBlock),
-  '--chain-poll-ms',
-  '200'
-]
+const chainFlags = (rpcUrl: string): string[] => [...devnetCliFlags(devnet, rpcUrl), '--chain-poll-ms', '200']
 const filmCount = async (): Promise<number> => Number(await creator.getFunction('filmCount')())
 
 /**

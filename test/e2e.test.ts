@@ -8,23 +8,14 @@ import { promisify } from 'node:util'
 import { generateDemoClip } from '../server/publish/demo-clip.ts'
 import { pairAsOwner } from '../server/demo.ts'
 import { freePort, runCli, startDaemonProcess, type DaemonProcess } from './helpers/daemon-process.ts'
-import { devnetWallet, startTestDevnet } from './helpers/devnet.ts'
+import { devnetCliFlags, devnetWallet, startTestDevnet } from './helpers/devnet.ts'
 import { buyFilm, transferFilm } from './helpers/films.ts'
 import { getJson, libraryFilm } from './helpers/http.ts'
 import { waitFor } from './helpers/wait-for.ts'
 
 const dir = t.testdir()
 const devnet = await startTestDevnet(t)
-const chainFlags = [
-  '--rpc-url',
-  devnet.rpcUrl,
-  '--contract',
-  devnet.contractAddress,
-  '--deployment-block',
-  String(devnet.deploymentBlock),
-  '--chain-poll-ms',
-  '200'
-]
+const chainFlags = [...devnetCliFlags(devnet), '--chain-poll-ms', '200']
 const owner = devnetWallet(t, devnet, devnet.accounts.owner.privateKey)
 
 const clip = await generateDemoClip(path.join(dir, 'clip'), { seconds: 12 })

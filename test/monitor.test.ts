@@ -5,6 +5,7 @@ import t from 'tap'
 import { loadOrCreateDeviceIdentity, type DeviceIdentity } from '../server/identity/device-identity.ts'
 import { signPayload } from '../server/identity/device-signature.ts'
 import { startMonitor, type Monitor } from '../server/monitor/monitor.ts'
+import { REPORTS_PER_MINUTE_PER_ADDRESS } from '../server/monitor/monitor-routes.ts'
 import type { MonitorConfig } from '../server/monitor/monitor-config.ts'
 import { REPORTS_PATH, type HealthReport } from '../server/monitor/protocol.ts'
 import { getJson, postJson } from './helpers/http.ts'
@@ -80,6 +81,29 @@ t.test('forgeries are refused with 401 and change nothing', async t => {
 
   t.same(await historySeqs(monitor, box.deviceId), [1], 'only the genuine report was kept')
   t.equal((await send(monitor, genuine)).status, 201, 'the genuine seq 2 is still accepted: forgeries did not use it up')
+})
+
+t.test('one address flooding reports is refused with 429 before its bodies are read; other addresses still report', async t => {
+  const monitor = await startTestMonitor(t, 'flood')
+  const forged = await signPayload(impostor, healthReport(box, 1))
+  const fromFlooder = { method: 'POST' as const, url: REPORTS_PATH, remoteAddress: '192.0.2.66' }
+  const statuses: number[] = []
+  for (let i = 0; i < REPORTS_PER_MINUTE_PER_ADDRESS; i++)
+    statuses.push((await monitor.app.inject({ ...fromFlooder, payload: forged })).statusCode)
+  t.same(new Set(statuses), new Set([401]), `the first ${REPORTS_PER_MINUTE_PER_ADDRESS} are checked (and are forgeries)`)
+
+  const genuine = await signPayload(box, healthReport(box, 1))
+  const refused = await monitor.app.inject({ ...fromFlooder, payload: genuine })
+  t.equal(refused.statusCode, 429)
+  t.match(refused.json(), { message: /too many reports from this address/ })
+  t.equal(
+    (await monitor.app.inject({ ...fromFlooder, payload: '{"not": json', headers: { 'content-type': 'application/json' } })).statusCode,
+    429,
+    'refused before the body is parsed'
+  )
+  t.same(await registry(monitor), [], 'nothing was registered')
+
+  t.equal((await send(monitor, genuine)).status, 201, 'the same report from another address is accepted')
 })
 
 t.test('replays and out-of-order or repeated seqs are refused with 409 and the last seq', async t => {

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify'
+import fastifyRateLimit from '@fastify/rate-limit'
 import { verifyDeviceSignature } from '../identity/device-signature.ts'
 import { HttpError } from '../http-error.ts'
 import { NODES_PATH, REPORTS_PATH, type HealthReport, type SignedReport } from './protocol.ts'
@@ -7,6 +8,14 @@ import type { Fleet } from './fleet.ts'
 import type { ReportResult } from './monitor-metrics.ts'
 import { parseReport, signedReportSchema } from './report-schema.ts'
 import { readRegistry, registryNodeSchema } from './registry.ts'
+
+/**
+ * Reports one address may send a minute. A box reports every few minutes, but after an outage it
+ * delivers its queue (up to 2000) back to back, and a rack of boxes may share one address; a refused
+ * report stays queued on the box and is retried. What this stops is one address keeping the monitor
+ * busy parsing and verifying multi-megabyte bodies.
+ */
+export const REPORTS_PER_MINUTE_PER_ADDRESS = 300
 
 export interface MonitorRoutesOptions {
   store: NodeStore
@@ -21,31 +30,43 @@ export interface MonitorRoutesOptions {
  */
 export async function monitorRoutes(app: FastifyInstance, opts: MonitorRoutesOptions): Promise<void> {
   const { store } = opts
-
-  app.post<{ Body: SignedReport }>(REPORTS_PATH, { schema: { body: signedReportSchema } }, async (request, reply) => {
-    const parsed = parseReport(request.body)
-    if ('error' in parsed) {
-      opts.onReport('malformed')
-      throw new HttpError(400, parsed.error)
-    }
-    const { report } = parsed
-    if (!(await verifyDeviceSignature(report.deviceId, request.body))) {
-      opts.onReport('forged')
-      throw new HttpError(401, `the signature is not ${report.deviceId}'s`)
-    }
-    const result = await store.accept(report, new Date())
-    if (!result.accepted) {
-      opts.onReport('replayed')
-      return await reply.code(409).send({
-        statusCode: 409,
-        error: 'Conflict',
-        message: `seq ${report.seq} is not after ${result.lastSeq}, the last accepted from ${report.deviceId}`,
-        lastSeq: result.lastSeq
-      })
-    }
-    opts.onReport('accepted', report)
-    return await reply.code(201).send({ seq: report.seq })
+  await app.register(fastifyRateLimit, { global: false })
+  // onRequest: refused before the body is read
+  const reportLimit = app.rateLimit({
+    max: REPORTS_PER_MINUTE_PER_ADDRESS,
+    timeWindow: 60_000,
+    errorResponseBuilder: (_request, context) =>
+      new HttpError(429, `too many reports from this address (${context.max} a minute): retry in ${context.after}`)
   })
+
+  app.post<{ Body: SignedReport }>(
+    REPORTS_PATH,
+    { schema: { body: signedReportSchema }, onRequest: reportLimit },
+    async (request, reply) => {
+      const parsed = parseReport(request.body)
+      if ('error' in parsed) {
+        opts.onReport('malformed')
+        throw new HttpError(400, parsed.error)
+      }
+      const { report } = parsed
+      if (!(await verifyDeviceSignature(report.deviceId, request.body))) {
+        opts.onReport('forged')
+        throw new HttpError(401, `the signature is not ${report.deviceId}'s`)
+      }
+      const result = await store.accept(report, new Date())
+      if (!result.accepted) {
+        opts.onReport('replayed')
+        return await reply.code(409).send({
+          statusCode: 409,
+          error: 'Conflict',
+          message: `seq ${report.seq} is not after ${result.lastSeq}, the last accepted from ${report.deviceId}`,
+          lastSeq: result.lastSeq
+        })
+      }
+      opts.onReport('accepted', report)
+      return await reply.code(201).send({ seq: report.seq })
+    }
+  )
 
   app.get(
     NODES_PATH,

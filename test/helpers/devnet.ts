@@ -1,7 +1,7 @@
 // A devnet in this process and clients of it over JSON-RPC, each closed when the test ends.
 import { Contract, JsonRpcProvider, Wallet, type InterfaceAbi } from 'ethers'
 import { loadFilmTokenArtifact } from '../../server/chain/artifacts.ts'
-import { startDevnet, type Devnet, type StartDevnetOptions } from '../../server/devnet/devnet.ts'
+import { startDevnet, type Devnet, type DevnetInfo, type StartDevnetOptions } from '../../server/devnet/devnet.ts'
 import type { Test } from './in-process.ts'
 
 const { abi } = await loadFilmTokenArtifact()
@@ -36,4 +36,9 @@ export function connectDevnet(t: Test, devnet: Devnet): { provider: JsonRpcProvi
     owner: as(devnet.accounts.owner.privateKey),
     other: as(devnet.accounts.otherCollector.privateKey)
   }
+}
+
+/** The flags that point `seed-one start` or `publish` at the devnet (through `rpcUrl` when a relay stands in front of it). */
+export function devnetCliFlags(devnet: DevnetInfo, rpcUrl = devnet.rpcUrl): string[] {
+  return ['--rpc-url', rpcUrl, '--contract', devnet.contractAddress, '--deployment-block', String(devnet.deploymentBlock)]
 }
