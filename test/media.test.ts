@@ -3,11 +3,13 @@ import { readFile, stat, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
+import ffmpeg from 'fluent-ffmpeg'
 import t from 'tap'
 import { extractPoster, extractThumbnailSheet } from '../server/publish/artwork.ts'
 import { generateDemoClip } from '../server/publish/demo-clip.ts'
 import { normaliseForDirectPlay, planNormalisation, type NormalisePlan } from '../server/publish/normalise.ts'
 import { MediaError, probeMedia, type MediaInfo } from '../server/publish/probe.ts'
+import { runFfmpeg } from '../server/publish/ffmpeg-run.ts'
 import { extractSubtitleStreamToWebVtt, subtitleFileToWebVtt } from '../server/publish/subtitles.ts'
 import { withPlaintextWorkDir } from '../server/publish/work-dir.ts'
 
@@ -357,6 +359,21 @@ t.test('errors: files that are not videos give a MediaError that says why', asyn
   const wav = path.join(dir, 'tone.wav')
   await run('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'sine=duration=1', wav])
   await t.rejects(probeMedia(wav), { name: 'MediaError', message: /tone\.wav is not a video.*audio pcm_s16le.*no video stream/ })
+})
+
+t.test('an ffmpeg that stops printing is killed, its partial output removed, and the step named', async t => {
+  const dir = t.testdir({ 'partial.mp4': 'left by an earlier attempt' })
+  // reading a FIFO nobody writes to blocks ffmpeg after its banner: silent, like a wedged process
+  const fifo = path.join(dir, 'never-written')
+  await run('mkfifo', [fifo])
+  const outFile = path.join(dir, 'partial.mp4')
+  const command = ffmpeg(fifo)
+  await t.rejects(runFfmpeg(command, outFile, 'normalising the stuck film', { stallMs: 1000 }), {
+    name: 'MediaError',
+    message: 'normalising the stuck film failed: ffmpeg printed nothing for 1 s and was stopped'
+  })
+  await t.rejects(stat(outFile), { code: 'ENOENT' }, 'no partial output is left')
+  await t.rejects(run('pgrep', ['-f', fifo]), { code: 1 }, 'no ffmpeg reading the FIFO is left running')
 })
 
 t.test('withPlaintextWorkDir: a private temp dir removed after success and after a throw', async t => {

@@ -3,16 +3,34 @@ import type ffmpeg from 'fluent-ffmpeg'
 import { MediaError } from './probe.ts'
 
 /**
- * Runs a prepared fluent-ffmpeg command to its output file. On failure the partial output is removed
- * and a MediaError names the step and ffmpeg's own reason.
+ * How long ffmpeg may go without a line on stderr before it is taken as hung and killed. ffmpeg
+ * prints its progress a few times a second while it works, so only a stuck process (a wedged
+ * decoder, storage that stopped answering) stays silent this long; a slow transcode of a long film
+ * on a Pi does not, however many hours it takes in all.
  */
-export function runFfmpeg(
-  command: ffmpeg.FfmpegCommand,
-  outFile: string,
-  step: string,
+export const FFMPEG_STALL_MS = 5 * 60_000
+
+export interface RunFfmpegOptions {
   onSeconds?: (seconds: number) => void
-): Promise<void> {
+  stallMs?: number
+}
+
+/**
+ * Runs a prepared fluent-ffmpeg command to its output file. On failure, or when ffmpeg stalls, the
+ * partial output is removed and a MediaError names the step and the reason.
+ */
+export function runFfmpeg(command: ffmpeg.FfmpegCommand, outFile: string, step: string, opts: RunFfmpegOptions = {}): Promise<void> {
+  const { onSeconds, stallMs = FFMPEG_STALL_MS } = opts
   return new Promise((resolve, reject) => {
+    let stalled = false
+    let watchdog: NodeJS.Timeout | undefined
+    const watch = (): void => {
+      clearTimeout(watchdog)
+      watchdog = setTimeout(() => {
+        stalled = true
+        command.kill('SIGKILL')
+      }, stallMs)
+    }
     if (onSeconds) {
       command.on('progress', (progress: { timemark?: string }) => {
         const seconds = timemarkToSeconds(progress.timemark)
@@ -20,11 +38,19 @@ export function runFfmpeg(
       })
     }
     command
-      .on('end', () => resolve())
+      .on('start', watch)
+      .on('stderr', watch)
+      .on('end', () => {
+        clearTimeout(watchdog)
+        resolve()
+      })
       .on('error', (err: Error) => {
-        const message = /Cannot find ffmpeg|ENOENT/.test(err.message)
-          ? 'ffmpeg was not found on the PATH: install ffmpeg (Debian: apt-get install ffmpeg)'
-          : `${step} failed: ${err.message.trim().replace(/\s*\n\s*/g, ' | ')}`
+        clearTimeout(watchdog)
+        const message = stalled
+          ? `${step} failed: ffmpeg printed nothing for ${stallMs / 1000} s and was stopped`
+          : /Cannot find ffmpeg|ENOENT/.test(err.message)
+            ? 'ffmpeg was not found on the PATH: install ffmpeg (Debian: apt-get install ffmpeg)'
+            : `${step} failed: ${err.message.trim().replace(/\s*\n\s*/g, ' | ')}`
         rm(outFile, { force: true }).finally(() => reject(new MediaError(message)))
       })
       .save(outFile)

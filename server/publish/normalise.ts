@@ -54,16 +54,14 @@ export async function normaliseForDirectPlay(
 
   let reported = 0
   const command = ffmpeg(input).outputOptions(options)
-  await runFfmpeg(
-    command,
-    outFile,
-    `normalising ${input}`,
-    onProgress &&
+  await runFfmpeg(command, outFile, `normalising ${input}`, {
+    onSeconds:
+      onProgress &&
       (seconds => {
         const fraction = Math.min(0.999, seconds / info.durationSeconds)
         if (fraction > reported) onProgress((reported = fraction))
       })
-  )
+  })
   onProgress?.(1)
   return { file: outFile, plan }
 }
