@@ -255,6 +255,7 @@ export async function startDaemon(config: DaemonConfig, opts: StartOptions = {})
       helia,
       settings,
       counters,
+      peerServing: () => peerServing.figures(),
       // a failing sync already says the chain does not answer: /metrics must not wait for an RPC that hangs
       chainSyncLag: async () => (chainSync?.view().state === 'failing' ? null : await chainSyncLag(chain.provider, watcher?.syncedBlock())),
       replication: replicator?.status

@@ -104,6 +104,14 @@ t.test('a film streamed to the screen is counted', async t => {
   t.equal((await rawRequest(streamUrl, { headers: { ...headers, range: 'bytes=0-99' } })).status, 206)
   t.equal((await rawRequest(streamUrl, { method: 'HEAD', headers })).status, 200)
   t.equal(sample((await scrape(box.url)).text, 'seedone_streams_served_total'), before + 1, 'one GET counted, the HEAD not')
+
+  // the film's blocks came from the custodian: counted on both sides, whichever path carried them
+  const boxText = (await scrape(box.url)).text
+  const fetched = ['http', 'bitswap'].map(path => sample(boxText, `seedone_block_fetch_bytes_total{path="${path}"}`) ?? NaN)
+  t.ok(fetched[0]! + fetched[1]! >= film.plaintext.length, `the box fetched the film's blocks (http ${fetched[0]}, bitswap ${fetched[1]})`)
+  const served = sample((await scrape(custodian.url)).text, 'seedone_peer_served_bytes_total') ?? NaN
+  t.ok(served >= film.plaintext.length, `the custodian served them (${served} bytes)`)
+  t.equal(sample(boxText, 'seedone_block_fetch_refused_total'), 0)
 })
 
 t.test('promtool is a real check: it refuses a broken exposition', async t => {

@@ -8,6 +8,8 @@ import { VERSION } from '../version.ts'
 import { createHealthCollector, type ReplicationFigures } from './health-figures.ts'
 import type { ServiceCounters } from './service-counters.ts'
 import { createBoxMetrics } from './box-metrics.ts'
+import type { PeerServingFigures } from '../replication/peer-serving.ts'
+import { fetchFigures } from '../storage/block-fetcher.ts'
 import { metricsRoute } from './metrics-route.ts'
 import { startReporter, type Reporter } from './reporter.ts'
 
@@ -19,6 +21,8 @@ export interface BoxHealthOptions {
   settings: SettingsStore
   counters: ServiceCounters
   chainSyncLag(): Promise<number | null>
+  /** What the box has served other boxes. */
+  peerServing(): PeerServingFigures
   /** The replicator's figures (see HealthSources.replication). */
   replication?: () => Promise<ReplicationFigures>
 }
@@ -42,7 +46,10 @@ export function boxHealth(app: FastifyInstance, opts: BoxHealthOptions): BoxHeal
   })
   const metrics = createBoxMetrics({ deviceId: identity.deviceId, version: VERSION, roles: config.roles })
   let reporter: Reporter | undefined
-  metricsRoute(app, { registry: metrics.registry, refresh: async () => metrics.update(await collect(), reporter?.stats()) })
+  metricsRoute(app, {
+    registry: metrics.registry,
+    refresh: async () => metrics.update(await collect(), reporter?.stats(), { served: opts.peerServing(), fetched: fetchFigures(helia) })
+  })
 
   return {
     startReporting: async apiUrl => {

@@ -2,11 +2,19 @@ import { Counter, Gauge, type Registry } from 'prom-client'
 import { createMetricsRegistry } from './metrics-route.ts'
 import type { HealthFigures } from './health-figures.ts'
 import type { ReporterStats } from './reporter.ts'
+import type { PeerServingFigures } from '../replication/peer-serving.ts'
+import type { FetchFigures } from '../storage/block-fetcher.ts'
+
+/** Blocks moved between this box and others, both ways, since the service started. */
+export interface BlockTransferFigures {
+  served: PeerServingFigures
+  fetched: FetchFigures
+}
 
 /** The health report's figures as Prometheus metrics (seedone_*), beside prom-client's process metrics. */
 export interface BoxMetrics {
   registry: Registry
-  update(figures: HealthFigures, reporter: ReporterStats | undefined): void
+  update(figures: HealthFigures, reporter: ReporterStats | undefined, transfer: BlockTransferFigures): void
 }
 
 /**
@@ -76,11 +84,26 @@ export function createBoxMetrics(info: { deviceId: string; version: string; role
     queued: gauge('reports_queued', 'Health reports waiting for the monitor'),
     made: counter('reports_made_total', 'Health reports made since the service started'),
     delivered: counter('reports_delivered_total', 'Health reports the monitor acknowledged since the service started'),
-    dropped: counter('reports_dropped_total', 'Health reports dropped unsent because the queue was full')
+    dropped: counter('reports_dropped_total', 'Health reports dropped unsent because the queue was full'),
+    peerServed: counter('peer_served_bytes_total', 'Block bytes sent to other boxes (block route and bitswap) since the service started'),
+    peerRefused: counter(
+      'peer_refused_blocks_total',
+      'Blocks other boxes asked for and were refused in quiet hours since the service started'
+    ),
+    fetched: new Counter({
+      name: 'seedone_block_fetch_bytes_total',
+      help: 'Block bytes fetched from other boxes and checked against their CIDs since the service started, by path',
+      labelNames: ['path'],
+      registers: [registry]
+    }),
+    fetchRefused: counter(
+      'block_fetch_refused_total',
+      "Other boxes' answers not taken (refused, failed, or bytes not matching the CID) since the service started"
+    )
   }
   return {
     registry,
-    update: (figures, reporter) => {
+    update: (figures, reporter, transfer) => {
       const { system, storage, replication, service } = figures
       m.uptime.set(figures.uptimeSec)
       m.cpuLoad.set(system.cpu.loadPercent / 100)
@@ -113,6 +136,12 @@ export function createBoxMetrics(info: { deviceId: string; version: string; role
         mirror(m.delivered, reporter.delivered)
         mirror(m.dropped, reporter.dropped)
       }
+      mirror(m.peerServed, transfer.served.servedBytes)
+      mirror(m.peerRefused, transfer.served.refusedBlocks)
+      m.fetched.reset()
+      m.fetched.inc({ path: 'http' }, transfer.fetched.httpBytes)
+      m.fetched.inc({ path: 'bitswap' }, transfer.fetched.bitswapBytes)
+      mirror(m.fetchRefused, transfer.fetched.refusedAnswers)
     }
   }
 }
