@@ -1,7 +1,9 @@
 import path from 'node:path'
 import { close, open, read } from 'node:fs'
 import { mkdir, readFile } from 'node:fs/promises'
-import { createHelia, type BlockBroker, type Blocks, type Helia } from 'helia'
+import type { Blocks, Helia } from 'helia'
+import { createLibp2p, type Libp2pOptions } from 'libp2p'
+import { userAgent } from 'libp2p/user-agent'
 import { FsBlockstore } from 'blockstore-fs'
 import { NextToLast, type ShardingStrategy } from 'blockstore-fs/sharding'
 import { LevelDatastore } from 'datastore-level'
@@ -13,14 +15,16 @@ import { ping, type Ping } from '@libp2p/ping'
 import { kadDHT, passthroughMapper, type KadDHT } from '@libp2p/kad-dht'
 import { mdns } from '@libp2p/mdns'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { KEEP_ALIVE, type Libp2p, type PeerId, type PrivateKey } from '@libp2p/interface'
-import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
+import type { Libp2p, PrivateKey } from '@libp2p/interface'
+import { multiaddr } from '@multiformats/multiaddr'
+import { sha512 } from 'multiformats/hashes/sha2'
 import type { CID } from 'multiformats/cid'
+import { startWithBitswap } from './bitswap.ts'
+import { createHeliaLight, HELIA_INFO, libp2pRouting } from './helia-parts.ts'
+import { dialBootstrapPeers, dialDiscoveredPeers, type BootstrapPeer } from './peer-dialing.ts'
 
 /** Our own DHT, so Seed One nodes never mix their routing tables with the public IPFS network. */
 export const DHT_PROTOCOL = '/seed-one/kad/1.0.0'
-const BOOTSTRAP_TAG = `${KEEP_ALIVE}-seed-one-bootstrap`
-const BOOTSTRAP_DIAL_TIMEOUT_MS = 5_000
 /** The mDNS service Seed One boxes announce, so they find each other and not every libp2p node on the LAN. */
 export const MDNS_SERVICE_TAG = '_seed-one-p2p._udp.local'
 
@@ -134,75 +138,45 @@ export async function createStorageNode(opts: StorageNodeOptions): Promise<Stora
   await blockstore.open()
   await datastore.open()
 
-  let helia: StorageNode
+  let helia: StorageNode | undefined
   try {
-    helia = (await createHelia<StorageServices>({
-      blockstore,
-      datastore,
-      // No public delegated routers or gateways: offline, their DNS look-ups hold the process exit.
-      http: { delegatedRouters: [], recursiveGateways: [] },
-      libp2p: {
-        privateKey: opts.privateKey,
-        addresses: { listen: opts.listen },
-        transports: [tcp()],
-        connectionEncrypters: [noise()],
-        streamMuxers: [yamux()],
-        peerDiscovery: opts.mdns === true ? [mdns({ serviceTag: MDNS_SERVICE_TAG })] : [],
-        services: {
-          identify: identify(),
-          ping: ping(),
-          // passthroughMapper keeps loopback and LAN addresses, which are what a home network has.
-          dht: kadDHT({ protocol: DHT_PROTOCOL, clientMode: false, peerInfoMapper: passthroughMapper })
-        }
-      }
-    })) as unknown as StorageNode
-    // Bitswap is built during start, keeping the blockstore it is handed then: it gets the wrapped one.
-    const own = helia.blockstore
-    if (opts.bitswapBlockstore !== undefined) helia.blockstore = opts.bitswapBlockstore(own)
-    const addBlockBroker = helia.addBlockBroker.bind(helia)
-    helia.addBlockBroker = broker => addBlockBroker(typeof broker === 'function' ? broker : announceWithoutSignal(broker))
-    try {
-      await helia.start()
-    } finally {
-      helia.blockstore = own
-    }
+    const libp2p = await createLibp2p(libp2pOptions(opts, datastore))
+    // Helia's own defaults are the light ones (dag-pb, raw, sha2-256, identity), plus the sha2-512 `createHelia` adds; no
+    // HTTP routers, gateways or trustless-gateway broker: this node only fetches blocks from other boxes by bitswap.
+    helia = Object.assign(createHeliaLight({ blockstore, datastore, hashers: [sha512], routers: [libp2pRouting(libp2p)] }), { libp2p })
+    helia.addMixin({ name: 'libp2p', start: async () => await libp2p.start(), stop: async () => await libp2p.stop() })
+    await startWithBitswap(helia, opts.bitswapBlockstore)
   } catch (err) {
+    await helia?.stop().catch(() => {})
     await blockstore.close()
     await datastore.close()
     throw err
   }
   storesByNode.set(helia, { blockstore, datastore })
-  if (opts.mdns === true) dialDiscoveredPeers(helia)
-  await dialBootstrapPeers(helia, bootstrap)
+  if (opts.mdns === true) dialDiscoveredPeers(helia.libp2p)
+  await dialBootstrapPeers(helia.libp2p, bootstrap)
   return helia
 }
 
-/**
- * Helia announces a fetched block to bitswap with the options of the read that fetched it, signal
- * included, and bitswap queues its sends of that block to the peers that want it too under that
- * signal. When the read ends (readRange aborts its reads when done; a timeout; a pin's stall) those
- * sends are cut short and bitswap does not try them again: those peers wait until they give up and
- * ask anew. The announce gets no signal; the sends have their own timeouts.
- */
-function announceWithoutSignal(broker: BlockBroker): BlockBroker {
-  const detach = <T extends { signal?: AbortSignal }>(options?: T): Omit<T, 'signal'> | undefined => {
-    if (options === undefined) return undefined
-    const { signal: _signal, ...rest } = options
-    return rest
-  }
-  const announce = broker.announce?.bind(broker)
-  if (announce !== undefined) broker.announce = async (cid, options) => await announce(cid, detach(options))
-  const createSession = broker.createSession?.bind(broker)
-  if (createSession !== undefined) {
-    broker.createSession = options => {
-      const session = createSession(options)
-      const sessionAnnounce = session.announce?.bind(session)
-      if (sessionAnnounce !== undefined)
-        session.announce = async (cid, announceOptions) => await sessionAnnounce(cid, detach(announceOptions))
-      return session
+function libp2pOptions(opts: StorageNodeOptions, datastore: LevelDatastore): Libp2pOptions<StorageServices> {
+  return {
+    start: false,
+    privateKey: opts.privateKey,
+    // the peer store and the DHT's records persist beside Helia's
+    datastore,
+    nodeInfo: { ...HELIA_INFO, userAgent: `${HELIA_INFO.name}/${HELIA_INFO.version} ${userAgent()}` },
+    addresses: { listen: opts.listen },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    peerDiscovery: opts.mdns === true ? [mdns({ serviceTag: MDNS_SERVICE_TAG })] : [],
+    services: {
+      identify: identify(),
+      ping: ping(),
+      // passthroughMapper keeps loopback and LAN addresses, which are what a home network has.
+      dht: kadDHT({ protocol: DHT_PROTOCOL, clientMode: false, peerInfoMapper: passthroughMapper })
     }
   }
-  return broker
 }
 
 /**
@@ -220,23 +194,6 @@ export async function stopStorageNode(helia: Helia): Promise<void> {
   await stores.stopped
 }
 
-/** libp2p records the peers mDNS (and the DHT) finds but does not dial them: dial each once, so bitswap can reach it. */
-function dialDiscoveredPeers(helia: StorageNode): void {
-  const log = helia.logger.forComponent('seed-one:storage')
-  helia.libp2p.addEventListener('peer:discovery', event => {
-    const peer = event.detail
-    if (helia.libp2p.getConnections(peer.id).length > 0) return
-    helia.libp2p.dial(peer.id, { signal: AbortSignal.timeout(BOOTSTRAP_DIAL_TIMEOUT_MS) }).catch(err => {
-      log('could not dial discovered peer %p - %e', peer.id, err)
-    })
-  })
-}
-
-interface BootstrapPeer {
-  address: Multiaddr
-  peerId: PeerId
-}
-
 function parseBootstrapAddress(text: string): BootstrapPeer {
   try {
     const address = multiaddr(text)
@@ -248,24 +205,4 @@ function parseBootstrapAddress(text: string): BootstrapPeer {
       cause: err
     })
   }
-}
-
-/**
- * Tags each bootstrap peer keep-alive (libp2p then redials it when the connection drops and at every
- * start) and dials it now. A peer that is down does not fail the start: it is logged and retried
- * by libp2p when it reappears in the peer store.
- */
-async function dialBootstrapPeers(helia: StorageNode, peers: BootstrapPeer[]): Promise<void> {
-  const log = helia.logger.forComponent('seed-one:storage')
-  await Promise.all(
-    peers.map(async ({ address, peerId }) => {
-      if (peerId.equals(helia.libp2p.peerId)) return
-      await helia.libp2p.peerStore.merge(peerId, { multiaddrs: [address], tags: { [BOOTSTRAP_TAG]: { value: 1 } } })
-      try {
-        await helia.libp2p.dial(address, { signal: AbortSignal.timeout(BOOTSTRAP_DIAL_TIMEOUT_MS) })
-      } catch (err) {
-        log.error('could not dial bootstrap peer %a - %e', address, err)
-      }
-    })
-  )
 }
