@@ -1,4 +1,4 @@
-// The Health screen's history: real readings of this machine (systeminformation) kept in the real
+// The Health screen's history: real readings of this machine (readSystemStats) kept in the real
 // level database, pruned to the last day, and served to anyone on the LAN.
 import t from 'tap'
 import { openStateDb, section } from '../server/storage/state-db.ts'

@@ -5,12 +5,12 @@ import { execFile, spawn } from 'node:child_process'
 import { copyFile, mkdir, mkdtemp, rm, readFile, readdir, symlink, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { connectServiceManager, watchdogIntervalMs } from '../server/appliance/service-notify.ts'
 import { freePort } from './helpers/daemon-process.ts'
 import { startTestDevnet } from './helpers/devnet.ts'
+import { startNotifySocket, type NotifyEvent } from './helpers/notify-socket.ts'
 import { waitFor } from './helpers/wait-for.ts'
 
 const run = promisify(execFile)
@@ -98,37 +98,6 @@ t.test('the watchdog interval is half of WATCHDOG_USEC, for this process only', 
   t.equal(watchdogIntervalMs({ WATCHDOG_USEC: 'soon' }, 42), undefined)
 })
 
-// The service manager's side of sd_notify(3): a datagram socket that reads each message and closes
-// the descriptors sent with it (systemd-notify's BARRIER=1 waits for exactly that). On READY=1 it asks
-// the daemon's /api/status at once, so a READY sent before the daemon serves is caught.
-const NOTIFY_RECEIVER = `
-import array, json, os, socket, sys, time, urllib.request
-path, status_url = sys.argv[1], sys.argv[2]
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(path)
-print(json.dumps({'listening': True}), flush=True)
-while True:
-    data, ancdata, _flags, _addr = s.recvmsg(4096, socket.CMSG_SPACE(64 * 4))
-    for level, kind, fds in ancdata:
-        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
-            for fd in array.array('i', fds[: len(fds) - len(fds) % 4]):
-                os.close(fd)
-    event = {'at': time.monotonic(), 'lines': data.decode().split('\\n')}
-    if 'READY=1' in event['lines']:
-        try:
-            with urllib.request.urlopen(status_url, timeout=10) as response:
-                event['status'] = response.status
-        except Exception as err:
-            event['status'] = repr(err)
-    print(json.dumps(event), flush=True)
-`
-
-interface NotifyEvent {
-  at: number
-  lines: string[]
-  status?: number | string
-}
-
 t.test('under a notify socket the daemon sends READY=1 once /api/status answers, then WATCHDOG=1 every half interval', async t => {
   const dir = t.testdir()
   const devnet = await startTestDevnet(t)
@@ -138,19 +107,9 @@ t.test('under a notify socket the daemon sends READY=1 once /api/status answers,
   t.teardown(() => rm(socketDir, { recursive: true, force: true }))
   const socketPath = path.join(socketDir, 'notify.sock')
 
-  const receiver = spawn('python3', ['-c', NOTIFY_RECEIVER, socketPath, `http://127.0.0.1:${port}/api/status`], {
-    stdio: ['ignore', 'pipe', 'inherit']
-  })
-  t.teardown(() => receiver.kill())
-  const events: NotifyEvent[] = []
-  await new Promise<void>((resolve, reject) => {
-    receiver.once('exit', code => reject(new Error(`the notify receiver exited with ${code}`)))
-    createInterface({ input: receiver.stdout }).on('line', line => {
-      const event = JSON.parse(line)
-      if (event.listening === true) resolve()
-      else events.push(event as NotifyEvent)
-    })
-  })
+  const receiver = await startNotifySocket(socketPath, { statusUrl: `http://127.0.0.1:${port}/api/status` })
+  t.teardown(() => receiver.process.kill())
+  const { events } = receiver
 
   const watchdogUsec = 2_000_000
   // exec keeps the shell's pid, so WATCHDOG_PID names the daemon as systemd would

@@ -1,6 +1,13 @@
+// Every figure is read without blocking the event loop: systeminformation's Linux paths for the CPU load,
+// temperature, disks and network run shells through execSync, which stalls every stream while they run.
+// Its mem() reads /proc/meminfo asynchronously, so it stays.
 import si from 'systeminformation'
-import { readFile } from 'node:fs/promises'
+import { statfs } from 'node:fs/promises'
 import os from 'node:os'
+import { readCpuLoad } from './cpu-load.ts'
+import { readCpuTemperatureC } from './cpu-temperature.ts'
+import { readNetworkCounters } from './network-counters.ts'
+import { readPiThrottled } from './pi-throttled.ts'
 
 /** One reading of the machine, as the Health screen, the reports and /metrics show it. */
 export interface SystemStats {
@@ -13,50 +20,25 @@ export interface SystemStats {
   network: { rxBytes: number; txBytes: number }
 }
 
-// The Pi firmware's throttling flags (under-voltage, frequency capped, throttled, soft temperature limit).
-const PI_THROTTLED = '/sys/devices/platform/soc/soc:firmware/get_throttled'
-
-async function piThrottled(): Promise<number | null> {
-  try {
-    return Number.parseInt((await readFile(PI_THROTTLED, 'utf8')).trim(), 16)
-  } catch {
-    return null
-  }
-}
-
-/** The mount that holds `dir`: the longest mount point that is a prefix of it. */
-function mountOf<T extends { mount: string }>(mounts: T[], dir: string): T | undefined {
-  return mounts
-    .filter(m => dir === m.mount || dir.startsWith(m.mount.endsWith('/') ? m.mount : `${m.mount}/`))
-    .sort((a, b) => b.mount.length - a.mount.length)[0]
-}
-
 export async function readSystemStats(dataDir: string): Promise<SystemStats> {
-  const [load, temperature, memory, disks, interfaces, throttled] = await Promise.all([
-    si.currentLoad(),
-    si.cpuTemperature(),
+  const [load, temperatureC, throttled, memory, disk, network] = await Promise.all([
+    readCpuLoad(),
+    readCpuTemperatureC(),
+    readPiThrottled(),
     si.mem(),
-    si.fsSize(),
-    si.networkStats('*'),
-    piThrottled()
+    statfs(dataDir),
+    readNetworkCounters()
   ])
-  const disk = mountOf(disks, dataDir)
-  const external = interfaces.filter(i => i.iface !== 'lo')
   return {
     at: new Date().toISOString(),
-    cpu: {
-      loadPercent: Math.round(load.currentLoad * 10) / 10,
-      load1: os.loadavg()[0],
-      cores: os.cpus().length,
-      // systeminformation reports null (or -1 on some boards) where no sensor is readable, as in a VM.
-      temperatureC: typeof temperature.main === 'number' && temperature.main > 0 ? temperature.main : null,
-      throttled
-    },
+    cpu: { loadPercent: load.loadPercent, load1: os.loadavg()[0], cores: load.cores, temperatureC, throttled },
     memory: { totalBytes: memory.total, usedBytes: memory.total - memory.available, availableBytes: memory.available },
-    disk: { totalBytes: disk?.size ?? 0, usedBytes: disk?.used ?? 0, freeBytes: disk?.available ?? 0 },
-    network: {
-      rxBytes: external.reduce((sum, i) => sum + i.rx_bytes, 0),
-      txBytes: external.reduce((sum, i) => sum + i.tx_bytes, 0)
-    }
+    // As df counts them: used is what no one may write any more, free what an unprivileged writer still may.
+    disk: {
+      totalBytes: disk.blocks * disk.bsize,
+      usedBytes: (disk.blocks - disk.bfree) * disk.bsize,
+      freeBytes: disk.bavail * disk.bsize
+    },
+    network
   }
 }
