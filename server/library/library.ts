@@ -5,6 +5,7 @@ import type { FilmTokenClient } from '../chain/film-token.ts'
 import type { HoldingsChange } from '../chain/watcher.ts'
 import type { OwnerAuthorisation } from '../pairing/owner-authorisation.ts'
 import { section, type StateDb } from '../storage/state-db.ts'
+import { hintHolder } from '../storage/block-fetcher.ts'
 import { pinWithProgress, readBytes, unpin } from '../storage/content.ts'
 import { openSealedFilm, type SealedFilm } from '../streaming/sealed-film.ts'
 import { openBuffer } from '../sealing/open.ts'
@@ -230,11 +231,15 @@ export function createLibrary(opts: LibraryOptions): Library {
         saveProgress(tokenId, latest)
       })
     }
+    const cids = filmCids(record.metadataUri, metadata)
+    // the custodian holds every block of its films: asked over HTTP with the monitor's holders, or alone
+    // without a monitor; playback reads of the film while it pins ask it too (their root is the content's)
+    const unhint = hintHolder(helia, cids, metadata.custodian.url)
     const stall = stallWatch(opts.pinStallMs)
     try {
       const signal = AbortSignal.any([aborter.signal, stall.signal])
       const contentCid = metadata.content.cid
-      for (const cid of filmCids(record.metadataUri, metadata)) {
+      for (const cid of cids) {
         const isContent = cid.toString() === contentCid
         await pinWithProgress(helia, cid, {
           signal,
@@ -253,6 +258,7 @@ export function createLibrary(opts: LibraryOptions): Library {
       )
     } finally {
       stall.stop()
+      unhint()
     }
   }
 

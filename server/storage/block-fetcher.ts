@@ -1,8 +1,10 @@
 // How a box gets a block it does not hold: over HTTP from a box the registry lists as holding the
 // DAG (its block route, BLOCK_PATH), checked against the CID before it is stored, and over bitswap
-// when no such box is known or none of them serves it. On loopback bitswap moved 20-33 MiB/s at
-// best and stalled now and then; the block route runs at about 0.7 of a plain HTTP download of the
-// same bytes, with a third of bitswap's CPU (bench/replication.ts).
+// when no such box is known or none of them serves it. Whoever fetches a DAG may also name a holder
+// of it for a while (hintHolder: the library names a film's custodian, so a box without a monitor
+// pins over HTTP too). On loopback bitswap moved 20-33 MiB/s at best and stalled now and then; the
+// block route runs at about 0.7 of a plain HTTP download of the same bytes, with a third of
+// bitswap's CPU (bench/replication.ts).
 //
 // Requests go out a few at a time per node, and playback's requests wait at the head of the queue,
 // so a film played while it is still pinning is not served behind the pin's window.
@@ -46,6 +48,8 @@ const WRONG_HOLDER_PAUSE_MS = 10 * 60_000
 
 interface NodeFetch {
   holders?: BlockHolders
+  /** Holders named by hintHolder, per root CID: URL → how many hints name it (hints may overlap). */
+  hinted: Map<string, Map<string, number>>
   slots: Slots
   /** Holders not asked until the time given (this process's clock, ms). */
   paused: Map<string, number>
@@ -57,7 +61,12 @@ const byNode = new WeakMap<Helia, NodeFetch>()
 function nodeFetch(helia: Helia): NodeFetch {
   let state = byNode.get(helia)
   if (state === undefined) {
-    state = { slots: createSlots(HTTP_FETCH_CONCURRENCY), paused: new Map(), figures: { httpBytes: 0, bitswapBytes: 0, refusedAnswers: 0 } }
+    state = {
+      hinted: new Map(),
+      slots: createSlots(HTTP_FETCH_CONCURRENCY),
+      paused: new Map(),
+      figures: { httpBytes: 0, bitswapBytes: 0, refusedAnswers: 0 }
+    }
     byNode.set(helia, state)
   }
   return state
@@ -66,6 +75,37 @@ function nodeFetch(helia: Helia): NodeFetch {
 /** Where `helia` finds HTTP holders of a DAG from now on; undefined: bitswap only. */
 export function setBlockHolders(helia: Helia, holders: BlockHolders | undefined): void {
   nodeFetch(helia).holders = holders
+}
+
+/**
+ * Names the box at `apiUrl` as a holder of the DAGs under `roots`, asked over HTTP alongside the
+ * registry's holders until the returned function is called. The URL is only as trusted as where it
+ * came from (a film's metadata, fetched by CID): what it sends is checked against each CID all the same.
+ */
+export function hintHolder(helia: Helia, roots: CID[], apiUrl: string): () => void {
+  const { protocol } = new URL(apiUrl)
+  if (protocol !== 'http:' && protocol !== 'https:') throw new TypeError(`a block holder must have an HTTP URL, not ${apiUrl}`)
+  // BLOCK_PATH is appended to it
+  const url = apiUrl.replace(/\/+$/, '')
+  const { hinted } = nodeFetch(helia)
+  const keys = roots.map(String)
+  for (const key of keys) {
+    const urls = hinted.get(key) ?? new Map<string, number>()
+    urls.set(url, (urls.get(url) ?? 0) + 1)
+    hinted.set(key, urls)
+  }
+  let released = false
+  return () => {
+    if (released) return
+    released = true
+    for (const key of keys) {
+      const urls = hinted.get(key) as Map<string, number>
+      const count = (urls.get(url) as number) - 1
+      if (count > 0) urls.set(url, count)
+      else urls.delete(url)
+      if (urls.size === 0) hinted.delete(key)
+    }
+  }
 }
 
 export function fetchFigures(helia: Helia): FetchFigures {
@@ -78,7 +118,8 @@ export function fetchFigures(helia: Helia): FetchFigures {
  */
 export async function fetchMissingBlock(helia: Helia, cid: CID, opts: FetchOptions): Promise<Uint8Array> {
   const state = nodeFetch(helia)
-  const holders = state.holders === undefined ? [] : await state.holders(opts.root, opts.signal)
+  const listed = state.holders === undefined ? [] : await state.holders(opts.root, opts.signal)
+  const holders = [...new Set([...listed, ...(state.hinted.get(opts.root.toString())?.keys() ?? [])])]
   // each block starts at a holder of its own, so the boxes that hold a film share the load of sending it
   const first = Math.floor(Math.random() * holders.length)
   for (const apiUrl of [...holders.slice(first), ...holders.slice(0, first)]) {
