@@ -1,10 +1,12 @@
-// Throughput of sealing and opening, both ciphers: `npx node bench/sealing.ts [MiB]` prints one table.
+// Throughput of sealing and opening, both ciphers: `npx node bench/sealing.ts [MiB]` prints one table
+// (section `sealing` of docs/benchmarks.md).
 import { randomBytes, type KeyObject } from 'node:crypto'
 import { PassThrough, Readable, Writable, type Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { HEADER_LENGTH, chunkKey, decodeHeader, type CipherName } from '../server/sealing/format.ts'
 import { createSealer, generateContentKey, sealBuffer } from '../server/sealing/seal.ts'
 import { createChunkOpener, openBuffer } from '../server/sealing/open.ts'
+import { report } from './report.ts'
 
 const mebibytes = Number(process.argv[2] ?? 64)
 const size = mebibytes * 1024 * 1024
@@ -58,5 +60,12 @@ for (const cipher of ['aes-256-gcm', 'chacha20-poly1305'] as CipherName[]) {
   record('createSealer stream', await measure(() => drain(plaintext, createSealer(key, { plaintextLength: size, cipher }))))
   record('createChunkOpener', await measure(() => openInPieces(sealed, chunks)))
 }
-console.log(`${mebibytes} MiB, 64 KiB chunks, ${PIECE / 1024} KiB input pieces, MB/s (best of 3), Node ${process.version} ${process.arch}`)
-console.table(rows)
+await report({
+  id: 'sealing',
+  title: 'Sealing format alone (MB/s of plaintext, best of 3)',
+  command: `npx node bench/sealing.ts ${mebibytes}`,
+  goal: 'context for the streaming and publish figures (no goal set)',
+  met: null,
+  rows,
+  notes: [`${mebibytes} MiB, 64 KiB chunks, ${PIECE / 1024} KiB input pieces, ${process.arch}`]
+})
