@@ -233,7 +233,7 @@ t.test('JSON that breaks a route schema is refused with 400', async t => {
     const headers = { 'content-type': 'application/json', ...target.headers }
     for (const body of [...target.invalid.map(value => JSON.stringify(value)), ...hostile]) {
       const answer = await send(target.method, target.url, { body, headers })
-      t.equal(answer.status, 400, `${target.name} ${body.slice(0, 80)}: ${answer.body.slice(0, 160)}`)
+      t.equal(answer.status, 400, `${target.name} ${JSON.stringify(body.slice(0, 80))}: ${answer.body.slice(0, 160)}`)
     }
   }
   for (const tokenId of ['abc', '-1', '1e3', '1'.repeat(79), '1%00', '%20']) {
