@@ -5,7 +5,6 @@ import { ConfigError, daemonFlags, parseDaemonArgs, resolveDaemonConfig, resolve
 import { runAsService } from './appliance/service-notify.ts'
 import { enableCompileCache } from './appliance/compile-cache.ts'
 import { CONTENT_CLASSES } from './library/film-metadata.ts'
-import { resolveMonitorConfig } from './monitor/monitor-config.ts'
 import { UPDATE_USAGE, updateCommands } from './update/commands.ts'
 
 const USAGE = `seed-one <command> [options]
@@ -72,6 +71,7 @@ async function start(args: string[]): Promise<void> {
 }
 
 async function monitor(args: string[]): Promise<void> {
+  const { resolveMonitorConfig } = await import('./monitor/monitor-config.ts')
   const config = resolveMonitorConfig(args)
   const { startMonitor } = await import('./monitor/monitor.ts')
   const running = await runAsService('monitor', async () => await startMonitor(config), stopOn)

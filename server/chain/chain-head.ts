@@ -25,9 +25,9 @@ export async function readChainHead(provider: JsonRpcProvider, chainId?: number)
     provider.send('eth_blockNumber', []),
     chainId === undefined ? undefined : provider.send('eth_chainId', [])
   ])
-  if (chainId !== undefined && rpcQuantity('eth_chainId', servedChainId) !== chainId)
-    throw new ChainAnswerError(
-      `the chain RPC serves chain ${rpcQuantity('eth_chainId', servedChainId)}, not chain ${chainId} that this box follows`
-    )
+  if (chainId !== undefined) {
+    const served = rpcQuantity('eth_chainId', servedChainId)
+    if (served !== chainId) throw new ChainAnswerError(`the chain RPC serves chain ${served}, not chain ${chainId} that this box follows`)
+  }
   return rpcQuantity('eth_blockNumber', head)
 }

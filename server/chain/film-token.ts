@@ -2,6 +2,7 @@ import { Contract, JsonRpcProvider, Network, type TransactionReceipt } from 'eth
 import type { ChainConfig } from '../config.ts'
 import { loadFilmTokenArtifact } from './artifacts.ts'
 import { rpcConnection } from './rpc-connection.ts'
+import { rpcQuantity } from './chain-head.ts'
 
 /** The film contract over ethers' JSON-RPC provider: the same code for the devnet and a public chain. */
 export interface FilmTokenClient {
@@ -25,7 +26,7 @@ export function defaultConfirmations(chainId: number): number {
 async function detectChainId(rpcUrl: string): Promise<number> {
   const probe = new JsonRpcProvider(rpcConnection(rpcUrl, 5000), undefined, { staticNetwork: true, batchMaxCount: 1 })
   try {
-    return Number(BigInt((await probe.send('eth_chainId', [])) as string))
+    return rpcQuantity('eth_chainId', await probe.send('eth_chainId', []))
   } catch (err) {
     throw new ChainUnavailableError(`the chain RPC at ${rpcUrl} does not answer: ${(err as Error).message}`, { cause: err })
   } finally {

@@ -299,13 +299,13 @@ export function createLibrary(opts: LibraryOptions): Library {
     return unwrapKey(stored.wrappedKey, identity.x25519PrivateKey, context)
   }
 
-  /** A film the owner's screens show; a hidden one is answered as if it were not there. */
   /** The record as saved, or with the error that could not be saved. */
   const current = (record: FilmRecord): FilmRecord => {
     const error = unsavedErrors.get(record.tokenId)
     return error === undefined ? record : { ...record, state: 'error', error }
   }
 
+  /** A film the owner's screens show; a hidden one is answered as if it were not there. */
   async function shownRecord(tokenId: string): Promise<FilmRecord> {
     const saved = await records.get(tokenId)
     const record = saved === undefined ? undefined : current(saved)

@@ -5,6 +5,7 @@ import { Interface, getAddress, type JsonRpcProvider } from 'ethers'
 import type { CID } from 'multiformats/cid'
 import { metadataCidFromUri, parseCid, parseFilmMetadata } from '../library/film-metadata.ts'
 import { createPollingLoop } from '../chain/polling-loop.ts'
+import { readChainHead } from '../chain/chain-head.ts'
 import type { Store } from '../storage/state-db.ts'
 
 /** One registered film as the catalogue knows it; the CIDs and sizes inside its metadata arrive once it is read. */
@@ -105,8 +106,7 @@ export function createCatalogue(opts: CatalogueOptions): Catalogue {
   async function readEvents(): Promise<boolean> {
     const saved = (await store.get('position')) as Position | undefined
     let lastBlock = saved?.lastBlock ?? opts.fromBlock - 1
-    // eth_blockNumber directly: ethers' getBlockNumber() may answer from a short cache
-    const head = Number(await provider.send('eth_blockNumber', []))
+    const head = await readChainHead(provider)
     let changed = false
     if (head < lastBlock) {
       // a chain shorter than what was read (a devnet started afresh): its films are not these

@@ -2,7 +2,7 @@ import type { GraphNode, GraphWalkerFactory, Helia } from 'helia'
 import { createUnsafe } from 'multiformats/block'
 import type { CID } from 'multiformats/cid'
 import { isPinned } from '../storage/content.ts'
-import { isNotHeld } from './peer-serving.ts'
+import { isNotHeld } from '../storage/content.ts'
 
 /**
  * Walks only the blocks on this node's disk. Helia's own walkers fetch what is missing, so unpinning a

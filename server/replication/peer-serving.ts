@@ -6,6 +6,7 @@ import type { CID } from 'multiformats/cid'
 import type { SettingsStore } from '../settings/settings.ts'
 import { createQuietHours, type QuietHours } from './quiet-hours.ts'
 import { createTokenBucket } from './token-bucket.ts'
+import { heldBlock } from '../storage/content.ts'
 
 /** Upload to peers while the box streams a film to its own screen: what a home uplink spares next to playback. */
 export const STREAMING_PEER_BYTES_PER_SEC = 1024 * 1024
@@ -31,10 +32,6 @@ export interface PeerServing {
   setActiveStreams(count: () => number): void
   close(): Promise<void>
 }
-
-/** Helia's offline read of a missing block fails with BlockNotFoundWhileOfflineError, the store's own with NotFoundError. */
-export const isNotHeld = (err: unknown): boolean =>
-  (err as Error).name === 'NotFoundError' || (err as Error).name === 'BlockNotFoundWhileOfflineError'
 
 /** Named like interface-store's error, which bitswap's ledger takes as "do not have". */
 class NotServedError extends Error {
@@ -86,16 +83,10 @@ function gateBitswap(blocks: Blocks, serving: PeerServing): Blocks {
       serving.refused()
       throw new NotServedError(`quiet hours: ${cid} is not served to peers now`)
     }
-    const parts: Uint8Array[] = []
-    try {
-      // offline: serving a peer must never make this box fetch the block from others
-      for await (const part of blocks.get(cid, { ...options, offline: true })) parts.push(part)
-    } catch (err) {
-      // gone since bitswap asked `has` (a release): for bitswap, that is "do not have"
-      if (isNotHeld(err)) throw new NotServedError(`${cid} is no longer held`)
-      throw err
-    }
-    const bytes = Buffer.concat(parts)
+    // held only: serving a peer must never make this box fetch the block from others
+    const bytes = await heldBlock(blocks, cid, options.signal)
+    // gone since bitswap asked `has` (a release): for bitswap, that is "do not have"
+    if (bytes === undefined) throw new NotServedError(`${cid} is no longer held`)
     await serving.pace(bytes.byteLength, options.signal)
     serving.served(bytes.byteLength)
     yield bytes

@@ -119,10 +119,15 @@ export function createReplicator(opts: ReplicatorOptions): Replicator {
     sizes: Map<string, number>,
     quotaBytes: number
   ): Promise<void> {
+    // kept up to date as `held` grows, rather than summed again for every entry
+    let usedBytes = replicaBytes(held, library, sizes)
     for (const entry of entries) {
       if (!assigned.has(entry.cid) || library.has(entry.cid) || pins.signal.aborted) continue
       if (held.has(entry.cid) && (await isPinned(helia, cid(entry.cid)))) continue
-      if (!held.has(entry.cid) && replicaBytes(held, library, sizes) + entry.bytes > quotaBytes) continue
+      if (!held.has(entry.cid)) {
+        if (usedBytes + entry.bytes > quotaBytes) continue
+        usedBytes += sizes.get(entry.cid) ?? 0
+      }
       // recorded before the pin starts, so a pin cut short (even by a crash) is finished or released later
       held.add(entry.cid)
       await saveReplicas(held)

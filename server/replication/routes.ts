@@ -7,7 +7,9 @@ import type { Helia } from 'helia'
 import { CID } from 'multiformats/cid'
 import { BLOCK_PATH, CHALLENGE_PATH, type Challenge, type ChallengeAnswer } from '../monitor/protocol.ts'
 import { HttpError } from '../http-error.ts'
-import { isNotHeld, type PeerServing } from './peer-serving.ts'
+import type { PeerServing } from './peer-serving.ts'
+// serving never fetches from others: only blocks on this node's own disk
+import { heldBlock } from '../storage/content.ts'
 
 /** Blocks one challenge may ask for: leaves are up to 1 MiB, and the answer must not become a download. */
 export const MAX_CHALLENGE_BLOCKS = 8
@@ -27,18 +29,6 @@ function parseCid(text: string): CID {
   } catch {
     throw new HttpError(400, `not a CID: "${text}"`)
   }
-}
-
-/** A block from this node's own disk, or undefined: serving never fetches from others. */
-async function localBlock(helia: Helia, cid: CID, signal?: AbortSignal): Promise<Uint8Array | undefined> {
-  const parts: Uint8Array[] = []
-  try {
-    for await (const part of helia.blockstore.get(cid, { offline: true, signal })) parts.push(part)
-  } catch (err) {
-    if (isNotHeld(err)) return undefined
-    throw err
-  }
-  return parts.length === 1 ? parts[0] : Buffer.concat(parts)
 }
 
 /** Aborted when the client goes away before its answer is sent (the request's own 'close' comes once its body is read). */
@@ -62,7 +52,7 @@ export async function replicationRoutes(app: FastifyInstance, opts: ReplicationR
       }
       const cid = parseCid(request.params.cid)
       const signal = clientGone(reply)
-      const bytes = await localBlock(helia, cid, signal)
+      const bytes = await heldBlock(helia.blockstore, cid, signal)
       if (bytes === undefined) throw new HttpError(404, `block ${cid} is not held here`)
       await serving.pace(bytes.byteLength, signal)
       serving.served(bytes.byteLength)
@@ -103,7 +93,7 @@ export async function replicationRoutes(app: FastifyInstance, opts: ReplicationR
       const signal = clientGone(reply)
       const blocks: Array<string | null> = []
       for (const cid of cids) {
-        const bytes = await localBlock(helia, cid, signal)
+        const bytes = await heldBlock(helia.blockstore, cid, signal)
         blocks.push(bytes === undefined ? null : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64'))
       }
       return { blocks }

@@ -4,7 +4,7 @@ import { fixedSize } from 'ipfs-unixfs-importer/chunker'
 import { createUnsafe } from 'multiformats/block'
 import * as raw from 'multiformats/codecs/raw'
 import type { CID } from 'multiformats/cid'
-import type { GraphNode, GraphWalkerComponents, GraphWalkerFactory, Helia } from 'helia'
+import type { Blocks, GraphNode, GraphWalkerComponents, GraphWalkerFactory, Helia } from 'helia'
 import { localBlocks } from './helia-node.ts'
 import { fetchMissingBlock, type FetchOptions } from './block-fetcher.ts'
 
@@ -282,10 +282,26 @@ async function readPiece(helia: Helia, piece: Piece, buffers: Buffers, fetchOpts
   return { bytes: buffer.subarray(0, wanted), buffer }
 }
 
-/** A block from this node's disk, or fetched (block-fetcher.ts) when it is not there. */
+/**
+ * A block from this node's disk, or fetched (block-fetcher.ts) when it is not there. One offline
+ * get, not a `has` first: Helia's get makes that existence check itself.
+ */
 async function blockBytes(helia: Helia, cid: CID, fetchOpts: FetchOptions): Promise<Uint8Array> {
-  if (!(await helia.blockstore.has(cid, { signal: fetchOpts.signal }))) return await fetchMissingBlock(helia, cid, fetchOpts)
-  return await collect(helia.blockstore.get(cid, { signal: fetchOpts.signal }))
+  return (await heldBlock(helia.blockstore, cid, fetchOpts.signal)) ?? (await fetchMissingBlock(helia, cid, fetchOpts))
+}
+
+/** Helia's offline read of a missing block fails with BlockNotFoundWhileOfflineError, the store's own with NotFoundError. */
+export const isNotHeld = (err: unknown): boolean =>
+  (err as Error).name === 'NotFoundError' || (err as Error).name === 'BlockNotFoundWhileOfflineError'
+
+/** A block from this node's own disk, or undefined when it is not there: never fetched from others. */
+export async function heldBlock(blockstore: Pick<Blocks, 'get'>, cid: CID, signal?: AbortSignal): Promise<Uint8Array | undefined> {
+  try {
+    return await collect(blockstore.get(cid, { offline: true, signal }))
+  } catch (err) {
+    if (isNotHeld(err)) return undefined
+    throw err
+  }
 }
 
 export async function fileSize(helia: Helia, cid: CID, signal?: AbortSignal): Promise<number> {
@@ -374,10 +390,9 @@ function concurrentWalker(helia: Helia, concurrency: number, onNode: (node: Grap
       let nextJob = 0
 
       const fetchNode = async (id: number, job: Job): Promise<Done> => {
-        const fetched = !(await blockstore.has(job.cid, { signal }))
-        const bytes = fetched
-          ? await fetchMissingBlock(helia, job.cid, { root, priority: 'pin', signal })
-          : await collect(blockstore.get(job.cid, { signal }))
+        const held = await heldBlock(blockstore as Pick<Blocks, 'get'>, job.cid, signal)
+        const fetched = held === undefined
+        const bytes = held ?? (await fetchMissingBlock(helia, job.cid, { root, priority: 'pin', signal }))
         const block = createUnsafe({ cid: job.cid, bytes, codec: await getCodec(job.cid.code) })
         return { id, node: { block, depth: job.depth, path: job.path }, fetched }
       }
