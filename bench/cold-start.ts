@@ -15,12 +15,13 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { JsonRpcProvider, Wallet } from 'ethers'
-import { startBenchCustodian } from './custodian.ts'
+import { Wallet } from 'ethers'
+import { benchProvider, startBenchCustodian } from './custodian.ts'
 import type { Daemon } from '../server/daemon.ts'
 import { pairAsOwner } from '../server/demo.ts'
 import { startDevnet } from '../server/devnet/devnet.ts'
 import { freePort } from '../test/helpers/daemon-process.ts'
+import { devnetCliFlags } from '../test/helpers/devnet.ts'
 import { buyFilm, registerFilm } from '../test/helpers/films.ts'
 import { libraryFilm } from '../test/helpers/http.ts'
 import { startNotifySocket } from '../test/helpers/notify-socket.ts'
@@ -51,7 +52,7 @@ async function statusAnswers(url: string): Promise<boolean> {
 
 const dir = await mkdtemp(path.join(os.tmpdir(), 'seed-one-bench-start-'))
 const devnet = await startDevnet({ port: 0 })
-const provider = new JsonRpcProvider(devnet.rpcUrl, devnet.chainId, { staticNetwork: true, cacheTimeout: -1, pollingInterval: 20 })
+const provider = benchProvider(devnet)
 let custodian: Daemon | undefined
 let receiver: ChildProcess | undefined
 let daemon: ChildProcess | undefined
@@ -63,7 +64,7 @@ try {
   const boxUrl = `http://127.0.0.1:${port}`
   const args = [
     ...['--data-dir', path.join(dir, 'box'), '--port', String(port), '--p2p-listen', '/ip4/127.0.0.1/tcp/0'],
-    ...['--rpc-url', devnet.rpcUrl, '--contract', devnet.contractAddress, '--deployment-block', String(devnet.deploymentBlock)],
+    ...devnetCliFlags(devnet),
     ...custodian.multiaddrs().flatMap(address => ['--peer', address])
   ]
 

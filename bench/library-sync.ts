@@ -18,7 +18,7 @@ import { loadFilmTokenArtifact } from '../server/chain/artifacts.ts'
 import { resolveDaemonConfig } from '../server/config.ts'
 import type { Daemon } from '../server/daemon.ts'
 import { devnetCliFlags } from '../test/helpers/devnet.ts'
-import { startBenchCustodian } from './custodian.ts'
+import { benchProvider, startBenchCustodian } from './custodian.ts'
 import { pairAsOwner } from '../server/demo.ts'
 import { startDevnet } from '../server/devnet/devnet.ts'
 import type { LibraryFilmView } from '../server/library/film-view.ts'
@@ -78,7 +78,7 @@ async function minedAt(provider: JsonRpcProvider, send: () => Promise<{ hash: st
 
 const dir = await mkdtemp(path.join(os.tmpdir(), 'seed-one-bench-sync-'))
 const devnet = await startDevnet({ port: 0 })
-const provider = new JsonRpcProvider(devnet.rpcUrl, devnet.chainId, { staticNetwork: true, cacheTimeout: -1, pollingInterval: 20 })
+const provider = benchProvider(devnet)
 let custodian: Daemon | undefined
 let box: DaemonProcess | undefined
 try {

@@ -16,9 +16,9 @@ import path from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { Writable, type Readable } from 'node:stream'
 import { parseArgs, promisify } from 'node:util'
-import { JsonRpcProvider, Wallet, type Contract } from 'ethers'
+import { Wallet, type Contract } from 'ethers'
 import { generateKeyPair } from '@libp2p/crypto/keys'
-import { startBenchCustodian } from './custodian.ts'
+import { benchProvider, startBenchCustodian } from './custodian.ts'
 import type { Daemon } from '../server/daemon.ts'
 import { devnetAccounts } from '../server/devnet/accounts.ts'
 import { startDevnet } from '../server/devnet/devnet.ts'
@@ -76,7 +76,7 @@ async function addIntoFreshNode(dir: string, source: () => Readable): Promise<nu
 async function timePublishFilm(dir: string): Promise<{ row: Row; note: string }> {
   const devnet = await startDevnet({ port: 0 })
   let custodian: Daemon | undefined
-  const provider = new JsonRpcProvider(devnet.rpcUrl, devnet.chainId, { staticNetwork: true, cacheTimeout: -1, pollingInterval: 20 })
+  const provider = benchProvider(devnet)
   try {
     custodian = await startBenchCustodian(devnet, dir)
     const creator = new Wallet(devnetAccounts.creator.privateKey, provider)

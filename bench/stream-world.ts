@@ -25,13 +25,13 @@ import { startDevnet, type Devnet } from '../server/devnet/devnet.ts'
 import { filmIdFromReceipt } from '../server/chain/film-token.ts'
 import { loadOrCreateDeviceIdentity } from '../server/identity/device-identity.ts'
 import type { FilmMetadata } from '../server/library/film-metadata.ts'
-import type { LibraryView } from '../server/library/routes.ts'
 import { DEFAULT_CHUNK_SIZE, sealedLength } from '../server/sealing/format.ts'
 import { createSealer, generateContentKey } from '../server/sealing/seal.ts'
 import { createShutdown } from '../server/shutdown.ts'
 import { addBytes, addFile } from '../server/storage/content.ts'
 import { createStorageNode, stopStorageNode } from '../server/storage/helia-node.ts'
 import { startDaemonProcess } from '../test/helpers/daemon-process.ts'
+import { libraryFilm } from '../test/helpers/http.ts'
 import { forkStreamClient, type Job, type JobResult, type RangeGet, type StreamClient } from './stream-client.ts'
 import { startStaticServer } from './stream-static-server.ts'
 
@@ -207,8 +207,7 @@ export async function startStreamWorld(opts: WorldOptions): Promise<StreamWorld>
     await waitUntil(
       'the box to pin the film',
       async () => {
-        const library = (await (await fetch(`${box.url}/api/library`)).json()) as LibraryView
-        const view = library.films.find(f => f.tokenId === tokenId)
+        const view = await libraryFilm(box.url, tokenId)
         if (view?.state === 'error') throw new Error(`the box could not take the film: ${JSON.stringify(view)}`)
         return view?.state === 'ready'
       },

@@ -7,7 +7,6 @@ import t from 'tap'
 import { execFile } from 'node:child_process'
 import { randomInt } from 'node:crypto'
 import { readdir } from 'node:fs/promises'
-import { createServer } from 'node:http'
 import os from 'node:os'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -30,6 +29,7 @@ import { openStateDb, section, type StateDb } from '../server/storage/state-db.t
 import { freePort, runCli, spawnCli, startDaemonProcess, type DaemonProcess } from './helpers/daemon-process.ts'
 import { connectDevnet, devnetCliFlags, devnetWallet, startTestDevnet } from './helpers/devnet.ts'
 import { libraryFilms } from './helpers/http.ts'
+import { startRpcProxy } from './helpers/rpc-proxy.ts'
 import { waitFor } from './helpers/wait-for.ts'
 
 const PUBLISH_CYCLES = 10
@@ -70,19 +70,10 @@ const filmCount = async (): Promise<number> => Number(await creator.getFunction(
  */
 async function startRpcRecorder(): Promise<{ url: string; logsFrom: number[] }> {
   const logsFrom: number[] = []
-  const server = createServer((req, res) => {
-    void (async () => {
-      const body = Buffer.concat(await req.toArray()).toString('utf8')
-      for (const call of [JSON.parse(body)].flat() as Array<{ method: string; params: Array<{ fromBlock?: string }> }>) {
-        if (call.method === 'eth_getLogs') logsFrom.push(Number(BigInt(call.params[0]!.fromBlock as string)))
-      }
-      const answer = await fetch(devnet.rpcUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
-      res.writeHead(answer.status, { 'content-type': 'application/json' }).end(Buffer.from(await answer.arrayBuffer()))
-    })().catch(() => res.destroy()) // a killed player leaves its requests unanswered
+  const { url } = await startRpcProxy(t, devnet.rpcUrl, call => {
+    if (call.method === 'eth_getLogs') logsFrom.push(Number(BigInt((call.params as Array<{ fromBlock: string }>)[0]!.fromBlock)))
   })
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
-  t.teardown(() => new Promise(resolve => server.close(resolve)))
-  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, logsFrom }
+  return { url, logsFrom }
 }
 
 interface OpenedDataDir {

@@ -66,11 +66,7 @@ async function send(
 }
 
 /** GETs `url` as the owner's browser and parses its JSON. */
-async function ownerGet(url: string): Promise<any> {
-  const answer = await rawRequest(url, { headers: { cookie: ownerHeaders.cookie as string } })
-  if (answer.status !== 200) throw new Error(`GET ${url}: ${answer.status} ${answer.body}`)
-  return JSON.parse(answer.body)
-}
+const ownerGet = async (url: string): Promise<any> => await getJson(url, { cookie: ownerHeaders.cookie as string })
 
 /** Everything an owner can read of the box, and the monitor's registry. */
 async function snapshot(): Promise<unknown> {

@@ -14,7 +14,7 @@ import { metadataCidFromUri } from '../server/library/film-metadata.ts'
 import { BLOCK_PATH } from '../server/monitor/protocol.ts'
 import { fetchFigures } from '../server/storage/block-fetcher.ts'
 import { readBytes } from '../server/storage/content.ts'
-import { childCids } from './helpers/blocks.ts'
+import { dagBytes } from './helpers/blocks.ts'
 import { connectDevnet, devnetWallet, startTestDevnet } from './helpers/devnet.ts'
 import { buyFilm, registerFilm } from './helpers/films.ts'
 import { libraryFilm } from './helpers/http.ts'
@@ -30,15 +30,6 @@ const creator = devnetWallet(t, devnet, devnet.accounts.creator.privateKey)
 const owner = devnetWallet(t, devnet, devnet.accounts.owner.privateKey)
 const otherCollector = devnetWallet(t, devnet, devnet.accounts.otherCollector.privateKey)
 const { creator: token } = connectDevnet(t, devnet)
-
-/** Bytes of every block of the DAG under `cid`, as `daemon` holds them. */
-async function dagBytes(daemon: Daemon, cid: CID): Promise<number> {
-  let total = 0
-  for (const block of [cid, ...(await childCids(daemon.helia, cid))]) {
-    for await (const part of daemon.helia.blockstore.get(block, { offline: true })) total += part.byteLength
-  }
-  return total
-}
 
 /** A custodian in front of `custodianUrl`: its key release answered by the real one, its block route with bytes that are not the block. */
 async function startLyingCustodian(t: Test, custodianUrl: string): Promise<{ url: string; blockRequests: () => number }> {
@@ -87,8 +78,8 @@ t.test('without a monitor, the library pins a film over the block route of its c
   const film = await registerFilm({ custodian, creator, contractAddress: devnet.contractAddress, bytes: 3 * MiB })
   const box = await buyOnNewPlayer(t, custodian, owner, film.tokenId)
 
-  const metadataBytes = await dagBytes(custodian, await metadataCidOf(film.tokenId))
-  const contentBytes = await dagBytes(custodian, film.contentCid)
+  const metadataBytes = await dagBytes(custodian.helia, await metadataCidOf(film.tokenId))
+  const contentBytes = await dagBytes(custodian.helia, film.contentCid)
   const figures = fetchFigures(box.helia)
   t.equal(figures.refusedAnswers, 0, 'no answer refused')
   // the metadata is read before the box knows the custodian: it alone comes over bitswap
@@ -114,7 +105,10 @@ t.test('a custodian whose block route sends wrong bytes is refused: the pin comp
   // requests sent together are all answered wrongly; after the first wrong answer it is asked no more
   t.equal(figures.refusedAnswers, liar.blockRequests(), 'every wrong answer refused')
   t.equal(figures.httpBytes, 0, 'nothing taken over HTTP')
-  t.ok(figures.bitswapBytes > (await dagBytes(custodian, film.contentCid)), `the film came over bitswap (${figures.bitswapBytes} bytes)`)
+  t.ok(
+    figures.bitswapBytes > (await dagBytes(custodian.helia, film.contentCid)),
+    `the film came over bitswap (${figures.bitswapBytes} bytes)`
+  )
   t.ok(
     Buffer.from(await readBytes(box.helia, film.contentCid)).equals(await readBytes(custodian.helia, film.contentCid)),
     'nothing of the wrong bytes was stored'

@@ -18,7 +18,7 @@ import { fetchFigures, setBlockHolders, HTTP_FETCH_CONCURRENCY } from '../server
 import { addFile, isPinned, pinWithProgress, readBytes, PIN_FETCH_CONCURRENCY } from '../server/storage/content.ts'
 import { createStorageNode, stopStorageNode, type StorageNode } from '../server/storage/helia-node.ts'
 import { openStateDb } from '../server/storage/state-db.ts'
-import { childCids } from './helpers/blocks.ts'
+import { childCids, dagBytes } from './helpers/blocks.ts'
 import { devnetWallet, startTestDevnet } from './helpers/devnet.ts'
 import { buyFilm, registerFilm } from './helpers/films.ts'
 import { libraryFilm } from './helpers/http.ts'
@@ -117,15 +117,6 @@ async function holdFilm(box: Box, bytes: Uint8Array = film, leafSize = SMALL_LEA
   )
   await pinWithProgress(box.helia, cid)
   return cid
-}
-
-/** Bytes of the film's blocks: its leaves and its root. */
-async function dagBytes(helia: StorageNode, cid: CID): Promise<number> {
-  let total = 0
-  for (const block of [cid, ...(await childCids(helia, cid))]) {
-    for await (const part of helia.blockstore.get(block, { offline: true })) total += part.byteLength
-  }
-  return total
 }
 
 t.test('a pin fetches every block over the block route of a box that holds the film', async t => {

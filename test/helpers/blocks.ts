@@ -15,3 +15,10 @@ export async function childCids(helia: Helia, cid: CID): Promise<CID[]> {
   const block = createUnsafe({ cid, bytes: await blockBytes(helia, cid), codec: await helia.getCodec(cid.code) })
   return [...block.links()].map(([, child]) => child)
 }
+
+/** Bytes of a block and the blocks it links to (for a small unixfs file: its root and leaves), as the node holds them. */
+export async function dagBytes(helia: Helia, cid: CID): Promise<number> {
+  let total = 0
+  for (const block of [cid, ...(await childCids(helia, cid))]) total += (await blockBytes(helia, block)).byteLength
+  return total
+}

@@ -48,9 +48,9 @@ export async function streamRequest(url: string, headers: Record<string, string>
   })
 }
 
-/** GETs `url` and parses its JSON; anything but 200 is an error naming the status and body. */
-export async function getJson<T = any>(url: string): Promise<T> {
-  const response = await rawRequest(url)
+/** GETs `url` (with `headers`, e.g. an owner's cookie) and parses its JSON; anything but 200 is an error naming the status and body. */
+export async function getJson<T = any>(url: string, headers: Record<string, string> = {}): Promise<T> {
+  const response = await rawRequest(url, { headers })
   if (response.status !== 200) throw new Error(`GET ${url}: ${response.status} ${response.body}`)
   return JSON.parse(response.body) as T
 }

@@ -33,7 +33,7 @@ export interface RpcProxy {
   close(): Promise<void>
 }
 
-type RpcCall = { id?: unknown; method?: unknown }
+export type RpcCall = { id?: unknown; method?: unknown; params?: unknown }
 
 /** The chain id the proxy claims in wrong-chain mode: Ethereum mainnet. */
 export const WRONG_CHAIN_ID = '0x1'
@@ -44,7 +44,8 @@ function answerEach(body: string, answer: (call: RpcCall) => object): string {
   return JSON.stringify(Array.isArray(parsed) ? answers : answers[0])
 }
 
-export async function startRpcProxy(t: Test, upstreamUrl: string): Promise<RpcProxy> {
+/** `onCall` sees every JSON-RPC call that reaches the proxy (each of a batch), in any mode that reads requests. */
+export async function startRpcProxy(t: Test, upstreamUrl: string, onCall?: (call: RpcCall) => void): Promise<RpcProxy> {
   let mode: RpcProxyMode = 'pass'
   let count = 0
   const held = new Set<http.ServerResponse>()
@@ -56,6 +57,7 @@ export async function startRpcProxy(t: Test, upstreamUrl: string): Promise<RpcPr
   }
 
   async function reply(mode: RpcProxyMode, body: string, res: http.ServerResponse): Promise<void> {
+    if (onCall !== undefined) for (const call of [JSON.parse(body) as RpcCall | RpcCall[]].flat()) onCall(call)
     const json = (text: string): void => {
       res.writeHead(200, { 'content-type': 'application/json' }).end(text)
     }
