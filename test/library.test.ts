@@ -159,7 +159,15 @@ t.test('pin progress is reported while pinning, and the content ends up pinned',
   t.equal(await filmKeys().get(firstFilm.tokenId), undefined, 'its key is erased at once')
   t.equal((await stream(firstFilm.tokenId, 'bytes=0-99')).status, 403)
 
+  // nor does a film bought meanwhile wait behind it to be listed by its title
+  const queued = await publish({ bytes: 64 * 1024 })
+  await buyFilm(owner, contractAddress, queued.tokenId)
+  const listed = await waitForFilm(queued.tokenId, 'its title', f => f.title === 'Hand-made test film', { timeoutMs: 5000 })
+  t.equal(listed.state, 'pending', 'listed by its title while it waits its turn')
+  t.equal((await libraryFilm(box.url, film.tokenId))?.state, 'pinning', 'the stuck pin is still under way')
+
   await release()
+  await waitForFilm(queued.tokenId, 'the film bought meanwhile to be ready', isReady)
   const ready = await waitForFilm(film.tokenId, 'ready', isReady)
   t.equal(ready.progress, 1)
   t.ok(await isPinned(box.helia, film.contentCid), 'the content CID is pinned on the box')

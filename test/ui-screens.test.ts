@@ -140,12 +140,18 @@ t.test('pairing screen, and the pairing page signed by hand (a wallet without an
 t.test('home: films with their state and tier; test content hidden without developer mode', async t => {
   await tv.locator(`.card-ready[data-token-id="${shortFilm}"]`).waitFor({ timeout: 120_000 })
   await tv.locator(`.card-ready[data-token-id="${stacked.tokenId}"]`).waitFor({ timeout: 60_000 })
-  await checkScreen(t, tv, 'home', '.card')
-  t.equal(await tv.locator(`.card[data-token-id="${testFilm.tokenId}"]`).count(), 0, 'the test film is not shown')
-  t.notOk(
-    (await libraryFilms(box.url)).some(film => film.tokenId === testFilm.tokenId),
-    'nor listed by the box'
+  // a film is listed as pending until its metadata says what it is; then the box hides a test film, and the TV at its next poll
+  await waitFor(
+    'the box to hide the test film',
+    async () => !(await libraryFilms(box.url)).some(film => film.tokenId === testFilm.tokenId),
+    {
+      timeoutMs: 30_000
+    }
   )
+  t.pass('the test film is not listed by the box')
+  await tv.locator(`.card[data-token-id="${testFilm.tokenId}"]`).waitFor({ state: 'detached', timeout: 30_000 })
+  await checkScreen(t, tv, 'home', '.card')
+  t.equal(await tv.locator(`.card[data-token-id="${testFilm.tokenId}"]`).count(), 0, 'nor shown by the TV')
   t.equal(await tv.locator(`.card[data-token-id="${shortFilm}"] .badge-class`).textContent(), 'Demo')
   t.equal(
     await tv.locator(`.card[data-token-id="${stacked.tokenId}"] .badge-tier`).textContent(),

@@ -100,6 +100,7 @@ export function createLibrary(opts: LibraryOptions): Library {
   const records = section<FilmRecord>(opts.db, 'films')
   const keys = section<StoredFilmKey>(opts.db, 'film-keys')
   const openFilms = new Map<string, Promise<SealedFilm>>()
+  const metadataLoads = new Map<string, Promise<FilmRecord>>()
   const queue = new Set<string>()
   const retryDelays = new Map<string, number>()
   /** Errors that could not be saved (a full disk fails the state database's writes too): shown until a save succeeds. */
@@ -109,6 +110,12 @@ export function createLibrary(opts: LibraryOptions): Library {
   let working: Promise<void> | undefined
 
   const schedule = (tokenId: string): void => {
+    void records
+      .get(tokenId)
+      .then(async record => {
+        if (record !== undefined && BigInt(record.quantity) > 0n) await withMetadata(record)
+      })
+      .catch(() => {}) // the film's turn in the queue fetches it again and reports the error
     queue.add(tokenId)
     working ??= drain().finally(() => {
       working = undefined
@@ -176,6 +183,31 @@ export function createLibrary(opts: LibraryOptions): Library {
     void mutate(tokenId, current => (current?.state === 'pinning' ? { ...current, progress } : undefined)).catch(() => {})
   }
 
+  /**
+   * Fetches a film's metadata once, outside the one-at-a-time queue: a film bought behind a large pin
+   * is listed by its title and poster at once (and hidden at once when its class says so).
+   */
+  function withMetadata(record: FilmRecord): Promise<FilmRecord> {
+    if (record.metadata !== undefined) return Promise.resolve(record)
+    const { tokenId } = record
+    let load = metadataLoads.get(tokenId)
+    if (load === undefined) {
+      load = readBytes(helia, metadataCidFromUri(record.metadataUri), {
+        signal: AbortSignal.any([aborter.signal, AbortSignal.timeout(METADATA_TIMEOUT_MS)])
+      })
+        .then(async bytes => {
+          const metadata = parseFilmMetadata(bytes)
+          // the state and its error stay: they belong to the film's turn in the queue
+          const next = await mutate(tokenId, current => current && { ...current, metadata })
+          if (next === undefined) throw new Error(`film ${tokenId} is not in the library`)
+          return next
+        })
+        .finally(() => metadataLoads.delete(tokenId))
+      metadataLoads.set(tokenId, load)
+    }
+    return load
+  }
+
   async function process(tokenId: string): Promise<void> {
     let record = await records.get(tokenId)
     if (record === undefined) return
@@ -183,12 +215,7 @@ export function createLibrary(opts: LibraryOptions): Library {
       await lock(record)
       return
     }
-    if (record.metadata === undefined) {
-      const bytes = await readBytes(helia, metadataCidFromUri(record.metadataUri), {
-        signal: AbortSignal.any([aborter.signal, AbortSignal.timeout(METADATA_TIMEOUT_MS)])
-      })
-      record = await update(tokenId, { metadata: parseFilmMetadata(bytes) })
-    }
+    record = await withMetadata(record)
     const metadata = record.metadata as FilmMetadata
     if ((await keys.get(tokenId)) === undefined) await fetchKey(tokenId, metadata)
     if (record.state === 'ready') return
