@@ -110,10 +110,10 @@ async function flipByte(film: Film, offset: number, mask: number): Promise<void>
   })
 }
 
-/** GET plaintext bytes start..end: the whole film is asked for without a Range header. */
-async function stream(film: Film, start: number, end: number): Promise<StreamResponse> {
+/** GET (or HEAD) plaintext bytes start..end: the whole film is asked for without a Range header. */
+async function stream(film: Film, start: number, end: number, method = 'GET'): Promise<StreamResponse> {
   const whole = start === 0 && end === LENGTH - 1
-  return await streamRequest(`${box.url}/api/films/${film.tokenId}/stream`, whole ? {} : { range: `bytes=${start}-${end}` })
+  return await streamRequest(`${box.url}/api/films/${film.tokenId}/stream`, whole ? {} : { range: `bytes=${start}-${end}` }, method)
 }
 
 /** The film's headers, as sent before the body. */
@@ -159,6 +159,7 @@ async function expectRefused(t: Test, film: Film, start: number, end: number, st
   t.match(JSON.parse(res.body.toString('utf8')), { statusCode: status, message: cause }, `${what}: the error says why`)
   const entry = log.slice(logged).find(entry => entry.level >= 50 && entry.req?.url === `/api/films/${film.tokenId}/stream`)
   t.match(entry?.err?.message, cause, `${what}: the error is logged with the film's URL`)
+  t.equal((await stream(film, start, end, 'HEAD')).status, status, `${what}: a HEAD is answered ${status} too`)
 }
 
 /** The damage between chunks firstBad and lastBad: every kind of range around it. */

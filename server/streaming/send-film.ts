@@ -12,7 +12,7 @@ export interface PlaintextSource {
 
 /**
  * Sends a film's plaintext per RFC 9110: a single byte range → 206, an unsatisfiable one → 416,
- * none or an unparseable one → 200 with the whole film. HEAD gets the same headers without a body.
+ * none or an unparseable one → 200 with the whole film. HEAD gets the same status and headers without a body.
  *
  * The body is written on the raw response (the reply is hijacked) so that a failure after the
  * status line has been sent destroys the socket: the client sees a truncated body, never a clean
@@ -35,12 +35,17 @@ export async function sendPlaintext(
   }
   const { start, end } = range.kind === 'partial' ? range : { start: 0, end: size - 1 }
   const length = end - start + 1
-  const body = request.method === 'HEAD' || length === 0 ? undefined : film.createPlaintextStream(start, end)
+  // A HEAD opens the range's first chunk too, so that it answers with the status a GET would.
+  let body = length === 0 ? undefined : film.createPlaintextStream(start, end)
   try {
     await body?.firstPiece()
   } catch (err) {
     body?.destroy()
     throw err // answered as an error: no header of the film's has been set yet
+  }
+  if (request.method === 'HEAD') {
+    body?.destroy()
+    body = undefined
   }
   reply
     .code(range.kind === 'partial' ? 206 : 200)
