@@ -18,6 +18,8 @@ import { settingsRoutes } from './settings/routes.ts'
 import { createOwnerSessions, ownerSession } from './pairing/owner-session.ts'
 import { createLibrary, type Library } from './library/library.ts'
 import { libraryRoutes } from './library/routes.ts'
+import { libraryEventsRoute } from './library/events-route.ts'
+import { createLibraryChanges } from './library/library-changes.ts'
 import { createPlaybackStore } from './library/playback.ts'
 import { createNetworkCopies } from './library/network-copies.ts'
 import { startHealthHistory } from './health/history.ts'
@@ -134,6 +136,7 @@ export async function startDaemon(config: DaemonConfig, opts: StartOptions = {})
     let watcher: ReturnType<typeof createChainWatcher> | undefined
     let chainSync: ChainSyncStatus | undefined
     const pairing = createPairingStore(db)
+    const libraryChanges = createLibraryChanges()
     const watcherState = section<WatcherState>(db, 'chain')
     const followOwner = async (owner: string): Promise<void> => {
       library = createLibrary({
@@ -148,10 +151,11 @@ export async function startDaemon(config: DaemonConfig, opts: StartOptions = {})
         dataDir: config.dataDir,
         fetchTimeoutMs: config.playbackFetchTimeoutMs,
         developerMode: async () => (await settings.get()).developerMode,
+        onChange: libraryChanges.changed,
         log: app.log.child({ part: 'library' })
       })
       const current = library
-      const sync = (chainSync = createChainSyncStatus())
+      const sync = (chainSync = createChainSyncStatus(libraryChanges.changed))
       watcher = createChainWatcher({
         provider: chain.provider,
         contractAddress: config.chain.contractAddress,
@@ -216,6 +220,7 @@ export async function startDaemon(config: DaemonConfig, opts: StartOptions = {})
       })
       shutdown.add(() => networkCopies.close())
       await app.register(libraryRoutes, { library: () => library, chainSync: () => chainSync?.view() ?? null, playback, networkCopies })
+      await app.register(libraryEventsRoute, { changes: libraryChanges })
       const history = startHealthHistory({ db, dataDir: config.dataDir, log: app.log.child({ part: 'health-history' }) })
       shutdown.add(() => history.stop())
       await app.register(healthHistoryRoutes, { history })

@@ -11,7 +11,7 @@ import { section } from '../server/storage/state-db.ts'
 import { devnetWallet, startTestDevnet } from './helpers/devnet.ts'
 import { buyFilm, registerFilm, transferFilm, type HandMadeFilm } from './helpers/films.ts'
 import { launchChromium, newTvPage, saveScreenshot } from './helpers/chromium.ts'
-import { getJson } from './helpers/http.ts'
+import { getJson, listenToEvents } from './helpers/http.ts'
 import { daemonConfig, startTestDaemon, testDir } from './helpers/in-process.ts'
 import { startRpcProxy, type RpcProxyMode } from './helpers/rpc-proxy.ts'
 import { waitFor } from './helpers/wait-for.ts'
@@ -94,6 +94,8 @@ const failures: Array<{ mode: RpcProxyMode; error: RegExp }> = [
 
 for (const { mode, error } of failures) {
   t.test(`chain RPC ${mode}: library served, films play, the error shown, sync recovers`, async t => {
+    const screen = await listenToEvents(`${box.url}/api/library/events`)
+    t.teardown(screen.close)
     await proxy.setMode(mode)
     if (mode === 'hang') {
       await waitFor('a sync request held by the RPC', async () => proxy.hanging() > 0)
@@ -103,6 +105,8 @@ for (const { mode, error } of failures) {
     const failing = await syncState('failing', error)
     t.pass(`the status says why: ${failing.error}`)
     t.ok(failing.failingSince !== null && failing.lastSyncAt !== null, 'with when it started failing and when it last synced')
+    const heard = await screen.waitForMore('change', 0)
+    t.pass('a screen listening to the library heard of the failure')
 
     const answer = await library()
     t.same(
@@ -131,6 +135,8 @@ for (const { mode, error } of failures) {
     await proxy.setMode('pass')
     const recovered = await syncState('synced')
     t.equal(recovered.error, null, 'the error clears once the RPC answers again')
+    await screen.waitForMore('change', heard)
+    t.pass('and of the recovery')
   })
 }
 

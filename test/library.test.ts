@@ -8,13 +8,14 @@ import type { Daemon } from '../server/daemon.ts'
 import { pairAsOwner } from '../server/demo.ts'
 import type { FilmRecord, StoredFilmKey } from '../server/library/film-record.ts'
 import type { LibraryFilmView } from '../server/library/routes.ts'
+import { MAX_LISTENERS } from '../server/library/events-route.ts'
 import { openStateDb, section, type Store } from '../server/storage/state-db.ts'
 import { isPinned } from '../server/storage/content.ts'
 import { blockBytes, childCids } from './helpers/blocks.ts'
 import { freePort } from './helpers/daemon-process.ts'
 import { devnetWallet, startTestDevnet } from './helpers/devnet.ts'
 import { buyFilm, registerFilm, transferFilm, type HandMadeFilm } from './helpers/films.ts'
-import { getJson, libraryFilm } from './helpers/http.ts'
+import { getJson, libraryFilm, listenToEvents, rawRequest } from './helpers/http.ts'
 import { daemonConfig, startTestDaemon, testDir } from './helpers/in-process.ts'
 import { waitFor } from './helpers/wait-for.ts'
 
@@ -292,3 +293,51 @@ t.test('a pin that no peer can finish gives up with a clear error and completes 
   t.equal(ready.error, undefined)
   t.ok(await isPinned(box.helia, film.contentCid), 'pinned once the block is back')
 })
+
+t.test(
+  'listening screens hear of a purchase once the library lists it; 32 listeners at most; closing the box ends their streams',
+  async t => {
+    const eventsUrl = `${box.url}/api/library/events`
+    const screen = await listenToEvents(eventsUrl)
+    t.teardown(screen.close)
+    t.equal(screen.status, 200)
+
+    // the library is idle here: the events that follow are the purchase's
+    const film = await publish({ bytes: 64 * 1024 })
+    await buyFilm(owner, contractAddress, film.tokenId)
+    await waitForFilm(film.tokenId, 'listed', () => true)
+    t.ok((await screen.waitForMore('change', 0)) > 0, 'the film listed, the screen heard of it')
+    await waitForFilm(film.tokenId, 'ready', isReady)
+    const changes = screen.count('change')
+    await rawRequest(`${box.url}/api/library`)
+    t.equal(screen.count('change'), changes, 'reading the library is not a change')
+
+    const others = await Promise.all(Array.from({ length: MAX_LISTENERS - 1 }, async () => await listenToEvents(eventsUrl)))
+    t.teardown(() => others.forEach(other => other.close()))
+    t.same(
+      others.map(other => other.status),
+      others.map(() => 200),
+      `${MAX_LISTENERS} listeners are taken`
+    )
+    const refused = await rawRequest(eventsUrl)
+    t.equal(refused.status, 503, 'one more is refused')
+    t.match(JSON.parse(refused.body), { message: /32 screens already follow this library/ })
+    others[0].close()
+    const next = await waitFor(
+      'a place to free up',
+      async () => {
+        const listener = await listenToEvents(eventsUrl)
+        if (listener.status === 200) return listener
+        listener.close()
+        return false
+      },
+      { timeoutMs: 5000 }
+    )
+    t.teardown(next.close)
+    t.pass('a listener that leaves frees its place')
+
+    await restartBox()
+    await screen.ended
+    t.pass('closing the box ended the streams of the screens still listening')
+  }
+)

@@ -242,3 +242,21 @@ t.test('Resume starts at the saved position', async t => {
   t.pass('Back twice (Escape, then webOS 461) returns to the card')
   t.same(pageErrors, [], 'no script errors on the TV')
 })
+
+t.test('a film bought while a TV shows the library appears on it at once: the box tells the TV, no poll needed', async t => {
+  const watcher = await newTvPage(browser)
+  t.teardown(() => watcher.context().close())
+  // this TV's timed reloads (every 3 s and slower) never fire: only the box's event can bring the film
+  await watcher.addInitScript(() => {
+    const setTimer = window.setTimeout
+    window.setTimeout = ((handler: TimerHandler, ms?: number, ...args: unknown[]) =>
+      (ms ?? 0) >= 3000 ? 0 : setTimer(handler, ms, ...args)) as typeof window.setTimeout
+  })
+  await watcher.goto(`${box.url}/`)
+  await watcher.locator(`.card[data-token-id="${other.tokenId}"]`).waitFor()
+  const bought = await registerFilm({ custodian: world.custodian, creator: world.creator, contractAddress: world.devnet.contractAddress })
+  await buyFilm(world.owner, world.devnet.contractAddress, bought.tokenId)
+  await watcher.locator(`.card[data-token-id="${bought.tokenId}"]`).waitFor({ timeout: 30_000 })
+  t.pass('the new film has its card')
+  await saveScreenshot(watcher, 'journey-11-bought-while-watching')
+})

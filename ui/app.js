@@ -23,7 +23,7 @@ import { SettingsScreen } from './screens/settings.js'
 
 const PAIRED_POLL_MS = 30_000
 const PREPARING_POLL_MS = 3000
-/** A sale, a new purchase or another box's copy shows within this, with nobody pressing a key. */
+/** Another box's copy shows within this, and a sale or a purchase even with the library's events cut off. */
 const IDLE_POLL_MS = 10_000
 
 /**
@@ -164,6 +164,14 @@ function App() {
   const signedIn = session.value?.signedIn === true
   const route = useRoute()
   const library = usePolling(getLibrary, libraryPollDelay, paired)
+  // The box says when the library changed (a purchase, a sale, a film ready): it is read again at
+  // once. The polls stay, for the moments the event stream is down or refused.
+  useEffect(() => {
+    if (!paired) return
+    const events = new EventSource('/api/library/events')
+    events.addEventListener('change', library.refresh)
+    return () => events.close()
+  }, [paired])
   const disk = usePolling(loadDiskConsent, diskPollDelay, status.value !== null)
   const consent = disk.value
 

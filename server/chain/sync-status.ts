@@ -39,14 +39,20 @@ function describe(err: unknown): string {
   return message.startsWith('the chain RPC') ? message : `the chain RPC: ${message}`
 }
 
-export function createChainSyncStatus(): ChainSyncStatus {
+/** `onChange` hears when the state or the error changes (not each successful sync's time). */
+export function createChainSyncStatus(onChange?: () => void): ChainSyncStatus {
   let view: ChainSyncView = { state: 'starting', lastSyncAt: null, error: null, failingSince: null }
+  const set = (next: ChainSyncView): void => {
+    const changed = next.state !== view.state || next.error !== view.error
+    view = next
+    if (changed) onChange?.()
+  }
   return {
     synced() {
-      view = { state: 'synced', lastSyncAt: new Date().toISOString(), error: null, failingSince: null }
+      set({ state: 'synced', lastSyncAt: new Date().toISOString(), error: null, failingSince: null })
     },
     failed(err) {
-      view = { ...view, state: 'failing', error: describe(err), failingSince: view.failingSince ?? new Date().toISOString() }
+      set({ ...view, state: 'failing', error: describe(err), failingSince: view.failingSince ?? new Date().toISOString() })
     },
     view: () => view
   }

@@ -34,6 +34,8 @@ export interface LibraryOptions {
   fetchTimeoutMs?: number
   /** The owner's developer-mode setting: `test` and `development` films are shown only with it. */
   developerMode(): Promise<boolean>
+  /** A film's record changed in what the screens show (pin progress aside: screens poll for it while a film prepares). */
+  onChange?: () => void
   log: FastifyBaseLogger
 }
 
@@ -96,7 +98,7 @@ function stallWatch(ms: number): { signal: AbortSignal; touch(): void; stop(): v
  * the pins after a grace period. Work runs one film at a time so playback keeps the CPU and disk.
  */
 export function createLibrary(opts: LibraryOptions): Library {
-  const { helia, identity, chain, log } = opts
+  const { helia, identity, chain, onChange, log } = opts
   const records = section<FilmRecord>(opts.db, 'films')
   const keys = section<StoredFilmKey>(opts.db, 'film-keys')
   const openFilms = new Map<string, Promise<SealedFilm>>()
@@ -158,10 +160,16 @@ export function createLibrary(opts: LibraryOptions): Library {
 
   // Record writes are serialised: a pin-progress write must never land after, and undo, a state change.
   let writes: Promise<unknown> = Promise.resolve()
-  function mutate(tokenId: string, change: (current: FilmRecord | undefined) => FilmRecord | undefined): Promise<FilmRecord | undefined> {
+  function mutate(
+    tokenId: string,
+    change: (current: FilmRecord | undefined) => FilmRecord | undefined,
+    { quiet = false }: { quiet?: boolean } = {}
+  ): Promise<FilmRecord | undefined> {
     const write = writes.then(async () => {
       const next = change(await records.get(tokenId))
-      if (next !== undefined) await records.put(tokenId, next)
+      if (next === undefined) return next
+      await records.put(tokenId, next)
+      if (!quiet) onChange?.()
       return next
     })
     writes = write.catch(() => {})
@@ -180,7 +188,7 @@ export function createLibrary(opts: LibraryOptions): Library {
   }
 
   function saveProgress(tokenId: string, progress: number): void {
-    void mutate(tokenId, current => (current?.state === 'pinning' ? { ...current, progress } : undefined)).catch(() => {})
+    void mutate(tokenId, current => (current?.state === 'pinning' ? { ...current, progress } : undefined), { quiet: true }).catch(() => {})
   }
 
   /**

@@ -79,3 +79,61 @@ export async function libraryFilms(boxUrl: string): Promise<LibraryFilmView[]> {
 export async function libraryFilm(boxUrl: string, tokenId: string): Promise<LibraryFilmView | undefined> {
   return (await libraryFilms(boxUrl)).find(film => film.tokenId === tokenId)
 }
+
+/** A server-sent event stream as a test reads it: the events' names as they arrive. */
+export interface EventListener {
+  status: number
+  /** Resolves with the count of `name` events once more than `seen` have arrived. */
+  waitForMore(name: string, seen: number, timeoutMs?: number): Promise<number>
+  count(name: string): number
+  /** Resolves when the server ends the stream. */
+  ended: Promise<void>
+  close(): void
+}
+
+/** Opens `url` as an event stream (text/event-stream), once the status line has arrived. */
+export async function listenToEvents(url: string): Promise<EventListener> {
+  return await new Promise((resolve, reject) => {
+    const req = http.get(url, { agent: false, headers: { accept: 'text/event-stream' } }, res => {
+      const names: string[] = []
+      let buffered = ''
+      const waiters = new Set<() => void>()
+      res.setEncoding('utf8')
+      res.on('data', (text: string) => {
+        buffered += text
+        const blocks = buffered.split('\n\n')
+        buffered = blocks.pop() ?? ''
+        for (const block of blocks) {
+          const name = block.split('\n').find(line => line.startsWith('event: '))
+          if (name !== undefined) names.push(name.slice('event: '.length))
+        }
+        for (const wake of waiters) wake()
+      })
+      const ended = new Promise<void>(resolve => res.on('close', resolve))
+      const count = (name: string): number => names.filter(n => n === name).length
+      resolve({
+        status: res.statusCode ?? 0,
+        count,
+        async waitForMore(name, seen, timeoutMs = 10_000) {
+          return await new Promise((resolve, reject) => {
+            const check = (): void => {
+              if (count(name) <= seen) return
+              clearTimeout(timer)
+              waiters.delete(check)
+              resolve(count(name))
+            }
+            const timer = setTimeout(() => {
+              waiters.delete(check)
+              reject(new Error(`no new ${name} event from ${url} within ${timeoutMs} ms (${count(name)} in all)`))
+            }, timeoutMs)
+            waiters.add(check)
+            check()
+          })
+        },
+        ended,
+        close: () => req.destroy()
+      })
+    })
+    req.on('error', reject)
+  })
+}

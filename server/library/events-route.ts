@@ -1,0 +1,48 @@
+import type { ServerResponse } from 'node:http'
+import type { FastifyInstance } from 'fastify'
+import { HttpError } from '../http-error.ts'
+import type { LibraryChanges } from './library-changes.ts'
+
+/** Each listening screen holds a connection open: a handful of TVs and phones is the most a home has. */
+export const MAX_LISTENERS = 32
+/** A comment this often keeps the connection open through idle timeouts and finds screens that went away. */
+const KEEP_ALIVE_MS = 25_000
+
+/**
+ * GET /api/library/events: server-sent events, one `change` each time the library view changed (a
+ * purchase, a sale, a film's state, the chain sync failing or recovering). Screens read
+ * GET /api/library again when they hear one; it is as open as that route, and says nothing more.
+ */
+export async function libraryEventsRoute(app: FastifyInstance, opts: { changes: LibraryChanges }): Promise<void> {
+  const listening = new Set<ServerResponse>()
+  // closing the server waits for open connections: the streams end first
+  app.addHook('preClose', async () => {
+    for (const res of listening) res.end()
+  })
+
+  app.get(
+    '/api/library/events',
+    {
+      exposeHeadRoute: false, // a HEAD would be held open like the stream
+      schema: { description: 'Server-sent events (text/event-stream): `change` whenever GET /api/library would answer differently.' }
+    },
+    async (_request, reply) => {
+      if (listening.size >= MAX_LISTENERS) {
+        throw new HttpError(503, `${MAX_LISTENERS} screens already follow this library; close one, or rely on polling GET /api/library`)
+      }
+      reply.hijack()
+      const res = reply.raw
+      res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store' })
+      res.write('retry: 5000\n\n')
+      const unsubscribe = opts.changes.subscribe(() => res.write('event: change\ndata: library\n\n'))
+      const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), KEEP_ALIVE_MS).unref()
+      listening.add(res)
+      res.on('close', () => {
+        unsubscribe()
+        clearInterval(keepAlive)
+        listening.delete(res)
+      })
+      return reply
+    }
+  )
+}
