@@ -1,6 +1,7 @@
 // Library sync latency: from the block with a purchase (or a transfer) to the owner being mined, to
-// the film listed in the box's GET /api/library, to its metadata (title) there, and to the film ready
-// (key fetched from the custodian, every block pinned).
+// the film listed in the box's GET /api/library, to its metadata (title) there, to its card on a TV
+// (Chromium showing the box's UI), and to the film ready (key fetched from the custodian, every block
+// pinned).
 //
 //   npx node bench/library-sync.ts [--rounds 5] [--film-mib 16]
 //
@@ -25,12 +26,14 @@ import type { LibraryFilmView } from '../server/library/film-view.ts'
 import { freePort, startDaemonProcess, type DaemonProcess } from '../test/helpers/daemon-process.ts'
 import { buyFilm, registerFilm } from '../test/helpers/films.ts'
 import { libraryFilm } from '../test/helpers/http.ts'
+import { launchChromium, newTvPage } from '../test/helpers/chromium.ts'
+import type { Page } from 'playwright-core'
 import { median, report, type Row } from './report.ts'
 
 const MiB = 1024 * 1024
 const POLL_LIBRARY_MS = 20
 const STEP_TIMEOUT_MS = 120_000
-const MILESTONES = ['listed', 'titled', 'ready'] as const
+const MILESTONES = ['listed', 'titled', 'on the TV', 'ready'] as const
 type Milestone = (typeof MILESTONES)[number]
 
 const { values } = parseArgs({
@@ -50,7 +53,7 @@ const sleep = (ms: number): Promise<void> => new Promise(resolve => setTimeout(r
 const { abi } = await loadFilmTokenArtifact()
 
 /** Milliseconds from `since` to each milestone of the film in the box's library. */
-async function watchFilm(boxUrl: string, tokenId: string, since: number): Promise<Record<Milestone, number>> {
+async function watchFilm(boxUrl: string, tokenId: string, since: number): Promise<Record<Exclude<Milestone, 'on the TV'>, number>> {
   const at: Partial<Record<Milestone, number>> = {}
   let last: LibraryFilmView | undefined
   while (at.ready === undefined) {
@@ -64,7 +67,14 @@ async function watchFilm(boxUrl: string, tokenId: string, since: number): Promis
     if (last?.state === 'error') throw new Error(`film ${tokenId} failed: ${last.error}`)
     await sleep(POLL_LIBRARY_MS)
   }
-  return at as Record<Milestone, number>
+  return at as Record<Exclude<Milestone, 'on the TV'>, number>
+}
+
+/** Milliseconds from `since` to the film's card on the TV (looked for every 10 ms: locator waits back off up to 1 s). */
+async function cardShown(tv: Page, tokenId: string, since: number): Promise<number> {
+  const card = `.card[data-token-id="${tokenId}"]`
+  await tv.waitForFunction(selector => document.querySelector(selector) !== null, card, { polling: 10, timeout: STEP_TIMEOUT_MS })
+  return performance.now() - since
 }
 
 /** Sends `send`'s transaction and returns when it was mined: the devnet mines as it accepts a transaction. */
@@ -81,6 +91,7 @@ const devnet = await startDevnet({ port: 0 })
 const provider = benchProvider(devnet)
 let custodian: Daemon | undefined
 let box: DaemonProcess | undefined
+const browser = await launchChromium()
 try {
   const wallet = (name: keyof typeof devnet.accounts): Wallet => new Wallet(devnet.accounts[name].privateKey, provider)
   const [creator, owner, other] = [wallet('creator'), wallet('owner'), wallet('otherCollector')]
@@ -96,6 +107,8 @@ try {
     ...custodian.multiaddrs().flatMap(address => ['--peer', address])
   ])
   await pairAsOwner(box.url, owner)
+  const tv = await newTvPage(browser)
+  await tv.goto(`${box.url}/`)
 
   const token = (signer: Wallet): Contract => new Contract(devnet.contractAddress, abi, signer)
   /** Each kind of round: sends the owner the film and returns when that was mined. */
@@ -113,7 +126,8 @@ try {
       const { price } = (await token(creator).film(film.tokenId)) as { price: bigint }
       await sleep(Math.random() * chainPollMs)
       const since = await kinds[kind](film.tokenId, price)
-      results[kind].push(await watchFilm(box.url, film.tokenId, since))
+      const [milestones, onTv] = await Promise.all([watchFilm(box.url, film.tokenId, since), cardShown(tv, film.tokenId, since)])
+      results[kind].push({ ...milestones, 'on the TV': onTv })
     }
   }
 
@@ -133,20 +147,21 @@ try {
   const goalMs = chainPollMs + 1000
   await report({
     id: 'library-sync',
-    title: 'Library sync: transfer mined → film listed, titled, ready',
+    title: 'Library sync: transfer mined → film listed, titled, on the TV, ready',
     command: `npx node bench/library-sync.ts --rounds ${rounds} --film-mib ${filmBytes / MiB}`,
     goal: `listed within the chain poll interval + 1 s, i.e. ≤ ${goalMs} ms at the default ${chainPollMs} ms (the issue sets none: the box should act on its first poll after the block)`,
     met: Math.max(...listed) <= goalMs,
     rows,
     notes: [
       `The box: \`seed-one start\` with the product's defaults: chain poll every ${chainPollMs} ms, 0 confirmations on the devnet (3 on other chains); mdns off; the custodian daemon, devnet and wallets in the benchmark's process, loopback.`,
-      `listed: the film is in GET /api/library (pending); titled: its metadata arrived (IPFS, from the custodian); ready: key released by the custodian and all of the ${filmBytes / MiB} MiB film pinned (bench/replication.ts measures the transfer itself).`,
+      `listed: the film is in GET /api/library (pending); titled: its metadata arrived (IPFS, from the custodian); on the TV: its card is on the home screen of the box's UI in Chromium (1920x1080, a guest's view), which sat there since the start; ready: key released by the custodian and all of the ${filmBytes / MiB} MiB film pinned (bench/replication.ts measures the transfer itself).`,
       `Each transaction is sent at a random point of the box's poll cycle; times from the moment the devnet accepted (and mined) it, the library polled every ${POLL_LIBRARY_MS} ms.`,
-      'The TV screen reads GET /api/library again on each event of GET /api/library/events (a change is told within 200 ms of being saved), so a viewer watching the screen waits about these figures; its polls (every 10 s, every 3 s while a film is prepared) remain for when the event stream is cut.',
+      'The TV reads GET /api/library again on each event of GET /api/library/events (changes coalesced over 200 ms); its polls (every 10 s, every 3 s while a film is prepared) remain for when the event stream is cut.',
       `runs, listed ms: buy ${results.buy.map(r => Math.round(r.listed)).join(' ')}; transfer ${results.transfer.map(r => Math.round(r.listed)).join(' ')}`
     ]
   })
 } finally {
+  await browser.close()
   await box?.stop()
   await custodian?.close()
   provider.destroy()

@@ -169,7 +169,7 @@ function App() {
   useEffect(() => {
     if (!paired) return
     const events = new EventSource('/api/library/events')
-    events.addEventListener('change', library.refresh)
+    events.addEventListener('change', library.reload)
     return () => events.close()
   }, [paired])
   const disk = usePolling(loadDiskConsent, diskPollDelay, status.value !== null)
