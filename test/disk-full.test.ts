@@ -16,7 +16,7 @@ import { DISK_RESERVE_BYTES, freeBytes } from '../server/storage/disk-space.ts'
 import { blockBytes } from './helpers/blocks.ts'
 import { devnetWallet, startTestDevnet } from './helpers/devnet.ts'
 import { buyFilm, registerFilm, type HandMadeFilm } from './helpers/films.ts'
-import { getJson, libraryFilm, rawRequest } from './helpers/http.ts'
+import { getJson, libraryFilm, rawRequest, type RawResponse } from './helpers/http.ts'
 import { daemonConfig, startTestDaemon, testDir } from './helpers/in-process.ts'
 import { signInAsOwner } from './helpers/owner-session.ts'
 import { waitFor } from './helpers/wait-for.ts'
@@ -130,6 +130,38 @@ t.test('a disk filled by something else during a pin: a clear state, the box kee
   await rm(filler)
   await waitForFilm(film, 'ready once there is room', view => view.state === 'ready')
   t.ok(await streamsCorrectly(film))
+})
+
+t.test('a change the full disk refuses: changes are refused until there is room, then kept across a restart', async t => {
+  const putSettings = async (settings: typeof mine): Promise<RawResponse> =>
+    await rawRequest(`${box.url}/api/settings`, {
+      method: 'PUT',
+      headers: { ...headers, 'content-type': 'application/json' },
+      body: JSON.stringify(settings)
+    })
+  const filler = path.join(boxDir, 'filler')
+  await writeFile(filler, Buffer.alloc((await freeBytes(boxDir)) + MiB)).catch(() => {}) // ENOSPC: full to the last byte
+  t.teardown(() => rm(filler, { force: true }))
+  // the state database's log may still have a few bytes of room on its last page
+  let refused: RawResponse | undefined
+  for (let i = 0; i < 200 && refused === undefined; i++) {
+    const answer = await putSettings({ ...mine, storageQuotaBytes: mine.storageQuotaBytes + i * MiB })
+    if (answer.status !== 200) refused = answer
+  }
+  const full = /the disk is full: the box's own records .* take no changes until \d+ MiB are free again/
+  t.equal(refused?.status, 507, `a change is refused once the disk is full, as Insufficient Storage: ${refused?.body}`)
+  t.match(JSON.parse(refused?.body ?? '{}').message, full)
+  const again = await putSettings(mine)
+  t.equal(again.status, 507, 'and the next one, though the failed write may have left a few bytes of room')
+  t.match(JSON.parse(again.body).message, full)
+
+  await rm(filler)
+  const kept = { ...mine, developerMode: false }
+  t.equal((await putSettings(kept)).status, 200, 'with room again a change is taken')
+  await box.close()
+  box = await startTestDaemon(t, boxConfig)
+  t.same(await getJson(`${box.url}/api/settings`), kept, 'and it is still there after a restart')
+  t.equal((await putSettings(mine)).status, 200)
 })
 
 t.test('after a restart the state database holds everything it acknowledged', async t => {

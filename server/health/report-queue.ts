@@ -1,4 +1,4 @@
-import type { StateDb } from '../storage/state-db.ts'
+import { writeBatch, type StateDb } from '../storage/state-db.ts'
 import type { SignedReport } from '../monitor/protocol.ts'
 
 /** A report waiting for the monitor's 201 (or 409: it had it already). */
@@ -60,14 +60,11 @@ export async function openReportQueue(db: StateDb, maxQueued: number): Promise<R
         const signed = await make(next.seq, new Date(next.timestampMs).toISOString())
         const overflow = Math.max(0, size + 1 - maxQueued)
         const dropKeys = overflow === 0 ? [] : await sub.keys({ ...queued, limit: overflow }).all()
-        await db.batch<string, unknown>(
-          [
-            { type: 'put', sublevel: sub, key: queueKey(next.seq), value: signed },
-            { type: 'put', sublevel: sub, key: ISSUED_KEY, value: next },
-            ...dropKeys.map(key => ({ type: 'del' as const, sublevel: sub, key }))
-          ],
-          { sync: true }
-        )
+        await writeBatch(db, [
+          { type: 'put', sublevel: sub, key: queueKey(next.seq), value: signed },
+          { type: 'put', sublevel: sub, key: ISSUED_KEY, value: next },
+          ...dropKeys.map(key => ({ type: 'del' as const, sublevel: sub, key }))
+        ])
         size += 1 - dropKeys.length
         return { seq: next.seq, dropped: dropKeys.length }
       }),
@@ -79,14 +76,14 @@ export async function openReportQueue(db: StateDb, maxQueued: number): Promise<R
       serial(async () => {
         const key = queueKey(seq)
         if ((await sub.get(key)) === undefined) return // dropped meanwhile
-        await db.batch([{ type: 'del', sublevel: sub, key }], { sync: true })
+        await writeBatch(db, [{ type: 'del', sublevel: sub, key }])
         size--
       }),
     skipPast: seq =>
       serial(async () => {
         const last = await issued()
         if (last.seq >= seq) return
-        await db.batch([{ type: 'put', sublevel: sub, key: ISSUED_KEY, value: { ...last, seq } }], { sync: true })
+        await writeBatch(db, [{ type: 'put', sublevel: sub, key: ISSUED_KEY, value: { ...last, seq } }])
       }),
     size: () => size
   }

@@ -1,4 +1,4 @@
-import type { StateDb } from '../storage/state-db.ts'
+import { writeBatch, type StateDb } from '../storage/state-db.ts'
 import type { HealthReport } from './protocol.ts'
 
 /** What the monitor keeps of one node: its latest accepted report and when it came. */
@@ -83,19 +83,16 @@ export function createNodeStore(db: StateDb): NodeStore {
         const historyKey = `${report.deviceId}!${seqKey(report.seq)}`
         const { held, ...replication } = report.replication
         const entry: HistoryEntry = { receivedAt: at, report: { ...report, replication: { ...replication, heldCount: held.length } } }
-        await db.batch<string, unknown>(
-          [
-            {
-              type: 'put',
-              sublevel: nodes,
-              key: report.deviceId,
-              value: { deviceId: report.deviceId, report, receivedAt: at, firstSeenAt: known?.firstSeenAt ?? at }
-            },
-            { type: 'put', sublevel: history, key: historyKey, value: entry },
-            { type: 'put', sublevel: byTime, key: `${at}!${historyKey}`, value: historyKey }
-          ],
-          { sync: true }
-        )
+        await writeBatch(db, [
+          {
+            type: 'put',
+            sublevel: nodes,
+            key: report.deviceId,
+            value: { deviceId: report.deviceId, report, receivedAt: at, firstSeenAt: known?.firstSeenAt ?? at }
+          },
+          { type: 'put', sublevel: history, key: historyKey, value: entry },
+          { type: 'put', sublevel: byTime, key: `${at}!${historyKey}`, value: historyKey }
+        ])
         return { accepted: true }
       }),
     nodes: async () => await nodes.values().all(),
@@ -105,12 +102,12 @@ export function createNodeStore(db: StateDb): NodeStore {
     pruneHistory: async cutoff => {
       const old = await byTime.iterator({ lt: cutoff.toISOString() }).all()
       if (old.length === 0) return 0
-      await db.batch<string, unknown>(
+      await writeBatch(
+        db,
         old.flatMap(([timeKey, historyKey]) => [
           { type: 'del' as const, sublevel: history, key: historyKey },
           { type: 'del' as const, sublevel: byTime, key: timeKey }
-        ]),
-        { sync: true }
+        ])
       )
       return old.length
     },
@@ -118,7 +115,7 @@ export function createNodeStore(db: StateDb): NodeStore {
     updateChallenges: (deviceId, update) =>
       serial(`challenges!${deviceId}`, async () => {
         const record = update((await challenges.get(deviceId)) ?? emptyChallenges())
-        await db.batch([{ type: 'put', sublevel: challenges, key: deviceId, value: record }], { sync: true })
+        await writeBatch(db, [{ type: 'put', sublevel: challenges, key: deviceId, value: record }])
         return record
       })
   }

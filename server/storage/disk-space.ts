@@ -1,13 +1,18 @@
 // Room on the data disk for a pin. A film is pinned only while its remaining bytes fit with a reserve
-// to spare: a disk filled to the last byte stops the state database too (LevelDB fails every write
-// after one has failed, until it is opened again), so the pins must never be what fills it.
+// to spare: a disk filled to the last byte stops the state database too (it takes no writes until
+// there is room again: storage/state-db.ts), so the pins must never be what fills it.
 import { statfs } from 'node:fs/promises'
+import { HttpError } from '../http-error.ts'
 
 /** Kept free for the state database, Helia's records and the logs. */
 export const DISK_RESERVE_BYTES = 64 * 1024 * 1024
 
-export class DiskSpaceError extends Error {
+/** Not enough room on the data disk; over HTTP, 507 Insufficient Storage. */
+export class DiskSpaceError extends HttpError {
   override name = 'DiskSpaceError'
+  constructor(message: string, options?: ErrorOptions) {
+    super(507, message, options)
+  }
 }
 
 const mib = (bytes: number): string => `${Math.ceil(bytes / (1024 * 1024))} MiB`

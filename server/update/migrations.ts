@@ -6,7 +6,7 @@
 // versions before it still reads data written after it. The record keeps `readableFrom`, the oldest
 // data version a release must know to read the data, so that an older release can tell on its own.
 import type { BatchOperation } from 'level'
-import type { Section, StateDb } from '../storage/state-db.ts'
+import { writeBatch, type Section, type StateDb } from '../storage/state-db.ts'
 
 export type MigrationBatch = Array<BatchOperation<StateDb, string, unknown>>
 
@@ -64,7 +64,7 @@ export async function readDataVersion(db: StateDb): Promise<DataVersion> {
 }
 
 async function commit(db: StateDb, changes: MigrationBatch, record: DataVersion): Promise<void> {
-  await db.batch([...changes, { type: 'put', sublevel: records(db), key: RECORD_KEY, value: record }], { sync: true })
+  await writeBatch(db, [...changes, { type: 'put', sublevel: records(db), key: RECORD_KEY, value: record }])
 }
 
 export interface MigrationStep {
