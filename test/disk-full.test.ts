@@ -9,6 +9,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import type { CID } from 'multiformats/cid'
+import { Key } from 'interface-datastore'
 import { pairAsOwner } from '../server/demo.ts'
 import type { Daemon } from '../server/daemon.ts'
 import type { LibraryFilmView } from '../server/library/routes.ts'
@@ -148,19 +149,25 @@ t.test('a change the full disk refuses: changes are refused until there is room,
     const answer = await putSettings({ ...mine, storageQuotaBytes: mine.storageQuotaBytes + i * MiB })
     if (answer.status !== 200) refused = answer
   }
-  const full = /the disk is full: the box's own records .* take no changes until \d+ MiB are free again/
+  const full = /the disk is full: the database at .* takes no changes until \d+ MiB are free again/
   t.equal(refused?.status, 507, `a change is refused once the disk is full, as Insufficient Storage: ${refused?.body}`)
   t.match(JSON.parse(refused?.body ?? '{}').message, full)
   const again = await putSettings(mine)
   t.equal(again.status, 507, 'and the next one, though the failed write may have left a few bytes of room')
   t.match(JSON.parse(again.body).message, full)
 
+  // Helia's datastore (pins, peers) is a LevelDB too
+  const { datastore } = box.helia
+  await t.rejects(async () => await datastore.put(new Key('/disk-full/refused'), new Uint8Array(64 * 1024)), 'Helia refuses a record too')
+
   await rm(filler)
   const kept = { ...mine, developerMode: false }
   t.equal((await putSettings(kept)).status, 200, 'with room again a change is taken')
+  await datastore.put(new Key('/disk-full/kept'), new Uint8Array([1, 2, 3]))
   await box.close()
   box = await startTestDaemon(t, boxConfig)
   t.same(await getJson(`${box.url}/api/settings`), kept, 'and it is still there after a restart')
+  t.same(await box.helia.datastore.get(new Key('/disk-full/kept')), new Uint8Array([1, 2, 3]), "and so is Helia's record")
   t.equal((await putSettings(mine)).status, 200)
 })
 

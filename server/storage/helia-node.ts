@@ -7,6 +7,7 @@ import { userAgent } from 'libp2p/user-agent'
 import { FsBlockstore } from 'blockstore-fs'
 import { NextToLast, type ShardingStrategy } from 'blockstore-fs/sharding'
 import { LevelDatastore } from 'datastore-level'
+import { mendingLevel } from './mending-level.ts'
 import { tcp } from '@libp2p/tcp'
 import { noise } from '@libp2p/noise'
 import { yamux } from '@libp2p/yamux'
@@ -134,7 +135,10 @@ export async function createStorageNode(opts: StorageNodeOptions): Promise<Stora
   const heliaDir = path.join(opts.dataDir, 'helia')
   await mkdir(heliaDir, { recursive: true, mode: 0o700 })
   const blockstore = new WholeFileBlockstore(path.join(heliaDir, 'blocks'))
-  const datastore = new LevelDatastore(path.join(heliaDir, 'datastore'))
+  // the options LevelDatastore gives the Level it makes from a path
+  const datastore = new LevelDatastore(
+    mendingLevel<string, Uint8Array>(path.join(heliaDir, 'datastore'), { keyEncoding: 'utf8', valueEncoding: 'view' })
+  )
   await blockstore.open()
   await datastore.open()
 
