@@ -1,6 +1,6 @@
 // Room on the data disk for a pin. A film is pinned only while its remaining bytes fit with a reserve
 // to spare: a disk filled to the last byte stops the state database too (it takes no writes until
-// there is room again: storage/state-db.ts), so the pins must never be what fills it.
+// there is room again: storage/mending-level.ts), so the pins must never be what fills it.
 import { statfs } from 'node:fs/promises'
 import { HttpError } from '../http-error.ts'
 
