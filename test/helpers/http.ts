@@ -81,7 +81,7 @@ export async function libraryFilm(boxUrl: string, tokenId: string): Promise<Libr
 }
 
 /** A server-sent event stream as a test reads it: the events' names as they arrive. */
-export interface EventListener {
+export interface EventStreamListener {
   status: number
   /** Resolves with the count of `name` events once more than `seen` have arrived. */
   waitForMore(name: string, seen: number, timeoutMs?: number): Promise<number>
@@ -92,13 +92,14 @@ export interface EventListener {
 }
 
 /** Opens `url` as an event stream (text/event-stream), once the status line has arrived. */
-export async function listenToEvents(url: string): Promise<EventListener> {
+export async function listenToEvents(url: string): Promise<EventStreamListener> {
   return await new Promise((resolve, reject) => {
     const req = http.get(url, { agent: false, headers: { accept: 'text/event-stream' } }, res => {
       const names: string[] = []
       let buffered = ''
       const waiters = new Set<() => void>()
       res.setEncoding('utf8')
+      res.on('error', () => {}) // closing it (or the server going) only ends it
       res.on('data', (text: string) => {
         buffered += text
         const blocks = buffered.split('\n\n')
