@@ -16,10 +16,8 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { Wallet } from 'ethers'
-import { benchProvider, startBenchCustodian } from './custodian.ts'
-import type { Daemon } from '../server/daemon.ts'
+import { startBenchChain } from './custodian.ts'
 import { pairAsOwner } from '../server/demo.ts'
-import { startDevnet } from '../server/devnet/devnet.ts'
 import { freePort } from '../test/helpers/daemon-process.ts'
 import { devnetCliFlags } from '../test/helpers/devnet.ts'
 import { buyFilm, registerFilm } from '../test/helpers/films.ts'
@@ -51,15 +49,12 @@ async function statusAnswers(url: string): Promise<boolean> {
 }
 
 const dir = await mkdtemp(path.join(os.tmpdir(), 'seed-one-bench-start-'))
-const devnet = await startDevnet({ port: 0 })
-const provider = benchProvider(devnet)
-let custodian: Daemon | undefined
+const { devnet, provider, custodian, close: stopChain } = await startBenchChain(dir)
 let receiver: ChildProcess | undefined
 let daemon: ChildProcess | undefined
 try {
   const notify = await startNotifySocket(path.join(dir, 'notify.sock'))
   receiver = notify.process
-  custodian = await startBenchCustodian(devnet, dir)
   const port = await freePort()
   const boxUrl = `http://127.0.0.1:${port}`
   const args = [
@@ -168,8 +163,6 @@ try {
 } finally {
   if (daemon?.exitCode === null && daemon.signalCode === null) daemon.kill('SIGKILL')
   receiver?.kill()
-  await custodian?.close()
-  provider.destroy()
-  await devnet.close()
+  await stopChain()
   await rm(dir, { recursive: true, force: true })
 }

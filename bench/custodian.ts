@@ -4,7 +4,7 @@ import path from 'node:path'
 import { JsonRpcProvider } from 'ethers'
 import { resolveDaemonConfig } from '../server/config.ts'
 import { startDaemon, type Daemon } from '../server/daemon.ts'
-import type { DevnetInfo } from '../server/devnet/devnet.ts'
+import { startDevnet, type Devnet, type DevnetInfo } from '../server/devnet/devnet.ts'
 
 /** The flags that point a daemon at the devnet, on loopback, without mDNS. */
 export function devnetFlags(devnet: DevnetInfo) {
@@ -25,4 +25,38 @@ export async function startBenchCustodian(devnet: DevnetInfo, dir: string): Prom
 /** A provider on the devnet that polls every 20 ms and caches nothing: a benchmark times the chain, not the client. */
 export function benchProvider(devnet: DevnetInfo): JsonRpcProvider {
   return new JsonRpcProvider(devnet.rpcUrl, devnet.chainId, { staticNetwork: true, cacheTimeout: -1, pollingInterval: 20 })
+}
+
+/** A devnet, a benchProvider on it and a custodian daemon with its data under `dir`: where most benchmarks start. */
+export interface BenchChain {
+  devnet: Devnet
+  provider: JsonRpcProvider
+  custodian: Daemon
+  /** Stops the custodian, the provider and the devnet. */
+  close(): Promise<void>
+}
+
+export async function startBenchChain(dir: string): Promise<BenchChain> {
+  const devnet = await startDevnet({ port: 0 })
+  const provider = benchProvider(devnet)
+  const stopChain = async (): Promise<void> => {
+    provider.destroy()
+    await devnet.close()
+  }
+  let custodian: Daemon
+  try {
+    custodian = await startBenchCustodian(devnet, dir)
+  } catch (err) {
+    await stopChain()
+    throw err
+  }
+  return {
+    devnet,
+    provider,
+    custodian,
+    close: async () => {
+      await custodian.close()
+      await stopChain()
+    }
+  }
 }

@@ -17,11 +17,9 @@ import { parseArgs } from 'node:util'
 import { Contract, JsonRpcProvider, Wallet } from 'ethers'
 import { loadFilmTokenArtifact } from '../server/chain/artifacts.ts'
 import { resolveDaemonConfig } from '../server/config.ts'
-import type { Daemon } from '../server/daemon.ts'
 import { devnetCliFlags } from '../test/helpers/devnet.ts'
-import { benchProvider, startBenchCustodian } from './custodian.ts'
+import { startBenchChain } from './custodian.ts'
 import { pairAsOwner } from '../server/demo.ts'
-import { startDevnet } from '../server/devnet/devnet.ts'
 import type { LibraryFilmView } from '../server/library/film-view.ts'
 import { freePort, startDaemonProcess, type DaemonProcess } from '../test/helpers/daemon-process.ts'
 import { buyFilm, registerFilm } from '../test/helpers/films.ts'
@@ -87,15 +85,12 @@ async function minedAt(provider: JsonRpcProvider, send: () => Promise<{ hash: st
 }
 
 const dir = await mkdtemp(path.join(os.tmpdir(), 'seed-one-bench-sync-'))
-const devnet = await startDevnet({ port: 0 })
-const provider = benchProvider(devnet)
-let custodian: Daemon | undefined
+const { devnet, provider, custodian, close: stopChain } = await startBenchChain(dir)
 let box: DaemonProcess | undefined
 const browser = await launchChromium()
 try {
   const wallet = (name: keyof typeof devnet.accounts): Wallet => new Wallet(devnet.accounts[name].privateKey, provider)
   const [creator, owner, other] = [wallet('creator'), wallet('owner'), wallet('otherCollector')]
-  custodian = await startBenchCustodian(devnet, dir)
   box = await startDaemonProcess([
     '--data-dir',
     path.join(dir, 'box'),
@@ -163,8 +158,6 @@ try {
 } finally {
   await browser.close()
   await box?.stop()
-  await custodian?.close()
-  provider.destroy()
-  await devnet.close()
+  await stopChain()
   await rm(dir, { recursive: true, force: true })
 }

@@ -18,10 +18,9 @@ import { Writable, type Readable } from 'node:stream'
 import { parseArgs, promisify } from 'node:util'
 import { Wallet, type Contract } from 'ethers'
 import { generateKeyPair } from '@libp2p/crypto/keys'
-import { benchProvider, startBenchCustodian } from './custodian.ts'
+import { startBenchChain } from './custodian.ts'
 import type { Daemon } from '../server/daemon.ts'
 import { devnetAccounts } from '../server/devnet/accounts.ts'
-import { startDevnet } from '../server/devnet/devnet.ts'
 import { generateDemoClip } from '../server/publish/demo-clip.ts'
 import { publishFilm } from '../server/publish/publish-film.ts'
 import { withPlaintextWorkDir } from '../server/publish/work-dir.ts'
@@ -74,11 +73,8 @@ async function addIntoFreshNode(dir: string, source: () => Readable): Promise<nu
 
 /** publishFilm of a generated clip on a custodian daemon: the whole pipeline, each step's share of the time. */
 async function timePublishFilm(dir: string): Promise<{ row: Row; note: string }> {
-  const devnet = await startDevnet({ port: 0 })
-  let custodian: Daemon | undefined
-  const provider = benchProvider(devnet)
+  const { provider, custodian, close } = await startBenchChain(dir)
   try {
-    custodian = await startBenchCustodian(devnet, dir)
     const creator = new Wallet(devnetAccounts.creator.privateKey, provider)
     return await withPlaintextWorkDir(async work => {
       const clip = await generateDemoClip(work, { seconds: clipSeconds })
@@ -86,7 +82,7 @@ async function timePublishFilm(dir: string): Promise<{ row: Row; note: string }>
       const steps = new Map<string, { first: number; last: number }>()
       const started = performance.now()
       let previous = started
-      const owner = custodian as Daemon
+      const owner = custodian
       await publishFilm(
         {
           helia: owner.helia,
@@ -121,9 +117,7 @@ async function timePublishFilm(dir: string): Promise<{ row: Row; note: string }>
       }
     })
   } finally {
-    await custodian?.close()
-    provider.destroy()
-    await devnet.close()
+    await close()
   }
 }
 
