@@ -16,13 +16,12 @@ import path from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { Writable, type Readable } from 'node:stream'
 import { parseArgs, promisify } from 'node:util'
-import { Wallet, type Contract } from 'ethers'
+import { Wallet } from 'ethers'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { startBenchChain } from './custodian.ts'
-import type { Daemon } from '../server/daemon.ts'
 import { devnetAccounts } from '../server/devnet/accounts.ts'
 import { generateDemoClip } from '../server/publish/demo-clip.ts'
-import { publishFilm } from '../server/publish/publish-film.ts'
+import { daemonPublishContext, publishFilm } from '../server/publish/publish-film.ts'
 import { withPlaintextWorkDir } from '../server/publish/work-dir.ts'
 import { createSealer, generateContentKey } from '../server/sealing/seal.ts'
 import { addFile } from '../server/storage/content.ts'
@@ -82,24 +81,15 @@ async function timePublishFilm(dir: string): Promise<{ row: Row; note: string }>
       const steps = new Map<string, { first: number; last: number }>()
       const started = performance.now()
       let previous = started
-      const owner = custodian
       await publishFilm(
-        {
-          helia: owner.helia,
-          db: owner.db,
-          custody: owner.custody as NonNullable<Daemon['custody']>,
-          contract: owner.chain.contract.connect(creator) as Contract,
-          creator: creator.address,
-          custodian: { url: owner.url, peerId: owner.identity.deviceId },
-          onProgress: step => {
-            // a step runs from the previous report to its own last report
-            const now = performance.now()
-            const times = steps.get(step) ?? { first: previous, last: now }
-            times.last = now
-            steps.set(step, times)
-            previous = now
-          }
-        },
+        daemonPublishContext(custodian, creator, step => {
+          // a step runs from the previous report to its own last report
+          const now = performance.now()
+          const times = steps.get(step) ?? { first: previous, last: now }
+          times.last = now
+          steps.set(step, times)
+          previous = now
+        }),
         { input: clip.video, title: 'Benchmark clip', subtitles: [{ file: clip.subtitles, language: 'en', label: 'English' }] }
       )
       const seconds = (performance.now() - started) / 1000

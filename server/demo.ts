@@ -8,7 +8,7 @@ import { resolveDaemonConfig, type DaemonConfig } from './config.ts'
 import { section } from './storage/state-db.ts'
 import { generateDemoClip } from './publish/demo-clip.ts'
 import { withPlaintextWorkDir } from './publish/work-dir.ts'
-import { publishFilm, type PublishedFilm } from './publish/publish-film.ts'
+import { daemonPublishContext, publishFilm, type PublishedFilm } from './publish/publish-film.ts'
 
 export interface Demo {
   box: Daemon
@@ -61,17 +61,9 @@ export async function startDemo(opts: { dataDir: string; port: number; say(line:
       film = await withPlaintextWorkDir(async dir => {
         const clip = await generateDemoClip(dir)
         return await publishFilm(
-          {
-            helia: custodian.helia,
-            db: custodian.db,
-            custody: custodian.custody as NonNullable<Daemon['custody']>,
-            contract: custodian.chain.contract.connect(creator) as Contract,
-            creator: creator.address,
-            custodian: { url: custodian.url, peerId: custodian.identity.deviceId },
-            onProgress: (step, fraction) => {
-              if (fraction === 1) say(`  ${step} done`)
-            }
-          },
+          daemonPublishContext(custodian, creator, (step, fraction) => {
+            if (fraction === 1) say(`  ${step} done`)
+          }),
           {
             input: clip.video,
             title: DEMO_TITLE,

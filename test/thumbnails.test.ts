@@ -4,11 +4,10 @@
 import t from 'tap'
 import { spawn } from 'node:child_process'
 import path from 'node:path'
-import type { Contract } from 'ethers'
 import type { FilmMetadata } from '../server/library/film-metadata.ts'
 import type { LibraryFilmView } from '../server/library/routes.ts'
 import { generateDemoClip } from '../server/publish/demo-clip.ts'
-import { publishFilm } from '../server/publish/publish-film.ts'
+import { daemonPublishContext, publishFilm } from '../server/publish/publish-film.ts'
 import { openBuffer } from '../server/sealing/open.ts'
 import { readBytes } from '../server/storage/content.ts'
 import { parseCid } from '../server/library/film-metadata.ts'
@@ -40,17 +39,12 @@ async function probeImage(bytes: Uint8Array): Promise<{ codec_name: string; widt
 const isJpeg = (bytes: Uint8Array): boolean => bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff
 
 const clip = await generateDemoClip(path.join(testDir(t, 'work'), 'clip'), { seconds: 25 })
-const published = await publishFilm(
-  {
-    helia: custodian.helia,
-    db: custodian.db,
-    custody: custodian.custody as NonNullable<typeof custodian.custody>,
-    contract: custodian.chain.contract.connect(creator) as Contract,
-    creator: creator.address,
-    custodian: { url: custodian.url, peerId: custodian.identity.deviceId }
-  },
-  { input: clip.video, title: 'Seek Me', year: 2025, subtitles: [{ file: clip.subtitles, language: 'en', label: 'English' }] }
-)
+const published = await publishFilm(daemonPublishContext(custodian, creator), {
+  input: clip.video,
+  title: 'Seek Me',
+  year: 2025,
+  subtitles: [{ file: clip.subtitles, language: 'en', label: 'English' }]
+})
 const metadata = JSON.parse(new TextDecoder().decode(await readBytes(custodian.helia, parseCid(published.metadataCid)))) as FilmMetadata
 
 t.test('publish makes a sheet of a frame every 10 s, sealed with the film key', async t => {

@@ -1,10 +1,11 @@
 import { createReadStream } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
-import type { Contract } from 'ethers'
+import type { Contract, Wallet } from 'ethers'
 import type { Helia } from 'helia'
 import type { CID } from 'multiformats/cid'
 import type { CustodyStore } from '../keys/custody-store.ts'
+import type { Daemon } from '../daemon.ts'
 import { MetadataError, parseExpiry, parseFilmMetadata, type FilmMetadata, type ThumbnailSheetMetadata } from '../library/film-metadata.ts'
 import { addBytes, addFile, pinWithProgress } from '../storage/content.ts'
 import { section, type StateDb } from '../storage/state-db.ts'
@@ -43,6 +44,20 @@ export interface PublishContext {
   creator: string
   custodian: { url: string; peerId: string }
   onProgress?: (step: string, fraction: number) => void
+}
+
+/** The context for publishing on a custodian daemon running in this process (the demo, tests, benchmarks), signed by `creator`. */
+export function daemonPublishContext(custodian: Daemon, creator: Wallet, onProgress?: PublishContext['onProgress']): PublishContext {
+  if (custodian.custody === undefined) throw new Error('publishing needs a daemon with the custodian role')
+  return {
+    helia: custodian.helia,
+    db: custodian.db,
+    custody: custodian.custody,
+    contract: custodian.chain.contract.connect(creator) as Contract,
+    creator: creator.address,
+    custodian: { url: custodian.url, peerId: custodian.identity.deviceId },
+    onProgress
+  }
 }
 
 export interface PublishedFilm {

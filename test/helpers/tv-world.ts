@@ -1,12 +1,12 @@
 // What the TV UI tests stand on, all real and in this process: the devnet, a custodian that publishes
 // generated clips with ffmpeg, the owner's purchases, and a box (player) that is not paired yet.
-import type { Contract, Wallet } from 'ethers'
+import type { Wallet } from 'ethers'
 import type { Daemon } from '../../server/daemon.ts'
 import type { DaemonConfig } from '../../server/config.ts'
 import type { Devnet } from '../../server/devnet/devnet.ts'
 import type { FilmMetadata } from '../../server/library/film-metadata.ts'
 import { generateDemoClip } from '../../server/publish/demo-clip.ts'
-import { publishFilm } from '../../server/publish/publish-film.ts'
+import { daemonPublishContext, publishFilm } from '../../server/publish/publish-film.ts'
 import { devnetWallet, startTestDevnet } from './devnet.ts'
 import { buyFilm } from './films.ts'
 import { daemonConfig, startTestDaemon, testDir, type Test } from './in-process.ts'
@@ -49,30 +49,19 @@ export async function publishClip(
   opts: { title: string; seconds: number; contentClass?: FilmMetadata['contentClass'] }
 ): Promise<string> {
   const { custodian, creator } = world
-  if (custodian.custody === undefined) throw new Error('the custodian daemon has no custody store')
   const clip = await generateDemoClip(testDir(t, `clip-${opts.title.replace(/\W+/g, '-')}`), {
     seconds: opts.seconds,
     width: 320,
     height: 180
   })
-  const film = await publishFilm(
-    {
-      helia: custodian.helia,
-      db: custodian.db,
-      custody: custodian.custody,
-      contract: custodian.chain.contract.connect(creator) as Contract,
-      creator: creator.address,
-      custodian: { url: custodian.url, peerId: custodian.identity.deviceId }
-    },
-    {
-      input: clip.video,
-      title: opts.title,
-      synopsis: `A generated test pattern, ${opts.seconds} s long, with a tone and English subtitles.`,
-      subtitles: [{ file: clip.subtitles, language: 'en', label: 'English' }],
-      contentClass: opts.contentClass ?? 'production',
-      priceWei: PRICE_WEI
-    }
-  )
+  const film = await publishFilm(daemonPublishContext(custodian, creator), {
+    input: clip.video,
+    title: opts.title,
+    synopsis: `A generated test pattern, ${opts.seconds} s long, with a tone and English subtitles.`,
+    subtitles: [{ file: clip.subtitles, language: 'en', label: 'English' }],
+    contentClass: opts.contentClass ?? 'production',
+    priceWei: PRICE_WEI
+  })
   await buyFilm(world.owner, world.devnet.contractAddress, film.tokenId, PRICE_WEI)
   return film.tokenId
 }
