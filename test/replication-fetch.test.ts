@@ -13,7 +13,7 @@ import type { CID } from 'multiformats/cid'
 import { BLOCK_PATH } from '../server/monitor/protocol.ts'
 import { createPeerServing, type PeerServing } from '../server/replication/peer-serving.ts'
 import { replicationRoutes } from '../server/replication/routes.ts'
-import { createSettingsStore, type DeviceSettings, type SettingsStore } from '../server/settings/settings.ts'
+import { createSettingsStore, type SettingsStore } from '../server/settings/settings.ts'
 import { fetchFigures, setBlockHolders, HTTP_FETCH_CONCURRENCY } from '../server/storage/block-fetcher.ts'
 import { addFile, isPinned, pinWithProgress, readBytes, PIN_FETCH_CONCURRENCY } from '../server/storage/content.ts'
 import { createStorageNode, stopStorageNode, type StorageNode } from '../server/storage/helia-node.ts'
@@ -25,6 +25,7 @@ import { libraryFilm } from './helpers/http.ts'
 import { daemonConfig, startTestDaemon, testDir, type Test } from './helpers/in-process.ts'
 import { registry, startTestMonitor } from './helpers/monitor.ts'
 import { signInAsOwner } from './helpers/owner-session.ts'
+import { changeSettings, quietAroundNow } from './helpers/settings.ts'
 import { waitFor } from './helpers/wait-for.ts'
 
 const MiB = 1024 * 1024
@@ -72,21 +73,6 @@ const holders =
   (...boxes: Array<{ apiUrl: string }>) =>
   async () =>
     boxes.map(box => box.apiUrl)
-
-async function changeSettings(box: Box, change: (settings: DeviceSettings) => void): Promise<void> {
-  const settings = await box.settings.get()
-  change(settings)
-  await box.settings.put(settings)
-}
-
-/** A quiet-hours window around now (local time, like the settings). */
-function quietAroundNow(): { start: string; end: string } {
-  const clock = (offsetMin: number): string => {
-    const at = new Date(Date.now() + offsetMin * 60_000)
-    return `${String(at.getHours()).padStart(2, '0')}:${String(at.getMinutes()).padStart(2, '0')}`
-  }
-  return { start: clock(-60), end: clock(60) }
-}
 
 /** A box that answers every block request with bytes that are not the block. */
 async function startLiar(t: Test): Promise<{ apiUrl: string; asked: () => number }> {

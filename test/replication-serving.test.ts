@@ -10,7 +10,7 @@ import type { Daemon } from '../server/daemon.ts'
 import { BLOCK_PATH, CHALLENGE_PATH } from '../server/monitor/protocol.ts'
 import { createPeerServing, STREAMING_PEER_BYTES_PER_SEC } from '../server/replication/peer-serving.ts'
 import { MAX_CHALLENGE_BLOCKS } from '../server/replication/routes.ts'
-import { DEFAULT_SETTINGS, type DeviceSettings } from '../server/settings/settings.ts'
+import { DEFAULT_SETTINGS } from '../server/settings/settings.ts'
 import { createSettingsStore } from '../server/settings/settings.ts'
 import { isPinned, pinWithProgress, readBytes } from '../server/storage/content.ts'
 import { openStateDb } from '../server/storage/state-db.ts'
@@ -19,6 +19,7 @@ import { devnetWallet, startTestDevnet } from './helpers/devnet.ts'
 import { registerFilm } from './helpers/films.ts'
 import { postJson, rawRequest } from './helpers/http.ts'
 import { daemonConfig, startTestDaemon, testDir, type Test } from './helpers/in-process.ts'
+import { changeSettings, quietAroundNow } from './helpers/settings.ts'
 import { waitFor } from './helpers/wait-for.ts'
 
 const MiB = 1024 * 1024
@@ -30,21 +31,6 @@ const film = await registerFilm({ custodian: source, creator, contractAddress: d
 const leaves = await childCids(source.helia, film.contentCid)
 
 const blockUrl = (daemon: Daemon, cid: CID | string): string => `${daemon.url}${BLOCK_PATH.replace(':cid', String(cid))}`
-
-async function setSettings(daemon: Daemon, change: (settings: DeviceSettings) => void): Promise<void> {
-  const settings = await daemon.settings.get()
-  change(settings)
-  await daemon.settings.put(settings)
-}
-
-/** A quiet-hours window around now (local time, like the settings), wrapping midnight when it must. */
-function quietAroundNow(): { start: string; end: string } {
-  const clock = (offsetMin: number): string => {
-    const at = new Date(Date.now() + offsetMin * 60_000)
-    return `${String(at.getHours()).padStart(2, '0')}:${String(at.getMinutes()).padStart(2, '0')}`
-  }
-  return { start: clock(-60), end: clock(60) }
-}
 
 /** Fetches blocks one after the other through the block route; the time it took. */
 async function fetchBlocks(daemon: Daemon, cids: CID[]): Promise<{ ms: number; bytes: number }> {
@@ -80,12 +66,12 @@ t.test('the block route serves a held block raw, and nothing else', async t => {
 t.test('quiet hours: the box serves no peer by any path, then serves again', async t => {
   const peer = await freshPeer(t, 'quiet-peer', source)
   const before = source.peerServing.figures()
-  await setSettings(source, s => {
+  await changeSettings(source, s => {
     s.replication.quietHours = quietAroundNow()
   })
   // the later subtests need the source serving, whatever happens here
   t.teardown(() =>
-    setSettings(source, s => {
+    changeSettings(source, s => {
       s.replication.quietHours = null
     })
   )
@@ -107,7 +93,7 @@ t.test('quiet hours: the box serves no peer by any path, then serves again', asy
   t.equal(challenge.status, 200, 'a challenge is answered in quiet hours too')
   t.ok(typeof challenge.json.blocks[0] === 'string')
 
-  await setSettings(source, s => {
+  await changeSettings(source, s => {
     s.replication.quietHours = null
   })
   t.notOk(source.peerServing.quietHours.quiet())
@@ -119,7 +105,7 @@ t.test('quiet hours: the box serves no peer by any path, then serves again', asy
 
 t.test('quiet hours: a storage node fetches nothing for others until they end', async t => {
   const node = await startTestDaemon(t, daemonConfig(devnet, testDir(t, 'quiet-node'), ['storage'], source.multiaddrs()))
-  await setSettings(node, s => {
+  await changeSettings(node, s => {
     s.replication.quietHours = quietAroundNow()
   })
   await waitFor('the quiet node to list the film as assigned', async () => (await node.replicator!.status()).assigned >= 2, {
@@ -129,7 +115,7 @@ t.test('quiet hours: a storage node fetches nothing for others until they end', 
   let status = await node.replicator!.status()
   t.equal(status.met, 0, 'assigned but not fetched in quiet hours')
   t.notOk(await isPinned(node.helia, film.contentCid))
-  await setSettings(node, s => {
+  await changeSettings(node, s => {
     s.replication.quietHours = null
   })
   await waitFor('the node to fetch its share once quiet hours end', async () => await isPinned(node.helia, film.contentCid), {
@@ -143,11 +129,11 @@ t.test('quiet hours: a storage node fetches nothing for others until they end', 
 t.test('the upload cap paces what the box serves, through the block route and bitswap', async t => {
   const uncapped = await fetchBlocks(source, leaves)
   const cap = 512 * 1024
-  await setSettings(source, s => {
+  await changeSettings(source, s => {
     s.replication.uploadCapBytesPerSec = cap
   })
   t.teardown(() =>
-    setSettings(source, s => {
+    changeSettings(source, s => {
       s.replication.uploadCapBytesPerSec = 0
     })
   )
