@@ -12,7 +12,7 @@ import { fetchVerifiedBlock } from '../server/monitor/block-fetch.ts'
 import { sampleLeaves } from '../server/monitor/dag-sampler.ts'
 import type { ChallengeOutcome } from '../server/monitor/challenger.ts'
 import { childCids } from './helpers/blocks.ts'
-import { launchChromium, newTvPage, saveScreenshot } from './helpers/chromium.ts'
+import { collectPageErrors, launchChromium, newTvPage, saveScreenshot } from './helpers/chromium.ts'
 import { devnetWallet, startTestDevnet } from './helpers/devnet.ts'
 import { registerFilm } from './helpers/films.ts'
 import { getJson, rawRequest } from './helpers/http.ts'
@@ -105,8 +105,7 @@ t.test('the fleet dashboard shows the node, its failed CID and the under-replica
   const browser = await launchChromium()
   t.teardown(() => browser.close())
   const page = await newTvPage(browser, { width: 1440, height: 900 })
-  const errors: string[] = []
-  page.on('pageerror', err => errors.push(err.message))
+  const errors = collectPageErrors(page)
   page.on('console', message => {
     if (message.type() === 'error') errors.push(message.text())
   })

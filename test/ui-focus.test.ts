@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net'
 import Fastify from 'fastify'
 import type { Page } from 'playwright-core'
 import { uiRoutes } from '../server/ui/routes.ts'
-import { launchChromium, newTvPage, pressKeyCode, saveScreenshot } from './helpers/chromium.ts'
+import { collectPageErrors, launchChromium, newTvPage, pressKeyCode, saveScreenshot } from './helpers/chromium.ts'
 
 // A 3x3 grid whose DOM order is shuffled against its visual order, so only spatial navigation
 // (not tab order) lands on the expected neighbours.
@@ -243,8 +243,7 @@ t.test('TV UI static files and focus navigation', async t => {
 
   t.test('the real app loads its modules through the import map and focuses Retry when the API is missing', async t => {
     const page = await newTvPage(browser, { width: 1280, height: 720 })
-    const pageErrors: string[] = []
-    page.on('pageerror', error => pageErrors.push(error.message))
+    const pageErrors = collectPageErrors(page)
     await page.goto(`${base}/`)
     await page.waitForFunction(() => document.activeElement?.textContent === 'Retry', undefined, { timeout: 5000 })
     t.match(await page.textContent('h1'), /not available/)

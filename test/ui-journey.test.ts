@@ -6,7 +6,16 @@
 import t from 'tap'
 import type { Page } from 'playwright-core'
 import { buyFilm, registerFilm } from './helpers/films.ts'
-import { describeFocus, injectWallet, launchChromium, newTvPage, pressKeyCode, saveScreenshot, waitForFocus } from './helpers/chromium.ts'
+import {
+  collectPageErrors,
+  describeFocus,
+  injectWallet,
+  launchChromium,
+  newTvPage,
+  pressKeyCode,
+  saveScreenshot,
+  waitForFocus
+} from './helpers/chromium.ts'
 import { libraryFilm } from './helpers/http.ts'
 import { publishClip, startTvWorld } from './helpers/tv-world.ts'
 import { waitFor } from './helpers/wait-for.ts'
@@ -23,8 +32,7 @@ await buyFilm(world.owner, world.devnet.contractAddress, other.tokenId)
 const browser = await launchChromium()
 t.teardown(() => browser.close())
 const tv = await newTvPage(browser)
-const pageErrors: string[] = []
-tv.on('pageerror', error => pageErrors.push(error.message))
+const pageErrors = collectPageErrors(tv)
 
 const video = (page: Page) =>
   page.evaluate(() => {

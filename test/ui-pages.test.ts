@@ -4,7 +4,7 @@ import t from 'tap'
 import Fastify from 'fastify'
 import type { AddressInfo } from 'node:net'
 import { uiRoutes } from '../server/ui/routes.ts'
-import { launchChromium, newTvPage } from './helpers/chromium.ts'
+import { collectPageErrors, launchChromium, newTvPage } from './helpers/chromium.ts'
 import { testDir, type Test } from './helpers/in-process.ts'
 import { startTestMonitor } from './helpers/monitor.ts'
 
@@ -58,8 +58,7 @@ t.test('the dashboard loads its modules, the shared ones included, and the TV th
   const browser = await launchChromium()
   t.teardown(() => browser.close())
   const page = await newTvPage(browser, { width: 1440, height: 900 })
-  const errors: string[] = []
-  page.on('pageerror', err => errors.push(err.message))
+  const errors = collectPageErrors(page)
   await page.goto(monitor.url)
   await page.getByText('No node has reported yet').waitFor({ timeout: 30_000 })
   const looks = await page.evaluate(() => ({

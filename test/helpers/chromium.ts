@@ -32,6 +32,13 @@ export async function newTvPage(browser: Browser, viewport = { width: 1920, heig
   return context.newPage()
 }
 
+/** The messages of the script errors `page` has thrown since this call, as they happen. */
+export function collectPageErrors(page: Page): string[] {
+  const errors: string[] = []
+  page.on('pageerror', error => errors.push(error.message))
+  return errors
+}
+
 /** Waits for the page's transitions to finish (not the endless ones, such as a spinner). */
 async function transitionsDone(page: Page): Promise<void> {
   await page.evaluate(async () => {
