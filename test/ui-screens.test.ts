@@ -10,6 +10,7 @@ import { parseEther } from 'ethers'
 import type { Page } from 'playwright-core'
 import { decisionFile } from '../server/appliance/disk-consent.ts'
 import {
+  collectPageErrors,
   describeFocus,
   launchChromium,
   newTvPage,
@@ -59,8 +60,7 @@ await buyFilm(world.owner, contract, testFilm.tokenId)
 const browser = await launchChromium()
 t.teardown(() => browser.close())
 const tv = await newTvPage(browser)
-const pageErrors: string[] = []
-tv.on('pageerror', error => pageErrors.push(error.message))
+const pageErrors = collectPageErrors(tv)
 
 /** The screen has the expected element focused, axe finds nothing serious, and a screenshot is kept. */
 async function checkScreen(t: Test, page: Page, name: string, focused: string): Promise<void> {
@@ -162,7 +162,8 @@ t.test('home: films with their state and tier; test content hidden without devel
 })
 
 t.test('film page: Play has focus, rights and copies are shown, Back returns to the card', async t => {
-  await moveTo(tv, 'ArrowRight', `film:${stacked.tokenId}`)
+  // the first card: ArrowLeft reaches it from whichever card has focus (the one focused first may be a film hidden since)
+  await moveTo(tv, 'ArrowLeft', `film:${stacked.tokenId}`)
   await tv.keyboard.press('Enter')
   await checkScreen(t, tv, 'film-stacked', '[data-focus-key="play"]')
   t.match(await tv.textContent('.film-info'), /Small venue.*100 tokens held\..*Screen it in public at a small venue/)

@@ -226,16 +226,9 @@ function App() {
 
   switch (route.name) {
     case 'sign-in':
+      // home once the session says so, never before: it would still offer Sign in
       if (signedIn) return html`<${Redirect} to=${homeHash} />`
-      return html`<${PairingScreen}
-        status=${status.value}
-        onSignedIn=${() => {
-          signedInNow()
-          toHome()
-        }}
-        onPairedElsewhere=${signedInNow}
-        onBack=${toHome}
-      />`
+      return html`<${PairingScreen} status=${status.value} onSignedIn=${signedInNow} onPairedElsewhere=${signedInNow} onBack=${toHome} />`
     case 'settings':
       return html`<${SettingsScreen}
         status=${status.value}
