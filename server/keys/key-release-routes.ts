@@ -4,7 +4,7 @@ import { getAddress } from 'ethers'
 import type { FilmTokenClient } from '../chain/film-token.ts'
 import { verifyDeviceSignature } from '../identity/device-signature.ts'
 import { AuthorisationError, verifyOwnerAuthorisation } from '../pairing/owner-authorisation.ts'
-import { metadataCidFromUri, parseFilmMetadata } from '../library/film-metadata.ts'
+import { metadataBound, metadataCidFromUri, parseFilmMetadata } from '../library/film-metadata.ts'
 import { readBytes } from '../storage/content.ts'
 import { HttpError } from '../http-error.ts'
 import type { CustodyStore } from './custody-store.ts'
@@ -93,7 +93,12 @@ export async function keyReleaseRoutes(
     const balance: bigint = await readChain(async () => await chain.contract.balanceOf(owner, keyRequest.tokenId))
     if (balance < 1n) throw new HttpError(403, `${owner} holds no token of film ${keyRequest.tokenId}`)
     const uri: string = await readChain(async () => await chain.contract.uri(keyRequest.tokenId))
-    const metadata = parseFilmMetadata(await readBytes(helia, metadataCidFromUri(uri), { signal: AbortSignal.timeout(10_000) }))
+    const metadata = parseFilmMetadata(
+      await readBytes(helia, metadataCidFromUri(uri), {
+        bound: metadataBound(`film ${keyRequest.tokenId}`),
+        signal: AbortSignal.timeout(10_000)
+      })
+    )
     const contentKey = await custody.get(metadata.content.cid)
     if (contentKey === undefined) throw new HttpError(404, `this custodian does not hold the key of film ${keyRequest.tokenId}`)
     const context = filmKeyContext(chain.chainId, String(chain.contract.target), keyRequest.tokenId, keyRequest.deviceId)

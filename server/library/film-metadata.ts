@@ -1,6 +1,7 @@
 import { Ajv } from 'ajv'
 import { CID } from 'multiformats/cid'
-import { MIN_CHUNK_SIZE, type CipherName } from '../sealing/format.ts'
+import { MAX_CHUNK_SIZE, MIN_CHUNK_SIZE, sealedLength, type CipherName } from '../sealing/format.ts'
+import type { FileBound } from '../storage/dag-bounds.ts'
 
 /** How a publisher classifies a film (the platform's content classes). */
 export const CONTENT_CLASSES = ['production', 'test', 'demo', 'development'] as const
@@ -65,6 +66,22 @@ export class MetadataError extends Error {
   override name = 'MetadataError'
 }
 
+/**
+ * Most bytes of metadata JSON read. The schema's longest strings and lists, written by JSON.stringify
+ * (UTF-8, up to 4 bytes a character), come to about 80 KiB (the synopsis 20 KiB, 64 subtitle tracks
+ * 50 KiB); a real film's is a few KiB.
+ */
+export const MAX_METADATA_BYTES = 128 * 1024
+/**
+ * Most bytes of a film's poster, subtitle track or thumbnail sheet, each read whole into memory to be
+ * served: a poster is some hundred KiB, a track of subtitles less, the thumbnail sheet of a 3-hour film
+ * (publish/artwork.ts: 1080 tiles 160 px wide) a few MiB; 32 MiB leaves room for any honest one.
+ */
+export const MAX_SIDE_FILE_BYTES = 32 * 1024 * 1024
+
+/** The bound of a film's metadata JSON, as a DAG walk or a read takes it (dag-bounds.ts). */
+export const metadataBound = (what: string): FileBound => ({ what: `${what}'s metadata`, bytes: MAX_METADATA_BYTES })
+
 const cidString = { type: 'string', minLength: 8, maxLength: 200 }
 /** An ISO 8601 date and time with its offset, as Date.prototype.toISOString writes it (or with +hh:mm). */
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/
@@ -92,7 +109,7 @@ const schema = {
           properties: {
             format: { const: 'seed-one/sealed/v1' },
             cipher: { enum: CIPHERS },
-            chunkSize: { type: 'integer', minimum: MIN_CHUNK_SIZE }
+            chunkSize: { type: 'integer', minimum: MIN_CHUNK_SIZE, maximum: MAX_CHUNK_SIZE }
           }
         },
         audio: {
@@ -157,6 +174,12 @@ export function parseFilmMetadata(bytes: Uint8Array): FilmMetadata {
     throw new MetadataError(`film metadata is invalid: ${first?.instancePath ?? ''} ${first?.message ?? ''}`.trim())
   }
   for (const cid of [value.content.cid, value.poster.cid, ...value.subtitles.map(s => s.cid)]) parseCid(cid)
+  // the sealed header declares the same length (sealed-film.ts checks it against the DAG): a pin stops there
+  const { plaintextBytes, sealedBytes, sealing } = value.content
+  if (sealedBytes !== sealedLength(plaintextBytes, sealing.chunkSize))
+    throw new MetadataError(
+      `film metadata is invalid: /content/sealedBytes is not the sealed size of ${plaintextBytes} bytes in chunks of ${sealing.chunkSize}`
+    )
   if (value.thumbnails !== undefined) {
     parseCid(value.thumbnails.cid)
     if (value.thumbnails.count > value.thumbnails.columns * value.thumbnails.rows)

@@ -13,7 +13,8 @@ import { unwrapKey } from '../keys/wrap.ts'
 import { filmKeyContext, requestFilmKey } from '../keys/key-request.ts'
 import { HttpError } from '../http-error.ts'
 import type { CID } from 'multiformats/cid'
-import { metadataCidFromUri, parseCid, parseFilmMetadata, type FilmMetadata } from './film-metadata.ts'
+import { MAX_SIDE_FILE_BYTES, metadataBound, metadataCidFromUri, parseCid, parseFilmMetadata, type FilmMetadata } from './film-metadata.ts'
+import type { FileBound } from '../storage/dag-bounds.ts'
 import type { FilmRecord, StoredFilmKey } from './film-record.ts'
 import { isShown } from './content-class.ts'
 import { diskSpaceReason, ensureRoomFor } from '../storage/disk-space.ts'
@@ -75,6 +76,19 @@ const DISK_RETRY_MS = 10_000
 export function filmCids(metadataUri: string, metadata: FilmMetadata): CID[] {
   const small = [metadata.poster.cid, ...metadata.subtitles.map(s => s.cid), ...(metadata.thumbnails ? [metadata.thumbnails.cid] : [])]
   return [metadataCidFromUri(metadataUri), ...[...small, metadata.content.cid].map(parseCid)]
+}
+
+/** What a pin of each of filmCids may hold: the content exactly its sealedBytes, the rest at most their caps. */
+function filmBounds(tokenId: string, metadata: FilmMetadata): FileBound[] {
+  const film = `"${metadata.title}" (film ${tokenId})`
+  const side = (what: string): FileBound => ({ what: `${film}'s ${what}`, bytes: MAX_SIDE_FILE_BYTES })
+  return [
+    metadataBound(film),
+    side('poster'),
+    ...metadata.subtitles.map(track => side(`${track.label} subtitles`)),
+    ...(metadata.thumbnails ? [side('thumbnails')] : []),
+    { what: `${film}'s content`, bytes: metadata.content.sealedBytes, exact: true }
+  ]
 }
 
 /** An AbortSignal that fires when `touch` has not been called for `ms`. */
@@ -201,6 +215,7 @@ export function createLibrary(opts: LibraryOptions): Library {
     let load = metadataLoads.get(tokenId)
     if (load === undefined) {
       load = readBytes(helia, metadataCidFromUri(record.metadataUri), {
+        bound: metadataBound(`film ${tokenId}`),
         signal: AbortSignal.any([aborter.signal, AbortSignal.timeout(METADATA_TIMEOUT_MS)])
       })
         .then(async bytes => {
@@ -267,6 +282,7 @@ export function createLibrary(opts: LibraryOptions): Library {
       })
     }
     const cids = filmCids(record.metadataUri, metadata)
+    const bounds = filmBounds(tokenId, metadata)
     // the custodian holds every block of its films: asked over HTTP with the monitor's holders, or alone
     // without a monitor; playback reads of the film while it pins ask it too (their root is the content's)
     const unhint = hintHolder(helia, cids, metadata.custodian.url)
@@ -274,9 +290,10 @@ export function createLibrary(opts: LibraryOptions): Library {
     try {
       const signal = AbortSignal.any([aborter.signal, stall.signal])
       const contentCid = metadata.content.cid
-      for (const cid of cids) {
+      for (const [i, cid] of cids.entries()) {
         const isContent = cid.toString() === contentCid
         await pinWithProgress(helia, cid, {
+          bound: bounds[i],
           signal,
           onProgress: ({ bytes }) => {
             stall.touch()
@@ -360,7 +377,10 @@ export function createLibrary(opts: LibraryOptions): Library {
 
   /** A small file sealed with the film's key (subtitles, thumbnails), decrypted. */
   async function openSealedFile(tokenId: string, cid: string): Promise<Uint8Array> {
-    const sealed = await readBytes(helia, parseCid(cid), { signal: AbortSignal.timeout(METADATA_TIMEOUT_MS) })
+    const sealed = await readBytes(helia, parseCid(cid), {
+      bound: { what: `film ${tokenId}'s ${cid}`, bytes: MAX_SIDE_FILE_BYTES },
+      signal: AbortSignal.timeout(METADATA_TIMEOUT_MS)
+    })
     return openBuffer(await contentKey(tokenId), sealed)
   }
 
@@ -411,7 +431,10 @@ export function createLibrary(opts: LibraryOptions): Library {
     async poster(tokenId) {
       const record = await shownRecord(tokenId)
       if (record.metadata === undefined) throw new HttpError(404, `film ${tokenId} has no poster here yet`)
-      return await readBytes(helia, parseCid(record.metadata.poster.cid), { signal: AbortSignal.timeout(METADATA_TIMEOUT_MS) })
+      return await readBytes(helia, parseCid(record.metadata.poster.cid), {
+        bound: { what: `film ${tokenId}'s poster`, bytes: MAX_SIDE_FILE_BYTES },
+        signal: AbortSignal.timeout(METADATA_TIMEOUT_MS)
+      })
     },
     async subtitles(tokenId, index) {
       const record = await playableRecord(tokenId)

@@ -1,8 +1,8 @@
-import * as dagPb from '@ipld/dag-pb'
-import { UnixFS } from 'ipfs-unixfs'
 import type { CID } from 'multiformats/cid'
 import { BLOCK_PATH } from './protocol.ts'
 import { blockMatches } from './block-hash.ts'
+import { BodyTooLargeError, readCappedBody } from '../capped-body.ts'
+import { DagBoundsError, MAX_DEPTH, decodeUnixfsNode } from '../storage/dag-bounds.ts'
 
 export class BlockUnavailableError extends Error {
   override name = 'BlockUnavailableError'
@@ -14,7 +14,7 @@ const FETCH_TIMEOUT_MS = 30_000
 export type BlockAnswer =
   { kind: 'bytes'; bytes: Uint8Array } | { kind: 'missing' } | { kind: 'wrong'; reason: string } | { kind: 'unavailable'; reason: string }
 
-/** One block from one box's HTTP API, checked against its CID. */
+/** One block from one box's HTTP API, checked against its CID; an answer of more than `maxBytes` is cut off there and refused. */
 export async function fetchBlockFrom(apiUrl: string, cid: CID, opts: { maxBytes: number; signal: AbortSignal }): Promise<BlockAnswer> {
   let response: Response
   try {
@@ -28,11 +28,11 @@ export async function fetchBlockFrom(apiUrl: string, cid: CID, opts: { maxBytes:
   if (!response.ok) return { kind: 'unavailable', reason: `answered ${response.status}` }
   let bytes: Uint8Array
   try {
-    bytes = new Uint8Array(await response.arrayBuffer())
+    bytes = await readCappedBody(response.body, opts.maxBytes)
   } catch (err) {
+    if (err instanceof BodyTooLargeError) return { kind: 'wrong', reason: `block ${cid} is over ${opts.maxBytes} bytes` }
     return { kind: 'unavailable', reason: (err as Error).message }
   }
-  if (bytes.byteLength > opts.maxBytes) return { kind: 'wrong', reason: `block ${cid} is over ${opts.maxBytes} bytes` }
   if (!(await blockMatches(cid, bytes))) return { kind: 'wrong', reason: `block ${cid} does not match its CID` }
   return { kind: 'bytes', bytes }
 }
@@ -51,26 +51,25 @@ export async function fetchVerifiedBlock(
   throw new BlockUnavailableError(`no box served block ${cid}`)
 }
 
-/** The bytes of a small UnixFS file (or a raw block), read block by block in link order. */
+/**
+ * The bytes of a small UnixFS file (or a raw block), of at most `maxBytes`, read block by block in link
+ * order. Each block is read once, no deeper than MAX_DEPTH, and only while the bytes its parents list
+ * stay within `maxBytes`: a DAG that says more is refused (DagBoundsError) before its blocks are asked for.
+ */
 export async function readUnixfsFile(cid: CID, fetchBlock: (cid: CID) => Promise<Uint8Array>, maxBytes: number): Promise<Uint8Array> {
   const parts: Uint8Array[] = []
-  let length = 0
-  const read = async (block: CID): Promise<void> => {
-    const bytes = await fetchBlock(block)
-    if (block.code !== dagPb.code) {
-      parts.push(bytes)
-      length += bytes.byteLength
-    } else {
-      const node = dagPb.decode(bytes)
-      if (node.Links.length === 0) {
-        const data = node.Data === undefined ? new Uint8Array() : (UnixFS.unmarshal(node.Data).data ?? new Uint8Array())
-        parts.push(data)
-        length += data.byteLength
-      }
-      for (const link of node.Links) await read(link.Hash)
-    }
-    if (length > maxBytes) throw new BlockUnavailableError(`${cid} is larger than ${maxBytes} bytes`)
+  const visited = new Set<string>()
+  const read = async (block: CID, depth: number, listed: number | undefined): Promise<void> => {
+    if (visited.has(block.toString())) throw new DagBoundsError(`${cid} links block ${block} more than once`)
+    visited.add(block.toString())
+    const node = decodeUnixfsNode(block, await fetchBlock(block), `${cid}`)
+    if (node.fileBytes > maxBytes) throw new DagBoundsError(`${cid} is larger than ${maxBytes} bytes`)
+    if (listed !== undefined && node.fileBytes !== listed)
+      throw new DagBoundsError(`${cid}: block ${block} holds ${node.fileBytes} bytes where its parent lists ${listed}`)
+    if (node.children.length > 0 && depth >= MAX_DEPTH) throw new DagBoundsError(`${cid} is more than ${MAX_DEPTH} links deep`)
+    parts.push(node.inlineBytes)
+    for (const child of node.children) await read(child.cid, depth + 1, child.fileBytes)
   }
-  await read(cid)
+  await read(cid, 0, undefined)
   return Buffer.concat(parts)
 }

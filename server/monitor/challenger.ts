@@ -6,6 +6,8 @@ import { recordChallenge } from './challenge-record.ts'
 import { blockMatches } from './block-hash.ts'
 import { sampleLeaves } from './dag-sampler.ts'
 import { fetchBlockFrom } from './block-fetch.ts'
+import { BodyTooLargeError, readCappedBody } from '../capped-body.ts'
+import { MAX_BLOCK_BYTES } from '../storage/dag-bounds.ts'
 
 export interface ChallengerOptions {
   store: NodeStore
@@ -37,7 +39,9 @@ export interface Challenger {
 }
 
 /** Inner DAG blocks are small (a few KiB of links); anything bigger is not what was asked for. */
-const MAX_INNER_BLOCK_BYTES = 2 * 1024 * 1024
+const MAX_INNER_BLOCK_BYTES = MAX_BLOCK_BYTES
+/** An answer is one base64 block (4/3 of its bytes) per block asked, and a little JSON around each. */
+const answerBytesAllowed = (blocks: number): number => 1024 + blocks * (Math.ceil((MAX_BLOCK_BYTES * 4) / 3) + 16)
 /** Decoded inner blocks kept between challenges: a DAG never changes, so its structure is read once. */
 const INNER_BLOCK_CACHE = 1024
 
@@ -106,7 +110,13 @@ export function startChallenger(opts: ChallengerOptions): Challenger {
       throw new ChallengeFailure(timedOut ? 'no answer before the deadline' : `unreachable: ${(err as Error).message}`)
     }
     if (response.status !== 200) throw new ChallengeFailure(`answered ${response.status}`)
-    const answer = (await response.json().catch(() => undefined)) as { blocks?: unknown } | undefined
+    const allowed = answerBytesAllowed(challenge.blocks.length)
+    const answer = (await readCappedBody(response.body, allowed)
+      .then(body => JSON.parse(body.toString()) as unknown)
+      .catch(err => {
+        if (err instanceof BodyTooLargeError) throw new ChallengeFailure(`answered more than ${allowed} bytes`)
+        return undefined
+      })) as { blocks?: unknown } | undefined
     const blocks = answer?.blocks
     if (!Array.isArray(blocks) || blocks.length !== challenge.blocks.length)
       throw new ChallengeFailure('answer is not one entry per block asked')

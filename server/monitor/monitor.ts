@@ -18,6 +18,7 @@ import { createMonitorMetrics } from './monitor-metrics.ts'
 import { monitorRoutes } from './monitor-routes.ts'
 import { dashboardRoutes } from './dashboard-routes.ts'
 import { fetchVerifiedBlock, readUnixfsFile } from './block-fetch.ts'
+import { MAX_METADATA_BYTES } from '../library/film-metadata.ts'
 
 export interface Monitor {
   url: string
@@ -31,7 +32,6 @@ export interface Monitor {
 
 /** Reports carry the node's held CIDs: a catalogue of thousands of films fits well within this. */
 export const BODY_LIMIT_BYTES = 9 * 1024 * 1024
-const MAX_METADATA_BYTES = 1024 * 1024
 
 /** Live nodes' API URLs, those that claim to hold `cid` first: where a block of it is asked for. */
 function sources(nodes: RegistryNode[], cid: CID): string[] {

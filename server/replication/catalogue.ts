@@ -7,6 +7,7 @@ import { metadataCidFromUri, parseCid, parseFilmMetadata } from '../library/film
 import { createPollingLoop } from '../chain/polling-loop.ts'
 import { readChainHead } from '../chain/chain-head.ts'
 import type { Store } from '../storage/state-db.ts'
+import { DagBoundsError } from '../storage/dag-bounds.ts'
 
 /** One registered film as the catalogue knows it; the CIDs and sizes inside its metadata arrive once it is read. */
 export interface CatalogueFilm {
@@ -41,7 +42,7 @@ export interface CatalogueOptions {
   confirmations: number
   /** The 'catalogue' section of a state database. */
   store: Store<CatalogueRecord>
-  /** The metadata JSON's bytes (a storage node reads them through Helia; the monitor may use a box's block route). */
+  /** The metadata JSON's bytes, at most MAX_METADATA_BYTES or DagBoundsError (a storage node reads them through Helia; the monitor may use a box's block route). */
   readMetadata(cid: CID, signal: AbortSignal): Promise<Uint8Array>
   pollMs?: number
   /** How long one metadata read may take before the film waits for the next sync. */
@@ -149,6 +150,12 @@ export function createCatalogue(opts: CatalogueOptions): Catalogue {
         bytes = await opts.readMetadata(parseCid(film.metadataCid), signal)
       } catch (err) {
         if (aborter.signal.aborted) return changed
+        // a DAG never changes: metadata past its bound stays so, and is not read again
+        if (err instanceof DagBoundsError) {
+          await store.put(filmKey(film.tokenId), { ...film, invalid: err.message })
+          changed = true
+          continue
+        }
         opts.onError?.(new Error(`film ${film.tokenId}: metadata ${film.metadataCid} not readable yet: ${(err as Error).message}`))
         continue
       }

@@ -141,7 +141,13 @@ export function createReplicator(opts: ReplicatorOptions): Replicator {
     const stall = new AbortController()
     const timer = setTimeout(() => stall.abort(), opts.pinStallMs)
     try {
-      await pinWithProgress(helia, cid(entry.cid), { signal: AbortSignal.any([stopped, stall.signal]), onProgress: () => timer.refresh() })
+      // the catalogue's size is what the film declares (its metadata's length, its sealedBytes): a DAG holding another is refused
+      const bound = { what: `film ${entry.tokenId}'s ${entry.kind}`, bytes: entry.bytes, exact: true }
+      await pinWithProgress(helia, cid(entry.cid), {
+        bound,
+        signal: AbortSignal.any([stopped, stall.signal]),
+        onProgress: () => timer.refresh()
+      })
       log.info({ cid: entry.cid, tokenId: entry.tokenId, kind: entry.kind }, 'replica pinned')
       return true
     } catch (err) {

@@ -14,6 +14,8 @@ import type { Helia } from 'helia'
 import type { CID } from 'multiformats/cid'
 import { BLOCK_PATH } from '../monitor/protocol.ts'
 import { blockMatches } from '../monitor/block-hash.ts'
+import { readCappedBody } from '../capped-body.ts'
+import { MAX_BLOCK_BYTES } from './dag-bounds.ts'
 
 /** The API URLs of boxes said to hold the DAG under `root` (this box left out). */
 export type BlockHolders = (root: CID, signal?: AbortSignal) => Promise<string[]>
@@ -26,6 +28,8 @@ export interface FetchOptions {
   root: CID
   priority: FetchPriority
   signal?: AbortSignal
+  /** Most bytes the block may have (a leaf: the size its parent lists); MAX_BLOCK_BYTES when not said. */
+  maxBytes?: number
 }
 
 export interface FetchFigures {
@@ -39,8 +43,6 @@ export interface FetchFigures {
 
 /** Block route requests one node has open at once: enough to keep a LAN link busy, few enough that a playback read waits little. */
 export const HTTP_FETCH_CONCURRENCY = 6
-/** Blocks are at most 1 MiB leaves (content.ts) and small dag-pb nodes; bitswap's own limit is 2 MiB. */
-const MAX_BLOCK_BYTES = 2 * 1024 * 1024
 const REQUEST_TIMEOUT_MS = 60_000
 /** How long a holder is skipped after it failed, or after it sent bytes that were not the block. */
 const FAILED_HOLDER_PAUSE_MS = 30_000
@@ -128,7 +130,7 @@ export async function fetchMissingBlock(helia: Helia, cid: CID, opts: FetchOptio
     const release = await state.slots.acquire(opts.priority, opts.signal)
     let answer: Answer
     try {
-      answer = await requestBlock(apiUrl, cid, opts.signal)
+      answer = await requestBlock(apiUrl, cid, Math.min(opts.maxBytes ?? MAX_BLOCK_BYTES, MAX_BLOCK_BYTES), opts.signal)
     } finally {
       release()
     }
@@ -151,13 +153,17 @@ export async function fetchMissingBlock(helia: Helia, cid: CID, opts: FetchOptio
 
 type Answer = { kind: 'bytes'; bytes: Uint8Array } | { kind: 'missing' } | { kind: 'refused'; pauseMs: number }
 
-/** One block from one box's block route; bytes only when they are the block `cid` names. */
-async function requestBlock(apiUrl: string, cid: CID, signal?: AbortSignal): Promise<Answer> {
+/**
+ * One block from one box's block route, of at most `maxBytes`; bytes only when they are the block
+ * `cid` names. A longer answer is refused unread: a block of that CID has that size whoever sends it.
+ */
+async function requestBlock(apiUrl: string, cid: CID, maxBytes: number, signal?: AbortSignal): Promise<Answer> {
   const timeout = AbortSignal.timeout(REQUEST_TIMEOUT_MS)
   let reply: Reply
   try {
     reply = await get(
       `${apiUrl}${BLOCK_PATH.replace(':cid', cid.toString())}`,
+      maxBytes,
       signal === undefined ? timeout : AbortSignal.any([signal, timeout])
     )
   } catch {
@@ -179,40 +185,32 @@ type Reply = { status: number; retryAfter?: string; body?: Buffer }
 const agents = { 'http:': new http.Agent({ keepAlive: true }), 'https:': new https.Agent({ keepAlive: true }) }
 
 /**
- * A GET answered 200 with a body of its Content-Length (at most MAX_BLOCK_BYTES), read into one
- * buffer; any other status without its body. node:http rather than fetch: for a stream of 1 MiB
- * bodies it costs the receiving box about a quarter less CPU (bench/replication.ts).
+ * A GET answered 200 with a body of its Content-Length, at most `maxBytes`, read into one buffer
+ * (readCappedBody: a body running past its Content-Length is cut off there); any other status without
+ * its body. node:http rather than fetch: for a stream of 1 MiB bodies it costs the receiving box about
+ * a quarter less CPU (bench/replication.ts).
  */
-async function get(url: string, signal: AbortSignal): Promise<Reply> {
+async function get(url: string, maxBytes: number, signal: AbortSignal): Promise<Reply> {
   const { protocol } = new URL(url)
   if (protocol !== 'http:' && protocol !== 'https:') throw new TypeError(`not an HTTP URL: ${url}`)
   const client = protocol === 'http:' ? http : https
-  return await new Promise<Reply>((resolve, reject) => {
-    const request = client.get(url, { agent: agents[protocol], signal, headers: { accept: 'application/vnd.ipld.raw' } }, response => {
-      const status = response.statusCode ?? 0
-      if (status !== 200) {
-        response.resume()
-        resolve({ status, retryAfter: response.headers['retry-after'] })
-        return
-      }
-      const length = Number(response.headers['content-length'])
-      if (!Number.isSafeInteger(length) || length > MAX_BLOCK_BYTES) {
-        response.destroy(new RangeError(`a block must come with a Content-Length of at most ${MAX_BLOCK_BYTES}`))
-        return
-      }
-      const body = Buffer.allocUnsafe(length)
-      let at = 0
-      response.on('data', (part: Buffer) => {
-        if (at + part.length > length) response.destroy(new RangeError('a body longer than its Content-Length'))
-        else at += part.copy(body, at)
-      })
-      response.on('end', () =>
-        at === length ? resolve({ status, body }) : reject(new RangeError('a body shorter than its Content-Length'))
-      )
-      response.on('error', reject)
-    })
+  const response = await new Promise<http.IncomingMessage>((resolve, reject) => {
+    const request = client.get(url, { agent: agents[protocol], signal, headers: { accept: 'application/vnd.ipld.raw' } }, resolve)
     request.on('error', reject)
   })
+  const status = response.statusCode ?? 0
+  if (status !== 200) {
+    response.resume()
+    return { status, retryAfter: response.headers['retry-after'] }
+  }
+  const length = Number(response.headers['content-length'])
+  if (!Number.isSafeInteger(length) || length > maxBytes) {
+    response.destroy()
+    throw new RangeError(`a block must come with a Content-Length of at most ${maxBytes}`)
+  }
+  const body = await readCappedBody(response, length)
+  if (body.byteLength !== length) throw new RangeError('a body shorter than its Content-Length')
+  return { status, body }
 }
 
 interface Slots {

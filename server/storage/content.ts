@@ -1,5 +1,4 @@
 import { unixfs, type AddEvents } from '@helia/unixfs'
-import { UnixFS } from 'ipfs-unixfs'
 import { fixedSize } from 'ipfs-unixfs-importer/chunker'
 import { createUnsafe } from 'multiformats/block'
 import * as raw from 'multiformats/codecs/raw'
@@ -7,6 +6,7 @@ import type { CID } from 'multiformats/cid'
 import type { Blocks, GraphNode, GraphWalkerComponents, GraphWalkerFactory, Helia } from 'helia'
 import { localBlocks } from './helia-node.ts'
 import { fetchMissingBlock, type FetchOptions } from './block-fetcher.ts'
+import { DagBoundsError, MAX_BLOCK_BYTES, MAX_DEPTH, dagWalkBounds, decodeUnixfsNode, type FileBound } from './dag-bounds.ts'
 
 /**
  * Leaf block size for films. 1 MiB fixed-size leaves (the unixfs-v1-2025 profile) keep a 50 GB
@@ -73,8 +73,17 @@ export interface ReadOptions {
   signal?: AbortSignal
 }
 
-/** Reads a file, or `length` bytes of it from `offset`, into memory: for small files and tests. */
-export async function readBytes(helia: Helia, cid: CID, opts: ReadOptions = {}): Promise<Uint8Array> {
+/**
+ * Reads a file, or `length` bytes of it from `offset`, into memory: for small files and tests. A file
+ * read whole that others made (metadata, a poster) names its bound: one whose root declares more is
+ * refused before any leaf is read.
+ */
+export async function readBytes(helia: Helia, cid: CID, opts: ReadOptions & { bound?: FileBound } = {}): Promise<Uint8Array> {
+  if (opts.bound !== undefined) {
+    const size = await fileSize(helia, cid, opts.signal)
+    if (size > opts.bound.bytes)
+      throw new DagBoundsError(`${opts.bound.what} (${cid}) is refused: it holds ${size} bytes, more than the ${opts.bound.bytes} allowed`)
+  }
   return await collect(readRange(helia, cid, opts))
 }
 
@@ -139,7 +148,7 @@ async function* readPieces(helia: Helia, cid: CID, opts: ReadOptions, buffers: B
   const reads = new AbortController()
   const signal = opts.signal == null ? reads.signal : AbortSignal.any([reads.signal, opts.signal])
   const fetchOpts: FetchOptions = { root: cid, priority: 'playback', signal }
-  const pieces = piecesOf(helia, root, 0, start, end, fetchOpts)
+  const pieces = piecesOf(helia, root, 0, 0, start, end, fetchOpts)
   const inFlight: Array<Promise<PieceRead>> = []
   let morePieces = true
   let lent: Buffer | undefined
@@ -206,31 +215,21 @@ async function readFileNode(helia: Helia, cid: CID, fetchOpts: FetchOptions): Pr
   return node
 }
 
-/** A raw block is a file of one leaf: all inline bytes. A dag-pb node is decoded for its UnixFS data and links. */
+/** A raw block is a file of one leaf: all inline bytes. A dag-pb node is decoded for its UnixFS data and links (at most MAX_LINKS). */
 async function decodeFileNode(helia: Helia, cid: CID, fetchOpts: FetchOptions): Promise<FileNode> {
-  if (cid.code !== raw.code && cid.code !== DAG_PB_CODE) {
-    throw new ContentError(`${cid} is not part of a UnixFS file (codec 0x${cid.code.toString(16)})`)
-  }
-  const bytes = await blockBytes(helia, cid, fetchOpts)
-  if (cid.code === raw.code) return { size: bytes.byteLength, data: bytes, children: [] }
-  const node: { Data?: Uint8Array; Links: Array<{ Hash: CID }> } = createUnsafe({ cid, bytes, codec: await helia.getCodec(cid.code) }).value
-  if (node.Data == null) throw new ContentError(`${cid} is not part of a UnixFS file (a dag-pb node without UnixFS data)`)
-  const file = UnixFS.unmarshal(node.Data)
-  if (file.isDirectory()) throw new ContentError(`${cid} is a directory, not a file`)
-  if (node.Links.length !== file.blockSizes.length) {
-    throw new ContentError(`${cid} has ${node.Links.length} links but ${file.blockSizes.length} block sizes`)
-  }
-  return {
-    size: Number(file.fileSize()),
-    data: file.data ?? new Uint8Array(0),
-    children: node.Links.map((link, i) => ({ cid: link.Hash, size: Number(file.blockSizes[i]) }))
-  }
+  const node = decodeUnixfsNode(cid, await blockBytes(helia, cid, fetchOpts), `${fetchOpts.root}`)
+  return { size: node.fileBytes, data: node.inlineBytes, children: node.children.map(child => ({ cid: child.cid, size: child.fileBytes })) }
 }
 
-/** The pieces of file bytes start..end-1 under `node`, which holds bytes nodeOffset..+node.size-1. */
+/**
+ * The pieces of file bytes start..end-1 under `node`, which holds bytes nodeOffset..+node.size-1 and
+ * is `depth` links below the root. An inner child must hold the bytes its parent lists, and none may
+ * be deeper than MAX_DEPTH: a read goes only where the root's size says the file is.
+ */
 async function* piecesOf(
   helia: Helia,
   node: FileNode,
+  depth: number,
   nodeOffset: number,
   start: number,
   end: number,
@@ -242,13 +241,18 @@ async function* piecesOf(
     yield { bytes: data.subarray(Math.max(start - at, 0), Math.min(end - at, data.byteLength)) }
   }
   at += data.byteLength
+  if (node.children.length > 0 && depth >= MAX_DEPTH) throw new DagBoundsError(`${fetchOpts.root} is more than ${MAX_DEPTH} links deep`)
   for (const child of node.children) {
     if (at >= end) return
     if (at + child.size > start) {
       if (child.cid.code === raw.code) {
         yield { cid: child.cid, blockLength: child.size, from: Math.max(start - at, 0), to: Math.min(end - at, child.size) }
       } else {
-        yield* piecesOf(helia, await readFileNode(helia, child.cid, fetchOpts), at, start, end, fetchOpts)
+        const inner = await readFileNode(helia, child.cid, fetchOpts)
+        if (inner.size !== child.size) {
+          throw new DagBoundsError(`${fetchOpts.root}: block ${child.cid} holds ${inner.size} bytes where its parent lists ${child.size}`)
+        }
+        yield* piecesOf(helia, inner, depth + 1, at, start, end, fetchOpts)
       }
     }
     at += child.size
@@ -271,7 +275,8 @@ async function readPiece(helia: Helia, piece: Piece, buffers: Buffers, fetchOpts
   const buffer = buffers.take(asked)
   let got = await localBlocks(helia)?.readInto(piece.cid, buffer.subarray(0, asked), piece.from)
   if (got == null) {
-    const bytes = await blockBytes(helia, piece.cid, fetchOpts)
+    // the leaf is fetched only if it is the size its parent lists: a longer answer is refused unread
+    const bytes = await blockBytes(helia, piece.cid, { ...fetchOpts, maxBytes: piece.blockLength })
     got = Math.min(bytes.byteLength - piece.from, asked)
     buffer.set(bytes.subarray(piece.from, piece.from + got))
   }
@@ -313,16 +318,18 @@ export async function fileSize(helia: Helia, cid: CID, signal?: AbortSignal): Pr
  * boxes that hold it, else bitswap). Idempotent: an
  * existing pin returns at once. Resumable: blocks already on disk (from an interrupted run, even
  * before a restart) are read locally, not refetched; Helia records each block's pin as it goes and
- * writes the pin itself only once the whole DAG is held.
+ * writes the pin itself only once the whole DAG is held. The DAG is walked within its bounds
+ * (dag-bounds.ts): `bound`, when given, is what the caller knows of the file (a film's sealedBytes),
+ * checked at the root before any other block is asked for.
  */
 export async function pinWithProgress(
   helia: Helia,
   cid: CID,
-  opts: { onProgress?(p: PinProgress): void; signal?: AbortSignal } = {}
+  opts: { bound?: FileBound; onProgress?(p: PinProgress): void; signal?: AbortSignal } = {}
 ): Promise<void> {
   if (await isPinned(helia, cid)) return
   const progress: PinProgress = { blocks: 0, bytes: 0, fetchedBytes: 0 }
-  const walker = concurrentWalker(helia, PIN_FETCH_CONCURRENCY, (node, fetched) => {
+  const walker = concurrentWalker(helia, PIN_FETCH_CONCURRENCY, opts.bound, (node, fetched) => {
     const size = node.block.bytes.byteLength
     progress.blocks++
     if (node.block.cid.code === raw.code) progress.bytes += size
@@ -374,15 +381,24 @@ async function collect(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>)
 /**
  * A graph walker for helia.pins.add that keeps `concurrency` block fetches in flight (Helia's own
  * walkers fetch one block at a time, so each bitswap round trip would stall the pin). Order does
- * not matter to a pin; every node is reported to `onNode` as it arrives.
+ * not matter to a pin; every node is reported to `onNode` as it arrives. Each node is checked
+ * (dagWalkBounds) before its children are asked for, and a leaf is fetched only at the size its
+ * parent lists.
  */
-function concurrentWalker(helia: Helia, concurrency: number, onNode: (node: GraphNode, fetched: boolean) => void): GraphWalkerFactory {
+function concurrentWalker(
+  helia: Helia,
+  concurrency: number,
+  bound: FileBound | undefined,
+  onNode: (node: GraphNode, fetched: boolean) => void
+): GraphWalkerFactory {
   return ({ blockstore, getCodec }: GraphWalkerComponents) => ({
     async *walk(root, options = {}) {
       const maxDepth = options.depth ?? Infinity
+      const bounds = dagWalkBounds(root, bound)
       const abort = new AbortController()
       const signal = options.signal == null ? abort.signal : AbortSignal.any([abort.signal, options.signal])
-      type Job = { cid: CID; depth: number; path: CID[] }
+      /** `listed`: the file bytes the parent lists for the block (undefined for the root). */
+      type Job = { cid: CID; depth: number; path: CID[]; listed?: number }
       // GraphNode<any>: a pin walks blocks of every codec, so the decoded value's type is unknown here
       type Done = { id: number; node?: GraphNode<any>; fetched?: boolean; error?: unknown }
       const jobs: Job[] = [{ cid: root, depth: 0, path: [root] }]
@@ -392,7 +408,8 @@ function concurrentWalker(helia: Helia, concurrency: number, onNode: (node: Grap
       const fetchNode = async (id: number, job: Job): Promise<Done> => {
         const held = await heldBlock(blockstore as Pick<Blocks, 'get'>, job.cid, signal)
         const fetched = held === undefined
-        const bytes = held ?? (await fetchMissingBlock(helia, job.cid, { root, priority: 'pin', signal }))
+        const maxBytes = job.cid.code === raw.code && job.listed !== undefined ? job.listed : MAX_BLOCK_BYTES
+        const bytes = held ?? (await fetchMissingBlock(helia, job.cid, { root, priority: 'pin', signal, maxBytes }))
         const block = createUnsafe({ cid: job.cid, bytes, codec: await getCodec(job.cid.code) })
         return { id, node: { block, depth: job.depth, path: job.path }, fetched }
       }
@@ -410,9 +427,10 @@ function concurrentWalker(helia: Helia, concurrency: number, onNode: (node: Grap
           inFlight.delete(done.id)
           if (done.node == null) throw done.error
           const node = done.node
+          const children = bounds.take(node.block.cid, node.block.bytes, node.depth, jobs[done.id].listed)
           if (node.depth < maxDepth) {
-            for (const [, child] of node.block.links()) {
-              jobs.push({ cid: child, depth: node.depth + 1, path: [...node.path, child] })
+            for (const child of children) {
+              jobs.push({ cid: child.cid, depth: node.depth + 1, path: [...node.path, child.cid], listed: child.fileBytes })
             }
           }
           onNode(node, done.fetched === true)

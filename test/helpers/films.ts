@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto'
 import { Contract, parseEther, type Wallet } from 'ethers'
 import type { CID } from 'multiformats/cid'
+import type { Helia } from 'helia'
 import { loadFilmTokenArtifact } from '../../server/chain/artifacts.ts'
 import { filmIdFromReceipt } from '../../server/chain/film-token.ts'
 import type { Daemon } from '../../server/daemon.ts'
@@ -36,6 +37,10 @@ export interface RegisterFilmOptions {
   /** Default production: `test` and `development` films are listed only in developer mode. */
   contentClass?: FilmMetadata['contentClass']
   expiresAt?: string
+  /** How the creator adds the sealed bytes to its node (default addBytes): a hostile creator's own DAG. */
+  addContent?(helia: Helia, sealed: Uint8Array): Promise<CID>
+  /** Fields added to the metadata JSON (which allows unknown ones): a hostile creator's padding. */
+  extraMetadata?: Record<string, unknown>
 }
 
 export async function registerFilm(opts: RegisterFilmOptions): Promise<HandMadeFilm> {
@@ -43,14 +48,15 @@ export async function registerFilm(opts: RegisterFilmOptions): Promise<HandMadeF
   const contentKey = generateContentKey()
   const plaintext = randomBytes(opts.bytes ?? 5 * 1024)
   const sealed = sealBuffer(contentKey, plaintext)
-  const contentCid = await addBytes(custodian.helia, sealed)
+  const contentCid = await (opts.addContent ?? addBytes)(custodian.helia, sealed)
   if (opts.keepKey !== false) {
     if (custodian.custody === undefined) throw new Error('registerFilm needs a daemon with the custodian role')
     await custodian.custody.put(contentCid.toString(), contentKey)
   }
   const { cipher, chunkSize } = decodeHeader(sealed)
   const posterCid = await addBytes(custodian.helia, randomBytes(512))
-  const metadata: FilmMetadata = {
+  const metadata: FilmMetadata & Record<string, unknown> = {
+    ...opts.extraMetadata,
     schema: 'seed-one/film-metadata/v1',
     title: 'Hand-made test film',
     synopsis: 'Random bytes.',
