@@ -6,6 +6,7 @@
 // listed), and for a hostile HTTP server that answers the monitor's block fetch with an endless body.
 import t from 'tap'
 import http from 'node:http'
+import Fastify from 'fastify'
 import { randomBytes } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
 import * as raw from 'multiformats/codecs/raw'
@@ -15,14 +16,17 @@ import type { FilmRecord } from '../server/library/film-record.ts'
 import { MAX_METADATA_BYTES, parseFilmMetadata, type FilmMetadata } from '../server/library/film-metadata.ts'
 import { DEFAULT_CHUNK_SIZE, sealedLength } from '../server/sealing/format.ts'
 import { fetchBlockFrom } from '../server/monitor/block-fetch.ts'
+import { startChallenger } from '../server/monitor/challenger.ts'
+import { createNodeStore } from '../server/monitor/node-store.ts'
+import type { RegistryNode } from '../server/monitor/protocol.ts'
 import { hintHolder } from '../server/storage/block-fetcher.ts'
 import { addFile, pinWithProgress, readBytes } from '../server/storage/content.ts'
 import { MAX_BLOCK_BYTES, MAX_DEPTH, MAX_LINKS } from '../server/storage/dag-bounds.ts'
-import { section } from '../server/storage/state-db.ts'
+import { openStateDb, section } from '../server/storage/state-db.ts'
 import { blockBytes, childCids, putBlock, putFileNode } from './helpers/blocks.ts'
 import { devnetWallet, startTestDevnet } from './helpers/devnet.ts'
 import { buyFilm, registerFilm, type RegisterFilmOptions } from './helpers/films.ts'
-import { daemonConfig, startTestDaemon, testDir } from './helpers/in-process.ts'
+import { daemonConfig, startTestDaemon, testDir, type Test } from './helpers/in-process.ts'
 import { waitFor } from './helpers/wait-for.ts'
 
 const KiB = 1024
@@ -184,14 +188,15 @@ t.test('a DAG whose leaves hold more than their parent lists is refused', async 
   })
 })
 
-t.test('a hostile block route answering an endless body to the monitor is cut off at the cap', async t => {
+/** A hostile node's HTTP server: whatever is asked, it answers 200 with 64 MiB, a piece at a time for as long as the client reads. */
+async function startEndlessServer(t: Test): Promise<{ apiUrl: string; total: number; sent(): number; closed(): boolean }> {
   const total = 64 * MiB
   let sent = 0
   let closed = false
-  // an answer trickled a piece at a time, as long as the client takes it
-  const server = http.createServer((_request, response) => {
+  const server = http.createServer((request, response) => {
+    request.resume()
     response.on('close', () => (closed = true))
-    const piece = Buffer.alloc(64 * KiB, 1)
+    const piece = Buffer.alloc(64 * KiB, 0x20)
     const next = (): void => {
       if (closed || sent >= total) return void response.end()
       response.write(piece, () => {
@@ -204,9 +209,50 @@ t.test('a hostile block route answering an endless body to the monitor is cut of
   await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
   t.teardown(() => new Promise<void>(resolve => server.close(() => resolve())))
   const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  return { apiUrl, total, sent: () => sent, closed: () => closed }
+}
+
+t.test('a hostile block route answering an endless body to the monitor is cut off at the cap', async t => {
+  const hostile = await startEndlessServer(t)
   const cid = await putBlock(custodian.helia, raw.code, randomBytes(KiB))
-  const answer = await fetchBlockFrom(apiUrl, cid, { maxBytes: MAX_BLOCK_BYTES, signal: AbortSignal.timeout(30_000) })
+  const answer = await fetchBlockFrom(hostile.apiUrl, cid, { maxBytes: MAX_BLOCK_BYTES, signal: AbortSignal.timeout(30_000) })
   t.same(answer, { kind: 'wrong', reason: `block ${cid} is over ${MAX_BLOCK_BYTES} bytes` }, 'the answer is refused')
-  await waitFor('the hostile server to see the connection closed', async () => closed || sent >= total)
-  t.ok(sent < 8 * MiB, `the monitor stopped reading near the cap: ${sent} of ${total} bytes sent`)
+  await waitFor('the hostile server to see the connection closed', async () => hostile.closed() || hostile.sent() >= hostile.total)
+  t.ok(hostile.sent() < 8 * MiB, `the monitor stopped reading near the cap: ${hostile.sent()} of ${hostile.total} bytes sent`)
+})
+
+t.test('a node answering a challenge with an endless body fails it, read no further than the cap', async t => {
+  const hostile = await startEndlessServer(t)
+  const db = await openStateDb(testDir(t, 'monitor'))
+  t.teardown(() => db.close())
+  const held = (await putBlock(custodian.helia, raw.code, randomBytes(KiB))).toString()
+  const node: RegistryNode = {
+    deviceId: 'hostile-node',
+    apiUrl: hostile.apiUrl,
+    multiaddrs: [],
+    roles: ['storage'],
+    lastReportAt: new Date().toISOString(),
+    live: true,
+    replicating: true,
+    quotaBytes: MiB,
+    replicaBytes: KiB,
+    held: [held],
+    failed: [],
+    score: 1
+  }
+  const challenger = startChallenger({
+    store: createNodeStore(db),
+    registry: async () => [node],
+    intervalMs: 24 * 60 * 60 * 1000,
+    blocksPerChallenge: 3,
+    deadlineMs: 30_000,
+    failuresBeforeFailed: 2,
+    log: Fastify().log // fastify's silent logger
+  })
+  t.teardown(() => challenger.stop())
+  const outcome = await challenger.challenge(node.deviceId)
+  t.equal(outcome?.passed, false, 'the node fails')
+  t.match(outcome?.reason, /^answered more than \d+ bytes$/, 'for the size of its answer')
+  await waitFor('the hostile server to see the connection closed', async () => hostile.closed() || hostile.sent() >= hostile.total)
+  t.ok(hostile.sent() < 16 * MiB, `the monitor stopped reading near the cap: ${hostile.sent()} of ${hostile.total} bytes sent`)
 })
