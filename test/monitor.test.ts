@@ -144,7 +144,13 @@ t.test('malformed reports are refused with 400', async t => {
     ['seq 0', await sign({ ...good, seq: 0 })],
     ['a time that is not ISO', await sign({ ...good, timestamp: 'yesterday' })],
     ['a negative disk', await sign({ ...good, system: { ...good.system, disk: { ...good.system.disk, freeBytes: -1 } } })],
-    ['not an http URL', await sign({ ...good, apiUrl: 'file:///etc/passwd' })]
+    ['not an http URL', await sign({ ...good, apiUrl: 'file:///etc/passwd' })],
+    ['an apiUrl with a path', await sign({ ...good, apiUrl: 'http://127.0.0.1:9/admin' })],
+    ['an apiUrl with a query', await sign({ ...good, apiUrl: 'http://127.0.0.1:9?to=http://192.168.1.1' })],
+    ['an apiUrl with userinfo', await sign({ ...good, apiUrl: 'http://user:pw@127.0.0.1:9' })],
+    ['an apiUrl with a fragment', await sign({ ...good, apiUrl: 'http://127.0.0.1:9#x' })],
+    ['an apiUrl with a trailing slash', await sign({ ...good, apiUrl: 'http://127.0.0.1:9/' })],
+    ['an apiUrl with a bad port', await sign({ ...good, apiUrl: 'http://127.0.0.1:99999' })]
   ]
   for (const [what, body] of cases) t.equal((await send(monitor, body)).status, 400, what)
   t.same(await registry(monitor), [], 'nothing registered')

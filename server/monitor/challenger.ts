@@ -97,6 +97,7 @@ export function startChallenger(opts: ChallengerOptions): Challenger {
     try {
       response = await fetch(`${node.apiUrl}${CHALLENGE_PATH}`, {
         method: 'POST',
+        redirect: 'manual',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify(challenge),
         signal: AbortSignal.any([stopping.signal, AbortSignal.timeout(deadlineMs)])

@@ -23,7 +23,7 @@ export interface HealthReport {
   version: string
   uptimeSec: number
   roles: string[]
-  /** Where the monitor reaches this box's HTTP API (for challenges). */
+  /** Where the monitor reaches this box's HTTP API (for challenges): scheme, host and port only. */
   apiUrl: string
   multiaddrs: string[]
   system: SystemStats
