@@ -80,10 +80,13 @@ t.test('a storage node: k defaults to 5 and is at least 3; registry polling; mDN
   t.throws(() => resolve([...chain, '--mdns', 'yes']), { message: /--mdns must be on or off/ })
 })
 
-t.test('the monitor admits by an allow-list unless open admission is asked for', async t => {
+t.test('the monitor admits by an allow-list unless open admission is asked for; dead nodes go after 7 days', async t => {
   t.throws(() => resolveMonitorConfig([], {}), { name: 'ConfigError', message: /--admit-file/ }, 'no admit file, no open mode: refused')
   t.same(resolveMonitorConfig(['--admit-file', 'rack.txt'], {}).admission, { mode: 'allow-list', admitFile: path.resolve('rack.txt') })
   t.same(resolveMonitorConfig([], { SEED_ONE_MONITOR_ADMISSION: 'open' }).admission, { mode: 'open' })
   t.throws(() => resolveMonitorConfig(['--admission', 'open', '--admit-file', 'rack.txt'], {}), ConfigError, 'open takes no list')
   t.throws(() => resolveMonitorConfig(['--admission', 'any'], {}), { message: /allow-list or open/ })
+  const config = resolveMonitorConfig(['--admission', 'open'], {})
+  t.equal(config.nodeRetentionMs, 7 * 24 * 60 * 60 * 1000)
+  t.equal(resolveMonitorConfig(['--admission', 'open', '--node-retention-days', '2'], {}).nodeRetentionMs, 2 * 24 * 60 * 60 * 1000)
 })

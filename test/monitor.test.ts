@@ -1,7 +1,7 @@
 // The monitor on its own, over HTTP, with real device keys and a real level store: what it accepts,
 // what it refuses (forged, replayed, out of order, malformed, not admitted), when it lists a node
-// (its apiUrl answered for its key), liveness, history retention, and the catalogue it reads from a
-// devnet.
+// (its apiUrl answered for its key), liveness, history and node retention, and the catalogue it
+// reads from a devnet.
 import t from 'tap'
 import { mkdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
@@ -178,10 +178,22 @@ t.test('history older than the retention is pruned on schedule; the last seq is 
   t.same(await historySeqs(monitor, box.deviceId), [1, 2, 3])
   await listed(monitor)
   await waitFor('the history to be pruned', async () => (await historySeqs(monitor, box.deviceId)).length === 0, { timeoutMs: 30_000 })
-  t.equal((await registry(monitor)).length, 1, 'the node stays registered')
+  t.equal((await registry(monitor)).length, 1, 'the node stays registered (the node retention is longer)')
   t.equal((await send(monitor, await signPayload(box, healthReport(box, 2)))).status, 409, 'a pruned seq cannot be replayed')
   t.equal((await send(monitor, await signPayload(box, healthReport(box, 4)))).status, 201)
   t.same(await historySeqs(monitor, box.deviceId), [4], 'a fresh report is kept')
+})
+
+t.test('a node silent past the node retention leaves the registry; its last seq is still enforced', async t => {
+  const monitor = await startTestMonitor(t, 'node-retention', { nodeRetentionMs: 1500, pruneSchedule: '* * * * * *' })
+  t.equal((await send(monitor, await signPayload(box, healthReport(box, 7)))).status, 201)
+  await listed(monitor)
+  await waitFor('the silent node to leave the registry', async () => (await registry(monitor)).length === 0, { timeoutMs: 30_000 })
+  const fleet = await getJson(`${monitor.url}/api/fleet`)
+  t.same(fleet.nodes, [], 'nor does the dashboard show it')
+  t.equal((await send(monitor, await signPayload(box, healthReport(box, 7)))).status, 409, 'its old reports cannot bring it back')
+  t.equal((await send(monitor, await signPayload(box, healthReport(box, 8)))).status, 201, 'a new report does')
+  t.equal((await listed(monitor))[0].deviceId, box.deviceId)
 })
 
 t.test(

@@ -180,7 +180,13 @@ export function startChallenger(opts: ChallengerOptions): Challenger {
     const timer = setTimeout(() => {
       void track(challenge(deviceId))
         .catch(err => log.error({ deviceId, err: (err as Error).message }, 'could not challenge a node'))
-        .finally(() => arm(deviceId))
+        .finally(() => {
+          // a node pruned from the registry leaves the schedule; a report of it puts it back (watch)
+          void store.node(deviceId).then(
+            node => (node === undefined ? timers.delete(deviceId) : arm(deviceId)),
+            () => arm(deviceId)
+          )
+        })
     }, wait)
     timer.unref()
     timers.set(deviceId, timer)

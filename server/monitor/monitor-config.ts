@@ -17,6 +17,8 @@ export interface MonitorConfig {
   nodeTimeoutMs: number
   /** Report history older than this is pruned. */
   retentionMs: number
+  /** A node without a report for this long leaves the registry (with its challenge record). */
+  nodeRetentionMs: number
   admission: Admission
   /** node-cron schedule of the history pruning. */
   pruneSchedule: string
@@ -39,6 +41,7 @@ export const monitorFlags = {
   port: { type: 'string' },
   'node-timeout-sec': { type: 'string' },
   'retention-days': { type: 'string' },
+  'node-retention-days': { type: 'string' },
   admission: { type: 'string' },
   'admit-file': { type: 'string' },
   'challenge-interval-sec': { type: 'string' },
@@ -75,6 +78,7 @@ export function resolveMonitorConfig(args: string[], env: NodeJS.ProcessEnv = pr
     port: integer('port', pick('port'), 8090),
     nodeTimeoutMs: integer('node-timeout-sec', pick('node-timeout-sec'), 15 * 60, 1) * SEC,
     retentionMs: integer('retention-days', pick('retention-days'), 30, 1) * DAY_MS,
+    nodeRetentionMs: integer('node-retention-days', pick('node-retention-days'), 7, 1) * DAY_MS,
     pruneSchedule: '0 17 * * * *',
     challengeIntervalMs: integer('challenge-interval-sec', pick('challenge-interval-sec'), 60 * 60, 1) * SEC,
     challengeBlocks,

@@ -26,7 +26,7 @@ export interface Monitor {
   app: FastifyInstance
   store: NodeStore
   challenger: Challenger
-  /** Prunes the history past the retention now (the schedule does it every hour): entries removed. */
+  /** Prunes the history past the retention and the nodes past the node retention now (the schedule does it every hour): entries removed. */
   prune(): Promise<number>
   close(): Promise<void>
 }
@@ -143,7 +143,9 @@ export async function startMonitor(config: MonitorConfig, opts: { logLevel?: str
     const prune = async (): Promise<number> => {
       const removed = await store.pruneHistory(new Date(Date.now() - config.retentionMs))
       if (removed > 0) app.log.info({ removed }, 'report history past the retention pruned')
-      return removed
+      const gone = await store.pruneNodes(new Date(Date.now() - config.nodeRetentionMs))
+      if (gone > 0) app.log.info({ gone }, 'nodes silent past the node retention left the registry')
+      return removed + gone
     }
     const pruning = cron.schedule(
       config.pruneSchedule,

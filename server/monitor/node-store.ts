@@ -48,6 +48,8 @@ export interface NodeStore {
   history(deviceId: string, limit: number): Promise<HistoryEntry[]>
   /** Deletes history received before `cutoff`: how many entries went. */
   pruneHistory(cutoff: Date): Promise<number>
+  /** Deletes nodes whose latest report came before `cutoff`, with their challenge records (their last seq stays enforced): how many went. */
+  pruneNodes(cutoff: Date): Promise<number>
   /** Records that `apiUrl` answered for the node, unless its reports name another URL by now: whether it was recorded. */
   verifyApiUrl(deviceId: string, apiUrl: string): Promise<boolean>
   /**
@@ -73,6 +75,8 @@ export function createNodeStore(db: StateDb): NodeStore {
   // key: receivedAt ISO + '!' + deviceId + '!' + seq; value: the history key
   const byTime = db.sublevel<string, string>('history-by-time', { valueEncoding: 'json' })
   const challenges = db.sublevel<string, ChallengeRecord>('challenges', { valueEncoding: 'json' })
+  // the last seq of nodes pruned from the registry: their old reports cannot be replayed to bring them back
+  const retiredSeqs = db.sublevel<string, number>('retired-seqs', { valueEncoding: 'json' })
 
   const turns = new Map<string, Promise<unknown>>()
   const serial = <T>(deviceId: string, step: () => Promise<T>): Promise<T> => {
@@ -89,7 +93,8 @@ export function createNodeStore(db: StateDb): NodeStore {
     accept: (report, receivedAt) =>
       serial(report.deviceId, async () => {
         const known = await nodes.get(report.deviceId)
-        if (known !== undefined && report.seq <= known.report.seq) return { accepted: false, lastSeq: known.report.seq }
+        const lastSeq = known?.report.seq ?? (await retiredSeqs.get(report.deviceId))
+        if (lastSeq !== undefined && report.seq <= lastSeq) return { accepted: false, lastSeq }
         const at = receivedAt.toISOString()
         const historyKey = `${report.deviceId}!${seqKey(report.seq)}`
         const { held, ...replication } = report.replication
@@ -130,6 +135,23 @@ export function createNodeStore(db: StateDb): NodeStore {
         ])
       )
       return old.length
+    },
+    pruneNodes: async cutoff => {
+      const before = cutoff.toISOString()
+      let removed = 0
+      for (const node of (await nodes.values().all()).filter(n => n.receivedAt < before)) {
+        await serial(node.deviceId, async () => {
+          const current = await nodes.get(node.deviceId)
+          if (current === undefined || current.receivedAt >= before) return
+          removed++
+          await writeBatch(db, [
+            { type: 'del', sublevel: nodes, key: node.deviceId },
+            { type: 'del', sublevel: challenges, key: node.deviceId },
+            { type: 'put', sublevel: retiredSeqs, key: node.deviceId, value: current.report.seq }
+          ])
+        })
+      }
+      return removed
     },
     verifyApiUrl: (deviceId, apiUrl) =>
       serial(deviceId, async () => {

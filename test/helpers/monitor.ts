@@ -17,6 +17,7 @@ export function monitorConfig(dataDir: string, overrides: Partial<MonitorConfig>
     port: 0,
     nodeTimeoutMs: 60_000,
     retentionMs: 24 * 60 * 60 * 1000,
+    nodeRetentionMs: 7 * 24 * 60 * 60 * 1000,
     admission: { mode: 'open' },
     pruneSchedule: '0 0 * * * *',
     challengeIntervalMs: 24 * 60 * 60 * 1000,
