@@ -38,6 +38,8 @@ import { createPeerServing, type PeerServing } from './replication/peer-serving.
 import { startStorageRole } from './replication/storage-role.ts'
 import type { Replicator } from './replication/replicator.ts'
 import { replicationRoutes } from './replication/routes.ts'
+import { identityRoutes } from './identity/identity-routes.ts'
+import { peerOrigin } from './peer-url.ts'
 import { registryHolders } from './replication/block-holders.ts'
 import type { RegistrySnapshot } from './replication/node-set.ts'
 import { setBlockHolders } from './storage/block-fetcher.ts'
@@ -252,6 +254,9 @@ export async function startDaemon(config: DaemonConfig, opts: StartOptions = {})
     }
     // every box: the monitor challenges any box that says it holds content, its own library's too
     await app.register(replicationRoutes, { helia, serving: peerServing })
+    // the URL this box reports as its own, once it listens: the monitor checks it answers for this key
+    let apiUrl: string | undefined
+    await app.register(identityRoutes, { identity, apiUrl: () => apiUrl })
 
     const health = boxHealth(app, {
       config,
@@ -298,7 +303,8 @@ export async function startDaemon(config: DaemonConfig, opts: StartOptions = {})
       })
       if (lan !== undefined) shutdown.add(() => lan.stop())
     }
-    await health.startReporting(config.port === 0 ? url : config.publicUrl)
+    apiUrl = peerOrigin(config.port === 0 ? url : config.publicUrl)
+    await health.startReporting(apiUrl)
     return { url, db, app, identity, helia, chain, settings, custody, peerServing, replicator, multiaddrs, close: shutdown.run }
   } catch (err) {
     await shutdown.run()

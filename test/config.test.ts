@@ -1,6 +1,7 @@
 import t from 'tap'
 import path from 'node:path'
 import { ConfigError, parseDaemonArgs, reachableHost, resolveDaemonConfig, resolvePortAndDataDir } from '../server/config.ts'
+import { resolveMonitorConfig } from '../server/monitor/monitor-config.ts'
 
 const chain = ['--rpc-url', 'http://127.0.0.1:8545', '--contract', '0x5FbDB2315678afecb367f032d93F642f64180aa3']
 const resolve = (args: string[], env: NodeJS.ProcessEnv = {}) => resolveDaemonConfig(parseDaemonArgs(args).values, env)
@@ -77,4 +78,15 @@ t.test('a storage node: k defaults to 5 and is at least 3; registry polling; mDN
   t.equal(resolve(chain, { SEED_ONE_REPLICATION_FACTOR: '7' }).replicationFactor, 7)
   t.throws(() => resolve([...chain, '--replication-factor', '2']), { message: /--replication-factor must be between 3/ })
   t.throws(() => resolve([...chain, '--mdns', 'yes']), { message: /--mdns must be on or off/ })
+})
+
+t.test('the monitor admits by an allow-list unless open admission is asked for; dead nodes go after 7 days', async t => {
+  t.throws(() => resolveMonitorConfig([], {}), { name: 'ConfigError', message: /--admit-file/ }, 'no admit file, no open mode: refused')
+  t.same(resolveMonitorConfig(['--admit-file', 'rack.txt'], {}).admission, { mode: 'allow-list', admitFile: path.resolve('rack.txt') })
+  t.same(resolveMonitorConfig([], { SEED_ONE_MONITOR_ADMISSION: 'open' }).admission, { mode: 'open' })
+  t.throws(() => resolveMonitorConfig(['--admission', 'open', '--admit-file', 'rack.txt'], {}), ConfigError, 'open takes no list')
+  t.throws(() => resolveMonitorConfig(['--admission', 'any'], {}), { message: /allow-list or open/ })
+  const config = resolveMonitorConfig(['--admission', 'open'], {})
+  t.equal(config.nodeRetentionMs, 7 * 24 * 60 * 60 * 1000)
+  t.equal(resolveMonitorConfig(['--admission', 'open', '--node-retention-days', '2'], {}).nodeRetentionMs, 2 * 24 * 60 * 60 * 1000)
 })

@@ -1,42 +1,28 @@
 // The monitor on its own, over HTTP, with real device keys and a real level store: what it accepts,
-// what it refuses (forged, replayed, out of order, malformed), liveness, history retention, and the
-// catalogue it reads from a devnet.
+// what it refuses (forged, replayed, out of order, malformed, not admitted), when it lists a node
+// (its apiUrl answered for its key), liveness, history and node retention, and the catalogue it
+// reads from a devnet.
 import t from 'tap'
+import { mkdir, writeFile } from 'node:fs/promises'
+import path from 'node:path'
 import { loadOrCreateDeviceIdentity, type DeviceIdentity } from '../server/identity/device-identity.ts'
 import { signPayload } from '../server/identity/device-signature.ts'
 import { startMonitor, type Monitor } from '../server/monitor/monitor.ts'
 import { REPORTS_PER_MINUTE_PER_ADDRESS } from '../server/monitor/monitor-routes.ts'
 import type { MonitorConfig } from '../server/monitor/monitor-config.ts'
-import { REPORTS_PATH, type HealthReport } from '../server/monitor/protocol.ts'
+import { REPORTS_PATH } from '../server/monitor/protocol.ts'
 import { getJson, postJson } from './helpers/http.ts'
 import { testDir, type Test } from './helpers/in-process.ts'
-import { historySeqs as seqsAt, monitorConfig, registry as registryAt, startTestMonitor as startMonitorIn } from './helpers/monitor.ts'
+import {
+  healthReport as reportAt,
+  historySeqs as seqsAt,
+  monitorConfig,
+  registry as registryAt,
+  startTestMonitor as startMonitorIn
+} from './helpers/monitor.ts'
+import { startIdentityBox } from './helpers/peers.ts'
 import { waitFor } from './helpers/wait-for.ts'
 import { connectDevnet, startTestDevnet } from './helpers/devnet.ts'
-
-/** A well-formed report of `identity` (figures made up: the monitor checks form, not truth). */
-function healthReport(identity: DeviceIdentity, seq: number, at = new Date()): HealthReport {
-  return {
-    deviceId: identity.deviceId,
-    seq,
-    timestamp: at.toISOString(),
-    version: '0.1.0',
-    uptimeSec: 60 * seq,
-    roles: ['storage'],
-    apiUrl: 'http://127.0.0.1:9',
-    multiaddrs: [],
-    system: {
-      at: at.toISOString(),
-      cpu: { loadPercent: 12.5, load1: 0.4, cores: 4, temperatureC: 51.2, throttled: null },
-      memory: { totalBytes: 4e9, usedBytes: 1e9, availableBytes: 3e9 },
-      disk: { totalBytes: 1e12, usedBytes: 2e11, freeBytes: 8e11 },
-      network: { rxBytes: 1000 * seq, txBytes: 2000 * seq }
-    },
-    storage: { pinsHeld: 2, pinnedBytes: 5_000_000, quotaBytes: 50e9, replicaBytes: 0 },
-    replication: { enabled: true, held: ['bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy'], assigned: 1, met: 1, missing: 0 },
-    service: { peersConnected: 3, streamsServed: 0, chainSyncLag: 0, errorsSinceLastReport: 0 }
-  }
-}
 
 const send = (monitor: Monitor, body: unknown) => postJson(`${monitor.url}${REPORTS_PATH}`, body)
 const registry = (monitor: Monitor) => registryAt(monitor.url)
@@ -45,17 +31,35 @@ const startTestMonitor = (t: Test, name: string, overrides: Partial<MonitorConfi
 
 const box = await loadOrCreateDeviceIdentity(testDir(t, 'box'))
 const impostor = await loadOrCreateDeviceIdentity(testDir(t, 'impostor'))
+// the box answers for its key at its apiUrl, as a daemon does: the monitor lists it only then
+const boxUrl = (await startIdentityBox(t, box)).url
+const CLAIMED = 'bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy'
+const healthReport = (identity: DeviceIdentity, seq: number, at = new Date()) =>
+  reportAt(identity, seq, { apiUrl: boxUrl, held: [CLAIMED], at })
 
-t.test('a signed report is accepted and the node is registered live', async t => {
+/** The registry once it lists the box (its apiUrl is checked after the report is accepted). */
+const listed = (monitor: Monitor) =>
+  waitFor('the monitor to list the box', async () => {
+    const nodes = await registry(monitor)
+    return nodes.length > 0 && nodes
+  })
+
+t.test('a signed report is accepted, the node is registered live once its apiUrl answered for it, its claims once proven', async t => {
   const monitor = await startTestMonitor(t, 'accept')
   const accepted = await send(monitor, await signPayload(box, healthReport(box, 1)))
   t.equal(accepted.status, 201, accepted.body)
-  const [node] = await registry(monitor)
+  const [node] = await listed(monitor)
   t.equal(node.deviceId, box.deviceId)
+  t.equal(node.apiUrl, boxUrl)
   t.ok(node.live, 'live')
-  t.same(node.held, ['bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy'])
+  t.same(node.held, [], 'the CID it claims is no copy: it has passed no challenge for it')
   t.same(node.failed, [])
-  t.equal(node.score, 1, 'not challenged yet: 1')
+  const challenged = await waitFor('the claim to be challenged at once', async () => {
+    const [now] = await registry(monitor)
+    return now.score < 1 && now
+  })
+  t.equal(challenged.score, 0, 'the claim was challenged at once, and failed: this box holds nothing')
+  t.same(challenged.held, [])
   const { reports } = await getJson(`${monitor.url}/api/nodes/${box.deviceId}/reports`)
   t.same(
     reports[0].report.replication,
@@ -144,7 +148,13 @@ t.test('malformed reports are refused with 400', async t => {
     ['seq 0', await sign({ ...good, seq: 0 })],
     ['a time that is not ISO', await sign({ ...good, timestamp: 'yesterday' })],
     ['a negative disk', await sign({ ...good, system: { ...good.system, disk: { ...good.system.disk, freeBytes: -1 } } })],
-    ['not an http URL', await sign({ ...good, apiUrl: 'file:///etc/passwd' })]
+    ['not an http URL', await sign({ ...good, apiUrl: 'file:///etc/passwd' })],
+    ['an apiUrl with a path', await sign({ ...good, apiUrl: `${boxUrl}/admin` })],
+    ['an apiUrl with a query', await sign({ ...good, apiUrl: `${boxUrl}?to=http://192.168.1.1` })],
+    ['an apiUrl with userinfo', await sign({ ...good, apiUrl: 'http://user:pw@127.0.0.1:9' })],
+    ['an apiUrl with a fragment', await sign({ ...good, apiUrl: `${boxUrl}#x` })],
+    ['an apiUrl with a trailing slash', await sign({ ...good, apiUrl: `${boxUrl}/` })],
+    ['an apiUrl with a bad port', await sign({ ...good, apiUrl: 'http://127.0.0.1:99999' })]
   ]
   for (const [what, body] of cases) t.equal((await send(monitor, body)).status, 400, what)
   t.same(await registry(monitor), [], 'nothing registered')
@@ -154,12 +164,10 @@ t.test('malformed reports are refused with 400', async t => {
 t.test('a node without a report within the timeout is listed down, and live again when one comes', async t => {
   const monitor = await startTestMonitor(t, 'liveness', { nodeTimeoutMs: 1500 })
   t.equal((await send(monitor, await signPayload(box, healthReport(box, 1)))).status, 201)
-  t.ok((await registry(monitor))[0].live)
+  t.ok((await listed(monitor))[0].live)
   await waitFor('the node to be listed down', async () => !(await registry(monitor))[0].live, { timeoutMs: 20_000 })
   const fleet = await getJson(`${monitor.url}/api/fleet`)
   t.equal(fleet.nodes[0].live, false, 'the dashboard shows it down too')
-  t.equal(fleet.replication.underReplicated, 1, 'its CID has no live copy now')
-  t.equal(fleet.replication.withoutCopy, 1)
   t.equal((await send(monitor, await signPayload(box, healthReport(box, 2)))).status, 201)
   t.ok((await registry(monitor))[0].live, 'live again')
 })
@@ -168,12 +176,52 @@ t.test('history older than the retention is pruned on schedule; the last seq is 
   const monitor = await startTestMonitor(t, 'retention', { retentionMs: 2000, pruneSchedule: '* * * * * *' })
   for (const seq of [1, 2, 3]) t.equal((await send(monitor, await signPayload(box, healthReport(box, seq)))).status, 201)
   t.same(await historySeqs(monitor, box.deviceId), [1, 2, 3])
+  await listed(monitor)
   await waitFor('the history to be pruned', async () => (await historySeqs(monitor, box.deviceId)).length === 0, { timeoutMs: 30_000 })
-  t.equal((await registry(monitor)).length, 1, 'the node stays registered')
+  t.equal((await registry(monitor)).length, 1, 'the node stays registered (the node retention is longer)')
   t.equal((await send(monitor, await signPayload(box, healthReport(box, 2)))).status, 409, 'a pruned seq cannot be replayed')
   t.equal((await send(monitor, await signPayload(box, healthReport(box, 4)))).status, 201)
   t.same(await historySeqs(monitor, box.deviceId), [4], 'a fresh report is kept')
 })
+
+t.test('a node silent past the node retention leaves the registry; its last seq is still enforced', async t => {
+  const monitor = await startTestMonitor(t, 'node-retention', { nodeRetentionMs: 1500, pruneSchedule: '* * * * * *' })
+  t.equal((await send(monitor, await signPayload(box, healthReport(box, 7)))).status, 201)
+  await listed(monitor)
+  await waitFor('the silent node to leave the registry', async () => (await registry(monitor)).length === 0, { timeoutMs: 30_000 })
+  const fleet = await getJson(`${monitor.url}/api/fleet`)
+  t.same(fleet.nodes, [], 'nor does the dashboard show it')
+  t.equal((await send(monitor, await signPayload(box, healthReport(box, 7)))).status, 409, 'its old reports cannot bring it back')
+  t.equal((await send(monitor, await signPayload(box, healthReport(box, 8)))).status, 201, 'a new report does')
+  t.equal((await listed(monitor))[0].deviceId, box.deviceId)
+})
+
+t.test(
+  'with an allow-list, only the device ids of the admit file may report and be listed; the file is read again as it changes',
+  async t => {
+    const admitDir = testDir(t, 'admit')
+    await mkdir(admitDir, { recursive: true })
+    const admitFile = path.join(admitDir, 'admitted')
+    await writeFile(admitFile, `# the operator's rack\n${impostor.deviceId}\n`)
+    const monitor = await startTestMonitor(t, 'allow-list', { admission: { mode: 'allow-list', admitFile } })
+    const refused = await send(monitor, await signPayload(box, healthReport(box, 1)))
+    t.equal(refused.status, 403, 'a device not on the list')
+    t.match(refused.json, { message: /not admitted by this monitor/ })
+    t.same(await registry(monitor), [])
+    await writeFile(admitFile, `${impostor.deviceId}\n${box.deviceId} # the new box\n`)
+    // the monitor looks at the file once a second at most
+    let seq = 1
+    await waitFor('a report to be accepted once the box is in the file', async () => {
+      const sent = await send(monitor, await signPayload(box, healthReport(box, ++seq)))
+      return sent.status === 201
+    })
+    await listed(monitor)
+    await writeFile(admitFile, `${impostor.deviceId}\n`)
+    await waitFor('the box taken off the list to leave the registry', async () => (await registry(monitor)).length === 0)
+    const metrics = await (await fetch(`${monitor.url}/metrics`)).text()
+    t.match(metrics, /seedone_monitor_reports_total\{result="refused"\} [1-9]/)
+  }
+)
 
 t.test('the registry and history survive a restart of the monitor', async t => {
   const dataDir = testDir(t, 'restart')

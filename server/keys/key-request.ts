@@ -3,6 +3,7 @@ import { signPayload, type SignedPayload } from '../identity/device-signature.ts
 import type { OwnerAuthorisation } from '../pairing/owner-authorisation.ts'
 import type { WrappedKey } from './wrap.ts'
 import { HttpError } from '../http-error.ts'
+import { peerOrigin } from '../peer-url.ts'
 
 /** What a device signs when it asks a custodian for a film's key (DESIGN decision 5). */
 export interface FilmKeyRequest {
@@ -58,16 +59,25 @@ export async function requestFilmKey(opts: {
   // only the two fields: callers may pass a richer record (a stored pairing), and the custodian refuses unknown properties
   const authorisation: OwnerAuthorisation = { message: opts.authorisation.message, signature: opts.authorisation.signature }
   const body: FilmKeyRequestBody = { authorisation, request: await signPayload(opts.identity, request) }
+  let custodian: string
+  try {
+    custodian = peerOrigin(opts.custodianUrl) // from the film's metadata: a box, not any route of any host
+  } catch (err) {
+    throw new KeyRequestError(502, `the film's custodian URL is refused: ${(err as Error).message}`)
+  }
   let response: Response
   try {
-    response = await fetch(new URL(KEY_RELEASE_PATH, opts.custodianUrl), {
+    response = await fetch(`${custodian}${KEY_RELEASE_PATH}`, {
       method: 'POST',
+      redirect: 'error',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(body),
       signal: AbortSignal.timeout(opts.timeoutMs ?? 15_000)
     })
   } catch (err) {
-    throw new KeyRequestError(503, `the custodian at ${opts.custodianUrl} cannot be reached: ${(err as Error).message}`)
+    // fetch's own message is "fetch failed": the cause says why (refused, a redirect, which are not followed)
+    const cause = (err as Error).cause as Error | undefined
+    throw new KeyRequestError(503, `the custodian at ${opts.custodianUrl} cannot be reached: ${cause?.message ?? (err as Error).message}`)
   }
   const answer = (await response.json().catch(() => ({}))) as Partial<FilmKeyResponse> & { message?: string }
   if (!response.ok || answer.wrappedKey === undefined) {

@@ -2,6 +2,7 @@ import { Ajv } from 'ajv'
 import { CID } from 'multiformats/cid'
 import { MAX_CHUNK_SIZE, MIN_CHUNK_SIZE, sealedLength, type CipherName } from '../sealing/format.ts'
 import type { FileBound } from '../storage/dag-bounds.ts'
+import { peerOrigin } from '../peer-url.ts'
 
 /** How a publisher classifies a film (the platform's content classes). */
 export const CONTENT_CLASSES = ['production', 'test', 'demo', 'development'] as const
@@ -155,7 +156,7 @@ const schema = {
     custodian: {
       type: 'object',
       required: ['url', 'peerId'],
-      properties: { url: { type: 'string', pattern: '^https?://', maxLength: 500 }, peerId: { type: 'string', maxLength: 100 } }
+      properties: { url: { type: 'string', maxLength: 500 }, peerId: { type: 'string', maxLength: 100 } }
     }
   }
 }
@@ -186,6 +187,11 @@ export function parseFilmMetadata(bytes: Uint8Array): FilmMetadata {
       throw new MetadataError('film metadata is invalid: /thumbnails has more tiles than its grid holds')
   }
   if (value.expiresAt !== undefined) parseExpiry(value.expiresAt)
+  try {
+    peerOrigin(value.custodian.url)
+  } catch (err) {
+    throw new MetadataError(`film metadata is invalid: /custodian/url: ${(err as Error).message}`)
+  }
   return value
 }
 

@@ -19,6 +19,7 @@ export async function fetchBlockFrom(apiUrl: string, cid: CID, opts: { maxBytes:
   let response: Response
   try {
     response = await fetch(`${apiUrl}${BLOCK_PATH.replace(':cid', cid.toString())}`, {
+      redirect: 'manual', // a box answers for itself: a 3xx is no answer
       signal: AbortSignal.any([opts.signal, AbortSignal.timeout(FETCH_TIMEOUT_MS)])
     })
   } catch (err) {

@@ -33,8 +33,14 @@ export interface ChallengeOutcome {
 export interface Challenger {
   /** Puts a node on the schedule (idempotent): called for every accepted report. */
   watch(deviceId: string): void
-  /** Challenges the node now: undefined when it is not live or claims to hold nothing. */
-  challenge(deviceId: string): Promise<ChallengeOutcome | undefined>
+  /**
+   * Challenges, one at a time and without waiting for the schedule, each CID the node claims that it
+   * has not proven holding since it claimed it: a claim counts as a copy (the registry's `held`) only
+   * once passed. Called for every accepted report of a listed node.
+   */
+  verifyClaims(deviceId: string): void
+  /** Challenges the node now, for `cid` or a random CID it proved holding: undefined when it is not listed live or holds nothing. */
+  challenge(deviceId: string, cid?: string): Promise<ChallengeOutcome | undefined>
   stop(): Promise<void>
 }
 
@@ -44,6 +50,8 @@ const MAX_INNER_BLOCK_BYTES = MAX_BLOCK_BYTES
 const answerBytesAllowed = (blocks: number): number => 1024 + blocks * (Math.ceil((MAX_BLOCK_BYTES * 4) / 3) + 16)
 /** Decoded inner blocks kept between challenges: a DAG never changes, so its structure is read once. */
 const INNER_BLOCK_CACHE = 1024
+/** A claim that failed its challenge is not asked again sooner than this, however often the node reports. */
+const CLAIM_RETRY_MS = 30_000
 
 /** The node failed: it lacks what it claims to hold, or answered wrong, late or not at all. */
 class ChallengeFailure extends Error {
@@ -69,6 +77,11 @@ export function startChallenger(opts: ChallengerOptions): Challenger {
   const stopping = new AbortController()
   const running = new Set<Promise<unknown>>()
   const innerBlocks = new Map<string, Uint8Array>()
+  /** Nodes whose claims are being challenged, and those that reported again meanwhile. */
+  const verifying = new Set<string>()
+  const verifyAgain = new Set<string>()
+  /** When a claim (`deviceId cid`) last failed. */
+  const claimFailedAt = new Map<string, number>()
 
   /**
    * An inner block of the DAG, from the other holders first, then from the challenged node, whose
@@ -101,6 +114,7 @@ export function startChallenger(opts: ChallengerOptions): Challenger {
     try {
       response = await fetch(`${node.apiUrl}${CHALLENGE_PATH}`, {
         method: 'POST',
+        redirect: 'manual',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify(challenge),
         signal: AbortSignal.any([stopping.signal, AbortSignal.timeout(deadlineMs)])
@@ -128,11 +142,11 @@ export function startChallenger(opts: ChallengerOptions): Challenger {
     }
   }
 
-  const challenge = async (deviceId: string): Promise<ChallengeOutcome | undefined> => {
+  const challenge = async (deviceId: string, asked?: string): Promise<ChallengeOutcome | undefined> => {
     const nodes = await opts.registry()
     const node = nodes.find(n => n.deviceId === deviceId)
-    if (node === undefined || !node.live || node.held.length === 0) return undefined
-    const cid = pick(node.held)
+    if (node === undefined || !node.live || (asked === undefined && node.held.length === 0)) return undefined
+    const cid = asked ?? pick(node.held)
     let reason: string | undefined
     try {
       let root: CID
@@ -158,6 +172,7 @@ export function startChallenger(opts: ChallengerOptions): Challenger {
     await store.updateChallenges(deviceId, record =>
       recordChallenge(record, { cid, passed, at: new Date(), ...(reason !== undefined ? { reason } : {}) }, opts.failuresBeforeFailed)
     )
+    if (passed) await store.verifyHolding(deviceId, cid)
     opts.onResult?.(deviceId, passed)
     if (!passed) log.warn({ deviceId, cid, reason }, 'node failed a proof-of-holding challenge')
     return { deviceId, cid, passed, ...(reason !== undefined ? { reason } : {}) }
@@ -175,17 +190,51 @@ export function startChallenger(opts: ChallengerOptions): Challenger {
     const timer = setTimeout(() => {
       void track(challenge(deviceId))
         .catch(err => log.error({ deviceId, err: (err as Error).message }, 'could not challenge a node'))
-        .finally(() => arm(deviceId))
+        .finally(() => {
+          // a node pruned from the registry leaves the schedule; a report of it puts it back (watch)
+          void store.node(deviceId).then(
+            node => (node === undefined ? timers.delete(deviceId) : arm(deviceId)),
+            () => arm(deviceId)
+          )
+        })
     }, wait)
     timer.unref()
     timers.set(deviceId, timer)
+  }
+
+  const verifyClaims = async (deviceId: string): Promise<void> => {
+    do {
+      verifyAgain.delete(deviceId)
+      const node = await store.node(deviceId)
+      if (node === undefined) return
+      const proven = new Set(node.verifiedHeld)
+      for (const cid of node.report.replication.held) {
+        const key = `${deviceId} ${cid}`
+        if (stopping.signal.aborted) return
+        if (proven.has(cid) || (claimFailedAt.get(key) ?? 0) > Date.now() - CLAIM_RETRY_MS) continue
+        const outcome = await challenge(deviceId, cid)
+        if (outcome?.passed === false) claimFailedAt.set(key, Date.now())
+        else claimFailedAt.delete(key)
+      }
+    } while (verifyAgain.has(deviceId) && !stopping.signal.aborted)
   }
 
   return {
     watch: deviceId => {
       if (!timers.has(deviceId)) arm(deviceId)
     },
-    challenge: deviceId => track(challenge(deviceId)),
+    verifyClaims: deviceId => {
+      if (stopping.signal.aborted) return
+      if (verifying.has(deviceId)) {
+        verifyAgain.add(deviceId)
+        return
+      }
+      verifying.add(deviceId)
+      void track(verifyClaims(deviceId))
+        .catch(err => log.error({ deviceId, err: (err as Error).message }, 'could not challenge a node’s claims'))
+        .finally(() => verifying.delete(deviceId))
+    },
+    challenge: (deviceId, cid) => track(challenge(deviceId, cid)),
     stop: async () => {
       stopping.abort()
       for (const timer of timers.values()) clearTimeout(timer)

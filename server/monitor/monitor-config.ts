@@ -3,6 +3,12 @@ import { parseArgs } from 'node:util'
 import { ConfigError, integer, type ChainConfig } from '../config.ts'
 import { MAX_CHALLENGE_BLOCKS } from '../replication/routes.ts'
 
+/**
+ * Which nodes the monitor takes reports from: the device ids the network's operator lists in a file
+ * (the default), or, on a test network and only when asked for, any device that signs its reports.
+ */
+export type Admission = { mode: 'allow-list'; admitFile: string } | { mode: 'open' }
+
 export interface MonitorConfig {
   dataDir: string
   host: string
@@ -11,6 +17,9 @@ export interface MonitorConfig {
   nodeTimeoutMs: number
   /** Report history older than this is pruned. */
   retentionMs: number
+  /** A node without a report for this long leaves the registry (with its challenge record). */
+  nodeRetentionMs: number
+  admission: Admission
   /** node-cron schedule of the history pruning. */
   pruneSchedule: string
   /** Mean time between two challenges of one node. */
@@ -32,6 +41,9 @@ export const monitorFlags = {
   port: { type: 'string' },
   'node-timeout-sec': { type: 'string' },
   'retention-days': { type: 'string' },
+  'node-retention-days': { type: 'string' },
+  admission: { type: 'string' },
+  'admit-file': { type: 'string' },
   'challenge-interval-sec': { type: 'string' },
   'challenge-blocks': { type: 'string' },
   'min-replicas': { type: 'string' },
@@ -60,11 +72,13 @@ export function resolveMonitorConfig(args: string[], env: NodeJS.ProcessEnv = pr
   if (challengeBlocks > MAX_CHALLENGE_BLOCKS)
     throw new ConfigError(`--challenge-blocks: a box answers at most ${MAX_CHALLENGE_BLOCKS} blocks`)
   return {
+    admission: admission(pick('admission'), pick('admit-file')),
     dataDir: path.resolve(pick('data-dir') ?? '.data/monitor'),
     host: pick('host') ?? '127.0.0.1',
     port: integer('port', pick('port'), 8090),
     nodeTimeoutMs: integer('node-timeout-sec', pick('node-timeout-sec'), 15 * 60, 1) * SEC,
     retentionMs: integer('retention-days', pick('retention-days'), 30, 1) * DAY_MS,
+    nodeRetentionMs: integer('node-retention-days', pick('node-retention-days'), 7, 1) * DAY_MS,
     pruneSchedule: '0 17 * * * *',
     challengeIntervalMs: integer('challenge-interval-sec', pick('challenge-interval-sec'), 60 * 60, 1) * SEC,
     challengeBlocks,
@@ -82,4 +96,18 @@ export function resolveMonitorConfig(args: string[], env: NodeJS.ProcessEnv = pr
         }
       : {})
   }
+}
+
+function admission(mode: string | undefined, admitFile: string | undefined): Admission {
+  if (mode === 'open') {
+    if (admitFile !== undefined) throw new ConfigError('--admission open takes no --admit-file: it admits any device')
+    return { mode: 'open' }
+  }
+  if (mode !== undefined && mode !== 'allow-list') throw new ConfigError(`--admission must be allow-list or open, got "${mode}"`)
+  if (admitFile === undefined) {
+    throw new ConfigError(
+      'the monitor admits the device ids listed in --admit-file (one a line); give that file, or --admission open for a test network'
+    )
+  }
+  return { mode: 'allow-list', admitFile: path.resolve(admitFile) }
 }

@@ -2,7 +2,7 @@ import { Counter, Gauge, type Registry } from 'prom-client'
 import { createMetricsRegistry } from '../health/metrics-route.ts'
 import type { Fleet } from './fleet.ts'
 
-export type ReportResult = 'accepted' | 'malformed' | 'forged' | 'replayed'
+export type ReportResult = 'accepted' | 'malformed' | 'forged' | 'refused' | 'replayed'
 
 export interface MonitorMetrics {
   registry: Registry
@@ -17,7 +17,7 @@ export function createMonitorMetrics(): MonitorMetrics {
   const registers = [registry]
   const reports = new Counter({
     name: 'seedone_monitor_reports_total',
-    help: 'Health reports received, by result (accepted, malformed, forged, replayed)',
+    help: 'Health reports received, by result (accepted, malformed, forged, refused: not admitted, replayed)',
     labelNames: ['result'],
     registers
   })

@@ -2,12 +2,12 @@ import type { FastifyInstance } from 'fastify'
 import fastifyRateLimit from '@fastify/rate-limit'
 import { verifyDeviceSignature } from '../identity/device-signature.ts'
 import { HttpError } from '../http-error.ts'
-import { NODES_PATH, REPORTS_PATH, type HealthReport, type SignedReport } from './protocol.ts'
+import { NODES_PATH, REPORTS_PATH, type HealthReport, type RegistryNode, type SignedReport } from './protocol.ts'
 import type { NodeStore } from './node-store.ts'
 import type { Fleet } from './fleet.ts'
 import type { ReportResult } from './monitor-metrics.ts'
 import { parseReport, signedReportSchema } from './report-schema.ts'
-import { readRegistry, registryNodeSchema } from './registry.ts'
+import { registryNodeSchema } from './registry.ts'
 
 /**
  * Reports one address may send a minute. A box reports every few minutes, but after an outage it
@@ -19,7 +19,9 @@ export const REPORTS_PER_MINUTE_PER_ADDRESS = 300
 
 export interface MonitorRoutesOptions {
   store: NodeStore
-  nodeTimeoutMs: number
+  registry(): Promise<RegistryNode[]>
+  /** Whether the network's operator admits the device (admission.ts). */
+  admits(deviceId: string): Promise<boolean>
   fleet(): Promise<Fleet>
   onReport(result: ReportResult, report?: HealthReport): void
 }
@@ -53,6 +55,13 @@ export async function monitorRoutes(app: FastifyInstance, opts: MonitorRoutesOpt
         opts.onReport('forged')
         throw new HttpError(401, `the signature is not ${report.deviceId}'s`)
       }
+      if (!(await opts.admits(report.deviceId))) {
+        opts.onReport('refused')
+        throw new HttpError(
+          403,
+          `device ${report.deviceId} is not admitted by this monitor: its operator lists the device ids it takes reports from`
+        )
+      }
       const result = await store.accept(report, new Date())
       if (!result.accepted) {
         opts.onReport('replayed')
@@ -75,7 +84,7 @@ export async function monitorRoutes(app: FastifyInstance, opts: MonitorRoutesOpt
         response: { 200: { type: 'object', required: ['nodes'], properties: { nodes: { type: 'array', items: registryNodeSchema } } } }
       }
     },
-    async () => ({ nodes: await readRegistry(store, opts.nodeTimeoutMs) })
+    async () => ({ nodes: await opts.registry() })
   )
 
   app.get<{ Params: { deviceId: string }; Querystring: { limit?: string } }>(

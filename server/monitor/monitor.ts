@@ -19,13 +19,15 @@ import { monitorRoutes } from './monitor-routes.ts'
 import { dashboardRoutes } from './dashboard-routes.ts'
 import { fetchVerifiedBlock, readUnixfsFile } from './block-fetch.ts'
 import { MAX_METADATA_BYTES } from '../library/film-metadata.ts'
+import { createAdmission } from './admission.ts'
+import { createIdentityChecks } from './node-identity.ts'
 
 export interface Monitor {
   url: string
   app: FastifyInstance
   store: NodeStore
   challenger: Challenger
-  /** Prunes the history past the retention now (the schedule does it every hour): entries removed. */
+  /** Prunes the history past the retention and the nodes past the node retention now (the schedule does it every hour): entries removed. */
   prune(): Promise<number>
   close(): Promise<void>
 }
@@ -62,7 +64,8 @@ export async function startMonitor(config: MonitorConfig, opts: { logLevel?: str
     shutdown.add(() => app.close())
     // every body is JSON: a text/plain one (which a cross-site form sends without a preflight) is 415
     app.removeContentTypeParser('text/plain')
-    const registry = (): Promise<RegistryNode[]> => readRegistry(store, config.nodeTimeoutMs)
+    const admission = await createAdmission(config.admission, app.log.child({ part: 'admission' }))
+    const registry = (): Promise<RegistryNode[]> => readRegistry(store, config.nodeTimeoutMs, admission.admits)
 
     let catalogue: Catalogue | undefined
     if (config.chain !== undefined) {
@@ -113,15 +116,25 @@ export async function startMonitor(config: MonitorConfig, opts: { logLevel?: str
       onResult: (_deviceId, passed) => metrics.challenge(passed)
     })
     shutdown.add(() => challenger.stop())
+    // a node's claims are challenged once its apiUrl answered for it, and again with each report
+    const identities = createIdentityChecks({
+      store,
+      log: app.log.child({ part: 'identity' }),
+      onVerified: deviceId => challenger.verifyClaims(deviceId)
+    })
+    shutdown.add(() => identities.stop())
     for (const node of await store.nodes()) challenger.watch(node.deviceId)
 
     await app.register(monitorRoutes, {
       store,
-      nodeTimeoutMs: config.nodeTimeoutMs,
+      registry,
+      admits: admission.admits,
       fleet,
       onReport: (result, report) => {
         metrics.report(result)
-        if (report !== undefined) challenger.watch(report.deviceId)
+        if (report === undefined) return
+        challenger.watch(report.deviceId)
+        identities.check(report.deviceId)
       }
     })
     metricsRoute(app, { registry: metrics.registry, refresh: async () => metrics.update(await fleet()) })
@@ -130,7 +143,9 @@ export async function startMonitor(config: MonitorConfig, opts: { logLevel?: str
     const prune = async (): Promise<number> => {
       const removed = await store.pruneHistory(new Date(Date.now() - config.retentionMs))
       if (removed > 0) app.log.info({ removed }, 'report history past the retention pruned')
-      return removed
+      const gone = await store.pruneNodes(new Date(Date.now() - config.nodeRetentionMs))
+      if (gone > 0) app.log.info({ gone }, 'nodes silent past the node retention left the registry')
+      return removed + gone
     }
     const pruning = cron.schedule(
       config.pruneSchedule,

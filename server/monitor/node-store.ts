@@ -8,6 +8,10 @@ export interface NodeRecord {
   /** Monitor time the latest report arrived (liveness is judged on the monitor's clock, not the box's). */
   receivedAt: string
   firstSeenAt: string
+  /** The report's apiUrl once it answered with a statement signed by this node's key (node-identity.ts). */
+  verifiedApiUrl?: string
+  /** Claimed CIDs the node passed a challenge for since it claimed them: its copies that count. */
+  verifiedHeld?: string[]
 }
 
 /** One node's proof-of-holding record. */
@@ -44,6 +48,15 @@ export interface NodeStore {
   history(deviceId: string, limit: number): Promise<HistoryEntry[]>
   /** Deletes history received before `cutoff`: how many entries went. */
   pruneHistory(cutoff: Date): Promise<number>
+  /** Deletes nodes whose latest report came before `cutoff`, with their challenge records (their last seq stays enforced): how many went. */
+  pruneNodes(cutoff: Date): Promise<number>
+  /** Records that `apiUrl` answered for the node, unless its reports name another URL by now: whether it was recorded. */
+  verifyApiUrl(deviceId: string, apiUrl: string): Promise<boolean>
+  /**
+   * Counts `cid` as held by the node after it passed a challenge for it, while it still claims it. A
+   * later failure does not undo this: failing repeatedly puts the CID in the failed list, as before.
+   */
+  verifyHolding(deviceId: string, cid: string): Promise<void>
   challenges(deviceId: string): Promise<ChallengeRecord>
   updateChallenges(deviceId: string, update: (record: ChallengeRecord) => ChallengeRecord): Promise<ChallengeRecord>
 }
@@ -62,6 +75,8 @@ export function createNodeStore(db: StateDb): NodeStore {
   // key: receivedAt ISO + '!' + deviceId + '!' + seq; value: the history key
   const byTime = db.sublevel<string, string>('history-by-time', { valueEncoding: 'json' })
   const challenges = db.sublevel<string, ChallengeRecord>('challenges', { valueEncoding: 'json' })
+  // the last seq of nodes pruned from the registry: their old reports cannot be replayed to bring them back
+  const retiredSeqs = db.sublevel<string, number>('retired-seqs', { valueEncoding: 'json' })
 
   const turns = new Map<string, Promise<unknown>>()
   const serial = <T>(deviceId: string, step: () => Promise<T>): Promise<T> => {
@@ -78,17 +93,27 @@ export function createNodeStore(db: StateDb): NodeStore {
     accept: (report, receivedAt) =>
       serial(report.deviceId, async () => {
         const known = await nodes.get(report.deviceId)
-        if (known !== undefined && report.seq <= known.report.seq) return { accepted: false, lastSeq: known.report.seq }
+        const lastSeq = known?.report.seq ?? (await retiredSeqs.get(report.deviceId))
+        if (lastSeq !== undefined && report.seq <= lastSeq) return { accepted: false, lastSeq }
         const at = receivedAt.toISOString()
         const historyKey = `${report.deviceId}!${seqKey(report.seq)}`
         const { held, ...replication } = report.replication
+        const claimed = new Set(held)
         const entry: HistoryEntry = { receivedAt: at, report: { ...report, replication: { ...replication, heldCount: held.length } } }
         await writeBatch(db, [
           {
             type: 'put',
             sublevel: nodes,
             key: report.deviceId,
-            value: { deviceId: report.deviceId, report, receivedAt: at, firstSeenAt: known?.firstSeenAt ?? at }
+            value: {
+              deviceId: report.deviceId,
+              report,
+              receivedAt: at,
+              firstSeenAt: known?.firstSeenAt ?? at,
+              // a new URL must answer for the node again; a CID no longer claimed must pass again once claimed again
+              ...(known?.verifiedApiUrl === report.apiUrl ? { verifiedApiUrl: report.apiUrl } : {}),
+              verifiedHeld: (known?.verifiedHeld ?? []).filter(cid => claimed.has(cid))
+            }
           },
           { type: 'put', sublevel: history, key: historyKey, value: entry },
           { type: 'put', sublevel: byTime, key: `${at}!${historyKey}`, value: historyKey }
@@ -111,6 +136,37 @@ export function createNodeStore(db: StateDb): NodeStore {
       )
       return old.length
     },
+    pruneNodes: async cutoff => {
+      const before = cutoff.toISOString()
+      let removed = 0
+      for (const node of (await nodes.values().all()).filter(n => n.receivedAt < before)) {
+        await serial(node.deviceId, async () => {
+          const current = await nodes.get(node.deviceId)
+          if (current === undefined || current.receivedAt >= before) return
+          removed++
+          await writeBatch(db, [
+            { type: 'del', sublevel: nodes, key: node.deviceId },
+            { type: 'del', sublevel: challenges, key: node.deviceId },
+            { type: 'put', sublevel: retiredSeqs, key: node.deviceId, value: current.report.seq }
+          ])
+        })
+      }
+      return removed
+    },
+    verifyApiUrl: (deviceId, apiUrl) =>
+      serial(deviceId, async () => {
+        const node = await nodes.get(deviceId)
+        if (node?.report.apiUrl !== apiUrl) return false
+        await writeBatch(db, [{ type: 'put', sublevel: nodes, key: deviceId, value: { ...node, verifiedApiUrl: apiUrl } }])
+        return true
+      }),
+    verifyHolding: (deviceId, cid) =>
+      serial(deviceId, async () => {
+        const node = await nodes.get(deviceId)
+        const verifiedHeld = node?.verifiedHeld ?? []
+        if (node === undefined || verifiedHeld.includes(cid) || !node.report.replication.held.includes(cid)) return
+        await writeBatch(db, [{ type: 'put', sublevel: nodes, key: deviceId, value: { ...node, verifiedHeld: [...verifiedHeld, cid] } }])
+      }),
     challenges: async deviceId => (await challenges.get(deviceId)) ?? emptyChallenges(),
     updateChallenges: (deviceId, update) =>
       serial(`challenges!${deviceId}`, async () => {

@@ -11,6 +11,21 @@ export const NODES_PATH = '/api/nodes'
 export const CHALLENGE_PATH = '/api/storage/challenge'
 /** On a box. GET raw bytes of one block it holds (trustless: the caller checks the bytes against the CID). */
 export const BLOCK_PATH = '/api/storage/blocks/:cid'
+/**
+ * On a box. GET ?nonce=… → SignedPayload of an IdentityStatement, signed by the box's device key: how
+ * the monitor learns that a report's apiUrl reaches the device that signed it, before listing it.
+ */
+export const IDENTITY_PATH = '/api/identity'
+
+/** What a box signs when asked who answers at its apiUrl. */
+export interface IdentityStatement {
+  purpose: 'seed-one/identity/v1'
+  deviceId: string
+  /** The URL the box reports as its own (scheme, host and port). */
+  apiUrl: string
+  /** The monitor's nonce, as asked. */
+  nonce: string
+}
 
 /** What a box says about itself every few minutes. `payload` of the SignedPayload is this, as JSON. */
 export interface HealthReport {
@@ -23,7 +38,7 @@ export interface HealthReport {
   version: string
   uptimeSec: number
   roles: string[]
-  /** Where the monitor reaches this box's HTTP API (for challenges). */
+  /** Where the monitor reaches this box's HTTP API (for challenges): scheme, host and port only. */
   apiUrl: string
   multiaddrs: string[]
   system: SystemStats
@@ -66,6 +81,7 @@ export interface RegistryNode {
   replicating: boolean
   quotaBytes: number
   replicaBytes: number
+  /** CIDs the node claims to hold and has passed a challenge for since claiming: only these count as copies. */
   held: string[]
   /** CIDs this node failed challenges for repeatedly: treat it as not holding them. */
   failed: string[]

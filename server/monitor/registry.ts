@@ -1,16 +1,26 @@
 import type { RegistryNode } from './protocol.ts'
-import type { NodeStore } from './node-store.ts'
+import type { NodeRecord, NodeStore } from './node-store.ts'
 import { challengeScore } from './challenge-record.ts'
 
 /**
- * The node registry storage nodes assign over: every node that ever reported, live when its latest
- * report arrived within `nodeTimeoutMs` (monitor time), with what it holds and what it failed.
+ * The node registry storage nodes assign over: the admitted nodes whose apiUrl answered for their key
+ * (node-identity.ts) and that reported within the node retention, live when the latest report
+ * arrived within `nodeTimeoutMs` (monitor time), with the copies they proved holding and what they failed.
  */
-export async function readRegistry(store: NodeStore, nodeTimeoutMs: number, now = Date.now()): Promise<RegistryNode[]> {
-  const records = await store.nodes()
+export async function readRegistry(
+  store: NodeStore,
+  nodeTimeoutMs: number,
+  admits: (deviceId: string) => Promise<boolean>,
+  now = Date.now()
+): Promise<RegistryNode[]> {
+  const records: NodeRecord[] = []
+  for (const record of await store.nodes()) {
+    if (record.verifiedApiUrl === record.report.apiUrl && (await admits(record.deviceId))) records.push(record)
+  }
   return await Promise.all(
-    records.map(async ({ deviceId, report, receivedAt }) => {
+    records.map(async ({ deviceId, report, receivedAt, verifiedHeld }) => {
       const challenges = await store.challenges(deviceId)
+      const verified = new Set(verifiedHeld)
       return {
         deviceId,
         apiUrl: report.apiUrl,
@@ -21,7 +31,8 @@ export async function readRegistry(store: NodeStore, nodeTimeoutMs: number, now 
         replicating: report.replication.enabled,
         quotaBytes: report.storage.quotaBytes,
         replicaBytes: report.storage.replicaBytes,
-        held: report.replication.held,
+        // claims in the report's order, those proven only: an unproven claim is no copy
+        held: report.replication.held.filter(cid => verified.has(cid)),
         failed: challenges.failedCids,
         score: challengeScore(challenges)
       }

@@ -1,5 +1,6 @@
 import { Ajv } from 'ajv'
 import type { HealthReport, SignedReport } from './protocol.ts'
+import { peerOrigin } from '../peer-url.ts'
 
 // JSON schemas of what a box sends the monitor (protocol.ts). Strict: unknown properties are refused.
 
@@ -42,7 +43,7 @@ export const healthReportSchema = object({
   version: text(64),
   uptimeSec: count,
   roles: { type: 'array', maxItems: 8, items: text(32) },
-  apiUrl: { type: 'string', pattern: '^https?://[^/\\s]+(/\\S*)?$', maxLength: 512 },
+  apiUrl: { type: 'string', maxLength: 512 },
   multiaddrs: { type: 'array', maxItems: 64, items: text(512) },
   system: systemStatsSchema,
   storage: object({ pinsHeld: count, pinnedBytes: bytes, quotaBytes: bytes, replicaBytes: bytes }),
@@ -74,6 +75,12 @@ export function parseReport(signed: SignedReport): { report: HealthReport } | { 
   if (!validate(value)) {
     const [first] = validate.errors ?? []
     return { error: `payload ${first?.instancePath || '/'} ${first?.message ?? 'is invalid'}` }
+  }
+  // scheme, host and port, written as the URL parser writes them (so one node has one URL)
+  try {
+    if (peerOrigin(value.apiUrl) !== value.apiUrl) return { error: `payload /apiUrl must be written as ${peerOrigin(value.apiUrl)}` }
+  } catch (err) {
+    return { error: `payload /apiUrl: ${(err as Error).message}` }
   }
   return { report: value }
 }

@@ -14,6 +14,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { NODES_PATH, type RegistryNode } from '../monitor/protocol.ts'
 import type { Store } from '../storage/state-db.ts'
 import type { AssignableNode } from './assignment.ts'
+import { PEER_URL_PATTERN } from '../peer-url.ts'
 
 export interface RegistrySnapshot {
   /** When the monitor last answered (this box's clock). */
@@ -73,7 +74,7 @@ const validateRegistry = new Ajv().compile<{ nodes: RegistryNode[] }>({
         required: ['deviceId', 'apiUrl', 'multiaddrs', 'roles', 'live', 'replicating', 'quotaBytes', 'held', 'failed'],
         properties: {
           deviceId: { type: 'string', minLength: 1 },
-          apiUrl: { type: 'string' },
+          apiUrl: { type: 'string', pattern: PEER_URL_PATTERN },
           multiaddrs: stringList,
           roles: stringList,
           live: { type: 'boolean' },

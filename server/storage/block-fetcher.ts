@@ -16,6 +16,7 @@ import { BLOCK_PATH } from '../monitor/protocol.ts'
 import { blockMatches } from '../monitor/block-hash.ts'
 import { readCappedBody } from '../capped-body.ts'
 import { MAX_BLOCK_BYTES } from './dag-bounds.ts'
+import { peerOrigin } from '../peer-url.ts'
 
 /** The API URLs of boxes said to hold the DAG under `root` (this box left out). */
 export type BlockHolders = (root: CID, signal?: AbortSignal) => Promise<string[]>
@@ -85,10 +86,8 @@ export function setBlockHolders(helia: Helia, holders: BlockHolders | undefined)
  * came from (a film's metadata, fetched by CID): what it sends is checked against each CID all the same.
  */
 export function hintHolder(helia: Helia, roots: CID[], apiUrl: string): () => void {
-  const { protocol } = new URL(apiUrl)
-  if (protocol !== 'http:' && protocol !== 'https:') throw new TypeError(`a block holder must have an HTTP URL, not ${apiUrl}`)
-  // BLOCK_PATH is appended to it
-  const url = apiUrl.replace(/\/+$/, '')
+  // BLOCK_PATH is appended to it: scheme, host and port only (node:http follows no redirect)
+  const url = peerOrigin(apiUrl)
   const { hinted } = nodeFetch(helia)
   const keys = roots.map(String)
   for (const key of keys) {

@@ -2,10 +2,14 @@
 import { startMonitor, type Monitor } from '../../server/monitor/monitor.ts'
 import type { MonitorConfig } from '../../server/monitor/monitor-config.ts'
 import { NODES_PATH, type HealthReport, type RegistryNode } from '../../server/monitor/protocol.ts'
+import type { DeviceIdentity } from '../../server/identity/device-identity.ts'
 import { getJson } from './http.ts'
 import type { Test } from './in-process.ts'
 
-/** The monitor's defaults, except challenges so rare that only a test's own calls run them. */
+/**
+ * The monitor's defaults, except challenges so rare that only a test's own calls (and the prompt
+ * challenges of new claims) run them, and open admission: a test's boxes have fresh keys.
+ */
 export function monitorConfig(dataDir: string, overrides: Partial<MonitorConfig> = {}): MonitorConfig {
   return {
     dataDir,
@@ -13,6 +17,8 @@ export function monitorConfig(dataDir: string, overrides: Partial<MonitorConfig>
     port: 0,
     nodeTimeoutMs: 60_000,
     retentionMs: 24 * 60 * 60 * 1000,
+    nodeRetentionMs: 7 * 24 * 60 * 60 * 1000,
+    admission: { mode: 'open' },
     pruneSchedule: '0 0 * * * *',
     challengeIntervalMs: 24 * 60 * 60 * 1000,
     challengeBlocks: 3,
@@ -45,4 +51,33 @@ export async function historySeqs(monitorUrl: string, deviceId: string): Promise
     `${monitorUrl}${NODES_PATH}/${deviceId}/reports?limit=999`
   )
   return reports.map(entry => entry.report.seq)
+}
+
+/** A well-formed report of `identity` (figures made up: the monitor checks form, not truth). */
+export function healthReport(
+  identity: DeviceIdentity,
+  seq: number,
+  opts: { apiUrl: string; held?: string[]; quotaBytes?: number; at?: Date }
+): HealthReport {
+  const at = opts.at ?? new Date()
+  return {
+    deviceId: identity.deviceId,
+    seq,
+    timestamp: at.toISOString(),
+    version: '0.1.0',
+    uptimeSec: 60 * seq,
+    roles: ['storage'],
+    apiUrl: opts.apiUrl,
+    multiaddrs: [],
+    system: {
+      at: at.toISOString(),
+      cpu: { loadPercent: 12.5, load1: 0.4, cores: 4, temperatureC: 51.2, throttled: null },
+      memory: { totalBytes: 4e9, usedBytes: 1e9, availableBytes: 3e9 },
+      disk: { totalBytes: 1e12, usedBytes: 2e11, freeBytes: 8e11 },
+      network: { rxBytes: 1000 * seq, txBytes: 2000 * seq }
+    },
+    storage: { pinsHeld: 2, pinnedBytes: 5_000_000, quotaBytes: opts.quotaBytes ?? 50e9, replicaBytes: 0 },
+    replication: { enabled: true, held: opts.held ?? [], assigned: 1, met: 1, missing: 0 },
+    service: { peersConnected: 3, streamsServed: 0, chainSyncLag: 0, errorsSinceLastReport: 0 }
+  }
 }
