@@ -16,6 +16,8 @@ import { createSettingsStore, type SettingsStore } from './settings/settings.ts'
 import { pairingRoutes } from './pairing/routes.ts'
 import { settingsRoutes } from './settings/routes.ts'
 import { createOwnerSessions, ownerSession } from './pairing/owner-session.ts'
+import { createHostCheck } from './http/host-check.ts'
+import { securityHeaders } from './http/security-headers.ts'
 import { createLibrary, type Library } from './library/library.ts'
 import { libraryRoutes } from './library/routes.ts'
 import { libraryEventsRoute } from './library/events-route.ts'
@@ -120,6 +122,12 @@ export async function startDaemon(config: DaemonConfig, opts: StartOptions = {})
     shutdown.add(() => app.close())
     // every body is JSON: a text/plain one (which a cross-site form sends without a preflight) is 415
     app.removeContentTypeParser('text/plain')
+    app.addHook('onRequest', securityHeaders)
+    // before every route: a name that is not the box's own (DNS rebinding) reaches none of them
+    app.addHook(
+      'onRequest',
+      await createHostCheck({ deviceId: identity.deviceId, publicUrl: config.publicUrl, allowedHosts: config.allowedHosts ?? [] })
+    )
     for (const step of migrated) app.log.info(step, 'data directory migrated')
     const counters = createServiceCounters(app)
     peerServing.setActiveStreams(() => activeStreams(app.server))

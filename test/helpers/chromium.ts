@@ -32,10 +32,16 @@ export async function newTvPage(browser: Browser, viewport = { width: 1920, heig
   return context.newPage()
 }
 
-/** The messages of the script errors `page` has thrown since this call, as they happen. */
+/**
+ * The messages of the script errors `page` has thrown since this call, as they happen, and of whatever
+ * the box's Content-Security-Policy blocked (a style, script or image the pages need must be allowed).
+ */
 export function collectPageErrors(page: Page): string[] {
   const errors: string[] = []
   page.on('pageerror', error => errors.push(error.message))
+  page.on('console', message => {
+    if (message.type() === 'error' && /Content Security Policy/i.test(message.text())) errors.push(message.text())
+  })
   return errors
 }
 
@@ -130,7 +136,8 @@ export interface AxeViolation {
 /** Runs axe-core on the page once its transitions are done and returns the serious and critical violations. */
 export async function seriousAxeViolations(page: Page): Promise<AxeViolation[]> {
   await transitionsDone(page)
-  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ content: await axeSource })
+  // evaluated by the DevTools protocol, not added as an inline script the box's CSP rightly blocks
+  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(await axeSource)
   return await page.evaluate(async () => {
     const axe = (window as unknown as { axe: { run: (context: Document, options: object) => Promise<{ violations: any[] }> } }).axe
     const { violations } = await axe.run(document, { resultTypes: ['violations'] })

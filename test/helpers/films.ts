@@ -36,6 +36,8 @@ export interface RegisterFilmOptions {
   /** Default production: `test` and `development` films are listed only in developer mode. */
   contentClass?: FilmMetadata['contentClass']
   expiresAt?: string
+  /** What the metadata says the film is (default video/mp4): a hostile creator's word. */
+  mimeType?: string
 }
 
 export async function registerFilm(opts: RegisterFilmOptions): Promise<HandMadeFilm> {
@@ -61,7 +63,7 @@ export async function registerFilm(opts: RegisterFilmOptions): Promise<HandMadeF
       cid: contentCid.toString(),
       sealedBytes: sealed.length,
       plaintextBytes: plaintext.length,
-      mimeType: 'video/mp4',
+      mimeType: opts.mimeType ?? 'video/mp4',
       sealing: { format: 'seed-one/sealed/v1', cipher, chunkSize },
       audio: []
     },
