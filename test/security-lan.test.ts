@@ -1,11 +1,11 @@
-// The box as a web page in the owner's browser sees it (issue 11, finding 3): a name that is not the
-// box's own (DNS rebinding) is refused even with the owner's cookie; and a creator who says its film is
-// text/html gets it served as a video that no browser sniffs into a page.
+// The box as a guest on the LAN and a web page in the owner's browser see it (issue 11, findings 2 and 3):
+// without the owner's session nothing decrypted leaves the box, nor the owner's wallet; a name that is not
+// the box's own (DNS rebinding) is refused even with the owner's cookie; and a creator who says its film
+// is text/html gets it served as a video that no browser sniffs into a page.
 import t from 'tap'
 import { buyFilm, registerFilm } from './helpers/films.ts'
-import type { LibraryFilmView } from '../server/library/routes.ts'
-import { getJson, rawRequest, streamRequest, type StreamResponse } from './helpers/http.ts'
-import { signInAsOwner } from './helpers/owner-session.ts'
+import { libraryFilm, rawRequest, streamRequest, type StreamResponse } from './helpers/http.ts'
+import { signedInCookie } from './helpers/owner-session.ts'
 import { publishClip, startTvWorld } from './helpers/tv-world.ts'
 import { waitFor } from './helpers/wait-for.ts'
 import { ownNames, searchDomains } from '../server/http/host-check.ts'
@@ -19,15 +19,50 @@ const clipId = await publishClip(t, world, { title: 'Guarded', seconds: 12 })
 // a hostile creator's "film": its metadata says text/html, and its bytes are a page
 const page = await registerFilm({ custodian, creator: world.creator, contractAddress: world.devnet.contractAddress, mimeType: 'text/html' })
 await buyFilm(owner, world.devnet.contractAddress, page.tokenId)
-const ownerCookie = { cookie: (await signInAsOwner(box.url, owner)).headers.cookie as string }
-const filmOnBox = async (tokenId: string): Promise<LibraryFilmView | undefined> =>
-  (await getJson<{ films: LibraryFilmView[] }>(`${box.url}/api/library`, ownerCookie)).films.find(film => film.tokenId === tokenId)
+const ownerCookie = await signedInCookie(box.url, owner)
 for (const tokenId of [clipId, page.tokenId]) {
-  await waitFor(`film ${tokenId} to be ready`, async () => (await filmOnBox(tokenId))?.state === 'ready', { timeoutMs: 90_000 })
+  await waitFor(`film ${tokenId} to be ready`, async () => (await libraryFilm(box.url, tokenId, ownerCookie))?.state === 'ready', {
+    timeoutMs: 90_000
+  })
 }
+const clip = await libraryFilm(box.url, clipId, ownerCookie)
+const thumbnailsUrl = clip?.thumbnails?.url as string
+const subtitlesUrl = clip?.subtitles[0]?.url as string
+t.ok(thumbnailsUrl !== undefined && subtitlesUrl !== undefined, 'the clip has thumbnails and subtitles to steal')
+
+const plaintextRoutes = [
+  { name: 'GET stream', path: `/api/films/${clipId}/stream`, method: 'GET', range: 'bytes=0-' },
+  { name: 'HEAD stream', path: `/api/films/${clipId}/stream`, method: 'HEAD', range: 'bytes=0-99' },
+  { name: 'subtitles', path: subtitlesUrl, method: 'GET' },
+  { name: 'thumbnails', path: thumbnailsUrl, method: 'GET' },
+  { name: 'the library', path: '/api/library', method: 'GET' }
+]
+
 async function ask(path: string, headers: Record<string, string>, method = 'GET'): Promise<StreamResponse> {
   return await streamRequest(`${box.url}${path}`, headers, method)
 }
+
+t.test('a client with no cookie, on the box name or a foreign one, gets no plaintext and no owner address', async t => {
+  for (const host of [`127.0.0.1:${port}`, 'attacker.example']) {
+    for (const route of plaintextRoutes) {
+      const answer = await ask(route.path, { host, ...(route.range === undefined ? {} : { range: route.range }) }, route.method)
+      t.ok(
+        [401, 421].includes(answer.status),
+        `${route.name} without a cookie, Host ${host}: ${answer.status} ${answer.headers['content-type']} ${answer.body.length} bytes`
+      )
+      t.notOk(answer.body.includes('Guarded'), `${route.name}: no film details in the answer`)
+    }
+    for (const path of ['/api/status', '/api/session', '/api/pairing']) {
+      const answer = await rawRequest(`${box.url}${path}`, { headers: { host } })
+      t.notOk(
+        answer.body.toLowerCase().includes(owner.address.toLowerCase().slice(2)),
+        `${path} without a cookie, Host ${host}: ${answer.status}, no owner address in ${answer.body.slice(0, 200)}`
+      )
+    }
+  }
+  const ownView = await ask(`/api/films/${clipId}/stream`, { ...ownerCookie, range: 'bytes=0-99' })
+  t.equal(ownView.status, 206, "the owner's signed-in screen plays the film")
+})
 
 t.test('a rebinding Host is refused even with the owner cookie', async t => {
   const foreign = [

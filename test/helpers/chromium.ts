@@ -151,3 +151,16 @@ export async function seriousAxeViolations(page: Page): Promise<AxeViolation[]> 
       }))
   })
 }
+
+/**
+ * Gives the page's browser the session cookie of a screen signed in to the box at `boxUrl` (from
+ * signedInCookie in owner-session.ts), as a TV holds it once its pairing code is signed: it may then list
+ * and play the owner's films.
+ */
+export async function signInTv(page: Page, boxUrl: string, session: { cookie: string }): Promise<void> {
+  const cookies = session.cookie.split('; ').map(pair => {
+    const at = pair.indexOf('=')
+    return { name: pair.slice(0, at), value: pair.slice(at + 1), url: boxUrl, httpOnly: true, sameSite: 'Strict' as const }
+  })
+  await page.context().addCookies(cookies)
+}
