@@ -3,8 +3,10 @@
 // the box's own (DNS rebinding) is refused even with the owner's cookie; and a creator who says its film
 // is text/html gets it served as a video that no browser sniffs into a page.
 import t from 'tap'
+import { createHash } from 'node:crypto'
+import { section } from '../server/storage/state-db.ts'
 import { buyFilm, registerFilm } from './helpers/films.ts'
-import { libraryFilm, rawRequest, streamRequest, type StreamResponse } from './helpers/http.ts'
+import { libraryFilm, rawRequest, streamRequest, type RawResponse, type StreamResponse } from './helpers/http.ts'
 import { signedInCookie } from './helpers/owner-session.ts'
 import { publishClip, startTvWorld } from './helpers/tv-world.ts'
 import { waitFor } from './helpers/wait-for.ts'
@@ -144,4 +146,30 @@ t.test("the box's own names are its hostname, with its lease's domain, and its a
   t.equal(hostOf('[FE80::1]:8080'), 'fe80::1', 'an IPv6 literal in brackets, with a port')
   t.equal(hostOf('LivingRoom.Home.Lan.:80'), 'livingroom.home.lan', 'a name in any case, with a trailing dot')
   t.equal(hostOf('evil.example/x'), undefined, 'not a host')
+})
+
+t.test('a session lasts 30 days from its last use: renewed as it is used, refused once lapsed', async t => {
+  const { cookie } = await signedInCookie(box.url, owner)
+  const token = /seedone_session=([^;]+)/.exec(cookie)?.[1] as string
+  const sessions = section<{ expiresAt: number }>(box.db, 'sessions')
+  const key = createHash('sha256').update(token).digest('hex')
+  const library = async (): Promise<RawResponse & { setCookie: string }> => {
+    const answer = await streamRequest(`${box.url}/api/library`, { cookie })
+    return { status: answer.status, body: answer.body.toString(), setCookie: String(answer.headers['set-cookie'] ?? '') }
+  }
+  const DAY_MS = 24 * 60 * 60_000
+
+  await sessions.put(key, { expiresAt: Date.now() + 10 * DAY_MS })
+  const used = await library()
+  t.equal(used.status, 200, 'a session with 10 days left works')
+  t.match(used.setCookie, /seedone_session=.*Max-Age=2592000/, 'and is sent again for 30 days')
+  t.ok(((await sessions.get(key))?.expiresAt ?? 0) > Date.now() + 29 * DAY_MS, 'its end moved to 30 days from now')
+  t.equal((await library()).setCookie, '', 'used again the same day, it is not written again')
+
+  await sessions.put(key, { expiresAt: Date.now() + 365 * DAY_MS })
+  await library()
+  t.ok(((await sessions.get(key))?.expiresAt ?? Infinity) <= Date.now() + 30 * DAY_MS, 'a year-long session from before is cut to 30 days')
+
+  await sessions.put(key, { expiresAt: Date.now() - 1000 })
+  t.equal((await library()).status, 401, 'a lapsed session is refused')
 })

@@ -32,12 +32,24 @@ export const CSRF_HEADER = 'x-csrf-token'
 /** GET ?token=…: a one-time sign-in link (OwnerSessions.issueSignInToken). */
 export const SIGN_IN_LINK_PATH = '/api/session/sign-in'
 const DAY_MS = 24 * 60 * 60_000
-const SESSION_LIFETIME_MS = 365 * DAY_MS
+/**
+ * A session lasts this long after it was last used: a TV watched every month stays signed in, one put
+ * away (or a cookie copied off a guest's laptop) stops working within a month.
+ */
+export const SESSION_LIFETIME_MS = 30 * DAY_MS
+/** A session in use is renewed at most once a day, so reads do not each write the database. */
+const RENEWAL_STEP_MS = DAY_MS
 
 /** Owner sessions, kept as hashes of their tokens so the database never holds a usable cookie. */
 export interface OwnerSessions {
   issue(): Promise<string>
   isValid(token: string | undefined): Promise<boolean>
+  /**
+   * Sliding renewal: moves a valid session's end to SESSION_LIFETIME_MS from now when it is more than
+   * a day away from it (either way: a session from before the lifetime was shortened is cut down to it).
+   * True when it moved, so the cookie is sent again.
+   */
+  renew(token: string): Promise<boolean>
   /** Signs every browser out (unpairing). */
   revokeAll(): Promise<void>
   /**
@@ -68,6 +80,14 @@ export function createOwnerSessions(db: StateDb): OwnerSessions {
       if (token === undefined || token.length > 100) return false
       const session = await store.get(tokenHash(token))
       return session !== undefined && session.expiresAt > Date.now()
+    },
+    renew: async token => {
+      const key = tokenHash(token)
+      const session = await store.get(key)
+      const target = Date.now() + SESSION_LIFETIME_MS
+      if (session === undefined || session.expiresAt <= Date.now() || Math.abs(session.expiresAt - target) < RENEWAL_STEP_MS) return false
+      await store.put(key, { expiresAt: target })
+      return true
     },
     revokeAll: async () => {
       for (const [key] of await store.entries()) await store.del(key)
@@ -125,10 +145,20 @@ export const ownerSession = fp(
       }
     })
 
-    const signedIn: onRequestHookHandler = async request => {
+    const signedIn: onRequestHookHandler = async (request, reply) => {
       if (!(await isSignedIn(opts.sessions, request))) {
         throw new HttpError(401, 'only the owner can do this: sign in with the owner wallet first (scan the code this screen shows)')
       }
+      await renewSession(request, reply)
+    }
+    // A renewal that cannot be written (a full disk) leaves the session as it was: the request goes on.
+    const renewSession = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+      const token = request.cookies[SESSION_COOKIE] as string
+      const renewed = await opts.sessions.renew(token).catch(err => {
+        request.log.warn({ err: (err as Error).message }, 'could not renew the owner session')
+        return false
+      })
+      if (renewed) sessionCookie(reply, token)
     }
     app.decorate('requireOwner', [signedIn, app.csrfProtection])
     app.decorate('requireSignedIn', signedIn)
@@ -142,6 +172,7 @@ export const ownerSession = fp(
     app.get('/api/session', { schema: { response: { 200: sessionSchema } } }, async (request, reply) => {
       const owner = (await opts.owner()) ?? null
       const signed = await isSignedIn(opts.sessions, request)
+      if (signed) await renewSession(request, reply)
       reply.header('cache-control', 'no-store')
       // the owner's wallet is the owner's business: a guest learns only that the box is someone's
       return { signedIn: signed, owner: signed ? owner : null, csrfToken: reply.generateCsrf() }
