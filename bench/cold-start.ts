@@ -17,11 +17,11 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { Wallet } from 'ethers'
 import { startBenchChain } from './custodian.ts'
-import { pairAsOwner } from '../server/demo.ts'
 import { freePort } from '../test/helpers/daemon-process.ts'
 import { devnetCliFlags } from '../test/helpers/devnet.ts'
 import { buyFilm, registerFilm } from '../test/helpers/films.ts'
 import { libraryFilm } from '../test/helpers/http.ts'
+import { signedInCookie } from '../test/helpers/owner-session.ts'
 import { startNotifySocket } from '../test/helpers/notify-socket.ts'
 import { waitFor } from '../test/helpers/wait-for.ts'
 import { cpuSeconds } from './proc-stats.ts'
@@ -111,10 +111,10 @@ try {
   // the existing data directory of a box in use: paired, one film pinned
   const owner = new Wallet(devnet.accounts.owner.privateKey, provider)
   const creator = new Wallet(devnet.accounts.creator.privateKey, provider)
-  await pairAsOwner(boxUrl, owner)
+  const screen = await signedInCookie(boxUrl, owner)
   const film = await registerFilm({ custodian, creator, contractAddress: devnet.contractAddress, bytes: 4 * 1024 * 1024 })
   await buyFilm(owner, devnet.contractAddress, film.tokenId)
-  await waitFor('the film ready on the box', async () => (await libraryFilm(boxUrl, film.tokenId))?.state === 'ready', {
+  await waitFor('the film ready on the box', async () => (await libraryFilm(boxUrl, film.tokenId, screen))?.state === 'ready', {
     timeoutMs: START_TIMEOUT_MS
   })
   await stop()

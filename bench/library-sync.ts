@@ -19,12 +19,12 @@ import { loadFilmTokenArtifact } from '../server/chain/artifacts.ts'
 import { resolveDaemonConfig } from '../server/config.ts'
 import { devnetCliFlags } from '../test/helpers/devnet.ts'
 import { startBenchChain } from './custodian.ts'
-import { pairAsOwner } from '../server/demo.ts'
 import type { LibraryFilmView } from '../server/library/film-view.ts'
 import { freePort, startDaemonProcess, type DaemonProcess } from '../test/helpers/daemon-process.ts'
 import { buyFilm, registerFilm } from '../test/helpers/films.ts'
 import { libraryFilm } from '../test/helpers/http.ts'
-import { launchChromium, newTvPage } from '../test/helpers/chromium.ts'
+import { signedInCookie } from '../test/helpers/owner-session.ts'
+import { launchChromium, newTvPage, signInTv } from '../test/helpers/chromium.ts'
 import type { Page } from 'playwright-core'
 import { median, report, type Row } from './report.ts'
 
@@ -51,13 +51,18 @@ const sleep = (ms: number): Promise<void> => new Promise(resolve => setTimeout(r
 const { abi } = await loadFilmTokenArtifact()
 
 /** Milliseconds from `since` to each milestone of the film in the box's library. */
-async function watchFilm(boxUrl: string, tokenId: string, since: number): Promise<Record<Exclude<Milestone, 'on the TV'>, number>> {
+async function watchFilm(
+  boxUrl: string,
+  screen: Record<string, string>,
+  tokenId: string,
+  since: number
+): Promise<Record<Exclude<Milestone, 'on the TV'>, number>> {
   const at: Partial<Record<Milestone, number>> = {}
   let last: LibraryFilmView | undefined
   while (at.ready === undefined) {
     if (performance.now() - since > STEP_TIMEOUT_MS)
       throw new Error(`film ${tokenId} not ready ${STEP_TIMEOUT_MS} ms after its transfer; last seen ${JSON.stringify(last)}`)
-    last = await libraryFilm(boxUrl, tokenId)
+    last = await libraryFilm(boxUrl, tokenId, screen)
     const now = performance.now() - since
     if (last !== undefined) at.listed ??= now
     if (last !== undefined && last.title !== `Film #${tokenId}`) at.titled ??= now
@@ -101,8 +106,9 @@ try {
     '/ip4/127.0.0.1/tcp/0',
     ...custodian.multiaddrs().flatMap(address => ['--peer', address])
   ])
-  await pairAsOwner(box.url, owner)
+  const screen = await signedInCookie(box.url, owner)
   const tv = await newTvPage(browser)
+  await signInTv(tv, box.url, screen)
   await tv.goto(`${box.url}/`)
 
   const token = (signer: Wallet): Contract => new Contract(devnet.contractAddress, abi, signer)
@@ -121,7 +127,7 @@ try {
       const { price } = (await token(creator).film(film.tokenId)) as { price: bigint }
       await sleep(Math.random() * chainPollMs)
       const since = await kinds[kind](film.tokenId, price)
-      const [milestones, onTv] = await Promise.all([watchFilm(box.url, film.tokenId, since), cardShown(tv, film.tokenId, since)])
+      const [milestones, onTv] = await Promise.all([watchFilm(box.url, screen, film.tokenId, since), cardShown(tv, film.tokenId, since)])
       results[kind].push({ ...milestones, 'on the TV': onTv })
     }
   }

@@ -8,6 +8,8 @@ import http from 'node:http'
 
 export interface RangeGet {
   url: string
+  /** Sent with the request: the box's films need the owner's session cookie. */
+  headers: Record<string, string>
   /** Inclusive byte positions, sent as `Range: bytes=start-end`. */
   start: number
   end: number
@@ -77,7 +79,7 @@ function get(agent: http.Agent, request: RangeGet, job: Job, deadline: AbortSign
       deadline.removeEventListener('abort', stop)
       resolve({ status, bytes, ms: performance.now() - sent, firstByteMs, cut })
     }
-    const req = http.get(request.url, { agent, headers: { range: `bytes=${request.start}-${request.end}` } }, res => {
+    const req = http.get(request.url, { agent, headers: { ...request.headers, range: `bytes=${request.start}-${request.end}` } }, res => {
       firstByteMs = performance.now() - sent
       const rate = job.bytesPerSecond
       res.on('data', (part: Buffer) => {

@@ -20,7 +20,8 @@ try {
   const requests: Array<RangeGet & { kind: Kind }> = []
   for (let i = 0; i < WARM_UP + count; i++) {
     const start = Math.floor(Math.random() * (world.size - MiB + 1))
-    for (const kind of i % 2 === 0 ? KINDS : KINDS.toReversed()) requests.push({ kind, url: world.urls[kind], start, end: start + MiB - 1 })
+    for (const kind of i % 2 === 0 ? KINDS : KINDS.toReversed())
+      requests.push({ kind, url: world.urls[kind], headers: world.headers[kind], start, end: start + MiB - 1 })
   }
   const { fetched } = await runChecked(world, { requests, concurrency: 1 })
   const timed = (kind: Kind): Fetched[] => fetched.filter((_, i) => requests[i]?.kind === kind).slice(WARM_UP)

@@ -19,7 +19,6 @@ import { JsonRpcProvider, Wallet, type Contract, type ContractTransactionReceipt
 import type { CID } from 'multiformats/cid'
 import { devnetFlags, startBenchCustodian } from './custodian.ts'
 import type { Daemon } from '../server/daemon.ts'
-import { pairAsOwner } from '../server/demo.ts'
 import { devnetAccounts } from '../server/devnet/accounts.ts'
 import { startDevnet, type Devnet } from '../server/devnet/devnet.ts'
 import { filmIdFromReceipt } from '../server/chain/film-token.ts'
@@ -32,6 +31,7 @@ import { addBytes, addFile } from '../server/storage/content.ts'
 import { createStorageNode, stopStorageNode } from '../server/storage/helia-node.ts'
 import { startDaemonProcess } from '../test/helpers/daemon-process.ts'
 import { libraryFilm } from '../test/helpers/http.ts'
+import { signedInCookie } from '../test/helpers/owner-session.ts'
 import { forkStreamClient, type Job, type JobResult, type RangeGet, type StreamClient } from './stream-client.ts'
 import { startStaticServer } from './stream-static-server.ts'
 
@@ -44,6 +44,8 @@ export interface StreamWorld {
   size: number
   /** Where each kind serves the film. */
   urls: Record<Kind, string>
+  /** What a client sends each kind: the box serves the film to the owner's signed-in screen only. */
+  headers: Record<Kind, Record<string, string>>
   /** The process serving each kind: the static server, and the box. */
   pids: Record<Kind, number>
   client: StreamClient
@@ -203,11 +205,11 @@ export async function startStreamWorld(opts: WorldOptions): Promise<StreamWorld>
     )
     shutdown.add(() => box.stop())
     await opts.boxStarted?.(box.pid)
-    await pairAsOwner(box.url, owner)
+    const screen = await signedInCookie(box.url, owner)
     await waitUntil(
       'the box to pin the film',
       async () => {
-        const view = await libraryFilm(box.url, tokenId)
+        const view = await libraryFilm(box.url, tokenId, screen)
         if (view?.state === 'error') throw new Error(`the box could not take the film: ${JSON.stringify(view)}`)
         return view?.state === 'ready'
       },
@@ -221,6 +223,7 @@ export async function startStreamWorld(opts: WorldOptions): Promise<StreamWorld>
     const world: StreamWorld = {
       size,
       urls: { static: staticServer.url, decrypted: `${box.url}/api/films/${tokenId}/stream` },
+      headers: { static: {}, decrypted: screen },
       pids: { static: staticServer.pid, decrypted: box.pid },
       client,
       notes,
@@ -239,7 +242,7 @@ async function checkBytes(world: StreamWorld, plainFile: string): Promise<void> 
   const start = Math.floor(world.size / 3) + 12_345
   const expected = await readSlice(plainFile, start, MiB)
   for (const kind of KINDS) {
-    const response = await fetch(world.urls[kind], { headers: { range: `bytes=${start}-${start + MiB - 1}` } })
+    const response = await fetch(world.urls[kind], { headers: { ...world.headers[kind], range: `bytes=${start}-${start + MiB - 1}` } })
     const body = Buffer.from(await response.arrayBuffer())
     if (response.status !== 206 || !body.equals(expected))
       throw new Error(`the ${kind} server answered ${response.status} with other bytes`)
@@ -251,6 +254,7 @@ export function slices(world: StreamWorld, kind: Kind, count: number): RangeGet[
   const length = Math.floor(world.size / count)
   return Array.from({ length: count }, (_, i) => ({
     url: world.urls[kind],
+    headers: world.headers[kind],
     start: i * length,
     end: i === count - 1 ? world.size - 1 : (i + 1) * length - 1
   }))

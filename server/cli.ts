@@ -57,6 +57,7 @@ async function demo(args: string[]): Promise<void> {
   const running = await startDemo({ dataDir, port, say })
   stopOn(running.close)
   say(`\nSeed One is running: ${running.box.url}/\n(custodian at ${running.custodian.url}; Ctrl-C stops everything)`)
+  say(`Open this link once to sign this browser in as the devnet owner:\n  ${running.signInLink}`)
 }
 
 async function start(args: string[]): Promise<void> {

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util'
 import path from 'node:path'
 import { cronEvery } from './health/cron-interval.ts'
+import { configuredName } from './http/host-name.ts'
 
 /** The roles one seed-one process can take (DESIGN: "Roles, one daemon"). */
 export type Role = 'player' | 'custodian' | 'storage'
@@ -29,6 +30,8 @@ export interface DaemonConfig {
   peers: string[]
   /** The URL this process is reached at by other boxes (the custodian puts it in film metadata). */
   publicUrl: string
+  /** Host names the box answers to besides its own (server/http/host-check.ts), e.g. a name the owner's router gives it. */
+  allowedHosts?: string[]
   /** How long a sold film's blocks stay pinned before they are released. */
   unpinGraceMs: number
   /** How long a cached film key keeps working without reaching its custodian again. */
@@ -71,6 +74,7 @@ export const daemonFlags = {
   'p2p-listen': { type: 'string', multiple: true },
   peer: { type: 'string', multiple: true },
   'public-url': { type: 'string' },
+  'allowed-host': { type: 'string', multiple: true },
   'unpin-grace-hours': { type: 'string' },
   'chain-poll-ms': { type: 'string' },
   'monitor-url': { type: 'string' },
@@ -168,6 +172,12 @@ export function resolveDaemonConfig(values: FlagValues, env: NodeJS.ProcessEnv =
   if (!/^0x[0-9a-fA-F]{40}$/.test(contractAddress)) throw new ConfigError(`--contract is not an address: "${contractAddress}"`)
   const confirmations = pick('confirmations')
   const p2pListen = list(values['p2p-listen'], fromEnv(env, 'p2p-listen'))
+  const allowedHosts = list(values['allowed-host'], fromEnv(env, 'allowed-host'))
+  for (const name of allowedHosts) {
+    if (configuredName(name) === undefined) throw new ConfigError(`--allowed-host must be a host name or address, got "${name}"`)
+  }
+  const publicUrl = pick('public-url') ?? `http://${reachableHost(host)}:${port}`
+  if (!URL.canParse(publicUrl)) throw new ConfigError(`--public-url must be a URL, got "${publicUrl}"`)
   const mdns = pick('mdns') ?? 'on'
   if (mdns !== 'on' && mdns !== 'off') throw new ConfigError(`--mdns must be on or off, got "${mdns}"`)
   return {
@@ -183,7 +193,8 @@ export function resolveDaemonConfig(values: FlagValues, env: NodeJS.ProcessEnv =
     },
     p2pListen: p2pListen.length > 0 ? p2pListen : [`/ip4/${isWildcardHost(host) ? '0.0.0.0' : '127.0.0.1'}/tcp/0`],
     peers: list(values.peer, fromEnv(env, 'peer')),
-    publicUrl: pick('public-url') ?? `http://${reachableHost(host)}:${port}`,
+    publicUrl,
+    allowedHosts,
     unpinGraceMs: integer('unpin-grace-hours', pick('unpin-grace-hours'), 7 * 24) * 60 * 60 * 1000,
     offlineKeyGraceMs: 30 * DAY_MS,
     pinStallMs: 60_000,

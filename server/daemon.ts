@@ -15,7 +15,9 @@ import { createPairingStore } from './pairing/pairing-store.ts'
 import { createSettingsStore, type SettingsStore } from './settings/settings.ts'
 import { pairingRoutes } from './pairing/routes.ts'
 import { settingsRoutes } from './settings/routes.ts'
-import { createOwnerSessions, ownerSession } from './pairing/owner-session.ts'
+import { createOwnerSessions, isSignedIn, ownerSession, SIGN_IN_LINK_PATH, type OwnerSessions } from './pairing/owner-session.ts'
+import { createHostCheck } from './http/host-check.ts'
+import { securityHeaders } from './http/security-headers.ts'
 import { createLibrary, type Library } from './library/library.ts'
 import { libraryRoutes } from './library/routes.ts'
 import { libraryEventsRoute } from './library/events-route.ts'
@@ -62,6 +64,8 @@ export interface Daemon {
   peerServing: PeerServing
   /** Present on a storage node. */
   replicator?: Replicator
+  /** Present on a player: a one-time link that signs a browser in as the owner (the devnet demo prints it). */
+  signInLink?: () => Promise<string>
   multiaddrs(): string[]
   close(): Promise<void>
 }
@@ -122,6 +126,12 @@ export async function startDaemon(config: DaemonConfig, opts: StartOptions = {})
     shutdown.add(() => app.close())
     // every body is JSON: a text/plain one (which a cross-site form sends without a preflight) is 415
     app.removeContentTypeParser('text/plain')
+    app.addHook('onRequest', securityHeaders)
+    // before every route: a name that is not the box's own (DNS rebinding) reaches none of them
+    app.addHook(
+      'onRequest',
+      await createHostCheck({ deviceId: identity.deviceId, publicUrl: config.publicUrl, allowedHosts: config.allowedHosts ?? [] })
+    )
     for (const step of migrated) app.log.info(step, 'data directory migrated')
     const counters = createServiceCounters(app)
     peerServing.setActiveStreams(() => activeStreams(app.server))
@@ -201,8 +211,9 @@ export async function startDaemon(config: DaemonConfig, opts: StartOptions = {})
       await library?.close()
     })
 
+    let sessions: OwnerSessions | undefined
     if (config.roles.includes('player')) {
-      const sessions = createOwnerSessions(db)
+      sessions = createOwnerSessions(db)
       await app.register(ownerSession, { sessions, owner: async () => await pairing.owner() })
       await app.register(pairingRoutes, {
         identity,
@@ -221,12 +232,21 @@ export async function startDaemon(config: DaemonConfig, opts: StartOptions = {})
         log: app.log.child({ part: 'network-copies' })
       })
       shutdown.add(() => networkCopies.close())
-      await app.register(libraryRoutes, { library: () => library, chainSync: () => chainSync?.view() ?? null, playback, networkCopies })
-      await app.register(libraryEventsRoute, { changes: libraryChanges })
+      // Plaintext and the owner's library only for the owner's signed-in screens: a guest on the LAN gets 401.
+      await app.register(async ownerScreens => {
+        ownerScreens.addHook('onRequest', app.requireSignedIn)
+        await ownerScreens.register(libraryRoutes, {
+          library: () => library,
+          chainSync: () => chainSync?.view() ?? null,
+          playback,
+          networkCopies
+        })
+        await ownerScreens.register(libraryEventsRoute, { changes: libraryChanges })
+        await ownerScreens.register(streamingRoutes, { library: () => library, counters })
+      })
       const history = startHealthHistory({ db, dataDir: config.dataDir, log: app.log.child({ part: 'health-history' }) })
       shutdown.add(() => history.stop())
       await app.register(healthHistoryRoutes, { history })
-      await app.register(streamingRoutes, { library: () => library, counters })
       await app.register(uiRoutes)
       await app.register(applianceRoutes, {
         consent: createDiskConsent({ stateFile: config.diskStateFile, dataDir: config.dataDir }),
@@ -273,17 +293,19 @@ export async function startDaemon(config: DaemonConfig, opts: StartOptions = {})
     shutdown.add(() => health.stop())
 
     await app.register(statusRoutes, {
-      status: async () => {
+      status: async request => {
         const owner = (await pairing.owner()) ?? null
+        // the owner's wallet and their library's sync are for the owner's screens only
+        const signedIn = sessions !== undefined && (await isSignedIn(sessions, request))
         return {
           version: VERSION,
           deviceId: identity.deviceId,
           roles: config.roles,
-          owner,
+          owner: signedIn ? owner : null,
           paired: owner !== null,
           chainId: chain.chainId,
           syncedBlock: watcher?.syncedBlock() ?? 0,
-          chainSync: chainSync?.view() ?? null,
+          chainSync: signedIn ? (chainSync?.view() ?? null) : null,
           multiaddrs: multiaddrs()
         }
       }
@@ -305,7 +327,10 @@ export async function startDaemon(config: DaemonConfig, opts: StartOptions = {})
     }
     apiUrl = peerOrigin(config.port === 0 ? url : config.publicUrl)
     await health.startReporting(apiUrl)
-    return { url, db, app, identity, helia, chain, settings, custody, peerServing, replicator, multiaddrs, close: shutdown.run }
+    const ownerSessions = sessions
+    const signInLink =
+      ownerSessions === undefined ? undefined : async () => `${url}${SIGN_IN_LINK_PATH}?token=${await ownerSessions.issueSignInToken()}`
+    return { url, db, app, identity, helia, chain, settings, custody, peerServing, replicator, signInLink, multiaddrs, close: shutdown.run }
   } catch (err) {
     await shutdown.run()
     throw err

@@ -13,6 +13,11 @@ import { daemonPublishContext, publishFilm, type PublishedFilm } from './publish
 export interface Demo {
   box: Daemon
   custodian: Daemon
+  /**
+   * Opened once in a browser, signs it in as the devnet owner: the newcomer has no wallet to sign the
+   * pairing code with. A new one at each start; each works once.
+   */
+  signInLink: string
   close(): Promise<void>
 }
 
@@ -84,7 +89,8 @@ export async function startDemo(opts: { dataDir: string; port: number; say(line:
     const box = await startDaemon(base('box', opts.port, ['player'], custodian.multiaddrs()), { logLevel: 'warn' })
     shutdown.add(box.close)
     await pairAsOwner(box.url, owner)
-    return { box, custodian, close: shutdown.run }
+    const signInLink = await (box.signInLink as () => Promise<string>)()
+    return { box, custodian, signInLink, close: shutdown.run }
   } catch (err) {
     await shutdown.run()
     throw err

@@ -4,15 +4,15 @@
 // custodian reads the devnet directly: past the key's offline grace it decides, on chain, what plays.
 import t from 'tap'
 import type { ChainSyncView } from '../server/chain/sync-status.ts'
-import { pairAsOwner } from '../server/demo.ts'
 import type { StoredFilmKey } from '../server/library/film-record.ts'
 import type { LibraryView } from '../server/library/routes.ts'
 import { section } from '../server/storage/state-db.ts'
 import { devnetWallet, startTestDevnet } from './helpers/devnet.ts'
 import { buyFilm, registerFilm, transferFilm, type HandMadeFilm } from './helpers/films.ts'
-import { launchChromium, newTvPage, saveScreenshot } from './helpers/chromium.ts'
+import { launchChromium, newTvPage, saveScreenshot, signInTv } from './helpers/chromium.ts'
 import { getJson, listenToEvents } from './helpers/http.ts'
 import { daemonConfig, startTestDaemon, testDir } from './helpers/in-process.ts'
+import { signedInCookie } from './helpers/owner-session.ts'
 import { startRpcProxy, type RpcProxyMode } from './helpers/rpc-proxy.ts'
 import { waitFor } from './helpers/wait-for.ts'
 
@@ -31,11 +31,11 @@ const box = await startTestDaemon(t, {
   chainPollMs: 100,
   offlineKeyGraceMs: 60 * 60_000
 })
-await pairAsOwner(box.url, owner)
+const screen = await signedInCookie(box.url, owner)
 
-const library = async (): Promise<LibraryView> => await getJson<LibraryView>(`${box.url}/api/library`)
+const library = async (): Promise<LibraryView> => await getJson<LibraryView>(`${box.url}/api/library`, screen)
 const chainSync = async (): Promise<ChainSyncView | null> =>
-  (await getJson<{ chainSync: ChainSyncView | null }>(`${box.url}/api/status`)).chainSync
+  (await getJson<{ chainSync: ChainSyncView | null }>(`${box.url}/api/status`, screen)).chainSync
 
 async function buyNewFilm(): Promise<HandMadeFilm> {
   const film = await registerFilm({ custodian, creator, contractAddress, bytes: 200_000 })
@@ -70,7 +70,7 @@ async function syncState(state: ChainSyncView['state'], error: RegExp = /./): Pr
 
 async function stream(film: HandMadeFilm): Promise<{ status: number; body: Buffer }> {
   const response = await fetch(`${box.url}/api/films/${film.tokenId}/stream`, {
-    headers: { range: 'bytes=50000-149999' },
+    headers: { ...screen, range: 'bytes=50000-149999' },
     signal: AbortSignal.timeout(30_000)
   })
   return { status: response.status, body: Buffer.from(await response.arrayBuffer()) }
@@ -94,8 +94,8 @@ const failures: Array<{ mode: RpcProxyMode; error: RegExp }> = [
 
 for (const { mode, error } of failures) {
   t.test(`chain RPC ${mode}: library served, films play, the error shown, sync recovers`, async t => {
-    const screen = await listenToEvents(`${box.url}/api/library/events`)
-    t.teardown(screen.close)
+    const listener = await listenToEvents(`${box.url}/api/library/events`, screen)
+    t.teardown(listener.close)
     await proxy.setMode(mode)
     if (mode === 'hang') {
       await waitFor('a sync request held by the RPC', async () => proxy.hanging() > 0)
@@ -105,7 +105,7 @@ for (const { mode, error } of failures) {
     const failing = await syncState('failing', error)
     t.pass(`the status says why: ${failing.error}`)
     t.ok(failing.failingSince !== null && failing.lastSyncAt !== null, 'with when it started failing and when it last synced')
-    const heard = await screen.waitForMore('change', 0)
+    const heard = await listener.waitForMore('change', 0)
     t.pass('a screen listening to the library heard of the failure')
 
     const answer = await library()
@@ -135,7 +135,7 @@ for (const { mode, error } of failures) {
     await proxy.setMode('pass')
     const recovered = await syncState('synced')
     t.equal(recovered.error, null, 'the error clears once the RPC answers again')
-    await screen.waitForMore('change', heard)
+    await listener.waitForMore('change', heard)
     t.pass('and of the recovery')
   })
 }
@@ -150,6 +150,7 @@ t.test('what happened during an outage: played within the grace, decided by the 
   const browser = await launchChromium()
   t.teardown(() => browser.close())
   const tv = await newTvPage(browser)
+  await signInTv(tv, box.url, screen)
   await tv.goto(box.url)
   const notice = tv.locator('[data-notice="chain"]')
   await notice.waitFor({ timeout: 30_000 })

@@ -48,7 +48,7 @@ await waitFor('every film to be ready on the box', async () => {
 })
 
 const setDeveloperMode = async (on: boolean): Promise<void> => await box.settings.put({ ...(await box.settings.get()), developerMode: on })
-const listed = async (): Promise<LibraryView['films']> => (await getJson<LibraryView>(`${box.url}/api/library`)).films
+const listed = async (): Promise<LibraryView['films']> => (await getJson<LibraryView>(`${box.url}/api/library`, ownerHeaders)).films
 const status = async (url: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<number> =>
   (await rawRequest(`${box.url}${url}`, init)).status
 const progressRequest = {
@@ -65,11 +65,11 @@ t.test('without developer mode only production content is there at all', async t
   )
   for (const kind of ['test', 'development', 'expiringLater', 'expired'] as const) {
     const tokenId = tokenIds[kind]
-    t.equal(await status(`/api/films/${tokenId}/stream`, { headers: { range: 'bytes=0-9' } }), 404, `${kind}: no stream`)
-    t.equal(await status(`/api/films/${tokenId}/poster`), 404, `${kind}: no poster`)
+    t.equal(await status(`/api/films/${tokenId}/stream`, { headers: { ...ownerHeaders, range: 'bytes=0-9' } }), 404, `${kind}: no stream`)
+    t.equal(await status(`/api/films/${tokenId}/poster`, { headers: ownerHeaders }), 404, `${kind}: no poster`)
     t.equal(await status(`/api/playback/${tokenId}`, progressRequest), 404, `${kind}: no progress`)
   }
-  t.equal(await status(`/api/films/${tokenIds.production}/stream`, { headers: { range: 'bytes=0-9' } }), 206)
+  t.equal(await status(`/api/films/${tokenIds.production}/stream`, { headers: { ...ownerHeaders, range: 'bytes=0-9' } }), 206)
 })
 
 t.test('developer mode shows test and development content, labelled; expired test content stays hidden', async t => {
@@ -81,12 +81,20 @@ t.test('developer mode shows test and development content, labelled; expired tes
   t.equal(byKind.development?.contentClass, 'development')
   t.equal(byKind.expiringLater?.expiresAt, kinds.expiringLater.expiresAt, 'the expiry is shown with it')
   t.equal(byKind.production?.expiresAt, null)
-  t.equal(await status(`/api/films/${tokenIds.test}/stream`, { headers: { range: 'bytes=0-9' } }), 206)
+  t.equal(await status(`/api/films/${tokenIds.test}/stream`, { headers: { ...ownerHeaders, range: 'bytes=0-9' } }), 206)
   t.equal(await status(`/api/playback/${tokenIds.development}`, progressRequest), 200)
-  t.equal(await status(`/api/films/${tokenIds.expired}/stream`, { headers: { range: 'bytes=0-9' } }), 404, 'expired: no stream')
-  t.equal(await status(`/api/films/${tokenIds.expired}/poster`), 404, 'expired: no poster')
+  t.equal(
+    await status(`/api/films/${tokenIds.expired}/stream`, { headers: { ...ownerHeaders, range: 'bytes=0-9' } }),
+    404,
+    'expired: no stream'
+  )
+  t.equal(await status(`/api/films/${tokenIds.expired}/poster`, { headers: ownerHeaders }), 404, 'expired: no poster')
   await setDeveloperMode(false)
-  t.same((await getJson<LibraryView>(`${box.url}/api/library`)).continueWatching, [], 'progress on hidden films is not offered')
+  t.same(
+    (await getJson<LibraryView>(`${box.url}/api/library`, ownerHeaders)).continueWatching,
+    [],
+    'progress on hidden films is not offered'
+  )
 })
 
 t.test('metadata with a malformed expiry is refused', async t => {

@@ -11,13 +11,13 @@ import path from 'node:path'
 import { readFile, truncate, unlink, writeFile } from 'node:fs/promises'
 import { NextToLast } from 'blockstore-fs/sharding'
 import type { CID } from 'multiformats/cid'
-import { pairAsOwner } from '../server/demo.ts'
 import { DEFAULT_CHUNK_SIZE, HEADER_LENGTH, TAG_LENGTH, sealedLength } from '../server/sealing/format.ts'
 import { DEFAULT_LEAF_SIZE } from '../server/storage/content.ts'
 import { childCids } from './helpers/blocks.ts'
 import { devnetWallet, startTestDevnet } from './helpers/devnet.ts'
 import { buyFilm, registerFilm, type HandMadeFilm } from './helpers/films.ts'
 import { libraryFilms, streamRequest, type StreamResponse } from './helpers/http.ts'
+import { signedInCookie } from './helpers/owner-session.ts'
 import { daemonConfig, startTestDaemon, testDir, type Test } from './helpers/in-process.ts'
 import { waitFor } from './helpers/wait-for.ts'
 
@@ -54,7 +54,7 @@ const box = await startTestDaemon(
   { ...daemonConfig(devnet, boxDir, ['player'], custodian.multiaddrs()), playbackFetchTimeoutMs: FETCH_TIMEOUT_MS },
   { logLevel: 'warn', logStream: { write: line => log.push(JSON.parse(line) as LogEntry) } }
 )
-await pairAsOwner(box.url, owner)
+const screen = await signedInCookie(box.url, owner)
 
 // one film for each damage, since the box keeps a film's header once it has opened it
 const NAMES = [
@@ -82,7 +82,7 @@ for (const name of NAMES) {
 await waitFor(
   'every film pinned on the box',
   async () => {
-    const listed = await libraryFilms(box.url)
+    const listed = await libraryFilms(box.url, screen)
     return Object.values(films).every(film => listed.find(entry => entry.tokenId === film.tokenId)?.state === 'ready')
   },
   { timeoutMs: 75_000 }
@@ -113,7 +113,11 @@ async function flipByte(film: Film, offset: number, mask: number): Promise<void>
 /** GET (or HEAD) plaintext bytes start..end: the whole film is asked for without a Range header. */
 async function stream(film: Film, start: number, end: number, method = 'GET'): Promise<StreamResponse> {
   const whole = start === 0 && end === LENGTH - 1
-  return await streamRequest(`${box.url}/api/films/${film.tokenId}/stream`, whole ? {} : { range: `bytes=${start}-${end}` }, method)
+  return await streamRequest(
+    `${box.url}/api/films/${film.tokenId}/stream`,
+    whole ? screen : { ...screen, range: `bytes=${start}-${end}` },
+    method
+  )
 }
 
 /** The film's headers, as sent before the body. */

@@ -19,7 +19,6 @@ import { base36 } from 'multiformats/bases/base36'
 import type { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
 import type { WatcherState } from '../server/chain/watcher.ts'
-import { pairAsOwner } from '../server/demo.ts'
 import { openCustodyStore } from '../server/keys/custody-store.ts'
 import type { FilmRecord } from '../server/library/film-record.ts'
 import { metadataCidFromUri, parseFilmMetadata } from '../server/library/film-metadata.ts'
@@ -29,6 +28,7 @@ import { openStateDb, section, type StateDb } from '../server/storage/state-db.t
 import { freePort, runCli, spawnCli, startDaemonProcess, type DaemonProcess } from './helpers/daemon-process.ts'
 import { connectDevnet, devnetCliFlags, devnetWallet, startTestDevnet } from './helpers/devnet.ts'
 import { libraryFilms } from './helpers/http.ts'
+import { signedInCookie } from './helpers/owner-session.ts'
 import { startRpcProxy } from './helpers/rpc-proxy.ts'
 import { waitFor } from './helpers/wait-for.ts'
 
@@ -256,9 +256,12 @@ async function startBox(): Promise<DaemonProcess> {
   return running
 }
 
+/** The owner's signed-in screen (its session outlives the player's restarts and kills: it is in the state database). */
+let screen: Record<string, string> = {}
+
 /** The films the library shows ready now: acknowledged to the owner as playable. */
 async function readyFilms(): Promise<string[]> {
-  return (await libraryFilms(box!.url)).filter(film => film.state === 'ready').map(film => film.tokenId)
+  return (await libraryFilms(box!.url, screen)).filter(film => film.state === 'ready').map(film => film.tokenId)
 }
 
 /** What is lost of films that were ready in the player's data directory. */
@@ -281,7 +284,7 @@ t.test(`pinning: ${PIN_FILMS * 2} kills`, async t => {
     ...['--p2p-listen', `/ip4/127.0.0.1/tcp/${await freePort()}`, ...chainFlags(devnet.rpcUrl)]
   ])
   box = await startBox()
-  await pairAsOwner(box.url, devnetWallet(t, devnet, devnet.accounts.owner.privateKey))
+  screen = await signedInCookie(box.url, devnetWallet(t, devnet, devnet.accounts.owner.privateKey))
   const films = acknowledged.slice(0, PIN_FILMS).map(film => film.tokenId)
   let killedMidPin = 0
   for (const [i, tokenId] of films.entries()) {
@@ -290,14 +293,15 @@ t.test(`pinning: ${PIN_FILMS * 2} kills`, async t => {
       if (during === 'its pin') {
         await waitFor(
           `film ${tokenId} pinning`,
-          async () => (await libraryFilms(box!.url)).some(film => film.tokenId === tokenId && ['pinning', 'ready'].includes(film.state)),
+          async () =>
+            (await libraryFilms(box!.url, screen)).some(film => film.tokenId === tokenId && ['pinning', 'ready'].includes(film.state)),
           { intervalMs: 20 }
         )
         await sleep(random() * 200)
       } else {
         await sleep(random() * 1500)
       }
-      const library = await libraryFilms(box.url)
+      const library = await libraryFilms(box.url, screen)
       await box.kill()
       const ready = library.filter(film => film.state === 'ready').map(film => film.tokenId)
       const pinning = library.find(film => film.state === 'pinning')
@@ -364,7 +368,7 @@ t.test(`chain sync: ${SYNC_CYCLES} kills`, async t => {
     await waitFor(
       'the library to equal balanceOfBatch',
       async () => {
-        const films = await libraryFilms(box!.url)
+        const films = await libraryFilms(box!.url, screen)
         seen = Object.fromEntries(ids.map(id => [id, films.find(film => film.tokenId === id)?.quantity ?? '0']))
         // and the restart's own log reads seen by the relay (a film's quantity alone could already match)
         return JSON.stringify(seen) === JSON.stringify(expected) && recorder.logsFrom.length > askedBefore
@@ -389,7 +393,7 @@ t.test(`chain sync: ${SYNC_CYCLES} kills`, async t => {
   const onChain = await balances(ownerAddress)
   const held = ids.filter((_, i) => onChain[i]! > 0n)
   await waitFor('every held film ready', async () => {
-    const films = await libraryFilms(box!.url)
+    const films = await libraryFilms(box!.url, screen)
     return held.every(id => films.find(film => film.tokenId === id)?.state === 'ready')
   })
   await box.stop()

@@ -1,11 +1,15 @@
 // The newcomer's path: `seed-one demo` on an empty data directory, then the TV's browser (real
-// Chromium) driven by the keyboard as a remote: the film is shown, chosen and plays. A second start
-// on the same data directory comes back as it was, without publishing again.
+// Chromium) opens the one-time sign-in link the demo prints (the newcomer has no wallet to sign a
+// pairing code with) and is driven by the keyboard as a remote: the film is shown, chosen and plays.
+// A second start on the same data directory comes back as it was, without publishing again.
 import t from 'tap'
+import { Wallet } from 'ethers'
 import { startDemo, type Demo } from '../server/demo.ts'
-import { launchChromium, newTvPage, saveScreenshot } from './helpers/chromium.ts'
+import { devnetAccounts } from '../server/devnet/accounts.ts'
+import { collectPageErrors, launchChromium, newTvPage, saveScreenshot } from './helpers/chromium.ts'
 import { freePort } from './helpers/daemon-process.ts'
 import { getJson, libraryFilms } from './helpers/http.ts'
+import { signedInCookie } from './helpers/owner-session.ts'
 import { waitFor } from './helpers/wait-for.ts'
 
 const dataDir = t.testdir()
@@ -13,6 +17,7 @@ const port = await freePort()
 const said: string[] = []
 let demo: Demo = await startDemo({ dataDir, port, say: line => said.push(line) })
 t.teardown(() => demo.close())
+const owner = new Wallet(devnetAccounts.owner.privateKey)
 
 t.test('the first start publishes, buys and pairs', async t => {
   t.ok(
@@ -21,26 +26,35 @@ t.test('the first start publishes, buys and pairs', async t => {
   )
   const status = await getJson<{ paired: boolean }>(`${demo.box.url}/api/status`)
   t.equal(status.paired, true)
+  t.match(demo.signInLink, new RegExp(`^${demo.box.url}/api/session/sign-in\\?token=[\\w-]{43}$`), 'a sign-in link for the browser')
+  const screen = await signedInCookie(demo.box.url, owner)
   const ready = await waitFor(
     'the demo film to be ready',
     async () => {
-      const list = await libraryFilms(demo.box.url)
+      const list = await libraryFilms(demo.box.url, screen)
       return list.length === 1 && list[0].state === 'ready' && list[0]
     },
     { timeoutMs: 90_000 }
   )
   t.equal(ready.contentClass, 'demo')
   t.match(ready.thumbnails, { intervalSec: 10, count: 3, tileWidth: 160 }, 'the demo film has its seek thumbnails')
-  const sheet = await fetch(`${demo.box.url}${ready.thumbnails?.url}`)
+  const sheet = await fetch(`${demo.box.url}${ready.thumbnails?.url}`, { headers: screen })
   t.equal(sheet.headers.get('content-type'), 'image/jpeg')
   t.ok((await sheet.arrayBuffer()).byteLength > 1000)
 })
 
-t.test('the TV browser shows the film, and choosing it plays it', async t => {
+t.test('the sign-in link signs the TV browser in once; it shows the film, and choosing it plays it', async t => {
   const browser = await launchChromium()
   t.teardown(() => browser.close())
+  const stranger = await newTvPage(browser)
+  await stranger.goto(`${demo.box.url}/`)
+  await stranger.locator('[data-focus-key="sign-in"]').waitFor({ timeout: 15_000 })
+  t.equal(await stranger.locator('.card').count(), 0, 'a browser without the link sees no film, only Sign in')
+
   const page = await newTvPage(browser)
-  await page.goto(`${demo.box.url}/`)
+  const errors = collectPageErrors(page)
+  await page.goto(demo.signInLink)
+  t.equal(page.url(), `${demo.box.url}/`, 'the token is gone from the address bar')
   const card = page.locator('.card', { hasText: 'Test Pattern' })
   await card.waitFor({ timeout: 15_000 })
   // focus follows the screen's render by a frame (focus.js watches the DOM), so wait for it rather than sample it
@@ -76,6 +90,11 @@ t.test('the TV browser shows the film, and choosing it plays it', async t => {
     timeout: 10_000
   })
   t.pass('Back returns focus to the film card')
+  t.same(errors, [], 'no script error, nothing the Content-Security-Policy blocked')
+
+  const again = await (await newTvPage(browser)).goto(demo.signInLink)
+  t.equal(again?.status(), 403, 'the link works once')
+  t.match(await again?.text(), /used already or has expired/)
 })
 
 t.test('a second start on the same data directory comes back as it was', async t => {
@@ -92,13 +111,14 @@ t.test('a second start on the same data directory comes back as it was', async t
     'did not buy again'
   )
   t.equal(demo.box.identity.deviceId, deviceId, 'same device')
-  const list = await libraryFilms(demo.box.url)
+  const screen = await signedInCookie(demo.box.url, owner)
+  const list = await libraryFilms(demo.box.url, screen)
   t.same(
     list.map(f => [f.title, f.state]),
     [['Test Pattern', 'ready']],
     'same library, still ready'
   )
-  const response = await fetch(`${demo.box.url}/api/films/${list[0].tokenId}/stream`, { headers: { range: 'bytes=0-99' } })
+  const response = await fetch(`${demo.box.url}/api/films/${list[0].tokenId}/stream`, { headers: { ...screen, range: 'bytes=0-99' } })
   t.equal(response.status, 206)
   t.equal((await response.arrayBuffer()).byteLength, 100)
 })

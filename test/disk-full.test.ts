@@ -10,7 +10,6 @@ import path from 'node:path'
 import { promisify } from 'node:util'
 import type { CID } from 'multiformats/cid'
 import { Key } from 'interface-datastore'
-import { pairAsOwner } from '../server/demo.ts'
 import type { Daemon } from '../server/daemon.ts'
 import type { LibraryFilmView } from '../server/library/routes.ts'
 import { DISK_RESERVE_BYTES, freeBytes } from '../server/storage/disk-space.ts'
@@ -19,7 +18,7 @@ import { devnetWallet, startTestDevnet } from './helpers/devnet.ts'
 import { buyFilm, registerFilm, type HandMadeFilm } from './helpers/films.ts'
 import { getJson, libraryFilm, rawRequest, type RawResponse } from './helpers/http.ts'
 import { daemonConfig, startTestDaemon, testDir } from './helpers/in-process.ts'
-import { signInAsOwner } from './helpers/owner-session.ts'
+import { signedInCookie, signInAsOwner } from './helpers/owner-session.ts'
 import { waitFor } from './helpers/wait-for.ts'
 
 const run = promisify(execFile)
@@ -43,7 +42,7 @@ const owner = devnetWallet(t, devnet, devnet.accounts.owner.privateKey)
 const custodian = await startTestDaemon(t, daemonConfig(devnet, testDir(t, 'custodian'), ['custodian']))
 const boxConfig = { ...daemonConfig(devnet, boxDir, ['player'], custodian.multiaddrs()), chainPollMs: 100, pinStallMs: 10_000 }
 let box: Daemon = await startTestDaemon(t, boxConfig)
-await pairAsOwner(box.url, owner)
+const screen = await signedInCookie(box.url, owner)
 
 async function buyNewFilm(bytes: number): Promise<HandMadeFilm> {
   const film = await registerFilm({ custodian, creator, contractAddress, bytes })
@@ -56,7 +55,7 @@ async function waitForFilm(film: HandMadeFilm, what: string, check: (view: Libra
   return await waitFor(
     `film ${film.tokenId} ${what}`,
     async () => {
-      seen = await libraryFilm(box.url, film.tokenId)
+      seen = await libraryFilm(box.url, film.tokenId, screen)
       return seen !== undefined && check(seen) && seen
     },
     { timeoutMs: 90_000, lastSeen: () => seen }
@@ -65,7 +64,9 @@ async function waitForFilm(film: HandMadeFilm, what: string, check: (view: Libra
 
 async function streamsCorrectly(film: HandMadeFilm): Promise<boolean> {
   const from = Math.floor(film.plaintext.length / 3)
-  const response = await fetch(`${box.url}/api/films/${film.tokenId}/stream`, { headers: { range: `bytes=${from}-${from + MiB - 1}` } })
+  const response = await fetch(`${box.url}/api/films/${film.tokenId}/stream`, {
+    headers: { ...screen, range: `bytes=${from}-${from + MiB - 1}` }
+  })
   const body = Buffer.from(await response.arrayBuffer())
   return response.status === 206 && body.equals(film.plaintext.subarray(from, from + MiB))
 }
@@ -174,10 +175,10 @@ t.test('a change the full disk refuses: changes are refused until there is room,
 t.test('after a restart the state database holds everything it acknowledged', async t => {
   await box.close()
   box = await startTestDaemon(t, boxConfig)
-  const status = await getJson(`${box.url}/api/status`)
-  t.equal(status.owner, owner.address, 'the owner')
+  const status = await getJson(`${box.url}/api/status`, screen)
+  t.equal(status.owner, owner.address, 'the owner, and the session of its screen')
   t.same(await getJson(`${box.url}/api/settings`), mine, 'the settings')
-  const films = await getJson<{ films: LibraryFilmView[] }>(`${box.url}/api/library`)
+  const films = await getJson<{ films: LibraryFilmView[] }>(`${box.url}/api/library`, screen)
   t.same(
     films.films.map(film => film.state),
     ['ready', 'ready', 'ready'],

@@ -6,11 +6,11 @@ import { readFile, readdir, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import { generateDemoClip } from '../server/publish/demo-clip.ts'
-import { pairAsOwner } from '../server/demo.ts'
 import { freePort, runCli, startDaemonProcess, type DaemonProcess } from './helpers/daemon-process.ts'
 import { devnetCliFlags, devnetWallet, startTestDevnet } from './helpers/devnet.ts'
 import { buyFilm, transferFilm } from './helpers/films.ts'
 import { getJson, libraryFilm } from './helpers/http.ts'
+import { signedInCookie } from './helpers/owner-session.ts'
 import { waitFor } from './helpers/wait-for.ts'
 
 const dir = t.testdir()
@@ -79,13 +79,15 @@ const boxArgs = [
 let box: DaemonProcess = await startDaemonProcess(boxArgs)
 t.teardown(() => box.stop())
 
+/** The owner's signed-in screen (the session is kept across the box's restart). */
+let screen: Record<string, string> = {}
 /** The published film in the box's library (the box changes at its restart). */
-const filmOnBox = async () => await libraryFilm(box.url, tokenId)
+const filmOnBox = async () => await libraryFilm(box.url, tokenId, screen)
 const streamUrl = (): string => `${box.url}/api/films/${tokenId}/stream`
 
 t.test('the box pairs with the owner and the film becomes ready', async t => {
-  await pairAsOwner(box.url, owner)
-  const status = await getJson<{ owner: string; chainId: number }>(`${box.url}/api/status`)
+  screen = await signedInCookie(box.url, owner)
+  const status = await getJson<{ owner: string; chainId: number }>(`${box.url}/api/status`, screen)
   t.equal(status.owner, owner.address)
   t.equal(status.chainId, 31337)
   const film = await waitFor(
@@ -104,7 +106,7 @@ t.test('the box pairs with the owner and the film becomes ready', async t => {
 })
 
 t.test('the full stream equals the published file byte for byte', async t => {
-  const response = await fetch(streamUrl())
+  const response = await fetch(streamUrl(), { headers: screen })
   t.equal(response.status, 200)
   t.equal(response.headers.get('accept-ranges'), 'bytes')
   t.equal(response.headers.get('content-type'), 'video/mp4')
@@ -118,18 +120,18 @@ t.test('ranges are answered per RFC 9110', async t => {
   for (let i = 0; i < 25; i++) {
     const start = Math.floor(Math.random() * size)
     const end = Math.min(size - 1, start + Math.floor(Math.random() * 300_000))
-    const response = await fetch(streamUrl(), { headers: { range: `bytes=${start}-${end}` } })
+    const response = await fetch(streamUrl(), { headers: { ...screen, range: `bytes=${start}-${end}` } })
     t.equal(response.status, 206)
     t.equal(response.headers.get('content-range'), `bytes ${start}-${end}/${size}`)
     t.ok(Buffer.from(await response.arrayBuffer()).equals(original.subarray(start, end + 1)), `bytes ${start}-${end}`)
   }
-  const suffix = await fetch(streamUrl(), { headers: { range: 'bytes=-1000' } })
+  const suffix = await fetch(streamUrl(), { headers: { ...screen, range: 'bytes=-1000' } })
   t.ok(Buffer.from(await suffix.arrayBuffer()).equals(original.subarray(size - 1000)), 'suffix range')
-  const unsatisfiable = await fetch(streamUrl(), { headers: { range: `bytes=${size}-` } })
+  const unsatisfiable = await fetch(streamUrl(), { headers: { ...screen, range: `bytes=${size}-` } })
   t.equal(unsatisfiable.status, 416)
   t.equal(unsatisfiable.headers.get('content-range'), `bytes */${size}`)
   await unsatisfiable.arrayBuffer()
-  const malformed = await fetch(streamUrl(), { headers: { range: 'bytes=abc' } })
+  const malformed = await fetch(streamUrl(), { headers: { ...screen, range: 'bytes=abc' } })
   t.equal(malformed.status, 200)
   t.equal(Number(malformed.headers.get('content-length')), size)
   await malformed.arrayBuffer()
@@ -143,6 +145,9 @@ t.test('ffprobe reads the stream URL', async t => {
     'json',
     '-show_format',
     '-show_streams',
+    // as a signed-in screen: ffmpeg's HTTP client sends the owner's session cookie
+    '-headers',
+    `Cookie: ${screen.cookie}\r\n`,
     streamUrl()
   ])
   const probe = JSON.parse(stdout) as { format: { duration: string }; streams: Array<{ codec_name: string }> }
@@ -153,7 +158,7 @@ t.test('ffprobe reads the stream URL', async t => {
 t.test('subtitles are served as WebVTT', async t => {
   const film = await filmOnBox()
   t.equal(film?.subtitles.length, 1)
-  const response = await fetch(`${box.url}${film!.subtitles[0].url}`)
+  const response = await fetch(`${box.url}${film!.subtitles[0].url}`, { headers: screen })
   t.match(response.headers.get('content-type'), /^text\/vtt/)
   const srtFirstCue = (await readFile(clip.subtitles, 'utf8')).split('\n')[2]
   const vtt = await response.text()
@@ -191,10 +196,10 @@ t.test('after a restart the box plays without its custodian', async t => {
   box = await startDaemonProcess(boxArgs)
   const film = await filmOnBox()
   t.equal(film?.state, 'ready')
-  const response = await fetch(streamUrl(), { headers: { range: 'bytes=1000-1999999' } })
+  const response = await fetch(streamUrl(), { headers: { ...screen, range: 'bytes=1000-1999999' } })
   t.equal(response.status, 206)
   t.ok(Buffer.from(await response.arrayBuffer()).equals(original.subarray(1000, 2_000_000)))
-  const status = await getJson<{ owner: string }>(`${box.url}/api/status`)
+  const status = await getJson<{ owner: string }>(`${box.url}/api/status`, screen)
   t.equal(status.owner, owner.address, 'same owner after restart')
   custodian = await startDaemonProcess(custodianArgs)
 })
@@ -204,7 +209,7 @@ t.test('a film transferred away is refused with 403', async t => {
   const refused = await waitFor(
     'the stream to be refused',
     async () => {
-      const response = await fetch(streamUrl())
+      const response = await fetch(streamUrl(), { headers: screen })
       await response.arrayBuffer()
       return response.status === 403 && response
     },

@@ -19,7 +19,7 @@ import { connectDevnet, devnetWallet, startTestDevnet } from './helpers/devnet.t
 import { buyFilm, registerFilm } from './helpers/films.ts'
 import { libraryFilm } from './helpers/http.ts'
 import { daemonConfig, startTestDaemon, testDir, type Test } from './helpers/in-process.ts'
-import { signInAsOwner } from './helpers/owner-session.ts'
+import { signedInCookie } from './helpers/owner-session.ts'
 import { waitFor } from './helpers/wait-for.ts'
 
 const MiB = 1024 * 1024
@@ -63,9 +63,9 @@ async function startLyingCustodian(t: Test, custodianUrl: string): Promise<{ url
 /** A player box following `custodian` over libp2p, no monitor, whose owner `buyer` buys the film: ready. */
 async function buyOnNewPlayer(t: Test, custodian: Daemon, buyer: Wallet, tokenId: string): Promise<Daemon> {
   const box = await startTestDaemon(t, daemonConfig(devnet, testDir(t, 'player'), ['player'], custodian.multiaddrs()))
-  await signInAsOwner(box.url, buyer)
+  const screen = await signedInCookie(box.url, buyer)
   await buyFilm(buyer, devnet.contractAddress, tokenId)
-  await waitFor('the film to be ready on the player', async () => (await libraryFilm(box.url, tokenId))?.state === 'ready', {
+  await waitFor('the film to be ready on the player', async () => (await libraryFilm(box.url, tokenId, screen))?.state === 'ready', {
     timeoutMs: 120_000
   })
   return box

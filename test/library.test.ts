@@ -5,7 +5,6 @@ import t from 'tap'
 import net from 'node:net'
 import type { CID } from 'multiformats/cid'
 import type { Daemon } from '../server/daemon.ts'
-import { pairAsOwner } from '../server/demo.ts'
 import type { FilmRecord, StoredFilmKey } from '../server/library/film-record.ts'
 import type { LibraryFilmView } from '../server/library/routes.ts'
 import { MAX_LISTENERS } from '../server/library/events-route.ts'
@@ -16,6 +15,7 @@ import { freePort } from './helpers/daemon-process.ts'
 import { devnetWallet, startTestDevnet } from './helpers/devnet.ts'
 import { buyFilm, registerFilm, transferFilm, type HandMadeFilm } from './helpers/films.ts'
 import { getJson, libraryFilm, listenToEvents, rawRequest } from './helpers/http.ts'
+import { signedInCookie } from './helpers/owner-session.ts'
 import { daemonConfig, startTestDaemon, testDir } from './helpers/in-process.ts'
 import { waitFor } from './helpers/wait-for.ts'
 
@@ -27,7 +27,7 @@ const owner = devnetWallet(t, devnet, devnet.accounts.owner.privateKey)
 const custodian = await startTestDaemon(t, { ...daemonConfig(devnet, testDir(t, 'custodian'), ['custodian']), chainPollMs: 100 })
 let boxConfig = { ...daemonConfig(devnet, testDir(t, 'box'), ['player'], custodian.multiaddrs()), chainPollMs: 100, unpinGraceMs: 300 }
 let box: Daemon = await startTestDaemon(t, boxConfig)
-await pairAsOwner(box.url, owner)
+const screen = await signedInCookie(box.url, owner)
 
 const MiB = 1024 * 1024
 const publish = async (opts: { bytes?: number; custodianUrl?: string } = {}): Promise<HandMadeFilm> =>
@@ -44,7 +44,7 @@ async function waitForFilm(
   return await waitFor(
     `film ${tokenId}: ${what}`,
     async () => {
-      last = await libraryFilm(box.url, tokenId)
+      last = await libraryFilm(box.url, tokenId, screen)
       if (last !== undefined) opts.seen?.push(last)
       return last !== undefined && check(last) && last
     },
@@ -67,7 +67,7 @@ async function restartDevnet(port: number): Promise<void> {
 const isReady = (film: LibraryFilmView): boolean => film.state === 'ready'
 
 async function stream(tokenId: string, range?: string): Promise<{ status: number; body: Buffer }> {
-  const response = await fetch(`${box.url}/api/films/${tokenId}/stream`, { headers: range === undefined ? {} : { range } })
+  const response = await fetch(`${box.url}/api/films/${tokenId}/stream`, { headers: range === undefined ? screen : { ...screen, range } })
   return { status: response.status, body: Buffer.from(await response.arrayBuffer()) }
 }
 
@@ -165,7 +165,7 @@ t.test('pin progress is reported while pinning, and the content ends up pinned',
   await buyFilm(owner, contractAddress, queued.tokenId)
   const listed = await waitForFilm(queued.tokenId, 'its title', f => f.title === 'Hand-made test film', { timeoutMs: 5000 })
   t.equal(listed.state, 'pending', 'listed by its title while it waits its turn')
-  t.equal((await libraryFilm(box.url, film.tokenId))?.state, 'pinning', 'the stuck pin is still under way')
+  t.equal((await libraryFilm(box.url, film.tokenId, screen))?.state, 'pinning', 'the stuck pin is still under way')
 
   await release()
   await waitForFilm(queued.tokenId, 'the film bought meanwhile to be ready', isReady)
@@ -203,7 +203,7 @@ t.test('a sale locks the film, erases its key and unpins it after the grace; buy
   t.equal(record?.unpinned, true, 'the record says unpinned')
   t.ok(Date.now() - Date.parse(record?.lockedAt ?? '') >= boxConfig.unpinGraceMs, 'not before the grace period')
   t.notOk(await isPinned(box.helia, film.contentCid), 'the content is no longer pinned')
-  t.equal((await libraryFilm(box.url, film.tokenId))?.state, 'locked')
+  t.equal((await libraryFilm(box.url, film.tokenId, screen))?.state, 'locked')
 
   await buyFilm(owner, contractAddress, film.tokenId)
   const ready = await waitForFilm(film.tokenId, 'ready again', isReady)
@@ -226,7 +226,7 @@ t.test('with the chain RPC down the library keeps playing, across a restart; syn
   await devnet.close()
   const range = 'bytes=100000-200000'
   const expected = film.plaintext.subarray(100_000, 200_001)
-  t.equal((await libraryFilm(box.url, film.tokenId))?.state, 'ready', 'still ready with the RPC down')
+  t.equal((await libraryFilm(box.url, film.tokenId, screen))?.state, 'ready', 'still ready with the RPC down')
   let played = await stream(film.tokenId, range)
   t.equal(played.status, 206)
   t.ok(played.body.equals(expected), 'the stream has the right bytes')
@@ -234,7 +234,7 @@ t.test('with the chain RPC down the library keeps playing, across a restart; syn
   await restartBox()
   const status = await getJson<{ chainId: number }>(`${box.url}/api/status`)
   t.equal(status.chainId, devnet.chainId, 'the box starts on the chain id it remembers')
-  t.equal((await libraryFilm(box.url, film.tokenId))?.state, 'ready', 'ready after a restart without the chain')
+  t.equal((await libraryFilm(box.url, film.tokenId, screen))?.state, 'ready', 'ready after a restart without the chain')
   played = await stream(film.tokenId, range)
   t.equal(played.status, 206)
   t.ok(played.body.equals(expected), 'the restarted box streams the right bytes')
@@ -298,32 +298,32 @@ t.test(
   'listening screens hear of a purchase once the library lists it; a bounded number of listeners; closing the box ends their streams',
   async t => {
     const eventsUrl = `${box.url}/api/library/events`
-    const screen = await listenToEvents(eventsUrl)
-    t.teardown(screen.close)
-    t.equal(screen.status, 200)
+    const tv = await listenToEvents(eventsUrl, screen)
+    t.teardown(tv.close)
+    t.equal(tv.status, 200)
 
     // the library is idle here: the events that follow are the purchase's
     const film = await publish({ bytes: 64 * 1024 })
     await buyFilm(owner, contractAddress, film.tokenId)
     await waitForFilm(film.tokenId, 'listed', () => true)
-    t.ok((await screen.waitForMore('change', 0)) > 0, 'the film listed, the screen heard of it')
+    t.ok((await tv.waitForMore('change', 0)) > 0, 'the film listed, the screen heard of it')
     await waitForFilm(film.tokenId, 'ready', isReady)
 
-    const others = await Promise.all(Array.from({ length: MAX_LISTENERS - 1 }, async () => await listenToEvents(eventsUrl)))
+    const others = await Promise.all(Array.from({ length: MAX_LISTENERS - 1 }, async () => await listenToEvents(eventsUrl, screen)))
     t.teardown(() => others.forEach(other => other.close()))
     t.same(
       others.map(other => other.status),
       others.map(() => 200),
       `${MAX_LISTENERS} listeners are taken`
     )
-    const refused = await rawRequest(eventsUrl)
+    const refused = await rawRequest(eventsUrl, { headers: screen })
     t.equal(refused.status, 503, 'one more is refused')
     t.match(JSON.parse(refused.body), { message: new RegExp(`${MAX_LISTENERS} screens already follow this library`) })
     others[0].close()
     const next = await waitFor(
       'a place to free up',
       async () => {
-        const listener = await listenToEvents(eventsUrl)
+        const listener = await listenToEvents(eventsUrl, screen)
         if (listener.status === 200) return listener
         listener.close()
         return false
@@ -334,7 +334,7 @@ t.test(
     t.pass('a listener that leaves frees its place')
 
     await restartBox()
-    await screen.ended
+    await tv.ended
     t.pass('closing the box ended the streams of the screens still listening')
   }
 )

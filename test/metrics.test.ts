@@ -98,7 +98,9 @@ t.test('a film streamed to the screen is counted', async t => {
   const { headers } = await signInAsOwner(box.url, owner)
   const film = await registerFilm({ custodian, creator, contractAddress: devnet.contractAddress })
   await buyFilm(owner, devnet.contractAddress, film.tokenId)
-  await waitFor('the film to be ready', async () => (await libraryFilm(box.url, film.tokenId))?.state === 'ready', { timeoutMs: 90_000 })
+  await waitFor('the film to be ready', async () => (await libraryFilm(box.url, film.tokenId, headers))?.state === 'ready', {
+    timeoutMs: 90_000
+  })
   const before = sample((await scrape(box.url)).text, 'seedone_streams_served_total') ?? NaN
   const streamUrl = `${box.url}/api/films/${film.tokenId}/stream`
   t.equal((await rawRequest(streamUrl, { headers: { ...headers, range: 'bytes=0-99' } })).status, 206)

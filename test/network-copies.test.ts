@@ -12,7 +12,7 @@ import { devnetWallet, startTestDevnet } from './helpers/devnet.ts'
 import { buyFilm, registerFilm } from './helpers/films.ts'
 import { libraryFilm } from './helpers/http.ts'
 import { daemonConfig, startTestDaemon, testDir } from './helpers/in-process.ts'
-import { signInAsOwner } from './helpers/owner-session.ts'
+import { signedInCookie } from './helpers/owner-session.ts'
 import { waitFor } from './helpers/wait-for.ts'
 
 t.test('the box counts the providers the DHT lists for the film, itself excepted', async t => {
@@ -21,7 +21,7 @@ t.test('the box counts the providers the DHT lists for the film, itself excepted
   const owner = devnetWallet(t, devnet, devnet.accounts.owner.privateKey)
   const custodian = await startTestDaemon(t, daemonConfig(devnet, testDir(t, 'custodian'), ['custodian']))
   const box = await startTestDaemon(t, daemonConfig(devnet, testDir(t, 'box'), ['player'], custodian.multiaddrs()))
-  await signInAsOwner(box.url, owner)
+  const screen = await signedInCookie(box.url, owner)
 
   const film = await registerFilm({ custodian, creator, contractAddress: devnet.contractAddress })
   // what a storage node does once it holds a replica (server/replication/replicator.ts)
@@ -29,7 +29,7 @@ t.test('the box counts the providers the DHT lists for the film, itself excepted
   await buyFilm(owner, devnet.contractAddress, film.tokenId)
 
   const counted = await waitFor('the network copies to be counted', async () => {
-    const view = await libraryFilm(box.url, film.tokenId)
+    const view = await libraryFilm(box.url, film.tokenId, screen)
     return view?.storage.networkCopies != null && view
   })
   t.equal(counted.storage.networkCopies, 1, 'the custodian holds the one copy on the network; the box own copy is not counted')

@@ -116,9 +116,14 @@ t.test('the owner pairs the box once with a signed EIP-4361 message, and it stay
   t.match(sessionCookie, /SameSite=Strict/i, 'and same-site only')
   t.same(await pollPairing(box.url, phone), { paired: true, owner: owner.address, signedIn: true }, 'the signing phone is signed in')
   t.same(await pollPairing(box.url, tv), { paired: true, owner: owner.address, signedIn: true }, 'the TV is signed in at its next poll')
-  const status = await getJson(`${box.url}/api/status`)
+  const status = (await call(phone, `${box.url}/api/status`)).json
   t.equal(status.paired, true)
-  t.equal(status.owner, owner.address)
+  t.equal(status.owner, owner.address, "a signed-in screen is told the owner's wallet")
+  t.same(
+    [(await getJson(`${box.url}/api/status`)).owner, (await pollPairing(box.url, new CookieJar())).owner],
+    [null, null],
+    'a guest is not'
+  )
 
   const stranger = await pollPairing(box.url, new CookieJar())
   t.equal(stranger.signedIn, false, 'another browser is not signed in')
@@ -127,12 +132,12 @@ t.test('the owner pairs the box once with a signed EIP-4361 message, and it stay
   const theirs = await sendSignature(box.url, await messageFor(box.url, otherCollector.address, stranger.code as string), otherCollector)
   t.equal(theirs.status, 409, 'a paired box refuses another wallet')
   t.match(theirs.json.message, /another wallet/)
-  t.equal((await getJson(`${box.url}/api/status`)).owner, owner.address, 'the first owner stays')
+  t.equal((await call(phone, `${box.url}/api/status`)).json.owner, owner.address, 'the first owner stays')
 
   const deviceId = box.identity.deviceId
   await box.close()
   const restarted = await startTestDaemon(t, daemonConfig(devnet, dataDir, ['player']))
-  const after = await getJson(`${restarted.url}/api/status`)
+  const after = (await call(tv, `${restarted.url}/api/status`)).json
   t.equal(after.deviceId, deviceId, 'same device id after a restart')
   t.equal(after.paired, true)
   t.equal(after.owner, owner.address, 'still paired to the same owner')
@@ -308,7 +313,7 @@ t.test('unpairing signs every browser out, erases the owner films, keys and pins
   )
   t.equal(next.status, 201, 'another wallet pairs the box after the unpair')
   t.same(next.json, { paired: true, owner: otherCollector.address, signedIn: true })
-  t.equal((await getJson(`${box.url}/api/status`)).owner, otherCollector.address)
+  t.equal((await call(phone, `${box.url}/api/status`)).json.owner, otherCollector.address)
 
   // the first owner again, after a second unpair: the chain is read from the start again, the film comes back
   const { headers } = await signInAsOwner(box.url, otherCollector, phone)

@@ -12,7 +12,7 @@ import { devnetWallet, startTestDevnet } from './helpers/devnet.ts'
 import { buyFilm, registerFilm } from './helpers/films.ts'
 import { libraryFilm } from './helpers/http.ts'
 import { daemonConfig, startTestDaemon, testDir } from './helpers/in-process.ts'
-import { signInAsOwner } from './helpers/owner-session.ts'
+import { signedInCookie } from './helpers/owner-session.ts'
 import { waitFor } from './helpers/wait-for.ts'
 
 const FETCH_TIMEOUT_MS = 2_000
@@ -24,7 +24,7 @@ const box: Daemon = await startTestDaemon(t, {
   ...daemonConfig(devnet, testDir(t, 'box'), ['player'], custodian.multiaddrs()),
   playbackFetchTimeoutMs: FETCH_TIMEOUT_MS
 })
-await signInAsOwner(box.url, owner)
+const screen = await signedInCookie(box.url, owner)
 
 /** Plaintext bytes whose sealed chunks all lie in leaf block `leaf` of the sealed film. */
 function rangeInLeaf(leaf: number): { start: number; end: number } {
@@ -35,7 +35,7 @@ function rangeInLeaf(leaf: number): { start: number; end: number } {
 }
 
 async function stream(tokenId: string, range: string): Promise<{ status: number; body: Buffer; contentType: string | null }> {
-  const response = await fetch(`${box.url}/api/films/${tokenId}/stream`, { headers: { range } })
+  const response = await fetch(`${box.url}/api/films/${tokenId}/stream`, { headers: { ...screen, range } })
   return { status: response.status, body: Buffer.from(await response.arrayBuffer()), contentType: response.headers.get('content-type') }
 }
 
@@ -57,7 +57,7 @@ t.test('a film whose pin is stuck plays at once, each position fetched first; th
 
   await buyFilm(owner, devnet.contractAddress, film.tokenId)
   const pinning = await waitFor('the pin to hold the first leaf and wait on the withheld ones', async () => {
-    const view = await libraryFilm(box.url, film.tokenId)
+    const view = await libraryFilm(box.url, film.tokenId, screen)
     return view?.state === 'pinning' && view.progress > 0 && view
   })
   t.equal(pinning.playable, true, 'the library offers Play while pinning')
@@ -87,7 +87,7 @@ t.test('a film whose pin is stuck plays at once, each position fetched first; th
   t.match(JSON.parse(timedOut.body.toString()).message, /did not arrive within 2 s/)
   t.ok(Date.now() - asked >= FETCH_TIMEOUT_MS, 'after the fetch timeout')
 
-  const stillPinning = await libraryFilm(box.url, film.tokenId)
+  const stillPinning = await libraryFilm(box.url, film.tokenId, screen)
   t.equal(stillPinning?.state, 'pinning', 'the pin goes on meanwhile')
   t.notOk(await isPinned(box.helia, film.contentCid), 'and has not completed')
 
@@ -96,11 +96,11 @@ t.test('a film whose pin is stuck plays at once, each position fetched first; th
   await box.helia.libp2p.hangUp(custodian.helia.libp2p.peerId)
   await box.helia.libp2p.dial(custodian.helia.libp2p.getMultiaddrs())
   const ready = await waitFor('the pin to complete', async () => {
-    const view = await libraryFilm(box.url, film.tokenId)
+    const view = await libraryFilm(box.url, film.tokenId, screen)
     return view?.state === 'ready' && view
   })
   t.same(ready.storage.local, 'ready')
   t.ok(await isPinned(box.helia, film.contentCid), 'the content is pinned')
-  const whole = await fetch(`${box.url}/api/films/${film.tokenId}/stream`)
+  const whole = await fetch(`${box.url}/api/films/${film.tokenId}/stream`, { headers: screen })
   t.ok(Buffer.from(await whole.arrayBuffer()).equals(film.plaintext), 'the whole film plays from the box')
 })

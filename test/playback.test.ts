@@ -26,7 +26,7 @@ const publishAndBuy = async (): Promise<string> => {
 }
 const first = await publishAndBuy()
 const second = await publishAndBuy()
-const library = async (): Promise<LibraryView> => await getJson<LibraryView>(`${box.url}/api/library`)
+const library = async (): Promise<LibraryView> => await getJson<LibraryView>(`${box.url}/api/library`, ownerHeaders)
 await waitFor('both films in the library', async () => (await library()).films.length === 2)
 
 async function report(tokenId: string, body: unknown, headers: Record<string, string> = ownerHeaders) {
@@ -105,5 +105,9 @@ t.test('unpairing forgets the watch history with the films', async t => {
   const unpaired = await rawRequest(`${box.url}/api/pairing`, { method: 'DELETE', headers })
   t.equal(unpaired.status, 200)
   t.same(await section(box.db, 'playback').entries(), [], 'no progress is left')
-  t.same(await library(), { films: [], continueWatching: [], chainSync: null })
+  t.equal(
+    (await rawRequest(`${box.url}/api/library`, { headers })).status,
+    401,
+    "the library is no one's: unpairing signed every screen out"
+  )
 })

@@ -11,7 +11,7 @@ import { devnetWallet, startTestDevnet } from './helpers/devnet.ts'
 import { buyFilm, registerFilm } from './helpers/films.ts'
 import { getJson, libraryFilm } from './helpers/http.ts'
 import { daemonConfig, startTestDaemon, testDir } from './helpers/in-process.ts'
-import { signInAsOwner } from './helpers/owner-session.ts'
+import { signedInCookie } from './helpers/owner-session.ts'
 import { expectedAnswer, type Expected } from './helpers/range-oracle.ts'
 import { rangeCases, type RangeCase } from './helpers/range-headers.ts'
 import { waitFor } from './helpers/wait-for.ts'
@@ -42,10 +42,10 @@ const box = await startDaemonProcess([
   ...['--deployment-block', String(devnet.deploymentBlock), '--chain-poll-ms', '200']
 ])
 t.teardown(() => box.stop())
-await signInAsOwner(box.url, owner)
+const screen = await signedInCookie(box.url, owner)
 const film = await registerFilm({ custodian, creator, contractAddress: devnet.contractAddress, bytes: FILM_BYTES })
 await buyFilm(owner, devnet.contractAddress, film.tokenId)
-await waitFor('the film pinned on the box', async () => (await libraryFilm(box.url, film.tokenId))?.state === 'ready', {
+await waitFor('the film pinned on the box', async () => (await libraryFilm(box.url, film.tokenId, screen))?.state === 'ready', {
   timeoutMs: 120_000
 })
 const streamUrl = `${box.url}/api/films/${film.tokenId}/stream`
@@ -79,7 +79,7 @@ let reusedConnections = 0
 
 async function send(lines: string[], mode: Mode): Promise<Answer> {
   // raw header lines (to repeat Range), which Node sends as given: Host too
-  const headers = ['host', new URL(streamUrl).host, ...lines.flatMap(line => ['range', line])]
+  const headers = ['host', new URL(streamUrl).host, 'cookie', screen.cookie, ...lines.flatMap(line => ['range', line])]
   return await new Promise((resolve, reject) => {
     const req = http.request(streamUrl, { method: mode === 'head' ? 'HEAD' : 'GET', headers, agent }, res => {
       if (req.reusedSocket) reusedConnections++
@@ -177,5 +177,5 @@ t.test('the box still answers and streams afterwards', async t => {
   const answer = await send(['bytes=1000-70000'], 'whole')
   t.equal(answer.status, 206)
   t.ok(answer.body.equals(film.plaintext.subarray(1000, 70001)), 'a range still plays')
-  t.equal((await libraryFilm(box.url, film.tokenId))?.state, 'ready')
+  t.equal((await libraryFilm(box.url, film.tokenId, screen))?.state, 'ready')
 })

@@ -24,7 +24,7 @@ import { buyFilm, registerFilm } from './helpers/films.ts'
 import { libraryFilm } from './helpers/http.ts'
 import { daemonConfig, startTestDaemon, testDir, type Test } from './helpers/in-process.ts'
 import { registry, startTestMonitor } from './helpers/monitor.ts'
-import { signInAsOwner } from './helpers/owner-session.ts'
+import { signedInCookie } from './helpers/owner-session.ts'
 import { changeSettings, quietAroundNow } from './helpers/settings.ts'
 import { waitFor } from './helpers/wait-for.ts'
 
@@ -248,9 +248,9 @@ t.test('the replicator and the library pin over the block route of the boxes the
   )
 
   const box = await startTestDaemon(t, { ...daemonConfig(devnet, testDir(t, 'box'), ['player'], source.multiaddrs()), ...onRack })
-  await signInAsOwner(box.url, owner)
+  const screen = await signedInCookie(box.url, owner)
   await buyFilm(owner, devnet.contractAddress, film.tokenId)
-  await waitFor('the film to be ready on the box', async () => (await libraryFilm(box.url, film.tokenId))?.state === 'ready', {
+  await waitFor('the film to be ready on the box', async () => (await libraryFilm(box.url, film.tokenId, screen))?.state === 'ready', {
     timeoutMs: 120_000
   })
   const pinned = fetchFigures(box.helia)

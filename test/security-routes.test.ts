@@ -101,6 +101,6 @@ t.test('without the owner session or CSRF token, every state-changing route refu
 
   t.equal((await session(box.url, ownerJar)).signedIn, true, 'the owner is still signed in')
   t.same((await call(guestJar, `${box.url}/api/settings`)).json, settingsBefore, 'the settings are unchanged')
-  const status = (await call(guestJar, `${box.url}/api/status`)).json
+  const status = (await call(ownerJar, `${box.url}/api/status`)).json
   t.equal(status.owner, owner.address, 'the box is still paired with its owner')
 })

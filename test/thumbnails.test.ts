@@ -15,7 +15,7 @@ import { devnetWallet, startTestDevnet } from './helpers/devnet.ts'
 import { buyFilm, transferFilm } from './helpers/films.ts'
 import { libraryFilm } from './helpers/http.ts'
 import { daemonConfig, startTestDaemon, testDir } from './helpers/in-process.ts'
-import { signInAsOwner } from './helpers/owner-session.ts'
+import { signedInCookie } from './helpers/owner-session.ts'
 import { waitFor } from './helpers/wait-for.ts'
 
 const devnet = await startTestDevnet(t)
@@ -23,7 +23,7 @@ const creator = devnetWallet(t, devnet, devnet.accounts.creator.privateKey)
 const owner = devnetWallet(t, devnet, devnet.accounts.owner.privateKey)
 const custodian = await startTestDaemon(t, daemonConfig(devnet, testDir(t, 'custodian'), ['custodian']))
 const box = await startTestDaemon(t, daemonConfig(devnet, testDir(t, 'box'), ['player'], custodian.multiaddrs()))
-await signInAsOwner(box.url, owner)
+const screen = await signedInCookie(box.url, owner)
 
 /** ffprobe's view of an image given as bytes on its stdin (nothing written to disk). */
 async function probeImage(bytes: Uint8Array): Promise<{ codec_name: string; width: number; height: number }> {
@@ -59,7 +59,7 @@ t.test('publish makes a sheet of a frame every 10 s, sealed with the film key', 
 t.test('the owner gets the decrypted sheet; the library describes it', async t => {
   await buyFilm(owner, devnet.contractAddress, published.tokenId, 0n)
   const film = await waitFor('the film to be ready', async () => {
-    const view = await libraryFilm(box.url, published.tokenId)
+    const view = await libraryFilm(box.url, published.tokenId, screen)
     return view?.state === 'ready' && view
   })
   t.equal(film.year, 2025)
@@ -74,7 +74,7 @@ t.test('the owner gets the decrypted sheet; the library describes it', async t =
     tileHeight: 90
   } satisfies LibraryFilmView['thumbnails'])
 
-  const response = await fetch(`${box.url}${film.thumbnails?.url}`)
+  const response = await fetch(`${box.url}${film.thumbnails?.url}`, { headers: screen })
   t.equal(response.status, 200)
   t.equal(response.headers.get('content-type'), 'image/jpeg')
   t.equal(response.headers.get('cache-control'), 'no-store', 'decrypted: not kept in the TV browser cache')
@@ -84,6 +84,6 @@ t.test('the owner gets the decrypted sheet; the library describes it', async t =
 
 t.test('once the film is sold the sheet is refused', async t => {
   await transferFilm(owner, devnet.accounts.otherCollector.address, devnet.contractAddress, published.tokenId)
-  await waitFor('the film to be locked', async () => (await libraryFilm(box.url, published.tokenId))?.state === 'locked')
-  t.equal((await fetch(`${box.url}/api/films/${published.tokenId}/thumbnails`)).status, 403)
+  await waitFor('the film to be locked', async () => (await libraryFilm(box.url, published.tokenId, screen))?.state === 'locked')
+  t.equal((await fetch(`${box.url}/api/films/${published.tokenId}/thumbnails`, { headers: screen })).status, 403)
 })

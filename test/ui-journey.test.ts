@@ -14,9 +14,11 @@ import {
   newTvPage,
   pressKeyCode,
   saveScreenshot,
+  signInTv,
   waitForFocus
 } from './helpers/chromium.ts'
 import { libraryFilm } from './helpers/http.ts'
+import { signedInCookie } from './helpers/owner-session.ts'
 import { publishClip, startTvWorld } from './helpers/tv-world.ts'
 import { waitFor } from './helpers/wait-for.ts'
 
@@ -183,7 +185,8 @@ let savedAt = 0
 let savedDuration = 0
 
 t.test('the position is saved while playing and on Back, and the film page offers Resume', async t => {
-  const savedPlayback = async () => (await libraryFilm(box.url, longFilm))?.playback ?? undefined
+  const screen = await signedInCookie(box.url, world.owner)
+  const savedPlayback = async () => (await libraryFilm(box.url, longFilm, screen))?.playback ?? undefined
   /** The next save after `after` (seconds into the film): the position moves on while playing. */
   const nextSave = async (what: string, after: number) =>
     await waitFor(
@@ -204,7 +207,7 @@ t.test('the position is saved while playing and on Back, and the film page offer
   const leftAt = ((await video(tv)) as { time: number }).time
   await tv.keyboard.press('Escape')
   await waitForFocus(tv, '[data-focus-key="resume"]')
-  const film = await libraryFilm(box.url, longFilm)
+  const film = await libraryFilm(box.url, longFilm, screen)
   savedAt = film?.playback?.positionSec ?? 0
   savedDuration = film?.playback?.durationSec ?? 0
   t.ok(Math.abs(savedDuration - LONG_FILM_SECONDS) < 1, `with the film's length (${savedDuration} s)`)
@@ -260,6 +263,7 @@ t.test('a film bought while a TV shows the library appears on it at once: the bo
     window.setTimeout = ((handler: TimerHandler, ms?: number, ...args: unknown[]) =>
       (ms ?? 0) >= 3000 ? 0 : setTimer(handler, ms, ...args)) as typeof window.setTimeout
   })
+  await signInTv(watcher, box.url, await signedInCookie(box.url, world.owner))
   await watcher.goto(`${box.url}/`)
   await watcher.locator(`.card[data-token-id="${other.tokenId}"]`).waitFor()
   const bought = await registerFilm({ custodian: world.custodian, creator: world.creator, contractAddress: world.devnet.contractAddress })

@@ -22,6 +22,7 @@ import {
 import { connectDevnet } from './helpers/devnet.ts'
 import { buyFilm, registerFilm, transferFilm } from './helpers/films.ts'
 import { getJson, libraryFilms } from './helpers/http.ts'
+import { signedInCookie } from './helpers/owner-session.ts'
 import { testDir, type Test } from './helpers/in-process.ts'
 import { messageFor, sendSignature } from './helpers/pairing-client.ts'
 import { publishClip, startTvWorld } from './helpers/tv-world.ts'
@@ -141,9 +142,10 @@ t.test('home: films with their state and tier; test content hidden without devel
   await tv.locator(`.card-ready[data-token-id="${shortFilm}"]`).waitFor({ timeout: 120_000 })
   await tv.locator(`.card-ready[data-token-id="${stacked.tokenId}"]`).waitFor({ timeout: 60_000 })
   // a film is listed as pending until its metadata says what it is; then the box hides a test film, and the TV at its next poll
+  const screen = await signedInCookie(box.url, world.owner)
   await waitFor(
     'the box to hide the test film',
-    async () => !(await libraryFilms(box.url)).some(film => film.tokenId === testFilm.tokenId),
+    async () => !(await libraryFilms(box.url, screen)).some(film => film.tokenId === testFilm.tokenId),
     {
       timeoutMs: 30_000
     }
@@ -314,12 +316,13 @@ t.test('errors and empty states have a focused action', async t => {
   t.pass('Back from a missing film goes home')
 })
 
-t.test('a guest TV at 1280x720: read-only, it signs in from its own code, then every screen fits', async t => {
+t.test('a guest TV at 1280x720: no films, settings read-only, it signs in from its own code, then every screen fits', async t => {
   const guest = await newTvPage(browser, { width: 1280, height: 720 })
+  const guestErrors = collectPageErrors(guest)
   await guest.goto(`${box.url}/`)
-  await waitForFocus(guest, '.card')
-  await guest.keyboard.press('ArrowUp')
-  await moveTo(guest, 'ArrowLeft', 'sign-in')
+  await checkScreen(t, guest, 'home-guest', '.state [data-focus-key="sign-in"]')
+  t.equal(await guest.locator('.card').count(), 0, 'a guest sees no film')
+  t.equal(await guest.locator('.topbar .mono').count(), 0, "nor the owner's wallet")
   await guest.keyboard.press('Enter')
   await checkScreen(t, guest, 'sign-in', '.pairing-code')
   await guest.keyboard.press('Escape')
@@ -365,6 +368,7 @@ t.test('a guest TV at 1280x720: read-only, it signs in from its own code, then e
   await guest.keyboard.press('ArrowLeft')
   await guest.keyboard.press('Enter')
   await checkScreen(t, guest, 'health', '[data-focus-key="temperature"]')
+  t.same(guestErrors, [], 'no script errors on the guest TV')
   await guest.context().close()
 })
 

@@ -1,12 +1,12 @@
 // The TV UI: the box's status and this browser's session decide what can be shown (pairing, or the
-// owner's screens; a guest on a paired box sees them read-only), hash routes pick the screen, and the
-// library is kept fresh while films prepare.
+// owner's screens; a guest on a paired box sees no films, only a way to sign in, and settings read-only),
+// hash routes pick the screen, and the library is kept fresh while films prepare.
 import { html, render } from 'htm/preact'
 import { useEffect, useRef, useState } from 'preact/hooks'
 import { ApiError, getDiskConsent, getLibrary, getSession, getStatus } from './api.js'
 import { startFocusNavigation } from './focus.js'
 import { usePolling } from './polling.js'
-import { filmHash, homeHash, parseRoute, playerHash } from './routes.js'
+import { filmHash, homeHash, parseRoute, playerHash, signInHash } from './routes.js'
 import { isPreparing } from './format.js'
 import { Loading, MessageScreen } from './screens/common.js'
 import { FilmScreen } from './screens/film.js'
@@ -108,9 +108,9 @@ function Redirect({ to }) {
 
 /**
  * A film's page or its player, once the library has answered.
- * @param {{ route: Route & { tokenId: string }, library: ReturnType<typeof usePolling<Library>>, signedIn: boolean }} props
+ * @param {{ route: Route & { tokenId: string }, library: ReturnType<typeof usePolling<Library>> }} props
  */
-function FilmRoutes({ route, library, signedIn }) {
+function FilmRoutes({ route, library }) {
   if (!library.value) {
     return library.error
       ? html`<${MessageScreen}
@@ -154,7 +154,7 @@ function FilmRoutes({ route, library, signedIn }) {
     />`
   }
   const startAt = 'startAt' in route ? route.startAt : 0
-  return html`<${PlayerScreen} key=${film.tokenId} film=${film} startAt=${startAt} saveProgress=${signedIn} onBack=${toFilm} />`
+  return html`<${PlayerScreen} key=${film.tokenId} film=${film} startAt=${startAt} saveProgress=${true} onBack=${toFilm} />`
 }
 
 function App() {
@@ -163,15 +163,21 @@ function App() {
   const session = usePolling(getSession, sessionPollDelay, status.value !== null)
   const signedIn = session.value?.signedIn === true
   const route = useRoute()
-  const library = usePolling(getLibrary, libraryPollDelay, paired)
+  // the library is the owner's: only a signed-in screen asks for it
+  const library = usePolling(getLibrary, libraryPollDelay, paired && signedIn)
   // The box says when the library changed (a purchase, a sale, a film ready): it is read again at
   // once. The polls stay, for the moments the event stream is down or refused.
   useEffect(() => {
-    if (!paired) return
+    if (!paired || !signedIn) return
     const events = new EventSource('/api/library/events')
     events.addEventListener('change', library.reload)
     return () => events.close()
-  }, [paired])
+  }, [paired, signedIn])
+  // a session that ended (it expired, or the box was unpaired from another screen): this TV is a guest again
+  const libraryRefused = library.error instanceof ApiError && library.error.status === 401
+  useEffect(() => {
+    if (libraryRefused) session.refresh()
+  }, [libraryRefused])
   const disk = usePolling(loadDiskConsent, diskPollDelay, status.value !== null)
   const consent = disk.value
 
@@ -244,7 +250,8 @@ function App() {
       return html`<${HealthScreen} onBack=${toHome} />`
     case 'film':
     case 'player':
-      return html`<${FilmRoutes} route=${route} library=${library} signedIn=${signedIn} />`
+      if (!signedIn) return html`<${Redirect} to=${signInHash} />`
+      return html`<${FilmRoutes} route=${route} library=${library} />`
     default:
       return html`<${HomeScreen}
         library=${library.value}

@@ -63,6 +63,19 @@ export interface ThumbnailSheetMetadata extends ThumbnailSheet {
   mimeType: 'image/jpeg'
 }
 
+/** The video types a film is served as; the box publishes MP4 (H.264/AAC, index at the front). */
+const VIDEO_TYPES = new Set(['video/mp4', 'video/webm', 'video/ogg', 'video/quicktime', 'video/x-matroska'])
+
+/**
+ * The Content-Type a film is sent with: its metadata's `mimeType` when that is a video type, else
+ * video/mp4. The metadata is the creator's word; a "film" sent as text/html would run script on the
+ * box's origin.
+ */
+export function filmContentType(metadata: FilmMetadata): string {
+  const type = metadata.content.mimeType.toLowerCase()
+  return VIDEO_TYPES.has(type) ? type : 'video/mp4'
+}
+
 export class MetadataError extends Error {
   override name = 'MetadataError'
 }

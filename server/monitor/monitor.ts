@@ -1,3 +1,4 @@
+import { securityHeaders } from '../http/security-headers.ts'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { mkdir } from 'node:fs/promises'
 import cron from 'node-cron'
@@ -64,6 +65,9 @@ export async function startMonitor(config: MonitorConfig, opts: { logLevel?: str
     shutdown.add(() => app.close())
     // every body is JSON: a text/plain one (which a cross-site form sends without a preflight) is 415
     app.removeContentTypeParser('text/plain')
+    // No Host check here: the monitor is a public service reached by any name, and holds no cookie or
+    // other ambient authority a rebound page could borrow. Its dashboard gets the box's browser headers.
+    app.addHook('onRequest', securityHeaders)
     const admission = await createAdmission(config.admission, app.log.child({ part: 'admission' }))
     const registry = (): Promise<RegistryNode[]> => readRegistry(store, config.nodeTimeoutMs, admission.admits)
 

@@ -113,7 +113,7 @@ export async function pairingRoutes(
     reply.setCookie(CLAIM_COOKIE, claim.token, { path: '/', httpOnly: true, sameSite: 'strict' })
     return {
       paired,
-      owner,
+      owner: null, // the owner's wallet is for the owner's screens
       signedIn: false,
       code: claim.code,
       expiresAt: claim.expiresAt.toISOString(),

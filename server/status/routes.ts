@@ -1,19 +1,23 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { ChainSyncView } from '../chain/sync-status.ts'
 
 export interface DaemonStatus {
   version: string
   deviceId: string
   roles: string[]
+  /** The owner's wallet, to the owner's signed-in screens only (null to a guest). */
   owner: string | null
   paired: boolean
   chainId: number
   syncedBlock: number
-  /** Whether the owner's films are in step with the chain; null when there is no owner to follow. */
+  /** Whether the owner's films are in step with the chain; null when there is no owner to follow, or to a guest. */
   chainSync: ChainSyncView | null
   multiaddrs: string[]
 }
 
-export async function statusRoutes(app: FastifyInstance, opts: { status: () => Promise<DaemonStatus> }): Promise<void> {
-  app.get('/api/status', async () => await opts.status())
+export async function statusRoutes(
+  app: FastifyInstance,
+  opts: { status: (request: FastifyRequest) => Promise<DaemonStatus> }
+): Promise<void> {
+  app.get('/api/status', async request => await opts.status(request))
 }

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Library } from '../library/library.ts'
 import { tokenIdParams as tokenParams } from '../library/routes.ts'
 import { HttpError } from '../http-error.ts'
+import { filmContentType } from '../library/film-metadata.ts'
 import { sendPlaintext } from './send-film.ts'
 import type { ServiceCounters } from '../health/service-counters.ts'
 
@@ -27,7 +28,7 @@ export async function streamingRoutes(
       const { film, metadata } = await library().openForPlayback(request.params.tokenId)
       reply.header('cache-control', 'no-store')
       if (request.method === 'GET') opts.counters.streamsServed++
-      return await sendPlaintext(request, reply, film, metadata.content.mimeType)
+      return await sendPlaintext(request, reply, film, filmContentType(metadata))
     }
   })
 

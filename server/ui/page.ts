@@ -1,5 +1,6 @@
 // The HTML shell of every page Seed One serves (the TV UI, the phone's pairing page, the fleet
 // dashboard), written once so their import map and fonts cannot drift apart.
+import { createHash } from 'node:crypto'
 import type { FastifyReply } from 'fastify'
 
 /** Bare specifiers the browser modules import, mapped to the vendored files under '/vendor/'. */
@@ -11,6 +12,9 @@ const IMPORT_MAP = {
     'htm/preact': '/vendor/htm-preact/index.mjs'
   }
 }
+const IMPORT_MAP_SCRIPT = JSON.stringify(IMPORT_MAP)
+/** The pages' only inline script, allowed by its hash in the Content-Security-Policy (server/http/security-headers.ts). */
+export const INLINE_SCRIPT_HASH = `'sha256-${createHash('sha256').update(IMPORT_MAP_SCRIPT).digest('base64')}'`
 const FONT_WEIGHTS = [400, 500, 600, 700]
 
 export type Page = {
@@ -38,7 +42,7 @@ export function renderPage(page: Page): string {
     <title>${page.title}</title>
     <link rel="icon" href="data:," />
 ${links.map(href => `    <link rel="stylesheet" href="${href}" />`).join('\n')}
-    <script type="importmap">${JSON.stringify(IMPORT_MAP)}</script>
+    <script type="importmap">${IMPORT_MAP_SCRIPT}</script>
     <script type="module" src="${page.script}"></script>
   </head>
   <body>

@@ -32,10 +32,16 @@ export async function newTvPage(browser: Browser, viewport = { width: 1920, heig
   return context.newPage()
 }
 
-/** The messages of the script errors `page` has thrown since this call, as they happen. */
+/**
+ * The messages of the script errors `page` has thrown since this call, as they happen, and of whatever
+ * the box's Content-Security-Policy blocked (a style, script or image the pages need must be allowed).
+ */
 export function collectPageErrors(page: Page): string[] {
   const errors: string[] = []
   page.on('pageerror', error => errors.push(error.message))
+  page.on('console', message => {
+    if (message.type() === 'error' && /Content Security Policy/i.test(message.text())) errors.push(message.text())
+  })
   return errors
 }
 
@@ -130,7 +136,8 @@ export interface AxeViolation {
 /** Runs axe-core on the page once its transitions are done and returns the serious and critical violations. */
 export async function seriousAxeViolations(page: Page): Promise<AxeViolation[]> {
   await transitionsDone(page)
-  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ content: await axeSource })
+  // evaluated by the DevTools protocol, not added as an inline script the box's CSP rightly blocks
+  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(await axeSource)
   return await page.evaluate(async () => {
     const axe = (window as unknown as { axe: { run: (context: Document, options: object) => Promise<{ violations: any[] }> } }).axe
     const { violations } = await axe.run(document, { resultTypes: ['violations'] })
@@ -143,4 +150,17 @@ export async function seriousAxeViolations(page: Page): Promise<AxeViolation[]> 
         targets: violation.nodes.map((node: { target: string[] }) => node.target.join(' '))
       }))
   })
+}
+
+/**
+ * Gives the page's browser the session cookie of a screen signed in to the box at `boxUrl` (from
+ * signedInCookie in owner-session.ts), as a TV holds it once its pairing code is signed: it may then list
+ * and play the owner's films.
+ */
+export async function signInTv(page: Page, boxUrl: string, session: { cookie: string }): Promise<void> {
+  const cookies = session.cookie.split('; ').map(pair => {
+    const at = pair.indexOf('=')
+    return { name: pair.slice(0, at), value: pair.slice(at + 1), url: boxUrl, httpOnly: true, sameSite: 'Strict' as const }
+  })
+  await page.context().addCookies(cookies)
 }

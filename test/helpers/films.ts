@@ -41,6 +41,8 @@ export interface RegisterFilmOptions {
   addContent?(helia: Helia, sealed: Uint8Array): Promise<CID>
   /** Fields added to the metadata JSON (which allows unknown ones): a hostile creator's padding. */
   extraMetadata?: Record<string, unknown>
+  /** What the metadata says the film is (default video/mp4): a hostile creator's word. */
+  mimeType?: string
 }
 
 export async function registerFilm(opts: RegisterFilmOptions): Promise<HandMadeFilm> {
@@ -67,7 +69,7 @@ export async function registerFilm(opts: RegisterFilmOptions): Promise<HandMadeF
       cid: contentCid.toString(),
       sealedBytes: sealed.length,
       plaintextBytes: plaintext.length,
-      mimeType: 'video/mp4',
+      mimeType: opts.mimeType ?? 'video/mp4',
       sealing: { format: 'seed-one/sealed/v1', cipher, chunkSize },
       audio: []
     },

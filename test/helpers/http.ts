@@ -70,14 +70,14 @@ export async function postJson(url: string, body: unknown, headers: Record<strin
   return { ...response, json }
 }
 
-/** The box's library, as GET /api/library lists it. */
-export async function libraryFilms(boxUrl: string): Promise<LibraryFilmView[]> {
-  return (await getJson<{ films: LibraryFilmView[] }>(`${boxUrl}/api/library`)).films
+/** The box's library, as GET /api/library lists it to a screen signed in with `session` (signedInCookie in owner-session.ts). */
+export async function libraryFilms(boxUrl: string, session: Record<string, string>): Promise<LibraryFilmView[]> {
+  return (await getJson<{ films: LibraryFilmView[] }>(`${boxUrl}/api/library`, session)).films
 }
 
 /** One film of the box's library, undefined while the box does not list it. */
-export async function libraryFilm(boxUrl: string, tokenId: string): Promise<LibraryFilmView | undefined> {
-  return (await libraryFilms(boxUrl)).find(film => film.tokenId === tokenId)
+export async function libraryFilm(boxUrl: string, tokenId: string, session: Record<string, string>): Promise<LibraryFilmView | undefined> {
+  return (await libraryFilms(boxUrl, session)).find(film => film.tokenId === tokenId)
 }
 
 /** A server-sent event stream as a test reads it: the events' names as they arrive. */
@@ -91,10 +91,10 @@ export interface EventStreamListener {
   close(): void
 }
 
-/** Opens `url` as an event stream (text/event-stream), once the status line has arrived. */
-export async function listenToEvents(url: string): Promise<EventStreamListener> {
+/** Opens `url` as an event stream (text/event-stream) from a screen signed in with `session`, once the status line has arrived. */
+export async function listenToEvents(url: string, session: Record<string, string>): Promise<EventStreamListener> {
   return await new Promise((resolve, reject) => {
-    const req = http.get(url, { agent: false, headers: { accept: 'text/event-stream' } }, res => {
+    const req = http.get(url, { agent: false, headers: { ...session, accept: 'text/event-stream' } }, res => {
       const names: string[] = []
       let buffered = ''
       const waiters = new Set<() => void>()

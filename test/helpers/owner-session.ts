@@ -48,3 +48,13 @@ export async function signInAsOwner(boxUrl: string, wallet: Wallet, jar = new Co
   if (!session.signedIn) throw new Error('the box did not sign this client in')
   return { headers: { cookie: jar.header(), 'x-csrf-token': session.csrfToken } }
 }
+
+/**
+ * The Cookie header of a screen signed in to the box at `boxUrl` by its owner (pairing the box to `owner`
+ * first when it is unpaired), as the pairing flow signs a TV in. Every read of a film's stream, its
+ * subtitles and thumbnails, and of the library (GET /api/library) needs it: a client without it is a
+ * guest, and gets 401.
+ */
+export async function signedInCookie(boxUrl: string, owner: Wallet): Promise<{ cookie: string }> {
+  return { cookie: (await signInAsOwner(boxUrl, owner)).headers.cookie as string }
+}

@@ -1,4 +1,5 @@
-// Home: "Continue watching", then every film the owner's wallet holds as a poster grid.
+// Home: "Continue watching", then every film the owner's wallet holds as a poster grid; to a guest,
+// only a way to sign in.
 import { html } from 'htm/preact'
 import { filmHash, healthHash, settingsHash, signInHash } from '../routes.js'
 import { classLabel, formatDuration, isDistributionTier, isPreparing, shortId, stateLabel, tierLabel } from '../format.js'
@@ -76,7 +77,7 @@ function ChainNotice({ chainSync }) {
  * @param {{
  *   library: Library | null, error: Error | null, onRetry: () => void,
  *   owner: string | null, signedIn: boolean
- * }} props library is null until the first answer; error with a library means a refresh failed
+ * }} props library is null until the first answer (and for a guest); error with a library means a refresh failed
  */
 export function HomeScreen({ library, error, onRetry, owner, signedIn }) {
   const films = library?.films ?? null
@@ -84,7 +85,16 @@ export function HomeScreen({ library, error, onRetry, owner, signedIn }) {
     ? library.continueWatching.map(id => library.films.find(film => film.tokenId === id)).filter(film => film?.playback)
     : []
   let body
-  if (!films) {
+  if (!signedIn) {
+    // a guest sees no shelf: what the owner holds, and its films, are for the owner's screens only
+    body = html`<div class="state" role="status">
+      <h2 class="state-title">Sign in to watch</h2>
+      <p class="state-detail">
+        Films play only on screens the owner has signed in. Sign in with the owner's wallet: this TV shows a code to scan.
+      </p>
+      <a class="button button-primary" href=${signInHash} data-autofocus data-focus-key="sign-in">Sign in</a>
+    </div>`
+  } else if (!films) {
     body = error
       ? html`<${Message}
           heading="h2"
@@ -126,7 +136,6 @@ export function HomeScreen({ library, error, onRetry, owner, signedIn }) {
     <${TopBar}>
       ${films && error && html`<span class="topbar-note">Offline — retrying</span>`}
       ${owner && html`<span class="topbar-note mono" title=${owner}>${shortId(owner)}</span>`}
-      ${!signedIn && html`<a class="button button-small button-secondary" href=${signInHash} data-focus-key="sign-in">Sign in</a>`}
       <a class="button button-small button-secondary" href=${healthHash} data-focus-key="health">Health</a>
       <a class="button button-small button-secondary" href=${settingsHash} data-focus-key="settings">Settings</a>
     <//>

@@ -164,7 +164,7 @@ export function SettingsScreen({ status, signedIn, onBack, onUnpaired }) {
         <dl class="facts-table">
           <div>
             <dt>Owner</dt>
-            <dd class="mono">${status.owner ?? 'Not paired'}</dd>
+            <dd class="mono">${status.owner ?? (status.paired ? 'Shown once you sign in' : 'Not paired')}</dd>
           </div>
           <div>
             <dt>Device</dt>
