@@ -1,15 +1,14 @@
 // Headers that keep the box's origin to its own pages, on every answer (films and errors included).
 import type { onRequestHookHandler } from 'fastify'
-import { INLINE_SCRIPT_HASH } from '../ui/page.ts'
 
 /**
- * Scripts only from the box's own files (and the pages' import map, by its hash), no framing by any
- * other page, nothing loaded from elsewhere: a file the box serves that a browser would render as a
+ * Scripts only from the box's own files (the pages carry no inline script: server/ui/page.ts), no
+ * framing by any other page, nothing loaded from elsewhere: a file the box serves that a browser would render as a
  * page still runs no script the box did not ship.
  */
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
-  `script-src 'self' ${INLINE_SCRIPT_HASH}`,
+  "script-src 'self'",
   "img-src 'self' data:",
   "object-src 'none'",
   "base-uri 'none'",

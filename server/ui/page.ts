@@ -1,20 +1,8 @@
 // The HTML shell of every page Seed One serves (the TV UI, the phone's pairing page, the fleet
-// dashboard), written once so their import map and fonts cannot drift apart.
-import { createHash } from 'node:crypto'
+// dashboard), written once so their fonts and scripts cannot drift apart. The script is a bundle built
+// for the floor's engines (server/ui/build-ui.ts): one classic deferred script, no import map.
 import type { FastifyReply } from 'fastify'
 
-/** Bare specifiers the browser modules import, mapped to the vendored files under '/vendor/'. */
-const IMPORT_MAP = {
-  imports: {
-    preact: '/vendor/preact/preact.mjs',
-    'preact/hooks': '/vendor/preact-hooks/hooks.mjs',
-    htm: '/vendor/htm/htm.mjs',
-    'htm/preact': '/vendor/htm-preact/index.mjs'
-  }
-}
-const IMPORT_MAP_SCRIPT = JSON.stringify(IMPORT_MAP)
-/** The pages' only inline script, allowed by its hash in the Content-Security-Policy (server/http/security-headers.ts). */
-export const INLINE_SCRIPT_HASH = `'sha256-${createHash('sha256').update(IMPORT_MAP_SCRIPT).digest('base64')}'`
 const FONT_WEIGHTS = [400, 500, 600, 700]
 
 export type Page = {
@@ -22,7 +10,7 @@ export type Page = {
   title: string
   /** after the fonts, in order */
   stylesheets: string[]
-  /** the page's module */
+  /** the page's built script */
   script: string
   /** the element the script renders into, id "app" (default div) */
   root?: 'div' | 'main'
@@ -42,8 +30,7 @@ export function renderPage(page: Page): string {
     <title>${page.title}</title>
     <link rel="icon" href="data:," />
 ${links.map(href => `    <link rel="stylesheet" href="${href}" />`).join('\n')}
-    <script type="importmap">${IMPORT_MAP_SCRIPT}</script>
-    <script type="module" src="${page.script}"></script>
+    <script defer src="${page.script}"></script>
   </head>
   <body>
     <${root} id="app"></${root}>
