@@ -41,7 +41,7 @@ import { replicationRoutes } from './replication/routes.ts'
 import { registryHolders } from './replication/block-holders.ts'
 import type { RegistrySnapshot } from './replication/node-set.ts'
 import { setBlockHolders } from './storage/block-fetcher.ts'
-import { activeStreams } from './streaming/active-streams.ts'
+import { createFilmStreams } from './streaming/film-streams.ts'
 import { countBuffersInHeapLimit } from './streaming/gc-tuning.ts'
 import { MIGRATIONS } from './update/migration-list.ts'
 import { migrateToLatest, type MigrationStep } from './update/migrations.ts'
@@ -122,7 +122,8 @@ export async function startDaemon(config: DaemonConfig, opts: StartOptions = {})
     app.removeContentTypeParser('text/plain')
     for (const step of migrated) app.log.info(step, 'data directory migrated')
     const counters = createServiceCounters(app)
-    peerServing.setActiveStreams(() => activeStreams(app.server))
+    const filmStreams = createFilmStreams()
+    peerServing.setActiveStreams(() => filmStreams.count())
     await app.register(openApi)
 
     const multiaddrs = (): string[] => helia.libp2p.getMultiaddrs().map(ma => ma.toString())
@@ -151,6 +152,7 @@ export async function startDaemon(config: DaemonConfig, opts: StartOptions = {})
         dataDir: config.dataDir,
         fetchTimeoutMs: config.playbackFetchTimeoutMs,
         developerMode: async () => (await settings.get()).developerMode,
+        streams: filmStreams,
         onChange: libraryChanges.changed,
         log: app.log.child({ part: 'library' })
       })
@@ -224,7 +226,7 @@ export async function startDaemon(config: DaemonConfig, opts: StartOptions = {})
       const history = startHealthHistory({ db, dataDir: config.dataDir, log: app.log.child({ part: 'health-history' }) })
       shutdown.add(() => history.stop())
       await app.register(healthHistoryRoutes, { history })
-      await app.register(streamingRoutes, { library: () => library, counters })
+      await app.register(streamingRoutes, { library: () => library, counters, streams: filmStreams })
       await app.register(uiRoutes)
       await app.register(applianceRoutes, {
         consent: createDiskConsent({ stateFile: config.diskStateFile, dataDir: config.dataDir }),
