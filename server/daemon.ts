@@ -3,6 +3,7 @@ import { mkdir } from 'node:fs/promises'
 import { reachableHost, type DaemonConfig } from './config.ts'
 import { VERSION } from './version.ts'
 import { createShutdown } from './shutdown.ts'
+import { RequestLogController, requestLogSerializers } from './request-log.ts'
 import { openStateDb, section, type StateDb } from './storage/state-db.ts'
 import { createStorageNode, stopStorageNode, type StorageNode } from './storage/helia-node.ts'
 import { loadOrCreateDeviceIdentity, type DeviceIdentity } from './identity/device-identity.ts'
@@ -110,8 +111,11 @@ export async function startDaemon(config: DaemonConfig, opts: StartOptions = {})
       logger: {
         level: opts.logLevel ?? process.env.SEED_ONE_LOG_LEVEL ?? 'info',
         redact: ['req.headers.cookie', 'req.headers.authorization'],
+        serializers: requestLogSerializers,
         ...(opts.logStream === undefined ? {} : { stream: opts.logStream })
       },
+      // request lines name the path only: a query can carry a pairing code
+      logController: new RequestLogController(),
       bodyLimit: BODY_LIMIT_BYTES,
       forceCloseConnections: true,
       // Schemas are strict: unknown properties and wrongly typed values are refused, not quietly fixed.
