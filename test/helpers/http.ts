@@ -10,10 +10,11 @@ export interface RawResponse {
 /** An HTTP request with any headers, Host included (fetch replaces a Host header with the URL's). */
 export async function rawRequest(
   url: string,
-  opts: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {}
+  opts: { method?: string; headers?: Record<string, string>; body?: string | Buffer; localAddress?: string } = {}
 ): Promise<RawResponse> {
   return await new Promise((resolve, reject) => {
-    const req = http.request(url, { method: opts.method ?? 'GET', headers: opts.headers, agent: false }, res => {
+    const options = { method: opts.method ?? 'GET', headers: opts.headers, agent: false, localAddress: opts.localAddress }
+    const req = http.request(url, options, res => {
       const parts: Buffer[] = []
       res.on('data', (part: Buffer) => parts.push(part))
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(parts).toString('utf8') }))
@@ -91,10 +92,13 @@ export interface EventStreamListener {
   close(): void
 }
 
-/** Opens `url` as an event stream (text/event-stream), once the status line has arrived. */
-export async function listenToEvents(url: string): Promise<EventStreamListener> {
+/**
+ * Opens `url` as an event stream (text/event-stream), once the status line has arrived. `localAddress`
+ * (127.0.0.2 and on: all of 127/8 is loopback on Linux) makes it another client address to the box.
+ */
+export async function listenToEvents(url: string, opts: { localAddress?: string } = {}): Promise<EventStreamListener> {
   return await new Promise((resolve, reject) => {
-    const req = http.get(url, { agent: false, headers: { accept: 'text/event-stream' } }, res => {
+    const req = http.get(url, { agent: false, headers: { accept: 'text/event-stream' }, localAddress: opts.localAddress }, res => {
       const names: string[] = []
       let buffered = ''
       const waiters = new Set<() => void>()
