@@ -3,6 +3,7 @@ import { mkdir } from 'node:fs/promises'
 import { reachableHost, type DaemonConfig } from './config.ts'
 import { VERSION } from './version.ts'
 import { createShutdown } from './shutdown.ts'
+import { RequestLogController, requestLogSerializers } from './request-log.ts'
 import { openStateDb, section, type StateDb } from './storage/state-db.ts'
 import { createStorageNode, stopStorageNode, type StorageNode } from './storage/helia-node.ts'
 import { loadOrCreateDeviceIdentity, type DeviceIdentity } from './identity/device-identity.ts'
@@ -45,7 +46,7 @@ import { peerOrigin } from './peer-url.ts'
 import { registryHolders } from './replication/block-holders.ts'
 import type { RegistrySnapshot } from './replication/node-set.ts'
 import { setBlockHolders } from './storage/block-fetcher.ts'
-import { activeStreams } from './streaming/active-streams.ts'
+import { createFilmStreams } from './streaming/film-streams.ts'
 import { countBuffersInHeapLimit } from './streaming/gc-tuning.ts'
 import { MIGRATIONS } from './update/migration-list.ts'
 import { migrateToLatest, type MigrationStep } from './update/migrations.ts'
@@ -116,8 +117,11 @@ export async function startDaemon(config: DaemonConfig, opts: StartOptions = {})
       logger: {
         level: opts.logLevel ?? process.env.SEED_ONE_LOG_LEVEL ?? 'info',
         redact: ['req.headers.cookie', 'req.headers.authorization'],
+        serializers: requestLogSerializers,
         ...(opts.logStream === undefined ? {} : { stream: opts.logStream })
       },
+      // request lines name the path only: a query can carry a pairing code
+      logController: new RequestLogController(),
       bodyLimit: BODY_LIMIT_BYTES,
       forceCloseConnections: true,
       // Schemas are strict: unknown properties and wrongly typed values are refused, not quietly fixed.
@@ -134,7 +138,8 @@ export async function startDaemon(config: DaemonConfig, opts: StartOptions = {})
     )
     for (const step of migrated) app.log.info(step, 'data directory migrated')
     const counters = createServiceCounters(app)
-    peerServing.setActiveStreams(() => activeStreams(app.server))
+    const filmStreams = createFilmStreams()
+    peerServing.setActiveStreams(() => filmStreams.count())
     await app.register(openApi)
 
     const multiaddrs = (): string[] => helia.libp2p.getMultiaddrs().map(ma => ma.toString())
@@ -163,6 +168,7 @@ export async function startDaemon(config: DaemonConfig, opts: StartOptions = {})
         dataDir: config.dataDir,
         fetchTimeoutMs: config.playbackFetchTimeoutMs,
         developerMode: async () => (await settings.get()).developerMode,
+        streams: filmStreams,
         onChange: libraryChanges.changed,
         log: app.log.child({ part: 'library' })
       })
@@ -242,7 +248,7 @@ export async function startDaemon(config: DaemonConfig, opts: StartOptions = {})
           networkCopies
         })
         await ownerScreens.register(libraryEventsRoute, { changes: libraryChanges })
-        await ownerScreens.register(streamingRoutes, { library: () => library, counters })
+        await ownerScreens.register(streamingRoutes, { library: () => library, counters, streams: filmStreams })
       })
       const history = startHealthHistory({ db, dataDir: config.dataDir, log: app.log.child({ part: 'health-history' }) })
       shutdown.add(() => history.stop())

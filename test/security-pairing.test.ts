@@ -194,3 +194,28 @@ t.test('a further browser signs in with an owner signature; another wallet canno
   })
   t.equal(saved.status, 200, 'and may change the box')
 })
+
+t.test('pairing codes and claim tokens stay out of the logs, through a whole pairing flow', async t => {
+  const lines: string[] = []
+  const box = await startTestDaemon(t, daemonConfig(devnet, testDir(t, 'box'), ['player']), {
+    logLevel: 'debug',
+    logStream: { write: line => lines.push(line) }
+  })
+  const tv = new CookieJar()
+  const code = (await pollPairing(box.url, tv)).code as string
+  const claimToken = /seedone_claim=([^;]+)/.exec(tv.header())?.[1] as string
+  t.ok(claimToken, "the TV's browser holds a claim token")
+  // the phone opens the QR code's page and asks for the QR again; a mistyped address; a wrong wallet; the owner
+  const phone = new CookieJar()
+  t.equal((await call(phone, `${box.url}/pair?code=${code}`)).status, 200)
+  t.equal((await call(phone, `${box.url}/api/pairing/qr.svg?code=${code}`)).status, 200)
+  t.equal((await call(phone, `${box.url}/pairing?code=${code}`)).status, 404)
+  t.equal((await sendSignature(box.url, await messageFor(box.url, owner.address, code), otherCollector, phone)).status, 401)
+  t.equal((await sendSignature(box.url, await messageFor(box.url, owner.address, code), owner, phone)).status, 201)
+  t.equal((await pollPairing(box.url, tv)).signedIn, true, 'the TV redeemed its claim')
+
+  const log = lines.join('')
+  t.match(log, /"url":"\/pair\?…"/, 'the requests are logged, by their path')
+  t.notOk(log.includes(code), 'the pairing code is nowhere in the log')
+  t.notOk(log.includes(claimToken), 'nor is the claim token')
+})

@@ -12,6 +12,7 @@ import { HEADER_LENGTH, TAG_LENGTH, sealedLength } from '../server/sealing/forma
 import { generateContentKey, sealBuffer } from '../server/sealing/seal.ts'
 import { openSealedFilm, type PlaintextStream } from '../server/streaming/sealed-film.ts'
 import { sendPlaintext, type PlaintextSource } from '../server/streaming/send-film.ts'
+import { HttpError } from '../server/http-error.ts'
 import { blockBytes, childCids } from './helpers/blocks.ts'
 import { streamRequest as request } from './helpers/http.ts'
 
@@ -37,7 +38,12 @@ async function addSealed(node: StorageNode, plaintext: Uint8Array, key: Uint8Arr
   )
 }
 
-async function serve(t: Test, routes: Record<string, PlaintextSource>, logLines: string[] = []): Promise<string> {
+async function serve(
+  t: Test,
+  routes: Record<string, PlaintextSource>,
+  logLines: string[] = [],
+  cut = new AbortController().signal
+): Promise<string> {
   const app = Fastify({
     logger: {
       level: 'error',
@@ -49,7 +55,7 @@ async function serve(t: Test, routes: Record<string, PlaintextSource>, logLines:
     }
   })
   for (const [path, film] of Object.entries(routes)) {
-    app.get(path, (request, reply) => sendPlaintext(request, reply, film, 'video/mp4'))
+    app.get(path, (request, reply) => sendPlaintext(request, reply, film, 'video/mp4', cut))
   }
   await app.listen({ host: '127.0.0.1', port: 0 })
   t.teardown(() => app.close())
@@ -197,6 +203,34 @@ t.test('sealed films served from Helia through sendPlaintext', async t => {
     t.equal(blocksRead, readWhenDestroyed, 'no block is read after it')
     const filmBlocks = Math.ceil(sealedLength(LARGE_LENGTH, 65536) / DEFAULT_LEAF_SIZE) + 1 // its leaves and their root
     t.ok(blocksRead - readBefore < filmBlocks, `${blocksRead - readBefore} of the film's ${filmBlocks} blocks were read`)
+  })
+
+  t.test('a cut (the film was sold) answers with its reason before the status line, and resets the connection after it', async t => {
+    const sold = new AbortController()
+    sold.abort(new HttpError(403, 'film 1 is no longer owned by this wallet: playback stopped'))
+    const refused = await request((await serve(t, { '/sold': largeFilm }, [], sold.signal)) + '/sold')
+    t.equal(refused.status, 403)
+    t.match(JSON.parse(refused.body.toString()), { message: /no longer owned/ })
+
+    const selling = new AbortController()
+    const url = (await serve(t, { '/selling': largeFilm }, [], selling.signal)) + '/selling'
+    const cutShort = await new Promise<{ complete: boolean; body: Buffer }>((resolve, reject) => {
+      const parts: Buffer[] = []
+      let answered = false
+      const req = http.get(url, { agent: false }, res => {
+        answered = true
+        res.once('data', () => selling.abort(new HttpError(403, 'sold')))
+        res.on('data', (part: Buffer) => parts.push(part))
+        res.on('error', () => {})
+        res.on('close', () => resolve({ complete: res.complete, body: Buffer.concat(parts) }))
+      })
+      req.on('error', err => {
+        if (!answered) reject(err) // once the answer is under way, a reset only cuts its body
+      })
+    })
+    t.notOk(cutShort.complete, 'the body is cut short, not ended cleanly')
+    t.ok(cutShort.body.length < LARGE_LENGTH, `${cutShort.body.length} of ${LARGE_LENGTH} bytes`)
+    t.ok(cutShort.body.equals(large.subarray(0, cutShort.body.length)), 'what arrived is correct plaintext')
   })
 
   t.test('content that is not sealed is refused', async t => {

@@ -89,6 +89,12 @@ t.test('the daemon and the monitor are sandboxed to an exposure of at most 2.0 (
   t.match(daemon, /^MemoryMax=1G$/m, 'half of a 2 GB Pi')
 })
 
+t.test('no service writes a core dump: a crash must not put keys or decrypted film on disk', async t => {
+  const services = units.filter(name => name.endsWith('.service'))
+  t.ok(services.length >= 5, `services: ${services.join(' ')}`)
+  for (const unit of services) t.match(await readFile(path.join(unitsDir, unit), 'utf8'), /^LimitCORE=0$/m, `${unit}: LimitCORE=0`)
+})
+
 t.test('the watchdog interval is half of WATCHDOG_USEC, for this process only', async t => {
   t.equal(watchdogIntervalMs({ WATCHDOG_USEC: '60000000' }, 42), 30_000)
   t.equal(watchdogIntervalMs({ WATCHDOG_USEC: '60000000', WATCHDOG_PID: '42' }, 42), 30_000)

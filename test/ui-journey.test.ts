@@ -5,7 +5,7 @@
 // film at the saved position → Resume starts there. Screenshots of each screen go to test-artifacts/.
 import t from 'tap'
 import type { Page } from 'playwright-core'
-import { buyFilm, registerFilm } from './helpers/films.ts'
+import { buyFilm, registerFilm, transferFilm } from './helpers/films.ts'
 import {
   collectPageErrors,
   describeFocus,
@@ -271,4 +271,26 @@ t.test('a film bought while a TV shows the library appears on it at once: the bo
   await watcher.locator(`.card[data-token-id="${bought.tokenId}"]`).waitFor({ timeout: 30_000 })
   t.pass('the new film has its card')
   await saveScreenshot(watcher, 'journey-11-bought-while-watching')
+})
+
+t.test('a film sold while it plays stops, and the TV says why; Back leads to its locked page', async t => {
+  await tv.keyboard.press('Enter') // on its Continue watching card
+  await waitForFocus(tv, '[data-focus-key="resume"]')
+  await tv.keyboard.press('Enter')
+  await waitForVideoAt(tv, (await waitForVideoAt(tv, 0.1)) + 1)
+  t.pass('the film plays')
+
+  await transferFilm(world.owner, world.devnet.accounts.otherCollector.address, world.devnet.contractAddress, longFilm)
+  const sold = tv.locator('[data-screen="player-sold"]')
+  await sold.waitFor({ timeout: 30_000 })
+  t.equal(await tv.locator('video').count(), 0, 'the player is gone')
+  t.match(await sold.textContent(), /This film was sold from this wallet.*Playback stopped\. Long Pattern now belongs to another wallet/)
+  await waitForFocus(tv, '[data-screen="player-sold"] button')
+  t.equal((await describeFocus(tv)).text, 'Back', 'Back has focus')
+  await saveScreenshot(tv, 'journey-12-sold-while-playing')
+
+  await tv.keyboard.press('Enter')
+  await waitForFocus(tv, '.actions .button-secondary')
+  t.equal(await tv.locator('[data-focus-key="play"], [data-focus-key="resume"]').count(), 0, "the film's page offers no way to play it")
+  t.same(pageErrors, [], 'no script errors on the TV')
 })

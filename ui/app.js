@@ -143,6 +143,17 @@ function FilmRoutes({ route, library }) {
     />`
   }
   const toFilm = () => goBackTo(filmHash(film.tokenId))
+  // a sale while the film plays: the box cuts the stream and says so through the library
+  if (film.state === 'locked') {
+    return html`<${MessageScreen}
+      screen="player-sold"
+      title="This film was sold from this wallet"
+      detail=${`Playback stopped. ${film.title} now belongs to another wallet, and plays only on the screens of the wallet that holds it.`}
+      actionLabel="Back"
+      onAction=${toFilm}
+      onBack=${toFilm}
+    />`
+  }
   if (!film.playable) {
     return html`<${MessageScreen}
       screen="player-unavailable"
@@ -154,7 +165,14 @@ function FilmRoutes({ route, library }) {
     />`
   }
   const startAt = 'startAt' in route ? route.startAt : 0
-  return html`<${PlayerScreen} key=${film.tokenId} film=${film} startAt=${startAt} saveProgress=${true} onBack=${toFilm} />`
+  return html`<${PlayerScreen}
+    key=${film.tokenId}
+    film=${film}
+    startAt=${startAt}
+    saveProgress=${true}
+    onStreamFailed=${library.reload}
+    onBack=${toFilm}
+  />`
 }
 
 function App() {

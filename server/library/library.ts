@@ -8,6 +8,7 @@ import { section, type StateDb } from '../storage/state-db.ts'
 import { hintHolder } from '../storage/block-fetcher.ts'
 import { pinWithProgress, readBytes, unpin } from '../storage/content.ts'
 import { openSealedFilm, type SealedFilm } from '../streaming/sealed-film.ts'
+import type { FilmStreams } from '../streaming/film-streams.ts'
 import { openBuffer } from '../sealing/open.ts'
 import { unwrapKey } from '../keys/wrap.ts'
 import { filmKeyContext, requestFilmKey } from '../keys/key-request.ts'
@@ -35,6 +36,8 @@ export interface LibraryOptions {
   fetchTimeoutMs?: number
   /** The owner's developer-mode setting: `test` and `development` films are shown only with it. */
   developerMode(): Promise<boolean>
+  /** The film responses open now: a film that locks has its cut, so a sale stops a screen already playing it. */
+  streams: FilmStreams
   /** A film's record changed in what the screens show (pin progress aside: screens poll for it while a film prepares). */
   onChange?: () => void
   log: FastifyBaseLogger
@@ -320,7 +323,10 @@ export function createLibrary(opts: LibraryOptions): Library {
       await keys.del(tokenId)
       openFilms.delete(tokenId)
       record = await update(tokenId, { state: 'locked', lockedAt: new Date().toISOString() })
-      log.info({ tokenId }, 'film sold: playback locked and key erased')
+      // after the state: a stream asked for from now on is refused (playableRecord) or, if it got past
+      // that check already, followed by now and cut here
+      const cut = opts.streams.cut(tokenId, new HttpError(403, `film ${tokenId} is no longer owned by this wallet: playback stopped`))
+      log.info({ tokenId, streamsCut: cut }, 'film sold: playback locked, open streams cut and key erased')
     }
     if (record.unpinned === true || record.metadata === undefined) return
     const releaseAt = Date.parse(record.lockedAt as string) + opts.unpinGraceMs
@@ -460,6 +466,7 @@ export function createLibrary(opts: LibraryOptions): Library {
       await working?.catch(() => {})
     },
     async forget() {
+      opts.streams.cutAll(new HttpError(403, 'this Seed One was unpaired: playback stopped'))
       await this.close()
       await writes
       for (const [tokenId, record] of await records.entries()) {

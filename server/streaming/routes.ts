@@ -5,6 +5,7 @@ import { HttpError } from '../http-error.ts'
 import { filmContentType } from '../library/film-metadata.ts'
 import { sendPlaintext } from './send-film.ts'
 import type { ServiceCounters } from '../health/service-counters.ts'
+import type { FilmStreams } from './film-streams.ts'
 
 /**
  * The decrypted film (play: Range → sealed chunks → blocks → decrypt → 206), its poster, subtitles
@@ -12,7 +13,7 @@ import type { ServiceCounters } from '../health/service-counters.ts'
  */
 export async function streamingRoutes(
   app: FastifyInstance,
-  opts: { library: () => Library | undefined; counters: ServiceCounters }
+  opts: { library: () => Library | undefined; counters: ServiceCounters; streams: FilmStreams }
 ): Promise<void> {
   const library = (): Library => {
     const current = opts.library()
@@ -25,10 +26,12 @@ export async function streamingRoutes(
     url: '/api/films/:tokenId/stream',
     schema: { params: tokenParams },
     handler: async (request, reply) => {
+      // followed before the film is opened: a sale locking it from now on cuts this answer too
+      const cut = opts.streams.follow(request.params.tokenId, reply.raw)
       const { film, metadata } = await library().openForPlayback(request.params.tokenId)
       reply.header('cache-control', 'no-store')
       if (request.method === 'GET') opts.counters.streamsServed++
-      return await sendPlaintext(request, reply, film, filmContentType(metadata))
+      return await sendPlaintext(request, reply, film, filmContentType(metadata), cut)
     }
   })
 

@@ -3,7 +3,6 @@ import type { ServerResponse } from 'node:http'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { parseRangeHeader } from './range.ts'
 import type { PlaintextStream } from './sealed-film.ts'
-import { countActiveStream } from './active-streams.ts'
 
 export interface PlaintextSource {
   plaintextLength: number
@@ -20,12 +19,17 @@ export interface PlaintextSource {
  * waits for the range's first chunk to be read and authenticated, so a range that cannot even start
  * (its blocks did not arrive from the network in time, the film's header or that chunk is damaged)
  * is answered with that error instead.
+ *
+ * `cut` aborts when the film may no longer be played here (it was sold): before the status line the
+ * answer is its reason; after it, the connection is reset mid-body, so the screen stops at once and
+ * cannot take what it got for the whole film.
  */
 export async function sendPlaintext(
   request: FastifyRequest,
   reply: FastifyReply,
   film: PlaintextSource,
-  contentType: string
+  contentType: string,
+  cut: AbortSignal
 ): Promise<FastifyReply> {
   const size = film.plaintextLength
   // Without a validator to compare If-Range with, the RFC requires ignoring Range (§13.1.5).
@@ -39,6 +43,7 @@ export async function sendPlaintext(
   let body = length === 0 ? undefined : film.createPlaintextStream(start, end)
   try {
     await body?.firstPiece()
+    cut.throwIfAborted()
   } catch (err) {
     body?.destroy()
     throw err // answered as an error: no header of the film's has been set yet
@@ -59,15 +64,27 @@ export async function sendPlaintext(
 
   // On an error or premature close, pipeline destroys both streams: the film stream stops its reads,
   // and the destroyed response closes the socket, so the client sees the body cut short.
-  countActiveStream(request, reply)
-  pipeline(body, commitHeaders(reply), err => {
+  const res = commitHeaders(reply)
+  pipeline(body, res, err => {
     if (err == null) return
-    if ((err as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE') {
+    if (cut.aborted) {
+      request.log.info({ reason: (cut.reason as Error).message, range: `${start}-${end}` }, 'film stream cut')
+    } else if ((err as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE') {
       request.log.debug({ err }, 'client went away during a film stream')
     } else {
       request.log.error({ err, req: request, range: `${start}-${end}` }, 'film stream failed; closing the connection')
     }
   })
+  cut.addEventListener(
+    'abort',
+    () => {
+      if (res.writableFinished) return // all sent: the connection may serve another request by now
+      // a reset rather than a close: bytes still queued in the socket are dropped, not delivered
+      if (res.socket !== null) res.socket.resetAndDestroy()
+      else res.destroy()
+    },
+    { once: true }
+  )
   return reply
 }
 

@@ -10,10 +10,11 @@ export interface RawResponse {
 /** An HTTP request with any headers, Host included (fetch replaces a Host header with the URL's). */
 export async function rawRequest(
   url: string,
-  opts: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {}
+  opts: { method?: string; headers?: Record<string, string>; body?: string | Buffer; localAddress?: string } = {}
 ): Promise<RawResponse> {
   return await new Promise((resolve, reject) => {
-    const req = http.request(url, { method: opts.method ?? 'GET', headers: opts.headers, agent: false }, res => {
+    const options = { method: opts.method ?? 'GET', headers: opts.headers, agent: false, localAddress: opts.localAddress }
+    const req = http.request(url, options, res => {
       const parts: Buffer[] = []
       res.on('data', (part: Buffer) => parts.push(part))
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(parts).toString('utf8') }))
@@ -91,50 +92,62 @@ export interface EventStreamListener {
   close(): void
 }
 
-/** Opens `url` as an event stream (text/event-stream) from a screen signed in with `session`, once the status line has arrived. */
-export async function listenToEvents(url: string, session: Record<string, string>): Promise<EventStreamListener> {
+/**
+ * Opens `url` as an event stream (text/event-stream) from a screen signed in with `session`, once the
+ * status line has arrived. `localAddress` (127.0.0.2 and on: all of 127/8 is loopback on Linux) makes it
+ * another client address to the box.
+ */
+export async function listenToEvents(
+  url: string,
+  session: Record<string, string>,
+  opts: { localAddress?: string } = {}
+): Promise<EventStreamListener> {
   return await new Promise((resolve, reject) => {
-    const req = http.get(url, { agent: false, headers: { ...session, accept: 'text/event-stream' } }, res => {
-      const names: string[] = []
-      let buffered = ''
-      const waiters = new Set<() => void>()
-      res.setEncoding('utf8')
-      res.on('error', () => {}) // closing it (or the server going) only ends it
-      res.on('data', (text: string) => {
-        buffered += text
-        const blocks = buffered.split('\n\n')
-        buffered = blocks.pop() ?? ''
-        for (const block of blocks) {
-          const name = block.split('\n').find(line => line.startsWith('event: '))
-          if (name !== undefined) names.push(name.slice('event: '.length))
-        }
-        for (const wake of waiters) wake()
-      })
-      const ended = new Promise<void>(resolve => res.on('close', resolve))
-      const count = (name: string): number => names.filter(n => n === name).length
-      resolve({
-        status: res.statusCode ?? 0,
-        count,
-        async waitForMore(name, seen, timeoutMs = 10_000) {
-          return await new Promise((resolve, reject) => {
-            const check = (): void => {
-              if (count(name) <= seen) return
-              clearTimeout(timer)
-              waiters.delete(check)
-              resolve(count(name))
-            }
-            const timer = setTimeout(() => {
-              waiters.delete(check)
-              reject(new Error(`no new ${name} event from ${url} within ${timeoutMs} ms (${count(name)} in all)`))
-            }, timeoutMs)
-            waiters.add(check)
-            check()
-          })
-        },
-        ended,
-        close: () => req.destroy()
-      })
-    })
+    const req = http.get(
+      url,
+      { agent: false, headers: { ...session, accept: 'text/event-stream' }, localAddress: opts.localAddress },
+      res => {
+        const names: string[] = []
+        let buffered = ''
+        const waiters = new Set<() => void>()
+        res.setEncoding('utf8')
+        res.on('error', () => {}) // closing it (or the server going) only ends it
+        res.on('data', (text: string) => {
+          buffered += text
+          const blocks = buffered.split('\n\n')
+          buffered = blocks.pop() ?? ''
+          for (const block of blocks) {
+            const name = block.split('\n').find(line => line.startsWith('event: '))
+            if (name !== undefined) names.push(name.slice('event: '.length))
+          }
+          for (const wake of waiters) wake()
+        })
+        const ended = new Promise<void>(resolve => res.on('close', resolve))
+        const count = (name: string): number => names.filter(n => n === name).length
+        resolve({
+          status: res.statusCode ?? 0,
+          count,
+          async waitForMore(name, seen, timeoutMs = 10_000) {
+            return await new Promise((resolve, reject) => {
+              const check = (): void => {
+                if (count(name) <= seen) return
+                clearTimeout(timer)
+                waiters.delete(check)
+                resolve(count(name))
+              }
+              const timer = setTimeout(() => {
+                waiters.delete(check)
+                reject(new Error(`no new ${name} event from ${url} within ${timeoutMs} ms (${count(name)} in all)`))
+              }, timeoutMs)
+              waiters.add(check)
+              check()
+            })
+          },
+          ended,
+          close: () => req.destroy()
+        })
+      }
+    )
     req.on('error', reject)
   })
 }

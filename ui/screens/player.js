@@ -123,8 +123,12 @@ function ControlButton({ label, onClick, children, focusKey, className = '' }) {
   </button>`
 }
 
-/** @param {{ film: Film, startAt: number, saveProgress: boolean, onBack: () => void }} props */
-export function PlayerScreen({ film, startAt, saveProgress, onBack }) {
+/**
+ * `onStreamFailed` asks for the library again when the video fails: a stream the box cut because the
+ * film was sold shows as a failure here, and the library says why.
+ * @param {{ film: Film, startAt: number, saveProgress: boolean, onStreamFailed: () => void, onBack: () => void }} props
+ */
+export function PlayerScreen({ film, startAt, saveProgress, onStreamFailed, onBack }) {
   const video = useRef(/** @type {HTMLVideoElement | null} */ (null))
   const clock = useRef({ position: startAt, duration: film.durationSeconds })
   const [position, setPosition] = useState(startAt)
@@ -313,7 +317,10 @@ export function PlayerScreen({ film, startAt, saveProgress, onBack }) {
       onCanPlay=${() => setBuffering(false)}
       onSeeked=${() => setBuffering(false)}
       onEnded=${exit}
-      onError=${() => setFailed(true)}
+      onError=${() => {
+        setFailed(true)
+        onStreamFailed()
+      }}
     >
       ${film.subtitles.map(track => html`<track key=${track.url} kind="subtitles" srclang=${track.language} label=${track.label} src=${track.url} />`)}
     </video>

@@ -1,0 +1,55 @@
+import type { ServerResponse } from 'node:http'
+
+/**
+ * The film responses open on one box, by film. Refusing new ranges is not enough when a film is sold:
+ * a TV playing one open-ended range would go on to the end of the film. So each response is followed
+ * here from the moment it is asked for, and a sale aborts it (send-film.ts then closes its connection
+ * mid-body). Made once per daemon and handed to the streaming routes and to the library.
+ */
+export interface FilmStreams {
+  /**
+   * Follows `res`, an answer for film `tokenId`, until it closes. The signal aborts when the film is
+   * cut; following starts before the film is opened, so a sale racing the request cuts it too.
+   */
+  follow(tokenId: string, res: ServerResponse): AbortSignal
+  /** Aborts every open response of film `tokenId` (sold), with `reason`; returns how many there were. */
+  cut(tokenId: string, reason: Error): number
+  /** Aborts every open response of every film (the owner unpaired the box). */
+  cutAll(reason: Error): number
+  /** Film responses open now, all films together. */
+  count(): number
+}
+
+export function createFilmStreams(): FilmStreams {
+  const open = new Map<string, Set<AbortController>>()
+  const abortAll = (controllers: Set<AbortController> | undefined, reason: Error): number => {
+    const all = [...(controllers ?? [])]
+    for (const controller of all) controller.abort(reason)
+    return all.length
+  }
+  return {
+    follow(tokenId, res) {
+      const controller = new AbortController()
+      if (res.closed) return controller.signal
+      const responses = open.get(tokenId) ?? new Set<AbortController>()
+      open.set(tokenId, responses)
+      responses.add(controller)
+      res.once('close', () => {
+        responses.delete(controller)
+        if (responses.size === 0 && open.get(tokenId) === responses) open.delete(tokenId)
+      })
+      return controller.signal
+    },
+    cut: (tokenId, reason) => abortAll(open.get(tokenId), reason),
+    cutAll(reason) {
+      let cut = 0
+      for (const responses of [...open.values()]) cut += abortAll(responses, reason)
+      return cut
+    },
+    count() {
+      let total = 0
+      for (const responses of open.values()) total += responses.size
+      return total
+    }
+  }
+}

@@ -1,0 +1,46 @@
+// The library's event stream against a guest on the LAN (issue 11, smaller items): each listener holds
+// a connection open, and there are MAX_LISTENERS places in all. One client address used to be able to
+// take all of them, so the owner's TV got 503 and fell back to slow polls. Other client addresses are
+// 127.0.0.2 and on (all of 127/8 is loopback on Linux).
+import t from 'tap'
+import { MAX_LISTENERS, MAX_LISTENERS_PER_ADDRESS } from '../server/library/events-route.ts'
+import { startTestDevnet } from './helpers/devnet.ts'
+import { listenToEvents, rawRequest } from './helpers/http.ts'
+import { daemonConfig, startTestDaemon, testDir } from './helpers/in-process.ts'
+import { waitFor } from './helpers/wait-for.ts'
+
+const devnet = await startTestDevnet(t)
+const box = await startTestDaemon(t, daemonConfig(devnet, testDir(t, 'box'), ['player']))
+const eventsUrl = `${box.url}/api/library/events`
+const GUEST = '127.0.0.2'
+const TV = '127.0.0.3'
+
+t.test('one address cannot take every listener place: the TV at another address still gets one', async t => {
+  const guest = await Promise.all(
+    Array.from({ length: MAX_LISTENERS }, async () => await listenToEvents(eventsUrl, { localAddress: GUEST }))
+  )
+  t.teardown(() => guest.forEach(listener => listener.close()))
+  const held = guest.filter(listener => listener.status === 200)
+  t.equal(held.length, MAX_LISTENERS_PER_ADDRESS, `the guest holds ${held.length} of ${MAX_LISTENERS} places`)
+  t.ok(
+    guest.every(listener => listener.status === 200 || listener.status === 429),
+    'the rest are refused as too many'
+  )
+  const refused = await rawRequest(eventsUrl, { localAddress: GUEST })
+  t.equal(refused.status, 429)
+  t.match(JSON.parse(refused.body), { message: new RegExp(`already follows this library on ${MAX_LISTENERS_PER_ADDRESS} connections`) })
+
+  const tv = await listenToEvents(eventsUrl, { localAddress: TV })
+  t.teardown(tv.close)
+  t.equal(tv.status, 200, "the owner's TV follows the library")
+
+  held[0].close()
+  const again = await waitFor('the place the guest left to free up', async () => {
+    const listener = await listenToEvents(eventsUrl, { localAddress: GUEST })
+    if (listener.status === 200) return listener
+    listener.close()
+    return false
+  })
+  t.teardown(again.close)
+  t.pass('a listener that leaves frees its place for its address')
+})
