@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util'
 import path from 'node:path'
 import { cronEvery } from './health/cron-interval.ts'
+import type { ReleaseLimits } from './keys/release-limits.ts'
 
 /** The roles one seed-one process can take (DESIGN: "Roles, one daemon"). */
 export type Role = 'player' | 'custodian' | 'storage'
@@ -50,6 +51,13 @@ export interface DaemonConfig {
   mdns: boolean
   /** The image's data disk state, written by root (firmware-image data-disk.sh); unset off the image. */
   diskStateFile?: string
+  /**
+   * A custodian's creators (`--serve-creator`, repeatable): it releases keys only for their films. Unset:
+   * the creators it has published with itself (recorded at publish).
+   */
+  servedCreators?: string[]
+  /** Key releases per device and per owner (default DEFAULT_RELEASE_LIMITS; tests lower them). */
+  keyReleaseLimits?: ReleaseLimits
 }
 
 export class ConfigError extends Error {
@@ -78,7 +86,8 @@ export const daemonFlags = {
   'replication-factor': { type: 'string' },
   'registry-poll-ms': { type: 'string' },
   mdns: { type: 'string' },
-  'disk-state': { type: 'string' }
+  'disk-state': { type: 'string' },
+  'serve-creator': { type: 'string', multiple: true }
 } as const
 
 type FlagValues = { [K in keyof typeof daemonFlags]?: (typeof daemonFlags)[K] extends { multiple: true } ? string[] : string }
@@ -168,6 +177,10 @@ export function resolveDaemonConfig(values: FlagValues, env: NodeJS.ProcessEnv =
   if (!/^0x[0-9a-fA-F]{40}$/.test(contractAddress)) throw new ConfigError(`--contract is not an address: "${contractAddress}"`)
   const confirmations = pick('confirmations')
   const p2pListen = list(values['p2p-listen'], fromEnv(env, 'p2p-listen'))
+  const servedCreators = list(values['serve-creator'], fromEnv(env, 'serve-creator'))
+  for (const address of servedCreators) {
+    if (!/^0x[0-9a-fA-F]{40}$/.test(address)) throw new ConfigError(`--serve-creator is not an address: "${address}"`)
+  }
   const mdns = pick('mdns') ?? 'on'
   if (mdns !== 'on' && mdns !== 'off') throw new ConfigError(`--mdns must be on or off, got "${mdns}"`)
   return {
@@ -192,7 +205,8 @@ export function resolveDaemonConfig(values: FlagValues, env: NodeJS.ProcessEnv =
     replicationFactor: integer('replication-factor', pick('replication-factor'), 5, 3),
     registryPollMs: integer('registry-poll-ms', pick('registry-poll-ms'), 30_000, 100),
     mdns: mdns === 'on',
-    diskStateFile: pick('disk-state')
+    diskStateFile: pick('disk-state'),
+    ...(servedCreators.length > 0 ? { servedCreators } : {})
   }
 }
 

@@ -11,10 +11,14 @@ import { createChainWatcher, type WatcherState } from './chain/watcher.ts'
 import { createChainSyncStatus, type ChainSyncStatus } from './chain/sync-status.ts'
 import { openCustodyStore, type CustodyStore } from './keys/custody-store.ts'
 import { keyReleaseRoutes } from './keys/key-release-routes.ts'
+import { publishedFilms } from './keys/published-films.ts'
+import { DEFAULT_RELEASE_LIMITS } from './keys/release-limits.ts'
+import { createRevocationStore, revocationRoutes } from './keys/revocations.ts'
 import { createPairingStore } from './pairing/pairing-store.ts'
 import { createSettingsStore, type SettingsStore } from './settings/settings.ts'
 import { pairingRoutes } from './pairing/routes.ts'
 import { settingsRoutes } from './settings/routes.ts'
+import { revocationRelayRoutes } from './pairing/revocation-routes.ts'
 import { createOwnerSessions, ownerSession } from './pairing/owner-session.ts'
 import { createLibrary, type Library } from './library/library.ts'
 import { libraryRoutes } from './library/routes.ts'
@@ -129,7 +133,17 @@ export async function startDaemon(config: DaemonConfig, opts: StartOptions = {})
     let custody: CustodyStore | undefined
     if (config.roles.includes('custodian')) {
       custody = await openCustodyStore(config.dataDir, db)
-      await app.register(keyReleaseRoutes, { chain, helia, custody })
+      const revocations = createRevocationStore(db)
+      await app.register(keyReleaseRoutes, {
+        chain,
+        custody,
+        published: publishedFilms(db),
+        revocations,
+        servedCreators: config.servedCreators,
+        confirmations: config.chain.confirmations ?? defaultConfirmations(chain.chainId),
+        limits: config.keyReleaseLimits ?? DEFAULT_RELEASE_LIMITS
+      })
+      await app.register(revocationRoutes, { store: revocations, chainId: chain.chainId, provider: chain.provider })
     }
 
     let library: Library | undefined
@@ -193,6 +207,8 @@ export async function startDaemon(config: DaemonConfig, opts: StartOptions = {})
       chainSync = undefined
       library = undefined
       await watcherState.del(`watcher:${owner}`)
+      // a copy of the data directory taken before cannot use the next owner's authorisation
+      await identity.rotateKeyWrappingKey()
     }
     shutdown.add(async () => {
       await watcher?.stop()
@@ -210,6 +226,12 @@ export async function startDaemon(config: DaemonConfig, opts: StartOptions = {})
         provider: chain.provider,
         onPaired: followOwner,
         onUnpaired: stopFollowing
+      })
+      await app.register(revocationRelayRoutes, {
+        chainId: chain.chainId,
+        provider: chain.provider,
+        owner: async () => await pairing.owner(),
+        custodians: async () => [...new Set((await library?.list())?.flatMap(film => film.metadata?.custodian.url ?? []) ?? [])]
       })
       await app.register(settingsRoutes, { settings })
       const networkCopies = createNetworkCopies({

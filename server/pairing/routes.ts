@@ -40,7 +40,7 @@ const pairingStateSchema = {
 } as const
 
 /** The authority a pairing message must name: the box as the signer's browser reached it. */
-function requestDomain(request: FastifyRequest): string {
+export function requestDomain(request: FastifyRequest): string {
   const host = request.headers.host
   if (host === undefined || !/^[A-Za-z0-9.\-:[\]]{1,255}$/.test(host)) throw new HttpError(400, 'the request has no usable Host header')
   return host
@@ -189,7 +189,7 @@ export async function pairingRoutes(
         if (claim === undefined) throw codeRefused()
         let owner: string
         try {
-          owner = await verifyOwnerAuthorisation(
+          ;({ owner } = await verifyOwnerAuthorisation(
             request.body,
             {
               deviceId: opts.identity.deviceId,
@@ -199,7 +199,7 @@ export async function pairingRoutes(
               domain: requestDomain(request)
             },
             opts.provider
-          )
+          ))
         } catch (err) {
           if (!(err instanceof AuthorisationError)) throw err
           claims.failed(claim)
@@ -214,7 +214,9 @@ export async function pairingRoutes(
           request.log.info({ owner }, 'paired')
           await opts.onPaired(owner)
         } else {
-          request.log.info({ owner }, 'owner signed in')
+          // each sign-in by the owner renews the box's authorisation (it ends: owner-authorisation.ts)
+          await opts.store.renew(request.body)
+          request.log.info({ owner }, 'owner signed in; authorisation renewed')
         }
         await reply.startOwnerSession()
         const state: PairingState = { paired: true, owner, signedIn: true }
