@@ -8,6 +8,8 @@ import { openCustodyStore, CustodyError } from '../server/keys/custody-store.ts'
 import { filmKeyContext, KEY_RELEASE_PATH, requestFilmKey, type FilmKeyRequest } from '../server/keys/key-request.ts'
 import { unwrapKey, KeyWrapError } from '../server/keys/wrap.ts'
 import { createPairingStore } from '../server/pairing/pairing-store.ts'
+import type { PublishedFilm } from '../server/keys/published-films.ts'
+import { section } from '../server/storage/state-db.ts'
 import type { OwnerAuthorisation } from '../server/pairing/owner-authorisation.ts'
 import { buyFilm, registerFilm } from './helpers/films.ts'
 import { devnetWallet, startTestDevnet } from './helpers/devnet.ts'
@@ -163,6 +165,16 @@ t.test('refusals', async t => {
       purpose: 'something else'
     } as unknown as FilmKeyRequest)
     t.equal(notARequest.status, 400, notARequest.body)
+  })
+
+  await t.test('a film published by an older release, whose record names no creator, still gets its key', async t => {
+    const older = await registerFilm(publisher)
+    await buyFilm(owner, devnet.contractAddress, older.tokenId)
+    const films = section<PublishedFilm>(custodian.db, 'published')
+    const { creator: _creator, contract: _contract, ...asOlderReleasesKeptIt } = (await films.get(older.tokenId)) as PublishedFilm
+    await films.put(older.tokenId, asOlderReleasesKeptIt)
+    const response = await askForKey(keyRequest(box.identity, older.tokenId))
+    t.equal(response.status, 200, response.body)
   })
 
   await t.test('after all that, the right request still gets the key', async t => {
