@@ -19,7 +19,8 @@ import { parseCid } from '../server/library/film-metadata.ts'
 import { buyFilm, registerFilm } from './helpers/films.ts'
 import { devnetWallet, startTestDevnet } from './helpers/devnet.ts'
 import { getJson, postJson } from './helpers/http.ts'
-import { signInAsOwner } from './helpers/owner-session.ts'
+import { CookieJar, signInAsOwner } from './helpers/owner-session.ts'
+import { call, messageFor, sendSignature } from './helpers/pairing-client.ts'
 import { daemonConfig, startTestDaemon, testDir } from './helpers/in-process.ts'
 import { waitFor } from './helpers/wait-for.ts'
 
@@ -202,6 +203,26 @@ t.test('a paired box', async t => {
   const oldAuthorisation = await kept()
   const copied = { ...box.identity } // what a copy of the data directory holds
   t.equal((await ask(copied, oldAuthorisation, victim.tokenId)).status, 200, 'before: the box gets keys')
+
+  await t.test("renews its authorisation when the owner signs its TV's renewal code", async t => {
+    const tv = new CookieJar()
+    await signInAsOwner(box.url, owner, tv)
+    const before = (await call(tv, `${box.url}/api/pairing`)).json
+    t.match(before, { signedIn: true, renewalDue: false }, 'a fresh pairing is not due for renewal')
+    const lifetime = Date.parse(before.authorisationExpiresAt) - Date.now()
+    t.ok(
+      lifetime > 29 * DAY_MS && lifetime <= 30 * DAY_MS,
+      `the TV is told the authorisation ends in 30 days (${before.authorisationExpiresAt})`
+    )
+    const renewing = (await call(tv, `${box.url}/api/pairing?renew=1`)).json
+    t.match(renewing, { signedIn: true, code: /^[A-Z0-9]{8}$/ }, 'the signed-in TV gets a code to renew with')
+    const keptBefore = await kept()
+    const signed = await sendSignature(box.url, await messageFor(box.url, owner.address, renewing.code), owner)
+    t.equal(signed.status, 200, JSON.stringify(signed.json))
+    t.not((await kept()).message, keptBefore.message, 'the box keeps the new authorisation')
+    const after = (await call(tv, `${box.url}/api/pairing?renew=1`)).json
+    t.ok(Date.parse(after.authorisationExpiresAt) >= Date.parse(before.authorisationExpiresAt), 'and the TV sees its end date')
+  })
 
   await t.test("relays the phone's revocation of it to the custodians of the owner's films", async t => {
     // the phone signs a revocation of this box and the box relays it to the custodians of the owner's films

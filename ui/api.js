@@ -5,7 +5,7 @@
 /**
  * @typedef {{ deviceId: string, owner: string | null, paired: boolean, chainId: number, syncedBlock: number, version: string }} Status
  * @typedef {{ signedIn: boolean, owner: string | null, csrfToken: string }} Session
- * @typedef {{ paired: boolean, owner: string | null, signedIn: boolean, code?: string, expiresAt?: string, pairUrl?: string }} Pairing
+ * @typedef {{ paired: boolean, owner: string | null, signedIn: boolean, code?: string, expiresAt?: string, pairUrl?: string, authorisationExpiresAt?: string | null, renewalDue?: boolean }} Pairing
  * @typedef {{ language: string, label: string, url: string }} Subtitle
  * @typedef {{ language?: string, label?: string, codec?: string, channels?: number }} AudioTrack
  * @typedef {'pending' | 'pinning' | 'ready' | 'locked' | 'error'} FilmState
@@ -137,9 +137,13 @@ export async function getSession(signal) {
   return session
 }
 
-/** @param {AbortSignal} [signal] @returns {Promise<Pairing>} */
-export async function getPairing(signal) {
-  const pairing = await request('GET', '/api/pairing', { signal })
+/**
+ * @param {AbortSignal} [signal]
+ * @param {boolean} [renew] the owner's TV asks for a code to renew the box's authorisation with
+ * @returns {Promise<Pairing>}
+ */
+export async function getPairing(signal, renew = false) {
+  const pairing = await request('GET', renew ? '/api/pairing?renew=1' : '/api/pairing', { signal })
   if (typeof pairing?.signedIn !== 'boolean') throw new ApiError('Seed One sent a pairing state this screen cannot read.', 200)
   return pairing
 }

@@ -4,7 +4,14 @@ import QRCode from 'qrcode'
 import { getAddress, isAddress, type Provider } from 'ethers'
 import type { DeviceIdentity } from '../identity/device-identity.ts'
 import { HttpError } from '../http-error.ts'
-import { AuthorisationError, buildPairingMessage, verifyOwnerAuthorisation, type OwnerAuthorisation } from './owner-authorisation.ts'
+import {
+  AuthorisationError,
+  authorisationTimes,
+  buildPairingMessage,
+  RENEWAL_WINDOW_MS,
+  verifyOwnerAuthorisation,
+  type OwnerAuthorisation
+} from './owner-authorisation.ts'
 import { CODE_PATTERN, PairingClaims } from './pairing-code.ts'
 import type { PairingStore } from './pairing-store.ts'
 import { isSignedIn, type OwnerSessions } from './owner-session.ts'
@@ -23,6 +30,9 @@ export interface PairingState {
   code?: string
   expiresAt?: string
   pairUrl?: string
+  /** To the owner's browsers: when the box's authorisation ends (null: never, kept by an older release) and whether to renew it now. */
+  authorisationExpiresAt?: string | null
+  renewalDue?: boolean
 }
 
 const pairingStateSchema = {
@@ -35,9 +45,14 @@ const pairingStateSchema = {
     signedIn: { type: 'boolean' },
     code: { type: 'string' },
     expiresAt: { type: 'string' },
-    pairUrl: { type: 'string' }
+    pairUrl: { type: 'string' },
+    authorisationExpiresAt: { type: ['string', 'null'] },
+    renewalDue: { type: 'boolean' }
   }
 } as const
+
+/** `?renew=1`: a signed-in owner's TV asks for a code to renew the box's authorisation with. */
+const renewQuerySchema = { type: 'object', properties: { renew: { type: 'string', enum: ['1'] } } } as const
 
 /** The authority a pairing message must name: the box as the signer's browser reached it. */
 export function requestDomain(request: FastifyRequest): string {
@@ -99,22 +114,26 @@ export async function pairingRoutes(
       )
   })
 
-  app.get('/api/pairing', { schema: { response: { 200: pairingStateSchema } } }, async (request, reply): Promise<PairingState> => {
+  const getSchema = { querystring: renewQuerySchema, response: { 200: pairingStateSchema } }
+  app.get<{ Querystring: { renew?: '1' } }>('/api/pairing', { schema: getSchema }, async (request, reply): Promise<PairingState> => {
     reply.header('cache-control', 'no-store')
     const owner = (await opts.store.owner()) ?? null
     const paired = owner !== null
-    if (await isSignedIn(opts.sessions, request)) return { paired, owner, signedIn: true }
-    if (claims.redeem(request.cookies[CLAIM_COOKIE])) {
+    let signedIn: PairingState | undefined
+    if (await isSignedIn(opts.sessions, request)) {
+      signedIn = { paired, owner, signedIn: true, ...(await renewalState(opts.store)) }
+      // the owner's TV renews with a code of its own (`?renew=1`), signed like any other
+      if (request.query.renew !== '1') return signedIn
+    }
+    if (signedIn === undefined && claims.redeem(request.cookies[CLAIM_COOKIE])) {
       reply.clearCookie(CLAIM_COOKIE, { path: '/' })
       await reply.startOwnerSession()
-      return { paired, owner, signedIn: true }
+      return { paired, owner, signedIn: true, ...(await renewalState(opts.store)) }
     }
     const claim = claims.current(request.cookies[CLAIM_COOKIE], request.ip)
     reply.setCookie(CLAIM_COOKIE, claim.token, { path: '/', httpOnly: true, sameSite: 'strict' })
     return {
-      paired,
-      owner,
-      signedIn: false,
+      ...(signedIn ?? { paired, owner, signedIn: false }),
       code: claim.code,
       expiresAt: claim.expiresAt.toISOString(),
       pairUrl: pairUrl(request, claim.code)
@@ -240,6 +259,17 @@ export async function pairingRoutes(
         return { paired: false, owner: null, signedIn: false }
       })
   )
+}
+
+/** When the kept authorisation ends, and whether it is time to renew it (RENEWAL_WINDOW_MS before, or it never ends). */
+async function renewalState(store: PairingStore): Promise<Pick<PairingState, 'authorisationExpiresAt' | 'renewalDue'>> {
+  const kept = await store.authorisation()
+  if (kept === undefined) return {}
+  const { expiresAt } = authorisationTimes(kept)
+  return {
+    authorisationExpiresAt: expiresAt?.toISOString() ?? null,
+    renewalDue: expiresAt === undefined || expiresAt.getTime() - Date.now() < RENEWAL_WINDOW_MS
+  }
 }
 
 function codeRefused(): HttpError {
