@@ -117,6 +117,7 @@ t.test('pairing screen, and the pairing page signed by hand (a wallet without an
   await phone.goto(`${box.url}/pair?code=${code}`)
   await phone.getByText('No wallet was found in this browser').waitFor()
   t.same(await seriousAxeViolations(phone), [], 'pairing page: no serious or critical accessibility violations')
+  await phone.check('#code-checked')
   await phone.fill('#address', world.owner.address)
   await phone.getByRole('button', { name: 'Show the message to sign' }).click()
   await phone.locator('#message').waitFor()

@@ -161,6 +161,20 @@ export const postPairing = (/** @type {string} */ message, /** @type {string} */
 
 export const unpair = () => change('DELETE', '/api/pairing')
 
+/** @param {string} address @param {string} device @returns {Promise<string>} the revocation message to sign */
+export async function getRevocationMessage(address, device) {
+  const answer = await request('GET', `/api/pairing/revocation-message?${new URLSearchParams({ address, device })}`)
+  if (typeof answer?.message !== 'string') throw new ApiError('Seed One sent no message to sign.', 200)
+  return answer.message
+}
+
+/**
+ * Sends the owner's signed revocation; the box relays it to the custodians of the owner's films.
+ * @returns {Promise<{ deviceId: string, revokedAt: string, deliveries: Array<{ custodianUrl: string, delivered: boolean, error?: string }> }>}
+ */
+export const postRevocation = (/** @type {string} */ message, /** @type {string} */ signature) =>
+  request('POST', '/api/pairing/revocations', { body: { message, signature } })
+
 /** @param {AbortSignal} [signal] @returns {Promise<Library>} */
 export async function getLibrary(signal) {
   const body = await request('GET', '/api/library', { signal })
