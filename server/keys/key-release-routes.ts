@@ -6,9 +6,9 @@ import { verifyDeviceSignature } from '../identity/device-signature.ts'
 import { AuthorisationError, verifyOwnerAuthorisation } from '../pairing/owner-authorisation.ts'
 import { HttpError } from '../http-error.ts'
 import type { CustodyStore } from './custody-store.ts'
-import type { PublishedFilms } from './published-films.ts'
+import type { PublishedFilm, PublishedFilms } from './published-films.ts'
 import type { RevocationStore } from './revocations.ts'
-import { createReleaseLimiter, type ReleaseLimits } from './release-limits.ts'
+import { createKeyReleaseLimits, type ReleaseLimits } from './release-limits.ts'
 import { filmKeyContext, KEY_RELEASE_PATH, type FilmKeyRequest, type FilmKeyRequestBody, type FilmKeyResponse } from './key-request.ts'
 import { wrapKey } from './wrap.ts'
 
@@ -66,6 +66,38 @@ async function confirmedBlockTag(chain: FilmTokenClient, confirmations: number):
   return Math.max(0, (await readChainHead(chain.provider, chain.chainId)) - confirmations)
 }
 
+/**
+ * The film behind `tokenId` as this custodian published it, or 403: only a token it registered itself
+ * (never one whose metadata merely names its content), still registered on chain by the same creator
+ * with the same metadata, and by a creator it serves (`served`; undefined: any it published with).
+ */
+async function ownFilm(
+  tokenId: string,
+  opts: { chain: FilmTokenClient; published: PublishedFilms; served: Set<string> | undefined; readChain: ChainReader }
+): Promise<PublishedFilm> {
+  const { chain } = opts
+  const film = await opts.published.get(tokenId)
+  if (film === undefined || (film.contract !== undefined && film.contract !== getAddress(String(chain.contract.target)))) {
+    throw new HttpError(
+      403,
+      `film ${tokenId} was not published by this custodian: it releases keys only for tokens it registered itself ` +
+        "(a token that registers another film's metadata again gets no key)"
+    )
+  }
+  // the registration is read as it stands; only the holding must have its confirmations
+  const onChain = (await opts.readChain(async () => await chain.contract.film(tokenId))) as { creator: string; metadataUri: string }
+  const creator = getAddress(onChain.creator)
+  if ((film.creator !== undefined && film.creator !== creator) || onChain.metadataUri !== `ipfs://${film.metadataCid}`) {
+    throw new HttpError(403, `film ${tokenId} on chain is not the film this custodian published under that id`)
+  }
+  if (opts.served !== undefined && !opts.served.has(creator)) {
+    throw new HttpError(403, `film ${tokenId} is by ${creator}, a creator this custodian does not serve (--serve-creator)`)
+  }
+  return film
+}
+
+type ChainReader = <T>(call: () => Promise<T>) => Promise<T>
+
 export interface KeyReleaseOptions {
   chain: FilmTokenClient
   custody: CustodyStore
@@ -87,9 +119,8 @@ export interface KeyReleaseOptions {
 export async function keyReleaseRoutes(app: FastifyInstance, opts: KeyReleaseOptions): Promise<void> {
   const { chain, custody, published, revocations } = opts
   const served = opts.servedCreators === undefined ? undefined : new Set(opts.servedCreators.map(address => getAddress(address)))
-  const deviceLimit = createReleaseLimiter(opts.limits.perDevice)
-  const ownerLimit = createReleaseLimiter(opts.limits.perOwner)
-  const readChain = async <T>(call: () => Promise<T>): Promise<T> =>
+  const releaseLimit = createKeyReleaseLimits(opts.limits)
+  const readChain: ChainReader = async call =>
     await call().catch((err: Error) => {
       throw new HttpError(503, `the chain cannot be read: ${err.message}`)
     })
@@ -123,35 +154,14 @@ export async function keyReleaseRoutes(app: FastifyInstance, opts: KeyReleaseOpt
           `${owner} revoked this device at ${revokedAt.toISOString()}: it gets keys again only once the owner pairs it anew`
         )
       }
-      for (const [limit, name, what] of [
-        [deviceLimit, keyRequest.deviceId, 'this device'],
-        [ownerLimit, owner, `the devices of ${owner}`]
-      ] as const) {
-        const { allowed, retryAfterSeconds } = limit(name)
-        if (!allowed) {
-          reply.header('retry-after', String(retryAfterSeconds))
-          throw new HttpError(429, `too many film keys asked for ${what}: try again in ${retryAfterSeconds} s`)
-        }
+      const limited = releaseLimit(keyRequest.deviceId, owner)
+      if (limited !== undefined) {
+        reply.header('retry-after', String(limited.retryAfterSeconds))
+        throw new HttpError(429, limited.reason)
       }
 
       const tokenId = keyRequest.tokenId
-      const film = await published.get(tokenId)
-      if (film === undefined || (film.contract !== undefined && film.contract !== getAddress(String(chain.contract.target)))) {
-        throw new HttpError(
-          403,
-          `film ${tokenId} was not published by this custodian: it releases keys only for tokens it registered itself ` +
-            "(a token that registers another film's metadata again gets no key)"
-        )
-      }
-      // the registration is read as it stands; only the holding must have its confirmations
-      const onChain = (await readChain(async () => await chain.contract.film(tokenId))) as { creator: string; metadataUri: string }
-      const creator = getAddress(onChain.creator)
-      if ((film.creator !== undefined && film.creator !== creator) || onChain.metadataUri !== `ipfs://${film.metadataCid}`) {
-        throw new HttpError(403, `film ${tokenId} on chain is not the film this custodian published under that id`)
-      }
-      if (served !== undefined && !served.has(creator)) {
-        throw new HttpError(403, `film ${tokenId} is by ${creator}, a creator this custodian does not serve (--serve-creator)`)
-      }
+      const film = await ownFilm(tokenId, { chain, published, served, readChain })
       const blockTag = await readChain(async () => await confirmedBlockTag(chain, opts.confirmations))
       const balance: bigint = await readChain(async () => await chain.contract.balanceOf(owner, tokenId, { blockTag }))
       if (balance < 1n) {

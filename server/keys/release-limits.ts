@@ -24,7 +24,7 @@ export const DEFAULT_RELEASE_LIMITS: ReleaseLimits = {
 const SWEEP_EVERY = 1_000
 
 /** Token buckets by name (device id, owner address), in memory: a restart refills them, which only ever allows a burst. */
-export function createReleaseLimiter(
+function createReleaseLimiter(
   limit: ReleaseLimit,
   now: () => number = Date.now
 ): (name: string) => { allowed: boolean; retryAfterSeconds: number } {
@@ -43,5 +43,23 @@ export function createReleaseLimiter(
     if (tokens < 1) return { allowed: false, retryAfterSeconds: Math.ceil((1 - tokens) / perMs / 1000) }
     buckets.set(name, { tokens: tokens - 1, at: t })
     return { allowed: true, retryAfterSeconds: 0 }
+  }
+}
+
+/** Both allowances of DEFAULT_RELEASE_LIMITS' kind: a refusal, with when to come back, once either is spent. */
+export function createKeyReleaseLimits(
+  limits: ReleaseLimits
+): (deviceId: string, owner: string) => { reason: string; retryAfterSeconds: number } | undefined {
+  const perDevice = createReleaseLimiter(limits.perDevice)
+  const perOwner = createReleaseLimiter(limits.perOwner)
+  return (deviceId, owner) => {
+    for (const [take, what] of [
+      [() => perDevice(deviceId), 'this device'],
+      [() => perOwner(owner), `the devices of ${owner}`]
+    ] as const) {
+      const { allowed, retryAfterSeconds } = take()
+      if (!allowed) return { reason: `too many film keys asked for ${what}: try again in ${retryAfterSeconds} s`, retryAfterSeconds }
+    }
+    return undefined
   }
 }
