@@ -78,3 +78,11 @@ t.test('a storage node: k defaults to 5 and is at least 3; registry polling; mDN
   t.throws(() => resolve([...chain, '--replication-factor', '2']), { message: /--replication-factor must be between 3/ })
   t.throws(() => resolve([...chain, '--mdns', 'yes']), { message: /--mdns must be on or off/ })
 })
+
+t.test("a custodian's creators: --serve-creator, repeatable, or SEED_ONE_SERVE_CREATOR; unset, the creators it published with", async t => {
+  const [a, b] = ['0x70997970C51812dc3A010C7d01b50e0d17dc79C8', '0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC']
+  t.equal(resolve([...chain, '--role', 'custodian']).servedCreators, undefined)
+  t.same(resolve([...chain, '--serve-creator', a, '--serve-creator', b]).servedCreators, [a, b])
+  t.same(resolve(chain, { SEED_ONE_SERVE_CREATOR: `${a}, ${b}` }).servedCreators, [a, b])
+  t.throws(() => resolve([...chain, '--serve-creator', 'alice']), { message: /--serve-creator is not an address: "alice"/ })
+})

@@ -260,6 +260,20 @@ t.test('a paired box', async t => {
     const copyAsks = await ask(copied, newAuthorisation, victim.tokenId)
     t.equal(copyAsks.status, 401, `the copy showing the new authorisation with its old key: ${copyAsks.message}`)
   })
+
+  await t.test('asks no custodian under an authorisation that never ends, and says to renew', async t => {
+    const pairings = createPairingStore(box.db)
+    const current = await pairings.authorisation()
+    const older = current!.message.replace(/\nExpiration Time: [^\n]*/, '')
+    await pairings.save({ ...current!, message: older, signature: await owner.signMessage(older) })
+    const film = await registerFilm({ custodian, creator, contractAddress: devnet.contractAddress })
+    await buyFilm(owner, devnet.contractAddress, film.tokenId)
+    const error = await waitFor(
+      'the new film to fail for want of a current authorisation',
+      async () => (await films.get(film.tokenId))?.error
+    )
+    t.match(error, /^the owner's authorisation of this device has no expiry .*renew the pairing/, `the box refuses it itself: ${error}`)
+  })
 })
 
 t.test('a purchase counts at the configured confirmations, and keys are released at a bounded rate', async t => {
