@@ -225,6 +225,7 @@ export async function startDaemon(config: DaemonConfig, opts: StartOptions = {})
         chainId: chain.chainId,
         provider: chain.provider,
         onPaired: followOwner,
+        onRenewed: async () => await library?.resume(),
         onUnpaired: stopFollowing
       })
       await app.register(revocationRelayRoutes, {

@@ -92,6 +92,8 @@ export async function pairingRoutes(
     chainId: number
     provider: Provider
     onPaired(owner: string): Promise<void>
+    /** The owner renewed the box's authorisation: films that failed for want of it try again now. */
+    onRenewed(): Promise<void>
     /** Stops following `owner` and erases what the box holds for them; the pairing itself is cleared after. */
     onUnpaired(owner: string): Promise<void>
     /** The codes (a clock or lifetime of its own in tests). */
@@ -235,6 +237,7 @@ export async function pairingRoutes(
         } else {
           // each sign-in by the owner renews the box's authorisation (it ends: owner-authorisation.ts)
           await opts.store.renew(request.body)
+          await opts.onRenewed()
           request.log.info({ owner }, 'owner signed in; authorisation renewed')
         }
         await reply.startOwnerSession()
