@@ -241,6 +241,16 @@ t.test('settings from the remote: choices and switches are saved; developer mode
   t.pass('developer mode switched on')
   await saveScreenshot(tv, 'screens-settings-changed-1920')
 
+  // the pairing's end date, and its renewal through a code of the TV's own
+  await moveTo(tv, 'ArrowDown', 'renew')
+  t.match(await tv.textContent('[data-screen="settings"]'), /Authorised until/, 'settings show when the authorisation ends')
+  await tv.keyboard.press('Enter')
+  await tv.getByRole('heading', { name: 'Renew the pairing' }).waitFor({ timeout: 10_000 })
+  t.match(await tv.locator('.pairing-code').getAttribute('aria-label'), /^Pairing code( \w){8}$/, 'with a code of its own to sign')
+  await saveScreenshot(tv, 'screens-renew-1920')
+  await tv.keyboard.press('Escape')
+  await tv.locator('[data-screen="settings"]').waitFor({ timeout: 10_000 })
+
   await tv.keyboard.press('Escape')
   await waitForFocus(tv, '[data-focus-key="settings"]')
   t.pass('Back went home, to the Settings button')

@@ -81,8 +81,8 @@ export function PairingScreen({ status, renew = false, onSignedIn, onPairedElsew
         ${
           renew &&
           html`<p class="pairing-detail">
-            Your wallet authorises this box until ${formatAuthorisationEnd(pairing.authorisationExpiresAt)}. Signing this code extends it by
-            30 days.
+            Your wallet authorises this box until ${formatAuthorisationEnd(pairing.authorisationExpiresAt)}. Signing this code authorises it
+            for 30 days from then.
           </p>`
         }
         <p class="pairing-detail">
