@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util'
 import path from 'node:path'
 import { cronEvery } from './health/cron-interval.ts'
 import { configuredName } from './http/host-name.ts'
+import type { ReleaseLimits } from './keys/release-limits.ts'
 
 /** The roles one seed-one process can take (DESIGN: "Roles, one daemon"). */
 export type Role = 'player' | 'custodian' | 'storage'
@@ -53,6 +54,13 @@ export interface DaemonConfig {
   mdns: boolean
   /** The image's data disk state, written by root (firmware-image data-disk.sh); unset off the image. */
   diskStateFile?: string
+  /**
+   * A custodian's creators (`--serve-creator`, repeatable): it releases keys only for their films. Unset:
+   * the creators it has published with itself (recorded at publish).
+   */
+  servedCreators?: string[]
+  /** Key releases per device and per owner (default DEFAULT_RELEASE_LIMITS; tests lower them). */
+  keyReleaseLimits?: ReleaseLimits
 }
 
 export class ConfigError extends Error {
@@ -82,7 +90,8 @@ export const daemonFlags = {
   'replication-factor': { type: 'string' },
   'registry-poll-ms': { type: 'string' },
   mdns: { type: 'string' },
-  'disk-state': { type: 'string' }
+  'disk-state': { type: 'string' },
+  'serve-creator': { type: 'string', multiple: true }
 } as const
 
 type FlagValues = { [K in keyof typeof daemonFlags]?: (typeof daemonFlags)[K] extends { multiple: true } ? string[] : string }
@@ -178,6 +187,10 @@ export function resolveDaemonConfig(values: FlagValues, env: NodeJS.ProcessEnv =
   }
   const publicUrl = pick('public-url') ?? `http://${reachableHost(host)}:${port}`
   if (!URL.canParse(publicUrl)) throw new ConfigError(`--public-url must be a URL, got "${publicUrl}"`)
+  const servedCreators = list(values['serve-creator'], fromEnv(env, 'serve-creator'))
+  for (const address of servedCreators) {
+    if (!/^0x[0-9a-fA-F]{40}$/.test(address)) throw new ConfigError(`--serve-creator is not an address: "${address}"`)
+  }
   const mdns = pick('mdns') ?? 'on'
   if (mdns !== 'on' && mdns !== 'off') throw new ConfigError(`--mdns must be on or off, got "${mdns}"`)
   return {
@@ -203,7 +216,8 @@ export function resolveDaemonConfig(values: FlagValues, env: NodeJS.ProcessEnv =
     replicationFactor: integer('replication-factor', pick('replication-factor'), 5, 3),
     registryPollMs: integer('registry-poll-ms', pick('registry-poll-ms'), 30_000, 100),
     mdns: mdns === 'on',
-    diskStateFile: pick('disk-state')
+    diskStateFile: pick('disk-state'),
+    ...(servedCreators.length > 0 ? { servedCreators } : {})
   }
 }
 

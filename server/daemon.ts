@@ -12,6 +12,9 @@ import { createChainWatcher, type WatcherState } from './chain/watcher.ts'
 import { createChainSyncStatus, type ChainSyncStatus } from './chain/sync-status.ts'
 import { openCustodyStore, type CustodyStore } from './keys/custody-store.ts'
 import { keyReleaseRoutes } from './keys/key-release-routes.ts'
+import { publishedFilms } from './keys/published-films.ts'
+import { DEFAULT_RELEASE_LIMITS } from './keys/release-limits.ts'
+import { createRevocationStore, revocationRoutes } from './keys/revocations.ts'
 import { createPairingStore } from './pairing/pairing-store.ts'
 import { createSettingsStore, type SettingsStore } from './settings/settings.ts'
 import { pairingRoutes } from './pairing/routes.ts'
@@ -19,6 +22,7 @@ import { settingsRoutes } from './settings/routes.ts'
 import { createOwnerSessions, isSignedIn, ownerSession, SIGN_IN_LINK_PATH, type OwnerSessions } from './pairing/owner-session.ts'
 import { createHostCheck } from './http/host-check.ts'
 import { securityHeaders } from './http/security-headers.ts'
+import { revocationRelayRoutes } from './pairing/revocation-routes.ts'
 import { createLibrary, type Library } from './library/library.ts'
 import { libraryRoutes } from './library/routes.ts'
 import { libraryEventsRoute } from './library/events-route.ts'
@@ -146,7 +150,17 @@ export async function startDaemon(config: DaemonConfig, opts: StartOptions = {})
     let custody: CustodyStore | undefined
     if (config.roles.includes('custodian')) {
       custody = await openCustodyStore(config.dataDir, db)
-      await app.register(keyReleaseRoutes, { chain, helia, custody })
+      const revocations = createRevocationStore(db)
+      await app.register(keyReleaseRoutes, {
+        chain,
+        custody,
+        published: publishedFilms(db),
+        revocations,
+        servedCreators: config.servedCreators,
+        confirmations: config.chain.confirmations ?? defaultConfirmations(chain.chainId),
+        limits: config.keyReleaseLimits ?? DEFAULT_RELEASE_LIMITS
+      })
+      await app.register(revocationRoutes, { store: revocations, chainId: chain.chainId, provider: chain.provider })
     }
 
     let library: Library | undefined
@@ -211,6 +225,8 @@ export async function startDaemon(config: DaemonConfig, opts: StartOptions = {})
       chainSync = undefined
       library = undefined
       await watcherState.del(`watcher:${owner}`)
+      // a copy of the data directory taken before cannot use the next owner's authorisation
+      await identity.rotateKeyWrappingKey()
     }
     shutdown.add(async () => {
       await watcher?.stop()
@@ -228,7 +244,14 @@ export async function startDaemon(config: DaemonConfig, opts: StartOptions = {})
         chainId: chain.chainId,
         provider: chain.provider,
         onPaired: followOwner,
+        onRenewed: async () => await library?.resume(),
         onUnpaired: stopFollowing
+      })
+      await app.register(revocationRelayRoutes, {
+        chainId: chain.chainId,
+        provider: chain.provider,
+        owner: async () => await pairing.owner(),
+        custodians: async () => [...new Set((await library?.list())?.flatMap(film => film.metadata?.custodian.url ?? []) ?? [])]
       })
       await app.register(settingsRoutes, { settings })
       const networkCopies = createNetworkCopies({

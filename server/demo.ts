@@ -5,10 +5,10 @@ import { devnetAccounts } from './devnet/accounts.ts'
 import { startDaemon, type Daemon } from './daemon.ts'
 import { createShutdown } from './shutdown.ts'
 import { resolveDaemonConfig, type DaemonConfig } from './config.ts'
-import { section } from './storage/state-db.ts'
 import { generateDemoClip } from './publish/demo-clip.ts'
 import { withPlaintextWorkDir } from './publish/work-dir.ts'
-import { daemonPublishContext, publishFilm, type PublishedFilm } from './publish/publish-film.ts'
+import { daemonPublishContext, publishFilm } from './publish/publish-film.ts'
+import { publishedFilms } from './keys/published-films.ts'
 
 export interface Demo {
   box: Daemon
@@ -59,8 +59,7 @@ export async function startDemo(opts: { dataDir: string; port: number; say(line:
     const creator = new Wallet(devnetAccounts.creator.privateKey, provider)
     const owner = new Wallet(devnetAccounts.owner.privateKey, provider)
 
-    const published = section<PublishedFilm>(custodian.db, 'published')
-    let film = (await published.entries())[0]?.[1]
+    let film = (await publishedFilms(custodian.db).list())[0]
     if (film === undefined) {
       say('Publishing the demo film (a generated 30 s 720p clip with English subtitles)…')
       film = await withPlaintextWorkDir(async dir => {

@@ -90,3 +90,11 @@ t.test('the monitor admits by an allow-list unless open admission is asked for; 
   t.equal(config.nodeRetentionMs, 7 * 24 * 60 * 60 * 1000)
   t.equal(resolveMonitorConfig(['--admission', 'open', '--node-retention-days', '2'], {}).nodeRetentionMs, 2 * 24 * 60 * 60 * 1000)
 })
+
+t.test("a custodian's creators: --serve-creator, repeatable, or SEED_ONE_SERVE_CREATOR; unset, the creators it published with", async t => {
+  const [a, b] = ['0x70997970C51812dc3A010C7d01b50e0d17dc79C8', '0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC']
+  t.equal(resolve([...chain, '--role', 'custodian']).servedCreators, undefined)
+  t.same(resolve([...chain, '--serve-creator', a, '--serve-creator', b]).servedCreators, [a, b])
+  t.same(resolve(chain, { SEED_ONE_SERVE_CREATOR: `${a}, ${b}` }).servedCreators, [a, b])
+  t.throws(() => resolve([...chain, '--serve-creator', 'alice']), { message: /--serve-creator is not an address: "alice"/ })
+})

@@ -8,6 +8,8 @@ import { openCustodyStore, CustodyError } from '../server/keys/custody-store.ts'
 import { filmKeyContext, KEY_RELEASE_PATH, requestFilmKey, type FilmKeyRequest } from '../server/keys/key-request.ts'
 import { unwrapKey, KeyWrapError } from '../server/keys/wrap.ts'
 import { createPairingStore } from '../server/pairing/pairing-store.ts'
+import type { PublishedFilm } from '../server/keys/published-films.ts'
+import { section } from '../server/storage/state-db.ts'
 import type { OwnerAuthorisation } from '../server/pairing/owner-authorisation.ts'
 import { buyFilm, registerFilm } from './helpers/films.ts'
 import { devnetWallet, startTestDevnet } from './helpers/devnet.ts'
@@ -63,7 +65,13 @@ t.test("the holder's paired device gets the film key, wrapped to that device alo
     tokenId: owned.tokenId
   })
   t.equal(reportedOwner, owner.address)
-  const context = filmKeyContext(devnet.chainId, devnet.contractAddress, owned.tokenId, box.identity.deviceId)
+  const film = {
+    chainId: devnet.chainId,
+    contract: devnet.contractAddress,
+    tokenId: owned.tokenId,
+    contentCid: owned.contentCid.toString()
+  }
+  const context = filmKeyContext(film, box.identity.deviceId)
   t.same(
     Buffer.from(unwrapKey(wrappedKey, box.identity.x25519PrivateKey, context)),
     Buffer.from(owned.contentKey),
@@ -71,11 +79,13 @@ t.test("the holder's paired device gets the film key, wrapped to that device alo
   )
   t.not(wrappedKey.ciphertext, Buffer.from(owned.contentKey).toString('base64url'), 'the key does not travel in the clear')
 
-  const otherContext = filmKeyContext(devnet.chainId, devnet.contractAddress, owned.tokenId, otherDevice.deviceId)
+  const otherContext = filmKeyContext(film, otherDevice.deviceId)
   t.throws(() => unwrapKey(wrappedKey, box.identity.x25519PrivateKey, otherContext), KeyWrapError, "not for another device's context")
   t.throws(() => unwrapKey(wrappedKey, otherDevice.x25519PrivateKey, context), KeyWrapError, "not with another device's key")
-  const otherFilm = filmKeyContext(devnet.chainId, devnet.contractAddress, String(Number(owned.tokenId) + 1), box.identity.deviceId)
+  const otherFilm = filmKeyContext({ ...film, tokenId: String(Number(owned.tokenId) + 1) }, box.identity.deviceId)
   t.throws(() => unwrapKey(wrappedKey, box.identity.x25519PrivateKey, otherFilm), KeyWrapError, "not as another film's key")
+  const otherContent = filmKeyContext({ ...film, contentCid: 'bafkreiother' }, box.identity.deviceId)
+  t.throws(() => unwrapKey(wrappedKey, box.identity.x25519PrivateKey, otherContent), KeyWrapError, 'not as the key of other content')
 })
 
 t.test('refusals', async t => {
@@ -91,11 +101,12 @@ t.test('refusals', async t => {
     t.ok(response.status === 403 || response.status === 404, `${response.status}: ${response.body}`)
   })
 
-  await t.test('a film whose key this custodian does not hold', async t => {
+  await t.test('a film this custodian did not publish', async t => {
     const elsewhere = await registerFilm({ ...publisher, keepKey: false })
     await buyFilm(owner, devnet.contractAddress, elsewhere.tokenId)
     const response = await askForKey(keyRequest(box.identity, elsewhere.tokenId))
-    t.equal(response.status, 404, response.body)
+    t.equal(response.status, 403, response.body)
+    t.match(response.json.message, /not published by this custodian/)
   })
 
   await t.test('the device signature does not verify', async t => {
@@ -154,6 +165,16 @@ t.test('refusals', async t => {
       purpose: 'something else'
     } as unknown as FilmKeyRequest)
     t.equal(notARequest.status, 400, notARequest.body)
+  })
+
+  await t.test('a film published by an older release, whose record names no creator, still gets its key', async t => {
+    const older = await registerFilm(publisher)
+    await buyFilm(owner, devnet.contractAddress, older.tokenId)
+    const films = section<PublishedFilm>(custodian.db, 'published')
+    const { creator: _creator, contract: _contract, ...asOlderReleasesKeptIt } = (await films.get(older.tokenId)) as PublishedFilm
+    await films.put(older.tokenId, asOlderReleasesKeptIt)
+    const response = await askForKey(keyRequest(box.identity, older.tokenId))
+    t.equal(response.status, 200, response.body)
   })
 
   await t.test('after all that, the right request still gets the key', async t => {

@@ -114,8 +114,11 @@ t.test('the owner pairs the box once with a signed EIP-4361 message, and it stay
   const sessionCookie = setCookie(paired, 'seedone_session')
   t.match(sessionCookie, /HttpOnly/i, 'the session cookie is HTTP-only')
   t.match(sessionCookie, /SameSite=Strict/i, 'and same-site only')
-  t.same(await pollPairing(box.url, phone), { paired: true, owner: owner.address, signedIn: true }, 'the signing phone is signed in')
-  t.same(await pollPairing(box.url, tv), { paired: true, owner: owner.address, signedIn: true }, 'the TV is signed in at its next poll')
+  // the owner's screens are told when the authorisation ends (30 days on), to renew it in time
+  t.ok(Date.parse(parsed.expirationTime ?? '') - Date.parse(parsed.issuedAt ?? '') === 30 * 24 * 3600_000, 'the message ends 30 days on')
+  const signedIn = { paired: true, owner: owner.address, signedIn: true, authorisationExpiresAt: parsed.expirationTime, renewalDue: false }
+  t.same(await pollPairing(box.url, phone), signedIn, 'the signing phone is signed in')
+  t.same(await pollPairing(box.url, tv), signedIn, 'the TV is signed in at its next poll')
   const status = (await call(phone, `${box.url}/api/status`)).json
   t.equal(status.paired, true)
   t.equal(status.owner, owner.address, "a signed-in screen is told the owner's wallet")

@@ -57,6 +57,7 @@ t.test('an expired code no longer pairs', async t => {
     provider: devnetProvider(t, devnet),
     claims: new PairingClaims({ clock: () => now }),
     onPaired: async () => {},
+    onRenewed: async () => {},
     onUnpaired: async () => {}
   })
   const url = await app.listen({ host: '127.0.0.1', port: 0 })

@@ -5,6 +5,7 @@ import t from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { ROLES } from '../server/config.ts'
 import { KEY_RELEASE_PATH } from '../server/keys/key-request.ts'
+import { REVOCATIONS_PATH } from '../server/pairing/device-revocation.ts'
 import { CHALLENGE_PATH, REPORTS_PATH } from '../server/monitor/protocol.ts'
 import { devnetWallet, startTestDevnet } from './helpers/devnet.ts'
 import { daemonConfig, startTestDaemon, testDir } from './helpers/in-process.ts'
@@ -21,6 +22,12 @@ const NOT_OWNER_ROUTES: { method: string; path: string; reason: string }[] = [
     path: KEY_RELEASE_PATH,
     reason: "device to device (custodian): the owner's authorisation, the device's signature and the chain balance"
   },
+  {
+    method: 'POST',
+    path: '/api/pairing/revocations',
+    reason: "the owner's signed device revocation: the signature is the authority, only the box's owner's is relayed, rate limited"
+  },
+  { method: 'POST', path: REVOCATIONS_PATH, reason: "the owner's signed device revocation (custodian): it only ever refuses keys" },
   { method: 'POST', path: CHALLENGE_PATH, reason: "the monitor's proof-of-holding challenge: answering it changes nothing on the box" },
   { method: 'POST', path: REPORTS_PATH, reason: "the monitor's: reports are signed by the device key and carry a sequence number" }
 ]

@@ -19,6 +19,8 @@ import {
 } from './helpers/chromium.ts'
 import { libraryFilm } from './helpers/http.ts'
 import { signedInCookie } from './helpers/owner-session.ts'
+import { testDir } from './helpers/in-process.ts'
+import { loadOrCreateDeviceIdentity } from '../server/identity/device-identity.ts'
 import { publishClip, startTvWorld } from './helpers/tv-world.ts'
 import { waitFor } from './helpers/wait-for.ts'
 
@@ -84,6 +86,15 @@ t.test('the owner signs on the phone, and the TV moves on to the library by itse
   await injectWallet(phone, world.owner)
   await phone.goto(pairPage)
   t.equal(await phone.inputValue('#code'), code, 'the page took the code from the address')
+  // a guest could send the owner this link for the guest's own screen: the page shows the code and signs only once checked
+  t.match(await phone.textContent('.code-check'), `${code.slice(0, 4)} ${code.slice(4)}`, 'the page shows the code it is about to sign')
+  t.equal(
+    await phone.getByRole('button', { name: 'Sign with my wallet' }).isDisabled(),
+    true,
+    'nothing is signed before the code is checked'
+  )
+  await saveScreenshot(phone, 'journey-2a-phone-code-check')
+  await phone.check('#code-checked')
   await phone.getByRole('button', { name: 'Sign with my wallet' }).click()
   await phone.getByRole('heading', { name: 'Paired' }).waitFor({ timeout: 30_000 })
   t.match(await phone.textContent('.lead'), world.owner.address, 'the phone says which wallet owns the box now')
@@ -95,6 +106,20 @@ t.test('the owner signs on the phone, and the TV moves on to the library by itse
   t.match(await tv.evaluate(async () => (await (await fetch('/api/session')).json()).signedIn), true, 'the TV is signed in')
   await tv.locator(`.card.card-ready[data-token-id="${longFilm}"]`).waitFor({ timeout: 120_000 })
   await saveScreenshot(tv, 'journey-3-home')
+})
+
+t.test('the owner revokes a lost box from the phone page, and the custodian of their films is told', async t => {
+  const lostBox = await loadOrCreateDeviceIdentity(testDir(t, 'lost-box'))
+  const phone = await newTvPage(browser, { width: 390, height: 844 })
+  await injectWallet(phone, world.owner)
+  await phone.goto(`${box.url}/pair`)
+  await phone.getByRole('button', { name: 'Revoke a device…' }).click()
+  await phone.fill('#revoke-device', lostBox.deviceId)
+  await phone.getByRole('button', { name: 'Sign the revocation' }).click()
+  await phone.getByText('Revoked at').waitFor({ timeout: 30_000 })
+  t.match(await phone.textContent('[role="status"]'), world.custodian.url, "the custodian of the owner's films holds the revocation")
+  await saveScreenshot(phone, 'journey-2b-phone-revoked')
+  await phone.context().close()
 })
 
 t.test('arrows reach the film, Enter opens it, Enter plays it', async t => {

@@ -118,11 +118,12 @@ t.test('pairing screen, and the pairing page signed by hand (a wallet without an
   await phone.goto(`${box.url}/pair?code=${code}`)
   await phone.getByText('No wallet was found in this browser').waitFor()
   t.same(await seriousAxeViolations(phone), [], 'pairing page: no serious or critical accessibility violations')
+  await phone.check('#code-checked')
   await phone.fill('#address', world.owner.address)
   await phone.getByRole('button', { name: 'Show the message to sign' }).click()
   await phone.locator('#message').waitFor()
   const message = await phone.inputValue('#message')
-  const withoutTime = (text: string) => text.replace(/\nIssued At: .*\n/, '\n')
+  const withoutTime = (text: string) => text.replace(/\n(Issued At|Expiration Time): [^\n]*/g, '')
   t.equal(
     withoutTime(message),
     withoutTime(await messageFor(box.url, world.owner.address, code)),
@@ -241,6 +242,16 @@ t.test('settings from the remote: choices and switches are saved; developer mode
   await settingsBecome('developer mode', settings => settings.developerMode === true)
   t.pass('developer mode switched on')
   await saveScreenshot(tv, 'screens-settings-changed-1920')
+
+  // the pairing's end date, and its renewal through a code of the TV's own
+  await moveTo(tv, 'ArrowDown', 'renew')
+  t.match(await tv.textContent('[data-screen="settings"]'), /Authorised until/, 'settings show when the authorisation ends')
+  await tv.keyboard.press('Enter')
+  await tv.getByRole('heading', { name: 'Renew the pairing' }).waitFor({ timeout: 10_000 })
+  t.match(await tv.locator('.pairing-code').getAttribute('aria-label'), /^Pairing code( \w){8}$/, 'with a code of its own to sign')
+  await saveScreenshot(tv, 'screens-renew-1920')
+  await tv.keyboard.press('Escape')
+  await tv.locator('[data-screen="settings"]').waitFor({ timeout: 10_000 })
 
   await tv.keyboard.press('Escape')
   await waitForFocus(tv, '[data-focus-key="settings"]')

@@ -5,7 +5,7 @@
 /**
  * @typedef {{ deviceId: string, owner: string | null, paired: boolean, chainId: number, syncedBlock: number, version: string }} Status
  * @typedef {{ signedIn: boolean, owner: string | null, csrfToken: string }} Session
- * @typedef {{ paired: boolean, owner: string | null, signedIn: boolean, code?: string, expiresAt?: string, pairUrl?: string }} Pairing
+ * @typedef {{ paired: boolean, owner: string | null, signedIn: boolean, code?: string, expiresAt?: string, pairUrl?: string, authorisationExpiresAt?: string | null, renewalDue?: boolean }} Pairing
  * @typedef {{ language: string, label: string, url: string }} Subtitle
  * @typedef {{ language?: string, label?: string, codec?: string, channels?: number }} AudioTrack
  * @typedef {'pending' | 'pinning' | 'ready' | 'locked' | 'error'} FilmState
@@ -141,9 +141,13 @@ export async function getSession(signal) {
   return session
 }
 
-/** @param {AbortSignal} [signal] @returns {Promise<Pairing>} */
-export async function getPairing(signal) {
-  const pairing = await request('GET', '/api/pairing', { signal })
+/**
+ * @param {AbortSignal} [signal]
+ * @param {boolean} [renew] the owner's TV asks for a code to renew the box's authorisation with
+ * @returns {Promise<Pairing>}
+ */
+export async function getPairing(signal, renew = false) {
+  const pairing = await request('GET', renew ? '/api/pairing?renew=1' : '/api/pairing', { signal })
   if (typeof pairing?.signedIn !== 'boolean') throw new ApiError('Seed One sent a pairing state this screen cannot read.', 200)
   return pairing
 }
@@ -160,6 +164,20 @@ export const postPairing = (/** @type {string} */ message, /** @type {string} */
   request('POST', '/api/pairing', { body: { message, signature } })
 
 export const unpair = () => change('DELETE', '/api/pairing')
+
+/** @param {string} address @param {string} device @returns {Promise<string>} the revocation message to sign */
+export async function getRevocationMessage(address, device) {
+  const answer = await request('GET', `/api/pairing/revocation-message?${new URLSearchParams({ address, device })}`)
+  if (typeof answer?.message !== 'string') throw new ApiError('Seed One sent no message to sign.', 200)
+  return answer.message
+}
+
+/**
+ * Sends the owner's signed revocation; the box relays it to the custodians of the owner's films.
+ * @returns {Promise<{ deviceId: string, revokedAt: string, deliveries: Array<{ custodianUrl: string, delivered: boolean, error?: string }> }>}
+ */
+export const postRevocation = (/** @type {string} */ message, /** @type {string} */ signature) =>
+  request('POST', '/api/pairing/revocations', { body: { message, signature } })
 
 /** @param {AbortSignal} [signal] @returns {Promise<Library>} */
 export async function getLibrary(signal) {

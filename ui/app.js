@@ -6,7 +6,7 @@ import { useEffect, useRef, useState } from 'preact/hooks'
 import { ApiError, getDiskConsent, getLibrary, getSession, getStatus } from './api.js'
 import { startFocusNavigation } from './focus.js'
 import { usePolling } from './polling.js'
-import { filmHash, homeHash, parseRoute, playerHash, signInHash } from './routes.js'
+import { filmHash, homeHash, parseRoute, playerHash, settingsHash, signInHash } from './routes.js'
 import { isPreparing } from './format.js'
 import { Loading, MessageScreen } from './screens/common.js'
 import { FilmScreen } from './screens/film.js'
@@ -253,6 +253,16 @@ function App() {
       // home once the session says so, never before: it would still offer Sign in
       if (signedIn) return html`<${Redirect} to=${homeHash} />`
       return html`<${PairingScreen} status=${status.value} onSignedIn=${signedInNow} onPairedElsewhere=${signedInNow} onBack=${toHome} />`
+    case 'renew':
+      // renewing is the owner's: a guest's TV signs in first
+      if (!signedIn) return html`<${Redirect} to=${signInHash} />`
+      return html`<${PairingScreen}
+        status=${status.value}
+        renew
+        onSignedIn=${() => goBackTo(settingsHash)}
+        onPairedElsewhere=${signedInNow}
+        onBack=${() => goBackTo(settingsHash)}
+      />`
     case 'settings':
       return html`<${SettingsScreen}
         status=${status.value}

@@ -93,3 +93,6 @@ export const tierLabel = name => name.charAt(0).toUpperCase() + name.slice(1)
 
 /** Above the personal licence every collector holds. @param {Film} film */
 export const isDistributionTier = film => film.tier.level > 1
+
+/** When the owner's authorisation of the box ends, for the TV. @param {string | null | undefined} iso */
+export const formatAuthorisationEnd = iso => (iso ? new Date(iso).toLocaleDateString() : 'no end date (signed by an older release)')

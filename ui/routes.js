@@ -1,8 +1,8 @@
 // The TV UI's hash routes: home, a film's page, its player (optionally from a position), settings,
-// health, and signing this TV in.
+// health, signing this TV in, and renewing the box's pairing.
 
 /**
- * @typedef {{ name: 'home' | 'settings' | 'health' | 'sign-in' }
+ * @typedef {{ name: 'home' | 'settings' | 'health' | 'sign-in' | 'renew' }
  *   | { name: 'film', tokenId: string }
  *   | { name: 'player', tokenId: string, startAt: number }} Route
  */
@@ -11,6 +11,7 @@ export const homeHash = '#/'
 export const settingsHash = '#/settings'
 export const healthHash = '#/health'
 export const signInHash = '#/sign-in'
+export const renewHash = '#/renew'
 /** @param {string} tokenId */
 export const filmHash = tokenId => `#/film/${encodeURIComponent(tokenId)}`
 /** @param {string} tokenId @param {number} [startAt] seconds into the film; from the start when left out */
@@ -19,7 +20,8 @@ export const playerHash = (tokenId, startAt = 0) => `${filmHash(tokenId)}/play${
 const NAMED = new Map([
   [settingsHash, 'settings'],
   [healthHash, 'health'],
-  [signInHash, 'sign-in']
+  [signInHash, 'sign-in'],
+  [renewHash, 'renew']
 ])
 
 /** @param {string} hash @returns {Route} */

@@ -26,9 +26,12 @@ export interface FilmKeyResponse {
   owner: string
 }
 
-/** Binds a wrapped key to one film on one chain for one device: it unwraps nowhere else. */
-export function filmKeyContext(chainId: number, contract: string, tokenId: string, deviceId: string): string {
-  return `seed-one/film-key/v1|${chainId}|${contract.toLowerCase()}|${tokenId}|${deviceId}`
+/**
+ * Binds a wrapped key to one film (token and sealed content) on one chain for one device: it unwraps
+ * nowhere else, and a box whose token's metadata names other content cannot use it.
+ */
+export function filmKeyContext(film: { chainId: number; contract: string; tokenId: string; contentCid: string }, deviceId: string): string {
+  return `seed-one/film-key/v2|${film.chainId}|${film.contract.toLowerCase()}|${film.tokenId}|${film.contentCid}|${deviceId}`
 }
 
 export class KeyRequestError extends HttpError {

@@ -24,6 +24,8 @@ export interface FilmRecord {
 export interface StoredFilmKey {
   wrappedKey: import('../keys/wrap.ts').WrappedKey
   custodianUrl: string
+  /** The sealed content the key was wrapped for (part of the wrap context); absent in keys kept by older releases. */
+  contentCid?: string
   /** When the custodian last confirmed the owner still holds the film. */
   verifiedAt: string
 }

@@ -3,7 +3,7 @@ import type { Helia } from 'helia'
 import type { DeviceIdentity } from '../identity/device-identity.ts'
 import type { FilmTokenClient } from '../chain/film-token.ts'
 import type { HoldingsChange } from '../chain/watcher.ts'
-import type { OwnerAuthorisation } from '../pairing/owner-authorisation.ts'
+import { checkAuthorisationTimes, type OwnerAuthorisation } from '../pairing/owner-authorisation.ts'
 import { section, type StateDb } from '../storage/state-db.ts'
 import { hintHolder } from '../storage/block-fetcher.ts'
 import { pinWithProgress, readBytes, unpin } from '../storage/content.ts'
@@ -255,6 +255,8 @@ export function createLibrary(opts: LibraryOptions): Library {
   async function fetchKey(tokenId: string, metadata: FilmMetadata): Promise<void> {
     const authorisation = await opts.authorisation()
     if (authorisation === undefined) throw new Error('this box is not paired with an owner')
+    // a lapsed authorisation is not even shown to the custodian: the TV asks the owner to renew it
+    checkAuthorisationTimes(authorisation)
     const { wrappedKey } = await requestFilmKey({
       custodianUrl: metadata.custodian.url,
       identity,
@@ -263,7 +265,12 @@ export function createLibrary(opts: LibraryOptions): Library {
       contract: String(chain.contract.target),
       tokenId
     })
-    await keys.put(tokenId, { wrappedKey, custodianUrl: metadata.custodian.url, verifiedAt: new Date().toISOString() })
+    await keys.put(tokenId, {
+      wrappedKey,
+      custodianUrl: metadata.custodian.url,
+      contentCid: metadata.content.cid,
+      verifiedAt: new Date().toISOString()
+    })
   }
 
   async function pinFilm(record: FilmRecord, metadata: FilmMetadata): Promise<void> {
@@ -344,7 +351,8 @@ export function createLibrary(opts: LibraryOptions): Library {
   async function contentKey(tokenId: string): Promise<Uint8Array> {
     let stored = await keys.get(tokenId)
     if (stored === undefined) throw new HttpError(403, `film ${tokenId} has no key on this box`)
-    if (pastGrace(stored)) {
+    // a key kept by an older release is wrapped under the context without the content CID: asked again
+    if (pastGrace(stored) || stored.contentCid === undefined) {
       // past the offline grace, the custodian must confirm the owner still holds the film
       const record = await records.get(tokenId)
       if (record?.metadata === undefined) throw new HttpError(403, `film ${tokenId} needs to be verified again`)
@@ -353,8 +361,8 @@ export function createLibrary(opts: LibraryOptions): Library {
       })
       stored = (await keys.get(tokenId)) as StoredFilmKey
     }
-    const context = filmKeyContext(chain.chainId, String(chain.contract.target), tokenId, identity.deviceId)
-    return unwrapKey(stored.wrappedKey, identity.x25519PrivateKey, context)
+    const film = { chainId: chain.chainId, contract: String(chain.contract.target), tokenId, contentCid: stored.contentCid as string }
+    return unwrapKey(stored.wrappedKey, identity.x25519PrivateKey, filmKeyContext(film, identity.deviceId))
   }
 
   /** The record as saved, or with the error that could not be saved. */

@@ -5,10 +5,19 @@ import { getAddress, type Provider } from 'ethers'
  * The owner's EIP-4361 (Sign-In with Ethereum) authorisation of one device (DESIGN decision 4).
  * The message names the device's peer id and X25519 key as resources, so it authorises exactly
  * that device to receive the owner's film keys; the box keeps it and shows it to custodians.
+ * It ends (`Expiration Time`): a resold box or a copied data directory stops receiving keys when it
+ * lapses, and the owner renews it by signing the TV's code again before then.
  */
 export interface OwnerAuthorisation {
   message: string
   signature: string
+}
+
+/** What a verified authorisation says. */
+export interface VerifiedAuthorisation {
+  owner: string
+  issuedAt: Date
+  expiresAt: Date
 }
 
 export class AuthorisationError extends Error {
@@ -16,6 +25,21 @@ export class AuthorisationError extends Error {
 }
 
 const STATEMENT = 'Authorise this Seed One to receive the keys of films this wallet owns.'
+
+/**
+ * How long a pairing authorises the box: 30 days, long enough that renewing (the owner scans the TV's
+ * code again) is a monthly chore at most, short enough that a resold box or a copied data directory
+ * stops receiving the keys of films bought later within a month. Custodians refuse a longer one.
+ */
+export const AUTHORISATION_LIFETIME_MS = 30 * 24 * 60 * 60 * 1000
+
+/** The TV asks for renewal this long before the authorisation lapses. */
+export const RENEWAL_WINDOW_MS = 7 * 24 * 60 * 60 * 1000
+
+/** How far a signer's clock may be ahead: an authorisation issued later than now plus this is refused. */
+const CLOCK_SKEW_MS = 5 * 60 * 1000
+
+const RENEW = 'renew the pairing: the owner signs the code the TV shows again'
 
 export function deviceResources(deviceId: string, x25519PublicKey: Uint8Array): string[] {
   return [`urn:seed-one:device:${deviceId}`, `urn:seed-one:x25519:${Buffer.from(x25519PublicKey).toString('base64url')}`]
@@ -29,7 +53,10 @@ export function buildPairingMessage(opts: {
   deviceId: string
   x25519PublicKey: Uint8Array
   issuedAt?: Date
+  /** Default: AUTHORISATION_LIFETIME_MS after issuedAt. */
+  expiresAt?: Date
 }): string {
+  const issuedAt = opts.issuedAt ?? new Date()
   return new SiweMessage({
     domain: opts.domain,
     address: getAddress(opts.owner),
@@ -38,12 +65,13 @@ export function buildPairingMessage(opts: {
     version: '1',
     chainId: opts.chainId,
     nonce: opts.nonce,
-    issuedAt: (opts.issuedAt ?? new Date()).toISOString(),
+    issuedAt: issuedAt.toISOString(),
+    expirationTime: (opts.expiresAt ?? new Date(issuedAt.getTime() + AUTHORISATION_LIFETIME_MS)).toISOString(),
     resources: deviceResources(opts.deviceId, opts.x25519PublicKey)
   }).prepareMessage()
 }
 
-function parse(message: string): SiweMessage {
+export function parseSiwe(message: string): SiweMessage {
   try {
     return new SiweMessage(message)
   } catch (err) {
@@ -52,9 +80,66 @@ function parse(message: string): SiweMessage {
 }
 
 /**
- * Verifies that `authorisation` is the owner's signature authorising this very device on this chain
- * (EOA signatures, and EIP-1271 contract wallets through `provider`). Returns the owner address.
- * `nonce` and `domain` are checked when given (by the box at pairing; a custodian checks neither).
+ * When a kept authorisation was issued and ends, read without verifying it (the box shows its own);
+ * `expiresAt` is undefined for one signed before authorisations ended.
+ */
+export function authorisationTimes(authorisation: OwnerAuthorisation): { issuedAt: Date; expiresAt?: Date } {
+  const message = parseSiwe(authorisation.message)
+  return {
+    issuedAt: new Date(message.issuedAt ?? 0),
+    ...(message.expirationTime !== undefined ? { expiresAt: new Date(message.expirationTime) } : {})
+  }
+}
+
+/**
+ * Refuses an authorisation that has lapsed, never ends (signed before authorisations ended), or
+ * claims a longer life than AUTHORISATION_LIFETIME_MS: each must be renewed by pairing again.
+ */
+export function checkAuthorisationTimes(authorisation: OwnerAuthorisation, now = Date.now()): { issuedAt: Date; expiresAt: Date } {
+  const { issuedAt, expiresAt } = authorisationTimes(authorisation)
+  if (expiresAt === undefined || Number.isNaN(expiresAt.getTime())) {
+    throw new AuthorisationError(`the owner's authorisation of this device has no expiry (signed by an older release): ${RENEW}`)
+  }
+  if (Number.isNaN(issuedAt.getTime()) || issuedAt.getTime() > now + CLOCK_SKEW_MS) {
+    throw new AuthorisationError("the owner's authorisation is not yet valid: its issue time is in the future")
+  }
+  if (expiresAt.getTime() - issuedAt.getTime() > AUTHORISATION_LIFETIME_MS) {
+    throw new AuthorisationError(
+      `the owner's authorisation claims a life longer than ${AUTHORISATION_LIFETIME_MS / 86_400_000} days: ${RENEW}`
+    )
+  }
+  if (expiresAt.getTime() <= now) {
+    throw new AuthorisationError(`the owner's authorisation of this device expired at ${expiresAt.toISOString()}: ${RENEW}`)
+  }
+  return { issuedAt, expiresAt }
+}
+
+/** Checks a parsed SIWE message's signature (EOA, and EIP-1271 contract wallets through `provider`). */
+export async function verifySiweSignature(
+  message: SiweMessage,
+  signature: string,
+  provider: Provider,
+  expected: { nonce?: string; domain?: string } = {}
+): Promise<void> {
+  const result = await message.verify(
+    {
+      signature,
+      ...(expected.nonce !== undefined ? { nonce: expected.nonce } : {}),
+      ...(expected.domain !== undefined ? { domain: expected.domain } : {})
+    },
+    { provider: provider as never, suppressExceptions: true }
+  )
+  if (!result.success) {
+    throw new AuthorisationError(
+      `the owner's signature does not verify: ${result.error?.type ?? 'it is not a signature of the address the message names'}`
+    )
+  }
+}
+
+/**
+ * Verifies that `authorisation` is the owner's signature authorising this very device on this chain,
+ * and that it has not lapsed (checkAuthorisationTimes). `nonce` and `domain` are checked when given
+ * (by the box at pairing; a custodian checks neither).
  */
 export async function verifyOwnerAuthorisation(
   authorisation: OwnerAuthorisation,
@@ -66,8 +151,8 @@ export async function verifyOwnerAuthorisation(
     domain?: string
   },
   provider: Provider
-): Promise<string> {
-  const message = parse(authorisation.message)
+): Promise<VerifiedAuthorisation> {
+  const message = parseSiwe(authorisation.message)
   if (message.statement !== STATEMENT) throw new AuthorisationError('the message does not authorise a Seed One device')
   if (message.chainId !== expected.chainId) {
     throw new AuthorisationError(`the authorisation is for chain ${message.chainId}, this network is chain ${expected.chainId}`)
@@ -76,16 +161,7 @@ export async function verifyOwnerAuthorisation(
   for (const resource of deviceResources(expected.deviceId, expected.x25519PublicKey)) {
     if (!resources.includes(resource)) throw new AuthorisationError('the authorisation names another device')
   }
-  const result = await message.verify(
-    {
-      signature: authorisation.signature,
-      ...(expected.nonce !== undefined ? { nonce: expected.nonce } : {}),
-      ...(expected.domain !== undefined ? { domain: expected.domain } : {})
-    },
-    { provider: provider as never, suppressExceptions: true }
-  )
-  if (!result.success) {
-    throw new AuthorisationError(`the owner's signature does not verify: ${result.error?.type ?? 'unknown reason'}`)
-  }
-  return getAddress(message.address)
+  const times = checkAuthorisationTimes(authorisation)
+  await verifySiweSignature(message, authorisation.signature, provider, expected)
+  return { owner: getAddress(message.address), ...times }
 }

@@ -11,6 +11,8 @@ export interface PairingStore {
   owner(): Promise<string | undefined>
   authorisation(): Promise<Pairing | undefined>
   save(pairing: Pairing): Promise<void>
+  /** Keeps the owner's newer authorisation in place of the old one (renewal); the owner stays. */
+  renew(authorisation: OwnerAuthorisation): Promise<void>
   /** Forgets the owner and their authorisation (unpairing). */
   clear(): Promise<void>
 }
@@ -22,6 +24,11 @@ export function createPairingStore(db: StateDb): PairingStore {
     authorisation: async () => await store.get('owner'),
     save: async pairing => {
       await store.put('owner', pairing)
+    },
+    renew: async authorisation => {
+      const kept = await store.get('owner')
+      if (kept === undefined) return
+      await store.put('owner', { ...kept, message: authorisation.message, signature: authorisation.signature })
     },
     clear: async () => {
       await store.del('owner')

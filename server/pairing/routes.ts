@@ -4,7 +4,14 @@ import QRCode from 'qrcode'
 import { getAddress, isAddress, type Provider } from 'ethers'
 import type { DeviceIdentity } from '../identity/device-identity.ts'
 import { HttpError } from '../http-error.ts'
-import { AuthorisationError, buildPairingMessage, verifyOwnerAuthorisation, type OwnerAuthorisation } from './owner-authorisation.ts'
+import {
+  AuthorisationError,
+  authorisationTimes,
+  buildPairingMessage,
+  RENEWAL_WINDOW_MS,
+  verifyOwnerAuthorisation,
+  type OwnerAuthorisation
+} from './owner-authorisation.ts'
 import { CODE_PATTERN, PairingClaims } from './pairing-code.ts'
 import type { PairingStore } from './pairing-store.ts'
 import { isSignedIn, type OwnerSessions } from './owner-session.ts'
@@ -23,6 +30,9 @@ export interface PairingState {
   code?: string
   expiresAt?: string
   pairUrl?: string
+  /** To the owner's browsers: when the box's authorisation ends (null: never, kept by an older release) and whether to renew it now. */
+  authorisationExpiresAt?: string | null
+  renewalDue?: boolean
 }
 
 const pairingStateSchema = {
@@ -35,12 +45,17 @@ const pairingStateSchema = {
     signedIn: { type: 'boolean' },
     code: { type: 'string' },
     expiresAt: { type: 'string' },
-    pairUrl: { type: 'string' }
+    pairUrl: { type: 'string' },
+    authorisationExpiresAt: { type: ['string', 'null'] },
+    renewalDue: { type: 'boolean' }
   }
 } as const
 
+/** `?renew=1`: a signed-in owner's TV asks for a code to renew the box's authorisation with. */
+const renewQuerySchema = { type: 'object', properties: { renew: { type: 'string', enum: ['1'] } } } as const
+
 /** The authority a pairing message must name: the box as the signer's browser reached it. */
-function requestDomain(request: FastifyRequest): string {
+export function requestDomain(request: FastifyRequest): string {
   const host = request.headers.host
   if (host === undefined || !/^[A-Za-z0-9.\-:[\]]{1,255}$/.test(host)) throw new HttpError(400, 'the request has no usable Host header')
   return host
@@ -77,6 +92,8 @@ export async function pairingRoutes(
     chainId: number
     provider: Provider
     onPaired(owner: string): Promise<void>
+    /** The owner renewed the box's authorisation: films that failed for want of it try again now. */
+    onRenewed(): Promise<void>
     /** Stops following `owner` and erases what the box holds for them; the pairing itself is cleared after. */
     onUnpaired(owner: string): Promise<void>
     /** The codes (a clock or lifetime of its own in tests). */
@@ -99,22 +116,27 @@ export async function pairingRoutes(
       )
   })
 
-  app.get('/api/pairing', { schema: { response: { 200: pairingStateSchema } } }, async (request, reply): Promise<PairingState> => {
+  const getSchema = { querystring: renewQuerySchema, response: { 200: pairingStateSchema } }
+  app.get<{ Querystring: { renew?: '1' } }>('/api/pairing', { schema: getSchema }, async (request, reply): Promise<PairingState> => {
     reply.header('cache-control', 'no-store')
     const owner = (await opts.store.owner()) ?? null
     const paired = owner !== null
-    if (await isSignedIn(opts.sessions, request)) return { paired, owner, signedIn: true }
-    if (claims.redeem(request.cookies[CLAIM_COOKIE])) {
+    let signedIn: PairingState | undefined
+    if (await isSignedIn(opts.sessions, request)) {
+      signedIn = { paired, owner, signedIn: true, ...(await renewalState(opts.store)) }
+      // the owner's TV renews with a code of its own (`?renew=1`), signed like any other
+      if (request.query.renew !== '1') return signedIn
+    }
+    if (signedIn === undefined && claims.redeem(request.cookies[CLAIM_COOKIE])) {
       reply.clearCookie(CLAIM_COOKIE, { path: '/' })
       await reply.startOwnerSession()
-      return { paired, owner, signedIn: true }
+      return { paired, owner, signedIn: true, ...(await renewalState(opts.store)) }
     }
     const claim = claims.current(request.cookies[CLAIM_COOKIE], request.ip)
     reply.setCookie(CLAIM_COOKIE, claim.token, { path: '/', httpOnly: true, sameSite: 'strict' })
     return {
-      paired,
-      owner: null, // the owner's wallet is for the owner's screens
-      signedIn: false,
+      // the owner's wallet is for the owner's screens
+      ...(signedIn ?? { paired, owner: null, signedIn: false }),
       code: claim.code,
       expiresAt: claim.expiresAt.toISOString(),
       pairUrl: pairUrl(request, claim.code)
@@ -189,7 +211,7 @@ export async function pairingRoutes(
         if (claim === undefined) throw codeRefused()
         let owner: string
         try {
-          owner = await verifyOwnerAuthorisation(
+          ;({ owner } = await verifyOwnerAuthorisation(
             request.body,
             {
               deviceId: opts.identity.deviceId,
@@ -199,7 +221,7 @@ export async function pairingRoutes(
               domain: requestDomain(request)
             },
             opts.provider
-          )
+          ))
         } catch (err) {
           if (!(err instanceof AuthorisationError)) throw err
           claims.failed(claim)
@@ -214,7 +236,10 @@ export async function pairingRoutes(
           request.log.info({ owner }, 'paired')
           await opts.onPaired(owner)
         } else {
-          request.log.info({ owner }, 'owner signed in')
+          // each sign-in by the owner renews the box's authorisation (it ends: owner-authorisation.ts)
+          await opts.store.renew(request.body)
+          await opts.onRenewed()
+          request.log.info({ owner }, 'owner signed in; authorisation renewed')
         }
         await reply.startOwnerSession()
         const state: PairingState = { paired: true, owner, signedIn: true }
@@ -238,6 +263,17 @@ export async function pairingRoutes(
         return { paired: false, owner: null, signedIn: false }
       })
   )
+}
+
+/** When the kept authorisation ends, and whether it is time to renew it (RENEWAL_WINDOW_MS before, or it never ends). */
+async function renewalState(store: PairingStore): Promise<Pick<PairingState, 'authorisationExpiresAt' | 'renewalDue'>> {
+  const kept = await store.authorisation()
+  if (kept === undefined) return {}
+  const { expiresAt } = authorisationTimes(kept)
+  return {
+    authorisationExpiresAt: expiresAt?.toISOString() ?? null,
+    renewalDue: expiresAt === undefined || expiresAt.getTime() - Date.now() < RENEWAL_WINDOW_MS
+  }
 }
 
 function codeRefused(): HttpError {

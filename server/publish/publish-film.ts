@@ -1,14 +1,15 @@
 import { createReadStream } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
-import type { Contract, Wallet } from 'ethers'
+import { getAddress, type Contract, type Wallet } from 'ethers'
 import type { Helia } from 'helia'
 import type { CID } from 'multiformats/cid'
 import type { CustodyStore } from '../keys/custody-store.ts'
+import { publishedFilms, type PublishedFilm } from '../keys/published-films.ts'
 import type { Daemon } from '../daemon.ts'
 import { MetadataError, parseExpiry, parseFilmMetadata, type FilmMetadata, type ThumbnailSheetMetadata } from '../library/film-metadata.ts'
 import { addBytes, addFile, pinWithProgress } from '../storage/content.ts'
-import { section, type StateDb } from '../storage/state-db.ts'
+import type { StateDb } from '../storage/state-db.ts'
 import { createSealer, generateContentKey, sealBuffer } from '../sealing/seal.ts'
 import { DEFAULT_CHUNK_SIZE, sealedLength } from '../sealing/format.ts'
 import { probeMedia } from './probe.ts'
@@ -60,13 +61,7 @@ export function daemonPublishContext(custodian: Daemon, creator: Wallet, onProgr
   }
 }
 
-export interface PublishedFilm {
-  tokenId: string
-  title: string
-  metadataCid: string
-  contentCid: string
-  publishedAt: string
-}
+export type { PublishedFilm } from '../keys/published-films.ts'
 
 /** How films are sealed: written into each film's metadata, so it must be what the sealer is given. */
 const SEALING = { cipher: 'aes-256-gcm', chunkSize: DEFAULT_CHUNK_SIZE } as const
@@ -129,9 +124,12 @@ export async function publishFilm(ctx: PublishContext, request: PublishRequest):
     title: request.title,
     metadataCid: prepared.metadataCid,
     contentCid: prepared.contentCid,
-    publishedAt: new Date().toISOString()
+    publishedAt: new Date().toISOString(),
+    creator: getAddress(ctx.creator),
+    contract: await ctx.contract.getAddress()
   }
-  await section<PublishedFilm>(ctx.db, 'published').put(film.tokenId, film)
+  // what key release trusts: this token, this content, this creator (keys/published-films.ts)
+  await publishedFilms(ctx.db).record(film)
   await intents.put(fingerprint, { prepared, registration: registration.signed, film })
   return film
 }

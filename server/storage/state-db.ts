@@ -16,6 +16,7 @@ export type Section =
   | 'films'
   | 'film-keys'
   | 'custody'
+  | 'revocations'
   | 'published'
   | 'publishing'
   | 'playback'

@@ -7,6 +7,7 @@ import type { Helia } from 'helia'
 import { loadFilmTokenArtifact } from '../../server/chain/artifacts.ts'
 import { filmIdFromReceipt } from '../../server/chain/film-token.ts'
 import type { Daemon } from '../../server/daemon.ts'
+import { publishedFilms } from '../../server/keys/published-films.ts'
 import type { FilmMetadata } from '../../server/library/film-metadata.ts'
 import { decodeHeader } from '../../server/sealing/format.ts'
 import { generateContentKey, sealBuffer } from '../../server/sealing/seal.ts'
@@ -20,6 +21,7 @@ export interface HandMadeFilm {
   plaintext: Buffer
   contentKey: Uint8Array
   contentCid: CID
+  metadataCid: string
 }
 
 export interface RegisterFilmOptions {
@@ -82,7 +84,20 @@ export async function registerFilm(opts: RegisterFilmOptions): Promise<HandMadeF
   const receipt = await (
     await token.getFunction('registerFilm')(`ipfs://${metadataCid}`, FILM_PRICE_WEI, 1000, [100, 5000], opts.creator.address, 500)
   ).wait()
-  return { tokenId: String(filmIdFromReceipt(token, receipt)), plaintext, contentKey, contentCid }
+  const tokenId = String(filmIdFromReceipt(token, receipt))
+  if (opts.keepKey !== false) {
+    // as publish records it: the custodian releases keys only for films it registered itself
+    await publishedFilms(custodian.db).record({
+      tokenId,
+      title: metadata.title,
+      metadataCid: metadataCid.toString(),
+      contentCid: contentCid.toString(),
+      publishedAt: new Date().toISOString(),
+      creator: opts.creator.address,
+      contract: opts.contractAddress
+    })
+  }
+  return { tokenId, plaintext, contentKey, contentCid, metadataCid: metadataCid.toString() }
 }
 
 /** Buys one token of the film, paying `priceWei` (registerFilm's price unless told). */

@@ -1,9 +1,10 @@
-// Pairing (and signing a TV in to a paired box): a short code and a QR code for the phone, kept fresh,
-// and the screen moves on by itself when the owner has signed (the box signs this TV in on its next poll).
+// Pairing (and signing a TV in to a paired box, and renewing the box's authorisation before it ends): a
+// short code and a QR code for the phone, kept fresh, and the screen moves on by itself when the owner
+// has signed (the box signs this TV in, or shows the new expiry, on its next poll).
 import { html } from 'htm/preact'
-import { useEffect, useState } from 'preact/hooks'
+import { useEffect, useRef, useState } from 'preact/hooks'
 import { getPairing } from '../api.js'
-import { shortId } from '../format.js'
+import { formatAuthorisationEnd, shortId } from '../format.js'
 import { usePolling } from '../polling.js'
 import { Loading, Message, TopBar, useBack } from './common.js'
 
@@ -12,6 +13,7 @@ import { Loading, Message, TopBar, useBack } from './common.js'
 
 const POLL_MS = 2000
 const pollDelay = (/** @type {Pairing} */ pairing) => (pairing.signedIn ? undefined : POLL_MS)
+const renewPollDelay = () => POLL_MS
 
 /** @param {number} ms */
 function formatCountdown(ms) {
@@ -43,28 +45,46 @@ function Countdown({ pairing, receivedAt }) {
 }
 
 /**
- * @param {{ status: Status, onSignedIn: () => void, onPairedElsewhere: () => void, onBack?: () => void }} props
+ * @param {{ status: Status, renew?: boolean, onSignedIn: () => void, onPairedElsewhere: () => void, onBack?: () => void }} props
+ *   renew: the owner's signed-in TV renews the box's authorisation (onSignedIn once the new one is kept);
  *   onPairedElsewhere: the box was paired (or unpaired) by another browser's code; onBack: a paired box's
  *   guest can go back to the library, an unpaired box has nowhere else to go
  */
-export function PairingScreen({ status, onSignedIn, onPairedElsewhere, onBack }) {
+export function PairingScreen({ status, renew = false, onSignedIn, onPairedElsewhere, onBack }) {
   useBack(onBack)
-  const { value: pairing, error, retry } = usePolling(getPairing, pollDelay, true)
+  const {
+    value: pairing,
+    error,
+    retry
+  } = usePolling((/** @type {AbortSignal} */ signal) => getPairing(signal, renew), renew ? renewPollDelay : pollDelay, true)
   const [receivedAt, setReceivedAt] = useState(0)
   const [qrFailed, setQrFailed] = useState(false)
+  const firstEnd = useRef(/** @type {string | null | undefined} */ (undefined))
   useEffect(() => {
     if (!pairing) return
-    if (pairing.signedIn) onSignedIn()
+    if (renew) {
+      if (firstEnd.current === undefined) firstEnd.current = pairing.authorisationExpiresAt ?? null
+      if (!pairing.signedIn || !pairing.paired) onPairedElsewhere()
+      else if ((pairing.authorisationExpiresAt ?? null) !== firstEnd.current) onSignedIn()
+      else setReceivedAt(Date.now())
+    } else if (pairing.signedIn) onSignedIn()
     else if (pairing.paired !== status.paired) onPairedElsewhere()
     else setReceivedAt(Date.now())
-  }, [pairing?.signedIn, pairing?.paired, pairing?.code])
+  }, [pairing?.signedIn, pairing?.paired, pairing?.code, pairing?.authorisationExpiresAt])
 
   const signingIn = status.paired
   let body
   if (pairing?.code && pairing.pairUrl) {
     body = html`<div class="pairing">
       <div class="pairing-text">
-        <h1 class="pairing-title">${signingIn ? 'Sign in to this Seed One' : 'Pair this Seed One'}</h1>
+        <h1 class="pairing-title">${renew ? 'Renew the pairing' : signingIn ? 'Sign in to this Seed One' : 'Pair this Seed One'}</h1>
+        ${
+          renew &&
+          html`<p class="pairing-detail">
+            Your wallet authorises this box until ${formatAuthorisationEnd(pairing.authorisationExpiresAt)}. Signing this code authorises it
+            for 30 days from then.
+          </p>`
+        }
         <p class="pairing-detail">
           Scan the code with your phone, or open <span class="pairing-url mono">${pairing.pairUrl.replace(/\?.*$/, '')}</span> and enter
           this code. Then sign in with ${signingIn ? 'the wallet that owns this box' : 'the wallet that holds your films'}.

@@ -2,9 +2,9 @@
 // hours), developer mode, and Unpair behind a confirmation. Each change is saved at once.
 import { html } from 'htm/preact'
 import { useEffect, useRef, useState } from 'preact/hooks'
-import { getSettings, putSettings, unpair } from '../api.js'
-import { formatBitRate, formatBytes } from '../format.js'
-import { signInHash } from '../routes.js'
+import { getPairing, getSettings, putSettings, unpair } from '../api.js'
+import { formatAuthorisationEnd, formatBitRate, formatBytes } from '../format.js'
+import { renewHash, signInHash } from '../routes.js'
 import { Dialog, Loading, Message, TopBar, useBack } from './common.js'
 import { ChoiceRow, SwitchRow } from './option-rows.js'
 
@@ -97,6 +97,30 @@ function useSettings() {
     setRound(count => count + 1)
   }
   return { settings: shown, loadError, saveState, change, retry }
+}
+
+/**
+ * When the owner's authorisation of this box ends (30 days after it was signed): until then custodians
+ * release film keys to it. Renewing is signing the TV's code again.
+ */
+function AuthorisationRow() {
+  const [pairing, setPairing] = useState(/** @type {import('../api.js').Pairing | null} */ (null))
+  useEffect(() => {
+    const controller = new AbortController()
+    getPairing(controller.signal).then(setPairing, () => {})
+    return () => controller.abort()
+  }, [])
+  if (!pairing || pairing.authorisationExpiresAt === undefined) return null
+  const due = pairing.renewalDue === true
+  return html`<div class="option option-static">
+    <span class="option-text">
+      <span class="option-label">Authorised until ${formatAuthorisationEnd(pairing.authorisationExpiresAt)}</span>
+      <span class="option-hint">
+        ${due ? 'Renew now: after that date this box gets no film keys. ' : ''}Renewing is signing a code with the owner's wallet again.
+      </span>
+    </span>
+    <a class=${`button button-small ${due ? 'button-primary' : 'button-secondary'}`} href=${renewHash} data-focus-key="renew">Renew…</a>
+  </div>`
 }
 
 /** @param {{ onCancel: () => void, onUnpaired: () => void }} props */
@@ -258,6 +282,7 @@ export function SettingsScreen({ status, signedIn, onBack, onUnpaired }) {
         signedIn &&
         html`<section class="settings-section" aria-labelledby="pairing-title">
           <h2 id="pairing-title" class="section-title">Pairing</h2>
+          <${AuthorisationRow} />
           <div class="option option-static">
             <span class="option-text">
               <span class="option-label">Unpair this Seed One</span>

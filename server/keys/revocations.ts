@@ -1,0 +1,73 @@
+import type { FastifyInstance } from 'fastify'
+import type { Provider } from 'ethers'
+import { HttpError } from '../http-error.ts'
+import { AuthorisationError } from '../pairing/owner-authorisation.ts'
+import { REVOCATIONS_PATH, verifyRevocation, type Revocation, type SignedRevocation } from '../pairing/device-revocation.ts'
+import { section, type StateDb } from '../storage/state-db.ts'
+
+/** The owners' device revocations a custodian honours, the latest per owner and device, with the signed message. */
+export interface RevocationStore {
+  add(revocation: Revocation, signed: SignedRevocation): Promise<void>
+  /** When `owner` last revoked `deviceId`, if ever. */
+  revokedAt(owner: string, deviceId: string): Promise<Date | undefined>
+}
+
+interface StoredRevocation extends SignedRevocation {
+  revokedAt: string
+}
+
+export function createRevocationStore(db: StateDb): RevocationStore {
+  const revocations = section<StoredRevocation>(db, 'revocations')
+  const key = (owner: string, deviceId: string): string => `${owner.toLowerCase()}|${deviceId}`
+  return {
+    async add(revocation, signed) {
+      const stored = await revocations.get(key(revocation.owner, revocation.deviceId))
+      if (stored !== undefined && Date.parse(stored.revokedAt) >= revocation.revokedAt.getTime()) return
+      await revocations.put(key(revocation.owner, revocation.deviceId), { ...signed, revokedAt: revocation.revokedAt.toISOString() })
+    },
+    async revokedAt(owner, deviceId) {
+      const stored = await revocations.get(key(owner, deviceId))
+      return stored === undefined ? undefined : new Date(stored.revokedAt)
+    }
+  }
+}
+
+const signedSchema = {
+  type: 'object',
+  required: ['message', 'signature'],
+  additionalProperties: false,
+  properties: { message: { type: 'string', maxLength: 4096 }, signature: { type: 'string', pattern: '^0x[0-9a-fA-F]{2,4000}$' } }
+} as const
+
+export const revocationAnswerSchema = {
+  type: 'object',
+  required: ['owner', 'deviceId', 'revokedAt'],
+  additionalProperties: false,
+  properties: { owner: { type: 'string' }, deviceId: { type: 'string' }, revokedAt: { type: 'string' } }
+} as const
+
+/**
+ * `POST /api/custody/revocations`: anyone may deliver an owner's signed revocation (the owner's box
+ * relays it); only the owner's signature makes it count, and it only ever refuses keys.
+ */
+export async function revocationRoutes(
+  app: FastifyInstance,
+  opts: { store: RevocationStore; chainId: number; provider: Provider }
+): Promise<void> {
+  app.post<{ Body: SignedRevocation }>(
+    REVOCATIONS_PATH,
+    { schema: { body: signedSchema, response: { 200: revocationAnswerSchema } } },
+    async request => {
+      let revocation: Revocation
+      try {
+        revocation = await verifyRevocation(request.body, opts.chainId, opts.provider)
+      } catch (err) {
+        if (err instanceof AuthorisationError) throw new HttpError(400, err.message)
+        throw err
+      }
+      await opts.store.add(revocation, request.body)
+      request.log.info({ owner: revocation.owner, deviceId: revocation.deviceId }, 'device revoked')
+      return { owner: revocation.owner, deviceId: revocation.deviceId, revokedAt: revocation.revokedAt.toISOString() }
+    }
+  )
+}

@@ -1,0 +1,61 @@
+import { randomBytes } from 'node:crypto'
+import { SiweMessage } from 'siwe'
+import { getAddress, type Provider } from 'ethers'
+import { AuthorisationError, parseSiwe, verifySiweSignature, type OwnerAuthorisation } from './owner-authorisation.ts'
+
+/**
+ * The owner's signed revocation of one device: custodians refuse that device every key asked under
+ * an authorisation the owner signed before the revocation (a lost or resold box, a copied data
+ * directory). An EIP-4361 message like the pairing's, so contract wallets (EIP-1271) can sign it too.
+ */
+export type SignedRevocation = OwnerAuthorisation
+
+export interface Revocation {
+  owner: string
+  deviceId: string
+  revokedAt: Date
+}
+
+/** Where a custodian takes revocations (keys/revocation-routes.ts) and a box relays them. */
+export const REVOCATIONS_PATH = '/api/custody/revocations'
+
+const STATEMENT = 'Revoke this Seed One device: no film keys for it under authorisations signed before now.'
+const DEVICE_PREFIX = 'urn:seed-one:device:'
+const CLOCK_SKEW_MS = 5 * 60 * 1000
+
+export function buildRevocationMessage(opts: {
+  domain: string
+  owner: string
+  chainId: number
+  deviceId: string
+  issuedAt?: Date
+}): string {
+  return new SiweMessage({
+    domain: opts.domain,
+    address: getAddress(opts.owner),
+    statement: STATEMENT,
+    uri: `http://${opts.domain}/`,
+    version: '1',
+    chainId: opts.chainId,
+    nonce: randomBytes(12).toString('hex'),
+    issuedAt: (opts.issuedAt ?? new Date()).toISOString(),
+    resources: [`${DEVICE_PREFIX}${opts.deviceId}`]
+  }).prepareMessage()
+}
+
+/** Verifies the owner's signature on a revocation for this chain; its issue time is when it takes effect. */
+export async function verifyRevocation(signed: SignedRevocation, chainId: number, provider: Provider): Promise<Revocation> {
+  const message = parseSiwe(signed.message)
+  if (message.statement !== STATEMENT) throw new AuthorisationError('the message is not a Seed One device revocation')
+  if (message.chainId !== chainId)
+    throw new AuthorisationError(`the revocation is for chain ${message.chainId}, this network is chain ${chainId}`)
+  const devices = (message.resources ?? []).filter(r => r.startsWith(DEVICE_PREFIX))
+  if (devices.length !== 1) throw new AuthorisationError('a revocation names exactly one device')
+  const revokedAt = new Date(message.issuedAt ?? Number.NaN)
+  // a revocation dated ahead would also refuse the authorisations the owner signs until then
+  if (Number.isNaN(revokedAt.getTime()) || revokedAt.getTime() > Date.now() + CLOCK_SKEW_MS) {
+    throw new AuthorisationError('the revocation is dated in the future: check the clock of the device that made it')
+  }
+  await verifySiweSignature(message, signed.signature, provider)
+  return { owner: getAddress(message.address), deviceId: (devices[0] as string).slice(DEVICE_PREFIX.length), revokedAt }
+}
