@@ -134,7 +134,7 @@ export async function startDaemon(config: DaemonConfig, opts: StartOptions = {})
     shutdown.add(() => app.close())
     // every body is JSON: a text/plain one (which a cross-site form sends without a preflight) is 415
     app.removeContentTypeParser('text/plain')
-    app.addHook('onRequest', securityHeaders)
+    await securityHeaders(app)
     // before every route: a name that is not the box's own (DNS rebinding) reaches none of them
     app.addHook(
       'onRequest',

@@ -67,7 +67,7 @@ export async function startMonitor(config: MonitorConfig, opts: { logLevel?: str
     app.removeContentTypeParser('text/plain')
     // No Host check here: the monitor is a public service reached by any name, and holds no cookie or
     // other ambient authority a rebound page could borrow. Its dashboard gets the box's browser headers.
-    app.addHook('onRequest', securityHeaders)
+    await securityHeaders(app)
     const admission = await createAdmission(config.admission, app.log.child({ part: 'admission' }))
     const registry = (): Promise<RegistryNode[]> => readRegistry(store, config.nodeTimeoutMs, admission.admits)
 
