@@ -1,8 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { Provider } from 'ethers'
-import { HttpError } from '../http-error.ts'
-import { AuthorisationError } from '../pairing/owner-authorisation.ts'
-import { REVOCATIONS_PATH, verifyRevocation, type Revocation, type SignedRevocation } from '../pairing/device-revocation.ts'
+import { signedMessageSchema } from '../pairing/owner-authorisation.ts'
+import { REVOCATIONS_PATH, revocationFromRequest, type Revocation, type SignedRevocation } from '../pairing/device-revocation.ts'
 import { section, type StateDb } from '../storage/state-db.ts'
 
 /** The owners' device revocations a custodian honours, the latest per owner and device, with the signed message. */
@@ -32,13 +31,6 @@ export function createRevocationStore(db: StateDb): RevocationStore {
   }
 }
 
-const signedSchema = {
-  type: 'object',
-  required: ['message', 'signature'],
-  additionalProperties: false,
-  properties: { message: { type: 'string', maxLength: 4096 }, signature: { type: 'string', pattern: '^0x[0-9a-fA-F]{2,4000}$' } }
-} as const
-
 export const revocationAnswerSchema = {
   type: 'object',
   required: ['owner', 'deviceId', 'revokedAt'],
@@ -56,15 +48,9 @@ export async function revocationRoutes(
 ): Promise<void> {
   app.post<{ Body: SignedRevocation }>(
     REVOCATIONS_PATH,
-    { schema: { body: signedSchema, response: { 200: revocationAnswerSchema } } },
+    { schema: { body: signedMessageSchema, response: { 200: revocationAnswerSchema } } },
     async request => {
-      let revocation: Revocation
-      try {
-        revocation = await verifyRevocation(request.body, opts.chainId, opts.provider)
-      } catch (err) {
-        if (err instanceof AuthorisationError) throw new HttpError(400, err.message)
-        throw err
-      }
+      const revocation = await revocationFromRequest(request.body, opts.chainId, opts.provider)
       await opts.store.add(revocation, request.body)
       request.log.info({ owner: revocation.owner, deviceId: revocation.deviceId }, 'device revoked')
       return { owner: revocation.owner, deviceId: revocation.deviceId, revokedAt: revocation.revokedAt.toISOString() }

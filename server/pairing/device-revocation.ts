@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { HttpError } from '../http-error.ts'
 import { SiweMessage } from 'siwe'
 import { getAddress, type Provider } from 'ethers'
 import { AuthorisationError, parseSiwe, verifySiweSignature, type OwnerAuthorisation } from './owner-authorisation.ts'
@@ -58,4 +59,14 @@ export async function verifyRevocation(signed: SignedRevocation, chainId: number
   }
   await verifySiweSignature(message, signed.signature, provider)
   return { owner: getAddress(message.address), deviceId: (devices[0] as string).slice(DEVICE_PREFIX.length), revokedAt }
+}
+
+/** verifyRevocation for a route: a revocation that does not verify is the sender's mistake (400). */
+export async function revocationFromRequest(signed: SignedRevocation, chainId: number, provider: Provider): Promise<Revocation> {
+  try {
+    return await verifyRevocation(signed, chainId, provider)
+  } catch (err) {
+    if (err instanceof AuthorisationError) throw new HttpError(400, err.message)
+    throw err
+  }
 }

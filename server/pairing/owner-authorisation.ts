@@ -20,6 +20,14 @@ export interface VerifiedAuthorisation {
   expiresAt: Date
 }
 
+/** A body carrying an EIP-4361 message and the owner's signature of it (an authorisation or a revocation). */
+export const signedMessageSchema = {
+  type: 'object',
+  required: ['message', 'signature'],
+  additionalProperties: false,
+  properties: { message: { type: 'string', maxLength: 4096 }, signature: { type: 'string', pattern: '^0x[0-9a-fA-F]{2,4000}$' } }
+} as const
+
 export class AuthorisationError extends Error {
   override name = 'AuthorisationError'
 }

@@ -2,8 +2,8 @@ import type { FastifyInstance } from 'fastify'
 import fastifyRateLimit from '@fastify/rate-limit'
 import { getAddress, isAddress, type Provider } from 'ethers'
 import { HttpError } from '../http-error.ts'
-import { AuthorisationError } from './owner-authorisation.ts'
-import { buildRevocationMessage, REVOCATIONS_PATH, verifyRevocation, type Revocation, type SignedRevocation } from './device-revocation.ts'
+import { signedMessageSchema } from './owner-authorisation.ts'
+import { buildRevocationMessage, REVOCATIONS_PATH, revocationFromRequest, type SignedRevocation } from './device-revocation.ts'
 import { requestDomain } from './routes.ts'
 
 /** What became of a revocation at one custodian. */
@@ -83,12 +83,7 @@ export async function revocationRelayRoutes(
     {
       onRequest: limit,
       schema: {
-        body: {
-          type: 'object',
-          required: ['message', 'signature'],
-          additionalProperties: false,
-          properties: { message: { type: 'string', maxLength: 4096 }, signature: { type: 'string', pattern: '^0x[0-9a-fA-F]{2,4000}$' } }
-        },
+        body: signedMessageSchema,
         response: {
           200: {
             type: 'object',
@@ -112,13 +107,7 @@ export async function revocationRelayRoutes(
       }
     },
     async request => {
-      let revocation: Revocation
-      try {
-        revocation = await verifyRevocation(request.body, opts.chainId, opts.provider)
-      } catch (err) {
-        if (err instanceof AuthorisationError) throw new HttpError(400, err.message)
-        throw err
-      }
+      const revocation = await revocationFromRequest(request.body, opts.chainId, opts.provider)
       const owner = await opts.owner()
       if (owner === undefined || getAddress(owner) !== revocation.owner) {
         throw new HttpError(403, 'this Seed One relays revocations of its own owner only: sign with the wallet it is paired with')

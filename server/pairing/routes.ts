@@ -6,6 +6,7 @@ import type { DeviceIdentity } from '../identity/device-identity.ts'
 import { HttpError } from '../http-error.ts'
 import {
   AuthorisationError,
+  signedMessageSchema,
   authorisationTimes,
   buildPairingMessage,
   RENEWAL_WINDOW_MS,
@@ -194,12 +195,7 @@ export async function pairingRoutes(
     {
       onRequest: attemptLimit,
       schema: {
-        body: {
-          type: 'object',
-          required: ['message', 'signature'],
-          additionalProperties: false,
-          properties: { message: { type: 'string', maxLength: 4096 }, signature: { type: 'string', pattern: '^0x[0-9a-fA-F]{2,4000}$' } }
-        },
+        body: signedMessageSchema,
         response: { '2xx': pairingStateSchema }
       }
     },
