@@ -29,6 +29,7 @@ import { createSealer, generateContentKey } from '../server/sealing/seal.ts'
 import { createShutdown } from '../server/shutdown.ts'
 import { addBytes, addFile } from '../server/storage/content.ts'
 import { createStorageNode, stopStorageNode } from '../server/storage/helia-node.ts'
+import { publishedFilms } from '../server/keys/published-films.ts'
 import { startDaemonProcess } from '../test/helpers/daemon-process.ts'
 import { libraryFilm } from '../test/helpers/http.ts'
 import { signedInCookie } from '../test/helpers/owner-session.ts'
@@ -161,6 +162,16 @@ async function publishAndBuy(
       await asCreator.getFunction('registerFilm')(`ipfs://${metadataCid}`, price, 1000, [100, 5000], creator.address, 500)
     ).wait()
     const tokenId = filmIdFromReceipt(asCreator, registered as ContractTransactionReceipt).toString()
+    // as publish records it: the custodian releases keys only for films it registered itself
+    await publishedFilms(custodian.db).record({
+      tokenId,
+      title: metadata.title,
+      metadataCid: metadataCid.toString(),
+      contentCid: film.contentCid.toString(),
+      publishedAt: new Date().toISOString(),
+      creator: creator.address,
+      contract: String(custodian.chain.contract.target)
+    })
     const asOwner = custodian.chain.contract.connect(owner.connect(provider)) as Contract
     await (await asOwner.getFunction('buy')(tokenId, 1, { value: price })).wait()
     return tokenId
