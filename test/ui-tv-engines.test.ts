@@ -1,0 +1,146 @@
+// The TV UI in the browser engines TVs in homes run (Chromium 68: LG webOS 5, close to Tizen 5.5;
+// Chromium 88: just above webOS 22 and Tizen 6.5), headless builds from npm driven through the
+// DevTools protocol, against one real box, with the remote's keys only: pairing shows its code and
+// QR code, the library its cards, arrows move focus, Enter opens the film and its player (whose
+// <video> has the box's stream), Back returns, settings and health render, and no script error.
+// The first engine finds the box unpaired; the second is a further TV, unsigned, that signs in.
+// Screenshots of each engine's screens go to test-artifacts/tv-engine-<engine>-<screen>.png.
+import t from 'tap'
+import { DevToolsTab } from './helpers/devtools.ts'
+import { buyFilm, registerFilm } from './helpers/films.ts'
+import { type Test } from './helpers/in-process.ts'
+import { messageFor, sendSignature } from './helpers/pairing-client.ts'
+import { launchEngine, TV_ENGINES, type TvEngine } from './helpers/tv-engines.ts'
+import { publishClip, startTvWorld } from './helpers/tv-world.ts'
+
+const world = await startTvWorld(t)
+const { box } = world
+const clip = await publishClip(t, world, { title: 'Pattern', seconds: 20 })
+// a second film, so the library has two cards for the arrows to move between
+const other = await registerFilm({ custodian: world.custodian, creator: world.creator, contractAddress: world.devnet.contractAddress })
+await buyFilm(world.owner, world.devnet.contractAddress, other.tokenId)
+
+/** What the pairing screen shows: its code once the QR code image has loaded. */
+async function pairingCode(tab: DevToolsTab): Promise<string> {
+  await tab.waitForFocus('.pairing-code')
+  await tab.waitFor(
+    'the QR code image',
+    'document.querySelector(".pairing-qr img") && document.querySelector(".pairing-qr img").naturalWidth > 0'
+  )
+  return await tab.evaluate<string>(
+    '[].map.call(document.querySelectorAll(".pairing-code-char"), function (c) { return c.textContent }).join("")'
+  )
+}
+
+/** The owner signs this TV's code on a phone (the test's own client), as the pairing page would. */
+async function signFromPhone(code: string): Promise<void> {
+  const signed = await sendSignature(box.url, await messageFor(box.url, world.owner.address, code), world.owner)
+  if (signed.status !== 200 && signed.status !== 201)
+    throw new Error(`signing the TV's code: ${signed.status} ${JSON.stringify(signed.json)}`)
+}
+
+async function driveTv(t: Test, engine: TvEngine, boxPaired: boolean): Promise<void> {
+  const browser = await launchEngine(engine)
+  t.teardown(() => browser.close())
+  const tv = await DevToolsTab.open(browser.devtoolsUrl)
+  t.teardown(() => tv.close())
+  await tv.setScreen()
+  const canPlay = (type: string) => tv.evaluate<string>(`document.createElement("video").canPlayType(${JSON.stringify(type)})`)
+  const h264 = await canPlay('video/mp4; codecs="avc1.42E01E, mp4a.40.2"')
+  t.comment(`${browser.version}: canPlayType H.264/AAC MP4 "${h264}", VP9/Opus WebM "${await canPlay('video/webm; codecs="vp9, opus"')}"`)
+  // the sources <video> elements start loading, kept by the test: the player replaces a video that fails
+  await tv.addInitScript(
+    'window.videoSources = []; document.addEventListener("loadstart", function (e) { window.videoSources.push(e.target.currentSrc) }, true)'
+  )
+  const shot = (screen: string) => tv.screenshot(`tv-engine-${engine.name}-${screen}`)
+
+  await tv.navigate(`${box.url}/`)
+  await tv.waitFor(
+    'the UI to render a screen',
+    'document.querySelector("[data-screen]") && document.querySelector("[data-screen]").getAttribute("data-screen") !== "loading"'
+  )
+  t.pass('the UI renders')
+
+  if (boxPaired) {
+    // a further TV, not signed in: its library is read-only until the owner signs its own code
+    await tv.waitForFocus('.card')
+    await tv.press('ArrowUp')
+    await tv.moveFocusTo('ArrowLeft', 'sign-in')
+    await tv.press('Enter')
+  }
+  const code = await pairingCode(tv)
+  t.match(code, /^[A-Z0-9]{8}$/, 'pairing shows an 8-character code and the QR code')
+  await shot('pairing')
+  await signFromPhone(code)
+
+  await tv.waitForFocus('[data-screen="home"] .card')
+  await tv.waitFor(
+    'the film cards',
+    `document.querySelector('.card-ready[data-token-id="${clip}"]') && document.querySelector('.card[data-token-id="${other.tokenId}"]')`,
+    120_000
+  )
+  t.pass('signed in, the library shows both films as cards')
+  await shot('home')
+
+  // titles sort: the hand-made film's card comes first, the clip's second
+  await tv.press('ArrowLeft')
+  t.equal(await tv.focusKey(), `film:${other.tokenId}`, 'ArrowLeft reaches the first card')
+  await tv.press('ArrowRight')
+  t.equal(await tv.focusKey(), `film:${clip}`, 'ArrowRight moves focus to the next card')
+
+  await tv.press('Enter')
+  await tv.waitForFocus('[data-focus-key="play"]')
+  t.equal(await tv.evaluate('document.querySelector(".film-title").textContent'), 'Pattern', 'Enter opens the film, Play focused')
+  await shot('film')
+
+  await tv.press('Enter')
+  t.match(
+    await tv.waitFor('the <video> to load a source', 'window.videoSources[0]'),
+    `${box.url}/api/films/${clip}/stream`,
+    'Enter opens the player, its <video> on the box stream'
+  )
+  if (h264 === '') {
+    // this build has no H.264 (TVs' own builds have it): the player says so, with a way back
+    await tv.waitForFocus('.state .button-primary')
+    t.equal(
+      await tv.evaluate('document.querySelector(".state-title").textContent'),
+      'This film could not be played',
+      'no H.264 in this build: the player says the film cannot be played here'
+    )
+  } else {
+    await tv.waitForFocus('.seekbar')
+    await tv.waitFor('decoded frames', 'document.querySelector("video").readyState >= 2 && document.querySelector("video").currentTime > 0')
+    t.pass('the film plays')
+  }
+  await shot('player')
+
+  await tv.press('Back')
+  await tv.waitForFocus('[data-focus-key="play"]')
+  await tv.press('Back')
+  await tv.waitForFocus(`[data-focus-key="film:${clip}"]`)
+  t.pass('Back leaves the player, then the film, for the card it was opened from')
+
+  await tv.press('ArrowUp')
+  await tv.moveFocusTo('ArrowRight', 'settings')
+  await tv.press('Enter')
+  await tv.waitForFocus('[data-focus-key="replication"]')
+  t.match(await tv.evaluate('document.querySelector(".facts-table").textContent'), world.owner.address, 'settings render, naming the owner')
+  await shot('settings')
+  await tv.press('Back')
+  await tv.waitForFocus('[data-focus-key="settings"]')
+
+  await tv.press('ArrowLeft')
+  await tv.press('Enter')
+  await tv.waitForFocus('[data-focus-key="temperature"]')
+  t.equal(await tv.evaluate('document.querySelectorAll(".metric .chart-line").length > 0'), true, 'health renders its charts')
+  await shot('health')
+  await tv.press('Back')
+  await tv.waitForFocus('[data-focus-key="health"]')
+
+  t.same(tv.errors, [], 'no script errors')
+}
+
+// one engine after the other on one box: the first pairs it, the second signs in beside it
+for (const [index, engine] of TV_ENGINES.entries()) {
+  await t.test(`${engine.name} (${engine.shippedIn}), keys only`, t => driveTv(t, engine, index > 0))
+}
