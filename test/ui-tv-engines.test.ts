@@ -9,8 +9,8 @@ import t from 'tap'
 import { DevToolsTab } from './helpers/devtools.ts'
 import { buyFilm, registerFilm } from './helpers/films.ts'
 import { type Test } from './helpers/in-process.ts'
-import { messageFor, sendSignature } from './helpers/pairing-client.ts'
 import { launchEngine, TV_ENGINES, type TvEngine } from './helpers/tv-engines.ts'
+import { pairingCodeOnScreen, signCodeAsOwner } from './helpers/tv-sign-in.ts'
 import { publishClip, startTvWorld } from './helpers/tv-world.ts'
 
 const world = await startTvWorld(t)
@@ -19,25 +19,6 @@ const clip = await publishClip(t, world, { title: 'Pattern', seconds: 20 })
 // a second film, so the library has two cards for the arrows to move between
 const other = await registerFilm({ custodian: world.custodian, creator: world.creator, contractAddress: world.devnet.contractAddress })
 await buyFilm(world.owner, world.devnet.contractAddress, other.tokenId)
-
-/** What the pairing screen shows: its code once the QR code image has loaded. */
-async function pairingCode(tab: DevToolsTab): Promise<string> {
-  await tab.waitForFocus('.pairing-code')
-  await tab.waitFor(
-    'the QR code image',
-    'document.querySelector(".pairing-qr img") && document.querySelector(".pairing-qr img").naturalWidth > 0'
-  )
-  return await tab.evaluate<string>(
-    '[].map.call(document.querySelectorAll(".pairing-code-char"), function (c) { return c.textContent }).join("")'
-  )
-}
-
-/** The owner signs this TV's code on a phone (the test's own client), as the pairing page would. */
-async function signFromPhone(code: string): Promise<void> {
-  const signed = await sendSignature(box.url, await messageFor(box.url, world.owner.address, code), world.owner)
-  if (signed.status !== 200 && signed.status !== 201)
-    throw new Error(`signing the TV's code: ${signed.status} ${JSON.stringify(signed.json)}`)
-}
 
 async function driveTv(t: Test, engine: TvEngine, boxPaired: boolean): Promise<void> {
   const browser = await launchEngine(engine)
@@ -68,10 +49,10 @@ async function driveTv(t: Test, engine: TvEngine, boxPaired: boolean): Promise<v
     await tv.moveFocusTo('ArrowLeft', 'sign-in')
     await tv.press('Enter')
   }
-  const code = await pairingCode(tv)
+  const code = await pairingCodeOnScreen(tv)
   t.match(code, /^[A-Z0-9]{8}$/, 'pairing shows an 8-character code and the QR code')
   await shot('pairing')
-  await signFromPhone(code)
+  await signCodeAsOwner(box.url, world.owner, code)
 
   await tv.waitForFocus('[data-screen="home"] .card')
   await tv.waitFor(
