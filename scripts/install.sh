@@ -78,9 +78,12 @@ install_release() {
     return
   fi
   local slot=$opt/slots/a entries
-  # the entries of a release, as `seed-one release` packs them (server/update/make-release.ts)
+  # the entries of a release, as `seed-one release` packs them (server/update/make-release.ts), the pages
+  # built for the TV floor first if their sources changed (server/ui/ensure-ui-built.ts)
   entries=$("$node" --input-type=module -e "
+    import { ensureUiBuilt } from '$repo/server/ui/ensure-ui-built.ts'
     import { checkoutEntries } from '$repo/server/update/make-release.ts'
+    await ensureUiBuilt(line => console.error(line))
     console.log((await checkoutEntries('$repo')).join('\n'))")
   rm -rf "$slot"
   install -d -m 0755 "$slot"

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util'
 import { ConfigError, daemonFlags, parseDaemonArgs, resolveDaemonConfig, resolvePortAndDataDir } from './config.ts'
 import { runAsService } from './appliance/service-notify.ts'
 import { enableCompileCache } from './appliance/compile-cache.ts'
+import { ensureUiBuilt } from './ui/ensure-ui-built.ts'
 import { CONTENT_CLASSES } from './library/film-metadata.ts'
 import { UPDATE_USAGE, updateCommands } from './update/commands.ts'
 
@@ -53,6 +54,7 @@ async function demo(args: string[]): Promise<void> {
   const { values } = parseArgs({ args, options: portAndDataDirFlags, strict: true })
   const { port, dataDir } = resolvePortAndDataDir(values, { defaultPort: 8080, portFromEnv: true })
   const { startDemo } = await import('./demo.ts')
+  await ensureUiBuilt(say)
   say(`Starting Seed One on embedded defaults (data in ${dataDir})…`)
   const running = await startDemo({ dataDir, port, say })
   stopOn(running.close)
@@ -63,6 +65,7 @@ async function start(args: string[]): Promise<void> {
   const { values } = parseDaemonArgs(args)
   const config = resolveDaemonConfig(values)
   await enableCompileCache(config.dataDir)
+  await ensureUiBuilt(say)
   const { startDaemon } = await import('./daemon.ts')
   // READY=1 for systemd once HTTP listens and Helia is up (systemd/seed-one.service)
   const daemon = await runAsService('start', async () => await startDaemon(config), stopOn)
@@ -73,6 +76,7 @@ async function start(args: string[]): Promise<void> {
 async function monitor(args: string[]): Promise<void> {
   const { resolveMonitorConfig } = await import('./monitor/monitor-config.ts')
   const config = resolveMonitorConfig(args)
+  await ensureUiBuilt(say)
   const { startMonitor } = await import('./monitor/monitor.ts')
   const running = await runAsService('monitor', async () => await startMonitor(config), stopOn)
   say(`Seed One monitor is running: ${running.url}/ (data in ${config.dataDir})`)

@@ -16,6 +16,7 @@ import { CHALLENGE_PATH, NODES_PATH, REPORTS_PATH } from '../server/monitor/prot
 import { buildPairingMessage } from '../server/pairing/owner-authorisation.ts'
 import { PAIRING_ATTEMPTS_PER_MINUTE } from '../server/pairing/routes.ts'
 import { MAX_CHALLENGE_BLOCKS } from '../server/replication/routes.ts'
+import { BOX_PAGES_DIR } from '../server/ui/ui-sources.ts'
 import { devnetWallet, startTestDevnet } from './helpers/devnet.ts'
 import { buyFilm, registerFilm } from './helpers/films.ts'
 import { getJson, libraryFilm, rawRequest, type RawResponse } from './helpers/http.ts'
@@ -282,13 +283,13 @@ async function rawGet(baseUrl: string, target: string): Promise<{ status: number
 
 t.test('the static routes serve nothing outside their folders', async t => {
   const repo = fileURLToPath(new URL('../', import.meta.url))
-  const uiRoot = path.join(repo, 'ui')
-  const preactRoot = path.dirname(fileURLToPath(import.meta.resolve('preact')))
+  const uiRoot = BOX_PAGES_DIR
+  const interRoot = path.dirname(fileURLToPath(import.meta.resolve('@fontsource/inter')))
   const keyFile = path.join(boxDir, 'keys', 'device-ed25519.key')
   // what must never come back: the repository's package.json, the box's device key, the system's users
   const secrets = [readFileSync(path.join(repo, 'package.json'), 'latin1'), readFileSync(keyFile, 'latin1'), 'root:x:0:0']
   const fromUi = path.relative(uiRoot, keyFile)
-  const fromPreact = path.relative(preactRoot, keyFile)
+  const fromInter = path.relative(interRoot, keyFile)
   const dots = (n: number, sep: string): string => Array(n).fill('..').join(sep)
   const deep = dots(12, '/')
   const targets = [
@@ -314,38 +315,37 @@ t.test('the static routes serve nothing outside their folders', async t => {
     `/${dots(12, '%2f')}%2fetc%2fpasswd`,
     '//etc/passwd',
     '/%2fetc%2fpasswd',
-    '/vendor/preact/../../package.json',
-    '/vendor/preact/%2e%2e/%2e%2e/%2e%2e/package.json',
-    '/vendor/preact/..%2f..%2f..%2fpackage.json',
-    '/vendor/preact/..%5c..%5c..%5cpackage.json',
-    `/vendor/preact/${fromPreact}`,
-    `/vendor/preact/${fromPreact.split('/').join('%2f')}`,
-    '/vendor/preact/package.json',
-    '/vendor/preact/../package.json',
+    '/vendor/inter/../../package.json',
+    '/vendor/inter/%2e%2e/%2e%2e/%2e%2e/package.json',
+    '/vendor/inter/..%2f..%2f..%2fpackage.json',
+    '/vendor/inter/..%5c..%5c..%5cpackage.json',
+    `/vendor/inter/${fromInter}`,
+    `/vendor/inter/${fromInter.split('/').join('%2f')}`,
     '/vendor/inter/package.json',
+    '/vendor/inter/../package.json',
     '/vendor/inter/../../../package.json',
-    '/vendor/htm-preact/package.json',
-    '/vendor/htm-preact/%2e%2e/package.json',
+    '/vendor/inter/files/../package.json',
+    '/vendor/preact/package.json',
     '/vendor/..%2f..%2fpackage.json',
     '/.git/config',
     '/.tap/',
     `/${path.relative(uiRoot, path.join(repo, '.git', 'config'))}`
   ]
-  // the monitor's dashboard: its folder, and only three files of the TV UI's under /shared/
+  // the monitor's dashboard: its own built folder, not the box's pages beside it
   const monitorTargets = [
-    '/../app.js',
-    '/%2e%2e/app.js',
-    '/..%2fapp.js',
+    '/../box/app.js',
+    '/%2e%2e/box/pair.js',
+    '/..%2fbox%2fapp.js',
+    '/../build.json',
     '/../../package.json',
-    '/shared/app.js',
-    '/shared/pair.js',
-    '/shared/../package.json',
-    '/shared/%2e%2e/package.json',
-    '/shared/..%2f..%2fpackage.json',
-    '/shared/theme.css/../../package.json',
-    '/vendor/preact/../../package.json'
+    '/pair.js',
+    '/theme.css/../../package.json',
+    '/vendor/inter/../../package.json'
   ]
-  const served = { box: ['/app.js', '/vendor/preact/preact.mjs', '/vendor/inter/index.css'], monitor: ['/app.js', '/shared/theme.css'] }
+  const served = {
+    box: ['/app.js', '/pair.js', '/styles.css', '/vendor/inter/index.css'],
+    monitor: ['/app.js', '/theme.css', '/styles.css']
+  }
   for (const [name, base, refused] of [
     ['box', box.url, targets],
     ['monitor', monitor.url, [...targets, ...monitorTargets]]

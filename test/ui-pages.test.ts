@@ -1,5 +1,6 @@
-// The three pages (TV UI, pairing page, fleet dashboard) come from one template: the same import map and
-// fonts, and every file they name is served by the process that serves the page.
+// The three pages (TV UI, pairing page, fleet dashboard) come from one template: the same fonts, one built
+// script each (no import map: the floor's engines have none), and every file they name is served by the
+// process that serves the page.
 import t from 'tap'
 import Fastify from 'fastify'
 import type { AddressInfo } from 'node:net'
@@ -15,7 +16,7 @@ t.teardown(() => box.close())
 const boxUrl = `http://127.0.0.1:${(box.server.address() as AddressInfo).port}`
 const monitor = await startTestMonitor(t, testDir(t, 'monitor'))
 
-type Head = { importMap: unknown; stylesheets: string[]; scripts: string[] }
+type Head = { inlineScripts: number; stylesheets: string[]; scripts: string[] }
 
 async function pageHead(t: Test, url: string): Promise<Head> {
   const response = await fetch(url)
@@ -24,9 +25,9 @@ async function pageHead(t: Test, url: string): Promise<Head> {
   t.equal(response.headers.get('cache-control'), 'no-cache', `${url} revalidates`)
   const body = await response.text()
   return {
-    importMap: JSON.parse(/<script type="importmap">([\s\S]*?)<\/script>/.exec(body)?.[1] ?? 'null'),
+    inlineScripts: [...body.matchAll(/<script(?![^>]*\ssrc=)[^>]*>/g)].length,
     stylesheets: [...body.matchAll(/<link rel="stylesheet" href="([^"]+)"/g)].map(match => match[1]!),
-    scripts: [...body.matchAll(/<script type="module" src="([^"]+)"/g)].map(match => match[1]!)
+    scripts: [...body.matchAll(/<script defer src="([^"]+)"><\/script>/g)].map(match => match[1]!)
   }
 }
 
@@ -40,21 +41,20 @@ t.test('one head for the TV UI, the pairing page and the fleet dashboard, and ev
   t.same(tv!.scripts, ['/app.js'])
   t.same(pair!.scripts, ['/pair.js'])
   t.same(dashboard!.scripts, ['/app.js'])
-  t.same(dashboard!.stylesheets.slice(4), ['/shared/theme.css', '/styles.css'], 'the dashboard builds on the TV theme')
+  t.same(dashboard!.stylesheets.slice(4), ['/theme.css', '/styles.css'], 'the dashboard builds on the TV theme')
   for (const { origin, head } of pages) {
-    t.same(head.importMap, tv!.importMap, 'the same import map')
+    t.equal(head.inlineScripts, 0, 'no inline script (no import map)')
     t.same(head.stylesheets.slice(0, 4), tv!.stylesheets.slice(0, 4), 'the same fonts')
-    const modules = Object.values((head.importMap as { imports: Record<string, string> }).imports)
-    for (const path of [...head.stylesheets, ...head.scripts, ...modules]) {
+    for (const path of [...head.stylesheets, ...head.scripts]) {
       t.equal((await fetch(`${origin}${path}`)).status, 200, `${origin}${path} is served`)
     }
   }
-  t.equal((await fetch(`${monitor.url}/shared/format.js`)).status, 200, 'the dashboard shares the TV byte format')
-  const unshared = (await fetch(`${monitor.url}/shared/api.js`)).status
-  t.ok(unshared === 403 || unshared === 404, `other TV UI files are not shared (got ${unshared})`)
+  t.equal(await (await fetch(`${monitor.url}/theme.css`)).text(), await (await fetch(`${boxUrl}/theme.css`)).text(), 'the same theme')
+  const unshared = (await fetch(`${monitor.url}/pair.js`)).status
+  t.ok(unshared === 403 || unshared === 404, `the box's pages are not the monitor's (got ${unshared})`)
 })
 
-t.test('the dashboard loads its modules, the shared ones included, and the TV theme', async t => {
+t.test('the dashboard loads its script and the TV theme', async t => {
   const browser = await launchChromium()
   t.teardown(() => browser.close())
   const page = await newTvPage(browser, { width: 1440, height: 900 })

@@ -88,6 +88,10 @@ async function request(method, path, { body, signal, keepalive } = {}) {
       })
     } catch (error) {
       if (signal?.aborted) throw error
+      // Old engines (Chromium 68 among them) refuse a keepalive request that is not CORS-safelisted (a PUT,
+      // the CSRF header): send it plainly. It arrives unless the page is already gone, and then the player's
+      // save every few seconds has kept all but those seconds.
+      if (keepalive && !timedOut) return await request(method, path, { body, signal })
       throw new ApiError(timedOut ? 'Seed One took too long to answer.' : 'Seed One cannot be reached.', undefined)
     }
     const text = await response.text().catch(() => '')

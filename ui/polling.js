@@ -40,6 +40,9 @@ export function usePolling(load, nextDelay, enabled) {
         delay = nextDelay(latest)
       } catch (failure) {
         if (controller.signal.aborted) return
+        // shown on the screen as it is, and in the console: a script error (a missing API on an old TV
+        // engine) would otherwise only show as a screen that retries for ever
+        console.error('Seed One: loading failed, trying again', failure)
         setError(/** @type {Error} */ (failure))
         delay = RETRY_MS
       } finally {

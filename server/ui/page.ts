@@ -1,16 +1,8 @@
 // The HTML shell of every page Seed One serves (the TV UI, the phone's pairing page, the fleet
-// dashboard), written once so their import map and fonts cannot drift apart.
+// dashboard), written once so their fonts and scripts cannot drift apart. The script is a bundle built
+// for the floor's engines (server/ui/build-ui.ts): one classic deferred script, no import map.
 import type { FastifyReply } from 'fastify'
 
-/** Bare specifiers the browser modules import, mapped to the vendored files under '/vendor/'. */
-const IMPORT_MAP = {
-  imports: {
-    preact: '/vendor/preact/preact.mjs',
-    'preact/hooks': '/vendor/preact-hooks/hooks.mjs',
-    htm: '/vendor/htm/htm.mjs',
-    'htm/preact': '/vendor/htm-preact/index.mjs'
-  }
-}
 const FONT_WEIGHTS = [400, 500, 600, 700]
 
 export type Page = {
@@ -18,7 +10,7 @@ export type Page = {
   title: string
   /** after the fonts, in order */
   stylesheets: string[]
-  /** the page's module */
+  /** the page's built script */
   script: string
   /** the element the script renders into, id "app" (default div) */
   root?: 'div' | 'main'
@@ -38,8 +30,7 @@ export function renderPage(page: Page): string {
     <title>${page.title}</title>
     <link rel="icon" href="data:," />
 ${links.map(href => `    <link rel="stylesheet" href="${href}" />`).join('\n')}
-    <script type="importmap">${JSON.stringify(IMPORT_MAP)}</script>
-    <script type="module" src="${page.script}"></script>
+    <script defer src="${page.script}"></script>
   </head>
   <body>
     <${root} id="app"></${root}>

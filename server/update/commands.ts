@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { ConfigError, reachableHost, resolvePortAndDataDir } from '../config.ts'
 import { openStateDb } from '../storage/state-db.ts'
+import { ensureUiBuilt } from '../ui/ensure-ui-built.ts'
 import { checkoutEntries, makeRelease } from './make-release.ts'
 import { MIGRATIONS } from './migration-list.ts'
 import { knownDataVersion, migrateTo, migrateToLatest, readDataVersion, type MigrationStep } from './migrations.ts'
@@ -88,6 +89,7 @@ async function release(args: string[]): Promise<void> {
   const privateKey = await loadReleasePrivateKey(values['key-file'])
   const checkout = fileURLToPath(new URL('../../', import.meta.url))
   const tree = values.tree === undefined ? checkout : path.resolve(values.tree)
+  if (values.tree === undefined) await ensureUiBuilt(say)
   say(`packing ${tree}`)
   const made = await makeRelease({
     tree,

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 import { getBytes, type Wallet } from 'ethers'
 import { chromium, type Browser, type Page } from 'playwright-core'
+import { buildUiIfChanged } from '../../server/ui/build-ui.ts'
 
 const chromiumArgs = [
   '--headless=new',
@@ -21,8 +22,13 @@ const chromiumArgs = [
 /** Screenshots land here (gitignored) so a person can look at what a test saw. */
 const artifactsDir = fileURLToPath(new URL('../../test-artifacts/', import.meta.url))
 
-/** The system Chromium, headless, with a fresh profile (playwright makes a new user-data-dir per launch). */
+/**
+ * The system Chromium, headless, with a fresh profile (playwright makes a new user-data-dir per launch).
+ * The pages it will load are built from the sources as they are: `npm test` builds them before tap runs,
+ * and a test file run alone builds them here when they changed.
+ */
 export async function launchChromium(): Promise<Browser> {
+  await buildUiIfChanged()
   return chromium.launch({ executablePath: '/usr/bin/chromium', args: chromiumArgs })
 }
 

@@ -1,7 +1,7 @@
 // The fleet dashboard: every node the monitor knows, and the network's replication health.
 import { html, render } from 'htm/preact'
-import { formatBytes } from '/shared/format.js'
-import { usePolling } from '/shared/polling.js'
+import { formatBytes } from '../format.js'
+import { usePolling } from '../polling.js'
 import { formatAgo, formatDuration, formatPercent, shortId } from './format.js'
 
 /**

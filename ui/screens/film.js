@@ -86,14 +86,16 @@ export function FilmScreen({ film, onPlay, onBack }) {
           <div>
             <dt>This box</dt>
             <dd>
-              ${film.state === 'ready' || film.state === 'pinning' ? localCopyText(film) : `${stateLabel(film)}. ${localCopyText(film)}`}
+              <span
+                >${film.state === 'ready' || film.state === 'pinning' ? localCopyText(film) : `${stateLabel(film)}. ${localCopyText(film)}`}</span
+              >
               ${film.state === 'error' && film.error && html`<span class="film-error">${film.error}</span>`}
               ${isPreparing(film) && html`<${ProgressBar} value=${film.progress} label="Download" />`}
             </dd>
           </div>
           <div>
             <dt>Network</dt>
-            <dd>${networkCopiesText(film)}</dd>
+            <dd><span>${networkCopiesText(film)}</span></dd>
           </div>
         </dl>
       </div>

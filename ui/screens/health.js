@@ -56,11 +56,15 @@ function rates(samples, counter) {
 /** @param {SystemStats[]} samples @returns {Metric[]} */
 function metrics(samples) {
   /** @param {(sample: SystemStats) => number | null} read */
-  const series = read =>
-    samples.flatMap(sample => {
+  const series = read => {
+    /** @type {Point[]} */
+    const points = []
+    for (const sample of samples) {
       const value = read(sample)
-      return value === null ? [] : [{ at: Date.parse(sample.at), value }]
-    })
+      if (value !== null) points.push({ at: Date.parse(sample.at), value })
+    }
+    return points
+  }
   const latest = samples[samples.length - 1]
   const percent = (/** @type {number} */ used, /** @type {number} */ total) => (total > 0 ? (used / total) * 100 : 0)
   const temperature = series(sample => sample.cpu.temperatureC)

@@ -22,7 +22,13 @@ export function useSubtitleLines(video, index) {
     const update = () => {
       const cues = /** @type {VTTCue[]} */ ([...(track.activeCues ?? [])])
       // the cue's text without its markup (<i>, <b>, voice tags), line by line
-      setLines(cues.flatMap(cue => (cue.getCueAsHTML().textContent ?? '').split('\n')).filter(line => line.trim() !== ''))
+      setLines(
+        cues
+          .map(cue => cue.getCueAsHTML().textContent ?? '')
+          .join('\n')
+          .split('\n')
+          .filter(line => line.trim() !== '')
+      )
     }
     track.addEventListener('cuechange', update)
     update()
