@@ -108,7 +108,8 @@ function useProgressSaving(tokenId, clock, video, enabled) {
     return () => {
       clearInterval(timer)
       removeEventListener('pagehide', pageHidden)
-      save(true)
+      // the page stays when the player closes: no keepalive, which Chromium 68 refuses for this request
+      save()
     }
   }, [save])
   return save
