@@ -163,9 +163,19 @@ export class DevToolsTab {
     if (reached !== focusKey) throw new Error(`${key} did not reach ${focusKey}; focus is on ${reached}`)
   }
 
-  /** Saves a screenshot of the screen as test-artifacts/<name>.png and returns its path. */
+  /** Waits for the screen's finite animations to end (Chromium 68 cannot list them: it waits longer than the UI's longest, 240 ms). */
+  async animationsDone(): Promise<void> {
+    await this.evaluate(`document.getAnimations
+      ? Promise.all(document.getAnimations()
+          .filter(function (a) { return a.effect.getComputedTiming().endTime !== Infinity })
+          .map(function (a) { return a.finished.catch(function () {}) }))
+      : new Promise(function (done) { setTimeout(done, 300) })`)
+  }
+
+  /** Saves a screenshot of the screen, once its animations ended, as test-artifacts/<name>.png and returns its path. */
   async screenshot(name: string): Promise<string> {
     const file = await artifactPath(name, 'png')
+    await this.animationsDone()
     const { data } = await this.send('Page.captureScreenshot', { format: 'png' })
     await writeFile(file, Buffer.from(data, 'base64'))
     return file

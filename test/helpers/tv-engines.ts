@@ -9,6 +9,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { brotliDecompressSync } from 'node:zlib'
 import { x as untar } from 'tar'
+import { buildUiIfChanged } from '../../server/ui/build-ui.ts'
 
 export interface TvEngine {
   /** For test names and screenshot names: "chromium-68". */
@@ -113,8 +114,10 @@ function devtoolsUrlFrom(child: ChildProcess, name: string): Promise<string> {
 /**
  * Starts the engine headless with a fresh profile and the DevTools protocol on a free port. It runs
  * as root without a sandbox, single-process (its zygote does not start here otherwise), and without a GPU.
+ * The pages it will load are built from the sources as they are, as launchChromium does.
  */
 export async function launchEngine(engine: TvEngine): Promise<RunningEngine> {
+  await buildUiIfChanged()
   const { executable, libraryDir } = await unpackEngine(engine)
   const profile = await mkdtemp(path.join(tmpdir(), `seed-one-${engine.name}-`))
   const child = spawn(
@@ -130,6 +133,7 @@ export async function launchEngine(engine: TvEngine): Promise<RunningEngine> {
       '--disable-component-update',
       '--autoplay-policy=no-user-gesture-required',
       '--mute-audio',
+      '--hide-scrollbars', // as TV browsers and today's headless Chromium show none
       '--window-size=1920,1080',
       `--user-data-dir=${profile}`,
       '--remote-debugging-port=0',
