@@ -2,7 +2,8 @@
 // Chromium 88: just above webOS 22 and Tizen 6.5), headless builds from npm driven through the
 // DevTools protocol, against one real box, with the remote's keys only: pairing shows its code and
 // QR code, the library its cards, arrows move focus, Enter opens the film and its player (whose
-// <video> has the box's stream), Back returns, settings and health render, and no script error.
+// <video> has the box's stream), Back returns, settings and health render, the phone's pairing page
+// renders too, and no script error.
 // The first engine finds the box unpaired; the second is a further TV, unsigned, that signs in.
 // Screenshots of each engine's screens go to test-artifacts/tv-engine-<engine>-<screen>.png.
 import t from 'tap'
@@ -117,6 +118,19 @@ async function driveTv(t: Test, engine: TvEngine, boxPaired: boolean): Promise<v
   await shot('health')
   await tv.press('Back')
   await tv.waitForFocus('[data-focus-key="health"]')
+
+  // the phone's pairing page is built for the same floor
+  await tv.navigate(`${box.url}/pair?code=${code}`)
+  await tv.waitFor(
+    'the pairing page with the code',
+    `document.querySelector("#code") && document.querySelector("#code").value === "${code}"`
+  )
+  t.match(
+    await tv.evaluate('document.body.textContent'),
+    'No wallet was found in this browser',
+    'the pairing page renders, offering to sign by hand'
+  )
+  await shot('pair-page')
 
   t.same(tv.errors, [], 'no script errors')
 }
