@@ -2,41 +2,23 @@
 // what it refuses (forged, replayed, out of order, malformed), liveness, history retention, and the
 // catalogue it reads from a devnet.
 import t from 'tap'
-import { loadOrCreateDeviceIdentity, type DeviceIdentity } from '../server/identity/device-identity.ts'
+import { loadOrCreateDeviceIdentity } from '../server/identity/device-identity.ts'
 import { signPayload } from '../server/identity/device-signature.ts'
 import { startMonitor, type Monitor } from '../server/monitor/monitor.ts'
 import { REPORTS_PER_MINUTE_PER_ADDRESS } from '../server/monitor/monitor-routes.ts'
 import type { MonitorConfig } from '../server/monitor/monitor-config.ts'
-import { REPORTS_PATH, type HealthReport } from '../server/monitor/protocol.ts'
+import { REPORTS_PATH } from '../server/monitor/protocol.ts'
 import { getJson, postJson } from './helpers/http.ts'
 import { testDir, type Test } from './helpers/in-process.ts'
-import { historySeqs as seqsAt, monitorConfig, registry as registryAt, startTestMonitor as startMonitorIn } from './helpers/monitor.ts'
+import {
+  healthReport,
+  historySeqs as seqsAt,
+  monitorConfig,
+  registry as registryAt,
+  startTestMonitor as startMonitorIn
+} from './helpers/monitor.ts'
 import { waitFor } from './helpers/wait-for.ts'
 import { connectDevnet, startTestDevnet } from './helpers/devnet.ts'
-
-/** A well-formed report of `identity` (figures made up: the monitor checks form, not truth). */
-function healthReport(identity: DeviceIdentity, seq: number, at = new Date()): HealthReport {
-  return {
-    deviceId: identity.deviceId,
-    seq,
-    timestamp: at.toISOString(),
-    version: '0.1.0',
-    uptimeSec: 60 * seq,
-    roles: ['storage'],
-    apiUrl: 'http://127.0.0.1:9',
-    multiaddrs: [],
-    system: {
-      at: at.toISOString(),
-      cpu: { loadPercent: 12.5, load1: 0.4, cores: 4, temperatureC: 51.2, throttled: null },
-      memory: { totalBytes: 4e9, usedBytes: 1e9, availableBytes: 3e9 },
-      disk: { totalBytes: 1e12, usedBytes: 2e11, freeBytes: 8e11 },
-      network: { rxBytes: 1000 * seq, txBytes: 2000 * seq }
-    },
-    storage: { pinsHeld: 2, pinnedBytes: 5_000_000, quotaBytes: 50e9, replicaBytes: 0 },
-    replication: { enabled: true, held: ['bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy'], assigned: 1, met: 1, missing: 0 },
-    service: { peersConnected: 3, streamsServed: 0, chainSyncLag: 0, errorsSinceLastReport: 0 }
-  }
-}
 
 const send = (monitor: Monitor, body: unknown) => postJson(`${monitor.url}${REPORTS_PATH}`, body)
 const registry = (monitor: Monitor) => registryAt(monitor.url)

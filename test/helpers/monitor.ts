@@ -1,4 +1,5 @@
 // The network's monitor in this process, on 127.0.0.1, closed when the test ends.
+import type { DeviceIdentity } from '../../server/identity/device-identity.ts'
 import { startMonitor, type Monitor } from '../../server/monitor/monitor.ts'
 import type { MonitorConfig } from '../../server/monitor/monitor-config.ts'
 import { NODES_PATH, type HealthReport, type RegistryNode } from '../../server/monitor/protocol.ts'
@@ -45,4 +46,28 @@ export async function historySeqs(monitorUrl: string, deviceId: string): Promise
     `${monitorUrl}${NODES_PATH}/${deviceId}/reports?limit=999`
   )
   return reports.map(entry => entry.report.seq)
+}
+
+/** A well-formed report of `identity` (figures made up: the monitor checks form, not truth). */
+export function healthReport(identity: DeviceIdentity, seq: number, at = new Date()): HealthReport {
+  return {
+    deviceId: identity.deviceId,
+    seq,
+    timestamp: at.toISOString(),
+    version: '0.1.0',
+    uptimeSec: 60 * seq,
+    roles: ['storage'],
+    apiUrl: 'http://127.0.0.1:9',
+    multiaddrs: [],
+    system: {
+      at: at.toISOString(),
+      cpu: { loadPercent: 12.5, load1: 0.4, cores: 4, temperatureC: 51.2, throttled: null },
+      memory: { totalBytes: 4e9, usedBytes: 1e9, availableBytes: 3e9 },
+      disk: { totalBytes: 1e12, usedBytes: 2e11, freeBytes: 8e11 },
+      network: { rxBytes: 1000 * seq, txBytes: 2000 * seq }
+    },
+    storage: { pinsHeld: 2, pinnedBytes: 5_000_000, quotaBytes: 50e9, replicaBytes: 0 },
+    replication: { enabled: true, held: ['bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy'], assigned: 1, met: 1, missing: 0 },
+    service: { peersConnected: 3, streamsServed: 0, chainSyncLag: 0, errorsSinceLastReport: 0 }
+  }
 }
