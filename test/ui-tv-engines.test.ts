@@ -3,13 +3,18 @@
 // DevTools protocol, against one real box, with the remote's keys only: pairing shows its code and
 // QR code, the library its cards, arrows move focus, Enter opens the film and its player (whose
 // <video> has the box's stream), Back returns, settings and health render, the phone's pairing page
-// renders too, and no script error.
+// and the fleet dashboard render too, and no script error.
 // The first engine finds the box unpaired; the second is a further TV, unsigned, that signs in.
 // Screenshots of each engine's screens go to test-artifacts/tv-engine-<engine>-<screen>.png.
 import t from 'tap'
 import { DevToolsTab } from './helpers/devtools.ts'
+import { loadOrCreateDeviceIdentity } from '../server/identity/device-identity.ts'
+import { signPayload } from '../server/identity/device-signature.ts'
+import { REPORTS_PATH } from '../server/monitor/protocol.ts'
 import { buyFilm, registerFilm } from './helpers/films.ts'
-import { type Test } from './helpers/in-process.ts'
+import { postJson } from './helpers/http.ts'
+import { testDir, type Test } from './helpers/in-process.ts'
+import { healthReport, startTestMonitor } from './helpers/monitor.ts'
 import { launchEngine, TV_ENGINES, type TvEngine } from './helpers/tv-engines.ts'
 import { pairingCodeOnScreen, signCodeAsOwner } from './helpers/tv-sign-in.ts'
 import { publishClip, startTvWorld } from './helpers/tv-world.ts'
@@ -20,6 +25,11 @@ const clip = await publishClip(t, world, { title: 'Pattern', seconds: 20 })
 // a second film, so the library has two cards for the arrows to move between
 const other = await registerFilm({ custodian: world.custodian, creator: world.creator, contractAddress: world.devnet.contractAddress })
 await buyFilm(world.owner, world.devnet.contractAddress, other.tokenId)
+// the network's monitor, with one node that has reported, for its fleet dashboard
+const monitor = await startTestMonitor(t, testDir(t, 'monitor'))
+const reporter = await loadOrCreateDeviceIdentity(testDir(t, 'reporting-node'))
+const reported = await postJson(`${monitor.url}${REPORTS_PATH}`, await signPayload(reporter, healthReport(reporter, 1)))
+if (reported.status !== 201) throw new Error(`the monitor refused the report: ${reported.status} ${reported.body}`)
 
 async function driveTv(t: Test, engine: TvEngine, boxPaired: boolean): Promise<void> {
   const browser = await launchEngine(engine)
@@ -131,6 +141,12 @@ async function driveTv(t: Test, engine: TvEngine, boxPaired: boolean): Promise<v
     'the pairing page renders, offering to sign by hand'
   )
   await shot('pair-page')
+
+  // and so is the fleet dashboard
+  await tv.navigate(`${monitor.url}/`)
+  await tv.waitFor("the dashboard's node row", `document.querySelector('table.nodes [title="${reporter.deviceId}"]')`)
+  t.pass('the fleet dashboard renders its node')
+  await shot('dashboard')
 
   t.same(tv.errors, [], 'no script errors')
 }
