@@ -2,8 +2,8 @@
 // Chromium 88: just above webOS 22 and Tizen 6.5), headless builds from npm driven through the
 // DevTools protocol, against one real box, with the remote's keys only: pairing shows its code and
 // QR code, the library its cards, arrows move focus, Enter opens the film and its player (whose
-// <video> has the box's stream), Back returns, settings and health render, the phone's pairing page
-// and the fleet dashboard render too, and no script error.
+// <video> has the box's stream), Back returns, settings render and save a change, health renders;
+// the phone's pairing page and the fleet dashboard render too; and no script error.
 // The first engine finds the box unpaired; the second is a further TV, unsigned, that signs in.
 // Screenshots of each engine's screens go to test-artifacts/tv-engine-<engine>-<screen>.png.
 import t from 'tap'
@@ -12,12 +12,13 @@ import { loadOrCreateDeviceIdentity } from '../server/identity/device-identity.t
 import { signPayload } from '../server/identity/device-signature.ts'
 import { REPORTS_PATH } from '../server/monitor/protocol.ts'
 import { buyFilm, registerFilm } from './helpers/films.ts'
-import { postJson } from './helpers/http.ts'
+import { getJson, postJson } from './helpers/http.ts'
 import { testDir, type Test } from './helpers/in-process.ts'
 import { healthReport, startTestMonitor } from './helpers/monitor.ts'
 import { launchEngine, TV_ENGINES, type TvEngine } from './helpers/tv-engines.ts'
 import { pairingCodeOnScreen, signCodeAsOwner } from './helpers/tv-sign-in.ts'
 import { publishClip, startTvWorld } from './helpers/tv-world.ts'
+import { waitFor } from './helpers/wait-for.ts'
 
 const world = await startTvWorld(t)
 const { box } = world
@@ -118,6 +119,14 @@ async function driveTv(t: Test, engine: TvEngine, boxPaired: boolean): Promise<v
   await tv.waitForFocus('[data-focus-key="replication"]')
   t.match(await tv.evaluate('document.querySelector(".facts-table").textContent'), world.owner.address, 'settings render, naming the owner')
   await shot('settings')
+  // an owner's change from this engine: a PUT with the session cookie and the CSRF header
+  const quota = async () => (await getJson(`${box.url}/api/settings`)).storageQuotaBytes as number
+  const quotaBefore = await quota()
+  await tv.press('ArrowDown')
+  t.equal(await tv.focusKey(), 'quota')
+  await tv.press('ArrowRight')
+  await waitFor('the box to hold the next quota step', async () => (await quota()) > quotaBefore, { timeoutMs: 10_000 })
+  t.pass('→ on the quota saved the next step on the box')
   await tv.press('Back')
   await tv.waitForFocus('[data-focus-key="settings"]')
 
