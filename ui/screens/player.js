@@ -314,7 +314,10 @@ export function PlayerScreen({ film, startAt, saveProgress, onBack }) {
       onCanPlay=${() => setBuffering(false)}
       onSeeked=${() => setBuffering(false)}
       onEnded=${exit}
-      onError=${() => setFailed(true)}
+      onError=${(/** @type {Event} */ event) => {
+        // only a media error stops the film: Chromium 68 and 88 also fire error here when the poster fails to load
+        if (/** @type {HTMLVideoElement} */ (event.currentTarget).error) setFailed(true)
+      }}
     >
       ${film.subtitles.map(track => html`<track key=${track.url} kind="subtitles" srclang=${track.language} label=${track.label} src=${track.url} />`)}
     </video>
