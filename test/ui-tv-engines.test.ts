@@ -2,11 +2,15 @@
 // Chromium 88: just above webOS 22 and Tizen 6.5), headless builds from npm driven through the
 // DevTools protocol, against one real box, with the remote's keys only: pairing shows its code and
 // QR code, the library its cards, arrows move focus, Enter opens the film and its player (whose
-// <video> has the box's stream), Back returns, settings render and save a change, health renders;
+// <video> has the box's stream, and plays the film the engine can decode), Back returns, settings render and save a change, health renders;
 // the phone's pairing page and the fleet dashboard render too; and no script error.
 // The first engine finds the box unpaired; the second is a further TV, unsigned, that signs in.
 // Screenshots of each engine's screens go to test-artifacts/tv-engine-<engine>-<screen>.png.
 import t from 'tap'
+import { execFile } from 'node:child_process'
+import { mkdir, readFile } from 'node:fs/promises'
+import path from 'node:path'
+import { promisify } from 'node:util'
 import { DevToolsTab } from './helpers/devtools.ts'
 import { loadOrCreateDeviceIdentity } from '../server/identity/device-identity.ts'
 import { signPayload } from '../server/identity/device-signature.ts'
@@ -20,11 +24,26 @@ import { pairingCodeOnScreen, signCodeAsOwner } from './helpers/tv-sign-in.ts'
 import { publishClip, startTvWorld } from './helpers/tv-world.ts'
 import { waitFor } from './helpers/wait-for.ts'
 
+const execFileAsync = promisify(execFile)
+
 const world = await startTvWorld(t)
 const { box } = world
 const clip = await publishClip(t, world, { title: 'Pattern', seconds: 20 })
-// a second film, so the library has two cards for the arrows to move between
-const other = await registerFilm({ custodian: world.custodian, creator: world.creator, contractAddress: world.devnet.contractAddress })
+// a second film, so the library has two cards for the arrows to move between: VP9/Opus in WebM, which an
+// engine built without H.264 still plays
+const webmFile = path.join(testDir(t, 'webm'), 'pattern.webm')
+await mkdir(path.dirname(webmFile), { recursive: true })
+await execFileAsync('ffmpeg', [
+  ...['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=320x180:rate=25:duration=30'],
+  ...['-f', 'lavfi', '-i', 'sine=frequency=440:duration=30', '-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-cpu-used', '8'],
+  ...['-b:v', '300k', '-g', '50', '-c:a', 'libopus', webmFile]
+])
+const other = await registerFilm({
+  custodian: world.custodian,
+  creator: world.creator,
+  contractAddress: world.devnet.contractAddress,
+  video: { bytes: await readFile(webmFile), mimeType: 'video/webm', durationSeconds: 30 }
+})
 await buyFilm(world.owner, world.devnet.contractAddress, other.tokenId)
 // the network's monitor, with one node that has reported, for its fleet dashboard
 const monitor = await startTestMonitor(t, testDir(t, 'monitor'))
@@ -92,6 +111,7 @@ async function driveTv(t: Test, engine: TvEngine, boxPaired: boolean): Promise<v
     `${box.url}/api/films/${clip}/stream`,
     'Enter opens the player, its <video> on the box stream'
   )
+  let played = clip
   if (h264 === '') {
     // this build has no H.264 (TVs' own builds have it): the player says so, with a way back
     await tv.waitForFocus('.state .button-primary')
@@ -100,17 +120,25 @@ async function driveTv(t: Test, engine: TvEngine, boxPaired: boolean): Promise<v
       'This film could not be played',
       'no H.264 in this build: the player says the film cannot be played here'
     )
-  } else {
-    await tv.waitForFocus('.seekbar')
-    await tv.waitFor('decoded frames', 'document.querySelector("video").readyState >= 2 && document.querySelector("video").currentTime > 0')
-    t.pass('the film plays')
+    await shot('player-no-h264')
+    await tv.press('Back')
+    await tv.waitForFocus('[data-focus-key="play"]')
+    await tv.press('Back')
+    await tv.moveFocusTo('ArrowLeft', `film:${other.tokenId}`)
+    await tv.press('Enter')
+    await tv.waitForFocus('[data-focus-key="play"]')
+    await tv.press('Enter')
+    played = other.tokenId
   }
+  await tv.waitForFocus('.seekbar')
+  await tv.waitFor('decoded frames', 'document.querySelector("video").readyState >= 2 && document.querySelector("video").currentTime > 0')
+  t.pass(`the ${played === clip ? 'H.264/AAC MP4 clip' : 'VP9/Opus WebM film'} plays, the seek bar focused`)
   await shot('player')
 
   await tv.press('Back')
   await tv.waitForFocus('[data-focus-key="play"]')
   await tv.press('Back')
-  await tv.waitForFocus(`[data-focus-key="film:${clip}"]`)
+  await tv.waitForFocus(`[data-focus-key="film:${played}"]`)
   t.pass('Back leaves the player, then the film, for the card it was opened from')
 
   await tv.press('ArrowUp')
