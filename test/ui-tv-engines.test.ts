@@ -2,19 +2,16 @@
 // Chromium 88: just above webOS 22 and Tizen 6.5), headless builds from npm driven through the
 // DevTools protocol, against one real box, with the remote's keys only: pairing shows its code and
 // QR code, the library its cards, arrows move focus, Enter opens the film and its player (whose
-// <video> has the box's stream, and plays the film the engine can decode), Back returns, settings render and save a change, health renders;
-// the phone's pairing page and the fleet dashboard render too; and no script error.
-// The first engine finds the box unpaired; the second is a further TV, unsigned, that signs in.
-// Screenshots of each engine's screens go to test-artifacts/tv-engine-<engine>-<screen>.png.
+// <video> has the box's stream, and plays the film the engine decodes), Back returns, settings render
+// and save a change, health renders; the phone's pairing page and the fleet dashboard render too; and
+// no script error. The first engine finds the box unpaired; the second is a further TV, unsigned, that
+// signs in. Screenshots of each engine's screens go to test-artifacts/tv-engine-<engine>-<screen>.png.
 import t from 'tap'
-import { execFile } from 'node:child_process'
-import { mkdir, readFile } from 'node:fs/promises'
 import path from 'node:path'
-import { promisify } from 'node:util'
-import { DevToolsTab } from './helpers/devtools.ts'
 import { loadOrCreateDeviceIdentity } from '../server/identity/device-identity.ts'
 import { signPayload } from '../server/identity/device-signature.ts'
 import { REPORTS_PATH } from '../server/monitor/protocol.ts'
+import { DevToolsTab } from './helpers/devtools.ts'
 import { buyFilm, registerFilm } from './helpers/films.ts'
 import { getJson, postJson } from './helpers/http.ts'
 import { testDir, type Test } from './helpers/in-process.ts'
@@ -23,26 +20,22 @@ import { launchEngine, TV_ENGINES, type TvEngine } from './helpers/tv-engines.ts
 import { pairingCodeOnScreen, signCodeAsOwner } from './helpers/tv-sign-in.ts'
 import { publishClip, startTvWorld } from './helpers/tv-world.ts'
 import { waitFor } from './helpers/wait-for.ts'
-
-const execFileAsync = promisify(execFile)
+import { makeWebmClip } from './helpers/webm-clip.ts'
 
 const world = await startTvWorld(t)
 const { box } = world
 const clip = await publishClip(t, world, { title: 'Pattern', seconds: 20 })
 // a second film, so the library has two cards for the arrows to move between: VP9/Opus in WebM, which an
 // engine built without H.264 still plays
-const webmFile = path.join(testDir(t, 'webm'), 'pattern.webm')
-await mkdir(path.dirname(webmFile), { recursive: true })
-await execFileAsync('ffmpeg', [
-  ...['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=320x180:rate=25:duration=30'],
-  ...['-f', 'lavfi', '-i', 'sine=frequency=440:duration=30', '-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-cpu-used', '8'],
-  ...['-b:v', '300k', '-g', '50', '-c:a', 'libopus', webmFile]
-])
 const other = await registerFilm({
   custodian: world.custodian,
   creator: world.creator,
   contractAddress: world.devnet.contractAddress,
-  video: { bytes: await readFile(webmFile), mimeType: 'video/webm', durationSeconds: 30 }
+  video: {
+    bytes: await makeWebmClip(path.join(testDir(t, 'webm'), 'pattern.webm'), { seconds: 30, width: 320, height: 180 }),
+    mimeType: 'video/webm',
+    durationSeconds: 30
+  }
 })
 await buyFilm(world.owner, world.devnet.contractAddress, other.tokenId)
 // the network's monitor, with one node that has reported, for its fleet dashboard
