@@ -1,11 +1,14 @@
 // The pages the box and the monitor serve use nothing above the floor in package.json (DESIGN decision 10):
-// es-check reads the built scripts against the floor's engines (syntax and built-ins), doiuse the built
-// stylesheets against caniuse's data. `npm test` builds them first (`npm run build:ui`).
+// es-check reads the built scripts against the floor's engines (syntax and built-ins), eslint-plugin-compat
+// their browser APIs (MDN's data; Preact's own code included), doiuse the built stylesheets against
+// caniuse's data. `npm test` builds them first (`npm run build:ui`).
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import t from 'tap'
 import doiuse from 'doiuse'
 import { runChecks } from 'es-check'
+import { ESLint } from 'eslint'
+import compat from 'eslint-plugin-compat'
 import postcss, { type Node } from 'postcss'
 import { floorQuery } from '../server/ui/floor.ts'
 import { UI_BUILD_DIR, readBuildInfo, uiSourceHash } from '../server/ui/ui-sources.ts'
@@ -78,6 +81,33 @@ t.test('the scripts use no syntax or built-in above the floor (es-check)', async
     [],
     `above ${floorQuery().join(', ')}`
   )
+})
+
+/** Browser APIs above the floor that the scripts call only where the engine has them, each with where. */
+const providedAtTheFloor = {
+  queueMicrotask: 'ui/engine-shims.js adds it where it is missing (Preact renders with it)',
+  'Intl.DisplayNames': 'ui/screens/player.js names audio languages with it, and shows the code when it throws (before Chromium 81)'
+}
+
+t.test('the scripts call no browser API above the floor (eslint-plugin-compat)', async t => {
+  const eslint = new ESLint({
+    overrideConfigFile: true,
+    overrideConfig: [
+      {
+        files: ['**/*.js'],
+        // es-check above judges the syntax: this parser only has to read it
+        languageOptions: { ecmaVersion: 'latest', sourceType: 'script' },
+        plugins: { compat },
+        settings: { browsers: floorQuery(), polyfills: Object.keys(providedAtTheFloor) },
+        rules: { 'compat/compat': 'error' }
+      }
+    ]
+  })
+  const results = await eslint.lintFiles(builtFiles('.js'))
+  const found = results.flatMap(({ filePath, messages }) =>
+    messages.map(({ line, column, message }) => `${path.relative(UI_BUILD_DIR, filePath)}:${line}:${column}: ${message}`)
+  )
+  t.same(found, [], `above ${floorQuery().join(', ')}`)
 })
 
 t.test('the stylesheets use no CSS above the floor (doiuse)', async t => {

@@ -9,7 +9,15 @@ import { gzipSync } from 'node:zlib'
 import { build } from 'esbuild'
 import { transform } from 'lightningcss'
 import { cssTargets, esbuildTarget, floorQuery } from './floor.ts'
-import { BUILD_INFO_FILE, UI_BUILD_DIR, UI_SOURCE_DIR, readBuildInfo, uiSourceHash, type BuildInfo } from './ui-sources.ts'
+import {
+  BUILD_INFO_FILE,
+  UI_BUILD_DIR,
+  UI_SOURCE_DIR,
+  readBuildInfo,
+  uiBuildIsCurrent,
+  uiSourceHash,
+  type BuildInfo
+} from './ui-sources.ts'
 
 /** Each output file (relative to the build folder) and its source (relative to ui/). */
 const SCRIPTS = { 'box/app': 'app.js', 'box/pair': 'pair.js', 'monitor/app': 'monitor/app.js' }
@@ -37,7 +45,10 @@ async function buildScripts(outDir: string, target: string[]): Promise<string[]>
     metafile: true,
     logLevel: 'silent'
   })
-  return Object.keys(result.metafile.outputs).filter(file => file.endsWith('.js'))
+  // the metafile names outputs relative to the working directory
+  return Object.keys(result.metafile.outputs)
+    .filter(file => file.endsWith('.js'))
+    .map(file => path.resolve(file))
 }
 
 async function buildStylesheets(outDir: string): Promise<string[]> {
@@ -90,7 +101,7 @@ export async function buildUi(): Promise<BuildInfo> {
 
 /** Builds when the sources differ from the last build's; says whether it built. */
 export async function buildUiIfChanged(): Promise<boolean> {
-  if ((await readBuildInfo())?.sourceHash === (await uiSourceHash())) return false
+  if (await uiBuildIsCurrent()) return false
   await buildUi()
   return true
 }

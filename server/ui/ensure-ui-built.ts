@@ -1,9 +1,9 @@
 // A checkout builds its pages when their sources changed; a release ships them prebuilt (and has no build
 // tools: they are devDependencies), so there the check only confirms the build is the one of its sources.
-import { UI_BUILD_DIR, readBuildInfo, uiSourceHash } from './ui-sources.ts'
+import { UI_BUILD_DIR, uiBuildIsCurrent } from './ui-sources.ts'
 
 export async function ensureUiBuilt(say: (line: string) => void): Promise<void> {
-  if ((await readBuildInfo())?.sourceHash === (await uiSourceHash())) return
+  if (await uiBuildIsCurrent()) return
   let buildUi: () => Promise<unknown>
   try {
     ;({ buildUi } = await import('./build-ui.ts'))

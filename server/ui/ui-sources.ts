@@ -50,6 +50,11 @@ export async function uiSourceHash(): Promise<string> {
   return hash.digest('hex')
 }
 
+/** Whether ui/build is the build of the sources as they are. */
+export async function uiBuildIsCurrent(): Promise<boolean> {
+  return (await readBuildInfo())?.sourceHash === (await uiSourceHash())
+}
+
 /** The last build's info, or undefined when there is none (or a build was cut off before it was written). */
 export async function readBuildInfo(): Promise<BuildInfo | undefined> {
   try {

@@ -5,7 +5,7 @@ import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { RELEASE_FORMAT, manifestName, signManifest, tarballName, type ReleaseManifest } from './manifest.ts'
 import { packTree } from './release-archive.ts'
-import { UI_BUILD_DIR, readBuildInfo, uiSourceHash } from '../ui/ui-sources.ts'
+import { UI_BUILD_DIR, uiBuildIsCurrent } from '../ui/ui-sources.ts'
 import { pathExists } from './path-exists.ts'
 import { UpdateError } from './update-error.ts'
 
@@ -36,7 +36,7 @@ async function productionPackages(checkout: string): Promise<string[]> {
 export async function checkoutEntries(checkout: string): Promise<string[]> {
   const build = path.join(checkout, 'contracts', 'build', 'FilmToken.json')
   if (!(await pathExists(build))) throw new UpdateError(`${build} is missing: run \`npm run build:contracts\` first`)
-  if ((await readBuildInfo())?.sourceHash !== (await uiSourceHash()))
+  if (!(await uiBuildIsCurrent()))
     throw new UpdateError(`${UI_BUILD_DIR} is missing or older than the UI's sources: run \`npm run build:ui\` first`)
   return [...CHECKOUT_ENTRIES, ...(await productionPackages(checkout))]
 }
