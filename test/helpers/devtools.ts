@@ -24,7 +24,7 @@ export class DevToolsTab {
   readonly errors: string[] = []
   #socket: WebSocket
   #nextId = 1
-  #pending = new Map<number, { resolve: (result: any) => void; reject: (error: Error) => void }>()
+  #pending = new Map<number, { method: string; resolve: (result: any) => void; reject: (error: Error) => void }>()
   #listeners = new Map<string, Listener[]>()
 
   private constructor(socket: WebSocket) {
@@ -55,7 +55,7 @@ export class DevToolsTab {
     if (message.id !== undefined) {
       const call = this.#pending.get(message.id)
       this.#pending.delete(message.id)
-      if (message.error) call?.reject(new Error(message.error.message))
+      if (message.error) call?.reject(new Error(`${call.method}: ${message.error.message}`))
       else call?.resolve(message.result)
     } else if (message.method !== undefined) {
       for (const listener of this.#listeners.get(message.method) ?? []) listener(message.params)
@@ -65,7 +65,7 @@ export class DevToolsTab {
   /** Sends one protocol command and resolves with its result. */
   async send(method: string, params: object = {}): Promise<any> {
     const id = this.#nextId++
-    const result = new Promise((resolve, reject) => this.#pending.set(id, { resolve, reject }))
+    const result = new Promise((resolve, reject) => this.#pending.set(id, { method, resolve, reject }))
     this.#socket.send(JSON.stringify({ id, method, params }))
     return await result
   }
