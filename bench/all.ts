@@ -12,6 +12,7 @@ const BENCHMARKS = [
   'publish.ts',
   'replication.ts',
   'library-sync.ts',
+  'tv-engines.ts',
   'cold-start.ts'
 ]
 

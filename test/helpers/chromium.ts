@@ -64,12 +64,17 @@ async function transitionsDone(page: Page): Promise<void> {
  * screen's transitions have finished (not the endless ones, such as a spinner).
  */
 export async function saveScreenshot(page: Page, name: string): Promise<string> {
-  if (!/^[\w.-]+$/.test(name)) throw new Error(`Screenshot name "${name}" may only use letters, digits, '.', '_' and '-'`)
+  const path = await artifactPath(name, 'png')
   await transitionsDone(page)
-  await mkdir(artifactsDir, { recursive: true })
-  const path = `${artifactsDir}${name}.png`
   await page.screenshot({ path })
   return path
+}
+
+/** The path of test-artifacts/<name>.<extension>, its folder made. */
+export async function artifactPath(name: string, extension: string): Promise<string> {
+  if (!/^[\w.-]+$/.test(name)) throw new Error(`Artifact name "${name}" may only use letters, digits, '.', '_' and '-'`)
+  await mkdir(artifactsDir, { recursive: true })
+  return `${artifactsDir}${name}.${extension}`
 }
 
 /**

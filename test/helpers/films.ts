@@ -32,6 +32,8 @@ export interface RegisterFilmOptions {
   contractAddress: string
   /** Plaintext length (default 5 KiB). */
   bytes?: number
+  /** A real video instead of random bytes, with its type and length. */
+  video?: { bytes: Uint8Array; mimeType: string; durationSeconds: number }
   /** false leaves the key out of custody. */
   keepKey?: boolean
   /** Where the metadata says devices ask for the key (default the custodian's URL). */
@@ -50,7 +52,7 @@ export interface RegisterFilmOptions {
 export async function registerFilm(opts: RegisterFilmOptions): Promise<HandMadeFilm> {
   const { custodian } = opts
   const contentKey = generateContentKey()
-  const plaintext = randomBytes(opts.bytes ?? 5 * 1024)
+  const plaintext = opts.video === undefined ? randomBytes(opts.bytes ?? 5 * 1024) : Buffer.from(opts.video.bytes)
   const sealed = sealBuffer(contentKey, plaintext)
   const contentCid = await (opts.addContent ?? addBytes)(custodian.helia, sealed)
   if (opts.keepKey !== false) {
@@ -64,14 +66,14 @@ export async function registerFilm(opts: RegisterFilmOptions): Promise<HandMadeF
     schema: 'seed-one/film-metadata/v1',
     title: 'Hand-made test film',
     synopsis: 'Random bytes.',
-    durationSeconds: 1,
+    durationSeconds: opts.video?.durationSeconds ?? 1,
     contentClass: opts.contentClass ?? 'production',
     ...(opts.expiresAt !== undefined ? { expiresAt: opts.expiresAt } : {}),
     content: {
       cid: contentCid.toString(),
       sealedBytes: sealed.length,
       plaintextBytes: plaintext.length,
-      mimeType: opts.mimeType ?? 'video/mp4',
+      mimeType: opts.mimeType ?? opts.video?.mimeType ?? 'video/mp4',
       sealing: { format: 'seed-one/sealed/v1', cipher, chunkSize },
       audio: []
     },

@@ -1,8 +1,8 @@
 // The network's monitor in this process, on 127.0.0.1, closed when the test ends.
+import type { DeviceIdentity } from '../../server/identity/device-identity.ts'
 import { startMonitor, type Monitor } from '../../server/monitor/monitor.ts'
 import type { MonitorConfig } from '../../server/monitor/monitor-config.ts'
 import { NODES_PATH, type HealthReport, type RegistryNode } from '../../server/monitor/protocol.ts'
-import type { DeviceIdentity } from '../../server/identity/device-identity.ts'
 import { getJson } from './http.ts'
 import type { Test } from './in-process.ts'
 

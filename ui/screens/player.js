@@ -108,7 +108,8 @@ function useProgressSaving(tokenId, clock, video, enabled) {
     return () => {
       clearInterval(timer)
       removeEventListener('pagehide', pageHidden)
-      save(true)
+      // the page stays when the player closes: no keepalive, which Chromium 68 refuses for this request
+      save()
     }
   }, [save])
   return save
@@ -317,7 +318,9 @@ export function PlayerScreen({ film, startAt, saveProgress, onStreamFailed, onBa
       onCanPlay=${() => setBuffering(false)}
       onSeeked=${() => setBuffering(false)}
       onEnded=${exit}
-      onError=${() => {
+      onError=${(/** @type {Event} */ event) => {
+        // only a media error stops the film: Chromium 68 and 88 also fire error here when the poster fails to load
+        if (!(/** @type {HTMLVideoElement} */ (event.currentTarget).error)) return
         setFailed(true)
         onStreamFailed()
       }}
