@@ -219,14 +219,12 @@ t.test("with no name answering, the finder opens a box the monitor's discovery p
   const monitor = await listen((request, response) => {
     asked.push(request.url ?? '')
     response.setHeader('Access-Control-Allow-Origin', '*').setHeader('Content-Type', 'application/json')
-    response.end(
-      JSON.stringify({
-        boxes: [
-          { deviceId: 'gone', urls: [dead] },
-          { deviceId: 'box-one', urls: [box.url] }
-        ]
-      })
-    )
+    // the shape of the monitor's GET /api/discover (server/monitor/discovery-routes.ts); the finder reads `urls`
+    const boxes = [
+      { name: 'seedone-gone', urls: [dead], lastReportAt: new Date().toISOString() },
+      { name: 'seedone-0001', urls: [box.url], lastReportAt: new Date().toISOString() }
+    ]
+    response.end(JSON.stringify({ boxes }))
   })
   t.teardown(() => (box.server.close(), monitor.server.close()))
   const page = await newTvPage(browser)
@@ -234,6 +232,23 @@ t.test("with no name answering, the finder opens a box the monitor's discovery p
   await openFinder(page, { candidates: [dead], monitor: monitor.url })
   await page.waitForURL(box.url)
   t.same(asked, ['/api/discover'], 'the monitor was asked once, at /api/discover')
+})
+
+t.test("where the monitor's answer cannot be read, the finder offers the monitor's discovery page", async t => {
+  const monitor = await listen((request, response) => {
+    response.setHeader('Content-Type', request.url === '/api/discover' ? 'application/json' : 'text/html') // and no CORS header
+    response.end(request.url === '/api/discover' ? '{"boxes":[]}' : '<!doctype html><title>Seed One boxes on this network</title>')
+  })
+  t.teardown(() => monitor.server.close())
+  const page = await newTvPage(browser)
+  t.teardown(() => page.context().close())
+  await openFinder(page, { candidates: [await deadAddress()], monitor: monitor.url })
+  await page.waitForSelector('#address:focus')
+  for (let press = 0; press < 3; press++) await page.keyboard.press('ArrowDown') // field → Connect → Search again → the list
+  t.equal(await page.evaluate(() => document.activeElement!.id), 'monitor-list')
+  await page.keyboard.press('Enter')
+  await page.waitForURL(`${monitor.url}discover`)
+  t.equal(await page.title(), 'Seed One boxes on this network')
 })
 
 t.test('with nothing found, an address typed once on the remote opens the box, now and at the next start', async t => {
@@ -245,6 +260,7 @@ t.test('with nothing found, an address typed once on the remote opens the box, n
   await openFinder(page, { candidates: [dead] })
   await page.waitForSelector('#address:focus')
   t.match(await page.textContent('#status'), /No Seed One answered/)
+  t.equal(await page.isHidden('#monitor-list'), true, 'no monitor, no list to offer')
   await saveScreenshot(page, 'tv-app-finder-asks-for-address')
 
   await page.keyboard.type('nonsense://x')

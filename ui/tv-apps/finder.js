@@ -2,7 +2,7 @@
 // full screen, whose pages then own the remote's keys (ui/focus.js). In order: the address typed once on the
 // remote (kept in localStorage), the names home routers give a DHCP client (`seedone`, `.lan`, `.home`), the
 // boxes the network's monitor saw report from this home's public address (`/api/discover`); else it asks for
-// the address. A plain script for the TV floor (Chromium 68): ES2017, no modules, nothing built.
+// the address, and offers the monitor's discovery page itself (its links need no script to read). A plain script for the TV floor (Chromium 68): ES2017, no modules, nothing built.
 ;(function () {
   'use strict'
 
@@ -19,6 +19,7 @@
   var form = document.getElementById('address-form')
   var addressInput = document.getElementById('address')
   var searchAgain = document.getElementById('search-again')
+  var monitorList = document.getElementById('monitor-list')
 
   /**
    * Tests (and a person trying the page in a desktop browser) may give the names to try and the monitor in
@@ -96,7 +97,10 @@
     return null
   }
 
-  /** The LAN addresses of the boxes the monitor saw report from this home's public address. */
+  /**
+   * The LAN addresses of the boxes the monitor saw report from this home's public address: `urls` of each of
+   * `{ boxes: [{ urls: string[], ... }] }`. Nothing when the page may not read the monitor's answer.
+   */
   async function discoveredAddresses(monitorUrl) {
     if (!monitorUrl) return []
     try {
@@ -123,6 +127,7 @@
   function askForAddress(message) {
     statusLine.textContent = message
     form.hidden = false
+    monitorList.hidden = !settings().monitorUrl
     addressInput.value = localStorage.getItem(STORAGE_KEY) || ''
     addressInput.focus()
   }
@@ -158,7 +163,7 @@
 
   /** Up and down move between the field and the buttons; Back leaves the app. */
   function onKey(event) {
-    var controls = [addressInput, document.getElementById('connect'), searchAgain]
+    var controls = [addressInput, document.getElementById('connect'), searchAgain, monitorList].filter(control => !control.hidden)
     var at = controls.indexOf(document.activeElement)
     if (event.keyCode === KEY.down || event.keyCode === KEY.up) {
       var next = controls[Math.max(0, Math.min(controls.length - 1, at + (event.keyCode === KEY.down ? 1 : -1)))]
@@ -185,6 +190,9 @@
   registerTizenMediaKeys()
   form.addEventListener('submit', connectTyped)
   searchAgain.addEventListener('click', search)
+  monitorList.addEventListener('click', function () {
+    location.href = settings().monitorUrl.replace(/\/+$/, '') + '/discover'
+  })
   document.addEventListener('keydown', onKey)
   search()
 })()
