@@ -13,7 +13,7 @@
   var PROBE_TIMEOUT_MS = 3000
   /** What the remote's media keys are called in Tizen's TVInputDevice API (webOS delivers them unasked). */
   var TIZEN_MEDIA_KEYS = ['MediaPlay', 'MediaPause', 'MediaPlayPause', 'MediaStop', 'MediaFastForward', 'MediaRewind']
-  var KEY = { up: 38, down: 40, enter: 13, webOsBack: 461, tizenBack: 10009 }
+  var KEY = { up: 38, down: 40, webOsBack: 461, tizenBack: 10009 }
 
   var statusLine = document.getElementById('status')
   var form = document.getElementById('address-form')
