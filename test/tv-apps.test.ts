@@ -266,6 +266,7 @@ t.test('with nothing found, an address typed once on the remote opens the box, n
   await page.keyboard.type('nonsense://x')
   await page.keyboard.press('Enter')
   await page.waitForFunction(() => /is not an address/.test(document.getElementById('status')!.textContent!))
+  t.equal(await page.inputValue('#address'), 'nonsense://x', 'what was typed stays, to be corrected')
   await page.fill('#address', '')
   const typed = new URL(box.url).host // as the box shows it: 127.0.0.1:port, no scheme
   await page.keyboard.type(typed)

@@ -128,7 +128,6 @@
     statusLine.textContent = message
     form.hidden = false
     monitorList.hidden = !settings().monitorUrl
-    addressInput.value = localStorage.getItem(STORAGE_KEY) || ''
     addressInput.focus()
   }
 
@@ -141,8 +140,9 @@
       (typed && (await firstSeedOne([typed]))) ||
       (await firstSeedOne(found.names)) ||
       (await firstSeedOne(await discoveredAddresses(found.monitorUrl)))
-    if (base) openBox(base)
-    else askForAddress('No Seed One answered on this network. Type its address with the remote, once.')
+    if (base) return openBox(base)
+    addressInput.value = typed || ''
+    askForAddress('No Seed One answered on this network. Type its address with the remote, once.')
   }
 
   async function connectTyped(event) {
