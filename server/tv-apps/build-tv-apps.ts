@@ -57,9 +57,14 @@ export async function buildTvApps(options: { outDir?: string; monitorUrl?: strin
   const outDir = options.outDir ?? TV_APPS_DIR
   const version = await packageVersion()
   const config = finderConfig(options.monitorUrl)
-  await rm(outDir, { recursive: true, force: true })
-
   const webosDir = path.join(outDir, 'webos')
+  const tizenDir = path.join(outDir, 'tizen')
+  // only what an earlier build made: --out may name a folder that holds other things
+  await mkdir(outDir, { recursive: true })
+  const earlierPackages = (await readdir(outDir)).filter(file => file.startsWith(`${WEBOS_APP_ID}_`) && file.endsWith('_all.ipk'))
+  for (const made of [webosDir, tizenDir, ...earlierPackages.map(file => path.join(outDir, file))])
+    await rm(made, { recursive: true, force: true })
+
   await writeApp(webosDir, config, WEBOS_ICONS)
   await writeFile(path.join(webosDir, 'appinfo.json'), `${JSON.stringify(webosAppInfo(version), null, 2)}\n`)
   const aresPackage = createRequire(import.meta.url).resolve('@webos-tools/cli/bin/ares-package.js')
@@ -68,7 +73,6 @@ export async function buildTvApps(options: { outDir?: string; monitorUrl?: strin
   const ipk = path.join(outDir, `${WEBOS_APP_ID}_${version}_all.ipk`)
   if (!(await readdir(outDir)).includes(path.basename(ipk))) throw new Error(`ares-package made no ${ipk}`)
 
-  const tizenDir = path.join(outDir, 'tizen')
   await writeApp(tizenDir, config, TIZEN_ICONS)
   await writeFile(path.join(tizenDir, 'config.xml'), tizenConfigXml(version))
   return { ipk, webosDir, tizenDir }
