@@ -121,6 +121,27 @@ t.test('demo clip: 30 s 720p H.264/AAC faststart MP4 with English SRT, poster an
   t.ok((await averageLuma(sheets.files[1], '160:90:640:0')) > 40, 'the last tile (28 s) holds a frame, not black padding')
 })
 
+t.test('thumbnail sheets past the last keyframe: its frame is held to the end, the last sheet is written', async t => {
+  const dir = t.testdir()
+  // 23 s with keyframes at 0 and 12 s only: tiles every 2 s, sheets of 10; sheet 1 (20, 22 s) is past both
+  const video = await makeClip(path.join(dir, 'sparse.mp4'), {
+    seconds: 23,
+    size: '320x180',
+    args: ['-map', '0:v', ...H264_AAC, '-g', '300']
+  })
+  const keyframes = await ffprobeJson(video, '-select_streams', 'v:0', '-skip_frame', 'nokey', '-show_entries', 'frame=pts_time')
+  t.same(
+    keyframes.frames.map((f: any) => Number(f.pts_time)),
+    [0, 12],
+    'keyframes at 0 and 12 s'
+  )
+  const sheets = await extractThumbnailSheets(video, await probeMedia(video), dir, { intervalSeconds: 2, columns: 5, rows: 2 })
+  t.match(sheets.grid, { count: 12, columns: 5, rows: 2 })
+  const last = (await ffprobeJson(sheets.files[1], '-show_streams')).streams[0]
+  t.match(last, { width: 800, height: 90 }, 'the last sheet: one row of the 2 tiles at 20 and 22 s')
+  t.ok((await averageLuma(sheets.files[1], '160:90:160:0')) > 40, 'its last tile (22 s) holds the 12 s keyframe, not black padding')
+})
+
 t.test('planNormalisation follows the direct-play rules', async t => {
   const mp4 = 'mov,mp4,m4a,3gp,3g2,mj2'
   const mkv = 'matroska,webm'

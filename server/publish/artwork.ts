@@ -57,12 +57,17 @@ export async function extractThumbnailSheets(
   const sheets = Array.from({ length: sheetCount(grid) }, (_, n) => n)
   // Only keyframes are decoded (fast); round=up makes tile n the last keyframe at or before n × interval,
   // where round=down would take the last one before (n + 1) × interval: up to a whole interval late.
+  // The last keyframe is held on (tpad; the trims end the run at `count`), so the tiles past it show it,
+  // as the film does: else a last sheet past the last keyframe would get no frame, and not be written.
   // The tiles are split into one branch a sheet, each keeping its own run of frames.
+  const hold = Math.ceil(info.durationSeconds)
+  const frames = `tpad=stop_mode=clone:stop_duration=${hold},fps=1/${intervalSeconds}:round=up:eof_action=pass`
   const graph = [
-    `[0:V:0]fps=1/${intervalSeconds}:round=up:eof_action=pass,scale=${tileWidth}:${tileHeight},split=${sheets.length}${sheets.map(n => `[s${n}]`).join('')}`,
-    ...sheets.map(
-      n => `[s${n}]trim=start_frame=${n * perSheet}:end_frame=${(n + 1) * perSheet},tile=${columns}x${sheetRows(grid, n)}[o${n}]`
-    )
+    `[0:V:0]${frames},scale=${tileWidth}:${tileHeight},split=${sheets.length}${sheets.map(n => `[s${n}]`).join('')}`,
+    ...sheets.map(n => {
+      const end = Math.min((n + 1) * perSheet, count)
+      return `[s${n}]trim=start_frame=${n * perSheet}:end_frame=${end},tile=${columns}x${sheetRows(grid, n)}[o${n}]`
+    })
   ].join(';')
   const files = sheets.map(n => path.join(outDir, `sheet-${n}.jpg`))
   const command = ffmpeg(input).inputOptions(['-skip_frame', 'nokey']).complexFilter(graph)
