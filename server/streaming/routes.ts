@@ -7,6 +7,13 @@ import { sendPlaintext } from './send-film.ts'
 import type { ServiceCounters } from '../health/service-counters.ts'
 import type { FilmStreams } from './film-streams.ts'
 
+/** A film and one of its numbered files (a subtitle track, a thumbnail sheet). */
+const numberedParams = {
+  type: 'object',
+  required: ['tokenId', 'index'],
+  properties: { tokenId: tokenParams.properties.tokenId, index: { type: 'string', pattern: '^[0-9]{1,2}$' } }
+}
+
 /**
  * The decrypted film (play: Range → sealed chunks → blocks → decrypt → 206), its poster, subtitles
  * and seek thumbnails. Decrypted answers are `no-store`: they stay off the TV's disk cache too.
@@ -42,15 +49,7 @@ export async function streamingRoutes(
 
   app.get<{ Params: { tokenId: string; index: string } }>(
     '/api/films/:tokenId/subtitles/:index',
-    {
-      schema: {
-        params: {
-          type: 'object',
-          required: ['tokenId', 'index'],
-          properties: { tokenId: tokenParams.properties.tokenId, index: { type: 'string', pattern: '^[0-9]{1,2}$' } }
-        }
-      }
-    },
+    { schema: { params: numberedParams } },
     async (request, reply) => {
       const vtt = await library().subtitles(request.params.tokenId, Number(request.params.index))
       return await reply.type('text/vtt; charset=utf-8').header('cache-control', 'no-store').send(Buffer.from(vtt))
@@ -59,15 +58,7 @@ export async function streamingRoutes(
 
   app.get<{ Params: { tokenId: string; index: string } }>(
     '/api/films/:tokenId/thumbnails/:index',
-    {
-      schema: {
-        params: {
-          type: 'object',
-          required: ['tokenId', 'index'],
-          properties: { tokenId: tokenParams.properties.tokenId, index: { type: 'string', pattern: '^[0-9]{1,2}$' } }
-        }
-      }
-    },
+    { schema: { params: numberedParams } },
     async (request, reply) => {
       const sheet = await library().thumbnails(request.params.tokenId, Number(request.params.index))
       return await reply.type('image/jpeg').header('cache-control', 'no-store').send(Buffer.from(sheet))
