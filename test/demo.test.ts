@@ -38,7 +38,7 @@ t.test('the first start publishes, buys and pairs', async t => {
   )
   t.equal(ready.contentClass, 'demo')
   t.match(ready.thumbnails, { intervalSec: 10, count: 3, tileWidth: 160 }, 'the demo film has its seek thumbnails')
-  const sheet = await fetch(`${demo.box.url}${ready.thumbnails?.url}`, { headers: screen })
+  const sheet = await fetch(`${demo.box.url}${ready.thumbnails?.sheets[0]?.url}`, { headers: screen })
   t.equal(sheet.headers.get('content-type'), 'image/jpeg')
   t.ok((await sheet.arrayBuffer()).byteLength > 1000)
 })

@@ -5,7 +5,7 @@ import path from 'node:path'
 import { promisify } from 'node:util'
 import ffmpeg from 'fluent-ffmpeg'
 import t from 'tap'
-import { extractPoster, extractThumbnailSheet } from '../server/publish/artwork.ts'
+import { extractPoster, extractThumbnailSheets } from '../server/publish/artwork.ts'
 import { generateDemoClip } from '../server/publish/demo-clip.ts'
 import { normaliseForDirectPlay, planNormalisation, type NormalisePlan } from '../server/publish/normalise.ts'
 import { MediaError, probeMedia, type MediaInfo } from '../server/publish/probe.ts'
@@ -105,12 +105,41 @@ t.test('demo clip: 30 s 720p H.264/AAC faststart MP4 with English SRT, poster an
   for (const text of cueTexts) t.ok(vttText.includes(text), `VTT carries "${text.split('\n')[0]}"`)
   t.match(vttText, /00:00\.000 --> 00:0\d\.\d{3}/)
 
-  const sheetFile = path.join(dir, 'thumbs.jpg')
-  const sheet = await extractThumbnailSheet(video, info, sheetFile, { intervalSeconds: 2, tileWidth: 160, columns: 5 })
-  t.match(sheet, { count: 15, columns: 5, rows: 3, tileWidth: 160, tileHeight: 90 })
-  const sheetStream = (await ffprobeJson(sheetFile, '-show_streams')).streams[0]
-  t.match(sheetStream, { codec_name: 'mjpeg', width: 800, height: 270 })
-  t.ok((await averageLuma(sheetFile, '160:90:640:180')) > 40, 'the last tile (28 s) holds a frame, not black padding')
+  // 15 tiles in sheets of 5×2: one pass writes a full sheet of 10 and a last one of 5 (1 row)
+  const sheets = await extractThumbnailSheets(video, info, dir, { intervalSeconds: 2, tileWidth: 160, columns: 5, rows: 2 })
+  t.match(sheets.grid, { count: 15, columns: 5, rows: 2, tileWidth: 160, tileHeight: 90 })
+  t.same(
+    sheets.files.map(file => path.basename(file)),
+    ['sheet-0.jpg', 'sheet-1.jpg']
+  )
+  const sizes = []
+  for (const file of sheets.files) sizes.push((await ffprobeJson(file, '-show_streams')).streams[0])
+  t.match(sizes, [
+    { codec_name: 'mjpeg', width: 800, height: 180 },
+    { codec_name: 'mjpeg', width: 800, height: 90 }
+  ])
+  t.ok((await averageLuma(sheets.files[1], '160:90:640:0')) > 40, 'the last tile (28 s) holds a frame, not black padding')
+})
+
+t.test('thumbnail sheets past the last keyframe: its frame is held to the end, the last sheet is written', async t => {
+  const dir = t.testdir()
+  // 23 s with keyframes at 0 and 12 s only: tiles every 2 s, sheets of 10; sheet 1 (20, 22 s) is past both
+  const video = await makeClip(path.join(dir, 'sparse.mp4'), {
+    seconds: 23,
+    size: '320x180',
+    args: ['-map', '0:v', ...H264_AAC, '-g', '300']
+  })
+  const keyframes = await ffprobeJson(video, '-select_streams', 'v:0', '-skip_frame', 'nokey', '-show_entries', 'frame=pts_time')
+  t.same(
+    keyframes.frames.map((f: any) => Number(f.pts_time)),
+    [0, 12],
+    'keyframes at 0 and 12 s'
+  )
+  const sheets = await extractThumbnailSheets(video, await probeMedia(video), dir, { intervalSeconds: 2, columns: 5, rows: 2 })
+  t.match(sheets.grid, { count: 12, columns: 5, rows: 2 })
+  const last = (await ffprobeJson(sheets.files[1], '-show_streams')).streams[0]
+  t.match(last, { width: 800, height: 90 }, 'the last sheet: one row of the 2 tiles at 20 and 22 s')
+  t.ok((await averageLuma(sheets.files[1], '160:90:160:0')) > 40, 'its last tile (22 s) holds the 12 s keyframe, not black padding')
 })
 
 t.test('planNormalisation follows the direct-play rules', async t => {

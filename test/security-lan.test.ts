@@ -28,7 +28,7 @@ for (const tokenId of [clipId, page.tokenId]) {
   })
 }
 const clip = await libraryFilm(box.url, clipId, ownerCookie)
-const thumbnailsUrl = clip?.thumbnails?.url as string
+const thumbnailsUrl = clip?.thumbnails?.sheets[0]?.url as string
 const subtitlesUrl = clip?.subtitles[0]?.url as string
 t.ok(thumbnailsUrl !== undefined && subtitlesUrl !== undefined, 'the clip has thumbnails and subtitles to steal')
 

@@ -10,7 +10,10 @@
  * @typedef {{ language?: string, label?: string, codec?: string, channels?: number }} AudioTrack
  * @typedef {'pending' | 'pinning' | 'ready' | 'locked' | 'error'} FilmState
  * @typedef {{ positionSec: number, durationSec: number, watched: boolean, resumable: boolean, updatedAt: string }} Playback
- * @typedef {{ url: string, intervalSec: number, columns: number, rows: number, count: number, tileWidth: number, tileHeight: number }} Thumbnails
+ * @typedef {{
+ *   intervalSec: number, columns: number, rows: number, count: number, tileWidth: number, tileHeight: number,
+ *   sheets: Array<{ url: string, rows: number }>
+ * }} Thumbnails tile n is tile n mod (columns × rows) of sheet floor(n / (columns × rows))
  * @typedef {'none' | 'partial' | 'pinning' | 'ready' | 'releasing'} LocalCopy
  * @typedef {{
  *   tokenId: string, title: string, synopsis: string, durationSeconds: number, year?: number,

@@ -35,9 +35,15 @@ export interface FilmMetadata {
   /** WebVTT files, sealed with the film's key like the film itself. */
   subtitles: Array<{ cid: string; language: string; label: string }>
   /**
-   * The seek-bar thumbnail sheet: one JPEG grid, tile n showing the film at n * intervalSeconds, left
-   * to right then top to bottom. Sealed with the film's key like the subtitles: it is the whole film
-   * in pictures, so only holders see it. Absent for films without video (and older metadata).
+   * The seek-bar thumbnails: JPEG sheets of at most MAX_SHEET_COLUMNS × MAX_SHEET_ROWS tiles, so a TV
+   * decodes one small image, not the whole film's. Sealed with the film's key like the subtitles: they
+   * are the whole film in pictures, so only holders see them. Absent for films without video.
+   */
+  thumbnailSheets?: ThumbnailSheetsMetadata
+  /**
+   * Films published before the sheets: one grid of every tile (tens of MB decoded for a long film). Read
+   * still (their metadata is on IPFS under the CID the chain names: it cannot be rewritten); see
+   * thumbnailSheetsOf.
    */
   thumbnails?: ThumbnailSheetMetadata
   /** When `test` content stops being shown anywhere (ISO 8601). */
@@ -46,21 +52,63 @@ export interface FilmMetadata {
   custodian: { url: string; peerId: string }
 }
 
-/** A thumbnail sheet's grid, as the publisher makes it and the metadata describes it. */
-export interface ThumbnailSheet {
-  /** Seconds of film between consecutive tiles; tile n shows the film at n * intervalSeconds. */
+/**
+ * The grid of a film's thumbnail sheets, as the publisher makes them and the metadata describes them.
+ * Tile n shows the film at n * intervalSeconds; it is tile n mod (columns × rows) of sheet
+ * floor(n / (columns × rows)), left to right then top to bottom. Every sheet but the last is full; the
+ * last has the rows its tiles fill, its last row may end in padding.
+ */
+export interface ThumbnailGrid {
+  /** Seconds of film between consecutive tiles. */
   intervalSeconds: number
+  /** Tiles a row. */
   columns: number
+  /** Rows of a full sheet. */
   rows: number
-  /** Tiles that hold a frame; the grid's last row may end in padding. */
+  /** Tiles that hold a frame, over all sheets. */
   count: number
   tileWidth: number
   tileHeight: number
 }
 
-export interface ThumbnailSheetMetadata extends ThumbnailSheet {
+/** The sheets of a film, in order. */
+export interface ThumbnailSheetsMetadata extends ThumbnailGrid {
+  mimeType: 'image/jpeg'
+  sheets: Array<{ cid: string }>
+}
+
+/** The single sheet of older metadata: one grid of all `count` tiles. */
+export interface ThumbnailSheetMetadata extends ThumbnailGrid {
   cid: string
   mimeType: 'image/jpeg'
+}
+
+/** A sheet's most tiles a row and rows: 100 tiles of 160×90 decode to 1600×900×4 bytes, 5.5 MiB. */
+export const MAX_SHEET_COLUMNS = 10
+export const MAX_SHEET_ROWS = 10
+/** Most sheets a film lists: 6400 tiles, a frame every 10 s for 17 hours (longer films space them wider). */
+export const MAX_THUMBNAIL_SHEETS = 64
+
+/** How many sheets a grid of `count` tiles takes. */
+export function sheetCount(grid: ThumbnailGrid): number {
+  return Math.ceil(grid.count / (grid.columns * grid.rows))
+}
+
+/** The rows sheet `index` of the grid fills: `rows`, but fewer in a last sheet that is not full. */
+export function sheetRows(grid: ThumbnailGrid, index: number): number {
+  const perSheet = grid.columns * grid.rows
+  return Math.ceil(Math.min(perSheet, grid.count - index * perSheet) / grid.columns)
+}
+
+/**
+ * A film's thumbnail sheets whichever way its metadata lists them: older metadata's single sheet is a
+ * grid of one sheet (its rows hold all its tiles). Undefined for a film without thumbnails.
+ */
+export function thumbnailSheetsOf(metadata: FilmMetadata): ThumbnailSheetsMetadata | undefined {
+  if (metadata.thumbnailSheets !== undefined) return metadata.thumbnailSheets
+  if (metadata.thumbnails === undefined) return undefined
+  const { cid, ...grid } = metadata.thumbnails
+  return { ...grid, sheets: [{ cid }] }
 }
 
 /** The video types a film is served as; the box publishes MP4 (H.264/AAC, index at the front). */
@@ -82,14 +130,15 @@ export class MetadataError extends Error {
 
 /**
  * Most bytes of metadata JSON read. The schema's longest strings and lists, written by JSON.stringify
- * (UTF-8, up to 4 bytes a character), come to about 80 KiB (the synopsis 20 KiB, 64 subtitle tracks
- * 50 KiB); a real film's is a few KiB.
+ * (UTF-8, up to 4 bytes a character), come to about 95 KiB (the synopsis 20 KiB, 64 subtitle tracks
+ * 50 KiB, 64 thumbnail sheets 14 KiB); a real film's is a few KiB.
  */
 export const MAX_METADATA_BYTES = 128 * 1024
 /**
  * Most bytes of a film's poster, subtitle track or thumbnail sheet, each read whole into memory to be
- * served: a poster is some hundred KiB, a track of subtitles less, the thumbnail sheet of a 3-hour film
- * (publish/artwork.ts: 1080 tiles 160 px wide) a few MiB; 32 MiB leaves room for any honest one.
+ * served: a poster is some hundred KiB, a track of subtitles less, a thumbnail sheet (100 tiles 160 px
+ * wide) some hundred KiB, older metadata's single sheet of a 3-hour film a few MiB; 32 MiB leaves room
+ * for any honest one.
  */
 export const MAX_SIDE_FILE_BYTES = 32 * 1024 * 1024
 
@@ -97,6 +146,14 @@ export const MAX_SIDE_FILE_BYTES = 32 * 1024 * 1024
 export const metadataBound = (what: string): FileBound => ({ what: `${what}'s metadata`, bytes: MAX_METADATA_BYTES })
 
 const cidString = { type: 'string', minLength: 8, maxLength: 200 }
+const GRID_FIELDS = ['intervalSeconds', 'columns', 'rows', 'count', 'tileWidth', 'tileHeight'] satisfies Array<keyof ThumbnailGrid>
+/** A thumbnail grid's fields; each shape bounds columns and rows itself. */
+const gridProperties = {
+  intervalSeconds: { type: 'number', exclusiveMinimum: 0 },
+  count: { type: 'integer', minimum: 1 },
+  tileWidth: { type: 'integer', minimum: 1, maximum: 4096 },
+  tileHeight: { type: 'integer', minimum: 1, maximum: 4096 }
+}
 /** An ISO 8601 date and time with its offset, as Date.prototype.toISOString writes it (or with +hh:mm). */
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/
 const schema = {
@@ -151,18 +208,31 @@ const schema = {
         properties: { cid: cidString, language: { type: 'string', maxLength: 35 }, label: { type: 'string', maxLength: 100 } }
       }
     },
+    thumbnailSheets: {
+      type: 'object',
+      required: ['sheets', 'mimeType', ...GRID_FIELDS],
+      properties: {
+        ...gridProperties,
+        columns: { type: 'integer', minimum: 1, maximum: MAX_SHEET_COLUMNS },
+        rows: { type: 'integer', minimum: 1, maximum: MAX_SHEET_ROWS },
+        mimeType: { const: 'image/jpeg' },
+        sheets: {
+          type: 'array',
+          minItems: 1,
+          maxItems: MAX_THUMBNAIL_SHEETS,
+          items: { type: 'object', required: ['cid'], properties: { cid: cidString } }
+        }
+      }
+    },
     thumbnails: {
       type: 'object',
-      required: ['cid', 'mimeType', 'intervalSeconds', 'columns', 'rows', 'count', 'tileWidth', 'tileHeight'],
+      required: ['cid', 'mimeType', ...GRID_FIELDS],
       properties: {
-        cid: cidString,
-        mimeType: { const: 'image/jpeg' },
-        intervalSeconds: { type: 'number', exclusiveMinimum: 0 },
+        ...gridProperties,
         columns: { type: 'integer', minimum: 1, maximum: 1000 },
         rows: { type: 'integer', minimum: 1, maximum: 100_000 },
-        count: { type: 'integer', minimum: 1 },
-        tileWidth: { type: 'integer', minimum: 1, maximum: 4096 },
-        tileHeight: { type: 'integer', minimum: 1, maximum: 4096 }
+        cid: cidString,
+        mimeType: { const: 'image/jpeg' }
       }
     },
     expiresAt: { type: 'string', pattern: ISO_TIME.source, maxLength: 40 },
@@ -194,6 +264,13 @@ export function parseFilmMetadata(bytes: Uint8Array): FilmMetadata {
     throw new MetadataError(
       `film metadata is invalid: /content/sealedBytes is not the sealed size of ${plaintextBytes} bytes in chunks of ${sealing.chunkSize}`
     )
+  if (value.thumbnailSheets !== undefined) {
+    for (const sheet of value.thumbnailSheets.sheets) parseCid(sheet.cid)
+    if (value.thumbnailSheets.sheets.length !== sheetCount(value.thumbnailSheets))
+      throw new MetadataError(
+        `film metadata is invalid: /thumbnailSheets lists ${value.thumbnailSheets.sheets.length} sheets where its ${value.thumbnailSheets.count} tiles fill ${sheetCount(value.thumbnailSheets)}`
+      )
+  }
   if (value.thumbnails !== undefined) {
     parseCid(value.thumbnails.cid)
     if (value.thumbnails.count > value.thumbnails.columns * value.thumbnails.rows)

@@ -1,4 +1,4 @@
-import { CONTENT_CLASSES, type FilmMetadata } from './film-metadata.ts'
+import { CONTENT_CLASSES, sheetRows, thumbnailSheetsOf, type FilmMetadata } from './film-metadata.ts'
 import { tierName, type FilmRecord, type FilmState } from './film-record.ts'
 import type { PlaybackView } from './playback.ts'
 
@@ -32,15 +32,19 @@ export interface LibraryFilmView {
   subtitles: Array<{ language: string; label: string; url: string }>
   /** The film's audio tracks, in stream order. */
   audio: FilmMetadata['content']['audio']
-  /** The seek-bar sheet: tile n (row-major, `columns` a row) shows the film at n * intervalSec. */
+  /**
+   * The seek-bar thumbnails: tile n shows the film at n * intervalSec; it is tile n mod (columns × rows)
+   * of sheet floor(n / (columns × rows)), row-major, `columns` a row. A sheet's `rows` are those it fills
+   * (the last may have fewer). The player loads only the sheet it shows.
+   */
   thumbnails: {
-    url: string
     intervalSec: number
     columns: number
     rows: number
     count: number
     tileWidth: number
     tileHeight: number
+    sheets: Array<{ url: string; rows: number }>
   } | null
   playback: PlaybackView | null
   storage: { local: LocalCopy; networkCopies: number | null }
@@ -69,7 +73,7 @@ function localCopy(record: FilmRecord): LocalCopy {
 export function presentFilm(record: FilmRecord, extras: FilmViewExtras): LibraryFilmView {
   const base = `/api/films/${record.tokenId}`
   const metadata = record.metadata
-  const sheet = metadata?.thumbnails
+  const sheets = metadata !== undefined ? thumbnailSheetsOf(metadata) : undefined
   return {
     tokenId: record.tokenId,
     title: metadata?.title ?? `Film #${record.tokenId}`,
@@ -93,16 +97,16 @@ export function presentFilm(record: FilmRecord, extras: FilmViewExtras): Library
     })),
     audio: metadata?.content.audio ?? [],
     thumbnails:
-      sheet === undefined
+      sheets === undefined
         ? null
         : {
-            url: `${base}/thumbnails`,
-            intervalSec: sheet.intervalSeconds,
-            columns: sheet.columns,
-            rows: sheet.rows,
-            count: sheet.count,
-            tileWidth: sheet.tileWidth,
-            tileHeight: sheet.tileHeight
+            intervalSec: sheets.intervalSeconds,
+            columns: sheets.columns,
+            rows: sheets.rows,
+            count: sheets.count,
+            tileWidth: sheets.tileWidth,
+            tileHeight: sheets.tileHeight,
+            sheets: sheets.sheets.map((_, n) => ({ url: `${base}/thumbnails/${n}`, rows: sheetRows(sheets, n) }))
           },
     playback: extras.playback ?? null,
     storage: { local: localCopy(record), networkCopies: extras.networkCopies }
@@ -170,15 +174,15 @@ export const filmViewSchema = {
     },
     thumbnails: nullable({
       type: 'object',
-      required: ['url', 'intervalSec', 'columns', 'rows', 'count', 'tileWidth', 'tileHeight'],
+      required: ['intervalSec', 'columns', 'rows', 'count', 'tileWidth', 'tileHeight', 'sheets'],
       properties: {
-        url: string,
         intervalSec: number,
         columns: integer,
         rows: integer,
         count: integer,
         tileWidth: integer,
-        tileHeight: integer
+        tileHeight: integer,
+        sheets: { type: 'array', items: { type: 'object', required: ['url', 'rows'], properties: { url: string, rows: integer } } }
       }
     }),
     playback: nullable(playbackViewSchema),

@@ -14,7 +14,15 @@ import { unwrapKey } from '../keys/wrap.ts'
 import { filmKeyContext, requestFilmKey } from '../keys/key-request.ts'
 import { HttpError } from '../http-error.ts'
 import type { CID } from 'multiformats/cid'
-import { MAX_SIDE_FILE_BYTES, metadataBound, metadataCidFromUri, parseCid, parseFilmMetadata, type FilmMetadata } from './film-metadata.ts'
+import {
+  MAX_SIDE_FILE_BYTES,
+  metadataBound,
+  metadataCidFromUri,
+  parseCid,
+  parseFilmMetadata,
+  thumbnailSheetsOf,
+  type FilmMetadata
+} from './film-metadata.ts'
 import type { FileBound } from '../storage/dag-bounds.ts'
 import type { FilmRecord, StoredFilmKey } from './film-record.ts'
 import { isShown } from './content-class.ts'
@@ -59,8 +67,8 @@ export interface Library {
   openForPlayback(tokenId: string): Promise<{ film: SealedFilm; metadata: FilmMetadata }>
   poster(tokenId: string): Promise<Uint8Array>
   subtitles(tokenId: string, index: number): Promise<Uint8Array>
-  /** The decrypted seek-thumbnail sheet (JPEG). */
-  thumbnails(tokenId: string): Promise<Uint8Array>
+  /** Sheet `index` of the seek thumbnails (JPEG), decrypted. */
+  thumbnails(tokenId: string, index: number): Promise<Uint8Array>
   /** Picks up work left unfinished by the last run (pins, locks past their grace). */
   resume(): Promise<void>
   close(): Promise<void>
@@ -77,7 +85,8 @@ const DISK_RETRY_MS = 10_000
 
 /** Everything a film pins: its metadata, the artwork, subtitles and thumbnails, then the (large) content last. */
 export function filmCids(metadataUri: string, metadata: FilmMetadata): CID[] {
-  const small = [metadata.poster.cid, ...metadata.subtitles.map(s => s.cid), ...(metadata.thumbnails ? [metadata.thumbnails.cid] : [])]
+  const sheets = thumbnailSheetsOf(metadata)?.sheets ?? []
+  const small = [metadata.poster.cid, ...metadata.subtitles.map(s => s.cid), ...sheets.map(s => s.cid)]
   return [metadataCidFromUri(metadataUri), ...[...small, metadata.content.cid].map(parseCid)]
 }
 
@@ -89,7 +98,7 @@ function filmBounds(tokenId: string, metadata: FilmMetadata): FileBound[] {
     metadataBound(film),
     side('poster'),
     ...metadata.subtitles.map(track => side(`${track.label} subtitles`)),
-    ...(metadata.thumbnails ? [side('thumbnails')] : []),
+    ...(thumbnailSheetsOf(metadata)?.sheets ?? []).map((_, n) => side(`thumbnail sheet ${n}`)),
     { what: `${film}'s content`, bytes: metadata.content.sealedBytes, exact: true }
   ]
 }
@@ -456,10 +465,12 @@ export function createLibrary(opts: LibraryOptions): Library {
       if (track === undefined) throw new HttpError(404, `film ${tokenId} has no subtitle track ${index}`)
       return await openSealedFile(tokenId, track.cid)
     },
-    async thumbnails(tokenId) {
+    async thumbnails(tokenId, index) {
       const record = await playableRecord(tokenId)
-      const sheet = record.metadata.thumbnails
-      if (sheet === undefined) throw new HttpError(404, `film ${tokenId} has no thumbnail sheet`)
+      const sheets = thumbnailSheetsOf(record.metadata)?.sheets ?? []
+      if (sheets.length === 0) throw new HttpError(404, `film ${tokenId} has no thumbnails`)
+      const sheet = sheets[index]
+      if (sheet === undefined) throw new HttpError(404, `film ${tokenId} has thumbnail sheets 0 to ${sheets.length - 1}, not ${index}`)
       return await openSealedFile(tokenId, sheet.cid)
     },
     async resume() {

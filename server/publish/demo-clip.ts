@@ -5,19 +5,24 @@ import { runFfmpeg } from './ffmpeg-run.ts'
 import { MediaError } from './probe.ts'
 
 const FRAME_RATE = 25
+/** Seconds between keyframes. */
+const KEYFRAME_EVERY_SECONDS = 2
 const CUE_EVERY_SECONDS = 5
 const CUE_LENGTH_SECONDS = 4
 
 /**
  * Synthesises a demo film: a moving test pattern with a beeping tone, H.264/AAC in a faststart MP4 with a
- * keyframe every 2 s, and an English SRT with a cue every few seconds.
+ * keyframe every 2 s, and an English SRT with a cue every few seconds. 25 frames a second unless told
+ * (a long clip for tests is made much faster at 1).
  */
 export async function generateDemoClip(
   outDir: string,
-  opts: { seconds?: number; width?: number; height?: number } = {}
+  opts: { seconds?: number; width?: number; height?: number; frameRate?: number } = {}
 ): Promise<{ video: string; subtitles: string }> {
-  const { seconds = 30, width = 1280, height = 720 } = opts
+  const { seconds = 30, width = 1280, height = 720, frameRate = FRAME_RATE } = opts
   if (!(seconds > 0)) throw new MediaError(`demo clip length must be positive, got ${seconds}`)
+  if (!Number.isInteger(frameRate) || frameRate <= 0)
+    throw new MediaError(`demo clip frame rate must be a positive integer, got ${frameRate}`)
   for (const [name, value] of [
     ['width', width],
     ['height', height]
@@ -30,7 +35,7 @@ export async function generateDemoClip(
   const subtitles = path.join(outDir, 'demo.en.srt')
 
   const command = ffmpeg()
-    .input(`testsrc2=size=${width}x${height}:rate=${FRAME_RATE}:duration=${seconds}`)
+    .input(`testsrc2=size=${width}x${height}:rate=${frameRate}:duration=${seconds}`)
     .inputFormat('lavfi')
     .input(`sine=frequency=440:beep_factor=4:sample_rate=48000:duration=${seconds}`)
     .inputFormat('lavfi')
@@ -46,9 +51,9 @@ export async function generateDemoClip(
       '-pix_fmt',
       'yuv420p',
       '-g',
-      String(2 * FRAME_RATE),
+      String(KEYFRAME_EVERY_SECONDS * frameRate),
       '-keyint_min',
-      String(2 * FRAME_RATE),
+      String(KEYFRAME_EVERY_SECONDS * frameRate),
       '-sc_threshold',
       '0',
       '-c:a',

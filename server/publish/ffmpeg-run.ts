@@ -16,10 +16,11 @@ export interface RunFfmpegOptions {
 }
 
 /**
- * Runs a prepared fluent-ffmpeg command to its output file. On failure, or when ffmpeg stalls, the
- * partial output is removed and a MediaError names the step and the reason.
+ * Runs a prepared fluent-ffmpeg command to its output file, or to the several files its .output()
+ * calls named. On failure, or when ffmpeg stalls, the partial output is removed and a MediaError names
+ * the step and the reason.
  */
-export function runFfmpeg(command: ffmpeg.FfmpegCommand, outFile: string, step: string, opts: RunFfmpegOptions = {}): Promise<void> {
+export function runFfmpeg(command: ffmpeg.FfmpegCommand, out: string | string[], step: string, opts: RunFfmpegOptions = {}): Promise<void> {
   const { onSeconds, stallMs = FFMPEG_STALL_MS } = opts
   return new Promise((resolve, reject) => {
     let stalled = false
@@ -51,9 +52,11 @@ export function runFfmpeg(command: ffmpeg.FfmpegCommand, outFile: string, step: 
           : /Cannot find ffmpeg|ENOENT/.test(err.message)
             ? 'ffmpeg was not found on the PATH: install ffmpeg (Debian: apt-get install ffmpeg)'
             : `${step} failed: ${err.message.trim().replace(/\s*\n\s*/g, ' | ')}`
-        rm(outFile, { force: true }).finally(() => reject(new MediaError(message)))
+        const outFiles = typeof out === 'string' ? [out] : out
+        Promise.all(outFiles.map(file => rm(file, { force: true }))).finally(() => reject(new MediaError(message)))
       })
-      .save(outFile)
+    if (typeof out === 'string') command.save(out)
+    else command.run()
   })
 }
 

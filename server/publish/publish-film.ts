@@ -7,14 +7,14 @@ import type { CID } from 'multiformats/cid'
 import type { CustodyStore } from '../keys/custody-store.ts'
 import { publishedFilms, type PublishedFilm } from '../keys/published-films.ts'
 import type { Daemon } from '../daemon.ts'
-import { MetadataError, parseExpiry, parseFilmMetadata, type FilmMetadata, type ThumbnailSheetMetadata } from '../library/film-metadata.ts'
+import { MetadataError, parseExpiry, parseFilmMetadata, type FilmMetadata, type ThumbnailSheetsMetadata } from '../library/film-metadata.ts'
 import { addBytes, addFile, pinWithProgress } from '../storage/content.ts'
 import type { StateDb } from '../storage/state-db.ts'
 import { createSealer, generateContentKey, sealBuffer } from '../sealing/seal.ts'
 import { DEFAULT_CHUNK_SIZE, sealedLength } from '../sealing/format.ts'
 import { probeMedia } from './probe.ts'
 import { normaliseForDirectPlay } from './normalise.ts'
-import { extractPoster, extractThumbnailSheet, type ThumbnailSheet } from './artwork.ts'
+import { extractPoster, extractThumbnailSheets, type ThumbnailSheetFiles } from './artwork.ts'
 import { extractSubtitleStreamToWebVtt, isTextSubtitle, subtitleFileToWebVtt } from './subtitles.ts'
 import { removeAbandonedWorkDirs, withPlaintextWorkDir } from './work-dir.ts'
 import { publishFingerprint, publishIntents, type PreparedFilm } from './publish-intent.ts'
@@ -69,7 +69,7 @@ const SEALING = { cipher: 'aes-256-gcm', chunkSize: DEFAULT_CHUNK_SIZE } as cons
 /** The platform's planned distribution tiers (DESIGN: 100 small venue … 50 000 national). */
 const DEFAULT_TIERS = [100n, 5_000n, 10_000n, 50_000n]
 
-/** Seek thumbnails: a frame every 10 s (the Player's seek bar shows the tile under the cursor). */
+/** Seek thumbnails: a frame every 10 s (the Player's seek bar shows the tile under the cursor), 100 a sheet. */
 const THUMBNAIL_INTERVAL_SECONDS = 10
 
 /** Refuses an expiry the platform's rules do not allow: only `test` content expires, and not in the past. */
@@ -84,7 +84,7 @@ function checkExpiry(request: PublishRequest): void {
  * publish: video → probe → normalise for direct play → poster, seek thumbnails, WebVTT → seal → add
  * to Helia → metadata → registered on chain. Plaintext work files live in a private temp folder,
  * never in the data directory, and are removed afterwards. The content key is kept before the film
- * is registered. The thumbnail sheet and subtitles are sealed with the film's key: they show the film.
+ * is registered. The thumbnail sheets and subtitles are sealed with the film's key: they show the film.
  * Rerunning the same publish after a crash resumes it (publish-intent.ts) and never registers the
  * film twice (registration.ts); rerunning a finished one answers the film it published.
  */
@@ -182,11 +182,10 @@ async function prepareFilm(
     await extractPoster(playable, playableInfo, posterFile)
     progress('poster', 1)
 
-    let sheet: ThumbnailSheet | undefined
-    const sheetFile = path.join(workDir, 'thumbnails.jpg')
+    let sheets: ThumbnailSheetFiles | undefined
     if (playableInfo.video !== undefined) {
       progress('thumbnails', 0)
-      sheet = await extractThumbnailSheet(playable, playableInfo, sheetFile, { intervalSeconds: THUMBNAIL_INTERVAL_SECONDS })
+      sheets = await extractThumbnailSheets(playable, playableInfo, workDir, { intervalSeconds: THUMBNAIL_INTERVAL_SECONDS })
       progress('thumbnails', 1)
     }
 
@@ -218,10 +217,11 @@ async function prepareFilm(
       (await pinned(await addBytes(helia, sealBuffer(contentKey, await readFile(file), SEALING)))).toString()
     const subtitles = []
     for (const track of vttFiles) subtitles.push({ cid: await addSealed(track.file), language: track.language, label: track.label })
-    let thumbnails: ThumbnailSheetMetadata | undefined
-    if (sheet !== undefined) {
-      const { intervalSeconds, columns, rows, count, tileWidth, tileHeight } = sheet
-      thumbnails = { cid: await addSealed(sheetFile), mimeType: 'image/jpeg', intervalSeconds, columns, rows, count, tileWidth, tileHeight }
+    let thumbnailSheets: ThumbnailSheetsMetadata | undefined
+    if (sheets !== undefined) {
+      const cids = []
+      for (const file of sheets.files) cids.push({ cid: await addSealed(file) })
+      thumbnailSheets = { ...sheets.grid, mimeType: 'image/jpeg', sheets: cids }
     }
     const metadata: FilmMetadata = {
       schema: 'seed-one/film-metadata/v1',
@@ -247,7 +247,7 @@ async function prepareFilm(
       },
       poster: { cid: posterCid.toString(), mimeType: 'image/jpeg' },
       subtitles,
-      ...(thumbnails !== undefined ? { thumbnails } : {}),
+      ...(thumbnailSheets !== undefined ? { thumbnailSheets } : {}),
       ...(request.expiresAt !== undefined ? { expiresAt: new Date(parseExpiry(request.expiresAt)).toISOString() } : {}),
       custodian: ctx.custodian
     }

@@ -2,10 +2,17 @@ import type { FastifyInstance } from 'fastify'
 import type { Library } from '../library/library.ts'
 import { tokenIdParams as tokenParams } from '../library/routes.ts'
 import { HttpError } from '../http-error.ts'
-import { filmContentType } from '../library/film-metadata.ts'
+import { filmContentType, thumbnailSheetsOf } from '../library/film-metadata.ts'
 import { sendPlaintext } from './send-film.ts'
 import type { ServiceCounters } from '../health/service-counters.ts'
 import type { FilmStreams } from './film-streams.ts'
+
+/** A film and one of its numbered files (a subtitle track, a thumbnail sheet). */
+const numberedParams = {
+  type: 'object',
+  required: ['tokenId', 'index'],
+  properties: { tokenId: tokenParams.properties.tokenId, index: { type: 'string', pattern: '^[0-9]{1,2}$' } }
+}
 
 /**
  * The decrypted film (play: Range → sealed chunks → blocks → decrypt → 206), its poster, subtitles
@@ -42,27 +49,33 @@ export async function streamingRoutes(
 
   app.get<{ Params: { tokenId: string; index: string } }>(
     '/api/films/:tokenId/subtitles/:index',
-    {
-      schema: {
-        params: {
-          type: 'object',
-          required: ['tokenId', 'index'],
-          properties: { tokenId: tokenParams.properties.tokenId, index: { type: 'string', pattern: '^[0-9]{1,2}$' } }
-        }
-      }
-    },
+    { schema: { params: numberedParams } },
     async (request, reply) => {
       const vtt = await library().subtitles(request.params.tokenId, Number(request.params.index))
       return await reply.type('text/vtt; charset=utf-8').header('cache-control', 'no-store').send(Buffer.from(vtt))
     }
   )
 
+  app.get<{ Params: { tokenId: string; index: string } }>(
+    '/api/films/:tokenId/thumbnails/:index',
+    { schema: { params: numberedParams } },
+    async (request, reply) => {
+      const sheet = await library().thumbnails(request.params.tokenId, Number(request.params.index))
+      return await reply.type('image/jpeg').header('cache-control', 'no-store').send(Buffer.from(sheet))
+    }
+  )
+
+  // The address of the one sheet films had before sheets were split: still answered for such films.
   app.get<{ Params: { tokenId: string } }>(
     '/api/films/:tokenId/thumbnails',
     { schema: { params: tokenParams } },
     async (request, reply) => {
-      const sheet = await library().thumbnails(request.params.tokenId)
-      return await reply.type('image/jpeg').header('cache-control', 'no-store').send(Buffer.from(sheet))
+      const { tokenId } = request.params
+      const metadata = (await library().film(tokenId)).metadata
+      const sheets = metadata !== undefined ? (thumbnailSheetsOf(metadata)?.sheets.length ?? 0) : 0
+      if (sheets !== 1)
+        throw new HttpError(404, `film ${tokenId} has ${sheets} thumbnail sheets: ask for each at /api/films/${tokenId}/thumbnails/:n`)
+      return await reply.redirect(`/api/films/${tokenId}/thumbnails/0`, 308)
     }
   )
 }

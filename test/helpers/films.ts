@@ -81,25 +81,38 @@ export async function registerFilm(opts: RegisterFilmOptions): Promise<HandMadeF
     subtitles: [],
     custodian: { url: opts.custodianUrl ?? custodian.url, peerId: custodian.identity.deviceId }
   }
-  const metadataCid = await addBytes(custodian.helia, new TextEncoder().encode(JSON.stringify(metadata)))
+  const { tokenId, metadataCid } = await registerMetadata(opts, metadata, { releaseKey: opts.keepKey !== false })
+  return { tokenId, plaintext, contentKey, contentCid, metadataCid }
+}
+
+/**
+ * Adds `metadata` to the custodian's Helia and registers it on chain as the creator; with `releaseKey`,
+ * records it as publish does, so the custodian releases the key it holds for the metadata's content.
+ */
+export async function registerMetadata(
+  opts: Pick<RegisterFilmOptions, 'custodian' | 'creator' | 'contractAddress'>,
+  metadata: FilmMetadata,
+  { releaseKey }: { releaseKey: boolean }
+): Promise<{ tokenId: string; metadataCid: string }> {
+  const metadataCid = await addBytes(opts.custodian.helia, new TextEncoder().encode(JSON.stringify(metadata)))
   const token = new Contract(opts.contractAddress, abi, opts.creator)
   const receipt = await (
     await token.getFunction('registerFilm')(`ipfs://${metadataCid}`, FILM_PRICE_WEI, 1000, [100, 5000], opts.creator.address, 500)
   ).wait()
   const tokenId = String(filmIdFromReceipt(token, receipt))
-  if (opts.keepKey !== false) {
+  if (releaseKey) {
     // as publish records it: the custodian releases keys only for films it registered itself
-    await publishedFilms(custodian.db).record({
+    await publishedFilms(opts.custodian.db).record({
       tokenId,
       title: metadata.title,
       metadataCid: metadataCid.toString(),
-      contentCid: contentCid.toString(),
+      contentCid: metadata.content.cid,
       publishedAt: new Date().toISOString(),
       creator: opts.creator.address,
       contract: opts.contractAddress
     })
   }
-  return { tokenId, plaintext, contentKey, contentCid, metadataCid: metadataCid.toString() }
+  return { tokenId, metadataCid: metadataCid.toString() }
 }
 
 /** Buys one token of the film, paying `priceWei` (registerFilm's price unless told). */

@@ -55,25 +55,6 @@ function audioChoices(video) {
 }
 
 /**
- * The seek bar's thumbnail sheet once the browser holds it (fetched when the player opens), so a
- * scrub shows frames at once rather than an empty box; null until then, and for films without one.
- * @param {import('../api.js').Thumbnails | null} sheet
- */
-function useLoadedThumbnails(sheet) {
-  const [loaded, setLoaded] = useState(/** @type {import('../api.js').Thumbnails | null} */ (null))
-  useEffect(() => {
-    if (!sheet) return
-    const image = new Image()
-    image.onload = () => setLoaded(sheet)
-    image.src = sheet.url
-    return () => {
-      image.onload = null
-    }
-  }, [sheet?.url])
-  return loaded
-}
-
-/**
  * Saves the owner's position every SAVE_EVERY_MS while playing, when the page goes away, and when the
  * player closes; `save()` saves now. Nothing is saved for a guest (the box would refuse it).
  * @param {string} tokenId
@@ -260,7 +241,6 @@ export function PlayerScreen({ film, startAt, saveProgress, onStreamFailed, onBa
   useLayoutEffect(() => onRemoteKey(action => latestKeyHandler.current(action)), [])
 
   const subtitleLines = useSubtitleLines(video, subtitle)
-  const thumbnails = useLoadedThumbnails(film.thumbnails)
 
   /** @param {number} index */
   const chooseAudio = index => {
@@ -334,7 +314,7 @@ export function PlayerScreen({ film, startAt, saveProgress, onStreamFailed, onBa
       ${paused && html`<span class="osd-state">Paused</span>`}
     </div>
     <div class="osd osd-bottom">
-      <${SeekBar} position=${position} duration=${duration} scrubTo=${scrubTo} thumbnails=${thumbnails} onSeekTo=${seekTo} />
+      <${SeekBar} position=${position} duration=${duration} scrubTo=${scrubTo} thumbnails=${film.thumbnails} onSeekTo=${seekTo} />
       <div class="osd-buttons">
         <div class="osd-group"></div>
         <div class="osd-group osd-transport">

@@ -1,28 +1,10 @@
 // The player's seek bar: where the film is, and while the owner scrubs with ←/→, a preview frame from
-// the publisher's thumbnail sheet above the position they are moving to.
+// the publisher's thumbnail sheets above the position they are moving to.
 import { html } from 'htm/preact'
 import { formatClock } from '../format.js'
+import { ThumbnailTile, tileAt, useThumbnailSheet } from './thumbnail-sheets.js'
 
 /** @typedef {import('../api.js').Thumbnails} Thumbnails */
-
-/**
- * The tile of the sheet that shows the film at `seconds`, as CSS background settings (percentages, so
- * the preview can be any size).
- * @param {Thumbnails} sheet
- * @param {number} seconds
- */
-function thumbnailStyle(sheet, seconds) {
-  const index = Math.min(sheet.count - 1, Math.max(0, Math.floor(seconds / sheet.intervalSec)))
-  const column = index % sheet.columns
-  const row = Math.floor(index / sheet.columns)
-  const percent = (/** @type {number} */ at, /** @type {number} */ of) => (of > 1 ? (at / (of - 1)) * 100 : 0)
-  return {
-    backgroundImage: `url("${sheet.url}")`,
-    backgroundSize: `${sheet.columns * 100}% ${sheet.rows * 100}%`,
-    backgroundPosition: `${percent(column, sheet.columns)}% ${percent(row, sheet.rows)}%`,
-    aspectRatio: `${sheet.tileWidth} / ${sheet.tileHeight}`
-  }
-}
 
 /**
  * @param {{
@@ -31,6 +13,9 @@ function thumbnailStyle(sheet, seconds) {
  * }} props scrubTo is where the owner is moving to (null when not scrubbing)
  */
 export function SeekBar({ position, duration, scrubTo, thumbnails, onSeekTo }) {
+  // only the sheet under a scrub is loaded: watching decodes none
+  const tile = thumbnails && scrubTo !== null ? tileAt(thumbnails, scrubTo) : null
+  const sheet = useThumbnailSheet(thumbnails, tile && tile.sheet)
   const shown = scrubTo ?? position
   const fraction = duration > 0 ? Math.min(1, Math.max(0, shown / duration)) : 0
   const playedFraction = duration > 0 ? Math.min(1, Math.max(0, position / duration)) : 0
@@ -62,7 +47,7 @@ export function SeekBar({ position, duration, scrubTo, thumbnails, onSeekTo }) {
       ${
         scrubTo !== null &&
         html`<div class="seek-preview" style=${{ left: `${fraction * 100}%` }} aria-hidden="true">
-          ${thumbnails && html`<div class="seek-preview-frame" style=${thumbnailStyle(thumbnails, scrubTo)}></div>`}
+          ${thumbnails && tile && html`<${ThumbnailTile} thumbnails=${thumbnails} tile=${tile} sheet=${sheet} />`}
           <span class="seek-preview-time mono">${formatClock(scrubTo)}</span>
         </div>`
       }
