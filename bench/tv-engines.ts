@@ -62,16 +62,22 @@ const TIMING_SCRIPT = `window.benchAt = {};
 document.addEventListener('keydown', function (e) { if (e.key === 'Enter') benchAt.enter = performance.now() }, true);
 document.addEventListener('playing', function () { if (!benchAt.playing) benchAt.playing = performance.now() }, true);`
 
-/** The decoded size of the images on screen: <img> elements and CSS background images, 4 bytes a pixel. */
+/**
+ * The decoded size of the images the page holds, 4 bytes a pixel: <img> elements, CSS background images,
+ * canvases, and the seek-thumbnail sheets the player fetched (it keeps them decoded, off the DOM, to draw
+ * tiles from).
+ */
 const IMAGE_BYTES = `new Promise(function (done) {
-  var urls = {};
+  var urls = {}, canvases = 0;
   [].forEach.call(document.querySelectorAll('img'), function (img) { if (img.currentSrc) urls[img.currentSrc] = true });
+  [].forEach.call(document.querySelectorAll('canvas'), function (c) { canvases += c.width * c.height * 4 });
+  performance.getEntriesByType('resource').forEach(function (entry) { if (/\\/thumbnails\\//.test(entry.name)) urls[entry.name] = true });
   [].forEach.call(document.querySelectorAll('*'), function (el) {
     var match = /url\\("?([^")]+)"?\\)/.exec(getComputedStyle(el).backgroundImage);
     if (match) urls[match[1]] = true;
   });
-  var list = Object.keys(urls), bytes = 0, left = list.length;
-  if (left === 0) done(0);
+  var list = Object.keys(urls), bytes = canvases, left = list.length;
+  if (left === 0) done(bytes);
   list.forEach(function (url) {
     var img = new Image();
     img.onload = img.onerror = function () { bytes += img.naturalWidth * img.naturalHeight * 4; if (--left === 0) done(bytes) };
