@@ -43,8 +43,13 @@ const urlOf = (address: string, port: number): string => `http://${isIP(address)
 
 export function createDiscovery(opts: { nodeTimeoutMs: number; admits(deviceId: string): Promise<boolean> }): Discovery {
   const boxes = new Map<string, { network: string; box: DiscoveredBox }>()
+  // forgotten once silent past the node timeout, whether or not anyone asks
+  const forgetSilent = (now: Date): void => {
+    for (const [deviceId, { box }] of boxes) if (now.getTime() - Date.parse(box.lastReportAt) > opts.nodeTimeoutMs) boxes.delete(deviceId)
+  }
   return {
     seen: (report, sourceIp, at) => {
+      forgetSilent(at)
       const lan = report.lan
       if (lan === undefined || lan.addresses.length === 0) {
         boxes.delete(report.deviceId)
@@ -58,12 +63,11 @@ export function createDiscovery(opts: { nodeTimeoutMs: number; admits(deviceId: 
       boxes.set(report.deviceId, { network: networkOf(sourceIp), box })
     },
     boxesFor: async (visitorIp, now = new Date()) => {
+      forgetSilent(now)
       const network = networkOf(visitorIp)
       const found: DiscoveredBox[] = []
       for (const [deviceId, entry] of boxes) {
-        // forgotten once silent past the node timeout
-        if (now.getTime() - Date.parse(entry.box.lastReportAt) > opts.nodeTimeoutMs) boxes.delete(deviceId)
-        else if (entry.network === network && (await opts.admits(deviceId))) found.push(entry.box)
+        if (entry.network === network && (await opts.admits(deviceId))) found.push(entry.box)
       }
       return found.sort((a, b) => a.name.localeCompare(b.name))
     }
