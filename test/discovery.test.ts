@@ -45,7 +45,7 @@ t.test('a visitor sees the boxes that reported from its own address, with their 
   t.equal((await report(elsewhere, '127.0.0.3', { addresses: ['10.0.0.5'], uiPort: 8080 })).status, 201)
 
   const home = { name: nameOf(first), urls: ['http://192.168.1.20:8080/', 'http://[fd12:3456::20]:8080/'] }
-  const other = { name: nameOf(second), urls: ['http://192.168.1.21:80/'] }
+  const other = { name: nameOf(second), urls: ['http://192.168.1.21/'] }
   t.same(
     (await discover('127.0.0.2')).boxes.map(({ name, urls }) => ({ name, urls })),
     [home, other].sort((a, b) => a.name.localeCompare(b.name)),

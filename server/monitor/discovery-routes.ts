@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import type { DiscoveredBox, Discovery } from './discovery.ts'
+import { FONT_STYLESHEETS } from '../ui/page.ts'
 
 export const DISCOVER_PATH = '/discover'
 export const DISCOVER_API_PATH = '/api/discover'
@@ -24,7 +25,7 @@ const discoveredSchema = {
 const escapeHtml = (text: string): string =>
   text.replace(/[&<>"']/g, char => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[char] ?? char)
 
-/** The discovery page: server-rendered, no script, so the oldest TV browser shows it. */
+/** The discovery page: server-rendered, no script, so the oldest TV browser shows it; the fleet dashboard's look. */
 export function discoveryPage(boxes: DiscoveredBox[]): string {
   const list =
     boxes.length === 0
@@ -49,11 +50,11 @@ ${boxes
     <meta name="referrer" content="no-referrer" />
     <title>Find your Seed One</title>
     <link rel="icon" href="data:," />
-    <link rel="stylesheet" href="/theme.css" />
+${[...FONT_STYLESHEETS, '/theme.css', '/styles.css'].map(href => `    <link rel="stylesheet" href="${href}" />`).join('\n')}
   </head>
   <body>
-    <main>
-      <h1>Find your Seed One</h1>
+    <main class="page">
+      <h2>Find your Seed One</h2>
       ${list}
     </main>
   </body>

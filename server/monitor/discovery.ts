@@ -9,7 +9,7 @@ import type { HealthReport } from './protocol.ts'
 export interface DiscoveredBox {
   /** seedone-xxxx: the name the box advertises over mDNS, to tell two boxes apart. */
   name: string
-  /** http://<lan-address>:<port>/, IPv4 first. */
+  /** http://<lan-address>:<port>/ (no port for 80), IPv4 first. */
   urls: string[]
   /** Monitor time of the box's latest report. */
   lastReportAt: string
@@ -39,7 +39,8 @@ export function networkOf(ip: string): string {
     .join(':')}::/64`
 }
 
-const urlOf = (address: string, port: number): string => `http://${isIP(address) === 6 ? `[${address}]` : address}:${port}/`
+const urlOf = (address: string, port: number): string =>
+  `http://${isIP(address) === 6 ? `[${address}]` : address}${port === 80 ? '' : `:${port}`}/`
 
 export function createDiscovery(opts: { nodeTimeoutMs: number; admits(deviceId: string): Promise<boolean> }): Discovery {
   const boxes = new Map<string, { network: string; box: DiscoveredBox }>()
