@@ -1,7 +1,8 @@
 // The box's DHCP host name (issue 12, "finding the box from the TV"): TV browsers and Android resolve no
 // .local name, but home routers put their DHCP clients' names in their DNS. A real dnsmasq (the DHCP and
 // DNS server of many routers) and Debian's dhclient, on a veth link between two network namespaces that
-// no packet leaves; needs root (the CI runs it as root), dnsmasq-base and isc-dhcp-client.
+// no packet leaves; the box's real reporter reaches a monitor on the router's side, whose discovery lists
+// it. Needs root (the CI runs it as root), dnsmasq-base and isc-dhcp-client.
 import t from 'tap'
 import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
@@ -41,6 +42,11 @@ t.test(
       'the box answers to seedone and seedone.lan, and still refuses a name not its own'
     )
     t.equal(seen.status.deviceId, seen.deviceId, 'the daemon itself answered')
+    t.same(
+      seen.discovered.map((box: { urls: string[] }) => box.urls),
+      [[`http://${seen.lease.address}:8080/`]],
+      "its reports carry the leased address: the monitor's discovery links it for a device at the same address"
+    )
     t.match(
       seen.pairUrl,
       new RegExp(`^http://${seen.lease.address.replaceAll('.', '\\.')}:8080/pair\\?code=`),

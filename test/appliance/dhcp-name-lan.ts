@@ -2,7 +2,8 @@
 // router and the TV. A dnsmasq serves DHCP and DNS (domain "lan") on router0 (10.78.0.1); the box, in a
 // network namespace of its own behind the veth peer box0, takes a lease with Debian's dhclient and its
 // stock /etc/dhcp/dhclient.conf (`send host-name = gethostname();`) under the host name "seedone", then
-// runs a real daemon. The TV resolves the names through dnsmasq and asks the box with those names in Host.
+// runs a real daemon that reports to the network's monitor (here too). The TV resolves the names through
+// dnsmasq and asks the box with those names in Host.
 // Prints one JSON line.
 import { spawn } from 'node:child_process'
 import { readFile, writeFile } from 'node:fs/promises'
@@ -12,6 +13,8 @@ import path from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { rawRequest } from '../helpers/http.ts'
+import { monitorConfig } from '../helpers/monitor.ts'
+import { startMonitor } from '../../server/monitor/monitor.ts'
 
 const dir = process.argv[2] as string
 const here = path.dirname(fileURLToPath(import.meta.url))
@@ -36,6 +39,8 @@ const dnsmasq = spawn(
   ],
   { stdio: 'inherit' }
 )
+// the network's monitor, on the internet side of the router in real life
+const monitor = await startMonitor(monitorConfig(path.join(dir, 'monitor'), { host: ROUTER, port: 8090 }), { logLevel: 'silent' })
 const resolvConf = path.join(dir, 'resolv.conf')
 await writeFile(resolvConf, '')
 // The box: hostname seedone, the lease's resolv.conf bound over /etc/resolv.conf in its own mount namespace
@@ -48,7 +53,7 @@ const boxScript = [
     'ip link set lo up',
     `mount --bind ${resolvConf} /etc/resolv.conf`,
     `dhclient -1 -sf ${here}/dhclient-apply.sh -pf ${dir}/dhclient.pid -lf ${dir}/dhclient.leases box0`,
-    `${process.execPath} ${here}/dhcp-name-box.ts ${dir}/box`
+    `${process.execPath} ${here}/dhcp-name-box.ts ${dir}/box ${monitor.url}`
   ].join(' && ')
 ].join('\n')
 const box = spawn('ip', ['netns', 'exec', 'box', 'unshare', '--uts', 'sh', '-c', boxScript], { stdio: ['pipe', 'pipe', 'inherit'] })
@@ -59,7 +64,7 @@ process.once('SIGTERM', () => {
 })
 try {
   const [line] = (await once(createInterface({ input: box.stdout }), 'line')) as [string]
-  const { deviceId } = JSON.parse(line)
+  const { deviceId, discovered } = JSON.parse(line)
   const lease = (await readFile(`${dir}/leases`, 'utf8')).trim().split(/\s+/)
   const resolver = new Resolver()
   resolver.setServers([ROUTER])
@@ -73,11 +78,21 @@ try {
   const pairing = JSON.parse((await rawRequest(`http://${address}:8080/api/pairing`, { headers: { host: 'seedone.lan:8080' } })).body)
   const boxResolvConf = await readFile(resolvConf, 'utf8')
   console.log(
-    JSON.stringify({ lease: { address, hostname: lease[3] }, resolved, answers, deviceId, status, pairUrl: pairing.pairUrl, boxResolvConf })
+    JSON.stringify({
+      lease: { address, hostname: lease[3] },
+      resolved,
+      answers,
+      deviceId,
+      status,
+      pairUrl: pairing.pairUrl,
+      boxResolvConf,
+      discovered
+    })
   )
 } finally {
   box.stdin.end()
   await once(box, 'exit')
   dnsmasq.kill()
   await once(dnsmasq, 'exit')
+  await monitor.close()
 }
