@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what a fresh Debian 12 machine lacks to run Seed One from this checkout:
 # ffmpeg (and, with --tests, Chromium for the UI tests, shellcheck for the scripts and promtool from
-# prometheus for /metrics) from apt, then the npm packages,
+# prometheus for /metrics, dnsmasq and dhclient for the DHCP name test) from apt, then the npm packages,
 # which bring Node 24 as a devDependency. Idempotent: it skips what is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +16,9 @@ if [[ "${1:-}" == "--tests" ]]; then
   command -v nft >/dev/null 2>&1 || packages+=(nftables)
   command -v sfdisk >/dev/null 2>&1 || packages+=(fdisk)
   command -v jq >/dev/null 2>&1 || packages+=(jq)
+  # the DHCP host name test: a router's dnsmasq and Debian's DHCP client in network namespaces
+  command -v dnsmasq >/dev/null 2>&1 || packages+=(dnsmasq-base)
+  command -v dhclient >/dev/null 2>&1 || packages+=(isc-dhcp-client)
 fi
 if (( ${#packages[@]} > 0 )); then
   echo "setup: installing ${packages[*]} from apt"

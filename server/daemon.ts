@@ -355,7 +355,7 @@ export async function startDaemon(config: DaemonConfig, opts: StartOptions = {})
       if (lan !== undefined) shutdown.add(() => lan.stop())
     }
     apiUrl = peerOrigin(config.port === 0 ? url : config.publicUrl)
-    await health.startReporting(apiUrl)
+    await health.startReporting(apiUrl, { host: config.host, port })
     const ownerSessions = sessions
     const signInLink =
       ownerSessions === undefined ? undefined : async () => `${url}${SIGN_IN_LINK_PATH}?token=${await ownerSessions.issueSignInToken()}`

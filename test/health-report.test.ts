@@ -38,6 +38,7 @@ t.test('queued reports reach a restarted monitor exactly once and in order, acro
   const first = await getJson<{ reports: Array<{ report: HealthReport }> }>(`${monitor.url}${NODES_PATH}/${deviceId}/reports`)
   const report = first.reports[0].report
   t.equal(report.apiUrl, box.url, 'the report says where the box is reached')
+  t.same(report.lan, { addresses: [], uiPort: Number(new URL(box.url).port) }, 'its UI port; no LAN address: it listens on loopback')
   t.same(report.roles, ['player'])
   t.ok(report.system.memory.totalBytes > 0 && report.system.disk.totalBytes > 0, 'system figures are read')
   t.equal(report.service.chainSyncLag, null, 'no owner: no chain lag')

@@ -6,12 +6,14 @@ import QRCode from 'qrcode'
 import type { Daemon } from '../server/daemon.ts'
 import { loadOrCreateDeviceIdentity } from '../server/identity/device-identity.ts'
 import { buildPairingMessage } from '../server/pairing/owner-authorisation.ts'
+import { phoneAuthority } from '../server/pairing/phone-authority.ts'
+import { deviceSuffix } from '../server/appliance/mdns.ts'
 import type { FilmRecord, StoredFilmKey } from '../server/library/film-record.ts'
 import { section } from '../server/storage/state-db.ts'
 import { isPinned } from '../server/storage/content.ts'
 import { devnetWallet, startTestDevnet } from './helpers/devnet.ts'
 import { buyFilm, registerFilm } from './helpers/films.ts'
-import { getJson, postJson } from './helpers/http.ts'
+import { getJson, postJson, rawRequest } from './helpers/http.ts'
 import { daemonConfig, startTestDaemon, testDir, type Test } from './helpers/in-process.ts'
 import { CookieJar, signInAsOwner } from './helpers/owner-session.ts'
 import { askMessage, call, messageFor, pollPairing, sendSignature, session } from './helpers/pairing-client.ts'
@@ -270,6 +272,34 @@ t.test('the QR code on the TV encodes the pairing page for its code', async t =>
   t.equal(stranger.status, 404, 'a browser without a code gets none made for it here')
   const bad = await call(tv, `${box.url}/api/pairing/qr.svg?code=not-a-code`)
   t.equal(bad.status, 400)
+})
+
+t.test('a TV that reached the box by a name gets a QR code with the address the phone can open', async t => {
+  // a box on 127.0.0.2 stands for the box's LAN address: the address the TV reached, not a fixed one
+  // (an address the TV used is kept: the first test's pairUrl)
+  const box = await startTestDaemon(t, { ...daemonConfig(devnet, testDir(t, 'box'), ['player']), host: '127.0.0.2' })
+  const { port } = new URL(box.url)
+  for (const name of [`seedone.local:${port}`, `seedone-${deviceSuffix(box.identity.deviceId)}.local:${port}`]) {
+    const polled = await rawRequest(`${box.url}/api/pairing`, { headers: { host: name } })
+    t.equal(polled.status, 200, polled.body)
+    const { code, pairUrl } = JSON.parse(polled.body)
+    t.equal(pairUrl, `http://127.0.0.2:${port}/pair?code=${code}`, `the TV used ${name}; the phone is sent to the box's address`)
+    const qr = await rawRequest(`${box.url}/api/pairing/qr.svg?code=${code}`, { headers: { host: name } })
+    t.ok(qrSvgEncodes(qr.body, pairUrl), `and the QR code holds ${pairUrl}`)
+  }
+
+  // the TV reached an IPv6 address: the IPv4 address of the same interface, if it has one
+  const lan = {
+    eth0: [
+      { address: '192.168.1.20', family: 'IPv4', internal: false },
+      { address: 'fe80::1', family: 'IPv6', internal: false, scopeid: 2 }
+    ],
+    wlan0: [{ address: 'fd00::5', family: 'IPv6', internal: false, scopeid: 0 }]
+  } as unknown as Parameters<typeof phoneAuthority>[2]
+  t.equal(phoneAuthority('seedone.lan', '::ffff:192.168.1.20', lan), '192.168.1.20', 'an IPv4-mapped address, without a port')
+  t.equal(phoneAuthority('seedone:8080', 'fe80::1', lan), '192.168.1.20:8080')
+  t.equal(phoneAuthority('seedone:8080', 'fd00::5', lan), '[fd00::5]:8080', 'an interface with IPv6 only')
+  t.equal(phoneAuthority('[fd00::5]:8080', 'fd00::5', lan), '[fd00::5]:8080')
 })
 
 t.test('unpairing signs every browser out, erases the owner films, keys and pins, and lets another wallet pair', async t => {

@@ -12,6 +12,7 @@ import type { PeerServingFigures } from '../replication/peer-serving.ts'
 import { fetchFigures } from '../storage/block-fetcher.ts'
 import { metricsRoute } from './metrics-route.ts'
 import { startReporter, type Reporter } from './reporter.ts'
+import { lanPresence } from './lan-presence.ts'
 
 export interface BoxHealthOptions {
   config: Pick<DaemonConfig, 'dataDir' | 'roles' | 'monitorUrl' | 'reportIntervalSec'>
@@ -28,8 +29,8 @@ export interface BoxHealthOptions {
 }
 
 export interface BoxHealth {
-  /** Starts the reports to the monitor when one is configured; `apiUrl` is where this box listens. */
-  startReporting(apiUrl: string): Promise<void>
+  /** Starts the reports to the monitor when one is configured; `apiUrl` is where this box listens, `listening` its host and port. */
+  startReporting(apiUrl: string, listening: { host: string; port: number }): Promise<void>
   stop(): Promise<void>
 }
 
@@ -52,7 +53,7 @@ export function boxHealth(app: FastifyInstance, opts: BoxHealthOptions): BoxHeal
   })
 
   return {
-    startReporting: async apiUrl => {
+    startReporting: async (apiUrl, listening) => {
       if (config.monitorUrl === undefined) return
       reporter = await startReporter({
         db: opts.db,
@@ -63,7 +64,9 @@ export function boxHealth(app: FastifyInstance, opts: BoxHealthOptions): BoxHeal
           version: VERSION,
           roles: config.roles,
           apiUrl,
-          multiaddrs: helia.libp2p.getMultiaddrs().map(address => address.toString())
+          multiaddrs: helia.libp2p.getMultiaddrs().map(address => address.toString()),
+          // read at each report: DHCP may change the addresses
+          lan: lanPresence(listening.host, listening.port)
         }),
         collect,
         log: app.log.child({ part: 'health' })

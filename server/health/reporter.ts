@@ -16,7 +16,7 @@ export interface ReporterOptions {
   monitorUrl: string
   intervalSec: number
   /** Who the box is, as each report names it. */
-  describe(): Pick<HealthReport, 'version' | 'roles' | 'apiUrl' | 'multiaddrs'>
+  describe(): Pick<HealthReport, 'version' | 'roles' | 'apiUrl' | 'multiaddrs' | 'lan'>
   collect(): Promise<HealthFigures>
   log: FastifyBaseLogger
   /** Reports kept while the monitor is unreachable; beyond it the oldest are dropped (default 2000: a week at 5 min). */

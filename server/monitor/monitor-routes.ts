@@ -23,7 +23,8 @@ export interface MonitorRoutesOptions {
   /** Whether the network's operator admits the device (admission.ts). */
   admits(deviceId: string): Promise<boolean>
   fleet(): Promise<Fleet>
-  onReport(result: ReportResult, report?: HealthReport): void
+  /** `sourceIp`: the address an accepted report came from, as this server sees it. */
+  onReport(result: ReportResult, report?: HealthReport, sourceIp?: string): void
 }
 
 /**
@@ -72,7 +73,7 @@ export async function monitorRoutes(app: FastifyInstance, opts: MonitorRoutesOpt
           lastSeq: result.lastSeq
         })
       }
-      opts.onReport('accepted', report)
+      opts.onReport('accepted', report, request.ip)
       return await reply.code(201).send({ seq: report.seq })
     }
   )

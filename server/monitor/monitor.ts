@@ -22,6 +22,8 @@ import { fetchVerifiedBlock, readUnixfsFile } from './block-fetch.ts'
 import { MAX_METADATA_BYTES } from '../library/film-metadata.ts'
 import { createAdmission } from './admission.ts'
 import { createIdentityChecks } from './node-identity.ts'
+import { createDiscovery } from './discovery.ts'
+import { discoveryRoutes } from './discovery-routes.ts'
 
 export interface Monitor {
   url: string
@@ -69,6 +71,7 @@ export async function startMonitor(config: MonitorConfig, opts: { logLevel?: str
     // other ambient authority a rebound page could borrow. Its dashboard gets the box's browser headers.
     await securityHeaders(app)
     const admission = await createAdmission(config.admission, app.log.child({ part: 'admission' }))
+    const discovery = createDiscovery({ nodeTimeoutMs: config.nodeTimeoutMs, admits: admission.admits })
     const registry = (): Promise<RegistryNode[]> => readRegistry(store, config.nodeTimeoutMs, admission.admits)
 
     let catalogue: Catalogue | undefined
@@ -134,14 +137,16 @@ export async function startMonitor(config: MonitorConfig, opts: { logLevel?: str
       registry,
       admits: admission.admits,
       fleet,
-      onReport: (result, report) => {
+      onReport: (result, report, sourceIp) => {
         metrics.report(result)
         if (report === undefined) return
+        if (sourceIp !== undefined) discovery.seen(report, sourceIp, new Date())
         challenger.watch(report.deviceId)
         identities.check(report.deviceId)
       }
     })
     metricsRoute(app, { registry: metrics.registry, refresh: async () => metrics.update(await fleet()) })
+    await app.register(discoveryRoutes, { discovery })
     await app.register(dashboardRoutes)
 
     const prune = async (): Promise<number> => {

@@ -41,6 +41,8 @@ export interface HealthReport {
   /** Where the monitor reaches this box's HTTP API (for challenges): scheme, host and port only. */
   apiUrl: string
   multiaddrs: string[]
+  /** Where a browser on the box's own network opens its UI (the monitor's discovery page); absent from older releases. */
+  lan?: LanPresence
   system: SystemStats
   storage: {
     pinsHeld: number
@@ -64,6 +66,12 @@ export interface HealthReport {
     chainSyncLag: number | null
     errorsSinceLastReport: number
   }
+}
+
+/** The box's private addresses (lan-address.ts: at most MAX_LAN_ADDRESSES) and the port its UI listens on. */
+export interface LanPresence {
+  addresses: string[]
+  uiPort: number
 }
 
 export type SignedReport = SignedPayload

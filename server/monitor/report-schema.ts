@@ -1,6 +1,7 @@
 import { Ajv } from 'ajv'
 import type { HealthReport, SignedReport } from './protocol.ts'
 import { peerOrigin } from '../peer-url.ts'
+import { isLanAddress, LAN_ADDRESS_RULE, MAX_LAN_ADDRESSES } from './lan-address.ts'
 
 // JSON schemas of what a box sends the monitor (protocol.ts). Strict: unknown properties are refused.
 
@@ -36,7 +37,12 @@ const systemStatsSchema = object({
   network: object({ rxBytes: bytes, txBytes: bytes })
 })
 
-export const healthReportSchema = object({
+const lanPresenceSchema = object({
+  addresses: { type: 'array', maxItems: MAX_LAN_ADDRESSES, uniqueItems: true, items: text(39) },
+  uiPort: { type: 'integer', minimum: 1, maximum: 65535 }
+})
+
+const reportSchema = object({
   deviceId: { type: 'string', pattern: '^[1-9A-HJ-NP-Za-km-z]{40,60}$' },
   seq: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
   timestamp: isoTime,
@@ -62,6 +68,9 @@ export const healthReportSchema = object({
   })
 })
 
+/** Every property required, except `lan`: older releases do not send it. */
+export const healthReportSchema = { ...reportSchema, properties: { ...reportSchema.properties, lan: lanPresenceSchema } } as const
+
 const validate = new Ajv({ allErrors: false, allowUnionTypes: true }).compile<HealthReport>(healthReportSchema)
 
 /** The report inside a signed payload, or why it is malformed. Says nothing of the signature. */
@@ -76,6 +85,8 @@ export function parseReport(signed: SignedReport): { report: HealthReport } | { 
     const [first] = validate.errors ?? []
     return { error: `payload ${first?.instancePath || '/'} ${first?.message ?? 'is invalid'}` }
   }
+  const notLan = value.lan?.addresses.findIndex(address => !isLanAddress(address)) ?? -1
+  if (notLan !== -1) return { error: `payload /lan/addresses/${notLan} must be ${LAN_ADDRESS_RULE}` }
   // scheme, host and port, written as the URL parser writes them (so one node has one URL)
   try {
     if (peerOrigin(value.apiUrl) !== value.apiUrl) return { error: `payload /apiUrl must be written as ${peerOrigin(value.apiUrl)}` }

@@ -15,6 +15,7 @@ import {
 } from './owner-authorisation.ts'
 import { CODE_PATTERN, PairingClaims } from './pairing-code.ts'
 import type { PairingStore } from './pairing-store.ts'
+import { phoneAuthority } from './phone-authority.ts'
 import { isSignedIn, type OwnerSessions } from './owner-session.ts'
 
 const CLAIM_COOKIE = 'seedone_claim'
@@ -62,9 +63,9 @@ export function requestDomain(request: FastifyRequest): string {
   return host
 }
 
-/** The page (ui/pair.js, served at /pair) a phone opens to sign `code`, on the box as this request reached it. */
+/** The page (ui/pair.js, served at /pair) a phone opens to sign `code`, on the box's address the request reached. */
 function pairUrl(request: FastifyRequest, code: string): string {
-  return `http://${requestDomain(request)}/pair?code=${code}`
+  return `http://${phoneAuthority(requestDomain(request), request.socket.localAddress)}/pair?code=${code}`
 }
 
 /** Runs tasks one at a time: a code is granted once, and unpairing never interleaves with a pairing. */

@@ -4,6 +4,8 @@
 import type { FastifyReply } from 'fastify'
 
 const FONT_WEIGHTS = [400, 500, 600, 700]
+/** The Inter stylesheets every page links first. */
+export const FONT_STYLESHEETS = FONT_WEIGHTS.map(weight => `/vendor/inter/${weight}.css`)
 
 export type Page = {
   /** literal text from this code base: not escaped */
@@ -19,7 +21,7 @@ export type Page = {
 }
 
 export function renderPage(page: Page): string {
-  const links = [...FONT_WEIGHTS.map(weight => `/vendor/inter/${weight}.css`), ...page.stylesheets]
+  const links = [...FONT_STYLESHEETS, ...page.stylesheets]
   const root = page.root ?? 'div'
   return `<!doctype html>
 <html lang="en">

@@ -2,7 +2,7 @@
 import type { DeviceIdentity } from '../../server/identity/device-identity.ts'
 import { startMonitor, type Monitor } from '../../server/monitor/monitor.ts'
 import type { MonitorConfig } from '../../server/monitor/monitor-config.ts'
-import { NODES_PATH, type HealthReport, type RegistryNode } from '../../server/monitor/protocol.ts'
+import { NODES_PATH, type HealthReport, type LanPresence, type RegistryNode } from '../../server/monitor/protocol.ts'
 import { getJson } from './http.ts'
 import type { Test } from './in-process.ts'
 
@@ -57,7 +57,7 @@ export async function historySeqs(monitorUrl: string, deviceId: string): Promise
 export function healthReport(
   identity: DeviceIdentity,
   seq: number,
-  opts: { apiUrl: string; held?: string[]; quotaBytes?: number; at?: Date }
+  opts: { apiUrl: string; held?: string[]; quotaBytes?: number; at?: Date; lan?: LanPresence }
 ): HealthReport {
   const at = opts.at ?? new Date()
   return {
@@ -69,6 +69,7 @@ export function healthReport(
     roles: ['storage'],
     apiUrl: opts.apiUrl,
     multiaddrs: [],
+    ...(opts.lan !== undefined ? { lan: opts.lan } : {}),
     system: {
       at: at.toISOString(),
       cpu: { loadPercent: 12.5, load1: 0.4, cores: 4, temperatureC: 51.2, throttled: null },

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The first boot of a Seed One image (seed-one-firstboot.service, once, before seed-one.service):
-#  1. the host name: the image is "seedone"; when another machine on the LAN already answers to
-#     seedone.local, this box becomes seedone-xxxx (four hex digits of its machine id)
+#  1. the host name: the image is "seedone", the name its DHCP requests carry (NetworkManager sends the
+#     host name by default) and home routers put in their DNS (seedone, seedone.lan); when another
+#     machine on the LAN already answers to seedone.local, this box becomes seedone-xxxx (four hex digits
+#     of its machine id) and asks for a lease again under that name
 #  2. the USB SSD becomes the data directory (data-disk.sh prepare; the TV asks before erasing data)
 # The device keys are not made here: seed-one.service makes them on its first start, in its own data
 # directory, as 0600 files only its user reads (server/identity/device-identity.ts).
@@ -39,7 +41,19 @@ unique_hostname() {
     hostnamectl set-hostname "$unique"
     sed -i "s/^127\.0\.1\.1\s.*/127.0.1.1\t$unique/" /etc/hosts
     avahi-set-host-name "$unique"
+    renew_leases
   fi
+}
+
+# A router's DNS holds one address per name and gives it to the newest lease (dnsmasq does): this box's
+# first lease took "seedone" from the first box. Reactivating each connection sends a DHCP request under
+# the new name at once; the first box takes "seedone" back at its own next renewal.
+renew_leases() {
+  command -v nmcli >/dev/null || return 0
+  local uuid type
+  nmcli --terse --fields UUID,TYPE connection show --active | while IFS=: read -r uuid type; do
+    [[ "$type" == loopback ]] || nmcli connection up uuid "$uuid" >/dev/null || say "could not renew the lease of $uuid"
+  done
 }
 
 unique_hostname
