@@ -116,7 +116,9 @@ async function sealIntoBlockstore(boxDir: string, plainFile: string, size: numbe
   const store = await createStorageNode({ dataDir: boxDir, privateKey: identity.privateKey, listen: [], bootstrap: [] })
   try {
     const contentKey = generateContentKey()
-    const sealed = createReadStream(plainFile, { highWaterMark: MiB }).pipe(createSealer(contentKey, { plaintextLength: size }))
+    const sealed = createReadStream(plainFile, { highWaterMark: MiB }).pipe(
+      createSealer(contentKey, { plaintextLength: size, cipher: 'aes-256-gcm' })
+    )
     return { contentCid: await addFile(store, sealed), contentKey }
   } finally {
     await stopStorageNode(store)

@@ -19,6 +19,7 @@ const USAGE = `seed-one <command> [options]
                                        [--language en] [--content-class ${CONTENT_CLASSES.join('|')}]
                                        [--expires-at ISO-time (test content only)]
                                        [--price-wei N] [--creator-key-file F] --custodian-url URL
+                                       [--cipher chacha20-poly1305 (default)|aes-256-gcm]
                                        (on a custodian's --data-dir, while its daemon is stopped)
   monitor    the network's monitor     --port (8090) --host --data-dir (.data/monitor) --node-timeout-sec
                                        --retention-days --challenge-interval-sec --challenge-blocks

@@ -253,7 +253,7 @@ t.test('one byte of the header changed', async t => {
   const cases: Array<{ name: (typeof NAMES)[number]; offset: number; mask: number; cause: RegExp }> = [
     { name: 'magic', offset: 0, mask: 0x20, cause: /header: bad magic/ },
     { name: 'version', offset: 8, mask: 0x02, cause: /header: unsupported version 3/ },
-    { name: 'cipher id', offset: 9, mask: 0x03, cause: /chunk \d+ of 0\.\.39 failed authentication/ }, // 1 → 2, the other AEAD
+    { name: 'cipher id', offset: 9, mask: 0x03, cause: /chunk \d+ of 0\.\.39 failed authentication/ }, // 2 → 1 (or 1 → 2 for an AES film), the other AEAD
     { name: 'chunk size', offset: 15, mask: 0x01, cause: /chunk \d+ of 0\.\.39 failed authentication/ }, // 65 537: still 40 chunks
     { name: 'plaintext length', offset: 23, mask: 0x01, cause: /header describes a sealed object of/ },
     { name: 'salt', offset: 40, mask: 0x80, cause: /chunk \d+ of 0\.\.39 failed authentication/ }

@@ -5,6 +5,7 @@ import { Wallet, type Contract } from 'ethers'
 import { ConfigError, daemonFlags, resolveDaemonConfig } from '../config.ts'
 import { DEVNET_CHAIN_ID, connectFilmToken } from '../chain/film-token.ts'
 import { CONTENT_CLASSES } from '../library/film-metadata.ts'
+import { CIPHER_NAMES, DEFAULT_CIPHER } from '../sealing/format.ts'
 import { openStateDb } from '../storage/state-db.ts'
 import { loadOrCreateDeviceIdentity } from '../identity/device-identity.ts'
 import { createStorageNode, stopStorageNode } from '../storage/helia-node.ts'
@@ -28,13 +29,16 @@ export async function publishCommand(args: string[], say: (line: string) => void
       'expires-at': { type: 'string' },
       'price-wei': { type: 'string' },
       'creator-key-file': { type: 'string' },
-      'custodian-url': { type: 'string' }
+      'custodian-url': { type: 'string' },
+      cipher: { type: 'string' }
     }
   })
   const [input] = positionals
   if (input === undefined || values.title === undefined) throw new ConfigError('publish needs a video file and --title')
   const contentClass = CONTENT_CLASSES.find(name => name === (values['content-class'] ?? 'production'))
   if (contentClass === undefined) throw new ConfigError(`--content-class must be one of ${CONTENT_CLASSES.join(', ')}`)
+  const cipher = CIPHER_NAMES.find(name => name === (values.cipher ?? DEFAULT_CIPHER))
+  if (cipher === undefined) throw new ConfigError(`--cipher must be one of ${CIPHER_NAMES.join(', ')}`)
   const config = resolveDaemonConfig(values)
   const chain = await connectFilmToken(config.chain)
   const creator = new Wallet(await creatorKey(values['creator-key-file'], chain.chainId), chain.provider)
@@ -70,7 +74,8 @@ export async function publishCommand(args: string[], say: (line: string) => void
         })),
         contentClass,
         expiresAt: values['expires-at'],
-        priceWei: values['price-wei'] === undefined ? undefined : BigInt(values['price-wei'])
+        priceWei: values['price-wei'] === undefined ? undefined : BigInt(values['price-wei']),
+        cipher
       }
     )
     say(JSON.stringify(film))

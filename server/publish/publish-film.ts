@@ -11,7 +11,7 @@ import { MetadataError, parseExpiry, parseFilmMetadata, type FilmMetadata, type 
 import { addBytes, addFile, pinWithProgress } from '../storage/content.ts'
 import type { StateDb } from '../storage/state-db.ts'
 import { createSealer, generateContentKey, sealBuffer } from '../sealing/seal.ts'
-import { DEFAULT_CHUNK_SIZE, sealedLength } from '../sealing/format.ts'
+import { DEFAULT_CHUNK_SIZE, DEFAULT_CIPHER, sealedLength, type CipherName } from '../sealing/format.ts'
 import { probeMedia } from './probe.ts'
 import { normaliseForDirectPlay } from './normalise.ts'
 import { extractPoster, extractThumbnailSheets, type ThumbnailSheetFiles } from './artwork.ts'
@@ -33,6 +33,8 @@ export interface PublishRequest {
   maxSupply?: bigint
   tierThresholds?: bigint[]
   royaltyBps?: number
+  /** The AEAD the film is sealed with (default DEFAULT_CIPHER); boxes open either. */
+  cipher?: CipherName
 }
 
 export interface PublishContext {
@@ -62,9 +64,6 @@ export function daemonPublishContext(custodian: Daemon, creator: Wallet, onProgr
 }
 
 export type { PublishedFilm } from '../keys/published-films.ts'
-
-/** How films are sealed: written into each film's metadata, so it must be what the sealer is given. */
-const SEALING = { cipher: 'aes-256-gcm', chunkSize: DEFAULT_CHUNK_SIZE } as const
 
 /** The platform's planned distribution tiers (DESIGN: 100 small venue … 50 000 national). */
 const DEFAULT_TIERS = [100n, 5_000n, 10_000n, 50_000n]
@@ -203,10 +202,12 @@ async function prepareFilm(
     }
     progress('subtitles', 1)
 
+    // written into the film's metadata, so it must be what the sealer is given
+    const sealing = { cipher: request.cipher ?? DEFAULT_CIPHER, chunkSize: DEFAULT_CHUNK_SIZE }
     const plaintextBytes = playableInfo.sizeBytes
-    const sealedBytes = sealedLength(plaintextBytes, SEALING.chunkSize)
+    const sealedBytes = sealedLength(plaintextBytes, sealing.chunkSize)
     const sealedSource = createReadStream(playable, { highWaterMark: 1024 * 1024 }).pipe(
-      createSealer(contentKey, { plaintextLength: plaintextBytes, ...SEALING })
+      createSealer(contentKey, { plaintextLength: plaintextBytes, ...sealing })
     )
     const contentCid = await pinned(await addFile(helia, sealedSource, bytes => progress('seal', Math.min(0.999, bytes / sealedBytes))))
     await custody.put(contentCid.toString(), contentKey)
@@ -214,7 +215,7 @@ async function prepareFilm(
 
     const posterCid = await pinned(await addBytes(helia, await readFile(posterFile)))
     const addSealed = async (file: string): Promise<string> =>
-      (await pinned(await addBytes(helia, sealBuffer(contentKey, await readFile(file), SEALING)))).toString()
+      (await pinned(await addBytes(helia, sealBuffer(contentKey, await readFile(file), sealing)))).toString()
     const subtitles = []
     for (const track of vttFiles) subtitles.push({ cid: await addSealed(track.file), language: track.language, label: track.label })
     let thumbnailSheets: ThumbnailSheetsMetadata | undefined
@@ -235,7 +236,7 @@ async function prepareFilm(
         sealedBytes,
         plaintextBytes,
         mimeType: 'video/mp4',
-        sealing: { format: 'seed-one/sealed/v1', ...SEALING },
+        sealing: { format: 'seed-one/sealed/v1', ...sealing },
         ...(playableInfo.video !== undefined
           ? { video: { codec: playableInfo.video.codec, width: playableInfo.video.width, height: playableInfo.video.height } }
           : {}),

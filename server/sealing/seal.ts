@@ -13,6 +13,7 @@ import {
   chunkKey,
   chunkNonce,
   chunkPlaintextLength,
+  DEFAULT_CIPHER,
   encodeHeader,
   sealedLength,
   type CipherName,
@@ -27,7 +28,7 @@ export function generateContentKey(): Uint8Array {
 
 function prepare(contentKey: Uint8Array, plaintextLength: number, opts: SealOptions): { header: SealedHeader; key: KeyObject } {
   const header = encodeHeader({
-    cipher: opts.cipher ?? 'aes-256-gcm',
+    cipher: opts.cipher ?? DEFAULT_CIPHER,
     chunkSize: opts.chunkSize ?? DEFAULT_CHUNK_SIZE,
     plaintextLength,
     salt: opts.salt ?? randomBytes(SALT_LENGTH)

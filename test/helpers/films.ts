@@ -9,7 +9,7 @@ import { filmIdFromReceipt } from '../../server/chain/film-token.ts'
 import type { Daemon } from '../../server/daemon.ts'
 import { publishedFilms } from '../../server/keys/published-films.ts'
 import type { FilmMetadata } from '../../server/library/film-metadata.ts'
-import { decodeHeader } from '../../server/sealing/format.ts'
+import { decodeHeader, type CipherName } from '../../server/sealing/format.ts'
 import { generateContentKey, sealBuffer } from '../../server/sealing/seal.ts'
 import { addBytes } from '../../server/storage/content.ts'
 
@@ -47,13 +47,15 @@ export interface RegisterFilmOptions {
   extraMetadata?: Record<string, unknown>
   /** What the metadata says the film is (default video/mp4): a hostile creator's word. */
   mimeType?: string
+  /** The AEAD it is sealed with (default: publish's default). */
+  cipher?: CipherName
 }
 
 export async function registerFilm(opts: RegisterFilmOptions): Promise<HandMadeFilm> {
   const { custodian } = opts
   const contentKey = generateContentKey()
   const plaintext = opts.video === undefined ? randomBytes(opts.bytes ?? 5 * 1024) : Buffer.from(opts.video.bytes)
-  const sealed = sealBuffer(contentKey, plaintext)
+  const sealed = sealBuffer(contentKey, plaintext, { cipher: opts.cipher })
   const contentCid = await (opts.addContent ?? addBytes)(custodian.helia, sealed)
   if (opts.keepKey !== false) {
     if (custodian.custody === undefined) throw new Error('registerFilm needs a daemon with the custodian role')
