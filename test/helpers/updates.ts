@@ -11,6 +11,8 @@ import { fileURLToPath } from 'node:url'
 import { manifestName, signManifest, RELEASE_FORMAT } from '../../server/update/manifest.ts'
 import { builtEntries, makeRelease, type MadeRelease } from '../../server/update/make-release.ts'
 import { buildServer } from '../../server/update/build-server.ts'
+import { buildUiIfChanged } from '../../server/ui/build-ui.ts'
+import { buildFilmToken } from '../../contracts/compile.ts'
 import { extractTarball, inspectTarball } from '../../server/update/release-archive.ts'
 import { setPointer, slotDir } from '../../server/update/install-root.ts'
 import { createReleaseKey, loadReleasePrivateKey } from '../../server/update/release-key.ts'
@@ -48,6 +50,9 @@ export async function makeTestRelease(opts: {
   patch?: Record<string, string>
 }): Promise<MadeRelease> {
   const tree = path.join(opts.dir, 'trees', opts.version)
+  // a release ships the pages and the contract built (compiled here when the checkout has not yet)
+  await buildUiIfChanged()
+  await buildFilmToken()
   for (const entry of ['server', 'ui', 'contracts']) await cp(path.join(checkout, entry), path.join(tree, entry), { recursive: true })
   const packageJson = JSON.parse(await readFile(path.join(checkout, 'package.json'), 'utf8')) as Record<string, unknown>
   await writeFile(path.join(tree, 'package.json'), JSON.stringify({ ...packageJson, version: opts.version }, null, 2))
