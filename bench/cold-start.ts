@@ -5,7 +5,8 @@
 //
 // The first start is on an empty data directory (identity made, stores created); the box is then
 // paired and given a film, which it pins; then `starts` starts on that existing directory, and as many
-// again alternating with them with Node's compile cache off, each stopped with SIGTERM before the next. The devnet and the custodian daemon run in this process.
+// again alternating with them with Node's compile cache off, and as many from the production build
+// (server/build/cli.js, built first as a release builds it), each stopped with SIGTERM before the next. The devnet and the custodian daemon run in this process.
 // Node cannot read unix datagrams, so a small Python program is the service manager's socket: it
 // stamps each message with CLOCK_MONOTONIC, the clock process.hrtime reads, so both ends compare.
 import { spawn, type ChildProcess } from 'node:child_process'
@@ -16,6 +17,8 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { Wallet } from 'ethers'
+import { buildServer } from '../server/update/build-server.ts'
+import { RELEASE_CLI } from '../server/update/server-build.ts'
 import { startBenchChain } from './custodian.ts'
 import { freePort } from '../test/helpers/daemon-process.ts'
 import { devnetCliFlags } from '../test/helpers/devnet.ts'
@@ -64,9 +67,9 @@ try {
   ]
 
   /** Spawns the daemon as systemd would; milliseconds from the spawn to /api/status answering and to READY=1, and the CPU time it took. */
-  const start = async (env: NodeJS.ProcessEnv = {}): Promise<Start> => {
+  const start = async (env: NodeJS.ProcessEnv = {}, cli = CLI): Promise<Start> => {
     const spawned = monotonic()
-    daemon = spawn(process.execPath, [CLI, 'start', ...args], {
+    daemon = spawn(process.execPath, [cli, 'start', ...args], {
       env: {
         ...process.env,
         ...env,
@@ -120,12 +123,16 @@ try {
   await stop()
 
   // every other start without the module compile cache (server/appliance/compile-cache.ts), to show what it saves
+  const builtCli = path.join((await buildServer()).outDir, path.basename(RELEASE_CLI))
   const again: Start[] = []
   const uncached: Start[] = []
+  const built: Start[] = []
   for (let i = 0; i < starts; i++) {
     again.push(await start())
     await stop()
     uncached.push(await start({ NODE_DISABLE_COMPILE_CACHE: '1' }))
+    await stop()
+    built.push(await start({}, builtCli))
     await stop()
   }
 
@@ -149,12 +156,14 @@ try {
     rows: {
       'first start, empty data directory': row([first]),
       'start, existing data directory (paired, 1 film)': row(again),
-      'the same, compile cache off': row(uncached)
+      'the same, compile cache off': row(uncached),
+      'the same, production build (server/build/cli.js)': row(built)
     },
     notes: [
       'From spawning `node server/cli.ts start` (NODE_ENV=production, as the unit sets it; mdns off) to the first 200 of /api/status (polled every 5 ms) and to READY=1 on a notify socket; each start stopped with SIGTERM before the next.',
       `runs, ms to READY=1: ${again.map(run => Math.round(run.ready)).join(' ')}; CPU s: ${again.map(run => run.cpu.toFixed(2)).join(' ')}; ` +
         `compile cache off: ${uncached.map(run => Math.round(run.ready)).join(' ')} ms, ${uncached.map(run => run.cpu.toFixed(2)).join(' ')} CPU s`,
+      `production build: ${built.map(run => Math.round(run.ready)).join(' ')} ms, ${built.map(run => run.cpu.toFixed(2)).join(' ')} CPU s (the release's entry, compile cache on)`,
       'compile cache off: NODE_DISABLE_COMPILE_CACHE=1, i.e. every module compiled anew, as before the daemon kept V8 code cache in its data directory; these starts alternate with the cached ones.',
       'CPU s at READY=1: user + system time of the daemon process when READY=1 arrived (/proc), a figure other work on the machine barely changes.',
       'On the box systemd runs `update --recover` (ExecStartPre) before each start, which these figures leave out.'

@@ -4,7 +4,7 @@
 import { createHash, randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { mkdir, readFile, readdir, rename, writeFile } from 'node:fs/promises'
-import { createRequire } from 'node:module'
+import { createRequire, findPackageJSON } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -25,7 +25,11 @@ export class ContractCompileError extends Error {
 }
 
 const CONTRACT_NAME = 'FilmToken'
-const CONTRACTS_DIR = dirname(fileURLToPath(import.meta.url))
+// from package.json's folder, not this file's: the production build bundles this module into server/build/
+const CONTRACTS_DIR = join(
+  dirname(findPackageJSON(import.meta.url) ?? fileURLToPath(new URL('../package.json', import.meta.url))),
+  'contracts'
+)
 export const FILM_TOKEN_BUILD_FILE = join(CONTRACTS_DIR, 'build', `${CONTRACT_NAME}.json`)
 
 const require = createRequire(import.meta.url)

@@ -79,11 +79,14 @@ install_release() {
   fi
   local slot=$opt/slots/a entries
   # the entries of a release, as `seed-one release` packs them (server/update/make-release.ts), the pages
-  # built for the TV floor first if their sources changed (server/ui/ensure-ui-built.ts)
+  # built for the TV floor first if their sources changed (server/ui/ensure-ui-built.ts), the server built
+  # into server/build (server/update/build-server.ts)
   entries=$("$node" --input-type=module -e "
     import { ensureUiBuilt } from '$repo/server/ui/ensure-ui-built.ts'
+    import { buildServer } from '$repo/server/update/build-server.ts'
     import { checkoutEntries } from '$repo/server/update/make-release.ts'
     await ensureUiBuilt(line => console.error(line))
+    await buildServer('$repo')
     console.log((await checkoutEntries('$repo')).join('\n'))")
   rm -rf "$slot"
   install -d -m 0755 "$slot"

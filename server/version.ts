@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs'
+import path from 'node:path'
+import { CHECKOUT_ROOT } from './checkout-root.ts'
 
 /** The release version, from package.json. */
-export const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version
+export const VERSION: string = JSON.parse(readFileSync(path.join(CHECKOUT_ROOT, 'package.json'), 'utf8')).version

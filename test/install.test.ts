@@ -7,6 +7,7 @@ import { appendFile, lstat, readFile, readdir, readlink, stat } from 'node:fs/pr
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
+import { RELEASE_CLI } from '../server/update/server-build.ts'
 
 const run = promisify(execFile)
 const INSTALL = fileURLToPath(new URL('../scripts/install.sh', import.meta.url))
@@ -41,8 +42,9 @@ t.test('install, install again, uninstall', async t => {
   t.equal(await readlink(at('opt/seed-one/current')), 'slots/a')
   t.equal(await readlink(at('opt/seed-one/committed')), 'slots/a')
   const slot = at('opt/seed-one/slots/a')
-  for (const entry of ['package.json', 'server', 'ui', 'contracts', 'node_modules'])
+  for (const entry of ['package.json', RELEASE_CLI, 'ui/build', 'contracts/build', 'node_modules'])
     t.ok((await stat(path.join(slot, entry))).uid === 0, `${entry} in slot a, owned by root`)
+  t.equal(await stat(path.join(slot, 'server/cli.ts')).catch(() => 'absent'), 'absent', 'the built server, not its sources')
   t.equal(JSON.parse(await readFile(path.join(slot, 'package.json'), 'utf8')).name, 'seed-one')
   const { stdout: nodeVersion } = await run(at('usr/bin/node'), ['--version'])
   t.match(nodeVersion, /^v24\./, 'Node 24 at /usr/bin/node')

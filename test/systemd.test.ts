@@ -80,7 +80,7 @@ t.test('the daemon and the monitor are sandboxed to an exposure of at most 2.0 (
     'CapabilityBoundingSet=CAP_NET_BIND_SERVICE',
     'AmbientCapabilities=CAP_NET_BIND_SERVICE',
     'SystemCallFilter=@system-service',
-    'ExecStart=/usr/bin/node /opt/seed-one/current/server/cli.ts start',
+    'ExecStart=/usr/bin/node /opt/seed-one/current/server/build/cli.js start',
     'EnvironmentFile=/etc/seed-one/seed-one.env'
   ]) {
     t.match(daemon, new RegExp(`^${line.replaceAll('/', '\\/').replaceAll('.', '\\.')}$`, 'm'), line)

@@ -5,6 +5,7 @@ import t from 'tap'
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { readPending, readPointer, slotDir } from '../server/update/install-root.ts'
+import { RELEASE_CLI } from '../server/update/server-build.ts'
 import { killUpdateMidTrial, runSeedOne, serveFolder, snapshot, startUpdateWorld } from './helpers/updates.ts'
 
 const world = await startUpdateWorld(t)
@@ -31,7 +32,7 @@ t.test('killed mid-trial, then a power cut: the recovery step before the next st
   // what seed-one.service's ExecStartPre runs, from the committed slot's code
   const recover = await runSeedOne(['update', '--recover', '--no-service'], {
     env: world.env,
-    cli: path.join(world.root, 'committed', 'server', 'cli.ts')
+    cli: path.join(world.root, 'committed', RELEASE_CLI)
   })
   t.equal(recover.code, 0, 'exit code 0', { output: recover.output })
   t.match(recover.output, /an update to seed-one 1\.3\.0 \(slot b, started .*\) was interrupted/)

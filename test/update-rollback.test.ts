@@ -5,6 +5,7 @@ import t from 'tap'
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { readPending, readPointer, slotDir } from '../server/update/install-root.ts'
+import { RELEASE_CLI } from '../server/update/server-build.ts'
 import { openStateDb } from '../server/storage/state-db.ts'
 import { readDataVersion } from '../server/update/migrations.ts'
 import type { Test } from './helpers/in-process.ts'
@@ -62,7 +63,7 @@ export const MIGRATIONS: readonly Migration[] = [
   await rolledBack(t)
 
   await world.service('stop')
-  const check = await runSeedOne(['migrate', '--check'], { env: world.env, cli: path.join(world.root, 'current', 'server', 'cli.ts') })
+  const check = await runSeedOne(['migrate', '--check'], { env: world.env, cli: path.join(world.root, 'current', RELEASE_CLI) })
   t.same(JSON.parse(check.output), { release: 0, data: 0, readableFrom: 0 }, 'the data is back at the version 1.0.0 knows')
   const db = await openStateDb(world.dataDir)
   t.same(await readDataVersion(db), { version: 0, readableFrom: 0 })

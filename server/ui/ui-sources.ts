@@ -3,9 +3,8 @@
 import { createHash } from 'node:crypto'
 import { readFile, readdir } from 'node:fs/promises'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { CHECKOUT_ROOT as checkoutRoot } from '../checkout-root.ts'
 
-const checkoutRoot = fileURLToPath(new URL('../../', import.meta.url))
 export const UI_SOURCE_DIR = path.join(checkoutRoot, 'ui')
 /** The build output (gitignored; a release ships it): one folder per server that serves pages. */
 export const UI_BUILD_DIR = path.join(UI_SOURCE_DIR, 'build')

@@ -1,8 +1,8 @@
 // The sub-commands of this folder: update, release, release-key, migrate (wired into server/cli.ts).
 import { readdir } from 'node:fs/promises'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { CHECKOUT_ROOT } from '../checkout-root.ts'
 import { ConfigError, reachableHost, resolvePortAndDataDir } from '../config.ts'
 import { openStateDb } from '../storage/state-db.ts'
 import { ensureUiBuilt } from '../ui/ensure-ui-built.ts'
@@ -87,9 +87,14 @@ async function release(args: string[]): Promise<void> {
   })
   if (values['key-file'] === undefined) throw new ConfigError('release needs --key-file (make one with `seed-one release-key <file>`)')
   const privateKey = await loadReleasePrivateKey(values['key-file'])
-  const checkout = fileURLToPath(new URL('../../', import.meta.url))
+  const checkout = CHECKOUT_ROOT
   const tree = values.tree === undefined ? checkout : path.resolve(values.tree)
-  if (values.tree === undefined) await ensureUiBuilt(say)
+  if (values.tree === undefined) {
+    await ensureUiBuilt(say)
+    // build-time code (esbuild): loaded by this command only, which a box never runs
+    const { buildServer } = await import('./build-server.ts')
+    say(`building the server into ${(await buildServer(checkout)).outDir}`)
+  }
   say(`packing ${tree}`)
   const made = await makeRelease({
     tree,

@@ -1,16 +1,24 @@
 // `seed-one release`: a tarball of a release tree and its signed manifest, written side by side.
 import { createHash, type KeyObject } from 'node:crypto'
 import { createReadStream } from 'node:fs'
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { RELEASE_FORMAT, manifestName, signManifest, tarballName, type ReleaseManifest } from './manifest.ts'
 import { packTree } from './release-archive.ts'
 import { UI_BUILD_DIR, uiBuildIsCurrent } from '../ui/ui-sources.ts'
 import { pathExists } from './path-exists.ts'
+import { RELEASE_CLI, SERVER_BUILD_DIR } from './server-build.ts'
 import { UpdateError } from './update-error.ts'
 
-/** What a box runs, from a checkout: the code, the UI, the compiled contract, and the production packages. */
-const CHECKOUT_ENTRIES = ['package.json', 'package-lock.json', 'server', 'ui', 'contracts']
+/**
+ * What a box runs, from a tree whose server and pages are built: the built server (no TypeScript: a box
+ * never strips types), the pages' build, the compiled contract with its sources (the artifact's freshness
+ * check hashes them) and package.json (the version). Not the sources of the server or the pages.
+ */
+export async function builtEntries(tree: string): Promise<string[]> {
+  const contractSources = (await readdir(path.join(tree, 'contracts'))).filter(name => name.endsWith('.sol'))
+  return ['package.json', SERVER_BUILD_DIR, 'ui/build', 'contracts/build', ...contractSources.map(name => `contracts/${name}`)]
+}
 
 /**
  * The checkout's production packages (package-lock.json entries not marked dev), outermost folders only.
@@ -32,13 +40,18 @@ async function productionPackages(checkout: string): Promise<string[]> {
   return present
 }
 
-/** The entries of a release made from a checkout (its pages prebuilt in ui/build: a box has no build tools). */
+/**
+ * The entries of a release made from a checkout (its server built in server/build and its pages in
+ * ui/build: a box has no build tools), with its production packages.
+ */
 export async function checkoutEntries(checkout: string): Promise<string[]> {
   const build = path.join(checkout, 'contracts', 'build', 'FilmToken.json')
   if (!(await pathExists(build))) throw new UpdateError(`${build} is missing: run \`npm run build:contracts\` first`)
   if (!(await uiBuildIsCurrent()))
     throw new UpdateError(`${UI_BUILD_DIR} is missing or older than the UI's sources: run \`npm run build:ui\` first`)
-  return [...CHECKOUT_ENTRIES, ...(await productionPackages(checkout))]
+  if (!(await pathExists(path.join(checkout, RELEASE_CLI))))
+    throw new UpdateError(`${path.join(checkout, RELEASE_CLI)} is missing: run \`npm run build:server\` first`)
+  return [...(await builtEntries(checkout)), 'package-lock.json', ...(await productionPackages(checkout))]
 }
 
 async function sha256Of(file: string): Promise<string> {

@@ -16,12 +16,17 @@ export interface DaemonProcess {
   kill(): Promise<void>
 }
 
+/** How `seed-one` is run: Node's arguments before the command's (default this checkout's sources). */
+export interface CliCommand {
+  command?: string[]
+}
+
 /** `seed-one <args>` as a child process, its stdout and stderr gathered together. */
 export function spawnCli(
   args: string[],
-  opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}
+  opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv } & CliCommand = {}
 ): { child: ChildProcessWithoutNullStreams; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [CLI, ...args], {
+  const child = spawn(process.execPath, [...(opts.command ?? [CLI]), ...args], {
     env: { ...process.env, ...opts.env, SEED_ONE_LOG_LEVEL: 'warn', SEED_ONE_MDNS: 'off' },
     timeout: opts.timeoutMs
   })
@@ -44,7 +49,7 @@ export async function runCli(args: string[]): Promise<string> {
 }
 
 /** Starts `seed-one start <args>` as its own process (with `env` added to ours) and waits until it serves HTTP. */
-export async function startDaemonProcess(args: string[], opts: { env?: NodeJS.ProcessEnv } = {}): Promise<DaemonProcess> {
+export async function startDaemonProcess(args: string[], opts: { env?: NodeJS.ProcessEnv } & CliCommand = {}): Promise<DaemonProcess> {
   const { child, output, exited } = spawnCli(['start', ...args], opts)
   // not waitFor: an exit must fail at once, not be retried until the timeout
   const started = Date.now()

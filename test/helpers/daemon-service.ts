@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process'
 import { closeSync, openSync } from 'node:fs'
 import { readFile, rename, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
+import { RELEASE_CLI } from '../../server/update/server-build.ts'
 
 const START_TIMEOUT_MS = 120_000
 const STOP_TIMEOUT_MS = 30_000
@@ -37,7 +38,7 @@ async function start(): Promise<void> {
   if ((await runningPid()) !== undefined) return
   await rename(logFile, `${logFile}.previous`).catch(() => {})
   const log = openSync(logFile, 'a')
-  const child = spawn(process.execPath, [path.join(root, 'current', 'server', 'cli.ts'), 'start'], {
+  const child = spawn(process.execPath, [path.join(root, 'current', RELEASE_CLI), 'start'], {
     detached: true,
     stdio: ['ignore', log, log]
   })

@@ -9,7 +9,10 @@ import { chmod, cp, lstat, mkdir, mkdtemp, readFile, readdir, readlink, rm, syml
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { manifestName, signManifest, RELEASE_FORMAT } from '../../server/update/manifest.ts'
-import { makeRelease, type MadeRelease } from '../../server/update/make-release.ts'
+import { builtEntries, makeRelease, type MadeRelease } from '../../server/update/make-release.ts'
+import { buildServer } from '../../server/update/build-server.ts'
+import { buildUiIfChanged } from '../../server/ui/build-ui.ts'
+import { buildFilmToken } from '../../contracts/compile.ts'
 import { extractTarball, inspectTarball } from '../../server/update/release-archive.ts'
 import { setPointer, slotDir } from '../../server/update/install-root.ts'
 import { createReleaseKey, loadReleasePrivateKey } from '../../server/update/release-key.ts'
@@ -36,8 +39,9 @@ export async function runSeedOne(
 }
 
 /**
- * A release of this checkout's code at `version`, some files replaced by `patch` (path → new text).
- * It carries no node_modules: a slot finds the checkout's through `<root>/node_modules` (see installRoot).
+ * A release of this checkout's code at `version`, some source files replaced by `patch` (path → new
+ * text), built as `seed-one release` builds one (server/build). It carries no node_modules: a slot finds
+ * the checkout's through `<root>/node_modules` (see installRoot).
  */
 export async function makeTestRelease(opts: {
   dir: string
@@ -46,11 +50,20 @@ export async function makeTestRelease(opts: {
   patch?: Record<string, string>
 }): Promise<MadeRelease> {
   const tree = path.join(opts.dir, 'trees', opts.version)
+  // a release ships the pages and the contract built (compiled here when the checkout has not yet)
+  await buildUiIfChanged()
+  await buildFilmToken()
   for (const entry of ['server', 'ui', 'contracts']) await cp(path.join(checkout, entry), path.join(tree, entry), { recursive: true })
   const packageJson = JSON.parse(await readFile(path.join(checkout, 'package.json'), 'utf8')) as Record<string, unknown>
   await writeFile(path.join(tree, 'package.json'), JSON.stringify({ ...packageJson, version: opts.version }, null, 2))
   for (const [file, text] of Object.entries(opts.patch ?? {})) await writeFile(path.join(tree, file), text)
-  return await makeRelease({ tree, entries: await readdir(tree), privateKey: opts.privateKey, outDir: path.join(opts.dir, 'releases') })
+  await buildServer(tree)
+  return await makeRelease({
+    tree,
+    entries: await builtEntries(tree),
+    privateKey: opts.privateKey,
+    outDir: path.join(opts.dir, 'releases')
+  })
 }
 
 /** A manifest signed for a tarball made by hand (for tarballs `seed-one release` would never make). */
