@@ -19,6 +19,9 @@ if [[ "${1:-}" == "--tests" ]]; then
   # the DHCP host name test: a router's dnsmasq and Debian's DHCP client in network namespaces
   command -v dnsmasq >/dev/null 2>&1 || packages+=(dnsmasq-base)
   command -v dhclient >/dev/null 2>&1 || packages+=(isc-dhcp-client)
+  # the arm64 release test: qemu runs the image's arm64 Node with Debian's arm64 C and C++ libraries
+  command -v qemu-aarch64-static >/dev/null 2>&1 || packages+=(qemu-user-static)
+  [[ -e /usr/aarch64-linux-gnu/lib/libstdc++.so.6 ]] || packages+=(libc6-arm64-cross libstdc++6-arm64-cross libgcc-s1-arm64-cross)
 fi
 if (( ${#packages[@]} > 0 )); then
   echo "setup: installing ${packages[*]} from apt"
@@ -31,4 +34,21 @@ fi
 if [[ ! -x node_modules/.bin/node ]] || [[ package-lock.json -nt node_modules/.package-lock.json ]]; then
   echo "setup: npm ci"
   npm ci --no-audit --no-fund
+fi
+
+# The arm64 release test runs the Node the image installs: the same package, version and sha256
+# (firmware-image/inputs.env), unpacked in .cache/ (npm cannot install a package for another CPU).
+if [[ "${1:-}" == "--tests" ]]; then
+  # shellcheck source-path=SCRIPTDIR source=../firmware-image/inputs.env
+  source firmware-image/inputs.env
+  arm64_node=.cache/$NODE_PACKAGE-$NODE_VERSION
+  if [[ ! -x $arm64_node/bin/node ]]; then
+    echo "setup: $NODE_PACKAGE@$NODE_VERSION into $arm64_node"
+    rm -rf "$arm64_node" && mkdir -p "$arm64_node"
+    (cd "$arm64_node" && npm pack --silent "$NODE_PACKAGE@$NODE_VERSION" >/dev/null)
+    tarball=$arm64_node/$NODE_PACKAGE-$NODE_VERSION.tgz
+    echo "$NODE_TARBALL_SHA256  $tarball" | sha256sum --check --quiet
+    tar -xzf "$tarball" -C "$arm64_node" --strip-components=1 package/bin/node
+    rm "$tarball"
+  fi
 fi

