@@ -1,24 +1,26 @@
 // The arm64 release, run: the tarball `seed-one release` makes (what the image installs) is installed the
 // way the image build installs it (scripts/install-release.ts), then started as a player by the image's
 // arm64 Node under qemu (test/helpers/arm64.ts). It reaches READY, pairs, pins a film from a custodian
-// running natively (x86, in this process) and streams the film's plaintext. Timing under emulation means
-// nothing here: only what the arm64 box answers is checked.
+// running natively (x86, in this process) and streams the film's plaintext; then the arm64 updater installs
+// a newer release, which serves the same film. Timing under emulation means nothing here: only what the
+// arm64 box answers is checked.
 import t from 'tap'
 import { execFile } from 'node:child_process'
 import { createHash } from 'node:crypto'
+import { cp, mkdir, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import { fileURLToPath } from 'node:url'
 import { createReleaseKey } from '../server/update/release-key.ts'
-import { slotDir } from '../server/update/install-root.ts'
+import { readPointer, slotDir } from '../server/update/install-root.ts'
 import { arm64Node, mappedFiles } from './helpers/arm64.ts'
-import { startDaemonProcess } from './helpers/daemon-process.ts'
+import { freePort, startDaemonProcess } from './helpers/daemon-process.ts'
 import { devnetWallet, startTestDevnet } from './helpers/devnet.ts'
 import { buyFilm, registerFilm } from './helpers/films.ts'
 import { getJson, libraryFilm } from './helpers/http.ts'
-import { daemonConfig, startTestDaemon, testDir } from './helpers/in-process.ts'
+import { daemonConfig, startTestDaemon, testDir, type Test } from './helpers/in-process.ts'
 import { signedInCookie } from './helpers/owner-session.ts'
-import { runSeedOne } from './helpers/updates.ts'
+import { runSeedOne, writeServiceCommand } from './helpers/updates.ts'
 import { waitFor } from './helpers/wait-for.ts'
 
 // emulated, a start takes about 30 s on an idle 2-core machine: room for a busy CI run
@@ -28,7 +30,10 @@ const PIN_TIMEOUT_MS = 300_000
 const FILM_BYTES = 3 * 1024 * 1024 + 4321
 
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex')
+const run = promisify(execFile)
 
+// about 150 s on an idle 2-core machine, three emulated starts among it: room for a loaded CI run
+t.setTimeout(600_000)
 const arm64 = await arm64Node()
 const dir = t.testdir()
 const devnet = await startTestDevnet(t)
@@ -37,27 +42,45 @@ const owner = devnetWallet(t, devnet, devnet.accounts.owner.privateKey)
 const custodian = await startTestDaemon(t, daemonConfig(devnet, testDir(t, 'custodian'), ['custodian']))
 
 const root = path.join(dir, 'root')
+const dataDir = path.join(dir, 'box')
+const port = await freePort()
+const keyFile = path.join(dir, 'release.key')
+/** What the owner's screen holds once signed in, and the film it streams (set by the player's test). */
+let screen: Record<string, string> = {}
+let film: Awaited<ReturnType<typeof registerFilm>> | undefined
+
+/** The film streamed by the box on `port`, checked against its plaintext (sha256 of both in the output). */
+async function streamsTheFilm(t: Test, who: string): Promise<void> {
+  if (film === undefined) throw new Error('no film was pinned')
+  const streamUrl = `http://127.0.0.1:${port}/api/films/${film.tokenId}/stream`
+  const response = await fetch(streamUrl, { headers: screen })
+  t.equal(response.status, 200)
+  const streamed = Buffer.from(await response.arrayBuffer())
+  t.comment(`sha256 streamed by ${who}: ${sha256(streamed)} (${streamed.length} bytes)`)
+  t.comment(`sha256 of the film's plaintext: ${sha256(film.plaintext)} (${film.plaintext.length} bytes)`)
+  t.equal(sha256(streamed), sha256(film.plaintext), "the streamed bytes are the film's plaintext")
+}
+
 t.test('the release tarball installs as the image build installs it', async t => {
-  const keyFile = path.join(dir, 'release.key')
   await createReleaseKey(keyFile)
   const made = await runSeedOne(['release', '--key-file', keyFile, '--out', path.join(dir, 'dist')])
   t.equal(made.code, 0, made.code === 0 ? 'seed-one release packed the checkout' : made.output)
   const manifest = path.join(dir, 'dist', 'seed-one-0.1.0.release.json')
   const installer = fileURLToPath(new URL('../scripts/install-release.ts', import.meta.url))
-  const { stdout } = await promisify(execFile)(process.execPath, [installer, manifest, `${keyFile}.pub`, root])
+  const { stdout } = await run(process.execPath, [installer, manifest, `${keyFile}.pub`, root])
   t.match(stdout, /installed in .*slots\/a \(signature and sha256 checked\)/)
 })
 
 t.test('the arm64 Node under qemu is the one the image pins', async t => {
   const [program, ...first] = arm64.command
-  const { stdout } = await promisify(execFile)(program, [...first, '-p', '`${process.version} ${process.arch}`'])
+  const { stdout } = await run(program, [...first, '-p', '`${process.version} ${process.arch}`'])
   t.equal(stdout.trim(), `v${arm64.version} arm64`)
 })
 
 t.test('the arm64 player pins a native custodian film and streams its bytes', async t => {
   const box = await startDaemonProcess(
     [
-      ...['--data-dir', path.join(dir, 'box'), '--port', '0', '--p2p-listen', '/ip4/127.0.0.1/tcp/0'],
+      ...['--data-dir', dataDir, '--port', String(port), '--p2p-listen', '/ip4/127.0.0.1/tcp/0'],
       ...['--peer', custodian.multiaddrs()[0] as string, '--rpc-url', devnet.rpcUrl, '--contract', devnet.contractAddress],
       ...['--deployment-block', String(devnet.deploymentBlock), '--chain-poll-ms', '500']
     ],
@@ -79,25 +102,70 @@ t.test('the arm64 player pins a native custodian film and streams its bytes', as
     "level runs the release's linux-arm64 build of classic-level"
   )
 
-  const screen = await signedInCookie(box.url, owner)
+  screen = await signedInCookie(box.url, owner)
   t.match(await getJson(`${box.url}/api/status`, screen), { owner: owner.address, paired: true }, 'paired to the owner')
 
-  const film = await registerFilm({ custodian, creator, contractAddress: devnet.contractAddress, bytes: FILM_BYTES })
-  await buyFilm(owner, devnet.contractAddress, film.tokenId)
-  await waitFor('the film pinned on the arm64 box', async () => (await libraryFilm(box.url, film.tokenId, screen))?.state === 'ready', {
+  film = await registerFilm({ custodian, creator, contractAddress: devnet.contractAddress, bytes: FILM_BYTES })
+  const tokenId = film.tokenId
+  await buyFilm(owner, devnet.contractAddress, tokenId)
+  await waitFor('the film pinned on the arm64 box', async () => (await libraryFilm(box.url, tokenId, screen))?.state === 'ready', {
     timeoutMs: PIN_TIMEOUT_MS
   })
-
-  const streamUrl = `${box.url}/api/films/${film.tokenId}/stream`
-  const response = await fetch(streamUrl, { headers: screen })
-  t.equal(response.status, 200)
-  const streamed = Buffer.from(await response.arrayBuffer())
-  t.comment(`sha256 streamed by the arm64 box: ${sha256(streamed)} (${streamed.length} bytes)`)
-  t.comment(`sha256 of the film's plaintext:   ${sha256(film.plaintext)} (${film.plaintext.length} bytes)`)
-  t.equal(sha256(streamed), sha256(film.plaintext), "the streamed bytes are the film's plaintext")
-
+  await streamsTheFilm(t, 'the arm64 box')
   const [start, end] = [1_000_000, 2_200_000]
-  const ranged = await fetch(streamUrl, { headers: { ...screen, range: `bytes=${start}-${end}` } })
+  const ranged = await fetch(`${box.url}/api/films/${tokenId}/stream`, { headers: { ...screen, range: `bytes=${start}-${end}` } })
   t.equal(ranged.status, 206)
   t.ok(Buffer.from(await ranged.arrayBuffer()).equals(film.plaintext.subarray(start, end + 1)), `bytes ${start}-${end} match`)
+  await box.stop()
+})
+
+t.test('the arm64 updater installs a newer release, which serves the film', async t => {
+  // the next release: the installed tree at another version, packed as `seed-one release --tree` does
+  const tree = path.join(dir, 'trees', '0.2.0')
+  await mkdir(tree, { recursive: true })
+  await cp(slotDir(root, 'a'), tree, { recursive: true, verbatimSymlinks: true })
+  const packageJson = JSON.parse(await readFile(path.join(tree, 'package.json'), 'utf8')) as Record<string, unknown>
+  await writeFile(path.join(tree, 'package.json'), JSON.stringify({ ...packageJson, version: '0.2.0' }, null, 2))
+  const made = await runSeedOne(['release', '--key-file', keyFile, '--tree', tree, '--out', path.join(dir, 'dist')])
+  t.equal(made.code, 0, made.code === 0 ? 'seed-one release packed 0.2.0' : made.output)
+
+  const serviceDir = path.join(dir, 'service')
+  await mkdir(serviceDir)
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    SEED_ONE_INSTALL_ROOT: root,
+    SEED_ONE_DATA_DIR: dataDir,
+    SEED_ONE_PORT: String(port),
+    SEED_ONE_RPC_URL: devnet.rpcUrl,
+    SEED_ONE_CONTRACT: devnet.contractAddress,
+    SEED_ONE_DEPLOYMENT_BLOCK: String(devnet.deploymentBlock),
+    SEED_ONE_MDNS: 'off',
+    SEED_ONE_LOG_LEVEL: 'warn',
+    SEED_ONE_RELEASE_KEY: `${keyFile}.pub`,
+    TEST_SERVICE_DIR: serviceDir,
+    TEST_SERVICE_NODE: JSON.stringify(arm64.command)
+  }
+  const serviceCommand = await writeServiceCommand(dir)
+  t.teardown(() => run(serviceCommand, ['stop'], { env }))
+
+  const [program, ...first] = arm64.command
+  const updater = path.join(slotDir(root, 'a'), 'server', 'cli.ts')
+  const manifest = path.join(dir, 'dist', 'seed-one-0.2.0.release.json')
+  const { stdout, stderr } = await run(
+    program,
+    [...first, updater, 'update', manifest, '--service-command', serviceCommand, '--deadline-seconds', String(START_TIMEOUT_MS / 1000)],
+    { env, timeout: 2 * START_TIMEOUT_MS }
+  )
+  t.match(stdout + stderr, 'seed-one 0.2.0 is healthy: committed (slot a keeps 0.1.0)')
+  t.equal(await readPointer(root, 'current'), 'b')
+  t.equal(await readPointer(root, 'committed'), 'b')
+  t.match(await getJson(`http://127.0.0.1:${port}/api/status`, screen), { version: '0.2.0', paired: true })
+  const daemonPid = Number(await readFile(path.join(serviceDir, 'daemon.pid'), 'utf8'))
+  t.ok(
+    (await mappedFiles(daemonPid)).some(
+      file => file.startsWith(slotDir(root, 'b')) && file.endsWith('linux-arm64/classic-level.armv8.node')
+    ),
+    '0.2.0 runs on arm64 from slot b, with its own classic-level build'
+  )
+  await streamsTheFilm(t, 'the arm64 box after the update')
 })
