@@ -21,12 +21,13 @@ if [[ "${1:-}" == "--tests" ]]; then
   command -v dhclient >/dev/null 2>&1 || packages+=(isc-dhcp-client)
   # the arm64 release test: qemu runs the image's arm64 Node with Debian's arm64 C and C++ libraries
   command -v qemu-aarch64-static >/dev/null 2>&1 || packages+=(qemu-user-static)
+  command -v update-binfmts >/dev/null 2>&1 || packages+=(binfmt-support)
   [[ -e /usr/aarch64-linux-gnu/lib/libstdc++.so.6 ]] || packages+=(libc6-arm64-cross libstdc++6-arm64-cross libgcc-s1-arm64-cross)
 fi
+sudo_if_needed=()
+[[ "$(id -u)" == 0 ]] || sudo_if_needed=(sudo)
 if (( ${#packages[@]} > 0 )); then
   echo "setup: installing ${packages[*]} from apt"
-  sudo_if_needed=()
-  [[ "$(id -u)" == 0 ]] || sudo_if_needed=(sudo)
   "${sudo_if_needed[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo_if_needed[@]}" apt-get install -y -qq --no-install-recommends "${packages[@]}"
 fi
@@ -50,5 +51,12 @@ if [[ "${1:-}" == "--tests" ]]; then
     echo "$NODE_TARBALL_SHA256  $tarball" | sha256sum --check --quiet
     tar -xzf "$tarball" -C "$arm64_node" --strip-components=1 package/bin/node
     rm "$tarball"
+  fi
+  # an arm64 process that starts another (the updater running a slot's migrations) needs the kernel to
+  # hand arm64 programs to qemu: binfmt_misc, mounted by systemd on a full system, by hand in a container
+  if [[ ! -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ]]; then
+    echo "setup: registering qemu-aarch64 with binfmt_misc"
+    mountpoint -q /proc/sys/fs/binfmt_misc || "${sudo_if_needed[@]}" mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
+    "${sudo_if_needed[@]}" update-binfmts --enable qemu-aarch64
   fi
 fi

@@ -2,12 +2,13 @@
 // way the image build installs it (scripts/install-release.ts), then started as a player by the image's
 // arm64 Node under qemu (test/helpers/arm64.ts). It reaches READY, pairs, pins a film from a custodian
 // running natively (x86, in this process) and streams the film's plaintext; then the arm64 updater installs
-// a newer release, which serves the same film. Timing under emulation means nothing here: only what the
+// a newer release, which serves the same film, and rolls back one that cannot start. Timing under emulation means nothing here: only what the
 // arm64 box answers is checked.
 import t from 'tap'
 import { execFile } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { cp, mkdir, readFile, writeFile } from 'node:fs/promises'
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import os from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import { fileURLToPath } from 'node:url'
@@ -35,7 +36,8 @@ const run = promisify(execFile)
 // about 150 s on an idle 2-core machine, three emulated starts among it: room for a loaded CI run
 t.setTimeout(600_000)
 const arm64 = await arm64Node()
-const dir = t.testdir()
+// not t.testdir(): tap deletes that before it runs teardowns, and stopping the box needs the service's files
+const dir = await mkdtemp(path.join(os.tmpdir(), 'seed-one-arm64-test-'))
 const devnet = await startTestDevnet(t)
 const creator = devnetWallet(t, devnet, devnet.accounts.creator.privateKey)
 const owner = devnetWallet(t, devnet, devnet.accounts.owner.privateKey)
@@ -59,6 +61,70 @@ async function streamsTheFilm(t: Test, who: string): Promise<void> {
   t.comment(`sha256 streamed by ${who}: ${sha256(streamed)} (${streamed.length} bytes)`)
   t.comment(`sha256 of the film's plaintext: ${sha256(film.plaintext)} (${film.plaintext.length} bytes)`)
   t.equal(sha256(streamed), sha256(film.plaintext), "the streamed bytes are the film's plaintext")
+}
+
+/** The installed tree of slot a at `version`, some files replaced by `patch`, packed by `seed-one release --tree`. */
+async function releaseOf(version: string, patch: Record<string, string> = {}): Promise<string> {
+  const tree = path.join(dir, 'trees', version)
+  await mkdir(tree, { recursive: true })
+  await cp(slotDir(root, 'a'), tree, { recursive: true, verbatimSymlinks: true })
+  const packageJson = JSON.parse(await readFile(path.join(tree, 'package.json'), 'utf8')) as Record<string, unknown>
+  await writeFile(path.join(tree, 'package.json'), JSON.stringify({ ...packageJson, version }, null, 2))
+  for (const [file, text] of Object.entries(patch)) await writeFile(path.join(tree, file), text)
+  const made = await runSeedOne(['release', '--key-file', keyFile, '--tree', tree, '--out', path.join(dir, 'dist')])
+  if (made.code !== 0) throw new Error(`seed-one release of ${version} failed:\n${made.output}`)
+  return path.join(dir, 'dist', `seed-one-${version}.release.json`)
+}
+
+// the box from the updater's tests on: the install root's `current` slot, run by the systemd stand-in
+// (test/helpers/daemon-service.ts) with the arm64 Node, on the player's data directory and port
+const serviceDir = path.join(dir, 'service')
+await mkdir(serviceDir)
+/** The environment of the updater and of the service stand-in it drives. */
+const env: NodeJS.ProcessEnv = {
+  ...process.env,
+  ...arm64.env,
+  SEED_ONE_INSTALL_ROOT: root,
+  SEED_ONE_DATA_DIR: dataDir,
+  SEED_ONE_PORT: String(port),
+  SEED_ONE_RPC_URL: devnet.rpcUrl,
+  SEED_ONE_CONTRACT: devnet.contractAddress,
+  SEED_ONE_DEPLOYMENT_BLOCK: String(devnet.deploymentBlock),
+  SEED_ONE_MDNS: 'off',
+  SEED_ONE_LOG_LEVEL: 'warn',
+  SEED_ONE_RELEASE_KEY: `${keyFile}.pub`,
+  TEST_SERVICE_DIR: serviceDir,
+  TEST_SERVICE_NODE: JSON.stringify(arm64.command)
+}
+const serviceCommand = await writeServiceCommand(dir)
+t.teardown(async () => {
+  try {
+    await run(serviceCommand, ['stop'], { env })
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+})
+
+/** `seed-one update` to `version` (see releaseOf) run by the arm64 Node from `slot`'s code, its exit code and output. */
+async function arm64Update(slot: 'a' | 'b', version: string, patch?: Record<string, string>): Promise<{ code: number; output: string }> {
+  const manifest = await releaseOf(version, patch)
+  const [program, ...first] = arm64.command
+  const updater = path.join(slotDir(root, slot), 'server', 'cli.ts')
+  const args = [
+    ...first,
+    updater,
+    'update',
+    manifest,
+    '--service-command',
+    serviceCommand,
+    '--deadline-seconds',
+    String(START_TIMEOUT_MS / 1000)
+  ]
+  return await new Promise(resolve => {
+    execFile(program, args, { env, timeout: 3 * START_TIMEOUT_MS }, (err, stdout, stderr) => {
+      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : -1, output: stdout + stderr })
+    })
+  })
 }
 
 t.test('the release tarball installs as the image build installs it', async t => {
@@ -120,43 +186,9 @@ t.test('the arm64 player pins a native custodian film and streams its bytes', as
 })
 
 t.test('the arm64 updater installs a newer release, which serves the film', async t => {
-  // the next release: the installed tree at another version, packed as `seed-one release --tree` does
-  const tree = path.join(dir, 'trees', '0.2.0')
-  await mkdir(tree, { recursive: true })
-  await cp(slotDir(root, 'a'), tree, { recursive: true, verbatimSymlinks: true })
-  const packageJson = JSON.parse(await readFile(path.join(tree, 'package.json'), 'utf8')) as Record<string, unknown>
-  await writeFile(path.join(tree, 'package.json'), JSON.stringify({ ...packageJson, version: '0.2.0' }, null, 2))
-  const made = await runSeedOne(['release', '--key-file', keyFile, '--tree', tree, '--out', path.join(dir, 'dist')])
-  t.equal(made.code, 0, made.code === 0 ? 'seed-one release packed 0.2.0' : made.output)
-
-  const serviceDir = path.join(dir, 'service')
-  await mkdir(serviceDir)
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    SEED_ONE_INSTALL_ROOT: root,
-    SEED_ONE_DATA_DIR: dataDir,
-    SEED_ONE_PORT: String(port),
-    SEED_ONE_RPC_URL: devnet.rpcUrl,
-    SEED_ONE_CONTRACT: devnet.contractAddress,
-    SEED_ONE_DEPLOYMENT_BLOCK: String(devnet.deploymentBlock),
-    SEED_ONE_MDNS: 'off',
-    SEED_ONE_LOG_LEVEL: 'warn',
-    SEED_ONE_RELEASE_KEY: `${keyFile}.pub`,
-    TEST_SERVICE_DIR: serviceDir,
-    TEST_SERVICE_NODE: JSON.stringify(arm64.command)
-  }
-  const serviceCommand = await writeServiceCommand(dir)
-  t.teardown(() => run(serviceCommand, ['stop'], { env }))
-
-  const [program, ...first] = arm64.command
-  const updater = path.join(slotDir(root, 'a'), 'server', 'cli.ts')
-  const manifest = path.join(dir, 'dist', 'seed-one-0.2.0.release.json')
-  const { stdout, stderr } = await run(
-    program,
-    [...first, updater, 'update', manifest, '--service-command', serviceCommand, '--deadline-seconds', String(START_TIMEOUT_MS / 1000)],
-    { env, timeout: 2 * START_TIMEOUT_MS }
-  )
-  t.match(stdout + stderr, 'seed-one 0.2.0 is healthy: committed (slot a keeps 0.1.0)')
+  const updated = await arm64Update('a', '0.2.0')
+  t.equal(updated.code, 0, 'the update exits 0')
+  t.match(updated.output, 'seed-one 0.2.0 is healthy: committed (slot a keeps 0.1.0)')
   t.equal(await readPointer(root, 'current'), 'b')
   t.equal(await readPointer(root, 'committed'), 'b')
   t.match(await getJson(`http://127.0.0.1:${port}/api/status`, screen), { version: '0.2.0', paired: true })
@@ -168,4 +200,19 @@ t.test('the arm64 updater installs a newer release, which serves the film', asyn
     '0.2.0 runs on arm64 from slot b, with its own classic-level build'
   )
   await streamsTheFilm(t, 'the arm64 box after the update')
+})
+
+t.test('the arm64 updater rolls back a release that cannot start, and 0.2.0 serves again', async t => {
+  const daemon = await readFile(path.join(slotDir(root, 'b'), 'server', 'daemon.ts'), 'utf8')
+  const rolled = await arm64Update('b', '0.3.0', {
+    // imports still load; the module then throws, so `seed-one start` exits at once
+    'server/daemon.ts': `${daemon}\nthrow new Error('this release cannot start')\n`
+  })
+  t.equal(rolled.code, 1, 'the update exits 1', { output: rolled.output })
+  t.match(rolled.output, 'this release cannot start', "the daemon's own error is shown")
+  t.match(rolled.output, 'seed-one 0.2.0 serves again')
+  t.equal(await readPointer(root, 'current'), 'b', 'current is slot b again')
+  t.equal(await readPointer(root, 'committed'), 'b')
+  t.match(await getJson(`http://127.0.0.1:${port}/api/status`, screen), { version: '0.2.0', paired: true })
+  await streamsTheFilm(t, 'the arm64 box after the rollback')
 })
