@@ -55,7 +55,7 @@ t.test('the built cli.js starts as a player with type stripping off, and /api/st
       '--contract',
       devnet.contractAddress
     ],
-    { command: ['--no-experimental-strip-types', path.join(slotDir(root, 'a'), RELEASE_CLI)] }
+    { command: [process.execPath, '--no-experimental-strip-types', path.join(slotDir(root, 'a'), RELEASE_CLI)] }
   )
   const status = await getJson<{ version: string; roles: string[] }>(`${daemon.url}/api/status`)
   t.equal(status.version, '1.0.0', "the release's own version, read from its package.json")

@@ -16,17 +16,16 @@ export interface DaemonProcess {
   kill(): Promise<void>
 }
 
-/** How `seed-one` is run: Node's arguments before the command's (default this checkout's sources). */
-export interface CliCommand {
-  command?: string[]
-}
+/** How `seed-one` is started: a program and its first arguments (default this checkout's CLI on this Node). */
+export type CliCommand = [program: string, ...args: string[]]
 
 /** `seed-one <args>` as a child process, its stdout and stderr gathered together. */
 export function spawnCli(
   args: string[],
-  opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv } & CliCommand = {}
+  opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv; command?: CliCommand } = {}
 ): { child: ChildProcessWithoutNullStreams; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [...(opts.command ?? [CLI]), ...args], {
+  const [program, ...first] = opts.command ?? [process.execPath, CLI]
+  const child = spawn(program, [...first, ...args], {
     env: { ...process.env, ...opts.env, SEED_ONE_LOG_LEVEL: 'warn', SEED_ONE_MDNS: 'off' },
     timeout: opts.timeoutMs
   })
@@ -49,15 +48,19 @@ export async function runCli(args: string[]): Promise<string> {
 }
 
 /** Starts `seed-one start <args>` as its own process (with `env` added to ours) and waits until it serves HTTP. */
-export async function startDaemonProcess(args: string[], opts: { env?: NodeJS.ProcessEnv } & CliCommand = {}): Promise<DaemonProcess> {
+export async function startDaemonProcess(
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; command?: CliCommand; startTimeoutMs?: number } = {}
+): Promise<DaemonProcess> {
   const { child, output, exited } = spawnCli(['start', ...args], opts)
+  const startTimeoutMs = opts.startTimeoutMs ?? START_TIMEOUT_MS
   // not waitFor: an exit must fail at once, not be retried until the timeout
   const started = Date.now()
   while (!/libp2p: .*\n/.test(output())) {
     if (child.exitCode !== null) throw new Error(`seed-one start exited with ${child.exitCode}:\n${output()}`)
-    if (Date.now() - started > START_TIMEOUT_MS) {
+    if (Date.now() - started > startTimeoutMs) {
       child.kill('SIGKILL')
-      throw new Error(`seed-one start did not come up in ${START_TIMEOUT_MS} ms:\n${output()}`)
+      throw new Error(`seed-one start did not come up in ${startTimeoutMs} ms:\n${output()}`)
     }
     await new Promise(resolve => setTimeout(resolve, 50))
   }

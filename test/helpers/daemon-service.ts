@@ -4,6 +4,7 @@
 //   TEST_SERVICE_DIR   where the pid file and the daemon's log live
 //   TEST_SERVICE_HOLD  set: after the daemon is up, `start` writes <dir>/holding (its pid) and never
 //                      returns, so a test can kill the updater while it waits mid-trial
+//   TEST_SERVICE_NODE  the command that runs Node, as a JSON array (default this Node): the arm64 test's qemu
 import { spawn } from 'node:child_process'
 import { closeSync, openSync } from 'node:fs'
 import { readFile, rename, rm, writeFile } from 'node:fs/promises'
@@ -38,7 +39,8 @@ async function start(): Promise<void> {
   if ((await runningPid()) !== undefined) return
   await rename(logFile, `${logFile}.previous`).catch(() => {})
   const log = openSync(logFile, 'a')
-  const child = spawn(process.execPath, [path.join(root, 'current', RELEASE_CLI), 'start'], {
+  const [node, ...nodeArgs] = JSON.parse(process.env.TEST_SERVICE_NODE ?? JSON.stringify([process.execPath])) as string[]
+  const child = spawn(node, [...nodeArgs, path.join(root, 'current', RELEASE_CLI), 'start'], {
     detached: true,
     stdio: ['ignore', log, log]
   })

