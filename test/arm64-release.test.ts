@@ -5,10 +5,10 @@
 // a newer release, which serves the same film, and rolls back one that cannot start. Timing under emulation means nothing here: only what the
 // arm64 box answers is checked.
 import t from 'tap'
-import { RELEASE_CLI } from '../server/update/server-build.ts'
+import { RELEASE_CLI, SERVER_BUILD_DIR } from '../server/update/server-build.ts'
 import { execFile } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
@@ -204,11 +204,13 @@ t.test('the arm64 updater installs a newer release, which serves the film', asyn
 })
 
 t.test('the arm64 updater rolls back a release that cannot start, and 0.2.0 serves again', async t => {
-  const daemon = await readFile(path.join(slotDir(root, 'b'), 'server', 'daemon.ts'), 'utf8')
-  const rolled = await arm64Update('b', '0.3.0', {
-    // imports still load; the module then throws, so `seed-one start` exits at once
-    'server/daemon.ts': `${daemon}\nthrow new Error('this release cannot start')\n`
-  })
+  // the slot holds the built server: the chunk `seed-one start` loads throws, so the daemon exits at once
+  const chunks = path.join(SERVER_BUILD_DIR, 'chunks')
+  const daemonChunk = (await readdir(path.join(slotDir(root, 'b'), chunks))).find(name => /^daemon-\w+\.js$/.test(name))
+  if (daemonChunk === undefined) throw new Error(`no daemon chunk in ${chunks} of slot b`)
+  const file = path.join(chunks, daemonChunk)
+  const daemon = await readFile(path.join(slotDir(root, 'b'), file), 'utf8')
+  const rolled = await arm64Update('b', '0.3.0', { [file]: `${daemon}\nthrow new Error('this release cannot start')\n` })
   t.equal(rolled.code, 1, 'the update exits 1', { output: rolled.output })
   t.match(rolled.output, 'this release cannot start', "the daemon's own error is shown")
   t.match(rolled.output, 'seed-one 0.2.0 serves again')
