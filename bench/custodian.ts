@@ -5,6 +5,8 @@ import { JsonRpcProvider } from 'ethers'
 import { resolveDaemonConfig } from '../server/config.ts'
 import { startDaemon, type Daemon } from '../server/daemon.ts'
 import { startDevnet, type Devnet, type DevnetInfo } from '../server/devnet/devnet.ts'
+import { freePort, startDaemonProcess, type DaemonProcess } from '../test/helpers/daemon-process.ts'
+import { devnetCliFlags } from '../test/helpers/devnet.ts'
 
 /** The flags that point a daemon at the devnet, on loopback, without mDNS. */
 export function devnetFlags(devnet: DevnetInfo) {
@@ -59,4 +61,18 @@ export async function startBenchChain(dir: string): Promise<BenchChain> {
       await stopChain()
     }
   }
+}
+
+/** A player box as its own `seed-one start` process on a free port, its data under `dir`, peered with the custodian. */
+export async function startBenchBox(devnet: DevnetInfo, dir: string, custodian: Daemon): Promise<DaemonProcess> {
+  return await startDaemonProcess([
+    '--data-dir',
+    path.join(dir, 'box'),
+    '--port',
+    String(await freePort()),
+    ...devnetCliFlags(devnet),
+    '--p2p-listen',
+    '/ip4/127.0.0.1/tcp/0',
+    ...custodian.multiaddrs().flatMap(address => ['--peer', address])
+  ])
 }

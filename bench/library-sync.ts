@@ -17,10 +17,9 @@ import { parseArgs } from 'node:util'
 import { Contract, JsonRpcProvider, Wallet } from 'ethers'
 import { loadFilmTokenArtifact } from '../server/chain/artifacts.ts'
 import { resolveDaemonConfig } from '../server/config.ts'
-import { devnetCliFlags } from '../test/helpers/devnet.ts'
-import { startBenchChain } from './custodian.ts'
+import { startBenchBox, startBenchChain } from './custodian.ts'
 import type { LibraryFilmView } from '../server/library/film-view.ts'
-import { freePort, startDaemonProcess, type DaemonProcess } from '../test/helpers/daemon-process.ts'
+import type { DaemonProcess } from '../test/helpers/daemon-process.ts'
 import { buyFilm, registerFilm } from '../test/helpers/films.ts'
 import { libraryFilm } from '../test/helpers/http.ts'
 import { signedInCookie } from '../test/helpers/owner-session.ts'
@@ -96,16 +95,7 @@ const browser = await launchChromium()
 try {
   const wallet = (name: keyof typeof devnet.accounts): Wallet => new Wallet(devnet.accounts[name].privateKey, provider)
   const [creator, owner, other] = [wallet('creator'), wallet('owner'), wallet('otherCollector')]
-  box = await startDaemonProcess([
-    '--data-dir',
-    path.join(dir, 'box'),
-    '--port',
-    String(await freePort()),
-    ...devnetCliFlags(devnet),
-    '--p2p-listen',
-    '/ip4/127.0.0.1/tcp/0',
-    ...custodian.multiaddrs().flatMap(address => ['--peer', address])
-  ])
+  box = await startBenchBox(devnet, dir, custodian)
   const screen = await signedInCookie(box.url, owner)
   const tv = await newTvPage(browser)
   await signInTv(tv, box.url, screen)
@@ -155,7 +145,7 @@ try {
     rows,
     notes: [
       `The box: \`seed-one start\` with the product's defaults: chain poll every ${chainPollMs} ms, 0 confirmations on the devnet (3 on other chains); mdns off; the custodian daemon, devnet and wallets in the benchmark's process, loopback.`,
-      `listed: the film is in GET /api/library (pending); titled: its metadata arrived (IPFS, from the custodian); on the TV: its card is on the home screen of the box's UI in Chromium (1920x1080, a guest's view), which sat there since the start; ready: key released by the custodian and all of the ${filmBytes / MiB} MiB film pinned (bench/replication.ts measures the transfer itself).`,
+      `listed: the film is in GET /api/library (pending); titled: its metadata arrived (IPFS, from the custodian); on the TV: its card is on the home screen of the box's UI in Chromium (1920x1080, a signed-in TV), which sat there since the start; ready: key released by the custodian and all of the ${filmBytes / MiB} MiB film pinned (bench/replication.ts measures the transfer itself).`,
       `Each transaction is sent at a random point of the box's poll cycle; times from the moment the devnet accepted (and mined) it, the library polled every ${POLL_LIBRARY_MS} ms.`,
       'The TV reads GET /api/library again on each event of GET /api/library/events (changes coalesced over 200 ms); its polls (every 10 s, every 3 s while a film is prepared) remain for when the event stream is cut.',
       `runs, listed ms: buy ${results.buy.map(r => Math.round(r.listed)).join(' ')}; transfer ${results.transfer.map(r => Math.round(r.listed)).join(' ')}`

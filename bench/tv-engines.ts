@@ -17,8 +17,7 @@ import { parseArgs } from 'node:util'
 import { Wallet } from 'ethers'
 import { generateDemoClip } from '../server/publish/demo-clip.ts'
 import { daemonPublishContext, publishFilm } from '../server/publish/publish-film.ts'
-import { freePort, startDaemonProcess, type DaemonProcess } from '../test/helpers/daemon-process.ts'
-import { devnetCliFlags } from '../test/helpers/devnet.ts'
+import type { DaemonProcess } from '../test/helpers/daemon-process.ts'
 import { DevToolsTab } from '../test/helpers/devtools.ts'
 import { buyFilm, registerFilm } from '../test/helpers/films.ts'
 import { libraryFilms } from '../test/helpers/http.ts'
@@ -27,7 +26,7 @@ import { launchEngine, TV_ENGINES, type TvEngine } from '../test/helpers/tv-engi
 import { pairingCodeOnScreen, signCodeAsOwner } from '../test/helpers/tv-sign-in.ts'
 import { waitFor } from '../test/helpers/wait-for.ts'
 import { makeWebmClip } from '../test/helpers/webm-clip.ts'
-import { startBenchChain } from './custodian.ts'
+import { startBenchBox, startBenchChain } from './custodian.ts'
 import { median, report, type Row } from './report.ts'
 
 const MB = 1e6
@@ -141,16 +140,7 @@ let box: DaemonProcess | undefined
 try {
   const creator = new Wallet(devnet.accounts.creator.privateKey, provider)
   const owner = new Wallet(devnet.accounts.owner.privateKey, provider)
-  box = await startDaemonProcess([
-    '--data-dir',
-    path.join(dir, 'box'),
-    '--port',
-    String(await freePort()),
-    ...devnetCliFlags(devnet),
-    '--p2p-listen',
-    '/ip4/127.0.0.1/tcp/0',
-    ...custodian.multiaddrs().flatMap(address => ['--peer', address])
-  ])
+  box = await startBenchBox(devnet, dir, custodian)
   const boxUrl = box.url
   const clip = await generateDemoClip(path.join(dir, 'clip'), { seconds: 60 })
   const published = await publishFilm(daemonPublishContext(custodian, creator), {
