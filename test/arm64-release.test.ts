@@ -22,7 +22,7 @@ import { buyFilm, registerFilm } from './helpers/films.ts'
 import { getJson, libraryFilm } from './helpers/http.ts'
 import { daemonConfig, startTestDaemon, testDir, type Test } from './helpers/in-process.ts'
 import { signedInCookie } from './helpers/owner-session.ts'
-import { runSeedOne, writeServiceCommand } from './helpers/updates.ts'
+import { runSeedOne, updaterEnv, writeServiceCommand } from './helpers/updates.ts'
 import { waitFor } from './helpers/wait-for.ts'
 
 // emulated, a start takes about 30 s on an idle 2-core machine: room for a busy CI run
@@ -85,16 +85,7 @@ await mkdir(serviceDir)
 const env: NodeJS.ProcessEnv = {
   ...process.env,
   ...arm64.env,
-  SEED_ONE_INSTALL_ROOT: root,
-  SEED_ONE_DATA_DIR: dataDir,
-  SEED_ONE_PORT: String(port),
-  SEED_ONE_RPC_URL: devnet.rpcUrl,
-  SEED_ONE_CONTRACT: devnet.contractAddress,
-  SEED_ONE_DEPLOYMENT_BLOCK: String(devnet.deploymentBlock),
-  SEED_ONE_MDNS: 'off',
-  SEED_ONE_LOG_LEVEL: 'warn',
-  SEED_ONE_RELEASE_KEY: `${keyFile}.pub`,
-  TEST_SERVICE_DIR: serviceDir,
+  ...updaterEnv({ root, dataDir, port, devnet, keyFile, serviceDir }),
   TEST_SERVICE_NODE: JSON.stringify(arm64.command)
 }
 const serviceCommand = await writeServiceCommand(dir)

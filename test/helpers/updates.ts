@@ -18,6 +18,7 @@ import { setPointer, slotDir } from '../../server/update/install-root.ts'
 import { createReleaseKey, loadReleasePrivateKey } from '../../server/update/release-key.ts'
 import { freePort } from './daemon-process.ts'
 import { startTestDevnet } from './devnet.ts'
+import type { DevnetInfo } from '../../server/devnet/devnet.ts'
 import { getJson } from './http.ts'
 import type { Test } from './in-process.ts'
 import { waitFor } from './wait-for.ts'
@@ -149,6 +150,32 @@ export interface UpdateWorld {
 }
 
 /**
+ * The environment of `seed-one update` and of the service stand-in it drives (test/helpers/daemon-service.ts):
+ * the install root, the box's data directory and port on the devnet, the release key, the service's folder.
+ */
+export function updaterEnv(opts: {
+  root: string
+  dataDir: string
+  port: number
+  devnet: DevnetInfo
+  keyFile: string
+  serviceDir: string
+}): NodeJS.ProcessEnv {
+  return {
+    SEED_ONE_INSTALL_ROOT: opts.root,
+    SEED_ONE_DATA_DIR: opts.dataDir,
+    SEED_ONE_PORT: String(opts.port),
+    SEED_ONE_RPC_URL: opts.devnet.rpcUrl,
+    SEED_ONE_CONTRACT: opts.devnet.contractAddress,
+    SEED_ONE_DEPLOYMENT_BLOCK: String(opts.devnet.deploymentBlock),
+    SEED_ONE_MDNS: 'off',
+    SEED_ONE_LOG_LEVEL: 'warn',
+    SEED_ONE_RELEASE_KEY: `${opts.keyFile}.pub`,
+    TEST_SERVICE_DIR: opts.serviceDir
+  }
+}
+
+/**
  * A devnet, a release key, an install root with release 1.0.0 in slot a, and its daemon running under
  * the stand-in service on a fixed port; all stopped when the test ends.
  */
@@ -171,18 +198,7 @@ export async function startUpdateWorld(t: Test): Promise<UpdateWorld> {
   const serviceDir = path.join(dir, 'service')
   await mkdir(serviceDir)
   const port = await freePort()
-  const env: NodeJS.ProcessEnv = {
-    SEED_ONE_INSTALL_ROOT: root,
-    SEED_ONE_DATA_DIR: dataDir,
-    SEED_ONE_PORT: String(port),
-    SEED_ONE_RPC_URL: devnet.rpcUrl,
-    SEED_ONE_CONTRACT: devnet.contractAddress,
-    SEED_ONE_DEPLOYMENT_BLOCK: String(devnet.deploymentBlock),
-    SEED_ONE_MDNS: 'off',
-    SEED_ONE_LOG_LEVEL: 'warn',
-    SEED_ONE_RELEASE_KEY: `${keyFile}.pub`,
-    TEST_SERVICE_DIR: serviceDir
-  }
+  const env = updaterEnv({ root, dataDir, port, devnet, keyFile, serviceDir })
   const serviceCommand = await writeServiceCommand(dir)
   const service = async (action: 'start' | 'stop'): Promise<void> => {
     await new Promise<void>((resolve, reject) => {
