@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { HttpError } from '../http-error.ts'
-import { SiweMessage } from 'siwe'
 import { getAddress, type Provider } from 'ethers'
-import { AuthorisationError, parseSiwe, verifySiweSignature, type OwnerAuthorisation } from './owner-authorisation.ts'
+import { AuthorisationError, buildSiweMessage, parseSiwe, verifySiweSignature, type OwnerAuthorisation } from './owner-authorisation.ts'
 
 /**
  * The owner's signed revocation of one device: custodians refuse that device every key asked under
@@ -31,17 +30,13 @@ export function buildRevocationMessage(opts: {
   deviceId: string
   issuedAt?: Date
 }): string {
-  return new SiweMessage({
-    domain: opts.domain,
-    address: getAddress(opts.owner),
+  return buildSiweMessage({
+    ...opts,
     statement: STATEMENT,
-    uri: `http://${opts.domain}/`,
-    version: '1',
-    chainId: opts.chainId,
     nonce: randomBytes(12).toString('hex'),
-    issuedAt: (opts.issuedAt ?? new Date()).toISOString(),
+    issuedAt: opts.issuedAt ?? new Date(),
     resources: [`${DEVICE_PREFIX}${opts.deviceId}`]
-  }).prepareMessage()
+  })
 }
 
 /** Verifies the owner's signature on a revocation for this chain; its issue time is when it takes effect. */

@@ -53,6 +53,34 @@ export function deviceResources(deviceId: string, x25519PublicKey: Uint8Array): 
   return [`urn:seed-one:device:${deviceId}`, `urn:seed-one:x25519:${Buffer.from(x25519PublicKey).toString('base64url')}`]
 }
 
+/**
+ * An EIP-4361 message from `owner` to the box at `domain` (pairings and revocations alike): what differs
+ * between them is the statement, the nonce, the resources and whether it ends.
+ */
+export function buildSiweMessage(opts: {
+  domain: string
+  owner: string
+  chainId: number
+  statement: string
+  nonce: string
+  issuedAt: Date
+  expiresAt?: Date
+  resources: string[]
+}): string {
+  return new SiweMessage({
+    domain: opts.domain,
+    address: getAddress(opts.owner),
+    statement: opts.statement,
+    uri: `http://${opts.domain}/`,
+    version: '1',
+    chainId: opts.chainId,
+    nonce: opts.nonce,
+    issuedAt: opts.issuedAt.toISOString(),
+    ...(opts.expiresAt === undefined ? {} : { expirationTime: opts.expiresAt.toISOString() }),
+    resources: opts.resources
+  }).prepareMessage()
+}
+
 export function buildPairingMessage(opts: {
   domain: string
   owner: string
@@ -65,18 +93,13 @@ export function buildPairingMessage(opts: {
   expiresAt?: Date
 }): string {
   const issuedAt = opts.issuedAt ?? new Date()
-  return new SiweMessage({
-    domain: opts.domain,
-    address: getAddress(opts.owner),
+  return buildSiweMessage({
+    ...opts,
     statement: STATEMENT,
-    uri: `http://${opts.domain}/`,
-    version: '1',
-    chainId: opts.chainId,
-    nonce: opts.nonce,
-    issuedAt: issuedAt.toISOString(),
-    expirationTime: (opts.expiresAt ?? new Date(issuedAt.getTime() + AUTHORISATION_LIFETIME_MS)).toISOString(),
+    issuedAt,
+    expiresAt: opts.expiresAt ?? new Date(issuedAt.getTime() + AUTHORISATION_LIFETIME_MS),
     resources: deviceResources(opts.deviceId, opts.x25519PublicKey)
-  }).prepareMessage()
+  })
 }
 
 export function parseSiwe(message: string): SiweMessage {
