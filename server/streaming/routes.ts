@@ -44,7 +44,7 @@ export async function streamingRoutes(
 
   app.get<{ Params: { tokenId: string } }>('/api/films/:tokenId/poster', { schema: { params: tokenParams } }, async (request, reply) => {
     const poster = await library().poster(request.params.tokenId)
-    return await reply.type('image/jpeg').header('cache-control', 'public, max-age=86400').send(Buffer.from(poster))
+    return await reply.type('image/jpeg').header('cache-control', 'private, max-age=86400').send(Buffer.from(poster))
   })
 
   app.get<{ Params: { tokenId: string; index: string } }>(
