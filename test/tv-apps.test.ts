@@ -18,6 +18,8 @@ import { floorQuery } from '../server/ui/floor.ts'
 import { buildTvApps } from '../server/tv-apps/build-tv-apps.ts'
 import { TIZEN_APP_ID, TIZEN_ICONS, TIZEN_PACKAGE_ID, TIZEN_PRIVILEGES, WEBOS_APP_ID, WEBOS_ICONS } from '../server/tv-apps/manifests.ts'
 import { launchChromium, newTvPage, saveScreenshot } from './helpers/chromium.ts'
+import { startTestDevnet } from './helpers/devnet.ts'
+import { daemonConfig, startTestDaemon, testDir } from './helpers/in-process.ts'
 
 const { version } = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
 
@@ -203,13 +205,14 @@ t.test('the finder opens the first name at which a Seed One answers, skipping a 
 })
 
 t.test('where its status cannot be read across origins, an answer from the name is taken as the box', async t => {
-  const box = await listen(fakeBox(false))
-  t.teardown(() => box.server.close())
+  // a real box: it sends no CORS header, so a page from elsewhere cannot read its status
+  const devnet = await startTestDevnet(t)
+  const box = await startTestDaemon(t, daemonConfig(devnet, testDir(t, 'box'), ['player']))
   const page = await newTvPage(browser)
   t.teardown(() => page.context().close())
-  await openFinder(page, { candidates: [await deadAddress(), box.url] })
-  await page.waitForURL(box.url)
-  t.pass('opened the box that sends no CORS header')
+  await openFinder(page, { candidates: [await deadAddress(), `${box.url}/`] })
+  await page.waitForURL(`${box.url}/`)
+  t.equal(await page.title(), 'Seed One', 'opened the real box, which sends no CORS header: its UI is the top page')
 })
 
 t.test("with no name answering, the finder opens a box the monitor's discovery page lists", async t => {

@@ -19,5 +19,11 @@ export async function statusRoutes(
   app: FastifyInstance,
   opts: { status: (request: FastifyRequest) => Promise<DaemonStatus> }
 ): Promise<void> {
-  app.get('/api/status', async request => await opts.status(request))
+  app.get('/api/status', async (request, reply) => {
+    // The TV apps' finder page (ui/tv-apps, another origin) knows a box by this route answering. The
+    // box sends no CORS header, so the body stays unreadable to other origins; what is allowed here is
+    // only to see that an answer came, which the box's default same-origin resource policy would hide.
+    reply.header('cross-origin-resource-policy', 'cross-origin')
+    return await opts.status(request)
+  })
 }
