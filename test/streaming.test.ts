@@ -12,7 +12,7 @@ import { HEADER_LENGTH, TAG_LENGTH, sealedLength } from '../server/sealing/forma
 import { generateContentKey, sealBuffer } from '../server/sealing/seal.ts'
 import { openSealedFilm, type PlaintextStream } from '../server/streaming/sealed-film.ts'
 import { sendPlaintext, type PlaintextSource } from '../server/streaming/send-film.ts'
-import { HttpError } from '../server/http-error.ts'
+import { HttpError } from '../server/lib/http-error.ts'
 import { blockBytes, childCids } from './helpers/blocks.ts'
 import { streamRequest as request } from './helpers/http.ts'
 

@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises'
 import { hostname, networkInterfaces } from 'node:os'
 import type { onRequestHookHandler } from 'fastify'
-import { HttpError } from '../http-error.ts'
+import { HttpError } from '../lib/http-error.ts'
 import { HOST_NAME, deviceSuffix } from '../appliance/mdns.ts'
 import { configuredName, hostOf } from './host-name.ts'
 

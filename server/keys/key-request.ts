@@ -2,8 +2,8 @@ import type { DeviceIdentity } from '../identity/device-identity.ts'
 import { signPayload, type SignedPayload } from '../identity/device-signature.ts'
 import type { OwnerAuthorisation } from '../pairing/owner-authorisation.ts'
 import type { WrappedKey } from './wrap.ts'
-import { HttpError } from '../http-error.ts'
-import { peerOrigin } from '../peer-url.ts'
+import { HttpError } from '../lib/http-error.ts'
+import { peerOrigin } from '../lib/peer-url.ts'
 
 /** What a device signs when it asks a custodian for a film's key (DESIGN decision 5). */
 export interface FilmKeyRequest {

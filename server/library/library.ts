@@ -12,7 +12,7 @@ import type { FilmStreams } from '../streaming/film-streams.ts'
 import { openBuffer } from '../sealing/open.ts'
 import { unwrapKey } from '../keys/wrap.ts'
 import { filmKeyContext, requestFilmKey } from '../keys/key-request.ts'
-import { HttpError } from '../http-error.ts'
+import { HttpError } from '../lib/http-error.ts'
 import type { CID } from 'multiformats/cid'
 import {
   MAX_SIDE_FILE_BYTES,

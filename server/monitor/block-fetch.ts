@@ -1,7 +1,7 @@
 import type { CID } from 'multiformats/cid'
 import { BLOCK_PATH } from './protocol.ts'
 import { blockMatches } from './block-hash.ts'
-import { BodyTooLargeError, readCappedBody } from '../capped-body.ts'
+import { BodyTooLargeError, readCappedBody } from '../lib/capped-body.ts'
 import { DagBoundsError, MAX_DEPTH, decodeUnixfsNode } from '../storage/dag-bounds.ts'
 
 export class BlockUnavailableError extends Error {

@@ -6,7 +6,7 @@ import { recordChallenge } from './challenge-record.ts'
 import { blockMatches } from './block-hash.ts'
 import { sampleLeaves } from './dag-sampler.ts'
 import { fetchBlockFrom } from './block-fetch.ts'
-import { BodyTooLargeError, readCappedBody } from '../capped-body.ts'
+import { BodyTooLargeError, readCappedBody } from '../lib/capped-body.ts'
 import { MAX_BLOCK_BYTES } from '../storage/dag-bounds.ts'
 
 export interface ChallengerOptions {

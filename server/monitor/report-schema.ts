@@ -1,6 +1,6 @@
 import { Ajv } from 'ajv'
 import type { HealthReport, SignedReport } from './protocol.ts'
-import { peerOrigin } from '../peer-url.ts'
+import { peerOrigin } from '../lib/peer-url.ts'
 import { isLanAddress, LAN_ADDRESS_RULE, MAX_LAN_ADDRESSES } from './lan-address.ts'
 
 // JSON schemas of what a box sends the monitor (protocol.ts). Strict: unknown properties are refused.

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { HttpError } from '../http-error.ts'
+import { HttpError } from '../lib/http-error.ts'
 import { getAddress, type Provider } from 'ethers'
 import { AuthorisationError, buildSiweMessage, parseSiwe, verifySiweSignature, type OwnerAuthorisation } from './owner-authorisation.ts'
 

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import fastifyRateLimit from '@fastify/rate-limit'
 import { getAddress, isAddress, type Provider } from 'ethers'
-import { HttpError } from '../http-error.ts'
+import { HttpError } from '../lib/http-error.ts'
 import { signedMessageSchema } from './owner-authorisation.ts'
 import { buildRevocationMessage, REVOCATIONS_PATH, revocationFromRequest, type SignedRevocation } from './device-revocation.ts'
 import { requestDomain } from './routes.ts'

@@ -3,7 +3,7 @@ import fastifyRateLimit from '@fastify/rate-limit'
 import QRCode from 'qrcode'
 import { getAddress, isAddress, type Provider } from 'ethers'
 import type { DeviceIdentity } from '../identity/device-identity.ts'
-import { HttpError } from '../http-error.ts'
+import { HttpError } from '../lib/http-error.ts'
 import {
   AuthorisationError,
   signedMessageSchema,

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { Library } from '../library/library.ts'
 import { tokenIdParams as tokenParams } from '../library/routes.ts'
-import { HttpError } from '../http-error.ts'
+import { HttpError } from '../lib/http-error.ts'
 import { filmContentType, thumbnailSheetsOf } from '../library/film-metadata.ts'
 import { sendPlaintext } from './send-film.ts'
 import type { ServiceCounters } from '../health/service-counters.ts'
