@@ -6,7 +6,7 @@ import { loadOrCreateDeviceIdentity, type DeviceIdentity } from '../server/ident
 import { signPayload } from '../server/identity/device-signature.ts'
 import { openCustodyStore, CustodyError } from '../server/keys/custody-store.ts'
 import { filmKeyContext, KEY_RELEASE_PATH, requestFilmKey, type FilmKeyRequest } from '../server/keys/key-request.ts'
-import { unwrapKey, KeyWrapError } from '../server/keys/wrap.ts'
+import { unwrapKey, KeyWrapError } from '../server/sealing/wrap.ts'
 import { createPairingStore } from '../server/pairing/pairing-store.ts'
 import type { PublishedFilm } from '../server/keys/published-films.ts'
 import { section } from '../server/storage/state-db.ts'

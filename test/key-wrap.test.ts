@@ -8,7 +8,7 @@ import {
   x25519PublicKeyFromRaw,
   x25519PublicKeyToRaw,
   type WrappedKey
-} from '../server/keys/wrap.ts'
+} from '../server/sealing/wrap.ts'
 
 const CONTEXT = 'film:1:device:12D3KooWExample'
 

@@ -3,7 +3,7 @@
 // a report cannot name another box's (or any other host's) URL as its own.
 import type { FastifyInstance } from 'fastify'
 import { HttpError } from '../lib/http-error.ts'
-import { IDENTITY_PATH, type IdentityStatement } from '../monitor/protocol.ts'
+import { IDENTITY_PATH, type IdentityStatement } from '../wire/monitor-protocol.ts'
 import type { DeviceIdentity } from './device-identity.ts'
 import { signPayload } from './device-signature.ts'
 

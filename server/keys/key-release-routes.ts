@@ -10,7 +10,7 @@ import type { PublishedFilm, PublishedFilms } from './published-films.ts'
 import type { RevocationStore } from './revocations.ts'
 import { createKeyReleaseLimits, type ReleaseLimits } from './release-limits.ts'
 import { filmKeyContext, KEY_RELEASE_PATH, type FilmKeyRequest, type FilmKeyRequestBody, type FilmKeyResponse } from './key-request.ts'
-import { wrapKey } from './wrap.ts'
+import { wrapKey } from '../sealing/wrap.ts'
 
 /** A request older (or newer) than this is refused, so a captured request cannot be replayed later. */
 const REQUEST_MAX_AGE_MS = 5 * 60 * 1000

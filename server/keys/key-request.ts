@@ -1,7 +1,8 @@
 import type { DeviceIdentity } from '../identity/device-identity.ts'
-import { signPayload, type SignedPayload } from '../identity/device-signature.ts'
+import { signPayload } from '../identity/device-signature.ts'
+import type { SignedPayload } from '../wire/signed-payload.ts'
 import type { OwnerAuthorisation } from '../pairing/owner-authorisation.ts'
-import type { WrappedKey } from './wrap.ts'
+import type { WrappedKey } from '../sealing/wrap.ts'
 import { HttpError } from '../lib/http-error.ts'
 import { peerOrigin } from '../lib/peer-url.ts'
 

@@ -7,10 +7,10 @@ import { checkAuthorisationTimes, type OwnerAuthorisation } from '../pairing/own
 import { section, type StateDb } from '../storage/state-db.ts'
 import { hintHolder } from '../storage/block-fetcher.ts'
 import { pinWithProgress, readBytes, unpin } from '../storage/content.ts'
-import { openSealedFilm, type SealedFilm } from '../streaming/sealed-film.ts'
-import type { FilmStreams } from '../streaming/film-streams.ts'
+import { openSealedFilm, type SealedFilm } from './sealed-film.ts'
+import type { FilmStreams } from './film-streams.ts'
 import { openBuffer } from '../sealing/open.ts'
-import { unwrapKey } from '../keys/wrap.ts'
+import { unwrapKey } from '../sealing/wrap.ts'
 import { filmKeyContext, requestFilmKey } from '../keys/key-request.ts'
 import { HttpError } from '../lib/http-error.ts'
 import type { CID } from 'multiformats/cid'
@@ -23,7 +23,7 @@ import {
   thumbnailSheetsOf,
   type FilmMetadata
 } from './film-metadata.ts'
-import type { FileBound } from '../storage/dag-bounds.ts'
+import type { FileBound } from '../wire/dag-bounds.ts'
 import type { FilmRecord, StoredFilmKey } from './film-record.ts'
 import { isShown } from './content-class.ts'
 import { diskSpaceReason, ensureRoomFor } from '../storage/disk-space.ts'

@@ -5,7 +5,7 @@ import { HttpError } from '../lib/http-error.ts'
 import { filmContentType, thumbnailSheetsOf } from '../library/film-metadata.ts'
 import { sendPlaintext } from './send-film.ts'
 import type { ServiceCounters } from '../health/service-counters.ts'
-import type { FilmStreams } from './film-streams.ts'
+import type { FilmStreams } from '../library/film-streams.ts'
 
 /** A film and one of its numbered files (a subtitle track, a thumbnail sheet). */
 const numberedParams = {

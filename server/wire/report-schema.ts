@@ -1,5 +1,5 @@
 import { Ajv } from 'ajv'
-import type { HealthReport, SignedReport } from './protocol.ts'
+import type { HealthReport, SignedReport } from './monitor-protocol.ts'
 import { peerOrigin } from '../lib/peer-url.ts'
 import { isLanAddress, LAN_ADDRESS_RULE, MAX_LAN_ADDRESSES } from './lan-address.ts'
 
