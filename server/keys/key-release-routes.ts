@@ -9,7 +9,13 @@ import type { CustodyStore } from './custody-store.ts'
 import type { PublishedFilm, PublishedFilms } from './published-films.ts'
 import type { RevocationStore } from './revocations.ts'
 import { createKeyReleaseLimits, type ReleaseLimits } from './release-limits.ts'
-import { filmKeyContext, KEY_RELEASE_PATH, type FilmKeyRequest, type FilmKeyRequestBody, type FilmKeyResponse } from './key-request.ts'
+import {
+  filmKeyContext,
+  KEY_RELEASE_PATH,
+  type FilmKeyRequest,
+  type FilmKeyRequestBody,
+  type FilmKeyResponse
+} from '../wire/custodian-protocol.ts'
 import { wrapKey } from '../sealing/wrap.ts'
 
 /** A request older (or newer) than this is refused, so a captured request cannot be replayed later. */

@@ -10,9 +10,9 @@ import {
   authorisationTimes,
   buildPairingMessage,
   RENEWAL_WINDOW_MS,
-  verifyOwnerAuthorisation,
-  type OwnerAuthorisation
+  verifyOwnerAuthorisation
 } from './owner-authorisation.ts'
+import type { OwnerAuthorisation } from '../wire/custodian-protocol.ts'
 import { CODE_PATTERN, PairingClaims } from './pairing-code.ts'
 import type { PairingStore } from './pairing-store.ts'
 import { phoneAuthority } from './phone-authority.ts'
