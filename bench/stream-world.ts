@@ -26,7 +26,7 @@ import { loadOrCreateDeviceIdentity } from '../server/identity/device-identity.t
 import type { FilmMetadata } from '../server/library/film-metadata.ts'
 import { DEFAULT_CHUNK_SIZE, sealedLength } from '../server/sealing/format.ts'
 import { createSealer, generateContentKey } from '../server/sealing/seal.ts'
-import { createShutdown } from '../server/shutdown.ts'
+import { createShutdown } from '../server/lib/shutdown.ts'
 import { addBytes, addFile } from '../server/storage/content.ts'
 import { createStorageNode, stopStorageNode } from '../server/storage/helia-node.ts'
 import { publishedFilms } from '../server/keys/published-films.ts'

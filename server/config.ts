@@ -1,23 +1,13 @@
 import { parseArgs } from 'node:util'
 import path from 'node:path'
-import { cronEvery } from './health/cron-interval.ts'
+import { cronEvery } from './lib/cron-interval.ts'
 import { configuredName } from './http/host-name.ts'
 import type { ReleaseLimits } from './keys/release-limits.ts'
+import type { ChainConfig } from './chain/chain-config.ts'
 
 /** The roles one seed-one process can take (DESIGN: "Roles, one daemon"). */
 export type Role = 'player' | 'custodian' | 'storage'
 export const ROLES: Role[] = ['player', 'custodian', 'storage']
-
-export interface ChainConfig {
-  rpcUrl: string
-  contractAddress: string
-  /** The block the contract was deployed in: the watcher's first sync starts here. */
-  deploymentBlock: number
-  /** Blocks a transfer needs on top before the library acts on it; by default set by the chain (see film-token.ts). */
-  confirmations?: number
-  /** How long one JSON-RPC request may take (default DEFAULT_RPC_TIMEOUT_MS in rpc-connection.ts). */
-  requestTimeoutMs?: number
-}
 
 export interface DaemonConfig {
   dataDir: string

@@ -3,7 +3,7 @@
 import t from 'tap'
 import { mkdir, readdir, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { VERSION } from '../server/version.ts'
+import { VERSION } from '../server/lib/version.ts'
 import { startDaemonProcess } from './helpers/daemon-process.ts'
 import { startTestDevnet } from './helpers/devnet.ts'
 

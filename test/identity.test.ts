@@ -5,7 +5,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { loadOrCreateDeviceIdentity } from '../server/identity/device-identity.ts'
 import { signPayload, verifyDeviceSignature } from '../server/identity/device-signature.ts'
 import { loadOrCreateSecret, readSecretFile, writeSecretFile } from '../server/identity/secret-file.ts'
-import { unwrapKey, wrapKey } from '../server/keys/wrap.ts'
+import { unwrapKey, wrapKey } from '../server/sealing/wrap.ts'
 import { testDir } from './helpers/in-process.ts'
 
 async function modeOf(file: string): Promise<number> {

@@ -6,9 +6,9 @@ import {
   unwrapKey,
   wrapKey,
   x25519PublicKeyFromRaw,
-  x25519PublicKeyToRaw,
-  type WrappedKey
-} from '../server/keys/wrap.ts'
+  x25519PublicKeyToRaw
+} from '../server/sealing/wrap.ts'
+import type { WrappedKey } from '../server/wire/custodian-protocol.ts'
 
 const CONTEXT = 'film:1:device:12D3KooWExample'
 

@@ -10,7 +10,8 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import Fastify from 'fastify'
-import { advertiseOnLan, deviceSuffix } from '../server/appliance/mdns.ts'
+import { advertiseOnLan } from '../server/appliance/mdns.ts'
+import { deviceSuffix } from '../server/http/host-name.ts'
 
 const run = promisify(execFile)
 const scenario = fileURLToPath(new URL('./appliance/mdns-lan-scenario.ts', import.meta.url))

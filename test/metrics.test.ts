@@ -2,7 +2,7 @@
 // with the same figures the box reports (a film streamed to the screen included).
 import t from 'tap'
 import { spawn } from 'node:child_process'
-import { NODES_PATH, type HealthReport } from '../server/monitor/protocol.ts'
+import { NODES_PATH, type HealthReport } from '../server/wire/monitor-protocol.ts'
 import { devnetWallet, startTestDevnet } from './helpers/devnet.ts'
 import { getJson, libraryFilm, rawRequest } from './helpers/http.ts'
 import { buyFilm, registerFilm } from './helpers/films.ts'

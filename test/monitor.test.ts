@@ -10,7 +10,7 @@ import { signPayload } from '../server/identity/device-signature.ts'
 import { startMonitor, type Monitor } from '../server/monitor/monitor.ts'
 import { REPORTS_PER_MINUTE_PER_ADDRESS } from '../server/monitor/monitor-routes.ts'
 import type { MonitorConfig } from '../server/monitor/monitor-config.ts'
-import { REPORTS_PATH } from '../server/monitor/protocol.ts'
+import { REPORTS_PATH } from '../server/wire/monitor-protocol.ts'
 import { getJson, postJson } from './helpers/http.ts'
 import { testDir, type Test } from './helpers/in-process.ts'
 import {

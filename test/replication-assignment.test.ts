@@ -4,7 +4,7 @@ import t from 'tap'
 import { createHash } from 'node:crypto'
 import { assign, assignedTo, rankNodes, type AssignableEntry, type AssignableNode } from '../server/replication/assignment.ts'
 import { createReleaseConfirmations } from '../server/replication/release-confirmation.ts'
-import type { RegistryNode } from '../server/monitor/protocol.ts'
+import type { RegistryNode } from '../server/wire/monitor-protocol.ts'
 
 const cidOf = (i: number): string => `bafk${createHash('sha256').update(String(i)).digest('hex').slice(0, 40)}`
 const entries = (n: number, bytes = 100): AssignableEntry[] => Array.from({ length: n }, (_, i) => ({ cid: cidOf(i), bytes }))

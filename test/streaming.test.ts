@@ -10,9 +10,9 @@ import { createStorageNode, stopStorageNode, type StorageNode } from '../server/
 import { DEFAULT_LEAF_SIZE, addBytes, addFile } from '../server/storage/content.ts'
 import { HEADER_LENGTH, TAG_LENGTH, sealedLength } from '../server/sealing/format.ts'
 import { generateContentKey, sealBuffer } from '../server/sealing/seal.ts'
-import { openSealedFilm, type PlaintextStream } from '../server/streaming/sealed-film.ts'
+import { openSealedFilm, type PlaintextStream } from '../server/library/sealed-film.ts'
 import { sendPlaintext, type PlaintextSource } from '../server/streaming/send-film.ts'
-import { HttpError } from '../server/http-error.ts'
+import { HttpError } from '../server/lib/http-error.ts'
 import { blockBytes, childCids } from './helpers/blocks.ts'
 import { streamRequest as request } from './helpers/http.ts'
 

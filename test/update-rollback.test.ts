@@ -40,7 +40,7 @@ t.test('a release whose daemon cannot start is rolled back', async t => {
 
 t.test('a release answering with another version after migrating the data is rolled back, and its migration undone', async t => {
   const wrong = await world.release('1.2.0', {
-    'server/version.ts': "export const VERSION: string = '1.2.0-not-what-was-installed'\n",
+    'server/lib/version.ts': "export const VERSION: string = '1.2.0-not-what-was-installed'\n",
     'server/update/migration-list.ts': `
 import type { Migration } from './migrations.ts'
 const settings = (db: Parameters<Migration['up']>[0]) => db.sublevel('settings', { valueEncoding: 'json' })

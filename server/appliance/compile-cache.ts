@@ -7,7 +7,7 @@
 import module from 'node:module'
 import { mkdir, readdir, rm } from 'node:fs/promises'
 import path from 'node:path'
-import { VERSION } from '../version.ts'
+import { VERSION } from '../lib/version.ts'
 
 const CACHE_DIR = 'compile-cache'
 

@@ -4,7 +4,7 @@
 // its own data directory, where seed-one-disk.path hands it back to that script, which carries it out.
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { HttpError } from '../http-error.ts'
+import { HttpError } from '../lib/http-error.ts'
 
 export type DiskState = 'none' | 'ready' | 'pending' | 'applying' | 'declined' | 'failed'
 export type DiskDecision = 'erase' | 'keep'

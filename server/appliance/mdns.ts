@@ -1,13 +1,12 @@
 // seedone.local on the LAN when no avahi does it: a Seed One installed on an existing machine
 // (scripts/install.sh) that runs no avahi-daemon. The image runs avahi, whose socket turns this off.
-import { createHash } from 'node:crypto'
 import { stat } from 'node:fs/promises'
 import { isIP } from 'node:net'
 import Bonjour from 'bonjour-service'
 import type { FastifyBaseLogger } from 'fastify'
+import { HOST_NAME, deviceSuffix } from '../http/host-name.ts'
 
 export const AVAHI_SOCKET = '/run/avahi-daemon/socket'
-export const HOST_NAME = 'seedone.local'
 /** How long other Seed Ones on the LAN are listened for before a host name is chosen. */
 const LISTEN_MS = 2000
 
@@ -36,9 +35,6 @@ async function avahiRuns(socket: string): Promise<boolean> {
     () => false
   )
 }
-
-/** Four hex digits from the device id: the suffix of this box's fallback host name and service name. */
-export const deviceSuffix = (deviceId: string): string => createHash('sha256').update(deviceId).digest('hex').slice(0, 4)
 
 /**
  * Advertises `seedone.local` and an `_http._tcp` service "Seed One xxxx" for the UI, unless avahi runs

@@ -1,5 +1,5 @@
 import type { FastifyInstance, onRequestHookHandler } from 'fastify'
-import { HttpError } from '../http-error.ts'
+import { HttpError } from '../lib/http-error.ts'
 import { isSignedIn, type OwnerSessions } from '../pairing/owner-session.ts'
 import type { DiskConsent, DiskDecision } from './disk-consent.ts'
 

@@ -1,5 +1,5 @@
 import { Contract, JsonRpcProvider, Network, type TransactionReceipt } from 'ethers'
-import type { ChainConfig } from '../config.ts'
+import type { ChainConfig } from './chain-config.ts'
 import { loadFilmTokenArtifact } from './artifacts.ts'
 import { rpcConnection } from './rpc-connection.ts'
 import { rpcQuantity } from './chain-head.ts'

@@ -1,7 +1,7 @@
 import type { Libp2p } from '@libp2p/interface'
 import type { Helia } from 'helia'
 import type { Provider } from 'ethers'
-import type { HealthReport } from '../monitor/protocol.ts'
+import type { HealthReport } from '../wire/monitor-protocol.ts'
 import { readSystemStats } from './system-stats.ts'
 import { createPinFigures } from './pin-figures.ts'
 import type { ServiceCounters } from './service-counters.ts'

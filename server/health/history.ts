@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify'
 import { section, type StateDb } from '../storage/state-db.ts'
-import { readSystemStats, type SystemStats } from './system-stats.ts'
+import { readSystemStats } from './system-stats.ts'
+import type { SystemStats } from '../wire/monitor-protocol.ts'
 
 /** The Health screen's charts: a reading of the machine every few minutes over the last day. */
 export interface HealthHistory {

@@ -1,6 +1,6 @@
 import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os'
-import { isLanAddress, MAX_LAN_ADDRESSES } from '../monitor/lan-address.ts'
-import type { LanPresence } from '../monitor/protocol.ts'
+import { isLanAddress, MAX_LAN_ADDRESSES } from '../wire/lan-address.ts'
+import type { LanPresence } from '../wire/monitor-protocol.ts'
 
 /**
  * Where a browser on the box's network opens its UI: the private addresses the server listens on (every

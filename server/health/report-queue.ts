@@ -1,5 +1,5 @@
 import { writeBatch, type StateDb } from '../storage/state-db.ts'
-import type { SignedReport } from '../monitor/protocol.ts'
+import type { SignedReport } from '../wire/monitor-protocol.ts'
 
 /** A report waiting for the monitor's 201 (or 409: it had it already). */
 export interface QueuedReport {

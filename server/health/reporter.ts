@@ -4,10 +4,10 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { StateDb } from '../storage/state-db.ts'
 import type { DeviceIdentity } from '../identity/device-identity.ts'
 import { signPayload } from '../identity/device-signature.ts'
-import { REPORTS_PATH, type HealthReport } from '../monitor/protocol.ts'
+import { REPORTS_PATH, type HealthReport } from '../wire/monitor-protocol.ts'
 import type { HealthFigures } from './health-figures.ts'
 import { openReportQueue, type QueuedReport } from './report-queue.ts'
-import { cronEvery } from './cron-interval.ts'
+import { cronEvery } from '../lib/cron-interval.ts'
 
 export interface ReporterOptions {
   db: StateDb

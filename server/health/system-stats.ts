@@ -8,17 +8,7 @@ import { readCpuLoad } from './cpu-load.ts'
 import { readCpuTemperatureC } from './cpu-temperature.ts'
 import { readNetworkCounters } from './network-counters.ts'
 import { readPiThrottled } from './pi-throttled.ts'
-
-/** One reading of the machine, as the Health screen, the reports and /metrics show it. */
-export interface SystemStats {
-  at: string
-  cpu: { loadPercent: number; load1: number; cores: number; temperatureC: number | null; throttled: number | null }
-  memory: { totalBytes: number; usedBytes: number; availableBytes: number }
-  /** The file system holding the data directory. */
-  disk: { totalBytes: number; usedBytes: number; freeBytes: number }
-  /** Counters summed over every interface but loopback, since boot. */
-  network: { rxBytes: number; txBytes: number }
-}
+import type { SystemStats } from '../wire/monitor-protocol.ts'
 
 export async function readSystemStats(dataDir: string): Promise<SystemStats> {
   const [load, temperatureC, throttled, memory, disk, network] = await Promise.all([

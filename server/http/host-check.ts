@@ -4,9 +4,8 @@
 import { readFile } from 'node:fs/promises'
 import { hostname, networkInterfaces } from 'node:os'
 import type { onRequestHookHandler } from 'fastify'
-import { HttpError } from '../http-error.ts'
-import { HOST_NAME, deviceSuffix } from '../appliance/mdns.ts'
-import { configuredName, hostOf } from './host-name.ts'
+import { HttpError } from '../lib/http-error.ts'
+import { HOST_NAME, configuredName, deviceSuffix, hostOf } from './host-name.ts'
 
 /** Interfaces come and go (DHCP, Wi-Fi): a name not known is looked up again after this. */
 const REFRESH_MS = 10_000

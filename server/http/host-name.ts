@@ -1,4 +1,11 @@
+import { createHash } from 'node:crypto'
 import { isIP } from 'node:net'
+
+/** The name a box answers to on its LAN (mDNS), and its fallback seedone-<deviceSuffix>.local when another box has it. */
+export const HOST_NAME = 'seedone.local'
+
+/** Four hex digits from the device id: the suffix of this box's fallback host name and service name. */
+export const deviceSuffix = (deviceId: string): string => createHash('sha256').update(deviceId).digest('hex').slice(0, 4)
 
 /**
  * The host name of a Host header, lowercased, without its port and without the brackets of an IPv6

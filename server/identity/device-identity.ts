@@ -3,7 +3,7 @@ import path from 'node:path'
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import type { PrivateKey } from '@libp2p/interface'
-import { x25519PublicKeyToRaw } from '../keys/wrap.ts'
+import { x25519PublicKeyToRaw } from '../sealing/wrap.ts'
 import { loadOrCreateSecret, writeSecretFile } from './secret-file.ts'
 
 /**

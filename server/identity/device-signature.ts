@@ -1,11 +1,6 @@
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { DeviceIdentity } from './device-identity.ts'
-
-/** A JSON payload signed by a device's Ed25519 key. The exact payload text is what is signed. */
-export interface SignedPayload {
-  payload: string
-  signature: string
-}
+import type { SignedPayload } from '../wire/signed-payload.ts'
 
 export async function signPayload(identity: DeviceIdentity, value: object): Promise<SignedPayload> {
   const payload = JSON.stringify(value)

@@ -2,8 +2,8 @@
 // monitor lists a node only once the apiUrl of its reports gave this answer for that node's key, so
 // a report cannot name another box's (or any other host's) URL as its own.
 import type { FastifyInstance } from 'fastify'
-import { HttpError } from '../http-error.ts'
-import { IDENTITY_PATH, type IdentityStatement } from '../monitor/protocol.ts'
+import { HttpError } from '../lib/http-error.ts'
+import { IDENTITY_PATH, type IdentityStatement } from '../wire/monitor-protocol.ts'
 import type { DeviceIdentity } from './device-identity.ts'
 import { signPayload } from './device-signature.ts'
 

@@ -4,13 +4,19 @@ import type { FilmTokenClient } from '../chain/film-token.ts'
 import { readChainHead } from '../chain/chain-head.ts'
 import { verifyDeviceSignature } from '../identity/device-signature.ts'
 import { AuthorisationError, verifyOwnerAuthorisation } from '../pairing/owner-authorisation.ts'
-import { HttpError } from '../http-error.ts'
+import { HttpError } from '../lib/http-error.ts'
 import type { CustodyStore } from './custody-store.ts'
 import type { PublishedFilm, PublishedFilms } from './published-films.ts'
 import type { RevocationStore } from './revocations.ts'
 import { createKeyReleaseLimits, type ReleaseLimits } from './release-limits.ts'
-import { filmKeyContext, KEY_RELEASE_PATH, type FilmKeyRequest, type FilmKeyRequestBody, type FilmKeyResponse } from './key-request.ts'
-import { wrapKey } from './wrap.ts'
+import {
+  filmKeyContext,
+  KEY_RELEASE_PATH,
+  type FilmKeyRequest,
+  type FilmKeyRequestBody,
+  type FilmKeyResponse
+} from '../wire/custodian-protocol.ts'
+import { wrapKey } from '../sealing/wrap.ts'
 
 /** A request older (or newer) than this is refused, so a captured request cannot be replayed later. */
 const REQUEST_MAX_AGE_MS = 5 * 60 * 1000

@@ -1,44 +1,18 @@
 import type { DeviceIdentity } from '../identity/device-identity.ts'
-import { signPayload, type SignedPayload } from '../identity/device-signature.ts'
-import type { OwnerAuthorisation } from '../pairing/owner-authorisation.ts'
-import type { WrappedKey } from './wrap.ts'
-import { HttpError } from '../http-error.ts'
-import { peerOrigin } from '../peer-url.ts'
-
-/** What a device signs when it asks a custodian for a film's key (DESIGN decision 5). */
-export interface FilmKeyRequest {
-  purpose: 'seed-one/film-key-request/v1'
-  chainId: number
-  contract: string
-  tokenId: string
-  deviceId: string
-  x25519PublicKey: string
-  issuedAt: string
-}
-
-export interface FilmKeyRequestBody {
-  authorisation: OwnerAuthorisation
-  request: SignedPayload
-}
-
-export interface FilmKeyResponse {
-  wrappedKey: WrappedKey
-  owner: string
-}
-
-/**
- * Binds a wrapped key to one film (token and sealed content) on one chain for one device: it unwraps
- * nowhere else, and a box whose token's metadata names other content cannot use it.
- */
-export function filmKeyContext(film: { chainId: number; contract: string; tokenId: string; contentCid: string }, deviceId: string): string {
-  return `seed-one/film-key/v2|${film.chainId}|${film.contract.toLowerCase()}|${film.tokenId}|${film.contentCid}|${deviceId}`
-}
+import { signPayload } from '../identity/device-signature.ts'
+import {
+  KEY_RELEASE_PATH,
+  type FilmKeyRequest,
+  type FilmKeyRequestBody,
+  type FilmKeyResponse,
+  type OwnerAuthorisation
+} from '../wire/custodian-protocol.ts'
+import { HttpError } from '../lib/http-error.ts'
+import { peerOrigin } from '../lib/peer-url.ts'
 
 export class KeyRequestError extends HttpError {
   override name = 'KeyRequestError'
 }
-
-export const KEY_RELEASE_PATH = '/api/custody/film-keys'
 
 /** The device's side: asks the film's custodian for its key, wrapped to this device. */
 export async function requestFilmKey(opts: {

@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify'
 import type { Provider } from 'ethers'
 import { signedMessageSchema } from '../pairing/owner-authorisation.ts'
-import { REVOCATIONS_PATH, revocationFromRequest, type Revocation, type SignedRevocation } from '../pairing/device-revocation.ts'
+import { revocationFromRequest, type Revocation, type SignedRevocation } from '../pairing/device-revocation.ts'
+import { REVOCATIONS_PATH } from '../wire/custodian-protocol.ts'
 import { section, type StateDb } from '../storage/state-db.ts'
 
 /** The owners' device revocations a custodian honours, the latest per owner and device, with the signed message. */

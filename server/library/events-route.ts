@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http'
 import type { FastifyInstance } from 'fastify'
-import { HttpError } from '../http-error.ts'
+import { HttpError } from '../lib/http-error.ts'
 import type { LibraryChanges } from './library-changes.ts'
 
 /** Each listening screen holds a connection open: a handful of TVs and phones is the most a home has. */

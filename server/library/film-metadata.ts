@@ -1,8 +1,8 @@
 import { Ajv } from 'ajv'
 import { CID } from 'multiformats/cid'
 import { MAX_CHUNK_SIZE, MIN_CHUNK_SIZE, sealedLength, type CipherName } from '../sealing/format.ts'
-import type { FileBound } from '../storage/dag-bounds.ts'
-import { peerOrigin } from '../peer-url.ts'
+import type { FileBound } from '../wire/dag-bounds.ts'
+import { peerOrigin } from '../lib/peer-url.ts'
 
 /** How a publisher classifies a film (the platform's content classes). */
 export const CONTENT_CLASSES = ['production', 'test', 'demo', 'development'] as const

@@ -22,7 +22,7 @@ export interface FilmRecord {
 
 /** A film key as the box keeps it: still wrapped to the device's X25519 key. */
 export interface StoredFilmKey {
-  wrappedKey: import('../keys/wrap.ts').WrappedKey
+  wrappedKey: import('../wire/custodian-protocol.ts').WrappedKey
   custodianUrl: string
   /** The sealed content the key was wrapped for (part of the wrap context); absent in keys kept by older releases. */
   contentCid?: string

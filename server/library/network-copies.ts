@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { StorageNode } from '../storage/helia-node.ts'
 import { CID } from 'multiformats/cid'
-import { NODES_PATH, type RegistryNode } from '../monitor/protocol.ts'
+import { NODES_PATH, type RegistryNode } from '../wire/monitor-protocol.ts'
 
 /**
  * How many copies of a film other nodes of the network hold, for the Film screen ("the film is

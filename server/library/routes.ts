@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Library } from './library.ts'
 import type { PlaybackStore } from './playback.ts'
 import type { NetworkCopies } from './network-copies.ts'
-import { HttpError } from '../http-error.ts'
+import { HttpError } from '../lib/http-error.ts'
 import { chainSyncSchema, type ChainSyncView } from '../chain/sync-status.ts'
 import { filmViewSchema, playbackViewSchema, presentFilm, type LibraryFilmView } from './film-view.ts'
 

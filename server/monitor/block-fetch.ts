@@ -1,8 +1,8 @@
 import type { CID } from 'multiformats/cid'
-import { BLOCK_PATH } from './protocol.ts'
-import { blockMatches } from './block-hash.ts'
-import { BodyTooLargeError, readCappedBody } from '../capped-body.ts'
-import { DagBoundsError, MAX_DEPTH, decodeUnixfsNode } from '../storage/dag-bounds.ts'
+import { BLOCK_PATH } from '../wire/monitor-protocol.ts'
+import { blockMatches } from '../wire/block-hash.ts'
+import { BodyTooLargeError, readCappedBody } from '../lib/capped-body.ts'
+import { DagBoundsError, MAX_DEPTH, decodeUnixfsNode } from '../wire/dag-bounds.ts'
 
 export class BlockUnavailableError extends Error {
   override name = 'BlockUnavailableError'

@@ -1,13 +1,13 @@
 import type { FastifyBaseLogger } from 'fastify'
 import { CID } from 'multiformats/cid'
-import { CHALLENGE_PATH, type Challenge, type RegistryNode } from './protocol.ts'
+import { CHALLENGE_PATH, type Challenge, type RegistryNode } from '../wire/monitor-protocol.ts'
 import type { NodeStore } from './node-store.ts'
 import { recordChallenge } from './challenge-record.ts'
-import { blockMatches } from './block-hash.ts'
+import { blockMatches } from '../wire/block-hash.ts'
 import { sampleLeaves } from './dag-sampler.ts'
 import { fetchBlockFrom } from './block-fetch.ts'
-import { BodyTooLargeError, readCappedBody } from '../capped-body.ts'
-import { MAX_BLOCK_BYTES } from '../storage/dag-bounds.ts'
+import { BodyTooLargeError, readCappedBody } from '../lib/capped-body.ts'
+import { MAX_BLOCK_BYTES } from '../wire/dag-bounds.ts'
 
 export interface ChallengerOptions {
   store: NodeStore

@@ -1,6 +1,6 @@
 import * as dagPb from '@ipld/dag-pb'
 import type { CID } from 'multiformats/cid'
-import { DagBoundsError, MAX_DEPTH, MAX_LINKS } from '../storage/dag-bounds.ts'
+import { DagBoundsError, MAX_DEPTH, MAX_LINKS } from '../wire/dag-bounds.ts'
 
 /** The bytes of a block, already checked against its CID. */
 export type FetchBlock = (cid: CID) => Promise<Uint8Array>

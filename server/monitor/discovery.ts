@@ -2,8 +2,8 @@
 // box's reports say where its UI listens on its LAN; a visitor from the same public address (the same home
 // behind one router) is shown those links. Kept in memory only: the monitor writes no home's address to disk.
 import { isIP } from 'node:net'
-import { deviceSuffix } from '../appliance/mdns.ts'
-import type { HealthReport } from './protocol.ts'
+import { deviceSuffix } from '../http/host-name.ts'
+import type { HealthReport } from '../wire/monitor-protocol.ts'
 
 /** A box as the discovery page lists it. */
 export interface DiscoveredBox {

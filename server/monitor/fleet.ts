@@ -1,4 +1,4 @@
-import type { RegistryNode } from './protocol.ts'
+import type { RegistryNode } from '../wire/monitor-protocol.ts'
 import type { ChallengeRecord, NodeStore } from './node-store.ts'
 import { replicationHealth, type ReplicationHealth } from './replication-health.ts'
 

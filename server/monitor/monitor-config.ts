@@ -1,6 +1,7 @@
 import path from 'node:path'
 import { parseArgs } from 'node:util'
-import { ConfigError, integer, type ChainConfig } from '../config.ts'
+import { ConfigError, integer } from '../config.ts'
+import type { ChainConfig } from '../chain/chain-config.ts'
 import { MAX_CHALLENGE_BLOCKS } from '../replication/routes.ts'
 
 /**

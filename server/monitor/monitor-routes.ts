@@ -1,12 +1,12 @@
 import type { FastifyInstance } from 'fastify'
 import fastifyRateLimit from '@fastify/rate-limit'
 import { verifyDeviceSignature } from '../identity/device-signature.ts'
-import { HttpError } from '../http-error.ts'
-import { NODES_PATH, REPORTS_PATH, type HealthReport, type RegistryNode, type SignedReport } from './protocol.ts'
+import { HttpError } from '../lib/http-error.ts'
+import { NODES_PATH, REPORTS_PATH, type HealthReport, type RegistryNode, type SignedReport } from '../wire/monitor-protocol.ts'
 import type { NodeStore } from './node-store.ts'
 import type { Fleet } from './fleet.ts'
 import type { ReportResult } from './monitor-metrics.ts'
-import { parseReport, signedReportSchema } from './report-schema.ts'
+import { parseReport, signedReportSchema } from '../wire/report-schema.ts'
 import { registryNodeSchema } from './registry.ts'
 
 /**

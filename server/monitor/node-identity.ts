@@ -5,8 +5,9 @@
 import { randomBytes } from 'node:crypto'
 import { setTimeout as delay } from 'node:timers/promises'
 import type { FastifyBaseLogger } from 'fastify'
-import { verifyDeviceSignature, type SignedPayload } from '../identity/device-signature.ts'
-import { IDENTITY_PATH, type IdentityStatement } from './protocol.ts'
+import { verifyDeviceSignature } from '../identity/device-signature.ts'
+import type { SignedPayload } from '../wire/signed-payload.ts'
+import { IDENTITY_PATH, type IdentityStatement } from '../wire/monitor-protocol.ts'
 import type { NodeStore } from './node-store.ts'
 
 export interface IdentityChecks {

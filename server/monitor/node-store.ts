@@ -1,5 +1,5 @@
 import { writeBatch, type StateDb } from '../storage/state-db.ts'
-import type { HealthReport } from './protocol.ts'
+import type { HealthReport } from '../wire/monitor-protocol.ts'
 
 /** What the monitor keeps of one node: its latest accepted report and when it came. */
 export interface NodeRecord {

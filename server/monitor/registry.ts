@@ -1,4 +1,4 @@
-import type { RegistryNode } from './protocol.ts'
+import type { RegistryNode } from '../wire/monitor-protocol.ts'
 import type { NodeRecord, NodeStore } from './node-store.ts'
 import { challengeScore } from './challenge-record.ts'
 

@@ -1,4 +1,4 @@
-import type { RegistryNode } from './protocol.ts'
+import type { RegistryNode } from '../wire/monitor-protocol.ts'
 
 export interface ReplicationHealth {
   minReplicas: number

@@ -1,7 +1,7 @@
 import fp from 'fastify-plugin'
 import fastifySwagger from '@fastify/swagger'
 import type { FastifyInstance } from 'fastify'
-import { VERSION } from '../version.ts'
+import { VERSION } from '../lib/version.ts'
 
 /**
  * The OpenAPI description of this process's HTTP API, generated from the route schemas (DESIGN

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto'
-import { HttpError } from '../http-error.ts'
+import { HttpError } from '../lib/http-error.ts'
 import { getAddress, type Provider } from 'ethers'
-import { AuthorisationError, buildSiweMessage, parseSiwe, verifySiweSignature, type OwnerAuthorisation } from './owner-authorisation.ts'
+import { AuthorisationError, buildSiweMessage, parseSiwe, verifySiweSignature } from './owner-authorisation.ts'
+import type { OwnerAuthorisation } from '../wire/custodian-protocol.ts'
 
 /**
  * The owner's signed revocation of one device: custodians refuse that device every key asked under
@@ -15,9 +16,6 @@ export interface Revocation {
   deviceId: string
   revokedAt: Date
 }
-
-/** Where a custodian takes revocations (keys/revocation-routes.ts) and a box relays them. */
-export const REVOCATIONS_PATH = '/api/custody/revocations'
 
 const STATEMENT = 'Revoke this Seed One device: no film keys for it under authorisations signed before now.'
 const DEVICE_PREFIX = 'urn:seed-one:device:'

@@ -1,17 +1,6 @@
 import { SiweMessage } from 'siwe'
 import { getAddress, type Provider } from 'ethers'
-
-/**
- * The owner's EIP-4361 (Sign-In with Ethereum) authorisation of one device (DESIGN decision 4).
- * The message names the device's peer id and X25519 key as resources, so it authorises exactly
- * that device to receive the owner's film keys; the box keeps it and shows it to custodians.
- * It ends (`Expiration Time`): a resold box or a copied data directory stops receiving keys when it
- * lapses, and the owner renews it by signing the TV's code again before then.
- */
-export interface OwnerAuthorisation {
-  message: string
-  signature: string
-}
+import type { OwnerAuthorisation } from '../wire/custodian-protocol.ts'
 
 /** What a verified authorisation says. */
 export interface VerifiedAuthorisation {

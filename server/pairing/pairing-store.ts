@@ -1,5 +1,5 @@
 import { section, type StateDb } from '../storage/state-db.ts'
-import type { OwnerAuthorisation } from './owner-authorisation.ts'
+import type { OwnerAuthorisation } from '../wire/custodian-protocol.ts'
 
 export interface Pairing extends OwnerAuthorisation {
   owner: string

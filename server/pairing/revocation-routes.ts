@@ -1,9 +1,10 @@
 import type { FastifyInstance } from 'fastify'
 import fastifyRateLimit from '@fastify/rate-limit'
 import { getAddress, isAddress, type Provider } from 'ethers'
-import { HttpError } from '../http-error.ts'
+import { HttpError } from '../lib/http-error.ts'
 import { signedMessageSchema } from './owner-authorisation.ts'
-import { buildRevocationMessage, REVOCATIONS_PATH, revocationFromRequest, type SignedRevocation } from './device-revocation.ts'
+import { buildRevocationMessage, revocationFromRequest, type SignedRevocation } from './device-revocation.ts'
+import { REVOCATIONS_PATH } from '../wire/custodian-protocol.ts'
 import { requestDomain } from './routes.ts'
 
 /** What became of a revocation at one custodian. */

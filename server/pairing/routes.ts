@@ -3,16 +3,16 @@ import fastifyRateLimit from '@fastify/rate-limit'
 import QRCode from 'qrcode'
 import { getAddress, isAddress, type Provider } from 'ethers'
 import type { DeviceIdentity } from '../identity/device-identity.ts'
-import { HttpError } from '../http-error.ts'
+import { HttpError } from '../lib/http-error.ts'
 import {
   AuthorisationError,
   signedMessageSchema,
   authorisationTimes,
   buildPairingMessage,
   RENEWAL_WINDOW_MS,
-  verifyOwnerAuthorisation,
-  type OwnerAuthorisation
+  verifyOwnerAuthorisation
 } from './owner-authorisation.ts'
+import type { OwnerAuthorisation } from '../wire/custodian-protocol.ts'
 import { CODE_PATTERN, PairingClaims } from './pairing-code.ts'
 import type { PairingStore } from './pairing-store.ts'
 import { phoneAuthority } from './phone-authority.ts'

@@ -6,7 +6,8 @@ import type { Helia } from 'helia'
 import type { CID } from 'multiformats/cid'
 import type { CustodyStore } from '../keys/custody-store.ts'
 import { publishedFilms, type PublishedFilm } from '../keys/published-films.ts'
-import type { Daemon } from '../daemon.ts'
+import type { FilmTokenClient } from '../chain/film-token.ts'
+import type { DeviceIdentity } from '../identity/device-identity.ts'
 import { MetadataError, parseExpiry, parseFilmMetadata, type FilmMetadata, type ThumbnailSheetsMetadata } from '../library/film-metadata.ts'
 import { addBytes, addFile, pinWithProgress } from '../storage/content.ts'
 import type { StateDb } from '../storage/state-db.ts'
@@ -49,8 +50,23 @@ export interface PublishContext {
   onProgress?: (step: string, fraction: number) => void
 }
 
+/** What publishing needs of a custodian daemon running in this process: a started Daemon has it. */
+export interface LocalCustodian {
+  url: string
+  helia: Helia
+  db: StateDb
+  /** Present on a daemon with the custodian role. */
+  custody?: CustodyStore
+  chain: Pick<FilmTokenClient, 'contract'>
+  identity: Pick<DeviceIdentity, 'deviceId'>
+}
+
 /** The context for publishing on a custodian daemon running in this process (the demo, tests, benchmarks), signed by `creator`. */
-export function daemonPublishContext(custodian: Daemon, creator: Wallet, onProgress?: PublishContext['onProgress']): PublishContext {
+export function daemonPublishContext(
+  custodian: LocalCustodian,
+  creator: Wallet,
+  onProgress?: PublishContext['onProgress']
+): PublishContext {
   if (custodian.custody === undefined) throw new Error('publishing needs a daemon with the custodian role')
   return {
     helia: custodian.helia,

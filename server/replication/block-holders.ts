@@ -3,7 +3,7 @@
 // registry is read when a fetch needs it, at most once per REREAD_MS; while the monitor does not
 // answer, the last registry read here or, after a restart, the snapshot the node set keeps on disk.
 import type { CID } from 'multiformats/cid'
-import type { RegistryNode } from '../monitor/protocol.ts'
+import type { RegistryNode } from '../wire/monitor-protocol.ts'
 import type { BlockHolders } from '../storage/block-fetcher.ts'
 import type { Store } from '../storage/state-db.ts'
 import { fetchRegistry, SNAPSHOT_KEY, type RegistrySnapshot } from './node-set.ts'

@@ -7,7 +7,7 @@ import { metadataCidFromUri, parseCid, parseFilmMetadata } from '../library/film
 import { createPollingLoop } from '../chain/polling-loop.ts'
 import { readChainHead } from '../chain/chain-head.ts'
 import type { Store } from '../storage/state-db.ts'
-import { DagBoundsError } from '../storage/dag-bounds.ts'
+import { DagBoundsError } from '../wire/dag-bounds.ts'
 
 /** One registered film as the catalogue knows it; the CIDs and sizes inside its metadata arrive once it is read. */
 export interface CatalogueFilm {

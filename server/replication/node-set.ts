@@ -11,10 +11,10 @@ import { Ajv } from 'ajv'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Libp2p } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
-import { NODES_PATH, type RegistryNode } from '../monitor/protocol.ts'
+import { NODES_PATH, type RegistryNode } from '../wire/monitor-protocol.ts'
 import type { Store } from '../storage/state-db.ts'
 import type { AssignableNode } from './assignment.ts'
-import { PEER_URL_PATTERN } from '../peer-url.ts'
+import { PEER_URL_PATTERN } from '../lib/peer-url.ts'
 
 export interface RegistrySnapshot {
   /** When the monitor last answered (this box's clock). */

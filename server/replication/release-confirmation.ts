@@ -1,4 +1,4 @@
-import type { RegistryNode } from '../monitor/protocol.ts'
+import type { RegistryNode } from '../wire/monitor-protocol.ts'
 
 /**
  * When a surplus replica may go: once each of the k nodes it is assigned to has said it holds it in

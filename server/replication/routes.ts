@@ -5,8 +5,8 @@
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import type { Helia } from 'helia'
 import { CID } from 'multiformats/cid'
-import { BLOCK_PATH, CHALLENGE_PATH, type Challenge, type ChallengeAnswer } from '../monitor/protocol.ts'
-import { HttpError } from '../http-error.ts'
+import { BLOCK_PATH, CHALLENGE_PATH, type Challenge, type ChallengeAnswer } from '../wire/monitor-protocol.ts'
+import { HttpError } from '../lib/http-error.ts'
 import type { PeerServing } from './peer-serving.ts'
 // serving never fetches from others: only blocks on this node's own disk
 import { heldBlock } from '../storage/content.ts'

@@ -12,11 +12,11 @@ import http from 'node:http'
 import https from 'node:https'
 import type { Helia } from 'helia'
 import type { CID } from 'multiformats/cid'
-import { BLOCK_PATH } from '../monitor/protocol.ts'
-import { blockMatches } from '../monitor/block-hash.ts'
-import { readCappedBody } from '../capped-body.ts'
-import { MAX_BLOCK_BYTES } from './dag-bounds.ts'
-import { peerOrigin } from '../peer-url.ts'
+import { BLOCK_PATH } from '../wire/monitor-protocol.ts'
+import { blockMatches } from '../wire/block-hash.ts'
+import { readCappedBody } from '../lib/capped-body.ts'
+import { MAX_BLOCK_BYTES } from '../wire/dag-bounds.ts'
+import { peerOrigin } from '../lib/peer-url.ts'
 
 /** The API URLs of boxes said to hold the DAG under `root` (this box left out). */
 export type BlockHolders = (root: CID, signal?: AbortSignal) => Promise<string[]>

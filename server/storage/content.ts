@@ -6,7 +6,7 @@ import type { CID } from 'multiformats/cid'
 import type { Blocks, GraphNode, GraphWalkerComponents, GraphWalkerFactory, Helia } from 'helia'
 import { localBlocks } from './helia-node.ts'
 import { fetchMissingBlock, type FetchOptions } from './block-fetcher.ts'
-import { DagBoundsError, MAX_BLOCK_BYTES, MAX_DEPTH, dagWalkBounds, decodeUnixfsNode, type FileBound } from './dag-bounds.ts'
+import { DagBoundsError, MAX_BLOCK_BYTES, MAX_DEPTH, dagWalkBounds, decodeUnixfsNode, type FileBound } from '../wire/dag-bounds.ts'
 
 /**
  * Leaf block size for films. 1 MiB fixed-size leaves (the unixfs-v1-2025 profile) keep a 50 GB

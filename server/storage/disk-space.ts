@@ -2,7 +2,7 @@
 // to spare: a disk filled to the last byte stops the state database too (it takes no writes until
 // there is room again: storage/mending-level.ts), so the pins must never be what fills it.
 import { statfs } from 'node:fs/promises'
-import { HttpError } from '../http-error.ts'
+import { HttpError } from '../lib/http-error.ts'
 
 /** Kept free for the state database, Helia's records and the logs. */
 export const DISK_RESERVE_BYTES = 64 * 1024 * 1024

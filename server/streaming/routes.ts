@@ -1,11 +1,11 @@
 import type { FastifyInstance } from 'fastify'
 import type { Library } from '../library/library.ts'
 import { tokenIdParams as tokenParams } from '../library/routes.ts'
-import { HttpError } from '../http-error.ts'
+import { HttpError } from '../lib/http-error.ts'
 import { filmContentType, thumbnailSheetsOf } from '../library/film-metadata.ts'
 import { sendPlaintext } from './send-film.ts'
 import type { ServiceCounters } from '../health/service-counters.ts'
-import type { FilmStreams } from './film-streams.ts'
+import type { FilmStreams } from '../library/film-streams.ts'
 
 /** A film and one of its numbered files (a subtitle track, a thumbnail sheet). */
 const numberedParams = {

@@ -2,7 +2,7 @@ import { pipeline } from 'node:stream'
 import type { ServerResponse } from 'node:http'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { parseRangeHeader } from './range.ts'
-import type { PlaintextStream } from './sealed-film.ts'
+import type { PlaintextStream } from '../library/sealed-film.ts'
 
 export interface PlaintextSource {
   plaintextLength: number

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto'
 import { readFile, readdir } from 'node:fs/promises'
 import path from 'node:path'
-import { CHECKOUT_ROOT as checkoutRoot } from '../checkout-root.ts'
+import { CHECKOUT_ROOT as checkoutRoot } from '../lib/checkout-root.ts'
 
 export const UI_SOURCE_DIR = path.join(checkoutRoot, 'ui')
 /** The build output (gitignored; a release ships it): one folder per server that serves pages. */

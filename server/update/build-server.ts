@@ -8,7 +8,7 @@ import { rm } from 'node:fs/promises'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { build } from 'esbuild'
-import { CHECKOUT_ROOT } from '../checkout-root.ts'
+import { CHECKOUT_ROOT } from '../lib/checkout-root.ts'
 import { SERVER_BUILD_DIR } from './server-build.ts'
 
 /** Every command a box or the updater starts goes through the `seed-one` command. */

@@ -2,7 +2,7 @@
 import { readdir } from 'node:fs/promises'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
-import { CHECKOUT_ROOT } from '../checkout-root.ts'
+import { CHECKOUT_ROOT } from '../lib/checkout-root.ts'
 import { ConfigError, reachableHost, resolvePortAndDataDir } from '../config.ts'
 import { openStateDb } from '../storage/state-db.ts'
 import { ensureUiBuilt } from '../ui/ensure-ui-built.ts'

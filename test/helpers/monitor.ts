@@ -2,7 +2,7 @@
 import type { DeviceIdentity } from '../../server/identity/device-identity.ts'
 import { startMonitor, type Monitor } from '../../server/monitor/monitor.ts'
 import type { MonitorConfig } from '../../server/monitor/monitor-config.ts'
-import { NODES_PATH, type HealthReport, type LanPresence, type RegistryNode } from '../../server/monitor/protocol.ts'
+import { NODES_PATH, type HealthReport, type LanPresence, type RegistryNode } from '../../server/wire/monitor-protocol.ts'
 import { getJson } from './http.ts'
 import type { Test } from './in-process.ts'
 

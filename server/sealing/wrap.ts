@@ -10,13 +10,7 @@ import {
   randomBytes,
   type KeyObject
 } from 'node:crypto'
-
-export interface WrappedKey {
-  version: 1
-  ephemeralPublicKey: string
-  nonce: string
-  ciphertext: string
-}
+import type { WrappedKey } from '../wire/custodian-protocol.ts'
 
 export class KeyWrapError extends Error {
   constructor(message: string) {

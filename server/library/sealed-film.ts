@@ -15,7 +15,7 @@ import {
 } from '../sealing/format.ts'
 import { createChunkOpener, type ChunkOpener } from '../sealing/open.ts'
 import { fileSize, readBytes, readRangeLent } from '../storage/content.ts'
-import { HttpError } from '../http-error.ts'
+import { HttpError } from '../lib/http-error.ts'
 
 /**
  * The film's sealed content on this box cannot be opened: a header that does not decode or does not

@@ -1,7 +1,6 @@
 // The contract between a box and the network's monitor (DESIGN decision 8, issue 4). Both sides import
 // these types; change them only together with both sides.
-import type { SignedPayload } from '../identity/device-signature.ts'
-import type { SystemStats } from '../health/system-stats.ts'
+import type { SignedPayload } from './signed-payload.ts'
 
 /** POST: body is a SignedReport; 201 accepted, 409 replayed/out of order, 401 bad signature, 400 malformed. */
 export const REPORTS_PATH = '/api/reports'
@@ -75,6 +74,17 @@ export interface LanPresence {
 }
 
 export type SignedReport = SignedPayload
+
+/** One reading of the machine, as the Health screen, the reports and /metrics show it. */
+export interface SystemStats {
+  at: string
+  cpu: { loadPercent: number; load1: number; cores: number; temperatureC: number | null; throttled: number | null }
+  memory: { totalBytes: number; usedBytes: number; availableBytes: number }
+  /** The file system holding the data directory. */
+  disk: { totalBytes: number; usedBytes: number; freeBytes: number }
+  /** Counters summed over every interface but loopback, since boot. */
+  network: { rxBytes: number; txBytes: number }
+}
 
 /** One node as the monitor's registry lists it. */
 export interface RegistryNode {

@@ -1,9 +1,9 @@
 import { Ajv } from 'ajv'
-import type { HealthReport, SignedReport } from './protocol.ts'
-import { peerOrigin } from '../peer-url.ts'
+import type { HealthReport, SignedReport } from './monitor-protocol.ts'
+import { peerOrigin } from '../lib/peer-url.ts'
 import { isLanAddress, LAN_ADDRESS_RULE, MAX_LAN_ADDRESSES } from './lan-address.ts'
 
-// JSON schemas of what a box sends the monitor (protocol.ts). Strict: unknown properties are refused.
+// JSON schemas of what a box sends the monitor (monitor-protocol.ts). Strict: unknown properties are refused.
 
 const count = { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } as const
 const bytes = count
