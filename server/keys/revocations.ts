@@ -4,6 +4,13 @@ import { signedMessageSchema } from '../pairing/owner-authorisation.ts'
 import { REVOCATIONS_PATH, revocationFromRequest, type Revocation, type SignedRevocation } from '../pairing/device-revocation.ts'
 import { section, type StateDb } from '../storage/state-db.ts'
 
+declare module '../storage/state-db.ts' {
+  interface StateSchema {
+    /** Keyed by `owner|deviceId`, the owner in lower case. */
+    revocations: { [ownerAndDevice: string]: StoredRevocation }
+  }
+}
+
 /** The owners' device revocations a custodian honours, the latest per owner and device, with the signed message. */
 export interface RevocationStore {
   add(revocation: Revocation, signed: SignedRevocation): Promise<void>
@@ -16,7 +23,7 @@ interface StoredRevocation extends SignedRevocation {
 }
 
 export function createRevocationStore(db: StateDb): RevocationStore {
-  const revocations = section<StoredRevocation>(db, 'revocations')
+  const revocations = section(db, 'revocations')
   const key = (owner: string, deviceId: string): string => `${owner.toLowerCase()}|${deviceId}`
   return {
     async add(revocation, signed) {

@@ -6,6 +6,13 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandle
 import { section, type StateDb } from '../storage/state-db.ts'
 import { HttpError } from '../http-error.ts'
 
+declare module '../storage/state-db.ts' {
+  interface StateSchema {
+    /** Keyed by the hash of a session token, or `sign-in:` and the hash of a sign-in link's token. */
+    sessions: { [tokenHash: string]: { expiresAt: number } }
+  }
+}
+
 declare module 'fastify' {
   interface FastifyInstance {
     /**
@@ -67,7 +74,7 @@ const SIGN_IN_TOKEN_LIFETIME_MS = DAY_MS
 const tokenHash = (token: string): string => createHash('sha256').update(token).digest('hex')
 
 export function createOwnerSessions(db: StateDb): OwnerSessions {
-  const store = section<{ expiresAt: number }>(db, 'sessions')
+  const store = section(db, 'sessions')
   // sign-in tokens beside the sessions, under their own prefix: unpairing revokes both at once
   const signInKey = (token: string): string => `sign-in:${tokenHash(token)}`
   return {
