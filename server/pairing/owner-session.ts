@@ -115,6 +115,13 @@ export function createOwnerSessions(db: StateDb): OwnerSessions {
 }
 
 /** GET /api/session: whether this browser is signed in as the owner, and the CSRF token its state-changing requests send. */
+export interface SessionView {
+  signedIn: boolean
+  /** The owner's wallet, to the owner's signed-in browsers only. */
+  owner: string | null
+  csrfToken: string
+}
+
 const sessionSchema = {
   type: 'object',
   required: ['signedIn', 'owner', 'csrfToken'],
@@ -176,7 +183,7 @@ export const ownerSession = fp(
       this.clearCookie(SESSION_COOKIE, { path: '/' })
     })
 
-    app.get('/api/session', { schema: { response: { 200: sessionSchema } } }, async (request, reply) => {
+    app.get('/api/session', { schema: { response: { 200: sessionSchema } } }, async (request, reply): Promise<SessionView> => {
       const owner = (await opts.owner()) ?? null
       const signed = await isSignedIn(opts.sessions, request)
       if (signed) await renewSession(request, reply)
