@@ -8,7 +8,7 @@ import { openStateDb, section, type StateDb } from './storage/state-db.ts'
 import { createStorageNode, stopStorageNode, type StorageNode } from './storage/helia-node.ts'
 import { loadOrCreateDeviceIdentity, type DeviceIdentity } from './identity/device-identity.ts'
 import { connectFilmToken, defaultConfirmations, type FilmTokenClient } from './chain/film-token.ts'
-import { createChainWatcher, type WatcherState } from './chain/watcher.ts'
+import { createChainWatcher } from './chain/watcher.ts'
 import { createChainSyncStatus, type ChainSyncStatus } from './chain/sync-status.ts'
 import { openCustodyStore, type CustodyStore } from './keys/custody-store.ts'
 import { keyReleaseRoutes } from './keys/key-release-routes.ts'
@@ -48,7 +48,6 @@ import { replicationRoutes } from './replication/routes.ts'
 import { identityRoutes } from './identity/identity-routes.ts'
 import { peerOrigin } from './lib/peer-url.ts'
 import { registryHolders } from './replication/block-holders.ts'
-import type { RegistrySnapshot } from './replication/node-set.ts'
 import { setBlockHolders } from './storage/block-fetcher.ts'
 import { createFilmStreams } from './library/film-streams.ts'
 import { countBuffersInHeapLimit } from './streaming/gc-tuning.ts'
@@ -95,7 +94,7 @@ export async function startDaemon(config: DaemonConfig, opts: StartOptions = {})
     const migrated: MigrationStep[] = []
     await migrateToLatest(db, MIGRATIONS, step => migrated.push(step))
     const identity = await loadOrCreateDeviceIdentity(config.dataDir)
-    const chainInfo = section<number>(db, 'chain')
+    const chainInfo = section(db, 'chain')
     const chain = await connectFilmToken(config.chain, await chainInfo.get('chainId'))
     await chainInfo.put('chainId', chain.chainId)
     shutdown.add(() => chain.provider.destroy())
@@ -113,7 +112,7 @@ export async function startDaemon(config: DaemonConfig, opts: StartOptions = {})
     })
     shutdown.add(() => stopStorageNode(helia))
     if (config.monitorUrl !== undefined) {
-      const store = section<RegistrySnapshot>(db, 'replication')
+      const store = section(db, 'replication')
       setBlockHolders(helia, registryHolders({ monitorUrl: config.monitorUrl, selfId: identity.deviceId, store }))
     }
 
@@ -168,7 +167,7 @@ export async function startDaemon(config: DaemonConfig, opts: StartOptions = {})
     let chainSync: ChainSyncStatus | undefined
     const pairing = createPairingStore(db)
     const libraryChanges = createLibraryChanges()
-    const watcherState = section<WatcherState>(db, 'chain')
+    const watcherState = section(db, 'chain')
     const followOwner = async (owner: string): Promise<void> => {
       library = createLibrary({
         db,

@@ -4,7 +4,6 @@
 // custodian reads the devnet directly: past the key's offline grace it decides, on chain, what plays.
 import t from 'tap'
 import type { ChainSyncView } from '../server/chain/sync-status.ts'
-import type { StoredFilmKey } from '../server/library/film-record.ts'
 import type { LibraryView } from '../server/library/routes.ts'
 import { section } from '../server/storage/state-db.ts'
 import { devnetWallet, startTestDevnet } from './helpers/devnet.ts'
@@ -167,7 +166,7 @@ t.test('what happened during an outage: played within the grace, decided by the 
   t.equal(played.status, 206, 'a film sold during the outage plays within the grace')
 
   // past the grace (both keys verified two hours ago): the box asks the custodian, who reads the chain
-  const keys = section<StoredFilmKey>(box.db, 'film-keys')
+  const keys = section(box.db, 'film-keys')
   const twoHoursAgo = new Date(Date.now() - 2 * 60 * 60_000).toISOString()
   for (const film of [held, sold]) await keys.put(film.tokenId, { ...(await keys.get(film.tokenId))!, verifiedAt: twoHoursAgo })
 

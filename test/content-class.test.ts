@@ -43,7 +43,7 @@ const kindOf = (tokenId: string): Kind | undefined => (Object.keys(tokenIds) as 
 
 // Hidden films cannot be watched through the API: the box's own records say when all are ready.
 await waitFor('every film to be ready on the box', async () => {
-  const records = await section<FilmRecord>(box.db, 'films').entries()
+  const records = await section(box.db, 'films').entries()
   return records.length === 5 && records.every(([, record]) => record.state === 'ready')
 })
 
@@ -98,7 +98,7 @@ t.test('developer mode shows test and development content, labelled; expired tes
 })
 
 t.test('metadata with a malformed expiry is refused', async t => {
-  const record = (await section<FilmRecord>(box.db, 'films').get(tokenIds.expiringLater)) as FilmRecord
+  const record = (await section(box.db, 'films').get(tokenIds.expiringLater)) as FilmRecord
   const encode = (metadata: object): Uint8Array => new TextEncoder().encode(JSON.stringify(metadata))
   t.ok(parseFilmMetadata(encode(record.metadata as FilmMetadata)), 'the published metadata parses')
   for (const expiresAt of ['tomorrow', '2030-02-30T00:00:00Z', '2030-01-01T00:00:00']) {

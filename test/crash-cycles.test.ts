@@ -20,7 +20,6 @@ import type { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
 import type { WatcherState } from '../server/chain/watcher.ts'
 import { openCustodyStore } from '../server/keys/custody-store.ts'
-import type { FilmRecord } from '../server/library/film-record.ts'
 import { metadataCidFromUri, parseFilmMetadata } from '../server/library/film-metadata.ts'
 import { filmCids } from '../server/library/library.ts'
 import type { PublishedFilm } from '../server/publish/publish-film.ts'
@@ -171,7 +170,7 @@ const filmsBefore = await filmCount()
 /** What is lost of the acknowledged films in the custodian's data directory. */
 async function custodianGaps(): Promise<string[]> {
   return await openDataDir(custodianDir, async opened => {
-    const published = section<PublishedFilm>(opened.db, 'published')
+    const published = section(opened.db, 'published')
     const custody = await openCustodyStore(custodianDir, opened.db)
     const gaps: string[] = []
     for (const film of acknowledged) {
@@ -267,7 +266,7 @@ async function readyFilms(): Promise<string[]> {
 /** What is lost of films that were ready in the player's data directory. */
 async function playerGaps(ready: string[]): Promise<string[]> {
   return await openDataDir(boxDir, async opened => {
-    const records = section<FilmRecord>(opened.db, 'films')
+    const records = section(opened.db, 'films')
     const gaps: string[] = []
     for (const tokenId of ready) {
       const record = await records.get(tokenId)
@@ -347,8 +346,8 @@ t.test(`chain sync: ${SYNC_CYCLES} kills`, async t => {
   const storedSync = async (): Promise<WatcherState> => {
     const db = await openStateDb(boxDir)
     try {
-      const entries = await section<WatcherState>(db, 'chain').entries()
-      const [, state] = entries.find(([key]) => key.startsWith('watcher:')) ?? []
+      const entries = await section(db, 'chain').entries()
+      const [, state] = entries.find((entry): entry is [`watcher:${string}`, WatcherState] => entry[0].startsWith('watcher:')) ?? []
       if (state === undefined) throw new Error(`no stored chain watcher position among ${entries.map(([key]) => key).join(', ')}`)
       return state
     } finally {

@@ -170,7 +170,7 @@ t.test('refusals', async t => {
   await t.test('a film published by an older release, whose record names no creator, still gets its key', async t => {
     const older = await registerFilm(publisher)
     await buyFilm(owner, devnet.contractAddress, older.tokenId)
-    const films = section<PublishedFilm>(custodian.db, 'published')
+    const films = section(custodian.db, 'published')
     const { creator: _creator, contract: _contract, ...asOlderReleasesKeptIt } = (await films.get(older.tokenId)) as PublishedFilm
     await films.put(older.tokenId, asOlderReleasesKeptIt)
     const response = await askForKey(keyRequest(box.identity, older.tokenId))

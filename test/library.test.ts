@@ -5,7 +5,7 @@ import t from 'tap'
 import net from 'node:net'
 import type { CID } from 'multiformats/cid'
 import type { Daemon } from '../server/daemon.ts'
-import type { FilmRecord, StoredFilmKey } from '../server/library/film-record.ts'
+import type { FilmRecord } from '../server/library/film-record.ts'
 import type { LibraryFilmView } from '../server/library/routes.ts'
 import { MAX_LISTENERS, MAX_LISTENERS_PER_ADDRESS } from '../server/library/events-route.ts'
 import { openStateDb, section, type Store } from '../server/storage/state-db.ts'
@@ -72,8 +72,8 @@ async function stream(tokenId: string, range?: string): Promise<{ status: number
 }
 
 // the box's own state database sections (box changes at each restart)
-const records = (): Store<FilmRecord> => section<FilmRecord>(box.db, 'films')
-const filmKeys = (): Store<StoredFilmKey> => section<StoredFilmKey>(box.db, 'film-keys')
+const records = (): Store<'films'> => section(box.db, 'films')
+const filmKeys = (): Store<'film-keys'> => section(box.db, 'film-keys')
 
 /**
  * Takes the last leaf block of a file out of the custodian's blockstore, so a box pinning the file
@@ -257,7 +257,7 @@ t.test('a restart in the middle of a pin resumes it without an error', async t =
 
   await restartBox(async () => {
     const db = await openStateDb(boxConfig.dataDir)
-    const left = await section<FilmRecord>(db, 'films').get(film.tokenId)
+    const left = await section(db, 'films').get(film.tokenId)
     await db.close()
     t.equal(left?.state, 'pinning', 'the interrupted pin is left as pinning')
     t.equal(left?.error, undefined, 'with no error recorded')

@@ -8,7 +8,6 @@ import { loadOrCreateDeviceIdentity } from '../server/identity/device-identity.t
 import { buildPairingMessage } from '../server/pairing/owner-authorisation.ts'
 import { phoneAuthority } from '../server/pairing/phone-authority.ts'
 import { deviceSuffix } from '../server/http/host-name.ts'
-import type { FilmRecord, StoredFilmKey } from '../server/library/film-record.ts'
 import { section } from '../server/storage/state-db.ts'
 import { isPinned } from '../server/storage/content.ts'
 import { devnetWallet, startTestDevnet } from './helpers/devnet.ts'
@@ -314,8 +313,8 @@ t.test('unpairing signs every browser out, erases the owner films, keys and pins
   t.equal((await sendSignature(box.url, await messageFor(box.url, owner.address, tvCode), owner, phone)).status, 201)
   t.equal((await pollPairing(box.url, tv)).signedIn, true, 'the TV is signed in')
 
-  const records = section<FilmRecord>(box.db, 'films')
-  const keys = section<StoredFilmKey>(box.db, 'film-keys')
+  const records = section(box.db, 'films')
+  const keys = section(box.db, 'film-keys')
   const filmState = async (): Promise<string | undefined> => (await records.get(film.tokenId))?.state
   await waitFor('the film to be ready on the box', async () => (await filmState()) === 'ready', { lastSeen: () => filmState() })
   t.ok(await keys.get(film.tokenId), 'the box holds the film key')

@@ -6,7 +6,7 @@ import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { loadFilmTokenArtifact } from '../server/chain/artifacts.ts'
-import { createCatalogue, type CatalogueOptions, type CatalogueRecord } from '../server/replication/catalogue.ts'
+import { createCatalogue, type CatalogueOptions } from '../server/replication/catalogue.ts'
 import { addBytes, readBytes } from '../server/storage/content.ts'
 import { openStateDb, section } from '../server/storage/state-db.ts'
 import { devnetProvider, devnetWallet, startTestDevnet } from './helpers/devnet.ts'
@@ -18,7 +18,7 @@ const creator = devnetWallet(t, devnet, devnet.accounts.creator.privateKey)
 const custodian = await startTestDaemon(t, daemonConfig(devnet, testDir(t, 'custodian'), ['custodian']))
 const db = await openStateDb(testDir(t, 'catalogue'))
 t.teardown(() => db.close())
-const store = section<CatalogueRecord>(db, 'catalogue')
+const store = section(db, 'catalogue')
 const { abi } = await loadFilmTokenArtifact()
 const token = new Contract(devnet.contractAddress, abi, creator)
 

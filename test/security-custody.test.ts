@@ -16,7 +16,6 @@ import { createPairingStore } from '../server/pairing/pairing-store.ts'
 import { pairAsOwner } from '../server/demo.ts'
 import { addBytes, readBytes } from '../server/storage/content.ts'
 import { section } from '../server/storage/state-db.ts'
-import type { FilmRecord } from '../server/library/film-record.ts'
 import { parseCid } from '../server/library/film-metadata.ts'
 import { buyFilm, registerFilm } from './helpers/films.ts'
 import { devnetWallet, startTestDevnet } from './helpers/devnet.ts'
@@ -200,7 +199,7 @@ t.test('a paired box', async t => {
     if (pairing === undefined) throw new Error('the box keeps no pairing')
     return { message: pairing.message, signature: pairing.signature }
   }
-  const films = section<FilmRecord>(box.db, 'films')
+  const films = section(box.db, 'films')
   await waitFor('the box to know the film and its custodian', async () => (await films.get(victim.tokenId))?.metadata !== undefined)
   const oldAuthorisation = await kept()
   const copied = { ...box.identity } // what a copy of the data directory holds

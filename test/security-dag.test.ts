@@ -39,7 +39,7 @@ const owner = devnetWallet(t, devnet, devnet.accounts.owner.privateKey)
 const custodian = await startTestDaemon(t, daemonConfig(devnet, testDir(t, 'custodian'), ['custodian']))
 const box = await startTestDaemon(t, daemonConfig(devnet, testDir(t, 'box'), ['player'], custodian.multiaddrs()))
 await pairAsOwner(box.url, owner)
-const films = section<FilmRecord>(box.db, 'films')
+const films = section(box.db, 'films')
 
 /** Registers a film made as `made` says, buys it, and waits until the box has either pinned it or given up on it: its record. */
 async function buyHostileFilm(made: Partial<RegisterFilmOptions>): Promise<FilmRecord> {

@@ -151,7 +151,7 @@ t.test("the box's own names are its hostname, with its lease's domain, and its a
 t.test('a session lasts 30 days from its last use: renewed as it is used, refused once lapsed', async t => {
   const { cookie } = await signedInCookie(box.url, owner)
   const token = /seedone_session=([^;]+)/.exec(cookie)?.[1] as string
-  const sessions = section<{ expiresAt: number }>(box.db, 'sessions')
+  const sessions = section(box.db, 'sessions')
   const key = createHash('sha256').update(token).digest('hex')
   const library = async (): Promise<RawResponse & { setCookie: string }> => {
     const answer = await streamRequest(`${box.url}/api/library`, { cookie })

@@ -8,7 +8,6 @@ import { CID } from 'multiformats/cid'
 import { loadOrCreateDeviceIdentity, type DeviceIdentity } from '../server/identity/device-identity.ts'
 import { signPayload } from '../server/identity/device-signature.ts'
 import { pairAsOwner } from '../server/demo.ts'
-import type { FilmRecord } from '../server/library/film-record.ts'
 import { metadataCidFromUri } from '../server/library/film-metadata.ts'
 import { REPORTS_PATH } from '../server/wire/monitor-protocol.ts'
 import { section } from '../server/storage/state-db.ts'
@@ -189,7 +188,7 @@ t.test("a custodian URL in a film's metadata with a path, or that redirects, is 
   const redirecting = await registerFilm({ custodian, creator, contractAddress: devnet.contractAddress, custodianUrl: redirector.url })
   for (const film of [withPath, redirecting]) await buyFilm(owner, devnet.contractAddress, film.tokenId)
 
-  const records = section<FilmRecord>(box.db, 'films')
+  const records = section(box.db, 'films')
   for (const film of [withPath, redirecting]) {
     const failed = await waitFor(`film ${film.tokenId} to fail`, async () => {
       const record = await records.get(film.tokenId)

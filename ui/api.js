@@ -3,40 +3,17 @@
 // from GET /api/session.
 
 /**
- * @typedef {{ deviceId: string, owner: string | null, paired: boolean, chainId: number, syncedBlock: number, version: string }} Status
- * @typedef {{ signedIn: boolean, owner: string | null, csrfToken: string }} Session
- * @typedef {{ paired: boolean, owner: string | null, signedIn: boolean, code?: string, expiresAt?: string, pairUrl?: string, authorisationExpiresAt?: string | null, renewalDue?: boolean }} Pairing
- * @typedef {{ language: string, label: string, url: string }} Subtitle
- * @typedef {{ language?: string, label?: string, codec?: string, channels?: number }} AudioTrack
- * @typedef {'pending' | 'pinning' | 'ready' | 'locked' | 'error'} FilmState
- * @typedef {{ positionSec: number, durationSec: number, watched: boolean, resumable: boolean, updatedAt: string }} Playback
- * @typedef {{
- *   intervalSec: number, columns: number, rows: number, count: number, tileWidth: number, tileHeight: number,
- *   sheets: Array<{ url: string, rows: number }>
- * }} Thumbnails tile n is tile n mod (columns × rows) of sheet floor(n / (columns × rows))
- * @typedef {'none' | 'partial' | 'pinning' | 'ready' | 'releasing'} LocalCopy
- * @typedef {{
- *   tokenId: string, title: string, synopsis: string, durationSeconds: number, year?: number,
- *   contentClass: 'production' | 'test' | 'demo' | 'development', expiresAt: string | null, quantity: string,
- *   tier: { level: number, name: string }, state: FilmState, progress: number, error?: string, playable: boolean,
- *   posterUrl: string, streamUrl: string, subtitles: Subtitle[], audio?: AudioTrack[],
- *   playback: Playback | null, thumbnails: Thumbnails | null,
- *   storage: { local: LocalCopy, networkCopies: number | null }
- * }} Film
- * @typedef {{ state: 'starting' | 'synced' | 'failing', lastSyncAt: string | null, error: string | null, failingSince: string | null }} ChainSync
- * @typedef {{ films: Film[], continueWatching: string[], chainSync: ChainSync | null }} Library
- * @typedef {{
- *   storageQuotaBytes: number,
- *   replication: { enabled: boolean, uploadCapBytesPerSec: number, quietHours: { start: string, end: string } | null },
- *   developerMode: boolean
- * }} DeviceSettings
- * @typedef {{
- *   at: string,
- *   cpu: { loadPercent: number, load1: number, cores: number, temperatureC: number | null, throttled: number | null },
- *   memory: { totalBytes: number, usedBytes: number, availableBytes: number },
- *   disk: { totalBytes: number, usedBytes: number, freeBytes: number },
- *   network: { rxBytes: number, txBytes: number }
- * }} SystemStats one reading of the box (server/health/system-stats.ts)
+ * The box's answers, as the server types them (the UI keeps no copies of its own).
+ * @typedef {import('../server/status/routes.ts').DaemonStatus} Status GET /api/status
+ * @typedef {import('../server/pairing/owner-session.ts').SessionView} Session GET /api/session
+ * @typedef {import('../server/pairing/routes.ts').PairingState} Pairing GET /api/pairing
+ * @typedef {import('../server/library/routes.ts').LibraryFilmView} Film one film of GET /api/library
+ * @typedef {import('../server/library/playback.ts').PlaybackView} Playback
+ * @typedef {NonNullable<Film['thumbnails']>} Thumbnails tile n is tile n mod (columns × rows) of sheet floor(n / (columns × rows))
+ * @typedef {import('../server/chain/sync-status.ts').ChainSyncView} ChainSync
+ * @typedef {import('../server/library/routes.ts').LibraryView} Library GET /api/library
+ * @typedef {import('../server/settings/settings.ts').DeviceSettings} DeviceSettings GET /api/settings
+ * @typedef {import('../server/wire/monitor-protocol.ts').SystemStats} SystemStats one reading of the box
  */
 
 const TIMEOUT_MS = 10_000
@@ -177,7 +154,7 @@ export async function getRevocationMessage(address, device) {
 
 /**
  * Sends the owner's signed revocation; the box relays it to the custodians of the owner's films.
- * @returns {Promise<{ deviceId: string, revokedAt: string, deliveries: Array<{ custodianUrl: string, delivered: boolean, error?: string }> }>}
+ * @returns {Promise<import('../server/pairing/revocation-routes.ts').RevocationRelayed>}
  */
 export const postRevocation = (/** @type {string} */ message, /** @type {string} */ signature) =>
   request('POST', '/api/pairing/revocations', { body: { message, signature } })
@@ -208,7 +185,7 @@ export const getSettings = signal => request('GET', '/api/settings', { signal })
 /** @param {DeviceSettings} settings the full document */
 export const putSettings = settings => change('PUT', '/api/settings', { body: settings })
 
-/** @param {AbortSignal} [signal] @returns {Promise<{ samples: SystemStats[] }>} */
+/** @param {AbortSignal} [signal] @returns {Promise<import('../server/health/history-routes.ts').HealthHistoryView>} */
 export async function getHealthHistory(signal) {
   const body = await request('GET', '/api/health/history', { signal })
   if (!Array.isArray(body?.samples)) throw new ApiError('Seed One sent a health history this screen cannot read.', 200)
@@ -216,9 +193,8 @@ export async function getHealthHistory(signal) {
 }
 
 /**
- * @typedef {{ name: string, sizeBytes: number, fstype: string | null, label: string | null }} DiskPartition
- * @typedef {{ id: string, path: string, model: string | null, serial: string | null, sizeBytes: number, fstype: string | null, label: string | null, partitions: DiskPartition[] }} DataDisk
- * @typedef {{ state: 'none' | 'ready' | 'pending' | 'applying' | 'declined' | 'failed', disk: DataDisk | null, message: string, updatedAt: string | null }} DiskConsent
+ * @typedef {import('../server/appliance/disk-consent.ts').DataDisk} DataDisk
+ * @typedef {import('../server/appliance/disk-consent.ts').DiskConsentView} DiskConsent GET /api/appliance/disk-consent
  */
 
 /** The first boot's data disk, when it found one holding data. @param {AbortSignal} [signal] @returns {Promise<DiskConsent>} */

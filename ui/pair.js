@@ -6,7 +6,7 @@
 import { html, render } from 'htm/preact'
 import { useEffect, useState } from 'preact/hooks'
 import { getPairingMessage, getRevocationMessage, getStatus, postPairing, postRevocation } from './api.js'
-import { Wordmark } from './screens/common.js'
+import { Wordmark } from './components/common.js'
 
 /** @typedef {{ request(args: { method: string, params?: unknown[] }): Promise<any> }} Eip1193Provider */
 

@@ -6,6 +6,13 @@ import { createPollingLoop } from './polling-loop.ts'
 import { ChainAnswerError, readChainHead } from './chain-head.ts'
 import { DEVNET_CHAIN_ID } from './film-token.ts'
 
+declare module '../storage/state-db.ts' {
+  interface StateSchema {
+    /** The chain this data directory belongs to, and where the watcher of each owner it followed got to. */
+    chain: { chainId: number; [owner: `watcher:${string}`]: WatcherState }
+  }
+}
+
 export type Holding = { quantity: string; tier: number; metadataUri: string }
 
 export type WatcherState = { lastBlock: number; holdings: Record<string, Holding> }

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import type { HealthHistory } from './history.ts'
+import type { SystemStats } from '../wire/monitor-protocol.ts'
 
 const number = { type: 'number' } as const
 const nullableNumber = { type: ['number', 'null'] } as const
@@ -14,7 +15,12 @@ const systemStatsSchema = object({
   network: object({ rxBytes: number, txBytes: number })
 })
 
-/** GET /api/health/history: the last day's samples, oldest first. Read-only, so guests may see it. */
+/** GET /api/health/history: the last day's samples, oldest first. */
+export interface HealthHistoryView {
+  samples: SystemStats[]
+}
+
+/** GET /api/health/history. Read-only, so guests may see it. */
 export async function healthHistoryRoutes(app: FastifyInstance, opts: { history: HealthHistory }): Promise<void> {
   app.get(
     '/api/health/history',
@@ -23,6 +29,6 @@ export async function healthHistoryRoutes(app: FastifyInstance, opts: { history:
         response: { 200: { type: 'object', required: ['samples'], properties: { samples: { type: 'array', items: systemStatsSchema } } } }
       }
     },
-    async () => ({ samples: await opts.history.samples() })
+    async (): Promise<HealthHistoryView> => ({ samples: await opts.history.samples() })
   )
 }

@@ -1,7 +1,13 @@
 import type { FastifyBaseLogger } from 'fastify'
-import { section, type StateDb } from '../storage/state-db.ts'
+import { section, type SectionEntry, type StateDb } from '../storage/state-db.ts'
 import { readSystemStats } from './system-stats.ts'
 import type { SystemStats } from '../wire/monitor-protocol.ts'
+
+declare module '../storage/state-db.ts' {
+  interface StateSchema {
+    health: { [at: `sample:${string}`]: SystemStats }
+  }
+}
 
 /** The Health screen's charts: a reading of the machine every few minutes over the last day. */
 export interface HealthHistory {
@@ -28,15 +34,15 @@ const KEY_PREFIX = 'sample:'
 
 /** Starts sampling at once and every interval after, in the 'health' section, pruned to the last `keepMs`. */
 export function startHealthHistory(opts: HealthHistoryOptions): HealthHistory {
-  const store = section<SystemStats>(opts.db, 'health')
+  const store = section(opts.db, 'health')
   const keepMs = opts.keepMs ?? DEFAULT_KEEP_MS
   let sampling: Promise<void> | undefined
 
-  const kept = async (): Promise<Array<[string, SystemStats]>> => (await store.entries()).filter(([key]) => key.startsWith(KEY_PREFIX))
+  const kept = async (): Promise<Array<SectionEntry<'health'>>> => (await store.entries()).filter(([key]) => key.startsWith(KEY_PREFIX))
 
   async function sample(): Promise<void> {
     const stats = await readSystemStats(opts.dataDir)
-    await store.put(KEY_PREFIX + stats.at, stats)
+    await store.put(`${KEY_PREFIX}${stats.at}`, stats)
     const oldest = Date.now() - keepMs
     for (const [key, old] of await kept()) {
       if (Date.parse(old.at) < oldest) await store.del(key)

@@ -1,6 +1,12 @@
 import { writeBatch, type StateDb } from '../storage/state-db.ts'
 import type { SignedReport } from '../wire/monitor-protocol.ts'
 
+declare module '../storage/state-db.ts' {
+  interface StateSchema {
+    reports: { issued: Issued; [seq: `q!${string}`]: SignedReport }
+  }
+}
+
 /** A report waiting for the monitor's 201 (or 409: it had it already). */
 export interface QueuedReport {
   seq: number

@@ -3,6 +3,13 @@ import path from 'node:path'
 import { loadOrCreateSecret } from '../identity/secret-file.ts'
 import { section, type StateDb } from '../storage/state-db.ts'
 
+declare module '../storage/state-db.ts' {
+  interface StateSchema {
+    /** Each film's content key, sealed with the custody key file, base64url, by content CID. */
+    custody: { [contentCid: string]: string }
+  }
+}
+
 /**
  * The custodian's film content keys, by sealed-content CID. They are kept in the state database
  * encrypted under a master key that lives in its own 0600 file, so a copied database alone reveals
@@ -23,7 +30,7 @@ const TAG_LENGTH = 16
 
 export async function openCustodyStore(dataDir: string, db: StateDb): Promise<CustodyStore> {
   const masterKey = await loadOrCreateSecret(path.join(dataDir, 'keys', 'custody-master.key'), () => randomBytes(32))
-  const keys = section<string>(db, 'custody')
+  const keys = section(db, 'custody')
   return {
     async put(contentCid, contentKey) {
       const nonce = randomBytes(NONCE_LENGTH)

@@ -1,6 +1,12 @@
 import { getAddress } from 'ethers'
 import { section, type StateDb } from '../storage/state-db.ts'
 
+declare module '../storage/state-db.ts' {
+  interface StateSchema {
+    published: { [tokenId: string]: PublishedFilm }
+  }
+}
+
 /**
  * A film this custodian registered on chain itself, kept once the registration is mined: the token
  * id it got, the sealed content it carries and the creator who signed it. Key release trusts this
@@ -29,7 +35,7 @@ export interface PublishedFilms {
 }
 
 export function publishedFilms(db: StateDb): PublishedFilms {
-  const films = section<PublishedFilm>(db, 'published')
+  const films = section(db, 'published')
   return {
     record: async film => {
       await films.put(film.tokenId, {

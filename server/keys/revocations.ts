@@ -5,6 +5,13 @@ import { revocationFromRequest, type Revocation, type SignedRevocation } from '.
 import { REVOCATIONS_PATH } from '../wire/custodian-protocol.ts'
 import { section, type StateDb } from '../storage/state-db.ts'
 
+declare module '../storage/state-db.ts' {
+  interface StateSchema {
+    /** Keyed by `owner|deviceId`, the owner in lower case. */
+    revocations: { [ownerAndDevice: string]: StoredRevocation }
+  }
+}
+
 /** The owners' device revocations a custodian honours, the latest per owner and device, with the signed message. */
 export interface RevocationStore {
   add(revocation: Revocation, signed: SignedRevocation): Promise<void>
@@ -17,7 +24,7 @@ interface StoredRevocation extends SignedRevocation {
 }
 
 export function createRevocationStore(db: StateDb): RevocationStore {
-  const revocations = section<StoredRevocation>(db, 'revocations')
+  const revocations = section(db, 'revocations')
   const key = (owner: string, deviceId: string): string => `${owner.toLowerCase()}|${deviceId}`
   return {
     async add(revocation, signed) {

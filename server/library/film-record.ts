@@ -1,5 +1,13 @@
 import type { FilmMetadata } from './film-metadata.ts'
 
+declare module '../storage/state-db.ts' {
+  interface StateSchema {
+    /** The owner's films, and their keys as the custodian sent them, by token id. */
+    films: { [tokenId: string]: FilmRecord }
+    'film-keys': { [tokenId: string]: StoredFilmKey }
+  }
+}
+
 /** Where an owned film stands on this box. */
 export type FilmState = 'pending' | 'pinning' | 'ready' | 'locked' | 'error'
 

@@ -127,8 +127,8 @@ function stallWatch(ms: number): { signal: AbortSignal; touch(): void; stop(): v
  */
 export function createLibrary(opts: LibraryOptions): Library {
   const { helia, identity, chain, onChange, log } = opts
-  const records = section<FilmRecord>(opts.db, 'films')
-  const keys = section<StoredFilmKey>(opts.db, 'film-keys')
+  const records = section(opts.db, 'films')
+  const keys = section(opts.db, 'film-keys')
   const openFilms = new Map<string, Promise<SealedFilm>>()
   const metadataLoads = new Map<string, Promise<FilmRecord>>()
   const queue = new Set<string>()

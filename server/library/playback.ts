@@ -1,5 +1,11 @@
 import { section, type StateDb } from '../storage/state-db.ts'
 
+declare module '../storage/state-db.ts' {
+  interface StateSchema {
+    playback: { [tokenId: string]: PlaybackProgress }
+  }
+}
+
 /** Where the owner stopped watching a film, as kept in the 'playback' section. */
 export interface PlaybackProgress {
   positionSec: number
@@ -39,7 +45,7 @@ export interface PlaybackStore {
 }
 
 export function createPlaybackStore(db: StateDb): PlaybackStore {
-  const store = section<PlaybackProgress>(db, 'playback')
+  const store = section(db, 'playback')
   // one write at a time, so two reports racing cannot lose the watched flag between read and write
   let writes: Promise<unknown> = Promise.resolve()
   return {

@@ -7,7 +7,7 @@ import { reachableHost } from '../config.ts'
 import { createShutdown } from '../lib/shutdown.ts'
 import { openStateDb, section } from '../storage/state-db.ts'
 import { connectFilmToken, defaultConfirmations } from '../chain/film-token.ts'
-import { createCatalogue, type Catalogue, type CatalogueRecord } from '../replication/catalogue.ts'
+import { createCatalogue, type Catalogue } from '../replication/catalogue.ts'
 import { metricsRoute } from '../health/metrics-route.ts'
 import type { MonitorConfig } from './monitor-config.ts'
 import type { RegistryNode } from '../wire/monitor-protocol.ts'
@@ -84,7 +84,7 @@ export async function startMonitor(config: MonitorConfig, opts: { logLevel?: str
         contractAddress: config.chain.contractAddress,
         fromBlock: config.chain.deploymentBlock,
         confirmations: config.chain.confirmations ?? defaultConfirmations(chain.chainId),
-        store: section<CatalogueRecord>(db, 'catalogue'),
+        store: section(db, 'catalogue'),
         readMetadata: async (cid, signal) => {
           const from = sources(await registry(), cid)
           return await readUnixfsFile(

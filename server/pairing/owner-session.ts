@@ -6,6 +6,13 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandle
 import { section, type StateDb } from '../storage/state-db.ts'
 import { HttpError } from '../lib/http-error.ts'
 
+declare module '../storage/state-db.ts' {
+  interface StateSchema {
+    /** Keyed by the hash of a session token, or `sign-in:` and the hash of a sign-in link's token. */
+    sessions: { [tokenHash: string]: { expiresAt: number } }
+  }
+}
+
 declare module 'fastify' {
   interface FastifyInstance {
     /**
@@ -67,7 +74,7 @@ const SIGN_IN_TOKEN_LIFETIME_MS = DAY_MS
 const tokenHash = (token: string): string => createHash('sha256').update(token).digest('hex')
 
 export function createOwnerSessions(db: StateDb): OwnerSessions {
-  const store = section<{ expiresAt: number }>(db, 'sessions')
+  const store = section(db, 'sessions')
   // sign-in tokens beside the sessions, under their own prefix: unpairing revokes both at once
   const signInKey = (token: string): string => `sign-in:${tokenHash(token)}`
   return {
@@ -108,6 +115,13 @@ export function createOwnerSessions(db: StateDb): OwnerSessions {
 }
 
 /** GET /api/session: whether this browser is signed in as the owner, and the CSRF token its state-changing requests send. */
+export interface SessionView {
+  signedIn: boolean
+  /** The owner's wallet, to the owner's signed-in browsers only. */
+  owner: string | null
+  csrfToken: string
+}
+
 const sessionSchema = {
   type: 'object',
   required: ['signedIn', 'owner', 'csrfToken'],
@@ -169,7 +183,7 @@ export const ownerSession = fp(
       this.clearCookie(SESSION_COOKIE, { path: '/' })
     })
 
-    app.get('/api/session', { schema: { response: { 200: sessionSchema } } }, async (request, reply) => {
+    app.get('/api/session', { schema: { response: { 200: sessionSchema } } }, async (request, reply): Promise<SessionView> => {
       const owner = (await opts.owner()) ?? null
       const signed = await isSignedIn(opts.sessions, request)
       if (signed) await renewSession(request, reply)

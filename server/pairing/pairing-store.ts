@@ -1,6 +1,12 @@
 import { section, type StateDb } from '../storage/state-db.ts'
 import type { OwnerAuthorisation } from '../wire/custodian-protocol.ts'
 
+declare module '../storage/state-db.ts' {
+  interface StateSchema {
+    pairing: { owner: Pairing }
+  }
+}
+
 export interface Pairing extends OwnerAuthorisation {
   owner: string
   pairedAt: string
@@ -18,7 +24,7 @@ export interface PairingStore {
 }
 
 export function createPairingStore(db: StateDb): PairingStore {
-  const store = section<Pairing>(db, 'pairing')
+  const store = section(db, 'pairing')
   return {
     owner: async () => (await store.get('owner'))?.owner,
     authorisation: async () => await store.get('owner'),

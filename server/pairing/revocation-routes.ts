@@ -15,6 +15,13 @@ export interface RevocationDelivery {
   error?: string
 }
 
+/** The answer of POST /api/pairing/revocations: the revocation, and whether each custodian has it. */
+export interface RevocationRelayed {
+  deviceId: string
+  revokedAt: string
+  deliveries: RevocationDelivery[]
+}
+
 const RELAY_TIMEOUT_MS = 10_000
 
 /** Sends the owner's signed revocation to one custodian. */
@@ -107,7 +114,7 @@ export async function revocationRelayRoutes(
         }
       }
     },
-    async request => {
+    async (request): Promise<RevocationRelayed> => {
       const revocation = await revocationFromRequest(request.body, opts.chainId, opts.provider)
       const owner = await opts.owner()
       if (owner === undefined || getAddress(owner) !== revocation.owner) {

@@ -7,6 +7,12 @@ import { statInputFile } from './probe.ts'
 import type { PublishedFilm } from './publish-film.ts'
 import type { SignedRegistration } from './registration.ts'
 
+declare module '../storage/state-db.ts' {
+  interface StateSchema {
+    publishing: { [fingerprint: string]: PublishIntent }
+  }
+}
+
 export interface PreparedFilm {
   metadataCid: string
   contentCid: string
@@ -18,8 +24,8 @@ export interface PublishIntent {
   film?: PublishedFilm
 }
 
-export function publishIntents(db: StateDb): Store<PublishIntent> {
-  return section<PublishIntent>(db, 'publishing')
+export function publishIntents(db: StateDb): Store<'publishing'> {
+  return section(db, 'publishing')
 }
 
 /** A file as it is now: a different or edited file is a different publish. */

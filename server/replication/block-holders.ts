@@ -6,7 +6,7 @@ import type { CID } from 'multiformats/cid'
 import type { RegistryNode } from '../wire/monitor-protocol.ts'
 import type { BlockHolders } from '../storage/block-fetcher.ts'
 import type { Store } from '../storage/state-db.ts'
-import { fetchRegistry, SNAPSHOT_KEY, type RegistrySnapshot } from './node-set.ts'
+import { fetchRegistry, SNAPSHOT_KEY } from './node-set.ts'
 
 const REREAD_MS = 30_000
 
@@ -14,7 +14,7 @@ export interface RegistryHoldersOptions {
   monitorUrl: string
   selfId: string
   /** The node set's snapshot of the registry (the 'replication' section). */
-  store: Store<RegistrySnapshot>
+  store: Store<'replication'>
 }
 
 export function registryHolders(opts: RegistryHoldersOptions): BlockHolders {

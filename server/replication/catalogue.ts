@@ -9,6 +9,12 @@ import { readChainHead } from '../chain/chain-head.ts'
 import type { Store } from '../storage/state-db.ts'
 import { DagBoundsError } from '../wire/dag-bounds.ts'
 
+declare module '../storage/state-db.ts' {
+  interface StateSchema {
+    catalogue: { position: Position; [tokenId: `film:${string}`]: CatalogueFilm }
+  }
+}
+
 /** One registered film as the catalogue knows it; the CIDs and sizes inside its metadata arrive once it is read. */
 export interface CatalogueFilm {
   tokenId: string
@@ -41,7 +47,7 @@ export interface CatalogueOptions {
   fromBlock: number
   confirmations: number
   /** The 'catalogue' section of a state database. */
-  store: Store<CatalogueRecord>
+  store: Store<'catalogue'>
   /** The metadata JSON's bytes, at most MAX_METADATA_BYTES or DagBoundsError (a storage node reads them through Helia; the monitor may use a box's block route). */
   readMetadata(cid: CID, signal: AbortSignal): Promise<Uint8Array>
   pollMs?: number
@@ -74,7 +80,7 @@ const DEFAULT_METADATA_TIMEOUT_MS = 30_000
 const DEFAULT_BLOCK_WINDOW = 2000
 const MAX_BACKOFF_MS = 5 * 60_000
 /** uint256 has at most 78 decimal digits: zero-padded ids sort in registration order. */
-const filmKey = (tokenId: string): string => `film:${tokenId.padStart(78, '0')}`
+const filmKey = (tokenId: string): `film:${string}` => `film:${tokenId.padStart(78, '0')}`
 const isFilm = (record: CatalogueRecord): record is CatalogueFilm => 'tokenId' in record
 
 /** The CIDs of complete films, in order. Pure: the monitor and the tests call it on a list of films too. */
@@ -105,7 +111,7 @@ export function createCatalogue(opts: CatalogueOptions): Catalogue {
 
   /** New registrations between the saved position and the last confirmed block; true when there were any. */
   async function readEvents(): Promise<boolean> {
-    const saved = (await store.get('position')) as Position | undefined
+    const saved = await store.get('position')
     let lastBlock = saved?.lastBlock ?? opts.fromBlock - 1
     const head = await readChainHead(provider)
     let changed = false

@@ -1,4 +1,3 @@
-import type { FilmRecord } from '../library/film-record.ts'
 import { metadataCidFromUri } from '../library/film-metadata.ts'
 import { section, type StateDb } from '../storage/state-db.ts'
 
@@ -8,7 +7,7 @@ import { section, type StateDb } from '../storage/state-db.ts'
  */
 export async function libraryCatalogueCids(db: StateDb): Promise<Set<string>> {
   const cids = new Set<string>()
-  for (const [, record] of await section<FilmRecord>(db, 'films').entries()) {
+  for (const [, record] of await section(db, 'films').entries()) {
     if (record.state === 'locked' && record.unpinned === true) continue
     try {
       cids.add(metadataCidFromUri(record.metadataUri).toString())

@@ -16,6 +16,13 @@ import type { Store } from '../storage/state-db.ts'
 import type { AssignableNode } from './assignment.ts'
 import { PEER_URL_PATTERN } from '../lib/peer-url.ts'
 
+declare module '../storage/state-db.ts' {
+  interface StateSchema {
+    /** The last registry read from the monitor, and the CIDs the replicator pinned for the network. */
+    replication: { registry: RegistrySnapshot; replicas: string[] }
+  }
+}
+
 export interface RegistrySnapshot {
   /** When the monitor last answered (this box's clock). */
   fetchedAt: string
@@ -28,7 +35,7 @@ export interface NodeSetOptions {
   /** How often the registry is read; it is stale after STALE_POLLS of these without an answer. */
   pollMs: number
   /** Where the last snapshot is kept across restarts (the 'replication' section). */
-  store: Store<RegistrySnapshot>
+  store: Store<'replication'>
   libp2p: Libp2p
   selfId: string
   log: FastifyBaseLogger

@@ -66,7 +66,7 @@ const PROVIDE_TIMEOUT_MS = 60_000
 
 export function createReplicator(opts: ReplicatorOptions): Replicator {
   const { helia, nodes, quietHours, selfId, log } = opts
-  const replicaStore = section<string[]>(opts.db, 'replication')
+  const replicaStore = section(opts.db, 'replication')
   const closing = new AbortController()
   /** Aborted to stop the pins of a pass (quiet hours begin, replication turned off, shutdown). */
   let pins = new AbortController()

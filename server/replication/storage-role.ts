@@ -8,8 +8,8 @@ import type { StorageNode } from '../storage/helia-node.ts'
 import { readBytes } from '../storage/content.ts'
 import { metadataBound } from '../library/film-metadata.ts'
 import { section, type StateDb } from '../storage/state-db.ts'
-import { createCatalogue, type CatalogueRecord } from './catalogue.ts'
-import { createNodeSet, type RegistrySnapshot } from './node-set.ts'
+import { createCatalogue } from './catalogue.ts'
+import { createNodeSet } from './node-set.ts'
 import type { QuietHours } from './quiet-hours.ts'
 import { createReplicator, type Replicator } from './replicator.ts'
 
@@ -36,7 +36,7 @@ export async function startStorageRole(opts: StorageRoleOptions): Promise<Storag
     contractAddress: config.chain.contractAddress,
     fromBlock: config.chain.deploymentBlock,
     confirmations: config.chain.confirmations ?? defaultConfirmations(opts.chain.chainId),
-    store: section<CatalogueRecord>(db, 'catalogue'),
+    store: section(db, 'catalogue'),
     readMetadata: async (cid, signal) => await readBytes(helia, cid, { bound: metadataBound(`${cid}`), signal }),
     pollMs: config.chainPollMs,
     onError: err => log.warn({ err: (err as Error).message }, 'catalogue not in sync yet; retrying')
@@ -44,7 +44,7 @@ export async function startStorageRole(opts: StorageRoleOptions): Promise<Storag
   const nodes = await createNodeSet({
     monitorUrl: config.monitorUrl,
     pollMs: config.registryPollMs,
-    store: section<RegistrySnapshot>(db, 'replication'),
+    store: section(db, 'replication'),
     libp2p: helia.libp2p,
     selfId: opts.selfId,
     log

@@ -1,5 +1,11 @@
 import { section, type StateDb } from '../storage/state-db.ts'
 
+declare module '../storage/state-db.ts' {
+  interface StateSchema {
+    settings: { current: DeviceSettings }
+  }
+}
+
 /** What the owner sets on the box (Settings screen). Replication's settings are used by the storage node. */
 export interface DeviceSettings {
   /** Disk the box may use for other people's films (replicas); the owner's library is never counted against it. */
@@ -57,7 +63,7 @@ export interface SettingsStore {
 }
 
 export function createSettingsStore(db: StateDb): SettingsStore {
-  const store = section<DeviceSettings>(db, 'settings')
+  const store = section(db, 'settings')
   const listeners = new Set<(settings: DeviceSettings) => void>()
   return {
     get: async () => {

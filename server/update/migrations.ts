@@ -8,6 +8,12 @@
 import type { BatchOperation } from 'level'
 import { writeBatch, type Section, type StateDb } from '../storage/state-db.ts'
 
+declare module '../storage/state-db.ts' {
+  interface StateSchema {
+    migrations: { 'data-version': DataVersion }
+  }
+}
+
 export type MigrationBatch = Array<BatchOperation<StateDb, string, unknown>>
 
 export interface Migration {

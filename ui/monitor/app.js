@@ -5,18 +5,10 @@ import { usePolling } from '../polling.js'
 import { formatAgo, formatDuration, formatPercent, shortId } from './format.js'
 
 /**
- * @typedef {{ at: string, cid: string, passed: boolean, reason?: string }} LastChallenge
- * @typedef {{
- *   deviceId: string, apiUrl: string, live: boolean, lastReportAt: string, version: string, roles: string[],
- *   uptimeSec: number, cpuLoadPercent: number, temperatureC: number | null, throttled: number | null,
- *   disk: { totalBytes: number, freeBytes: number }, pins: { held: number, bytes: number },
- *   quotaBytes: number, replicaBytes: number,
- *   replication: { enabled: boolean, held: number, assigned: number, met: number, missing: number },
- *   peersConnected: number, chainSyncLag: number | null, errorsSinceLastReport: number,
- *   challenges: { passed: number, failed: number, score: number, failedCids: string[], last: LastChallenge | null }
- * }} FleetNode
- * @typedef {{ minReplicas: number, cids: number, underReplicated: number, withoutCopy: number, lowest: { cid: string, copies: number }[] }} ReplicationHealth
- * @typedef {{ generatedAt: string, nodeTimeoutSec: number, nodes: FleetNode[], replication: ReplicationHealth }} Fleet
+ * GET /api/fleet, as the monitor types it.
+ * @typedef {import('../../server/monitor/fleet.ts').Fleet} Fleet
+ * @typedef {import('../../server/monitor/fleet.ts').FleetNode} FleetNode
+ * @typedef {import('../../server/monitor/replication-health.ts').ReplicationHealth} ReplicationHealth
  */
 
 const POLL_MS = 10_000

@@ -4,7 +4,7 @@ import { html } from 'htm/preact'
 import { useState } from 'preact/hooks'
 import { decideDisk } from '../api.js'
 import { formatBytes } from '../format.js'
-import { Dialog, Loading, Message, TopBar } from './common.js'
+import { Dialog, Loading, Message, TopBar } from '../components/common.js'
 
 /** @typedef {import('../api.js').DiskConsent} DiskConsent */
 /** @typedef {import('../api.js').DataDisk} DataDisk */

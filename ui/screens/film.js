@@ -1,7 +1,7 @@
 // One film: poster and backdrop, facts, synopsis, rights, where its copies are, and Play / Resume / Start over.
 import { html } from 'htm/preact'
 import { classLabel, formatClock, formatDuration, isPreparing, stateLabel, tierLabel, tierPermits } from '../format.js'
-import { Poster, ProgressBar, useBack } from './common.js'
+import { Poster, ProgressBar, useBack } from '../components/common.js'
 
 /** @typedef {import('../api.js').Film} Film */
 

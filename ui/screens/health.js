@@ -4,11 +4,11 @@ import { html } from 'htm/preact'
 import { getHealthHistory } from '../api.js'
 import { formatBitRate, formatBytes } from '../format.js'
 import { usePolling } from '../polling.js'
-import { LineChart } from './chart.js'
-import { Loading, Message, TopBar, useBack } from './common.js'
+import { LineChart } from '../components/chart.js'
+import { Loading, Message, TopBar, useBack } from '../components/common.js'
 
 /** @typedef {import('../api.js').SystemStats} SystemStats */
-/** @typedef {import('./chart.js').Point} Point */
+/** @typedef {import('../components/chart.js').Point} Point */
 /**
  * @typedef {{
  *   id: string, title: string, points: Point[], now: string, range: string, floor?: number, ceiling?: number, empty?: string

@@ -3,7 +3,7 @@
 import { html } from 'htm/preact'
 import { filmHash, healthHash, settingsHash, signInHash } from '../routes.js'
 import { classLabel, formatDuration, isDistributionTier, isPreparing, shortId, stateLabel, tierLabel } from '../format.js'
-import { Loading, Message, Poster, ProgressBar, TopBar } from './common.js'
+import { Loading, Message, Poster, ProgressBar, TopBar } from '../components/common.js'
 
 /** @typedef {import('../api.js').Film} Film */
 /** @typedef {import('../api.js').Library} Library */

@@ -6,7 +6,7 @@ import { useEffect, useRef, useState } from 'preact/hooks'
 import { getPairing } from '../api.js'
 import { formatAuthorisationEnd, shortId } from '../format.js'
 import { usePolling } from '../polling.js'
-import { Loading, Message, TopBar, useBack } from './common.js'
+import { Loading, Message, TopBar, useBack } from '../components/common.js'
 
 /** @typedef {import('../api.js').Status} Status */
 /** @typedef {import('../api.js').Pairing} Pairing */

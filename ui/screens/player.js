@@ -5,10 +5,10 @@ import { html } from 'htm/preact'
 import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks'
 import { putPlayback } from '../api.js'
 import { onRemoteKey } from '../focus.js'
-import { MessageScreen, useBack } from './common.js'
-import { SeekBar } from './seek-bar.js'
-import { SubtitleLines, useSubtitleLines } from './subtitles.js'
-import { TrackMenu } from './track-menu.js'
+import { MessageScreen, useBack } from '../components/common.js'
+import { SeekBar } from '../components/seek-bar.js'
+import { SubtitleLines, useSubtitleLines } from '../components/subtitles.js'
+import { TrackMenu } from '../components/track-menu.js'
 
 /** @typedef {import('../api.js').Film} Film */
 /** @typedef {import('../focus.js').RemoteAction} RemoteAction */

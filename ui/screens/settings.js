@@ -5,8 +5,8 @@ import { useEffect, useRef, useState } from 'preact/hooks'
 import { getPairing, getSettings, putSettings, unpair } from '../api.js'
 import { formatAuthorisationEnd, formatBitRate, formatBytes } from '../format.js'
 import { renewHash, signInHash } from '../routes.js'
-import { Dialog, Loading, Message, TopBar, useBack } from './common.js'
-import { ChoiceRow, SwitchRow } from './option-rows.js'
+import { Dialog, Loading, Message, TopBar, useBack } from '../components/common.js'
+import { ChoiceRow, SwitchRow } from '../components/option-rows.js'
 
 /** @typedef {import('../api.js').DeviceSettings} DeviceSettings */
 /** @typedef {import('../api.js').Status} Status */

@@ -15,11 +15,12 @@
   var TIZEN_MEDIA_KEYS = ['MediaPlay', 'MediaPause', 'MediaPlayPause', 'MediaStop', 'MediaFastForward', 'MediaRewind']
   var KEY = { up: 38, down: 40, webOsBack: 461, tizenBack: 10009 }
 
-  var statusLine = document.getElementById('status')
-  var form = document.getElementById('address-form')
-  var addressInput = document.getElementById('address')
-  var searchAgain = document.getElementById('search-again')
-  var monitorList = document.getElementById('monitor-list')
+  // index.html holds each of these
+  var statusLine = /** @type {HTMLElement} */ (document.getElementById('status'))
+  var form = /** @type {HTMLFormElement} */ (document.getElementById('address-form'))
+  var addressInput = /** @type {HTMLInputElement} */ (document.getElementById('address'))
+  var searchAgain = /** @type {HTMLButtonElement} */ (document.getElementById('search-again'))
+  var monitorList = /** @type {HTMLButtonElement} */ (document.getElementById('monitor-list'))
 
   /**
    * Tests (and a person trying the page in a desktop browser) may give the names to try and the monitor in
@@ -28,13 +29,18 @@
   function settings() {
     var query = new URLSearchParams(location.search)
     var candidates = query.get('candidates')
+    var monitor = query.get('monitor')
     return {
       names: candidates !== null ? candidates.split(',').filter(Boolean) : config.names,
-      monitorUrl: query.get('monitor') !== null ? query.get('monitor') : config.monitorUrl
+      monitorUrl: monitor !== null ? monitor : config.monitorUrl
     }
   }
 
-  /** `192.168.1.20:8080`, `seedone.lan`, `http://x/` → an http(s) origin URL ending in '/', or null. */
+  /**
+   * `192.168.1.20:8080`, `seedone.lan`, `http://x/` → an http(s) origin URL ending in '/', or null.
+   * @param {string | null} text
+   * @returns {string | null}
+   */
   function normaliseAddress(text) {
     var trimmed = String(text || '').trim()
     if (trimmed === '') return null
@@ -48,6 +54,12 @@
     }
   }
 
+  /**
+   * @template T
+   * @param {Promise<T>} promise
+   * @param {number} ms
+   * @returns {Promise<T>}
+   */
   function withTimeout(promise, ms) {
     return new Promise(function (resolve, reject) {
       var timer = setTimeout(function () {
@@ -71,6 +83,7 @@
    * header, so the status is read only where the page may read across origins (as the manifests ask of the
    * TV platforms, and as the tests' stand-in box allows); where it may not, any answer at the address counts,
    * since the names and addresses tried come from the home's router, its monitor or the owner.
+   * @param {string} base
    */
   async function isSeedOne(base) {
     try {
@@ -89,9 +102,12 @@
     }
   }
 
-  /** The first of `addresses`, in their order, at which a Seed One answers (all asked at once), or null. */
+  /**
+   * The first of `addresses`, in their order, at which a Seed One answers (all asked at once), or null.
+   * @param {string[]} addresses
+   */
   async function firstSeedOne(addresses) {
-    var bases = addresses.map(normaliseAddress).filter(Boolean)
+    var bases = /** @type {string[]} */ (addresses.map(normaliseAddress).filter(Boolean))
     var answers = await Promise.all(bases.map(isSeedOne))
     for (var i = 0; i < bases.length; i++) if (answers[i]) return bases[i]
     return null
@@ -100,6 +116,8 @@
   /**
    * The LAN addresses of the boxes the monitor saw report from this home's public address: `urls` of each of
    * `{ boxes: [{ urls: string[], ... }] }`. Nothing when the page may not read the monitor's answer.
+   * @param {string} monitorUrl
+   * @returns {Promise<string[]>}
    */
   async function discoveredAddresses(monitorUrl) {
     if (!monitorUrl) return []
@@ -108,8 +126,9 @@
       if (!answer.ok) return []
       var body = await answer.json()
       var boxes = body && Array.isArray(body.boxes) ? body.boxes : []
+      /** @type {string[]} */
       var urls = []
-      boxes.forEach(function (box) {
+      boxes.forEach(function (/** @type {{ urls?: unknown }} */ box) {
         if (box && Array.isArray(box.urls)) urls = urls.concat(box.urls.filter(url => typeof url === 'string'))
       })
       return urls
@@ -118,12 +137,13 @@
     }
   }
 
-  /** The box's UI in place of this page (replace: Back from the UI's home must not land here again). */
+  /** The box's UI in place of this page (replace: Back from the UI's home must not land here again). @param {string} base */
   function openBox(base) {
     statusLine.textContent = 'Opening ' + base + '…'
     location.replace(base)
   }
 
+  /** @param {string} message */
   function askForAddress(message) {
     statusLine.textContent = message
     form.hidden = false
@@ -145,6 +165,7 @@
     askForAddress('No Seed One answered on this network. Type its address with the remote, once.')
   }
 
+  /** @param {SubmitEvent} event */
   async function connectTyped(event) {
     event.preventDefault()
     var base = normaliseAddress(addressInput.value)
@@ -161,10 +182,11 @@
     }
   }
 
-  /** Up and down move between the field and the buttons; Back leaves the app. */
+  /** Up and down move between the field and the buttons; Back leaves the app. @param {KeyboardEvent} event */
   function onKey(event) {
-    var controls = [addressInput, document.getElementById('connect'), searchAgain, monitorList].filter(control => !control.hidden)
-    var at = controls.indexOf(document.activeElement)
+    var connect = /** @type {HTMLButtonElement} */ (document.getElementById('connect'))
+    var controls = /** @type {HTMLElement[]} */ ([addressInput, connect, searchAgain, monitorList]).filter(control => !control.hidden)
+    var at = controls.indexOf(/** @type {HTMLElement} */ (document.activeElement))
     if (event.keyCode === KEY.down || event.keyCode === KEY.up) {
       var next = controls[Math.max(0, Math.min(controls.length - 1, at + (event.keyCode === KEY.down ? 1 : -1)))]
       next.focus()
@@ -181,7 +203,7 @@
    * privilege). They are registered for the app, before the box's pages replace this one.
    */
   function registerTizenMediaKeys() {
-    var input = window.tizen && window.tizen.tvinputdevice
+    const input = window.tizen && window.tizen.tvinputdevice
     if (!input) return
     var supported = input.getSupportedKeys().map(key => key.name)
     TIZEN_MEDIA_KEYS.filter(name => supported.indexOf(name) !== -1).forEach(name => input.registerKey(name))
