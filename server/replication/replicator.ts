@@ -10,10 +10,10 @@ import { isPinned } from '../storage/content.ts'
 import type { StateDb } from '../storage/state-db.ts'
 import type { SettingsStore } from '../settings/settings.ts'
 import { coalescedRuns } from '../lib/coalesced-runs.ts'
-import type { Catalogue } from './catalogue.ts'
+import type { Catalogue, CatalogueEntry } from './catalogue.ts'
 import type { NodeSet } from './node-set.ts'
 import type { QuietHours } from './quiet-hours.ts'
-import { assign, assignedTo } from './assignment.ts'
+import { assign, assignedTo, type Assignment } from './assignment.ts'
 import { libraryCatalogueCids } from './library-pins.ts'
 import { replicaBytes, replicaList, type ReplicaList } from './replica-list.ts'
 import { createReplicaPins } from './replica-pins.ts'
@@ -78,14 +78,9 @@ export function createReplicator(opts: ReplicatorOptions): Replicator {
     const enabled = settings.replication.enabled
     const entries = await opts.catalogue.entries()
     const sizes = new Map(entries.map(e => [e.cid, e.bytes]))
-    // What to hold by this node's own settings now; the pins follow it at once, within the quota.
-    const ownQuota = enabled ? settings.storageQuotaBytes : undefined
-    mine = assignedTo(assign(entries, nodes.assignable(ownQuota), opts.replicationFactor), selfId)
-    // What every node computes, with this node as its latest report shows it: releases follow this
-    // one, so that a node whose own settings just changed and the nodes that do not know it yet never
-    // each count on the other's copy.
-    const listed = nodes.listedQuota()
-    const agreed = listed === null ? undefined : assign(entries, nodes.assignable(listed), opts.replicationFactor)
+    const assigned = assignments(opts, entries, enabled ? settings.storageQuotaBytes : undefined)
+    mine = assigned.mine
+    const { agreed } = assigned
     const library = await libraryCatalogueCids(opts.db)
     const held = await replicas.get()
 
@@ -141,6 +136,26 @@ export function createReplicator(opts: ReplicatorOptions): Replicator {
       for (const off of unsubscribe) off()
       await passes.settled()
     }
+  }
+}
+
+/**
+ * What to hold by this node's own settings now (`ownQuota`: undefined when it replicates nothing):
+ * the pins follow it at once, within the quota. And what every node computes, with this node as its
+ * latest report shows it (undefined before the registry lists it): releases follow this one, so that
+ * a node whose own settings just changed and the nodes that do not know it yet never each count on
+ * the other's copy.
+ */
+function assignments(
+  opts: ReplicatorOptions,
+  entries: CatalogueEntry[],
+  ownQuota: number | undefined
+): { mine: string[]; agreed: Assignment | undefined } {
+  const { nodes, replicationFactor } = opts
+  const listed = nodes.listedQuota()
+  return {
+    mine: assignedTo(assign(entries, nodes.assignable(ownQuota), replicationFactor), opts.selfId),
+    agreed: listed === null ? undefined : assign(entries, nodes.assignable(listed), replicationFactor)
   }
 }
 
