@@ -16,7 +16,7 @@ import type { QuietHours } from './quiet-hours.ts'
 import { assign, assignedTo, type Assignment } from './assignment.ts'
 import { libraryCatalogueCids } from './library-pins.ts'
 import { replicaBytes, replicaList, type ReplicaList } from './replica-list.ts'
-import { createReplicaPins } from './replica-pins.ts'
+import { createReplicaPins, type ReplicaPins } from './replica-pins.ts'
 import { createSurplusRelease } from './surplus-release.ts'
 
 export interface ReplicatorOptions {
@@ -110,17 +110,7 @@ export function createReplicator(opts: ReplicatorOptions): Replicator {
   }
 
   const collecting = scheduleGarbageCollection(helia, selfId, closing.signal, log)
-  const unsubscribe = [
-    opts.catalogue.onChange(() => void reconcile()),
-    opts.settings.onChange(settings => {
-      if (!settings.replication.enabled) pins.stop()
-      void reconcile()
-    }),
-    quietHours.onChange(quiet => {
-      if (quiet) pins.stop()
-      else void reconcile()
-    })
-  ]
+  const unsubscribe = followChanges(opts, pins, reconcile)
 
   return {
     start() {
@@ -157,6 +147,21 @@ function assignments(
     mine: assignedTo(assign(entries, nodes.assignable(ownQuota), replicationFactor), opts.selfId),
     agreed: listed === null ? undefined : assign(entries, nodes.assignable(listed), replicationFactor)
   }
+}
+
+/** A pass as soon as the catalogue or the settings change or quiet hours end; pins stop when replication is turned off or quiet hours begin. */
+function followChanges(opts: ReplicatorOptions, pins: ReplicaPins, reconcile: () => Promise<void>): Array<() => void> {
+  return [
+    opts.catalogue.onChange(() => void reconcile()),
+    opts.settings.onChange(settings => {
+      if (!settings.replication.enabled) pins.stop()
+      void reconcile()
+    }),
+    opts.quietHours.onChange(quiet => {
+      if (quiet) pins.stop()
+      else void reconcile()
+    })
+  ]
 }
 
 function scheduleGarbageCollection(helia: StorageNode, selfId: string, closing: AbortSignal, log: FastifyBaseLogger): ScheduledTask {
