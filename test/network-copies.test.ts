@@ -24,7 +24,7 @@ t.test('the box counts the providers the DHT lists for the film, itself excepted
   const screen = await signedInCookie(box.url, owner)
 
   const film = await registerFilm({ custodian, creator, contractAddress: devnet.contractAddress })
-  // what a storage node does once it holds a replica (server/replication/replicator.ts)
+  // what a storage node does once it holds a replica (server/replication/replica-pins.ts)
   await custodian.helia.routing.provide(film.contentCid, { signal: AbortSignal.timeout(30_000) })
   await buyFilm(owner, devnet.contractAddress, film.tokenId)
 

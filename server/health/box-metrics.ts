@@ -26,36 +26,44 @@ function mirror(counter: Counter, total: number): void {
   counter.inc(total)
 }
 
+type Metrics = ReturnType<typeof defineMetrics>
+
 export function createBoxMetrics(info: { deviceId: string; version: string; roles: string[] }): BoxMetrics {
   const registry = createMetricsRegistry()
-  const gauge = (name: string, help: string): Gauge => new Gauge({ name: `seedone_${name}`, help, registers: [registry] })
-  const counter = (name: string, help: string): Counter => new Counter({ name: `seedone_${name}`, help, registers: [registry] })
-  /**
-   * A figure the box may not have (no sensor, no owner): left out when absent rather than shown as 0.
-   * prom-client always exposes an unlabelled metric, so the metric itself leaves the registry.
-   */
-  const optional = (name: string, help: string): ((value: number | null) => void) => {
-    const fullName = `seedone_${name}`
-    const metric = new Gauge({ name: fullName, help, registers: [] })
-    return value => {
-      const registered = registry.getSingleMetric(fullName) !== undefined
-      if (value === null) {
-        if (registered) registry.removeSingleMetric(fullName)
-        return
-      }
-      if (!registered) registry.registerMetric(metric)
-      metric.set(value)
-    }
-  }
-
   new Gauge({
     name: 'seedone_info',
     help: 'Always 1: the device and software this Seed One runs',
     labelNames: ['device_id', 'version', 'roles'],
     registers: [registry]
   }).set({ device_id: info.deviceId, version: info.version, roles: info.roles.join(',') }, 1)
+  const m = defineMetrics(registry)
+  return { registry, update: (figures, reporter, transfer) => setFigures(m, figures, reporter, transfer) }
+}
 
-  const m = {
+/**
+ * A figure the box may not have (no sensor, no owner): left out when absent rather than shown as 0.
+ * prom-client always exposes an unlabelled metric, so the metric itself leaves the registry.
+ */
+function optionalGauge(registry: Registry, name: string, help: string): (value: number | null) => void {
+  const fullName = `seedone_${name}`
+  const metric = new Gauge({ name: fullName, help, registers: [] })
+  return value => {
+    const registered = registry.getSingleMetric(fullName) !== undefined
+    if (value === null) {
+      if (registered) registry.removeSingleMetric(fullName)
+      return
+    }
+    if (!registered) registry.registerMetric(metric)
+    metric.set(value)
+  }
+}
+
+/** The seedone_* metrics, each registered once (the optional ones only while they have a value). */
+function defineMetrics(registry: Registry) {
+  const gauge = (name: string, help: string): Gauge => new Gauge({ name: `seedone_${name}`, help, registers: [registry] })
+  const counter = (name: string, help: string): Counter => new Counter({ name: `seedone_${name}`, help, registers: [registry] })
+  const optional = (name: string, help: string): ((value: number | null) => void) => optionalGauge(registry, name, help)
+  return {
     uptime: gauge('uptime_seconds', 'Seconds since the service started'),
     cpuLoad: gauge('cpu_load_ratio', 'CPU busy share over all cores, 0 to 1'),
     load1: gauge('cpu_load1', 'One-minute load average'),
@@ -101,47 +109,45 @@ export function createBoxMetrics(info: { deviceId: string; version: string; role
       "Other boxes' answers not taken (refused, failed, or bytes not matching the CID) since the service started"
     )
   }
-  return {
-    registry,
-    update: (figures, reporter, transfer) => {
-      const { system, storage, replication, service } = figures
-      m.uptime.set(figures.uptimeSec)
-      m.cpuLoad.set(system.cpu.loadPercent / 100)
-      m.load1.set(system.cpu.load1)
-      m.temperature(system.cpu.temperatureC)
-      m.throttled(system.cpu.throttled)
-      m.memoryTotal.set(system.memory.totalBytes)
-      m.memoryAvailable.set(system.memory.availableBytes)
-      m.diskTotal.set(system.disk.totalBytes)
-      m.diskUsed.set(system.disk.usedBytes)
-      m.diskFree.set(system.disk.freeBytes)
-      mirror(m.networkRx, system.network.rxBytes)
-      mirror(m.networkTx, system.network.txBytes)
-      m.pins.set(storage.pinsHeld)
-      m.pinnedBytes.set(storage.pinnedBytes)
-      m.quota.set(storage.quotaBytes)
-      m.replicaBytes.set(storage.replicaBytes)
-      m.replicationEnabled.set(replication.enabled ? 1 : 0)
-      m.held.set(replication.held.length)
-      m.assigned.set(replication.assigned)
-      m.met.set(replication.met)
-      m.missing.set(replication.missing)
-      m.peers.set(service.peersConnected)
-      mirror(m.streams, service.streamsServed)
-      mirror(m.errors, service.errorsTotal)
-      m.chainLag(service.chainSyncLag)
-      if (reporter !== undefined) {
-        m.queued.set(reporter.queued)
-        mirror(m.made, reporter.made)
-        mirror(m.delivered, reporter.delivered)
-        mirror(m.dropped, reporter.dropped)
-      }
-      mirror(m.peerServed, transfer.served.servedBytes)
-      mirror(m.peerRefused, transfer.served.refusedBlocks)
-      m.fetched.reset()
-      m.fetched.inc({ path: 'http' }, transfer.fetched.httpBytes)
-      m.fetched.inc({ path: 'bitswap' }, transfer.fetched.bitswapBytes)
-      mirror(m.fetchRefused, transfer.fetched.refusedAnswers)
-    }
+}
+
+function setFigures(m: Metrics, figures: HealthFigures, reporter: ReporterStats | undefined, transfer: BlockTransferFigures): void {
+  const { system, storage, replication, service } = figures
+  m.uptime.set(figures.uptimeSec)
+  m.cpuLoad.set(system.cpu.loadPercent / 100)
+  m.load1.set(system.cpu.load1)
+  m.temperature(system.cpu.temperatureC)
+  m.throttled(system.cpu.throttled)
+  m.memoryTotal.set(system.memory.totalBytes)
+  m.memoryAvailable.set(system.memory.availableBytes)
+  m.diskTotal.set(system.disk.totalBytes)
+  m.diskUsed.set(system.disk.usedBytes)
+  m.diskFree.set(system.disk.freeBytes)
+  mirror(m.networkRx, system.network.rxBytes)
+  mirror(m.networkTx, system.network.txBytes)
+  m.pins.set(storage.pinsHeld)
+  m.pinnedBytes.set(storage.pinnedBytes)
+  m.quota.set(storage.quotaBytes)
+  m.replicaBytes.set(storage.replicaBytes)
+  m.replicationEnabled.set(replication.enabled ? 1 : 0)
+  m.held.set(replication.held.length)
+  m.assigned.set(replication.assigned)
+  m.met.set(replication.met)
+  m.missing.set(replication.missing)
+  m.peers.set(service.peersConnected)
+  mirror(m.streams, service.streamsServed)
+  mirror(m.errors, service.errorsTotal)
+  m.chainLag(service.chainSyncLag)
+  if (reporter !== undefined) {
+    m.queued.set(reporter.queued)
+    mirror(m.made, reporter.made)
+    mirror(m.delivered, reporter.delivered)
+    mirror(m.dropped, reporter.dropped)
   }
+  mirror(m.peerServed, transfer.served.servedBytes)
+  mirror(m.peerRefused, transfer.served.refusedBlocks)
+  m.fetched.reset()
+  m.fetched.inc({ path: 'http' }, transfer.fetched.httpBytes)
+  m.fetched.inc({ path: 'bitswap' }, transfer.fetched.bitswapBytes)
+  mirror(m.fetchRefused, transfer.fetched.refusedAnswers)
 }

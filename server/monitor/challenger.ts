@@ -1,13 +1,10 @@
 import type { FastifyBaseLogger } from 'fastify'
 import { CID } from 'multiformats/cid'
-import { CHALLENGE_PATH, type Challenge, type RegistryNode } from '../wire/monitor-protocol.ts'
+import type { RegistryNode } from '../wire/monitor-protocol.ts'
 import type { NodeStore } from './node-store.ts'
 import { recordChallenge } from './challenge-record.ts'
-import { blockMatches } from '../wire/block-hash.ts'
 import { sampleLeaves } from './dag-sampler.ts'
-import { fetchBlockFrom } from './block-fetch.ts'
-import { BodyTooLargeError, readCappedBody } from '../lib/capped-body.ts'
-import { MAX_BLOCK_BYTES } from '../wire/dag-bounds.ts'
+import { askNode, ChallengeFailure, createInnerBlockReader, NoVerdict, type InnerBlockReader } from './challenge-exchange.ts'
 
 export interface ChallengerOptions {
   store: NodeStore
@@ -44,26 +41,12 @@ export interface Challenger {
   stop(): Promise<void>
 }
 
-/** Inner DAG blocks are small (a few KiB of links); anything bigger is not what was asked for. */
-const MAX_INNER_BLOCK_BYTES = MAX_BLOCK_BYTES
-/** An answer is one base64 block (4/3 of its bytes) per block asked, and a little JSON around each. */
-const answerBytesAllowed = (blocks: number): number => 1024 + blocks * (Math.ceil((MAX_BLOCK_BYTES * 4) / 3) + 16)
-/** Decoded inner blocks kept between challenges: a DAG never changes, so its structure is read once. */
-const INNER_BLOCK_CACHE = 1024
 /** A claim that failed its challenge is not asked again sooner than this, however often the node reports. */
 const CLAIM_RETRY_MS = 30_000
 
-/** The node failed: it lacks what it claims to hold, or answered wrong, late or not at all. */
-class ChallengeFailure extends Error {
-  override name = 'ChallengeFailure'
-}
-
-/** No challenge could be put together (no holder could serve the DAG's structure now, e.g. in quiet hours): no verdict. */
-class NoVerdict extends Error {
-  override name = 'NoVerdict'
-}
-
 const pick = <T>(items: T[]): T => items[Math.floor(Math.random() * items.length)]
+
+type Challenge = (deviceId: string, cid?: string) => Promise<ChallengeOutcome | undefined>
 
 /**
  * Proof of holding: at random times, each live node is asked for the bytes of random leaf blocks of
@@ -76,89 +59,16 @@ export function startChallenger(opts: ChallengerOptions): Challenger {
   const timers = new Map<string, NodeJS.Timeout>()
   const stopping = new AbortController()
   const running = new Set<Promise<unknown>>()
-  const innerBlocks = new Map<string, Uint8Array>()
-  /** Nodes whose claims are being challenged, and those that reported again meanwhile. */
-  const verifying = new Set<string>()
-  const verifyAgain = new Set<string>()
-  /** When a claim (`deviceId cid`) last failed. */
-  const claimFailedAt = new Map<string, number>()
+  const readInnerBlock = createInnerBlockReader(stopping.signal)
 
-  /**
-   * An inner block of the DAG, from the other holders first, then from the challenged node, whose
-   * lack of the block (404) or wrong bytes fail it; a node that cannot serve now (quiet hours) does not.
-   */
-  const readInnerBlock = async (cid: CID, others: string[], node: string): Promise<Uint8Array> => {
-    const key = cid.toString()
-    const cached = innerBlocks.get(key)
-    if (cached !== undefined) return cached
-    let bytes: Uint8Array | undefined
-    for (const apiUrl of [...others, node]) {
-      const answer = await fetchBlockFrom(apiUrl, cid, { maxBytes: MAX_INNER_BLOCK_BYTES, signal: stopping.signal })
-      if (answer.kind === 'bytes') {
-        bytes = answer.bytes
-        break
-      }
-      if (apiUrl !== node) continue
-      if (answer.kind === 'missing') throw new ChallengeFailure(`does not have block ${key}`)
-      if (answer.kind === 'wrong') throw new ChallengeFailure(answer.reason)
-      throw new NoVerdict(`no holder served block ${key} now (the node: ${answer.reason})`)
-    }
-    if (bytes === undefined) throw new NoVerdict(`no holder served block ${key}`)
-    if (innerBlocks.size >= INNER_BLOCK_CACHE) innerBlocks.delete(innerBlocks.keys().next().value as string)
-    innerBlocks.set(key, bytes)
-    return bytes
-  }
-
-  const ask = async (node: RegistryNode, challenge: Challenge, deadlineMs: number): Promise<void> => {
-    let response: Response
-    try {
-      response = await fetch(`${node.apiUrl}${CHALLENGE_PATH}`, {
-        method: 'POST',
-        redirect: 'manual',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(challenge),
-        signal: AbortSignal.any([stopping.signal, AbortSignal.timeout(deadlineMs)])
-      })
-    } catch (err) {
-      const timedOut = (err as Error).name === 'TimeoutError'
-      throw new ChallengeFailure(timedOut ? 'no answer before the deadline' : `unreachable: ${(err as Error).message}`)
-    }
-    if (response.status !== 200) throw new ChallengeFailure(`answered ${response.status}`)
-    const allowed = answerBytesAllowed(challenge.blocks.length)
-    const answer = (await readCappedBody(response.body, allowed)
-      .then(body => JSON.parse(body.toString()) as unknown)
-      .catch(err => {
-        if (err instanceof BodyTooLargeError) throw new ChallengeFailure(`answered more than ${allowed} bytes`)
-        return undefined
-      })) as { blocks?: unknown } | undefined
-    const blocks = answer?.blocks
-    if (!Array.isArray(blocks) || blocks.length !== challenge.blocks.length)
-      throw new ChallengeFailure('answer is not one entry per block asked')
-    for (const [i, block] of blocks.entries()) {
-      if (typeof block !== 'string') throw new ChallengeFailure(`does not have block ${challenge.blocks[i]}`)
-      if (!(await blockMatches(CID.parse(challenge.blocks[i]), Buffer.from(block, 'base64')))) {
-        throw new ChallengeFailure(`block ${challenge.blocks[i]} does not match its CID`)
-      }
-    }
-  }
-
-  const challenge = async (deviceId: string, asked?: string): Promise<ChallengeOutcome | undefined> => {
+  const challenge: Challenge = async (deviceId, asked) => {
     const nodes = await opts.registry()
     const node = nodes.find(n => n.deviceId === deviceId)
     if (node === undefined || !node.live || (asked === undefined && node.held.length === 0)) return undefined
     const cid = asked ?? pick(node.held)
     let reason: string | undefined
     try {
-      let root: CID
-      try {
-        root = CID.parse(cid)
-      } catch {
-        throw new ChallengeFailure(`claims to hold ${cid}, which is not a CID`)
-      }
-      const others = nodes.filter(n => n.live && n.deviceId !== deviceId && n.held.includes(cid) && !n.failed.includes(cid))
-      const holders = others.map(n => n.apiUrl).sort(() => Math.random() - 0.5)
-      const blocks = await sampleLeaves(root, opts.blocksPerChallenge, c => readInnerBlock(c, holders, node.apiUrl))
-      await ask(node, { cid, blocks: blocks.map(String), deadline: new Date(Date.now() + opts.deadlineMs).toISOString() }, opts.deadlineMs)
+      await proveHolding(opts, nodes, node, cid, readInnerBlock, stopping.signal)
     } catch (err) {
       if (err instanceof NoVerdict) {
         log.info({ deviceId, cid, reason: err.message }, 'challenge postponed')
@@ -168,14 +78,7 @@ export function startChallenger(opts: ChallengerOptions): Challenger {
       reason = err.message
     }
     if (stopping.signal.aborted) return undefined // a challenge cut short by the stop says nothing of the node
-    const passed = reason === undefined
-    await store.updateChallenges(deviceId, record =>
-      recordChallenge(record, { cid, passed, at: new Date(), ...(reason !== undefined ? { reason } : {}) }, opts.failuresBeforeFailed)
-    )
-    if (passed) await store.verifyHolding(deviceId, cid)
-    opts.onResult?.(deviceId, passed)
-    if (!passed) log.warn({ deviceId, cid, reason }, 'node failed a proof-of-holding challenge')
-    return { deviceId, cid, passed, ...(reason !== undefined ? { reason } : {}) }
+    return await recordOutcome(opts, deviceId, cid, reason)
   }
 
   const track = <T>(work: Promise<T>): Promise<T> => {
@@ -202,6 +105,73 @@ export function startChallenger(opts: ChallengerOptions): Challenger {
     timers.set(deviceId, timer)
   }
 
+  return {
+    watch: deviceId => {
+      if (!timers.has(deviceId)) arm(deviceId)
+    },
+    verifyClaims: claimVerifier(store, challenge, track, stopping.signal, log),
+    challenge: (deviceId, cid) => track(challenge(deviceId, cid)),
+    stop: async () => {
+      stopping.abort()
+      for (const timer of timers.values()) clearTimeout(timer)
+      await Promise.allSettled(running)
+    }
+  }
+}
+
+/** Challenges `node` for `cid`: throws ChallengeFailure when it fails, NoVerdict when no challenge could be put together. */
+async function proveHolding(
+  opts: ChallengerOptions,
+  nodes: RegistryNode[],
+  node: RegistryNode,
+  cid: string,
+  readInnerBlock: InnerBlockReader,
+  stopping: AbortSignal
+): Promise<void> {
+  let root: CID
+  try {
+    root = CID.parse(cid)
+  } catch {
+    throw new ChallengeFailure(`claims to hold ${cid}, which is not a CID`)
+  }
+  const others = nodes.filter(n => n.live && n.deviceId !== node.deviceId && n.held.includes(cid) && !n.failed.includes(cid))
+  const holders = others.map(n => n.apiUrl).sort(() => Math.random() - 0.5)
+  const blocks = await sampleLeaves(root, opts.blocksPerChallenge, c => readInnerBlock(c, holders, node.apiUrl))
+  const deadline = new Date(Date.now() + opts.deadlineMs).toISOString()
+  await askNode(node, { cid, blocks: blocks.map(String), deadline }, opts.deadlineMs, stopping)
+}
+
+/** Keeps the verdict in the node's challenge record; a pass makes the claim count as a copy. */
+async function recordOutcome(
+  opts: ChallengerOptions,
+  deviceId: string,
+  cid: string,
+  reason: string | undefined
+): Promise<ChallengeOutcome> {
+  const passed = reason === undefined
+  await opts.store.updateChallenges(deviceId, record =>
+    recordChallenge(record, { cid, passed, at: new Date(), ...(reason !== undefined ? { reason } : {}) }, opts.failuresBeforeFailed)
+  )
+  if (passed) await opts.store.verifyHolding(deviceId, cid)
+  opts.onResult?.(deviceId, passed)
+  if (!passed) opts.log.warn({ deviceId, cid, reason }, 'node failed a proof-of-holding challenge')
+  return { deviceId, cid, passed, ...(reason !== undefined ? { reason } : {}) }
+}
+
+/** Challenger.verifyClaims: one verification of a node's claims at a time, once more if it reported again meanwhile. */
+function claimVerifier(
+  store: NodeStore,
+  challenge: Challenge,
+  track: <T>(work: Promise<T>) => Promise<T>,
+  stopping: AbortSignal,
+  log: FastifyBaseLogger
+): (deviceId: string) => void {
+  /** Nodes whose claims are being challenged, and those that reported again meanwhile. */
+  const verifying = new Set<string>()
+  const verifyAgain = new Set<string>()
+  /** When a claim (`deviceId cid`) last failed. */
+  const claimFailedAt = new Map<string, number>()
+
   const verifyClaims = async (deviceId: string): Promise<void> => {
     do {
       verifyAgain.delete(deviceId)
@@ -210,35 +180,24 @@ export function startChallenger(opts: ChallengerOptions): Challenger {
       const proven = new Set(node.verifiedHeld)
       for (const cid of node.report.replication.held) {
         const key = `${deviceId} ${cid}`
-        if (stopping.signal.aborted) return
+        if (stopping.aborted) return
         if (proven.has(cid) || (claimFailedAt.get(key) ?? 0) > Date.now() - CLAIM_RETRY_MS) continue
         const outcome = await challenge(deviceId, cid)
         if (outcome?.passed === false) claimFailedAt.set(key, Date.now())
         else claimFailedAt.delete(key)
       }
-    } while (verifyAgain.has(deviceId) && !stopping.signal.aborted)
+    } while (verifyAgain.has(deviceId) && !stopping.aborted)
   }
 
-  return {
-    watch: deviceId => {
-      if (!timers.has(deviceId)) arm(deviceId)
-    },
-    verifyClaims: deviceId => {
-      if (stopping.signal.aborted) return
-      if (verifying.has(deviceId)) {
-        verifyAgain.add(deviceId)
-        return
-      }
-      verifying.add(deviceId)
-      void track(verifyClaims(deviceId))
-        .catch(err => log.error({ deviceId, err: (err as Error).message }, 'could not challenge a node’s claims'))
-        .finally(() => verifying.delete(deviceId))
-    },
-    challenge: (deviceId, cid) => track(challenge(deviceId, cid)),
-    stop: async () => {
-      stopping.abort()
-      for (const timer of timers.values()) clearTimeout(timer)
-      await Promise.allSettled(running)
+  return deviceId => {
+    if (stopping.aborted) return
+    if (verifying.has(deviceId)) {
+      verifyAgain.add(deviceId)
+      return
     }
+    verifying.add(deviceId)
+    void track(verifyClaims(deviceId))
+      .catch(err => log.error({ deviceId, err: (err as Error).message }, 'could not challenge a node’s claims'))
+      .finally(() => verifying.delete(deviceId))
   }
 }

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, onRequestHookHandler } from 'fastify'
 import fastifyRateLimit from '@fastify/rate-limit'
 import { verifyDeviceSignature } from '../identity/device-signature.ts'
 import { HttpError } from '../lib/http-error.ts'
@@ -32,7 +32,6 @@ export interface MonitorRoutesOptions {
  * registry, one node's report history, and the fleet view the dashboard draws.
  */
 export async function monitorRoutes(app: FastifyInstance, opts: MonitorRoutesOptions): Promise<void> {
-  const { store } = opts
   await app.register(fastifyRateLimit, { global: false })
   // onRequest: refused before the body is read
   const reportLimit = app.rateLimit({
@@ -41,7 +40,12 @@ export async function monitorRoutes(app: FastifyInstance, opts: MonitorRoutesOpt
     errorResponseBuilder: (_request, context) =>
       new HttpError(429, `too many reports from this address (${context.max} a minute): retry in ${context.after}`)
   })
+  reportRoute(app, opts, reportLimit)
+  registryRoutes(app, opts)
+}
 
+/** POST reports: the signature, the operator's admission, then the seq, each checked before anything is kept. */
+function reportRoute(app: FastifyInstance, opts: MonitorRoutesOptions, reportLimit: onRequestHookHandler): void {
   app.post<{ Body: SignedReport }>(
     REPORTS_PATH,
     { schema: { body: signedReportSchema }, onRequest: reportLimit },
@@ -63,7 +67,7 @@ export async function monitorRoutes(app: FastifyInstance, opts: MonitorRoutesOpt
           `device ${report.deviceId} is not admitted by this monitor: its operator lists the device ids it takes reports from`
         )
       }
-      const result = await store.accept(report, new Date())
+      const result = await opts.store.accept(report, new Date())
       if (!result.accepted) {
         opts.onReport('replayed')
         return await reply.code(409).send({
@@ -77,6 +81,11 @@ export async function monitorRoutes(app: FastifyInstance, opts: MonitorRoutesOpt
       return await reply.code(201).send({ seq: report.seq })
     }
   )
+}
+
+/** What the monitor knows: the node registry, one node's report history, and the fleet view the dashboard draws. */
+function registryRoutes(app: FastifyInstance, opts: MonitorRoutesOptions): void {
+  const { store } = opts
 
   app.get(
     NODES_PATH,

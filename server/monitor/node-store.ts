@@ -69,90 +69,21 @@ const emptyChallenges = (): ChallengeRecord => ({ passed: 0, failed: 0, streaks:
  * seq, a time index of the history for pruning, and challenge records. Every change is one synced
  * batch; changes to one node run one at a time, so a seq is checked and stored without a race.
  */
+type Levels = ReturnType<typeof openLevels>
+type Serial = <T>(key: string, step: () => Promise<T>) => Promise<T>
+
 export function createNodeStore(db: StateDb): NodeStore {
-  const nodes = db.sublevel<string, NodeRecord>('nodes', { valueEncoding: 'json' })
-  const history = db.sublevel<string, HistoryEntry>('history', { valueEncoding: 'json' })
-  // key: receivedAt ISO + '!' + deviceId + '!' + seq; value: the history key
-  const byTime = db.sublevel<string, string>('history-by-time', { valueEncoding: 'json' })
-  const challenges = db.sublevel<string, ChallengeRecord>('challenges', { valueEncoding: 'json' })
-  // the last seq of nodes pruned from the registry: their old reports cannot be replayed to bring them back
-  const retiredSeqs = db.sublevel<string, number>('retired-seqs', { valueEncoding: 'json' })
-
-  const turns = new Map<string, Promise<unknown>>()
-  const serial = <T>(deviceId: string, step: () => Promise<T>): Promise<T> => {
-    const result = (turns.get(deviceId) ?? Promise.resolve()).then(step)
-    const settled = result.catch(() => {})
-    turns.set(deviceId, settled)
-    void settled.then(() => {
-      if (turns.get(deviceId) === settled) turns.delete(deviceId)
-    })
-    return result
-  }
-
+  const levels = openLevels(db)
+  const { nodes, history, challenges } = levels
+  const serial = perKeySerial()
   return {
-    accept: (report, receivedAt) =>
-      serial(report.deviceId, async () => {
-        const known = await nodes.get(report.deviceId)
-        const lastSeq = known?.report.seq ?? (await retiredSeqs.get(report.deviceId))
-        if (lastSeq !== undefined && report.seq <= lastSeq) return { accepted: false, lastSeq }
-        const at = receivedAt.toISOString()
-        const historyKey = `${report.deviceId}!${seqKey(report.seq)}`
-        const { held, ...replication } = report.replication
-        const claimed = new Set(held)
-        const entry: HistoryEntry = { receivedAt: at, report: { ...report, replication: { ...replication, heldCount: held.length } } }
-        await writeBatch(db, [
-          {
-            type: 'put',
-            sublevel: nodes,
-            key: report.deviceId,
-            value: {
-              deviceId: report.deviceId,
-              report,
-              receivedAt: at,
-              firstSeenAt: known?.firstSeenAt ?? at,
-              // a new URL must answer for the node again; a CID no longer claimed must pass again once claimed again
-              ...(known?.verifiedApiUrl === report.apiUrl ? { verifiedApiUrl: report.apiUrl } : {}),
-              verifiedHeld: (known?.verifiedHeld ?? []).filter(cid => claimed.has(cid))
-            }
-          },
-          { type: 'put', sublevel: history, key: historyKey, value: entry },
-          { type: 'put', sublevel: byTime, key: `${at}!${historyKey}`, value: historyKey }
-        ])
-        return { accepted: true }
-      }),
+    accept: (report, receivedAt) => serial(report.deviceId, async () => await acceptReport(levels, report, receivedAt)),
     nodes: async () => await nodes.values().all(),
     node: async deviceId => await nodes.get(deviceId),
     history: async (deviceId, limit) =>
       (await history.values({ gt: `${deviceId}!`, lt: `${deviceId}"`, reverse: true, limit }).all()).reverse(),
-    pruneHistory: async cutoff => {
-      const old = await byTime.iterator({ lt: cutoff.toISOString() }).all()
-      if (old.length === 0) return 0
-      await writeBatch(
-        db,
-        old.flatMap(([timeKey, historyKey]) => [
-          { type: 'del' as const, sublevel: history, key: historyKey },
-          { type: 'del' as const, sublevel: byTime, key: timeKey }
-        ])
-      )
-      return old.length
-    },
-    pruneNodes: async cutoff => {
-      const before = cutoff.toISOString()
-      let removed = 0
-      for (const node of (await nodes.values().all()).filter(n => n.receivedAt < before)) {
-        await serial(node.deviceId, async () => {
-          const current = await nodes.get(node.deviceId)
-          if (current === undefined || current.receivedAt >= before) return
-          removed++
-          await writeBatch(db, [
-            { type: 'del', sublevel: nodes, key: node.deviceId },
-            { type: 'del', sublevel: challenges, key: node.deviceId },
-            { type: 'put', sublevel: retiredSeqs, key: node.deviceId, value: current.report.seq }
-          ])
-        })
-      }
-      return removed
-    },
+    pruneHistory: async cutoff => await pruneHistory(levels, cutoff),
+    pruneNodes: async cutoff => await pruneNodes(levels, serial, cutoff),
     verifyApiUrl: (deviceId, apiUrl) =>
       serial(deviceId, async () => {
         const node = await nodes.get(deviceId)
@@ -175,4 +106,94 @@ export function createNodeStore(db: StateDb): NodeStore {
         return record
       })
   }
+}
+
+function openLevels(db: StateDb) {
+  return {
+    db,
+    nodes: db.sublevel<string, NodeRecord>('nodes', { valueEncoding: 'json' }),
+    history: db.sublevel<string, HistoryEntry>('history', { valueEncoding: 'json' }),
+    // key: receivedAt ISO + '!' + deviceId + '!' + seq; value: the history key
+    byTime: db.sublevel<string, string>('history-by-time', { valueEncoding: 'json' }),
+    challenges: db.sublevel<string, ChallengeRecord>('challenges', { valueEncoding: 'json' }),
+    // the last seq of nodes pruned from the registry: their old reports cannot be replayed to bring them back
+    retiredSeqs: db.sublevel<string, number>('retired-seqs', { valueEncoding: 'json' })
+  }
+}
+
+/** Runs the steps given one key one at a time, in order; steps of different keys run side by side. */
+function perKeySerial(): Serial {
+  const turns = new Map<string, Promise<unknown>>()
+  return <T>(key: string, step: () => Promise<T>): Promise<T> => {
+    const result = (turns.get(key) ?? Promise.resolve()).then(step)
+    const settled = result.catch(() => {})
+    turns.set(key, settled)
+    void settled.then(() => {
+      if (turns.get(key) === settled) turns.delete(key)
+    })
+    return result
+  }
+}
+
+/** Keeps `report` as the node's latest and in its history, unless its seq is not above the last accepted one (run in the node's turn). */
+async function acceptReport(levels: Levels, report: HealthReport, receivedAt: Date): Promise<AcceptResult> {
+  const { db, nodes, history, byTime, retiredSeqs } = levels
+  const known = await nodes.get(report.deviceId)
+  const lastSeq = known?.report.seq ?? (await retiredSeqs.get(report.deviceId))
+  if (lastSeq !== undefined && report.seq <= lastSeq) return { accepted: false, lastSeq }
+  const at = receivedAt.toISOString()
+  const historyKey = `${report.deviceId}!${seqKey(report.seq)}`
+  const { held, ...replication } = report.replication
+  const claimed = new Set(held)
+  const entry: HistoryEntry = { receivedAt: at, report: { ...report, replication: { ...replication, heldCount: held.length } } }
+  await writeBatch(db, [
+    {
+      type: 'put',
+      sublevel: nodes,
+      key: report.deviceId,
+      value: {
+        deviceId: report.deviceId,
+        report,
+        receivedAt: at,
+        firstSeenAt: known?.firstSeenAt ?? at,
+        // a new URL must answer for the node again; a CID no longer claimed must pass again once claimed again
+        ...(known?.verifiedApiUrl === report.apiUrl ? { verifiedApiUrl: report.apiUrl } : {}),
+        verifiedHeld: (known?.verifiedHeld ?? []).filter(cid => claimed.has(cid))
+      }
+    },
+    { type: 'put', sublevel: history, key: historyKey, value: entry },
+    { type: 'put', sublevel: byTime, key: `${at}!${historyKey}`, value: historyKey }
+  ])
+  return { accepted: true }
+}
+
+async function pruneHistory({ db, history, byTime }: Levels, cutoff: Date): Promise<number> {
+  const old = await byTime.iterator({ lt: cutoff.toISOString() }).all()
+  if (old.length === 0) return 0
+  await writeBatch(
+    db,
+    old.flatMap(([timeKey, historyKey]) => [
+      { type: 'del' as const, sublevel: history, key: historyKey },
+      { type: 'del' as const, sublevel: byTime, key: timeKey }
+    ])
+  )
+  return old.length
+}
+
+async function pruneNodes({ db, nodes, challenges, retiredSeqs }: Levels, serial: Serial, cutoff: Date): Promise<number> {
+  const before = cutoff.toISOString()
+  let removed = 0
+  for (const node of (await nodes.values().all()).filter(n => n.receivedAt < before)) {
+    await serial(node.deviceId, async () => {
+      const current = await nodes.get(node.deviceId)
+      if (current === undefined || current.receivedAt >= before) return
+      removed++
+      await writeBatch(db, [
+        { type: 'del', sublevel: nodes, key: node.deviceId },
+        { type: 'del', sublevel: challenges, key: node.deviceId },
+        { type: 'put', sublevel: retiredSeqs, key: node.deviceId, value: current.report.seq }
+      ])
+    })
+  }
+  return removed
 }

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fastify'
 import fastifyRateLimit from '@fastify/rate-limit'
 import QRCode from 'qrcode'
 import { getAddress, isAddress, type Provider } from 'ethers'
@@ -78,6 +78,28 @@ function serialiser(): <T>(task: () => Promise<T>) => Promise<T> {
   }
 }
 
+export interface PairingRoutesOptions {
+  identity: DeviceIdentity
+  store: PairingStore
+  sessions: OwnerSessions
+  chainId: number
+  provider: Provider
+  onPaired(owner: string): Promise<void>
+  /** The owner renewed the box's authorisation: films that failed for want of it try again now. */
+  onRenewed(): Promise<void>
+  /** Stops following `owner` and erases what the box holds for them; the pairing itself is cleared after. */
+  onUnpaired(owner: string): Promise<void>
+  /** The codes (a clock or lifetime of its own in tests). */
+  claims?: PairingClaims
+}
+
+/** What every step's routes share: the codes, the limit on attempts, and the one-at-a-time queue. */
+interface PairingContext extends PairingRoutesOptions {
+  claims: PairingClaims
+  serial: <T>(task: () => Promise<T>) => Promise<T>
+  attemptLimit: onRequestHookHandler
+}
+
 /**
  * Pairing (DESIGN decision 4): the TV shows a code; the owner signs an EIP-4361 message naming this
  * device and the code; the box verifies it (EIP-1271 too) and keeps the signed authorisation. The
@@ -85,26 +107,7 @@ function serialiser(): <T>(task: () => Promise<T>) => Promise<T> {
  * signature is signed in at once; the TV whose code it was, at its next poll. Unpairing signs every
  * browser out and lets the box forget the owner (`onUnpaired`), ready to pair again.
  */
-export async function pairingRoutes(
-  app: FastifyInstance,
-  opts: {
-    identity: DeviceIdentity
-    store: PairingStore
-    sessions: OwnerSessions
-    chainId: number
-    provider: Provider
-    onPaired(owner: string): Promise<void>
-    /** The owner renewed the box's authorisation: films that failed for want of it try again now. */
-    onRenewed(): Promise<void>
-    /** Stops following `owner` and erases what the box holds for them; the pairing itself is cleared after. */
-    onUnpaired(owner: string): Promise<void>
-    /** The codes (a clock or lifetime of its own in tests). */
-    claims?: PairingClaims
-  }
-): Promise<void> {
-  const claims = opts.claims ?? new PairingClaims()
-  const serial = serialiser()
-
+export async function pairingRoutes(app: FastifyInstance, opts: PairingRoutesOptions): Promise<void> {
   // In this plugin's scope only; the TV's status poll (GET /api/pairing) is not limited: it makes
   // no attempt, and each address holds a bounded number of codes.
   await app.register(fastifyRateLimit, { global: false })
@@ -117,7 +120,16 @@ export async function pairingRoutes(
         `too many pairing attempts from this address (${context.max} a minute): wait ${context.after}, then use the code the TV shows`
       )
   })
+  const context: PairingContext = { ...opts, claims: opts.claims ?? new PairingClaims(), serial: serialiser(), attemptLimit }
+  codeRoutes(app, context)
+  messageRoute(app, context)
+  signatureRoute(app, context)
+  unpairRoute(app, context)
+}
 
+/** Step 1, on the TV: its pairing state, and while it is not signed in its code (also as a QR code) to sign. */
+function codeRoutes(app: FastifyInstance, opts: PairingContext): void {
+  const { claims } = opts
   const getSchema = { querystring: renewQuerySchema, response: { 200: pairingStateSchema } }
   app.get<{ Querystring: { renew?: '1' } }>('/api/pairing', { schema: getSchema }, async (request, reply): Promise<PairingState> => {
     reply.header('cache-control', 'no-store')
@@ -160,7 +172,11 @@ export async function pairingRoutes(
       return await reply.type('image/svg+xml').header('cache-control', 'no-store').send(svg)
     }
   )
+}
 
+/** Step 2, on the phone: the EIP-4361 message for the owner's wallet to sign, naming this device and the code. */
+function messageRoute(app: FastifyInstance, opts: PairingContext): void {
+  const { claims, attemptLimit } = opts
   app.get<{ Querystring: { address: string; code: string } }>(
     '/api/pairing/message',
     {
@@ -190,7 +206,11 @@ export async function pairingRoutes(
       }
     }
   )
+}
 
+/** Step 3: the signed message pairs the box, or signs the owner in again and renews the authorisation. */
+function signatureRoute(app: FastifyInstance, opts: PairingContext): void {
+  const { claims, serial, attemptLimit } = opts
   app.post<{ Body: OwnerAuthorisation }>(
     '/api/pairing',
     {
@@ -243,7 +263,11 @@ export async function pairingRoutes(
         return await reply.code(pairedOwner === undefined ? 201 : 200).send(state)
       })
   )
+}
 
+/** Unpairing: every browser signed out, what the box holds for the owner erased, the pairing cleared last. */
+function unpairRoute(app: FastifyInstance, opts: PairingContext): void {
+  const { claims, serial } = opts
   app.delete(
     '/api/pairing',
     { onRequest: app.requireOwner, schema: { response: { 200: pairingStateSchema } } },

@@ -82,6 +82,12 @@ const MAX_BACKOFF_MS = 5 * 60_000
 /** uint256 has at most 78 decimal digits: zero-padded ids sort in registration order. */
 const filmKey = (tokenId: string): `film:${string}` => `film:${tokenId.padStart(78, '0')}`
 const isFilm = (record: CatalogueRecord): record is CatalogueFilm => 'tokenId' in record
+const registered = new Interface(REGISTERED_ABI)
+const registeredTopic = registered.getEvent('FilmRegistered')!.topicHash
+
+async function storedFilms(store: Store<'catalogue'>): Promise<CatalogueFilm[]> {
+  return (await store.entries()).flatMap(([, record]) => (isFilm(record) ? [record] : []))
+}
 
 /** The CIDs of complete films, in order. Pure: the monitor and the tests call it on a list of films too. */
 export function catalogueEntries(films: CatalogueFilm[]): CatalogueEntry[] {
@@ -96,94 +102,15 @@ export function catalogueEntries(films: CatalogueFilm[]): CatalogueEntry[] {
 }
 
 export function createCatalogue(opts: CatalogueOptions): Catalogue {
-  const { provider, store } = opts
   const pollMs = opts.pollMs ?? DEFAULT_POLL_MS
-  const blockWindow = opts.blockWindow ?? DEFAULT_BLOCK_WINDOW
   const contractAddress = getAddress(opts.contractAddress.toLowerCase())
-  const abi = new Interface(REGISTERED_ABI)
-  const topic = abi.getEvent('FilmRegistered')!.topicHash
   const listeners = new Set<() => void>()
   const aborter = new AbortController()
-
-  async function films(): Promise<CatalogueFilm[]> {
-    return (await store.entries()).flatMap(([, record]) => (isFilm(record) ? [record] : []))
-  }
-
-  /** New registrations between the saved position and the last confirmed block; true when there were any. */
-  async function readEvents(): Promise<boolean> {
-    const saved = await store.get('position')
-    let lastBlock = saved?.lastBlock ?? opts.fromBlock - 1
-    const head = await readChainHead(provider)
-    let changed = false
-    if (head < lastBlock) {
-      // a chain shorter than what was read (a devnet started afresh): its films are not these
-      for (const film of await films()) await store.del(filmKey(film.tokenId))
-      lastBlock = opts.fromBlock - 1
-      changed = true
-    }
-    const target = head - opts.confirmations
-    for (let start = lastBlock + 1; start <= target; start += blockWindow) {
-      const end = Math.min(start + blockWindow - 1, target)
-      const logs = await provider.getLogs({ address: contractAddress, topics: [topic], fromBlock: start, toBlock: end })
-      for (const log of logs) {
-        const event = abi.parseLog(log)
-        if (event === null) continue
-        const tokenId = (event.args.id as bigint).toString()
-        if ((await store.get(filmKey(tokenId))) !== undefined) continue
-        const film: CatalogueFilm = { tokenId, metadataCid: '' }
-        try {
-          film.metadataCid = metadataCidFromUri(event.args.metadataUri as string).toString()
-        } catch (err) {
-          film.invalid = (err as Error).message
-        }
-        await store.put(filmKey(tokenId), film)
-        changed = true
-      }
-      // saved after the window's films: a crash in between reads the window again, which is harmless
-      await store.put('position', { lastBlock: end })
-    }
-    return changed
-  }
-
-  /** Reads the metadata of films that lack it; a film whose metadata cannot be fetched yet waits for the next sync. */
-  async function readPendingMetadata(): Promise<boolean> {
-    let changed = false
-    for (const film of await films()) {
-      if (film.contentCid !== undefined || film.invalid !== undefined) continue
-      let bytes: Uint8Array
-      try {
-        const signal = AbortSignal.any([aborter.signal, AbortSignal.timeout(opts.metadataTimeoutMs ?? DEFAULT_METADATA_TIMEOUT_MS)])
-        bytes = await opts.readMetadata(parseCid(film.metadataCid), signal)
-      } catch (err) {
-        if (aborter.signal.aborted) return changed
-        // a DAG never changes: metadata past its bound stays so, and is not read again
-        if (err instanceof DagBoundsError) {
-          await store.put(filmKey(film.tokenId), { ...film, invalid: err.message })
-          changed = true
-          continue
-        }
-        opts.onError?.(new Error(`film ${film.tokenId}: metadata ${film.metadataCid} not readable yet: ${(err as Error).message}`))
-        continue
-      }
-      try {
-        const metadata = parseFilmMetadata(bytes)
-        await store.put(filmKey(film.tokenId), {
-          ...film,
-          metadataBytes: bytes.byteLength,
-          contentCid: metadata.content.cid,
-          contentBytes: metadata.content.sealedBytes
-        })
-      } catch (err) {
-        await store.put(filmKey(film.tokenId), { ...film, invalid: (err as Error).message })
-      }
-      changed = true
-    }
-    return changed
-  }
+  const films = async (): Promise<CatalogueFilm[]> => await storedFilms(opts.store)
 
   async function sync(): Promise<boolean> {
-    const registered = await readEvents()
-    const changed = (await readPendingMetadata()) || registered
+    const registered = await readEvents(opts, contractAddress)
+    const changed = (await readPendingMetadata(opts, aborter.signal)) || registered
     if (changed) for (const listener of listeners) listener()
     return changed
   }
@@ -205,4 +132,79 @@ export function createCatalogue(opts: CatalogueOptions): Catalogue {
       return () => listeners.delete(listener)
     }
   }
+}
+
+/** New registrations between the saved position and the last confirmed block; true when there were any. */
+async function readEvents(opts: CatalogueOptions, contractAddress: string): Promise<boolean> {
+  const { provider, store } = opts
+  const blockWindow = opts.blockWindow ?? DEFAULT_BLOCK_WINDOW
+  const saved = (await store.get('position')) as Position | undefined
+  let lastBlock = saved?.lastBlock ?? opts.fromBlock - 1
+  const head = await readChainHead(provider)
+  let changed = false
+  if (head < lastBlock) {
+    // a chain shorter than what was read (a devnet started afresh): its films are not these
+    for (const film of await storedFilms(store)) await store.del(filmKey(film.tokenId))
+    lastBlock = opts.fromBlock - 1
+    changed = true
+  }
+  const target = head - opts.confirmations
+  for (let start = lastBlock + 1; start <= target; start += blockWindow) {
+    const end = Math.min(start + blockWindow - 1, target)
+    const logs = await provider.getLogs({ address: contractAddress, topics: [registeredTopic], fromBlock: start, toBlock: end })
+    for (const log of logs) {
+      const event = registered.parseLog(log)
+      if (event === null) continue
+      const tokenId = (event.args.id as bigint).toString()
+      if ((await store.get(filmKey(tokenId))) !== undefined) continue
+      const film: CatalogueFilm = { tokenId, metadataCid: '' }
+      try {
+        film.metadataCid = metadataCidFromUri(event.args.metadataUri as string).toString()
+      } catch (err) {
+        film.invalid = (err as Error).message
+      }
+      await store.put(filmKey(tokenId), film)
+      changed = true
+    }
+    // saved after the window's films: a crash in between reads the window again, which is harmless
+    await store.put('position', { lastBlock: end })
+  }
+  return changed
+}
+
+/** Reads the metadata of films that lack it; a film whose metadata cannot be fetched yet waits for the next sync. */
+async function readPendingMetadata(opts: CatalogueOptions, stopping: AbortSignal): Promise<boolean> {
+  const { store } = opts
+  let changed = false
+  for (const film of await storedFilms(store)) {
+    if (film.contentCid !== undefined || film.invalid !== undefined) continue
+    let bytes: Uint8Array
+    try {
+      const signal = AbortSignal.any([stopping, AbortSignal.timeout(opts.metadataTimeoutMs ?? DEFAULT_METADATA_TIMEOUT_MS)])
+      bytes = await opts.readMetadata(parseCid(film.metadataCid), signal)
+    } catch (err) {
+      if (stopping.aborted) return changed
+      // a DAG never changes: metadata past its bound stays so, and is not read again
+      if (err instanceof DagBoundsError) {
+        await store.put(filmKey(film.tokenId), { ...film, invalid: err.message })
+        changed = true
+        continue
+      }
+      opts.onError?.(new Error(`film ${film.tokenId}: metadata ${film.metadataCid} not readable yet: ${(err as Error).message}`))
+      continue
+    }
+    try {
+      const metadata = parseFilmMetadata(bytes)
+      await store.put(filmKey(film.tokenId), {
+        ...film,
+        metadataBytes: bytes.byteLength,
+        contentCid: metadata.content.cid,
+        contentBytes: metadata.content.sealedBytes
+      })
+    } catch (err) {
+      await store.put(filmKey(film.tokenId), { ...film, invalid: (err as Error).message })
+    }
+    changed = true
+  }
+  return changed
 }

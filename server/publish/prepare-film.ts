@@ -1,0 +1,178 @@
+// Everything a publish does before the registration: the video made playable and its poster, seek
+// thumbnails and subtitles made as plaintext work files, then sealed with the film's key (all but the
+// poster), added to Helia and pinned, and described by the metadata boxes will read.
+import { createReadStream } from 'node:fs'
+import { readFile } from 'node:fs/promises'
+import path from 'node:path'
+import type { Helia } from 'helia'
+import type { CID } from 'multiformats/cid'
+import { parseExpiry, parseFilmMetadata, type FilmMetadata, type ThumbnailSheetsMetadata } from '../library/film-metadata.ts'
+import { addBytes, addFile, pinWithProgress } from '../storage/content.ts'
+import { createSealer, generateContentKey, sealBuffer } from '../sealing/seal.ts'
+import { DEFAULT_CHUNK_SIZE, DEFAULT_CIPHER, sealedLength, type CipherName } from '../sealing/format.ts'
+import { probeMedia, type MediaInfo } from './probe.ts'
+import { normaliseForDirectPlay } from './normalise.ts'
+import { extractPoster, extractThumbnailSheets, type ThumbnailSheetFiles } from './artwork.ts'
+import { extractSubtitleStreamToWebVtt, isTextSubtitle, subtitleFileToWebVtt } from './subtitles.ts'
+import { withPlaintextWorkDir } from './work-dir.ts'
+import type { PreparedFilm } from './publish-intent.ts'
+import type { PublishContext, PublishRequest } from './publish-film.ts'
+
+type Progress = (step: string, fraction: number) => void
+type Sealing = { cipher: CipherName; chunkSize: number }
+type SubtitleTrack = { file: string; language: string; label: string }
+
+/** The plaintext work files of one publish, in its private work folder. */
+interface WorkFiles {
+  /** The file to seal: the input itself when it plays directly, else its normalised copy. */
+  playable: string
+  playableInfo: MediaInfo
+  posterFile: string
+  sheets: ThumbnailSheetFiles | undefined
+  subtitles: SubtitleTrack[]
+}
+
+/** What went into Helia, pinned: the sealed film, its poster, and its sealed subtitles and thumbnail sheets. */
+interface AddedFilm {
+  contentCid: CID
+  sealedBytes: number
+  plaintextBytes: number
+  posterCid: CID
+  subtitles: Array<{ cid: string; language: string; label: string }>
+  thumbnailSheets: ThumbnailSheetsMetadata | undefined
+}
+
+/** Seek thumbnails: a frame every 10 s (the Player's seek bar shows the tile under the cursor), 100 a sheet. */
+const THUMBNAIL_INTERVAL_SECONDS = 10
+
+/** Everything up to the registration: the film sealed, added and pinned, with its metadata. */
+export async function prepareFilm(ctx: PublishContext, request: PublishRequest, progress: Progress): Promise<PreparedFilm> {
+  const { helia } = ctx
+  return await withPlaintextWorkDir(async workDir => {
+    const files = await makeWorkFiles(request, workDir, progress)
+    // written into the film's metadata, so it must be what the sealer is given
+    const sealing = { cipher: request.cipher ?? DEFAULT_CIPHER, chunkSize: DEFAULT_CHUNK_SIZE }
+    const added = await addSealedFilm(ctx, files, sealing, progress)
+    const metadata = filmMetadata(ctx, request, files.playableInfo, sealing, added)
+    const metadataBytes = new TextEncoder().encode(JSON.stringify(metadata, null, 2))
+    parseFilmMetadata(metadataBytes) // what boxes will accept: refused here rather than registered on chain
+    const metadataCid = await pinned(helia, await addBytes(helia, metadataBytes))
+    return { metadataCid: metadataCid.toString(), contentCid: added.contentCid.toString() }
+  })
+}
+
+async function pinned(helia: Helia, cid: CID): Promise<CID> {
+  await pinWithProgress(helia, cid)
+  return cid
+}
+
+/** probe → normalise for direct play → poster, seek thumbnails (for video), WebVTT subtitles. */
+async function makeWorkFiles(request: PublishRequest, workDir: string, progress: Progress): Promise<WorkFiles> {
+  progress('probe', 0)
+  const info = await probeMedia(request.input)
+  progress('probe', 1)
+  const { file: playable } = await normaliseForDirectPlay(request.input, info, path.join(workDir, 'film.mp4'), f =>
+    progress('normalise', f)
+  )
+  const playableInfo = playable === request.input ? info : await probeMedia(playable)
+
+  progress('poster', 0)
+  const posterFile = path.join(workDir, 'poster.jpg')
+  await extractPoster(playable, playableInfo, posterFile)
+  progress('poster', 1)
+
+  let sheets: ThumbnailSheetFiles | undefined
+  if (playableInfo.video !== undefined) {
+    progress('thumbnails', 0)
+    sheets = await extractThumbnailSheets(playable, playableInfo, workDir, { intervalSeconds: THUMBNAIL_INTERVAL_SECONDS })
+    progress('thumbnails', 1)
+  }
+
+  const subtitles = await webVttSubtitles(request, info, workDir)
+  progress('subtitles', 1)
+  return { playable, playableInfo, posterFile, sheets, subtitles }
+}
+
+/** The subtitle files given, then the input's own text subtitle streams, each converted to WebVTT. */
+async function webVttSubtitles(request: PublishRequest, info: MediaInfo, workDir: string): Promise<SubtitleTrack[]> {
+  const vttFiles: SubtitleTrack[] = []
+  for (const [i, track] of (request.subtitles ?? []).entries()) {
+    const out = path.join(workDir, `subtitles-${i}.vtt`)
+    await subtitleFileToWebVtt(track.file, out)
+    vttFiles.push({ ...track, file: out })
+  }
+  for (const stream of info.subtitles.filter(s => isTextSubtitle(s.codec))) {
+    const out = path.join(workDir, `embedded-${stream.index}.vtt`)
+    await extractSubtitleStreamToWebVtt(request.input, info, stream.index, out)
+    vttFiles.push({ file: out, language: stream.language ?? 'und', label: stream.title ?? stream.language ?? `Track ${stream.index}` })
+  }
+  return vttFiles
+}
+
+/** Seals the film with a new content key, kept in custody once the sealed film is added; the sheets and subtitles show the film, so they are sealed with it too. */
+async function addSealedFilm(ctx: PublishContext, files: WorkFiles, sealing: Sealing, progress: Progress): Promise<AddedFilm> {
+  const { helia, custody } = ctx
+  const contentKey = generateContentKey()
+  const plaintextBytes = files.playableInfo.sizeBytes
+  const sealedBytes = sealedLength(plaintextBytes, sealing.chunkSize)
+  const sealedSource = createReadStream(files.playable, { highWaterMark: 1024 * 1024 }).pipe(
+    createSealer(contentKey, { plaintextLength: plaintextBytes, ...sealing })
+  )
+  const contentCid = await pinned(
+    helia,
+    await addFile(helia, sealedSource, bytes => progress('seal', Math.min(0.999, bytes / sealedBytes)))
+  )
+  await custody.put(contentCid.toString(), contentKey)
+  progress('seal', 1)
+
+  const posterCid = await pinned(helia, await addBytes(helia, await readFile(files.posterFile)))
+  const addSealed = async (file: string): Promise<string> =>
+    (await pinned(helia, await addBytes(helia, sealBuffer(contentKey, await readFile(file), sealing)))).toString()
+  const subtitles = []
+  for (const track of files.subtitles) subtitles.push({ cid: await addSealed(track.file), language: track.language, label: track.label })
+  let thumbnailSheets: ThumbnailSheetsMetadata | undefined
+  if (files.sheets !== undefined) {
+    const cids = []
+    for (const file of files.sheets.files) cids.push({ cid: await addSealed(file) })
+    thumbnailSheets = { ...files.sheets.grid, mimeType: 'image/jpeg', sheets: cids }
+  }
+  return { contentCid, sealedBytes, plaintextBytes, posterCid, subtitles, thumbnailSheets }
+}
+
+function filmMetadata(
+  ctx: PublishContext,
+  request: PublishRequest,
+  playableInfo: MediaInfo,
+  sealing: Sealing,
+  added: AddedFilm
+): FilmMetadata {
+  const { thumbnailSheets } = added
+  return {
+    schema: 'seed-one/film-metadata/v1',
+    title: request.title,
+    ...(request.year !== undefined ? { year: request.year } : {}),
+    synopsis: request.synopsis ?? '',
+    durationSeconds: playableInfo.durationSeconds,
+    contentClass: request.contentClass ?? 'production',
+    content: {
+      cid: added.contentCid.toString(),
+      sealedBytes: added.sealedBytes,
+      plaintextBytes: added.plaintextBytes,
+      mimeType: 'video/mp4',
+      sealing: { format: 'seed-one/sealed/v1', ...sealing },
+      ...(playableInfo.video !== undefined
+        ? { video: { codec: playableInfo.video.codec, width: playableInfo.video.width, height: playableInfo.video.height } }
+        : {}),
+      audio: playableInfo.audio.map(a => ({
+        codec: a.codec,
+        channels: a.channels,
+        ...(a.language !== undefined ? { language: a.language } : {})
+      }))
+    },
+    poster: { cid: added.posterCid.toString(), mimeType: 'image/jpeg' },
+    subtitles: added.subtitles,
+    ...(thumbnailSheets !== undefined ? { thumbnailSheets } : {}),
+    ...(request.expiresAt !== undefined ? { expiresAt: new Date(parseExpiry(request.expiresAt)).toISOString() } : {}),
+    custodian: ctx.custodian
+  }
+}

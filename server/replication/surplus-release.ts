@@ -1,0 +1,57 @@
+// Releasing what is no longer assigned here, only once the nodes it is assigned to hold it: surplus
+// goes only after the new copies are confirmed.
+import type { FastifyBaseLogger } from 'fastify'
+import { CID } from 'multiformats/cid'
+import type { StorageNode } from '../storage/helia-node.ts'
+import { isPinned } from '../storage/content.ts'
+import type { NodeSet } from './node-set.ts'
+import type { Assignment } from './assignment.ts'
+import type { ReplicaList } from './replica-list.ts'
+import { createReleaseConfirmations } from './release-confirmation.ts'
+import { unpinLocal } from './local-unpin.ts'
+
+export interface SurplusReleaseOptions {
+  helia: StorageNode
+  nodes: NodeSet
+  replicas: ReplicaList
+  /** This node's device id (its libp2p peer id). */
+  selfId: string
+  replicationFactor: number
+  /** Aborted at shutdown: ends an unpin under way. */
+  closing: AbortSignal
+  log: FastifyBaseLogger
+}
+
+/**
+ * Releases the replicas assigned here by neither view once every one of the k nodes the agreed
+ * assignment gives them to holds them, by the registry (release-confirmation.ts). Only those nodes
+ * count: they keep what is assigned to them, while a node that merely held a copy may be releasing it too.
+ */
+export type SurplusRelease = (agreed: Assignment, mine: Set<string>, held: Set<string>, library: Set<string>) => Promise<void>
+
+export function createSurplusRelease(opts: SurplusReleaseOptions): SurplusRelease {
+  const { helia, nodes, selfId, log } = opts
+  const confirmations = createReleaseConfirmations(opts.replicationFactor)
+  const cid = (text: string): CID => CID.parse(text)
+  return async (agreed, mine, held, library) => {
+    const others = new Map(nodes.others().map(node => [node.deviceId, node]))
+    for (const c of [...held]) {
+      const holders = agreed.get(c)
+      // a CID gone from the catalogue is kept: it comes back when the catalogue has read its film again
+      if (holders === undefined || holders.includes(selfId) || mine.has(c)) {
+        confirmations.forget(c)
+        continue
+      }
+      // the library keeps its own pin; a replica never completed here is no copy to guard
+      if (!library.has(c) && (await isPinned(helia, cid(c)))) {
+        if (!confirmations.confirmed(c, holders, others)) continue
+        await unpinLocal(helia, cid(c), opts.closing)
+        await helia.routing.cancelReprovide(cid(c)).catch(() => {})
+        log.info({ cid: c, holders }, 'surplus replica released')
+      }
+      confirmations.forget(c)
+      held.delete(c)
+      await opts.replicas.save(held)
+    }
+  }
+}
