@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net'
 import Fastify from 'fastify'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import type { CID } from 'multiformats/cid'
+import { answerErrorsByCode } from '../server/http/error-handler.ts'
 import { BLOCK_PATH } from '../server/monitor/protocol.ts'
 import { createPeerServing, type PeerServing } from '../server/replication/peer-serving.ts'
 import { replicationRoutes } from '../server/replication/routes.ts'
@@ -53,6 +54,7 @@ async function startBox(t: Test, name: string, bootstrap: string[] = []): Promis
     bitswapBlockstore: serving.bitswapBlockstore
   })
   const app = Fastify()
+  answerErrorsByCode(app)
   const sent: string[] = []
   app.addHook('onResponse', async (request, reply) => {
     if (reply.statusCode === 200) sent.push((request.params as { cid: string }).cid)

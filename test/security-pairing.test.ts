@@ -4,6 +4,7 @@
 import t from 'tap'
 import Fastify from 'fastify'
 import type { Daemon } from '../server/daemon.ts'
+import { answerErrorsByCode } from '../server/http/error-handler.ts'
 import { loadOrCreateDeviceIdentity } from '../server/identity/device-identity.ts'
 import { buildPairingMessage } from '../server/pairing/owner-authorisation.ts'
 import { createOwnerSessions, ownerSession } from '../server/pairing/owner-session.ts'
@@ -47,6 +48,7 @@ t.test('an expired code no longer pairs', async t => {
   const sessions = createOwnerSessions(db)
   let now = Date.now()
   const app = Fastify()
+  answerErrorsByCode(app)
   t.teardown(() => app.close())
   await app.register(ownerSession, { sessions, owner: async () => await store.owner() })
   await app.register(pairingRoutes, {

@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify'
 import fastifyRateLimit from '@fastify/rate-limit'
 import { verifyDeviceSignature } from '../identity/device-signature.ts'
-import { HttpError } from '../http-error.ts'
+import { SeedError } from '../lib/errors.ts'
+import { errorAnswer } from '../http/error-handler.ts'
 import { NODES_PATH, REPORTS_PATH, type HealthReport, type RegistryNode, type SignedReport } from './protocol.ts'
 import type { NodeStore } from './node-store.ts'
 import type { Fleet } from './fleet.ts'
@@ -39,7 +40,7 @@ export async function monitorRoutes(app: FastifyInstance, opts: MonitorRoutesOpt
     max: REPORTS_PER_MINUTE_PER_ADDRESS,
     timeWindow: 60_000,
     errorResponseBuilder: (_request, context) =>
-      new HttpError(429, `too many reports from this address (${context.max} a minute): retry in ${context.after}`)
+      new SeedError('SEED_RATE_LIMITED', `too many reports from this address (${context.max} a minute): retry in ${context.after}`)
   })
 
   app.post<{ Body: SignedReport }>(
@@ -49,29 +50,31 @@ export async function monitorRoutes(app: FastifyInstance, opts: MonitorRoutesOpt
       const parsed = parseReport(request.body)
       if ('error' in parsed) {
         opts.onReport('malformed')
-        throw new HttpError(400, parsed.error)
+        throw new SeedError('SEED_BAD_REPORT', parsed.error)
       }
       const { report } = parsed
       if (!(await verifyDeviceSignature(report.deviceId, request.body))) {
         opts.onReport('forged')
-        throw new HttpError(401, `the signature is not ${report.deviceId}'s`)
+        throw new SeedError('SEED_BAD_SIGNATURE', `the signature is not ${report.deviceId}'s`)
       }
       if (!(await opts.admits(report.deviceId))) {
         opts.onReport('refused')
-        throw new HttpError(
-          403,
+        throw new SeedError(
+          'SEED_NOT_ADMITTED',
           `device ${report.deviceId} is not admitted by this monitor: its operator lists the device ids it takes reports from`
         )
       }
       const result = await store.accept(report, new Date())
       if (!result.accepted) {
         opts.onReport('replayed')
-        return await reply.code(409).send({
-          statusCode: 409,
-          error: 'Conflict',
-          message: `seq ${report.seq} is not after ${result.lastSeq}, the last accepted from ${report.deviceId}`,
-          lastSeq: result.lastSeq
-        })
+        // the error answer with the last seq, so that the box sends its queue on from there
+        const replayed = errorAnswer(
+          new SeedError(
+            'SEED_REPORT_REPLAYED',
+            `seq ${report.seq} is not after ${result.lastSeq}, the last accepted from ${report.deviceId}`
+          )
+        )
+        return await reply.code(replayed.statusCode).send({ ...replayed, lastSeq: result.lastSeq })
       }
       opts.onReport('accepted', report, request.ip)
       return await reply.code(201).send({ seq: report.seq })
@@ -106,7 +109,7 @@ export async function monitorRoutes(app: FastifyInstance, opts: MonitorRoutesOpt
     },
     async request => {
       if ((await store.node(request.params.deviceId)) === undefined)
-        throw new HttpError(404, `no node ${request.params.deviceId} has reported`)
+        throw new SeedError('SEED_NODE_NOT_FOUND', `no node ${request.params.deviceId} has reported`)
       return { reports: await store.history(request.params.deviceId, Number(request.query.limit ?? 100)) }
     }
   )
