@@ -212,7 +212,7 @@ t.test('sealed films served from Helia through sendPlaintext', async t => {
     sold.abort(new SeedError('SEED_FILM_NOT_OWNED', 'film 1 is no longer owned by this wallet: playback stopped'))
     const refused = await request((await serve(t, { '/sold': largeFilm }, [], sold.signal)) + '/sold')
     t.equal(refused.status, 403)
-    t.match(JSON.parse(refused.body.toString()), { code: 'SEED_FILM_NOT_OWNED', message: /no longer owned/ })
+    t.equal(JSON.parse(refused.body.toString()).code, 'SEED_FILM_NOT_OWNED')
 
     const selling = new AbortController()
     const url = (await serve(t, { '/selling': largeFilm }, [], selling.signal)) + '/selling'
