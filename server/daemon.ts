@@ -20,6 +20,7 @@ import { createSettingsStore, type SettingsStore } from './settings/settings.ts'
 import { pairingRoutes } from './pairing/routes.ts'
 import { settingsRoutes } from './settings/routes.ts'
 import { createOwnerSessions, isSignedIn, ownerSession, SIGN_IN_LINK_PATH, type OwnerSessions } from './pairing/owner-session.ts'
+import { answerErrorsByCode } from './http/error-handler.ts'
 import { createHostCheck } from './http/host-check.ts'
 import { securityHeaders } from './http/security-headers.ts'
 import { revocationRelayRoutes } from './pairing/revocation-routes.ts'
@@ -131,6 +132,7 @@ export async function startDaemon(config: DaemonConfig, opts: StartOptions = {})
       ajv: { customOptions: { removeAdditional: false, coerceTypes: false } }
     })
     shutdown.add(() => app.close())
+    answerErrorsByCode(app)
     // every body is JSON: a text/plain one (which a cross-site form sends without a preflight) is 415
     app.removeContentTypeParser('text/plain')
     await securityHeaders(app)

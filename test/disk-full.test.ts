@@ -152,10 +152,10 @@ t.test('a change the full disk refuses: changes are refused until there is room,
   }
   const full = /the disk is full: the database at .* takes no changes until \d+ MiB are free again/
   t.equal(refused?.status, 507, `a change is refused once the disk is full, as Insufficient Storage: ${refused?.body}`)
-  t.match(JSON.parse(refused?.body ?? '{}').message, full)
+  t.match(JSON.parse(refused?.body ?? '{}'), { code: 'SEED_DISK_FULL', message: full })
   const again = await putSettings(mine)
   t.equal(again.status, 507, 'and the next one, though the failed write may have left a few bytes of room')
-  t.match(JSON.parse(again.body).message, full)
+  t.match(JSON.parse(again.body), { code: 'SEED_DISK_FULL', message: full })
 
   // Helia's datastore (pins, peers) is a LevelDB too
   const { datastore } = box.helia

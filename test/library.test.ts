@@ -325,7 +325,7 @@ t.test(
     )
     const refused = await rawRequest(eventsUrl, { headers: screen })
     t.equal(refused.status, 503, 'one more is refused')
-    t.match(JSON.parse(refused.body), { message: new RegExp(`${MAX_LISTENERS} screens already follow this library`) })
+    t.match(JSON.parse(refused.body), { code: 'SEED_TOO_MANY_LISTENERS' })
     others[0].close()
     const next = await waitFor(
       'a place to free up',

@@ -135,7 +135,7 @@ t.test('the owner pairs the box once with a signed EIP-4361 message, and it stay
 
   const theirs = await sendSignature(box.url, await messageFor(box.url, otherCollector.address, stranger.code as string), otherCollector)
   t.equal(theirs.status, 409, 'a paired box refuses another wallet')
-  t.match(theirs.json.message, /another wallet/)
+  t.equal(theirs.json.code, 'SEED_PAIRED_ELSEWHERE')
   t.equal((await call(phone, `${box.url}/api/status`)).json.owner, owner.address, 'the first owner stays')
 
   const deviceId = box.identity.deviceId
@@ -166,7 +166,7 @@ t.test('refused pairings leave the box unpaired', async t => {
     })
     const response = await sendSignature(box.url, wrong, owner)
     t.equal(response.status, 403, JSON.stringify(response.json))
-    t.match(response.json.message, /code is wrong/)
+    t.equal(response.json.code, 'SEED_PAIRING_CODE_REFUSED')
     await assertUnpaired(t, box)
   })
 
@@ -182,7 +182,7 @@ t.test('refused pairings leave the box unpaired', async t => {
     t.not(forOther, message)
     const response = await sendSignature(box.url, forOther, owner)
     t.equal(response.status, 401, JSON.stringify(response.json))
-    t.match(response.json.message, /another device/)
+    t.match(response.json, { code: 'SEED_AUTHORISATION_REFUSED', message: /another device/ }, 'the check that failed is named')
     await assertUnpaired(t, box)
   })
 
@@ -191,7 +191,7 @@ t.test('refused pairings leave the box unpaired', async t => {
     t.not(forMainnet, message)
     const response = await sendSignature(box.url, forMainnet, owner)
     t.equal(response.status, 401, JSON.stringify(response.json))
-    t.match(response.json.message, /chain 1/)
+    t.match(response.json, { code: 'SEED_AUTHORISATION_REFUSED', message: /chain 1/ }, 'the check that failed is named')
     await assertUnpaired(t, box)
   })
 
@@ -202,7 +202,7 @@ t.test('refused pairings leave the box unpaired', async t => {
       { host: 'seedone.local' }
     )
     t.equal(response.status, 401, response.body)
-    t.match(response.json.message, /domain/i)
+    t.match(response.json, { code: 'SEED_AUTHORISATION_REFUSED', message: /domain/i }, 'the check that failed is named')
     await assertUnpaired(t, box)
   })
 

@@ -47,7 +47,7 @@ t.test('only the signed-in owner records progress, and only sensible progress', 
   t.equal((await report('999999', position)).status, 404, 'a film that is not in the library')
   const past = await report(first, { positionSec: 100, durationSec: 50 })
   t.equal(past.status, 400)
-  t.match(past.json.message, /past durationSec/)
+  t.equal(past.json.code, 'SEED_POSITION_PAST_END')
   for (const body of [
     { positionSec: -1, durationSec: 10 },
     { positionSec: 1, durationSec: 0 },

@@ -11,6 +11,7 @@ import Fastify from 'fastify'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import type { CID } from 'multiformats/cid'
 import { BLOCK_PATH } from '../server/wire/monitor-protocol.ts'
+import { answerErrorsByCode } from '../server/http/error-handler.ts'
 import { createPeerServing, type PeerServing } from '../server/replication/peer-serving.ts'
 import { replicationRoutes } from '../server/replication/routes.ts'
 import { createSettingsStore, type SettingsStore } from '../server/settings/settings.ts'
@@ -53,6 +54,7 @@ async function startBox(t: Test, name: string, bootstrap: string[] = []): Promis
     bitswapBlockstore: serving.bitswapBlockstore
   })
   const app = Fastify()
+  answerErrorsByCode(app)
   const sent: string[] = []
   app.addHook('onResponse', async (request, reply) => {
     if (reply.statusCode === 200) sent.push((request.params as { cid: string }).cid)

@@ -6,7 +6,7 @@ import { Contract, parseEther, type JsonRpcProvider, type Wallet } from 'ethers'
 import { loadFilmTokenArtifact } from '../server/chain/artifacts.ts'
 import { filmIdFromReceipt } from '../server/chain/film-token.ts'
 import { loadOrCreateDeviceIdentity, type DeviceIdentity } from '../server/identity/device-identity.ts'
-import { requestFilmKey } from '../server/keys/key-request.ts'
+import { requestFilmKey, type KeyRequestError } from '../server/keys/key-request.ts'
 import { filmKeyContext, type FilmKeyResponse, type OwnerAuthorisation } from '../server/wire/custodian-protocol.ts'
 import { unwrapKey, KeyWrapError } from '../server/sealing/wrap.ts'
 import { buildPairingMessage } from '../server/pairing/owner-authorisation.ts'
@@ -58,17 +58,17 @@ async function authorise(
   return { message, signature: await signer.signMessage(message) }
 }
 
-/** The custodian's answer to `device` asking for `tokenId` under `authorisation`: the status, and the message or key. */
+/** The custodian's answer to `device` asking for `tokenId` under `authorisation`: the status, and the code and message or key. */
 async function ask(
   device: DeviceIdentity,
   authorisation: OwnerAuthorisation,
   tokenId: string,
   custodianUrl = custodian.url
-): Promise<{ status: number; message: string; answer?: FilmKeyResponse }> {
+): Promise<{ status: number | undefined; code?: string; message: string; answer?: FilmKeyResponse }> {
   const request = { custodianUrl, identity: device, authorisation, chainId: devnet.chainId, contract: devnet.contractAddress, tokenId }
   return await requestFilmKey(request).then(
     answer => ({ status: 200, message: `released ${JSON.stringify(answer)}`, answer }),
-    (err: { statusCode: number; message: string }) => ({ status: err.statusCode, message: err.message })
+    (err: KeyRequestError) => ({ status: err.custodianStatus, code: err.custodianCode, message: err.message })
   )
 }
 
@@ -100,9 +100,9 @@ t.test("another creator who registers a film's metadata again gets no key from i
   for (const attempt of attempts) {
     const tokenId = await registerAs(attacker, attempt.uri, attempt.price)
     await buyFilm(attacker, devnet.contractAddress, tokenId, attempt.price)
-    const { status, message } = await ask(attackerBox, authorisation, tokenId)
+    const { status, code, message } = await ask(attackerBox, authorisation, tokenId)
     t.equal(status, 403, `${attempt.name}: ${message}`)
-    t.match(message, /not published by this custodian/, `${attempt.name}: the reason says why`)
+    t.equal(code, 'SEED_FILM_NOT_PUBLISHED_HERE', `${attempt.name}: refused as a film this custodian did not publish`)
   }
 })
 
@@ -112,9 +112,9 @@ t.test('a custodian serves only the creators it is configured with', async t => 
   const film = await registerFilm({ custodian: other, creator, contractAddress: devnet.contractAddress })
   await buyFilm(attacker, devnet.contractAddress, film.tokenId)
   const box = await loadOrCreateDeviceIdentity(testDir(t, 'box'))
-  const { status, message } = await ask(box, await authorise(attacker, box), film.tokenId, other.url)
+  const { status, code, message } = await ask(box, await authorise(attacker, box), film.tokenId, other.url)
   t.equal(status, 403, message)
-  t.match(message, /a creator this custodian does not serve/)
+  t.equal(code, 'SEED_CREATOR_NOT_SERVED')
 })
 
 t.test('the custodian refuses authorisations that never end, have ended, or claim too long a life', async t => {
@@ -154,8 +154,9 @@ t.test('the custodian refuses authorisations that never end, have ended, or clai
     }
   ]
   for (const attempt of attempts) {
-    const { status, message } = await ask(box, attempt.authorisation, victim.tokenId)
+    const { status, code, message } = await ask(box, attempt.authorisation, victim.tokenId)
     t.equal(status, 401, `${attempt.name}: ${message}`)
+    t.equal(code, 'SEED_AUTHORISATION_REFUSED', `${attempt.name}: the authorisation is refused`)
     t.match(message, attempt.reason, `${attempt.name}: the reason says to renew`)
   }
 })
@@ -185,7 +186,7 @@ t.test("the custodian honours the owner's revocation of a device", async t => {
   t.equal(revoked.status, 200, revoked.body)
   const refused = await ask(box, before, victim.tokenId)
   t.equal(refused.status, 401, `the revoked device under its old authorisation: ${refused.message}`)
-  t.match(refused.message, /revoked this device/)
+  t.equal(refused.code, 'SEED_DEVICE_REVOKED')
 
   const after = await authorise(owner, box, { issuedAt: new Date(Date.now() + 1000) })
   t.equal((await ask(box, after, victim.tokenId)).status, 200, 'the owner pairing it anew lets it in again')
@@ -290,22 +291,25 @@ t.test('a purchase counts at the configured confirmations, and keys are released
   const film = await registerFilm({ custodian: strict, creator, contractAddress: devnet.contractAddress })
   await buyFilm(owner, devnet.contractAddress, film.tokenId)
   const [first, second] = await Promise.all([1, 2].map(async i => await loadOrCreateDeviceIdentity(testDir(t, `box-${i}`))))
-  const asks = async (device: DeviceIdentity): Promise<{ status: number; message: string }> =>
+  const asks = async (device: DeviceIdentity): ReturnType<typeof ask> =>
     await ask(device, await authorise(owner, device), film.tokenId, strict.url)
 
   const unconfirmed = await asks(first)
   t.equal(unconfirmed.status, 403, `right after the purchase: ${unconfirmed.message}`)
-  t.match(unconfirmed.message, /holds no token of film \d+ with 2 confirmations/)
+  t.equal(unconfirmed.code, 'SEED_NOT_A_HOLDER')
+  t.match(unconfirmed.message, /holds no token of film \d+ with 2 confirmations/, 'the refusal names the confirmations it waits for')
   for (let block = 0; block < 2; block++) await (owner.provider as JsonRpcProvider).send('evm_mine', [])
   t.equal((await asks(first)).status, 200, 'two blocks later the purchase counts')
 
   t.equal((await asks(first)).status, 200, 'the third request of the device')
   const deviceLimited = await asks(first)
   t.equal(deviceLimited.status, 429, `the fourth: ${deviceLimited.message}`)
-  t.match(deviceLimited.message, /too many film keys asked for this device/)
+  t.equal(deviceLimited.code, 'SEED_RATE_LIMITED')
+  t.match(deviceLimited.message, /too many film keys asked for this device/, "the limit named is the device's")
   t.equal((await asks(second)).status, 200, "another of the owner's devices has its own allowance")
   t.equal((await asks(second)).status, 200, 'up to the allowance of the owner')
   const ownerLimited = await asks(second)
   t.equal(ownerLimited.status, 429, `the owner's sixth: ${ownerLimited.message}`)
-  t.match(ownerLimited.message, /too many film keys asked for the devices of/)
+  t.equal(ownerLimited.code, 'SEED_RATE_LIMITED')
+  t.match(ownerLimited.message, /too many film keys asked for the devices of/, "the limit named is the owner's")
 })

@@ -83,7 +83,11 @@ t.test('a rebinding Host is refused even with the owner cookie', async t => {
     }
   }
   const refused = await rawRequest(`${box.url}/api/library`, { headers: { ...ownerCookie, host: 'seedone.attacker.example' } })
-  t.match(JSON.parse(refused.body).message, /does not answer to the name "seedone\.attacker\.example"/, 'the refusal says why')
+  t.match(
+    JSON.parse(refused.body),
+    { code: 'SEED_WRONG_HOST', message: /does not answer to the name "seedone\.attacker\.example"/ },
+    'the refusal says why'
+  )
 
   for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `seedone.local:${port}`, 'seedone.local', `[::1]:${port}`]) {
     const answer = await ask(`/api/films/${clipId}/stream`, { ...ownerCookie, host, range: 'bytes=0-99' })

@@ -4,6 +4,7 @@
 import t from 'tap'
 import Fastify from 'fastify'
 import type { Daemon } from '../server/daemon.ts'
+import { answerErrorsByCode } from '../server/http/error-handler.ts'
 import { loadOrCreateDeviceIdentity } from '../server/identity/device-identity.ts'
 import { buildPairingMessage } from '../server/pairing/owner-authorisation.ts'
 import { createOwnerSessions, ownerSession } from '../server/pairing/owner-session.ts'
@@ -47,6 +48,7 @@ t.test('an expired code no longer pairs', async t => {
   const sessions = createOwnerSessions(db)
   let now = Date.now()
   const app = Fastify()
+  answerErrorsByCode(app)
   t.teardown(() => app.close())
   await app.register(ownerSession, { sessions, owner: async () => await store.owner() })
   await app.register(pairingRoutes, {
@@ -73,7 +75,7 @@ t.test('an expired code no longer pairs', async t => {
   now += 1
   const late = await sendSignature(url, message, owner)
   t.equal(late.status, 403, 'a signature of an expired code is refused')
-  t.match(late.json.message, /expired/)
+  t.equal(late.json.code, 'SEED_PAIRING_CODE_REFUSED')
   t.equal((await askMessage(url, owner.address, shown.code as string)).status, 403, 'and no message is made for it')
   t.equal(await store.owner(), undefined, 'the box is not paired')
   const next = await pollPairing(url, tv)
@@ -129,8 +131,12 @@ t.test('pairing attempts are rate limited per client address', async t => {
   const limited = await sendSignature(box.url, guess, owner)
   t.equal(limited.status, 429, 'then the address is limited')
   t.match(
-    limited.json.message,
-    new RegExp(`too many pairing attempts from this address \\(${PAIRING_ATTEMPTS_PER_MINUTE} a minute\\): wait`)
+    limited.json,
+    {
+      code: 'SEED_RATE_LIMITED',
+      message: new RegExp(`too many pairing attempts from this address \\(${PAIRING_ATTEMPTS_PER_MINUTE} a minute\\): wait`)
+    },
+    'it says how long to wait'
   )
   t.equal((await askMessage(box.url, owner.address, code)).status, 429, 'asking for a message is an attempt too')
 

@@ -92,5 +92,5 @@ t.test('a token sold while a long range is read: the open stream is cut, with no
     refused.on('end', () => resolve(text))
   })
   t.equal(refused.statusCode, 403, 'a new range is refused')
-  t.match(JSON.parse(body).message, /no longer owned/)
+  t.equal(JSON.parse(body).code, 'SEED_FILM_NOT_OWNED')
 })

@@ -12,7 +12,8 @@ import { HEADER_LENGTH, TAG_LENGTH, sealedLength } from '../server/sealing/forma
 import { generateContentKey, sealBuffer } from '../server/sealing/seal.ts'
 import { openSealedFilm, type PlaintextStream } from '../server/library/sealed-film.ts'
 import { sendPlaintext, type PlaintextSource } from '../server/streaming/send-film.ts'
-import { HttpError } from '../server/lib/http-error.ts'
+import { SeedError } from '../server/lib/errors.ts'
+import { answerErrorsByCode } from '../server/http/error-handler.ts'
 import { blockBytes, childCids } from './helpers/blocks.ts'
 import { streamRequest as request } from './helpers/http.ts'
 
@@ -54,6 +55,7 @@ async function serve(
       }
     }
   })
+  answerErrorsByCode(app)
   for (const [path, film] of Object.entries(routes)) {
     app.get(path, (request, reply) => sendPlaintext(request, reply, film, 'video/mp4', cut))
   }
@@ -207,10 +209,10 @@ t.test('sealed films served from Helia through sendPlaintext', async t => {
 
   t.test('a cut (the film was sold) answers with its reason before the status line, and resets the connection after it', async t => {
     const sold = new AbortController()
-    sold.abort(new HttpError(403, 'film 1 is no longer owned by this wallet: playback stopped'))
+    sold.abort(new SeedError('SEED_FILM_NOT_OWNED', 'film 1 is no longer owned by this wallet: playback stopped'))
     const refused = await request((await serve(t, { '/sold': largeFilm }, [], sold.signal)) + '/sold')
     t.equal(refused.status, 403)
-    t.match(JSON.parse(refused.body.toString()), { message: /no longer owned/ })
+    t.equal(JSON.parse(refused.body.toString()).code, 'SEED_FILM_NOT_OWNED')
 
     const selling = new AbortController()
     const url = (await serve(t, { '/selling': largeFilm }, [], selling.signal)) + '/selling'
@@ -219,7 +221,7 @@ t.test('sealed films served from Helia through sendPlaintext', async t => {
       let answered = false
       const req = http.get(url, { agent: false }, res => {
         answered = true
-        res.once('data', () => selling.abort(new HttpError(403, 'sold')))
+        res.once('data', () => selling.abort(new SeedError('SEED_FILM_NOT_OWNED', 'sold')))
         res.on('data', (part: Buffer) => parts.push(part))
         res.on('error', () => {})
         res.on('close', () => resolve({ complete: res.complete, body: Buffer.concat(parts) }))
@@ -236,7 +238,7 @@ t.test('sealed films served from Helia through sendPlaintext', async t => {
   t.test('content that is not sealed is refused', async t => {
     await t.rejects(openSealedFilm(node, await addBytes(node, randomBytes(500)), key), {
       name: 'SealedFilmError',
-      statusCode: 500,
+      code: 'SEED_SEALED_FILM_DAMAGED',
       message: /bad magic/
     })
     await t.rejects(openSealedFilm(node, await addBytes(node, randomBytes(10)), key), /too few/)
@@ -267,7 +269,7 @@ t.test('sealed films served from Helia through sendPlaintext', async t => {
 
     const inside = await request(url + '/bad', { range: `bytes=${badChunk * CHUNK + 10}-` })
     t.equal(inside.status, 500, 'a range starting in the bad chunk is answered with an error, before any byte')
-    t.match(JSON.parse(inside.body.toString()), { message: /chunk 4 of 0\.\.10 failed authentication/ })
+    t.match(JSON.parse(inside.body.toString()), { code: 'SEED_SEALED_FILM_DAMAGED', message: /chunk 4 of 0\.\.10 failed authentication/ })
 
     const before = await request(url + '/bad', { range: `bytes=0-${badChunk * CHUNK - 1}` })
     t.ok(before.complete && before.body.equals(small.subarray(0, badChunk * CHUNK)), 'ranges before the bad chunk still play')

@@ -160,10 +160,14 @@ t.test('the owner gets each sheet decrypted, within 10×10 tiles; the library de
 
   const beyond = await fetch(`${box.url}${base}/2`, { headers: screen })
   t.equal(beyond.status, 404)
-  t.match(await beyond.json(), { message: /sheets 0 to 1, not 2/ })
+  t.match(await beyond.json(), { code: 'SEED_FILM_ASSET_NOT_FOUND', message: /sheets 0 to 1, not 2/ }, 'it names the sheets there are')
   const whole = await fetch(`${box.url}${base}`, { headers: screen })
   t.equal(whole.status, 404, 'the single-sheet address has no answer for a film of two sheets')
-  t.match(await whole.json(), { message: /has 2 thumbnail sheets: ask for each at .*\/thumbnails\/:n/ })
+  t.match(
+    await whole.json(),
+    { code: 'SEED_FILM_ASSET_NOT_FOUND', message: /has 2 thumbnail sheets: ask for each at .*\/thumbnails\/:n/ },
+    'it says where to ask'
+  )
 })
 
 t.test('the tile for time t is in sheet floor(t / (10 s × 100)), at tile floor(t / 10 s) mod 100', async t => {

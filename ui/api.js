@@ -22,13 +22,18 @@ export class ApiError extends Error {
   /**
    * @param {string} message
    * @param {number | undefined} status HTTP status, undefined when the box was not reached
+   * @param {string} [code] the refusal's stable code (server/lib/errors.ts, or a Fastify one), when the box sent one
    */
-  constructor(message, status) {
+  constructor(message, status, code) {
     super(message)
     this.name = 'ApiError'
     this.status = status
+    this.code = code
   }
 }
+
+/** Whether the box refused the CSRF token: @fastify/csrf-protection's codes (FST_CSRF_INVALID_TOKEN, FST_CSRF_MISSING_SECRET). @param {unknown} error */
+const csrfRefused = error => error instanceof ApiError && typeof error.code === 'string' && error.code.startsWith('FST_CSRF_')
 
 /** The CSRF token of this browser's session, fetched with the session and again when the box refuses it. */
 let csrfToken = ''
@@ -83,7 +88,7 @@ async function request(method, path, { body, signal, keepalive } = {}) {
     }
     if (!response.ok) {
       const reason = typeof json?.message === 'string' ? json.message : `HTTP ${response.status}`
-      throw new ApiError(`Seed One refused: ${reason}`, response.status)
+      throw new ApiError(`Seed One refused: ${reason}`, response.status, typeof json?.code === 'string' ? json.code : undefined)
     }
     return json
   } finally {
@@ -104,7 +109,7 @@ async function change(method, path, opts = {}) {
   try {
     return await request(method, path, opts)
   } catch (error) {
-    if (!(error instanceof ApiError) || error.status !== 403 || !/csrf/i.test(error.message)) throw error
+    if (!csrfRefused(error)) throw error
     await getSession()
     return await request(method, path, opts)
   }

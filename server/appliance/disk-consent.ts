@@ -4,7 +4,7 @@
 // its own data directory, where seed-one-disk.path hands it back to that script, which carries it out.
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { HttpError } from '../lib/http-error.ts'
+import { SeedError } from '../lib/errors.ts'
 
 export type DiskState = 'none' | 'ready' | 'pending' | 'applying' | 'declined' | 'failed'
 export type DiskDecision = 'erase' | 'keep'
@@ -71,8 +71,10 @@ export function createDiskConsent(opts: { stateFile: string | undefined; dataDir
     read,
     decide: async (decision, diskId) => {
       const view = await read()
-      if (view.state !== 'pending' || view.disk === null) throw new HttpError(409, `no disk is waiting for consent (it is ${view.state})`)
-      if (view.disk.id !== diskId) throw new HttpError(409, 'the disk changed since it was shown: look at it again before deciding')
+      if (view.state !== 'pending' || view.disk === null)
+        throw new SeedError('SEED_NO_DISK_WAITING', `no disk is waiting for consent (it is ${view.state})`)
+      if (view.disk.id !== diskId)
+        throw new SeedError('SEED_DISK_CHANGED', 'the disk changed since it was shown: look at it again before deciding')
       await mkdir(path.dirname(decided), { recursive: true, mode: 0o700 })
       const tmp = `${decided}.tmp`
       await writeFile(tmp, JSON.stringify({ decision, diskId, decidedAt: new Date().toISOString() }), { mode: 0o600 })

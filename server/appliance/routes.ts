@@ -1,5 +1,5 @@
 import type { FastifyInstance, onRequestHookHandler } from 'fastify'
-import { HttpError } from '../lib/http-error.ts'
+import { SeedError } from '../lib/errors.ts'
 import { isSignedIn, type OwnerSessions } from '../pairing/owner-session.ts'
 import type { DiskConsent, DiskDecision } from './disk-consent.ts'
 
@@ -46,7 +46,7 @@ export async function applianceRoutes(
 ): Promise<void> {
   const ownerOncePaired: onRequestHookHandler = async request => {
     if ((await opts.paired()) && !(await isSignedIn(opts.sessions, request))) {
-      throw new HttpError(401, 'this Seed One is paired: only its owner can decide about its disk (sign in first)')
+      throw new SeedError('SEED_NOT_SIGNED_IN', 'this Seed One is paired: only its owner can decide about its disk (sign in first)')
     }
   }
 

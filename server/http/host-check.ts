@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises'
 import { hostname, networkInterfaces } from 'node:os'
 import type { onRequestHookHandler } from 'fastify'
-import { HttpError } from '../lib/http-error.ts'
+import { SeedError } from '../lib/errors.ts'
 import { HOST_NAME, configuredName, deviceSuffix, hostOf } from './host-name.ts'
 
 /** Interfaces come and go (DHCP, Wi-Fi): a name not known is looked up again after this. */
@@ -76,10 +76,10 @@ export async function createHostCheck(opts: HostCheckOptions): Promise<onRequest
   }
   return async request => {
     const name = hostOf(request.headers.host)
-    if (name === undefined) throw new HttpError(400, 'the request has no usable Host header')
+    if (name === undefined) throw new SeedError('SEED_BAD_HOST_HEADER', 'the request has no usable Host header')
     if (!(await known(name))) {
-      throw new HttpError(
-        421,
+      throw new SeedError(
+        'SEED_WRONG_HOST',
         `this Seed One does not answer to the name "${name}": open it as seedone.local or by its address, or add the name with --allowed-host`
       )
     }

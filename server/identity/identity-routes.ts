@@ -2,7 +2,7 @@
 // monitor lists a node only once the apiUrl of its reports gave this answer for that node's key, so
 // a report cannot name another box's (or any other host's) URL as its own.
 import type { FastifyInstance } from 'fastify'
-import { HttpError } from '../lib/http-error.ts'
+import { SeedError } from '../lib/errors.ts'
 import { IDENTITY_PATH, type IdentityStatement } from '../wire/monitor-protocol.ts'
 import type { DeviceIdentity } from './device-identity.ts'
 import { signPayload } from './device-signature.ts'
@@ -28,7 +28,7 @@ export async function identityRoutes(app: FastifyInstance, opts: IdentityRoutesO
     },
     async request => {
       const apiUrl = opts.apiUrl()
-      if (apiUrl === undefined) throw new HttpError(503, 'this box is starting: ask again in a moment')
+      if (apiUrl === undefined) throw new SeedError('SEED_STARTING', 'this box is starting: ask again in a moment')
       const statement: IdentityStatement = {
         purpose: 'seed-one/identity/v1',
         deviceId: opts.identity.deviceId,

@@ -4,7 +4,7 @@ import type { FilmTokenClient } from '../chain/film-token.ts'
 import { readChainHead } from '../chain/chain-head.ts'
 import { verifyDeviceSignature } from '../identity/device-signature.ts'
 import { AuthorisationError, verifyOwnerAuthorisation } from '../pairing/owner-authorisation.ts'
-import { HttpError } from '../lib/http-error.ts'
+import { SeedError } from '../lib/errors.ts'
 import type { CustodyStore } from './custody-store.ts'
 import type { PublishedFilm, PublishedFilms } from './published-films.ts'
 import type { RevocationStore } from './revocations.ts'
@@ -46,7 +46,7 @@ function parseRequest(payload: string, chain: FilmTokenClient): FilmKeyRequest {
   try {
     request = JSON.parse(payload)
   } catch {
-    throw new HttpError(400, 'the key request payload is not JSON')
+    throw new SeedError('SEED_BAD_KEY_REQUEST', 'the key request payload is not JSON')
   }
   if (
     request.purpose !== 'seed-one/film-key-request/v1' ||
@@ -56,13 +56,14 @@ function parseRequest(payload: string, chain: FilmTokenClient): FilmKeyRequest {
     typeof request.x25519PublicKey !== 'string' ||
     typeof request.issuedAt !== 'string'
   ) {
-    throw new HttpError(400, 'the key request payload is malformed')
+    throw new SeedError('SEED_BAD_KEY_REQUEST', 'the key request payload is malformed')
   }
   if (request.chainId !== chain.chainId || String(request.contract).toLowerCase() !== String(chain.contract.target).toLowerCase()) {
-    throw new HttpError(400, 'the key request is for another chain or contract')
+    throw new SeedError('SEED_BAD_KEY_REQUEST', 'the key request is for another chain or contract')
   }
   const age = Math.abs(Date.now() - Date.parse(request.issuedAt))
-  if (!(age <= REQUEST_MAX_AGE_MS)) throw new HttpError(401, 'the key request is stale or its clock is off by more than 5 minutes')
+  if (!(age <= REQUEST_MAX_AGE_MS))
+    throw new SeedError('SEED_KEY_REQUEST_STALE', 'the key request is stale or its clock is off by more than 5 minutes')
   return request
 }
 
@@ -84,8 +85,8 @@ async function ownFilm(
   const { chain } = opts
   const film = await opts.published.get(tokenId)
   if (film === undefined || (film.contract !== undefined && film.contract !== getAddress(String(chain.contract.target)))) {
-    throw new HttpError(
-      403,
+    throw new SeedError(
+      'SEED_FILM_NOT_PUBLISHED_HERE',
       `film ${tokenId} was not published by this custodian: it releases keys only for tokens it registered itself ` +
         "(a token that registers another film's metadata again gets no key)"
     )
@@ -94,10 +95,13 @@ async function ownFilm(
   const onChain = (await opts.readChain(async () => await chain.contract.film(tokenId))) as { creator: string; metadataUri: string }
   const creator = getAddress(onChain.creator)
   if ((film.creator !== undefined && film.creator !== creator) || onChain.metadataUri !== `ipfs://${film.metadataCid}`) {
-    throw new HttpError(403, `film ${tokenId} on chain is not the film this custodian published under that id`)
+    throw new SeedError('SEED_FILM_NOT_PUBLISHED_HERE', `film ${tokenId} on chain is not the film this custodian published under that id`)
   }
   if (opts.served !== undefined && !opts.served.has(creator)) {
-    throw new HttpError(403, `film ${tokenId} is by ${creator}, a creator this custodian does not serve (--serve-creator)`)
+    throw new SeedError(
+      'SEED_CREATOR_NOT_SERVED',
+      `film ${tokenId} is by ${creator}, a creator this custodian does not serve (--serve-creator)`
+    )
   }
   return film
 }
@@ -128,7 +132,7 @@ export async function keyReleaseRoutes(app: FastifyInstance, opts: KeyReleaseOpt
   const releaseLimit = createKeyReleaseLimits(opts.limits)
   const readChain: ChainReader = async call =>
     await call().catch((err: Error) => {
-      throw new HttpError(503, `the chain cannot be read: ${err.message}`)
+      throw new SeedError('SEED_CHAIN_UNAVAILABLE', `the chain cannot be read: ${err.message}`)
     })
 
   app.post<{ Body: FilmKeyRequestBody }>(
@@ -137,10 +141,11 @@ export async function keyReleaseRoutes(app: FastifyInstance, opts: KeyReleaseOpt
     async (request, reply): Promise<FilmKeyResponse> => {
       const keyRequest = parseRequest(request.body.request.payload, chain)
       if (!(await verifyDeviceSignature(keyRequest.deviceId, request.body.request))) {
-        throw new HttpError(401, 'the device signature on the key request does not verify')
+        throw new SeedError('SEED_BAD_SIGNATURE', 'the device signature on the key request does not verify')
       }
       const x25519PublicKey = new Uint8Array(Buffer.from(keyRequest.x25519PublicKey, 'base64url'))
-      if (x25519PublicKey.length !== 32) throw new HttpError(400, 'the device key-wrapping key is not a 32-byte X25519 key')
+      if (x25519PublicKey.length !== 32)
+        throw new SeedError('SEED_BAD_KEY_REQUEST', 'the device key-wrapping key is not a 32-byte X25519 key')
       let owner: string
       let issuedAt: Date
       try {
@@ -150,20 +155,20 @@ export async function keyReleaseRoutes(app: FastifyInstance, opts: KeyReleaseOpt
           chain.provider
         ))
       } catch (err) {
-        if (err instanceof AuthorisationError) throw new HttpError(401, err.message)
+        if (err instanceof AuthorisationError) throw new SeedError('SEED_AUTHORISATION_REFUSED', err.message)
         throw err
       }
       const revokedAt = await revocations.revokedAt(owner, keyRequest.deviceId)
       if (revokedAt !== undefined && issuedAt.getTime() <= revokedAt.getTime()) {
-        throw new HttpError(
-          401,
+        throw new SeedError(
+          'SEED_DEVICE_REVOKED',
           `${owner} revoked this device at ${revokedAt.toISOString()}: it gets keys again only once the owner pairs it anew`
         )
       }
       const limited = releaseLimit(keyRequest.deviceId, owner)
       if (limited !== undefined) {
         reply.header('retry-after', String(limited.retryAfterSeconds))
-        throw new HttpError(429, limited.reason)
+        throw new SeedError('SEED_RATE_LIMITED', limited.reason)
       }
 
       const tokenId = keyRequest.tokenId
@@ -172,10 +177,10 @@ export async function keyReleaseRoutes(app: FastifyInstance, opts: KeyReleaseOpt
       const balance: bigint = await readChain(async () => await chain.contract.balanceOf(owner, tokenId, { blockTag }))
       if (balance < 1n) {
         const confirmed = opts.confirmations === 0 ? '' : ` with ${opts.confirmations} confirmations`
-        throw new HttpError(403, `${owner} holds no token of film ${tokenId}${confirmed}`)
+        throw new SeedError('SEED_NOT_A_HOLDER', `${owner} holds no token of film ${tokenId}${confirmed}`)
       }
       const contentKey = await custody.get(film.contentCid)
-      if (contentKey === undefined) throw new HttpError(404, `this custodian does not hold the key of film ${tokenId}`)
+      if (contentKey === undefined) throw new SeedError('SEED_FILM_KEY_NOT_HELD', `this custodian does not hold the key of film ${tokenId}`)
       const context = filmKeyContext(
         { chainId: chain.chainId, contract: String(chain.contract.target), tokenId, contentCid: film.contentCid },
         keyRequest.deviceId

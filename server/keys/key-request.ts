@@ -7,11 +7,22 @@ import {
   type FilmKeyResponse,
   type OwnerAuthorisation
 } from '../wire/custodian-protocol.ts'
-import { HttpError } from '../lib/http-error.ts'
+import { SeedError } from '../lib/errors.ts'
 import { peerOrigin } from '../lib/peer-url.ts'
 
-export class KeyRequestError extends HttpError {
+/**
+ * The custodian could not be asked for a key, or refused it; the message says which and why. A refusal
+ * keeps what the custodian answered: its status and its code (e.g. SEED_NOT_A_HOLDER).
+ */
+export class KeyRequestError extends SeedError {
   override name = 'KeyRequestError'
+  readonly custodianStatus: number | undefined
+  readonly custodianCode: string | undefined
+  constructor(message: string, custodianAnswer?: { status: number; code: string | undefined }) {
+    super('SEED_KEY_REQUEST_FAILED', message)
+    this.custodianStatus = custodianAnswer?.status
+    this.custodianCode = custodianAnswer?.code
+  }
 }
 
 /** The device's side: asks the film's custodian for its key, wrapped to this device. */
@@ -40,7 +51,7 @@ export async function requestFilmKey(opts: {
   try {
     custodian = peerOrigin(opts.custodianUrl) // from the film's metadata: a box, not any route of any host
   } catch (err) {
-    throw new KeyRequestError(502, `the film's custodian URL is refused: ${(err as Error).message}`)
+    throw new KeyRequestError(`the film's custodian URL is refused: ${(err as Error).message}`)
   }
   let response: Response
   try {
@@ -54,14 +65,14 @@ export async function requestFilmKey(opts: {
   } catch (err) {
     // fetch's own message is "fetch failed": the cause says why (refused, a redirect, which are not followed)
     const cause = (err as Error).cause as Error | undefined
-    throw new KeyRequestError(503, `the custodian at ${opts.custodianUrl} cannot be reached: ${cause?.message ?? (err as Error).message}`)
+    throw new KeyRequestError(`the custodian at ${opts.custodianUrl} cannot be reached: ${cause?.message ?? (err as Error).message}`)
   }
-  const answer = (await response.json().catch(() => ({}))) as Partial<FilmKeyResponse> & { message?: string }
+  const answer = (await response.json().catch(() => ({}))) as Partial<FilmKeyResponse> & { message?: string; code?: string }
   if (!response.ok || answer.wrappedKey === undefined) {
-    throw new KeyRequestError(
-      response.status,
-      `the custodian refused the key of film ${opts.tokenId}: ${answer.message ?? response.statusText}`
-    )
+    throw new KeyRequestError(`the custodian refused the key of film ${opts.tokenId}: ${answer.message ?? response.statusText}`, {
+      status: response.status,
+      code: answer.code
+    })
   }
   return answer as FilmKeyResponse
 }

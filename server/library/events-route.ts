@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http'
 import type { FastifyInstance } from 'fastify'
-import { HttpError } from '../lib/http-error.ts'
+import { SeedError } from '../lib/errors.ts'
 import type { LibraryChanges } from './library-changes.ts'
 
 /** Each listening screen holds a connection open: a handful of TVs and phones is the most a home has. */
@@ -33,13 +33,16 @@ export async function libraryEventsRoute(app: FastifyInstance, opts: { changes: 
       const address = request.ip
       const held = perAddress.get(address) ?? 0
       if (held >= MAX_LISTENERS_PER_ADDRESS) {
-        throw new HttpError(
-          429,
+        throw new SeedError(
+          'SEED_RATE_LIMITED',
           `this address already follows this library on ${MAX_LISTENERS_PER_ADDRESS} connections; close one (another tab or page), or rely on polling GET /api/library`
         )
       }
       if (listening.size >= MAX_LISTENERS) {
-        throw new HttpError(503, `${MAX_LISTENERS} screens already follow this library; close one, or rely on polling GET /api/library`)
+        throw new SeedError(
+          'SEED_TOO_MANY_LISTENERS',
+          `${MAX_LISTENERS} screens already follow this library; close one, or rely on polling GET /api/library`
+        )
       }
       reply.hijack()
       const res = reply.raw

@@ -14,7 +14,7 @@ import { openBuffer } from '../sealing/open.ts'
 import { unwrapKey } from '../sealing/wrap.ts'
 import { requestFilmKey } from '../keys/key-request.ts'
 import { filmKeyContext } from '../wire/custodian-protocol.ts'
-import { HttpError } from '../lib/http-error.ts'
+import { SeedError } from '../lib/errors.ts'
 import type { CID } from 'multiformats/cid'
 import {
   MAX_SIDE_FILE_BYTES,
@@ -343,7 +343,10 @@ export function createLibrary(opts: LibraryOptions): Library {
       record = await update(tokenId, { state: 'locked', lockedAt: new Date().toISOString() })
       // after the state: a stream asked for from now on is refused (playableRecord) or, if it got past
       // that check already, followed by now and cut here
-      const cut = opts.streams.cut(tokenId, new HttpError(403, `film ${tokenId} is no longer owned by this wallet: playback stopped`))
+      const cut = opts.streams.cut(
+        tokenId,
+        new SeedError('SEED_FILM_NOT_OWNED', `film ${tokenId} is no longer owned by this wallet: playback stopped`)
+      )
       log.info({ tokenId, streamsCut: cut }, 'film sold: playback locked, open streams cut and key erased')
     }
     if (record.unpinned === true || record.metadata === undefined) return
@@ -361,14 +364,17 @@ export function createLibrary(opts: LibraryOptions): Library {
 
   async function contentKey(tokenId: string): Promise<Uint8Array> {
     let stored = await keys.get(tokenId)
-    if (stored === undefined) throw new HttpError(403, `film ${tokenId} has no key on this box`)
+    if (stored === undefined) throw new SeedError('SEED_FILM_KEY_MISSING', `film ${tokenId} has no key on this box`)
     // a key kept by an older release is wrapped under the context without the content CID: asked again
     if (pastGrace(stored) || stored.contentCid === undefined) {
       // past the offline grace, the custodian must confirm the owner still holds the film
       const record = await records.get(tokenId)
-      if (record?.metadata === undefined) throw new HttpError(403, `film ${tokenId} needs to be verified again`)
+      if (record?.metadata === undefined) throw new SeedError('SEED_FILM_KEY_UNCONFIRMED', `film ${tokenId} needs to be verified again`)
       await fetchKey(tokenId, record.metadata).catch(err => {
-        throw new HttpError(403, `film ${tokenId} needs its custodian to confirm ownership again: ${(err as Error).message}`)
+        throw new SeedError(
+          'SEED_FILM_KEY_UNCONFIRMED',
+          `film ${tokenId} needs its custodian to confirm ownership again: ${(err as Error).message}`
+        )
       })
       stored = (await keys.get(tokenId)) as StoredFilmKey
     }
@@ -387,16 +393,17 @@ export function createLibrary(opts: LibraryOptions): Library {
     const saved = await records.get(tokenId)
     const record = saved === undefined ? undefined : current(saved)
     if (record === undefined || !isShown(record.metadata, await opts.developerMode()))
-      throw new HttpError(404, `film ${tokenId} is not in this library`)
+      throw new SeedError('SEED_FILM_NOT_FOUND', `film ${tokenId} is not in this library`)
     return record
   }
 
   /** Ready, or pinning: its key is held and its blocks are arriving, so reads can fetch what is missing. */
   async function playableRecord(tokenId: string): Promise<FilmRecord & { metadata: FilmMetadata }> {
     const record = await shownRecord(tokenId)
-    if (record.state === 'locked' || BigInt(record.quantity) === 0n) throw new HttpError(403, `film ${tokenId} is no longer owned`)
+    if (record.state === 'locked' || BigInt(record.quantity) === 0n)
+      throw new SeedError('SEED_FILM_NOT_OWNED', `film ${tokenId} is no longer owned`)
     if (record.metadata === undefined || (record.state !== 'ready' && record.state !== 'pinning'))
-      throw new HttpError(409, `film ${tokenId} is not ready yet (${record.state})`)
+      throw new SeedError('SEED_FILM_NOT_READY', `film ${tokenId} is not ready yet (${record.state})`)
     return record as FilmRecord & { metadata: FilmMetadata }
   }
 
@@ -455,7 +462,7 @@ export function createLibrary(opts: LibraryOptions): Library {
     },
     async poster(tokenId) {
       const record = await shownRecord(tokenId)
-      if (record.metadata === undefined) throw new HttpError(404, `film ${tokenId} has no poster here yet`)
+      if (record.metadata === undefined) throw new SeedError('SEED_FILM_ASSET_NOT_FOUND', `film ${tokenId} has no poster here yet`)
       return await readBytes(helia, parseCid(record.metadata.poster.cid), {
         bound: { what: `film ${tokenId}'s poster`, bytes: MAX_SIDE_FILE_BYTES },
         signal: AbortSignal.timeout(METADATA_TIMEOUT_MS)
@@ -464,15 +471,16 @@ export function createLibrary(opts: LibraryOptions): Library {
     async subtitles(tokenId, index) {
       const record = await playableRecord(tokenId)
       const track = record.metadata.subtitles[index]
-      if (track === undefined) throw new HttpError(404, `film ${tokenId} has no subtitle track ${index}`)
+      if (track === undefined) throw new SeedError('SEED_FILM_ASSET_NOT_FOUND', `film ${tokenId} has no subtitle track ${index}`)
       return await openSealedFile(tokenId, track.cid)
     },
     async thumbnails(tokenId, index) {
       const record = await playableRecord(tokenId)
       const sheets = thumbnailSheetsOf(record.metadata)?.sheets ?? []
-      if (sheets.length === 0) throw new HttpError(404, `film ${tokenId} has no thumbnails`)
+      if (sheets.length === 0) throw new SeedError('SEED_FILM_ASSET_NOT_FOUND', `film ${tokenId} has no thumbnails`)
       const sheet = sheets[index]
-      if (sheet === undefined) throw new HttpError(404, `film ${tokenId} has thumbnail sheets 0 to ${sheets.length - 1}, not ${index}`)
+      if (sheet === undefined)
+        throw new SeedError('SEED_FILM_ASSET_NOT_FOUND', `film ${tokenId} has thumbnail sheets 0 to ${sheets.length - 1}, not ${index}`)
       return await openSealedFile(tokenId, sheet.cid)
     },
     async resume() {
@@ -487,7 +495,7 @@ export function createLibrary(opts: LibraryOptions): Library {
       await working?.catch(() => {})
     },
     async forget() {
-      opts.streams.cutAll(new HttpError(403, 'this Seed One was unpaired: playback stopped'))
+      opts.streams.cutAll(new SeedError('SEED_UNPAIRED', 'this Seed One was unpaired: playback stopped'))
       await this.close()
       await writes
       for (const [tokenId, record] of await records.entries()) {

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Library } from './library.ts'
 import type { PlaybackStore } from './playback.ts'
 import type { NetworkCopies } from './network-copies.ts'
-import { HttpError } from '../lib/http-error.ts'
+import { SeedError } from '../lib/errors.ts'
 import { chainSyncSchema, type ChainSyncView } from '../chain/sync-status.ts'
 import { filmViewSchema, playbackViewSchema, presentFilm, type LibraryFilmView } from './film-view.ts'
 
@@ -88,9 +88,10 @@ export async function libraryRoutes(
     },
     async request => {
       const library = opts.library()
-      if (library === undefined) throw new HttpError(404, 'this Seed One is not paired yet: it has no library')
+      if (library === undefined) throw new SeedError('SEED_NOT_PAIRED', 'this Seed One is not paired yet: it has no library')
       const { positionSec, durationSec } = request.body
-      if (positionSec > durationSec) throw new HttpError(400, `positionSec ${positionSec} is past durationSec ${durationSec}`)
+      if (positionSec > durationSec)
+        throw new SeedError('SEED_POSITION_PAST_END', `positionSec ${positionSec} is past durationSec ${durationSec}`)
       await library.film(request.params.tokenId)
       return await opts.playback.record(request.params.tokenId, { positionSec, durationSec })
     }

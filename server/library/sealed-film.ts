@@ -15,30 +15,30 @@ import {
 } from '../sealing/format.ts'
 import { createChunkOpener, type ChunkOpener } from '../sealing/open.ts'
 import { fileSize, readBytes, readRangeLent } from '../storage/content.ts'
-import { HttpError } from '../lib/http-error.ts'
+import { SeedError } from '../lib/errors.ts'
 
 /**
  * The film's sealed content on this box cannot be opened: a header that does not decode or does not
- * match the object's size, a chunk that fails authentication, a block that cannot be read. 500: the
- * box's own copy is damaged. The message names the content's CID and, past the header, the chunk.
+ * match the object's size, a chunk that fails authentication, a block that cannot be read: the box's
+ * own copy is damaged. The message names the content's CID and, past the header, the chunk.
  */
-export class SealedFilmError extends HttpError {
+export class SealedFilmError extends SeedError {
   override name = 'SealedFilmError'
   constructor(cid: CID, problem: string, options?: ErrorOptions) {
-    super(500, `sealed film ${cid}: ${problem}`, options)
+    super('SEED_SEALED_FILM_DAMAGED', `sealed film ${cid}: ${problem}`, options)
   }
 }
 
 /**
  * Blocks a read needed did not arrive in time. Blocks on this box's disk never take that long: this
- * is a film still pinning whose blocks at this position no reachable peer sent. 504: the box waited
- * on the network for them.
+ * is a film still pinning whose blocks at this position no reachable peer sent: the box waited on
+ * the network for them.
  */
-export class FilmBlocksTimeoutError extends HttpError {
+export class FilmBlocksTimeoutError extends SeedError {
   override name = 'FilmBlocksTimeoutError'
   constructor(timeoutMs: number) {
     super(
-      504,
+      'SEED_FILM_BLOCKS_TIMEOUT',
       `the film's blocks at this position did not arrive within ${Math.round(timeoutMs / 1000)} s: it is not all on this box yet and no reachable peer sent them; try again shortly`
     )
   }

@@ -1,8 +1,9 @@
 import type { FastifyInstance, onRequestHookHandler } from 'fastify'
 import fastifyRateLimit from '@fastify/rate-limit'
 import { verifyDeviceSignature } from '../identity/device-signature.ts'
-import { HttpError } from '../lib/http-error.ts'
+import { SeedError } from '../lib/errors.ts'
 import { NODES_PATH, REPORTS_PATH, type HealthReport, type RegistryNode, type SignedReport } from '../wire/monitor-protocol.ts'
+import { errorAnswer } from '../http/error-handler.ts'
 import type { NodeStore } from './node-store.ts'
 import type { Fleet } from './fleet.ts'
 import type { ReportResult } from './monitor-metrics.ts'
@@ -38,7 +39,7 @@ export async function monitorRoutes(app: FastifyInstance, opts: MonitorRoutesOpt
     max: REPORTS_PER_MINUTE_PER_ADDRESS,
     timeWindow: 60_000,
     errorResponseBuilder: (_request, context) =>
-      new HttpError(429, `too many reports from this address (${context.max} a minute): retry in ${context.after}`)
+      new SeedError('SEED_RATE_LIMITED', `too many reports from this address (${context.max} a minute): retry in ${context.after}`)
   })
   reportRoute(app, opts, reportLimit)
   registryRoutes(app, opts)
@@ -53,29 +54,31 @@ function reportRoute(app: FastifyInstance, opts: MonitorRoutesOptions, reportLim
       const parsed = parseReport(request.body)
       if ('error' in parsed) {
         opts.onReport('malformed')
-        throw new HttpError(400, parsed.error)
+        throw new SeedError('SEED_BAD_REPORT', parsed.error)
       }
       const { report } = parsed
       if (!(await verifyDeviceSignature(report.deviceId, request.body))) {
         opts.onReport('forged')
-        throw new HttpError(401, `the signature is not ${report.deviceId}'s`)
+        throw new SeedError('SEED_BAD_SIGNATURE', `the signature is not ${report.deviceId}'s`)
       }
       if (!(await opts.admits(report.deviceId))) {
         opts.onReport('refused')
-        throw new HttpError(
-          403,
+        throw new SeedError(
+          'SEED_NOT_ADMITTED',
           `device ${report.deviceId} is not admitted by this monitor: its operator lists the device ids it takes reports from`
         )
       }
       const result = await opts.store.accept(report, new Date())
       if (!result.accepted) {
         opts.onReport('replayed')
-        return await reply.code(409).send({
-          statusCode: 409,
-          error: 'Conflict',
-          message: `seq ${report.seq} is not after ${result.lastSeq}, the last accepted from ${report.deviceId}`,
-          lastSeq: result.lastSeq
-        })
+        // the error answer with the last seq, so that the box sends its queue on from there
+        const replayed = errorAnswer(
+          new SeedError(
+            'SEED_REPORT_REPLAYED',
+            `seq ${report.seq} is not after ${result.lastSeq}, the last accepted from ${report.deviceId}`
+          )
+        )
+        return await reply.code(replayed.statusCode).send({ ...replayed, lastSeq: result.lastSeq })
       }
       opts.onReport('accepted', report, request.ip)
       return await reply.code(201).send({ seq: report.seq })
@@ -115,7 +118,7 @@ function registryRoutes(app: FastifyInstance, opts: MonitorRoutesOptions): void 
     },
     async request => {
       if ((await store.node(request.params.deviceId)) === undefined)
-        throw new HttpError(404, `no node ${request.params.deviceId} has reported`)
+        throw new SeedError('SEED_NODE_NOT_FOUND', `no node ${request.params.deviceId} has reported`)
       return { reports: await store.history(request.params.deviceId, Number(request.query.limit ?? 100)) }
     }
   )

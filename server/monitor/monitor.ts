@@ -1,3 +1,4 @@
+import { answerErrorsByCode } from '../http/error-handler.ts'
 import { securityHeaders } from '../http/security-headers.ts'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { mkdir } from 'node:fs/promises'
@@ -65,6 +66,7 @@ export async function startMonitor(config: MonitorConfig, opts: { logLevel?: str
       ajv: { customOptions: { removeAdditional: false, coerceTypes: false } }
     })
     shutdown.add(() => app.close())
+    answerErrorsByCode(app)
     // every body is JSON: a text/plain one (which a cross-site form sends without a preflight) is 415
     app.removeContentTypeParser('text/plain')
     // No Host check here: the monitor is a public service reached by any name, and holds no cookie or

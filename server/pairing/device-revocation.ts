@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { HttpError } from '../lib/http-error.ts'
+import { SeedError } from '../lib/errors.ts'
 import { getAddress, type Provider } from 'ethers'
 import { AuthorisationError, buildSiweMessage, parseSiwe, verifySiweSignature } from './owner-authorisation.ts'
 import type { OwnerAuthorisation } from '../wire/custodian-protocol.ts'
@@ -59,7 +59,7 @@ export async function revocationFromRequest(signed: SignedRevocation, chainId: n
   try {
     return await verifyRevocation(signed, chainId, provider)
   } catch (err) {
-    if (err instanceof AuthorisationError) throw new HttpError(400, err.message)
+    if (err instanceof AuthorisationError) throw new SeedError('SEED_BAD_REVOCATION', err.message)
     throw err
   }
 }

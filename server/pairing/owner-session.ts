@@ -4,7 +4,7 @@ import fastifyCookie from '@fastify/cookie'
 import fastifyCsrf from '@fastify/csrf-protection'
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
 import { section, type StateDb } from '../storage/state-db.ts'
-import { HttpError } from '../lib/http-error.ts'
+import { SeedError } from '../lib/errors.ts'
 
 declare module '../storage/state-db.ts' {
   interface StateSchema {
@@ -161,7 +161,10 @@ export const ownerSession = fp(
 
     const signedIn: onRequestHookHandler = async (request, reply) => {
       if (!(await isSignedIn(opts.sessions, request))) {
-        throw new HttpError(401, 'only the owner can do this: sign in with the owner wallet first (scan the code this screen shows)')
+        throw new SeedError(
+          'SEED_NOT_SIGNED_IN',
+          'only the owner can do this: sign in with the owner wallet first (scan the code this screen shows)'
+        )
       }
       await renewSession(request, reply)
     }
@@ -208,7 +211,10 @@ export const ownerSession = fp(
       },
       async (request, reply) => {
         if (!(await opts.sessions.redeemSignInToken(request.query.token))) {
-          throw new HttpError(403, 'this sign-in link was used already or has expired: sign in with the code the TV shows')
+          throw new SeedError(
+            'SEED_SIGN_IN_LINK_REFUSED',
+            'this sign-in link was used already or has expired: sign in with the code the TV shows'
+          )
         }
         await reply.startOwnerSession()
         return await reply.header('cache-control', 'no-store').redirect('/', 303)

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import fastifyRateLimit from '@fastify/rate-limit'
 import { getAddress, isAddress, type Provider } from 'ethers'
-import { HttpError } from '../lib/http-error.ts'
+import { SeedError } from '../lib/errors.ts'
 import { signedMessageSchema } from './owner-authorisation.ts'
 import { buildRevocationMessage, revocationFromRequest, type SignedRevocation } from './device-revocation.ts'
 import { REVOCATIONS_PATH } from '../wire/custodian-protocol.ts'
@@ -78,7 +78,7 @@ export async function revocationRelayRoutes(
       }
     },
     async request => {
-      if (!isAddress(request.query.address)) throw new HttpError(400, 'not an Ethereum address')
+      if (!isAddress(request.query.address)) throw new SeedError('SEED_BAD_ADDRESS', 'not an Ethereum address')
       const domain = requestDomain(request)
       return {
         message: buildRevocationMessage({ domain, owner: request.query.address, chainId: opts.chainId, deviceId: request.query.device })
@@ -118,7 +118,10 @@ export async function revocationRelayRoutes(
       const revocation = await revocationFromRequest(request.body, opts.chainId, opts.provider)
       const owner = await opts.owner()
       if (owner === undefined || getAddress(owner) !== revocation.owner) {
-        throw new HttpError(403, 'this Seed One relays revocations of its own owner only: sign with the wallet it is paired with')
+        throw new SeedError(
+          'SEED_NOT_THE_OWNER',
+          'this Seed One relays revocations of its own owner only: sign with the wallet it is paired with'
+        )
       }
       const deliveries = await Promise.all((await opts.custodians()).map(async url => await deliver(url, request.body)))
       request.log.info({ owner, deviceId: revocation.deviceId, custodians: deliveries.length }, 'device revocation relayed')

@@ -3,7 +3,7 @@ import fastifyRateLimit from '@fastify/rate-limit'
 import QRCode from 'qrcode'
 import { getAddress, isAddress, type Provider } from 'ethers'
 import type { DeviceIdentity } from '../identity/device-identity.ts'
-import { HttpError } from '../lib/http-error.ts'
+import { SeedError } from '../lib/errors.ts'
 import {
   AuthorisationError,
   signedMessageSchema,
@@ -59,7 +59,8 @@ const renewQuerySchema = { type: 'object', properties: { renew: { type: 'string'
 /** The authority a pairing message must name: the box as the signer's browser reached it. */
 export function requestDomain(request: FastifyRequest): string {
   const host = request.headers.host
-  if (host === undefined || !/^[A-Za-z0-9.\-:[\]]{1,255}$/.test(host)) throw new HttpError(400, 'the request has no usable Host header')
+  if (host === undefined || !/^[A-Za-z0-9.\-:[\]]{1,255}$/.test(host))
+    throw new SeedError('SEED_BAD_HOST_HEADER', 'the request has no usable Host header')
   return host
 }
 
@@ -115,8 +116,8 @@ export async function pairingRoutes(app: FastifyInstance, opts: PairingRoutesOpt
     max: PAIRING_ATTEMPTS_PER_MINUTE,
     timeWindow: 60_000,
     errorResponseBuilder: (_request, context) =>
-      new HttpError(
-        429,
+      new SeedError(
+        'SEED_RATE_LIMITED',
         `too many pairing attempts from this address (${context.max} a minute): wait ${context.after}, then use the code the TV shows`
       )
   })
@@ -167,7 +168,8 @@ function codeRoutes(app: FastifyInstance, opts: PairingContext): void {
     },
     async (request, reply) => {
       const code = request.query.code ?? claims.peek(request.cookies[CLAIM_COOKIE])?.code
-      if (code === undefined) throw new HttpError(404, 'this browser has no pairing code: ask GET /api/pairing for one, or name the code')
+      if (code === undefined)
+        throw new SeedError('SEED_NO_PAIRING_CODE', 'this browser has no pairing code: ask GET /api/pairing for one, or name the code')
       const svg = await QRCode.toString(pairUrl(request, code), { type: 'svg', errorCorrectionLevel: 'M', margin: 4 })
       return await reply.type('image/svg+xml').header('cache-control', 'no-store').send(svg)
     }
@@ -192,7 +194,7 @@ function messageRoute(app: FastifyInstance, opts: PairingContext): void {
       }
     },
     async request => {
-      if (!isAddress(request.query.address)) throw new HttpError(400, 'not an Ethereum address')
+      if (!isAddress(request.query.address)) throw new SeedError('SEED_BAD_ADDRESS', 'not an Ethereum address')
       if (claims.find(request.query.code) === undefined) throw codeRefused()
       return {
         message: buildPairingMessage({
@@ -242,10 +244,10 @@ function signatureRoute(app: FastifyInstance, opts: PairingContext): void {
         } catch (err) {
           if (!(err instanceof AuthorisationError)) throw err
           claims.failed(claim)
-          throw new HttpError(401, err.message)
+          throw new SeedError('SEED_AUTHORISATION_REFUSED', err.message)
         }
         if (pairedOwner !== undefined && pairedOwner !== owner) {
-          throw new HttpError(409, 'this Seed One is paired with another wallet; its owner must unpair it first')
+          throw new SeedError('SEED_PAIRED_ELSEWHERE', 'this Seed One is paired with another wallet; its owner must unpair it first')
         }
         claims.grant(claim)
         if (pairedOwner === undefined) {
@@ -297,6 +299,6 @@ async function renewalState(store: PairingStore): Promise<Pick<PairingState, 'au
   }
 }
 
-function codeRefused(): HttpError {
-  return new HttpError(403, 'the pairing code is wrong, used or expired: use the code the TV shows now')
+function codeRefused(): SeedError {
+  return new SeedError('SEED_PAIRING_CODE_REFUSED', 'the pairing code is wrong, used or expired: use the code the TV shows now')
 }

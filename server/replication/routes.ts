@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify'
 import type { Helia } from 'helia'
 import { CID } from 'multiformats/cid'
 import { BLOCK_PATH, CHALLENGE_PATH, type Challenge, type ChallengeAnswer } from '../wire/monitor-protocol.ts'
-import { HttpError } from '../lib/http-error.ts'
+import { SeedError } from '../lib/errors.ts'
 import type { PeerServing } from './peer-serving.ts'
 // serving never fetches from others: only blocks on this node's own disk
 import { heldBlock } from '../storage/content.ts'
@@ -27,7 +27,7 @@ function parseCid(text: string): CID {
   try {
     return CID.parse(text)
   } catch {
-    throw new HttpError(400, `not a CID: "${text}"`)
+    throw new SeedError('SEED_BAD_CID', `not a CID: "${text}"`)
   }
 }
 
@@ -48,12 +48,12 @@ export async function replicationRoutes(app: FastifyInstance, opts: ReplicationR
       if (serving.quietHours.quiet()) {
         serving.refused()
         reply.header('retry-after', QUIET_RETRY_AFTER_SEC)
-        throw new HttpError(503, 'quiet hours: this box serves no peers now')
+        throw new SeedError('SEED_QUIET_HOURS', 'quiet hours: this box serves no peers now')
       }
       const cid = parseCid(request.params.cid)
       const signal = clientGone(reply)
       const bytes = await heldBlock(helia.blockstore, cid, signal)
-      if (bytes === undefined) throw new HttpError(404, `block ${cid} is not held here`)
+      if (bytes === undefined) throw new SeedError('SEED_BLOCK_NOT_FOUND', `block ${cid} is not held here`)
       await serving.pace(bytes.byteLength, signal)
       serving.served(bytes.byteLength)
       return await reply

@@ -2,16 +2,16 @@
 // to spare: a disk filled to the last byte stops the state database too (it takes no writes until
 // there is room again: storage/mending-level.ts), so the pins must never be what fills it.
 import { statfs } from 'node:fs/promises'
-import { HttpError } from '../lib/http-error.ts'
+import { SeedError } from '../lib/errors.ts'
 
 /** Kept free for the state database, Helia's records and the logs. */
 export const DISK_RESERVE_BYTES = 64 * 1024 * 1024
 
-/** Not enough room on the data disk; over HTTP, 507 Insufficient Storage. */
-export class DiskSpaceError extends HttpError {
+/** Not enough room on the data disk. */
+export class DiskSpaceError extends SeedError {
   override name = 'DiskSpaceError'
   constructor(message: string, options?: ErrorOptions) {
-    super(507, message, options)
+    super('SEED_DISK_FULL', message, options)
   }
 }
 

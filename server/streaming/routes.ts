@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { Library } from '../library/library.ts'
 import { tokenIdParams as tokenParams } from '../library/routes.ts'
-import { HttpError } from '../lib/http-error.ts'
+import { SeedError } from '../lib/errors.ts'
 import { filmContentType, thumbnailSheetsOf } from '../library/film-metadata.ts'
 import { sendPlaintext } from './send-film.ts'
 import type { ServiceCounters } from '../health/service-counters.ts'
@@ -24,7 +24,7 @@ export async function streamingRoutes(
 ): Promise<void> {
   const library = (): Library => {
     const current = opts.library()
-    if (current === undefined) throw new HttpError(404, 'this Seed One is not paired yet: it has no library')
+    if (current === undefined) throw new SeedError('SEED_NOT_PAIRED', 'this Seed One is not paired yet: it has no library')
     return current
   }
 
@@ -74,7 +74,10 @@ export async function streamingRoutes(
       const metadata = (await library().film(tokenId)).metadata
       const sheets = metadata !== undefined ? (thumbnailSheetsOf(metadata)?.sheets.length ?? 0) : 0
       if (sheets !== 1)
-        throw new HttpError(404, `film ${tokenId} has ${sheets} thumbnail sheets: ask for each at /api/films/${tokenId}/thumbnails/:n`)
+        throw new SeedError(
+          'SEED_FILM_ASSET_NOT_FOUND',
+          `film ${tokenId} has ${sheets} thumbnail sheets: ask for each at /api/films/${tokenId}/thumbnails/:n`
+        )
       return await reply.redirect(`/api/films/${tokenId}/thumbnails/0`, 308)
     }
   )

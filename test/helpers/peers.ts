@@ -4,12 +4,14 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import Fastify from 'fastify'
 import type { DeviceIdentity } from '../../server/identity/device-identity.ts'
+import { answerErrorsByCode } from '../../server/http/error-handler.ts'
 import { identityRoutes } from '../../server/identity/identity-routes.ts'
 import type { Test } from './in-process.ts'
 
 /** A box's identity route and nothing else, answering for `identity` at its own URL. */
 export async function startIdentityBox(t: Test, identity: DeviceIdentity): Promise<{ url: string }> {
   const app = Fastify({ logger: false })
+  answerErrorsByCode(app)
   let url: string | undefined
   await app.register(identityRoutes, { identity, apiUrl: () => url })
   await app.listen({ host: '127.0.0.1', port: 0 })
