@@ -1,59 +1,28 @@
 import Fastify, { type FastifyInstance } from 'fastify'
-import { mkdir } from 'node:fs/promises'
-import { reachableHost, type DaemonConfig } from './config.ts'
-import { VERSION } from './lib/version.ts'
-import { createShutdown } from './lib/shutdown.ts'
+import { reachableHost, type DaemonConfig, type Role } from './config.ts'
+import { createShutdown, type Shutdown } from './lib/shutdown.ts'
 import { RequestLogController, requestLogSerializers } from './lib/request-log.ts'
-import { openStateDb, section, type StateDb } from './storage/state-db.ts'
-import { createStorageNode, stopStorageNode, type StorageNode } from './storage/helia-node.ts'
-import { loadOrCreateDeviceIdentity, type DeviceIdentity } from './identity/device-identity.ts'
-import { connectFilmToken, defaultConfirmations, type FilmTokenClient } from './chain/film-token.ts'
-import { createChainWatcher } from './chain/watcher.ts'
-import { createChainSyncStatus, type ChainSyncStatus } from './chain/sync-status.ts'
-import { openCustodyStore, type CustodyStore } from './keys/custody-store.ts'
-import { keyReleaseRoutes } from './keys/key-release-routes.ts'
-import { publishedFilms } from './keys/published-films.ts'
-import { DEFAULT_RELEASE_LIMITS } from './keys/release-limits.ts'
-import { createRevocationStore, revocationRoutes } from './keys/revocations.ts'
-import { createPairingStore } from './pairing/pairing-store.ts'
-import { createSettingsStore, type SettingsStore } from './settings/settings.ts'
-import { pairingRoutes } from './pairing/routes.ts'
-import { settingsRoutes } from './settings/routes.ts'
-import { createOwnerSessions, isSignedIn, ownerSession, SIGN_IN_LINK_PATH, type OwnerSessions } from './pairing/owner-session.ts'
+import type { StateDb } from './storage/state-db.ts'
+import type { StorageNode } from './storage/helia-node.ts'
+import type { DeviceIdentity } from './identity/device-identity.ts'
+import type { FilmTokenClient } from './chain/film-token.ts'
+import type { CustodyStore } from './keys/custody-store.ts'
+import type { SettingsStore } from './settings/settings.ts'
+import { SIGN_IN_LINK_PATH } from './pairing/owner-session.ts'
 import { answerErrorsByCode } from './http/error-handler.ts'
 import { createHostCheck } from './http/host-check.ts'
 import { securityHeaders } from './http/security-headers.ts'
-import { revocationRelayRoutes } from './pairing/revocation-routes.ts'
-import { createLibrary, type Library } from './library/library.ts'
-import { libraryRoutes } from './library/routes.ts'
-import { libraryEventsRoute } from './library/events-route.ts'
-import { createLibraryChanges } from './library/library-changes.ts'
-import { createPlaybackStore } from './library/playback.ts'
-import { createNetworkCopies } from './library/network-copies.ts'
-import { startHealthHistory } from './health/history.ts'
-import { healthHistoryRoutes } from './health/history-routes.ts'
-import { streamingRoutes } from './streaming/routes.ts'
-import { statusRoutes } from './status/routes.ts'
-import { uiRoutes } from './ui/routes.ts'
-import { applianceRoutes } from './appliance/routes.ts'
-import { createDiskConsent } from './appliance/disk-consent.ts'
-import { advertiseOnLan } from './appliance/mdns.ts'
 import { openApi } from './openapi/openapi.ts'
-import { createServiceCounters } from './health/service-counters.ts'
-import { boxHealth } from './health/box-health.ts'
-import { chainSyncLag } from './health/health-figures.ts'
-import { createPeerServing, type PeerServing } from './replication/peer-serving.ts'
-import { startStorageRole } from './replication/storage-role.ts'
+import { createServiceCounters, type ServiceCounters } from './health/service-counters.ts'
+import type { PeerServing } from './replication/peer-serving.ts'
 import type { Replicator } from './replication/replicator.ts'
-import { replicationRoutes } from './replication/routes.ts'
-import { identityRoutes } from './identity/identity-routes.ts'
-import { peerOrigin } from './lib/peer-url.ts'
-import { registryHolders } from './replication/block-holders.ts'
-import { setBlockHolders } from './storage/block-fetcher.ts'
-import { createFilmStreams } from './library/film-streams.ts'
-import { countBuffersInHeapLimit } from './streaming/gc-tuning.ts'
-import { MIGRATIONS } from './update/migration-list.ts'
-import { migrateToLatest, type MigrationStep } from './update/migrations.ts'
+import { createFollowing } from './library/following.ts'
+import { createCore, type Components } from './core/core.ts'
+import type { Listening, RoleComponents, RoleStart } from './roles/role.ts'
+import { custodianRole } from './roles/custodian.ts'
+import { playerRole } from './roles/player.ts'
+import { storageRole } from './roles/storage.ts'
+import { reportingRole } from './roles/reporting.ts'
 
 export interface Daemon {
   url: string
@@ -83,283 +52,95 @@ export interface StartOptions {
   logStream?: { write(line: string): void }
 }
 
-/** Starts one seed-one process with the roles its configuration names. */
+/**
+ * The roles a configuration can name, in the order they start: the custodian's routes come before
+ * the owner session the player registers, and the storage node's replicator before the reporting
+ * that every box does last (its figures include the replicator's).
+ */
+const ROLE_ORDER: Array<[Role, RoleStart]> = [
+  ['custodian', custodianRole],
+  ['player', playerRole],
+  ['storage', storageRole]
+]
+
+/** The HTTP app: strict JSON, browser headers and the Host check before every route, then the OpenAPI description. */
+async function createApp(components: Components, opts: StartOptions): Promise<{ app: FastifyInstance; counters: ServiceCounters }> {
+  const { config, identity } = components
+  const app = Fastify({
+    logger: {
+      level: opts.logLevel ?? process.env.SEED_ONE_LOG_LEVEL ?? 'info',
+      redact: ['req.headers.cookie', 'req.headers.authorization'],
+      serializers: requestLogSerializers,
+      ...(opts.logStream === undefined ? {} : { stream: opts.logStream })
+    },
+    // request lines name the path only: a query can carry a pairing code
+    logController: new RequestLogController(),
+    bodyLimit: BODY_LIMIT_BYTES,
+    forceCloseConnections: true,
+    // Schemas are strict: unknown properties and wrongly typed values are refused, not quietly fixed.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false } }
+  })
+  answerErrorsByCode(app)
+  // every body is JSON: a text/plain one (which a cross-site form sends without a preflight) is 415
+  app.removeContentTypeParser('text/plain')
+  await securityHeaders(app)
+  // before every route: a name that is not the box's own (DNS rebinding) reaches none of them
+  app.addHook(
+    'onRequest',
+    await createHostCheck({ deviceId: identity.deviceId, publicUrl: config.publicUrl, allowedHosts: config.allowedHosts ?? [] })
+  )
+  for (const step of components.migrated) app.log.info(step, 'data directory migrated')
+  const counters = createServiceCounters(app)
+  await app.register(openApi)
+  return { app, counters }
+}
+
+/** Starts the roles the configuration names, then the reporting; returns what waits for the box to listen. */
+async function startRoles(
+  components: RoleComponents,
+  app: FastifyInstance,
+  shutdown: Shutdown
+): Promise<Array<(at: Listening) => Promise<void>>> {
+  const roles = [...ROLE_ORDER.filter(([name]) => components.config.roles.includes(name)).map(([, start]) => start), reportingRole]
+  const onListening: Array<(at: Listening) => Promise<void>> = []
+  for (const start of roles) {
+    const { close, listening, ...products } = await start(components, app)
+    shutdown.add(close)
+    // what a role made is there for the roles after it
+    Object.assign(components, products)
+    if (listening !== undefined) onListening.push(listening)
+  }
+  return onListening
+}
+
+/** Starts one seed-one process: the core, the app, the roles its configuration names and the reporting, then listens. */
 export async function startDaemon(config: DaemonConfig, opts: StartOptions = {}): Promise<Daemon> {
-  countBuffersInHeapLimit()
-  await mkdir(config.dataDir, { recursive: true, mode: 0o700 })
-  const db = await openStateDb(config.dataDir)
+  const core = await createCore(config)
   const shutdown = createShutdown()
-  shutdown.add(() => db.close())
+  shutdown.add(core.close)
   try {
-    // before anything reads the state: the data moves to this release's data version (RELEASE.md)
-    const migrated: MigrationStep[] = []
-    await migrateToLatest(db, MIGRATIONS, step => migrated.push(step))
-    const identity = await loadOrCreateDeviceIdentity(config.dataDir)
-    const chainInfo = section(db, 'chain')
-    const chain = await connectFilmToken(config.chain, await chainInfo.get('chainId'))
-    await chainInfo.put('chainId', chain.chainId)
-    shutdown.add(() => chain.provider.destroy())
-
-    const settings = createSettingsStore(db)
-    const peerServing = await createPeerServing(settings)
-    shutdown.add(() => peerServing.close())
-    const helia = await createStorageNode({
-      dataDir: config.dataDir,
-      privateKey: identity.privateKey,
-      listen: config.p2pListen,
-      bootstrap: config.peers,
-      mdns: config.mdns,
-      bitswapBlockstore: peerServing.bitswapBlockstore
-    })
-    shutdown.add(() => stopStorageNode(helia))
-    if (config.monitorUrl !== undefined) {
-      const store = section(db, 'replication')
-      setBlockHolders(helia, registryHolders({ monitorUrl: config.monitorUrl, selfId: identity.deviceId, store }))
-    }
-
-    const app = Fastify({
-      logger: {
-        level: opts.logLevel ?? process.env.SEED_ONE_LOG_LEVEL ?? 'info',
-        redact: ['req.headers.cookie', 'req.headers.authorization'],
-        serializers: requestLogSerializers,
-        ...(opts.logStream === undefined ? {} : { stream: opts.logStream })
-      },
-      // request lines name the path only: a query can carry a pairing code
-      logController: new RequestLogController(),
-      bodyLimit: BODY_LIMIT_BYTES,
-      forceCloseConnections: true,
-      // Schemas are strict: unknown properties and wrongly typed values are refused, not quietly fixed.
-      ajv: { customOptions: { removeAdditional: false, coerceTypes: false } }
-    })
+    const { app, counters } = await createApp(core.components, opts)
     shutdown.add(() => app.close())
-    answerErrorsByCode(app)
-    // every body is JSON: a text/plain one (which a cross-site form sends without a preflight) is 415
-    app.removeContentTypeParser('text/plain')
-    await securityHeaders(app)
-    // before every route: a name that is not the box's own (DNS rebinding) reaches none of them
-    app.addHook(
-      'onRequest',
-      await createHostCheck({ deviceId: identity.deviceId, publicUrl: config.publicUrl, allowedHosts: config.allowedHosts ?? [] })
-    )
-    for (const step of migrated) app.log.info(step, 'data directory migrated')
-    const counters = createServiceCounters(app)
-    const filmStreams = createFilmStreams()
-    peerServing.setActiveStreams(() => filmStreams.count())
-    await app.register(openApi)
-
-    const multiaddrs = (): string[] => helia.libp2p.getMultiaddrs().map(ma => ma.toString())
-    let custody: CustodyStore | undefined
-    if (config.roles.includes('custodian')) {
-      custody = await openCustodyStore(config.dataDir, db)
-      const revocations = createRevocationStore(db)
-      await app.register(keyReleaseRoutes, {
-        chain,
-        custody,
-        published: publishedFilms(db),
-        revocations,
-        servedCreators: config.servedCreators,
-        confirmations: config.chain.confirmations ?? defaultConfirmations(chain.chainId),
-        limits: config.keyReleaseLimits ?? DEFAULT_RELEASE_LIMITS
-      })
-      await app.register(revocationRoutes, { store: revocations, chainId: chain.chainId, provider: chain.provider })
-    }
-
-    let library: Library | undefined
-    let watcher: ReturnType<typeof createChainWatcher> | undefined
-    let chainSync: ChainSyncStatus | undefined
-    const pairing = createPairingStore(db)
-    const libraryChanges = createLibraryChanges()
-    const watcherState = section(db, 'chain')
-    const followOwner = async (owner: string): Promise<void> => {
-      library = createLibrary({
-        db,
-        helia,
-        identity,
-        chain,
-        authorisation: async () => await pairing.authorisation(),
-        unpinGraceMs: config.unpinGraceMs,
-        offlineKeyGraceMs: config.offlineKeyGraceMs,
-        pinStallMs: config.pinStallMs,
-        dataDir: config.dataDir,
-        fetchTimeoutMs: config.playbackFetchTimeoutMs,
-        developerMode: async () => (await settings.get()).developerMode,
-        streams: filmStreams,
-        onChange: libraryChanges.changed,
-        log: app.log.child({ part: 'library' })
-      })
-      const current = library
-      const sync = (chainSync = createChainSyncStatus(libraryChanges.changed))
-      watcher = createChainWatcher({
-        provider: chain.provider,
-        contractAddress: config.chain.contractAddress,
-        owner,
-        fromBlock: config.chain.deploymentBlock,
-        confirmations: config.chain.confirmations ?? defaultConfirmations(chain.chainId),
-        chainId: chain.chainId,
-        pollMs: config.chainPollMs,
-        store: {
-          load: async () => await watcherState.get(`watcher:${owner}`),
-          save: async state => {
-            await watcherState.put(`watcher:${owner}`, state)
-          }
-        },
-        onChange: async change => {
-          await current.applyHolding(change)
-        },
-        onSynced: () => sync.synced(),
-        onError: err => {
-          sync.failed(err)
-          counters.errors++
-          app.log.warn({ err: (err as Error).message }, 'chain sync failed; retrying')
-        }
-      })
-      await library.resume()
-      watcher.start()
-    }
-    const playback = createPlaybackStore(db)
-    // Unpairing: the owner's films, keys and pins go, and a later pairing with them syncs from the start again.
-    const stopFollowing = async (owner: string): Promise<void> => {
-      await watcher?.stop()
-      await library?.forget()
-      await playback.clear()
-      watcher = undefined
-      chainSync = undefined
-      library = undefined
-      await watcherState.del(`watcher:${owner}`)
-      // a copy of the data directory taken before cannot use the next owner's authorisation
-      await identity.rotateKeyWrappingKey()
-    }
-    shutdown.add(async () => {
-      await watcher?.stop()
-      await library?.close()
-    })
-
-    let sessions: OwnerSessions | undefined
-    if (config.roles.includes('player')) {
-      sessions = createOwnerSessions(db)
-      await app.register(ownerSession, { sessions, owner: async () => await pairing.owner() })
-      await app.register(pairingRoutes, {
-        identity,
-        store: pairing,
-        sessions,
-        chainId: chain.chainId,
-        provider: chain.provider,
-        onPaired: followOwner,
-        onRenewed: async () => await library?.resume(),
-        onUnpaired: stopFollowing
-      })
-      await app.register(revocationRelayRoutes, {
-        chainId: chain.chainId,
-        provider: chain.provider,
-        owner: async () => await pairing.owner(),
-        custodians: async () => [...new Set((await library?.list())?.flatMap(film => film.metadata?.custodian.url ?? []) ?? [])]
-      })
-      await app.register(settingsRoutes, { settings })
-      const networkCopies = createNetworkCopies({
-        helia,
-        selfId: identity.deviceId,
-        monitorUrl: config.monitorUrl,
-        log: app.log.child({ part: 'network-copies' })
-      })
-      shutdown.add(() => networkCopies.close())
-      // Plaintext and the owner's library only for the owner's signed-in screens: a guest on the LAN gets 401.
-      await app.register(async ownerScreens => {
-        ownerScreens.addHook('onRequest', app.requireSignedIn)
-        await ownerScreens.register(libraryRoutes, {
-          library: () => library,
-          chainSync: () => chainSync?.view() ?? null,
-          playback,
-          networkCopies
-        })
-        await ownerScreens.register(libraryEventsRoute, { changes: libraryChanges })
-        await ownerScreens.register(streamingRoutes, { library: () => library, counters, streams: filmStreams })
-      })
-      const history = startHealthHistory({ db, dataDir: config.dataDir, log: app.log.child({ part: 'health-history' }) })
-      shutdown.add(() => history.stop())
-      await app.register(healthHistoryRoutes, { history })
-      await app.register(uiRoutes)
-      await app.register(applianceRoutes, {
-        consent: createDiskConsent({ stateFile: config.diskStateFile, dataDir: config.dataDir }),
-        sessions,
-        paired: async () => (await pairing.owner()) !== undefined
-      })
-      const owner = await pairing.owner()
-      if (owner !== undefined) await followOwner(owner)
-    }
-
-    let replicator: Replicator | undefined
-    if (config.roles.includes('storage')) {
-      const storage = await startStorageRole({
-        config,
-        db,
-        helia,
-        chain,
-        settings,
-        quietHours: peerServing.quietHours,
-        selfId: identity.deviceId,
-        log: app.log.child({ part: 'replication' })
-      })
-      shutdown.add(() => storage.close())
-      replicator = storage.replicator
-    }
-    // every box: the monitor challenges any box that says it holds content, its own library's too
-    await app.register(replicationRoutes, { helia, serving: peerServing })
-    // the URL this box reports as its own, once it listens: the monitor checks it answers for this key
-    let apiUrl: string | undefined
-    await app.register(identityRoutes, { identity, apiUrl: () => apiUrl })
-
-    const health = boxHealth(app, {
-      config,
-      db,
-      identity,
-      helia,
-      settings,
+    const { pairing } = core.components
+    const following = createFollowing({
+      ...core.components,
       counters,
-      peerServing: () => peerServing.figures(),
-      // a failing sync already says the chain does not answer: /metrics must not wait for an RPC that hangs
-      chainSyncLag: async () => (chainSync?.view().state === 'failing' ? null : await chainSyncLag(chain.provider, watcher?.syncedBlock())),
-      replication: replicator?.status
+      authorisation: async () => await pairing.authorisation(),
+      developerMode: async () => (await core.components.settings.get()).developerMode,
+      log: app.log
     })
-    shutdown.add(() => health.stop())
-
-    await app.register(statusRoutes, {
-      status: async request => {
-        const owner = (await pairing.owner()) ?? null
-        // the owner's wallet and their library's sync are for the owner's screens only
-        const signedIn = sessions !== undefined && (await isSignedIn(sessions, request))
-        return {
-          version: VERSION,
-          deviceId: identity.deviceId,
-          roles: config.roles,
-          owner: signedIn ? owner : null,
-          paired: owner !== null,
-          chainId: chain.chainId,
-          syncedBlock: watcher?.syncedBlock() ?? 0,
-          chainSync: signedIn ? (chainSync?.view() ?? null) : null,
-          multiaddrs: multiaddrs()
-        }
-      }
-    })
+    shutdown.add(() => following.close())
+    const components: RoleComponents = { ...core.components, counters, following }
+    const onListening = await startRoles(components, app, shutdown)
 
     await app.listen({ host: config.host, port: config.port })
     const address = app.server.address()
     const port = typeof address === 'object' && address !== null ? address.port : config.port
     const url = `http://${reachableHost(config.host)}:${port}`
-    if (config.mdns) {
-      const lan = await advertiseOnLan({
-        host: config.host,
-        port,
-        deviceId: identity.deviceId,
-        version: VERSION,
-        log: app.log.child({ part: 'mdns' })
-      })
-      if (lan !== undefined) shutdown.add(() => lan.stop())
-    }
-    apiUrl = peerOrigin(config.port === 0 ? url : config.publicUrl)
-    await health.startReporting(apiUrl, { host: config.host, port })
-    const ownerSessions = sessions
+    for (const listening of onListening) await listening({ url, host: config.host, port })
+    const { db, identity, helia, chain, settings, custody, peerServing, replicator, sessions, multiaddrs } = components
     const signInLink =
-      ownerSessions === undefined ? undefined : async () => `${url}${SIGN_IN_LINK_PATH}?token=${await ownerSessions.issueSignInToken()}`
+      sessions === undefined ? undefined : async () => `${url}${SIGN_IN_LINK_PATH}?token=${await sessions.issueSignInToken()}`
     return { url, db, app, identity, helia, chain, settings, custody, peerServing, replicator, signInLink, multiaddrs, close: shutdown.run }
   } catch (err) {
     await shutdown.run()

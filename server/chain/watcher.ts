@@ -91,6 +91,95 @@ function normaliseAddress(name: string, address: string): string {
   }
 }
 
+/** The owner's side of the contract: which tokens moved to or from them, and what they hold. */
+interface OwnerReads {
+  provider: JsonRpcProvider
+  contractAddress: string
+  owner: string
+  blockWindow: number
+  abi: Interface
+  contract: Contract
+}
+
+function ownerReads(opts: ChainWatcherOptions, blockWindow: number): OwnerReads {
+  const owner = normaliseAddress('owner', opts.owner)
+  const contractAddress = normaliseAddress('contractAddress', opts.contractAddress)
+  const abi = new Interface(FILM_TOKEN_WATCH_ABI)
+  return { provider: opts.provider, contractAddress, owner, blockWindow, abi, contract: new Contract(contractAddress, abi, opts.provider) }
+}
+
+async function tokenIdsTransferred(reads: OwnerReads, fromBlock: number, toBlock: number): Promise<Set<string>> {
+  const { abi, blockWindow } = reads
+  const transferTopics = [abi.getEvent('TransferSingle')!.topicHash, abi.getEvent('TransferBatch')!.topicHash]
+  const ownerTopic = zeroPadValue(reads.owner, 32)
+  const ids = new Set<string>()
+  for (let start = fromBlock; start <= toBlock; start += blockWindow) {
+    const window = { address: reads.contractAddress, fromBlock: start, toBlock: Math.min(start + blockWindow - 1, toBlock) }
+    // Topic filters cannot OR across positions: one query with the owner as `from`, one as `to`.
+    const [sent, received] = await Promise.all([
+      reads.provider.getLogs({ ...window, topics: [transferTopics, null, ownerTopic] }),
+      reads.provider.getLogs({ ...window, topics: [transferTopics, null, null, ownerTopic] })
+    ])
+    for (const log of [...sent, ...received]) {
+      const event = abi.parseLog(log)
+      if (event?.name === 'TransferSingle') ids.add((event.args.id as bigint).toString())
+      if (event?.name === 'TransferBatch') for (const id of event.args.ids as bigint[]) ids.add(id.toString())
+    }
+  }
+  return ids
+}
+
+async function readHoldings(
+  reads: OwnerReads,
+  ids: string[],
+  known: Record<string, Holding>,
+  blockTag: number
+): Promise<Record<string, Holding>> {
+  const { contract, owner } = reads
+  const balances = (await contract.balanceOfBatch!(
+    ids.map(() => owner),
+    ids,
+    { blockTag }
+  )) as bigint[]
+  const held = ids.flatMap((id, i) => (balances[i]! > 0n ? [{ id, quantity: balances[i]! }] : []))
+  const holdings = await Promise.all(
+    held.map(async ({ id, quantity }) => {
+      const [tier, metadataUri] = await Promise.all([
+        contract.rightsTier!(owner, id, { blockTag }) as Promise<bigint>,
+        // A film's metadata URI never changes once registered.
+        known[id]?.metadataUri ?? (contract.uri!(id, { blockTag }) as Promise<string>)
+      ])
+      return [id, { quantity: quantity.toString(), tier: Number(tier), metadataUri }] as const
+    })
+  )
+  return Object.fromEntries(holdings)
+}
+
+/** The holdings after `ids` were read again, and the changes from `saved` they make. */
+function applyReads(
+  ids: string[],
+  saved: Record<string, Holding>,
+  current: Record<string, Holding>
+): { holdings: Record<string, Holding>; changes: HoldingsChange[] } {
+  const holdings = { ...saved }
+  const changes: HoldingsChange[] = []
+  for (const id of ids) {
+    const before = saved[id]
+    const after = current[id]
+    if (after === undefined) delete holdings[id]
+    else holdings[id] = after
+    if (before?.quantity === after?.quantity && before?.tier === after?.tier) continue
+    changes.push({
+      tokenId: id,
+      quantity: after?.quantity ?? '0',
+      tier: after?.tier ?? 0,
+      metadataUri: after?.metadataUri ?? before!.metadataUri,
+      previousQuantity: before?.quantity ?? '0'
+    })
+  }
+  return { holdings, changes }
+}
+
 export function createChainWatcher(opts: ChainWatcherOptions): ChainWatcher {
   requireBlockCount('fromBlock', opts.fromBlock, 0)
   requireBlockCount('confirmations', opts.confirmations, 0)
@@ -98,53 +187,9 @@ export function createChainWatcher(opts: ChainWatcherOptions): ChainWatcher {
   const blockWindow = opts.blockWindow ?? DEFAULT_BLOCK_WINDOW
   requireBlockCount('pollMs', pollMs, 1)
   requireBlockCount('blockWindow', blockWindow, 1)
-  const owner = normaliseAddress('owner', opts.owner)
-  const contractAddress = normaliseAddress('contractAddress', opts.contractAddress)
+  const reads = ownerReads(opts, blockWindow)
   const { provider, store } = opts
-  const abi = new Interface(FILM_TOKEN_WATCH_ABI)
-  const contract = new Contract(contractAddress, abi, provider)
-  const transferTopics = [abi.getEvent('TransferSingle')!.topicHash, abi.getEvent('TransferBatch')!.topicHash]
-  const ownerTopic = zeroPadValue(owner, 32)
-
   let state: WatcherState | undefined
-
-  async function tokenIdsTransferred(fromBlock: number, toBlock: number): Promise<Set<string>> {
-    const ids = new Set<string>()
-    for (let start = fromBlock; start <= toBlock; start += blockWindow) {
-      const window = { address: contractAddress, fromBlock: start, toBlock: Math.min(start + blockWindow - 1, toBlock) }
-      // Topic filters cannot OR across positions: one query with the owner as `from`, one as `to`.
-      const [sent, received] = await Promise.all([
-        provider.getLogs({ ...window, topics: [transferTopics, null, ownerTopic] }),
-        provider.getLogs({ ...window, topics: [transferTopics, null, null, ownerTopic] })
-      ])
-      for (const log of [...sent, ...received]) {
-        const event = abi.parseLog(log)
-        if (event?.name === 'TransferSingle') ids.add((event.args.id as bigint).toString())
-        if (event?.name === 'TransferBatch') for (const id of event.args.ids as bigint[]) ids.add(id.toString())
-      }
-    }
-    return ids
-  }
-
-  async function readHoldings(ids: string[], known: Record<string, Holding>, blockTag: number): Promise<Record<string, Holding>> {
-    const balances = (await contract.balanceOfBatch!(
-      ids.map(() => owner),
-      ids,
-      { blockTag }
-    )) as bigint[]
-    const held = ids.flatMap((id, i) => (balances[i]! > 0n ? [{ id, quantity: balances[i]! }] : []))
-    const holdings = await Promise.all(
-      held.map(async ({ id, quantity }) => {
-        const [tier, metadataUri] = await Promise.all([
-          contract.rightsTier!(owner, id, { blockTag }) as Promise<bigint>,
-          // A film's metadata URI never changes once registered.
-          known[id]?.metadataUri ?? (contract.uri!(id, { blockTag }) as Promise<string>)
-        ])
-        return [id, { quantity: quantity.toString(), tier: Number(tier), metadataUri }] as const
-      })
-    )
-    return Object.fromEntries(holdings)
-  }
 
   async function sync(): Promise<SyncResult> {
     const saved = (state ??= (await store.load()) ?? { lastBlock: opts.fromBlock - 1, holdings: {} })
@@ -160,28 +205,12 @@ export function createChainWatcher(opts: ChainWatcherOptions): ChainWatcher {
     const target = head - opts.confirmations
     if (target <= lastBlock) return synced({ syncedBlock: saved.lastBlock, changes: [], chainReset: false })
 
-    const touched = await tokenIdsTransferred(lastBlock + 1, target)
+    const touched = await tokenIdsTransferred(reads, lastBlock + 1, target)
     // After a reset every held film is re-read: its transfers may not exist on the new chain.
     if (chainReset) for (const id of Object.keys(saved.holdings)) touched.add(id)
     const ids = [...touched]
-    const current = ids.length === 0 ? {} : await readHoldings(ids, saved.holdings, target)
-
-    const holdings = { ...saved.holdings }
-    const changes: HoldingsChange[] = []
-    for (const id of ids) {
-      const before = saved.holdings[id]
-      const after = current[id]
-      if (after === undefined) delete holdings[id]
-      else holdings[id] = after
-      if (before?.quantity === after?.quantity && before?.tier === after?.tier) continue
-      changes.push({
-        tokenId: id,
-        quantity: after?.quantity ?? '0',
-        tier: after?.tier ?? 0,
-        metadataUri: after?.metadataUri ?? before!.metadataUri,
-        previousQuantity: before?.quantity ?? '0'
-      })
-    }
+    const current = ids.length === 0 ? {} : await readHoldings(reads, ids, saved.holdings, target)
+    const { holdings, changes } = applyReads(ids, saved.holdings, current)
     // Changes go out before the save: a crash in between re-delivers them rather than losing them.
     for (const change of changes) await opts.onChange(change)
     const next = { lastBlock: target, holdings }

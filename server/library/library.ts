@@ -3,32 +3,22 @@ import type { Helia } from 'helia'
 import type { DeviceIdentity } from '../identity/device-identity.ts'
 import type { FilmTokenClient } from '../chain/film-token.ts'
 import type { HoldingsChange } from '../chain/watcher.ts'
-import { checkAuthorisationTimes } from '../pairing/owner-authorisation.ts'
 import type { OwnerAuthorisation } from '../wire/custodian-protocol.ts'
-import { section, type StateDb } from '../storage/state-db.ts'
-import { hintHolder } from '../storage/block-fetcher.ts'
-import { pinWithProgress, readBytes, unpin } from '../storage/content.ts'
-import { openSealedFilm, type SealedFilm } from './sealed-film.ts'
+import type { StateDb } from '../storage/state-db.ts'
+import type { SealedFilm } from './sealed-film.ts'
 import type { FilmStreams } from './film-streams.ts'
-import { openBuffer } from '../sealing/open.ts'
-import { unwrapKey } from '../sealing/wrap.ts'
-import { requestFilmKey } from '../keys/key-request.ts'
-import { filmKeyContext } from '../wire/custodian-protocol.ts'
 import { SeedError } from '../lib/errors.ts'
-import type { CID } from 'multiformats/cid'
-import {
-  MAX_SIDE_FILE_BYTES,
-  metadataBound,
-  metadataCidFromUri,
-  parseCid,
-  parseFilmMetadata,
-  thumbnailSheetsOf,
-  type FilmMetadata
-} from './film-metadata.ts'
-import type { FileBound } from '../wire/dag-bounds.ts'
-import type { FilmRecord, StoredFilmKey } from './film-record.ts'
-import { isShown } from './content-class.ts'
-import { diskSpaceReason, ensureRoomFor } from '../storage/disk-space.ts'
+import type { FilmMetadata } from './film-metadata.ts'
+import type { FilmRecord } from './film-record.ts'
+import { ensureRoomFor } from '../storage/disk-space.ts'
+import { createFilmRecords } from './film-records.ts'
+import { createWorkQueue } from './work-queue.ts'
+import { createFilmKeys } from './film-keys.ts'
+import { pinFilm, unpinFilm } from './film-pinning.ts'
+import { createFilmAccess } from './film-access.ts'
+import { createFilmReading } from './film-reading.ts'
+import { createMetadataLoads } from './metadata-loads.ts'
+import { createSaleLock } from './film-sale.ts'
 
 export interface LibraryOptions {
   db: StateDb
@@ -78,46 +68,19 @@ export interface Library {
   forget(): Promise<void>
 }
 
-const METADATA_TIMEOUT_MS = 60_000
-const RETRY_FIRST_MS = 5_000
-const RETRY_MAX_MS = 10 * 60_000
-const PROGRESS_SAVE_INTERVAL_MS = 1_000
-/** A film waiting for disk space tries again this often at most: a check of the free space is cheap. */
-const DISK_RETRY_MS = 10_000
-
-/** Everything a film pins: its metadata, the artwork, subtitles and thumbnails, then the (large) content last. */
-export function filmCids(metadataUri: string, metadata: FilmMetadata): CID[] {
-  const sheets = thumbnailSheetsOf(metadata)?.sheets ?? []
-  const small = [metadata.poster.cid, ...metadata.subtitles.map(s => s.cid), ...sheets.map(s => s.cid)]
-  return [metadataCidFromUri(metadataUri), ...[...small, metadata.content.cid].map(parseCid)]
-}
-
-/** What a pin of each of filmCids may hold: the content exactly its sealedBytes, the rest at most their caps. */
-function filmBounds(tokenId: string, metadata: FilmMetadata): FileBound[] {
-  const film = `"${metadata.title}" (film ${tokenId})`
-  const side = (what: string): FileBound => ({ what: `${film}'s ${what}`, bytes: MAX_SIDE_FILE_BYTES })
-  return [
-    metadataBound(film),
-    side('poster'),
-    ...metadata.subtitles.map(track => side(`${track.label} subtitles`)),
-    ...(thumbnailSheetsOf(metadata)?.sheets ?? []).map((_, n) => side(`thumbnail sheet ${n}`)),
-    { what: `${film}'s content`, bytes: metadata.content.sealedBytes, exact: true }
-  ]
-}
-
-/** An AbortSignal that fires when `touch` has not been called for `ms`. */
-function stallWatch(ms: number): { signal: AbortSignal; touch(): void; stop(): void } {
-  const controller = new AbortController()
-  const timer = setTimeout(() => controller.abort(), ms)
-  return {
-    signal: controller.signal,
-    touch() {
-      timer.refresh()
-    },
-    stop() {
-      clearTimeout(timer)
-    }
+/** A holding seen on chain applied to the film's record: bought again during the grace period, the film starts over (a new key is needed). */
+function heldRecord(existing: FilmRecord | undefined, change: HoldingsChange): FilmRecord {
+  const record: FilmRecord = existing ?? {
+    tokenId: change.tokenId,
+    quantity: '0',
+    tier: 0,
+    metadataUri: change.metadataUri,
+    state: 'pending',
+    progress: 0
   }
+  const next = { ...record, quantity: change.quantity, tier: change.tier, metadataUri: change.metadataUri }
+  if (BigInt(change.quantity) > 0n && record.state === 'locked') return { ...next, state: 'pending', progress: 0, lockedAt: undefined }
+  return next
 }
 
 /**
@@ -126,381 +89,77 @@ function stallWatch(ms: number): { signal: AbortSignal; touch(): void; stop(): v
  * the pins after a grace period. Work runs one film at a time so playback keeps the CPU and disk.
  */
 export function createLibrary(opts: LibraryOptions): Library {
-  const { helia, identity, chain, onChange, log } = opts
-  const records = section(opts.db, 'films')
-  const keys = section(opts.db, 'film-keys')
-  const openFilms = new Map<string, Promise<SealedFilm>>()
-  const metadataLoads = new Map<string, Promise<FilmRecord>>()
-  const queue = new Set<string>()
-  const retryDelays = new Map<string, number>()
-  /** Errors that could not be saved (a full disk fails the state database's writes too): shown until a save succeeds. */
-  const unsavedErrors = new Map<string, string>()
-  const timers = new Set<NodeJS.Timeout>()
-  const aborter = new AbortController()
-  let working: Promise<void> | undefined
+  const { helia, log } = opts
+  const records = createFilmRecords(opts.db, opts.onChange)
+  const queue = createWorkQueue({ run: process, scheduled: prefetchMetadata, records, log })
+  const withMetadata = createMetadataLoads(helia, records, queue.signal)
+  const keys = createFilmKeys({ ...opts, metadataOf: async tokenId => (await records.saved(tokenId))?.metadata })
+  const access = createFilmAccess(records, opts.developerMode)
+  const reading = createFilmReading({ helia, access, keys, fetchTimeoutMs: opts.fetchTimeoutMs })
+  const lock = createSaleLock({ ...opts, records, keys, reading, queue })
 
-  const schedule = (tokenId: string): void => {
+  function prefetchMetadata(tokenId: string): void {
     void records
-      .get(tokenId)
+      .saved(tokenId)
       .then(async record => {
         if (record !== undefined && BigInt(record.quantity) > 0n) await withMetadata(record)
       })
       .catch(() => {}) // the film's turn in the queue fetches it again and reports the error
-    queue.add(tokenId)
-    working ??= drain().finally(() => {
-      working = undefined
-    })
-  }
-
-  const later = (ms: number, fn: () => void): void => {
-    const timer = setTimeout(() => {
-      timers.delete(timer)
-      fn()
-    }, ms)
-    timer.unref()
-    timers.add(timer)
-  }
-
-  async function drain(): Promise<void> {
-    while (queue.size > 0 && !aborter.signal.aborted) {
-      const [tokenId] = queue
-      queue.delete(tokenId)
-      try {
-        await process(tokenId)
-        retryDelays.delete(tokenId)
-      } catch (err) {
-        if (aborter.signal.aborted) return
-        const backoff = Math.min((retryDelays.get(tokenId) ?? RETRY_FIRST_MS / 2) * 2, RETRY_MAX_MS)
-        retryDelays.set(tokenId, backoff)
-        const diskReason = diskSpaceReason(err)
-        const delay = diskReason === undefined ? backoff : Math.min(backoff, DISK_RETRY_MS)
-        const reason = diskReason ?? (err as Error).message
-        log.warn({ tokenId, err: reason, retryInMs: delay }, 'film not ready yet')
-        // the retry is scheduled even when the state cannot be saved
-        await update(tokenId, { state: 'error', error: reason }).catch(saveErr => {
-          unsavedErrors.set(tokenId, reason)
-          log.error({ tokenId, err: (saveErr as Error).message }, 'the film state could not be saved')
-        })
-        later(delay, () => schedule(tokenId))
-      }
-    }
-  }
-
-  // Record writes are serialised: a pin-progress write must never land after, and undo, a state change.
-  let writes: Promise<unknown> = Promise.resolve()
-  function mutate(
-    tokenId: string,
-    change: (current: FilmRecord | undefined) => FilmRecord | undefined,
-    { quiet = false }: { quiet?: boolean } = {}
-  ): Promise<FilmRecord | undefined> {
-    const write = writes.then(async () => {
-      const next = change(await records.get(tokenId))
-      if (next === undefined) return next
-      await records.put(tokenId, next)
-      if (!quiet) onChange?.()
-      return next
-    })
-    writes = write.catch(() => {})
-    return write
-  }
-
-  async function update(tokenId: string, changes: Partial<FilmRecord>): Promise<FilmRecord> {
-    const next = await mutate(tokenId, current => {
-      if (current === undefined) throw new Error(`film ${tokenId} is not in the library`)
-      const record = { ...current, ...changes }
-      if (!('error' in changes)) delete record.error
-      return record
-    })
-    unsavedErrors.delete(tokenId)
-    return next as FilmRecord
-  }
-
-  function saveProgress(tokenId: string, progress: number): void {
-    void mutate(tokenId, current => (current?.state === 'pinning' ? { ...current, progress } : undefined), { quiet: true }).catch(() => {})
-  }
-
-  /**
-   * Fetches a film's metadata once, outside the one-at-a-time queue: a film bought behind a large pin
-   * is listed by its title and poster at once (and hidden at once when its class says so).
-   */
-  function withMetadata(record: FilmRecord): Promise<FilmRecord> {
-    if (record.metadata !== undefined) return Promise.resolve(record)
-    const { tokenId } = record
-    let load = metadataLoads.get(tokenId)
-    if (load === undefined) {
-      load = readBytes(helia, metadataCidFromUri(record.metadataUri), {
-        bound: metadataBound(`film ${tokenId}`),
-        signal: AbortSignal.any([aborter.signal, AbortSignal.timeout(METADATA_TIMEOUT_MS)])
-      })
-        .then(async bytes => {
-          const metadata = parseFilmMetadata(bytes)
-          // the state and its error stay: they belong to the film's turn in the queue
-          const next = await mutate(tokenId, current => current && { ...current, metadata })
-          if (next === undefined) throw new Error(`film ${tokenId} is not in the library`)
-          return next
-        })
-        .finally(() => metadataLoads.delete(tokenId))
-      metadataLoads.set(tokenId, load)
-    }
-    return load
   }
 
   async function process(tokenId: string): Promise<void> {
-    let record = await records.get(tokenId)
+    let record = await records.saved(tokenId)
     if (record === undefined) return
-    if (BigInt(record.quantity) === 0n) {
-      await lock(record)
-      return
-    }
+    if (BigInt(record.quantity) === 0n) return await lock(record)
     record = await withMetadata(record)
     const metadata = record.metadata as FilmMetadata
-    if ((await keys.get(tokenId)) === undefined) await fetchKey(tokenId, metadata)
+    if (!(await keys.has(tokenId))) await keys.fetch(tokenId, metadata)
     if (record.state === 'ready') return
     await ensureRoomFor(opts.dataDir, metadata.content.sealedBytes * (1 - record.progress))
-    record = await update(tokenId, { state: 'pinning', unpinned: false })
-    await pinFilm(record, metadata)
-    await update(tokenId, { state: 'ready', progress: 1 })
+    record = await records.update(tokenId, { state: 'pinning', unpinned: false })
+    await pinFilm({
+      helia,
+      tokenId,
+      metadataUri: record.metadataUri,
+      metadata,
+      signal: queue.signal,
+      stallMs: opts.pinStallMs,
+      dataDir: opts.dataDir,
+      later: queue.later,
+      saveProgress: progress => records.saveProgress(tokenId, progress)
+    })
+    await records.update(tokenId, { state: 'ready', progress: 1 })
     log.info({ tokenId, title: metadata.title }, 'film ready')
-  }
-
-  async function fetchKey(tokenId: string, metadata: FilmMetadata): Promise<void> {
-    const authorisation = await opts.authorisation()
-    if (authorisation === undefined) throw new Error('this box is not paired with an owner')
-    // a lapsed authorisation is not even shown to the custodian: the TV asks the owner to renew it
-    checkAuthorisationTimes(authorisation)
-    const { wrappedKey } = await requestFilmKey({
-      custodianUrl: metadata.custodian.url,
-      identity,
-      authorisation,
-      chainId: chain.chainId,
-      contract: String(chain.contract.target),
-      tokenId
-    })
-    await keys.put(tokenId, {
-      wrappedKey,
-      custodianUrl: metadata.custodian.url,
-      contentCid: metadata.content.cid,
-      verifiedAt: new Date().toISOString()
-    })
-  }
-
-  async function pinFilm(record: FilmRecord, metadata: FilmMetadata): Promise<void> {
-    const tokenId = record.tokenId
-    const totalBytes = Math.max(1, metadata.content.sealedBytes)
-    // At most one write per interval, and the latest figure always lands: a pin that stalls shows
-    // how far it got, not what it had when the last write happened to be due.
-    let lastSave = 0
-    let latest = 0
-    let saveDue = false
-    const reportProgress = (bytes: number): void => {
-      latest = Math.min(0.99, bytes / totalBytes)
-      if (saveDue) return
-      saveDue = true
-      later(Math.max(0, lastSave + PROGRESS_SAVE_INTERVAL_MS - Date.now()), () => {
-        saveDue = false
-        lastSave = Date.now()
-        saveProgress(tokenId, latest)
-      })
-    }
-    const cids = filmCids(record.metadataUri, metadata)
-    const bounds = filmBounds(tokenId, metadata)
-    // the custodian holds every block of its films: asked over HTTP with the monitor's holders, or alone
-    // without a monitor; playback reads of the film while it pins ask it too (their root is the content's)
-    const unhint = hintHolder(helia, cids, metadata.custodian.url)
-    const stall = stallWatch(opts.pinStallMs)
-    try {
-      const signal = AbortSignal.any([aborter.signal, stall.signal])
-      const contentCid = metadata.content.cid
-      for (const [i, cid] of cids.entries()) {
-        const isContent = cid.toString() === contentCid
-        await pinWithProgress(helia, cid, {
-          bound: bounds[i],
-          signal,
-          onProgress: ({ bytes }) => {
-            stall.touch()
-            if (isContent) reportProgress(bytes)
-          }
-        })
-      }
-    } catch (err) {
-      if (!stall.signal.aborted) throw err
-      // a block that could not be written for want of space is not reported by the fetch: it just never arrives
-      await ensureRoomFor(opts.dataDir, metadata.content.sealedBytes * (1 - latest))
-      throw new Error(
-        `pinning stalled: no block arrived for ${Math.round(opts.pinStallMs / 1000)} s (${Math.floor(latest * 100)} % held); no reachable peer has the rest yet`
-      )
-    } finally {
-      stall.stop()
-      unhint()
-    }
-  }
-
-  async function lock(record: FilmRecord): Promise<void> {
-    const tokenId = record.tokenId
-    if (record.state !== 'locked') {
-      await keys.del(tokenId)
-      openFilms.delete(tokenId)
-      record = await update(tokenId, { state: 'locked', lockedAt: new Date().toISOString() })
-      // after the state: a stream asked for from now on is refused (playableRecord) or, if it got past
-      // that check already, followed by now and cut here
-      const cut = opts.streams.cut(
-        tokenId,
-        new SeedError('SEED_FILM_NOT_OWNED', `film ${tokenId} is no longer owned by this wallet: playback stopped`)
-      )
-      log.info({ tokenId, streamsCut: cut }, 'film sold: playback locked, open streams cut and key erased')
-    }
-    if (record.unpinned === true || record.metadata === undefined) return
-    const releaseAt = Date.parse(record.lockedAt as string) + opts.unpinGraceMs
-    if (Date.now() < releaseAt) {
-      later(Math.min(releaseAt - Date.now(), 2 ** 31 - 1), () => schedule(tokenId))
-      return
-    }
-    for (const cid of filmCids(record.metadataUri, record.metadata)) await unpin(helia, cid)
-    await update(tokenId, { unpinned: true })
-    log.info({ tokenId }, 'sold film released from local storage')
-  }
-
-  const pastGrace = (stored: StoredFilmKey): boolean => Date.now() - Date.parse(stored.verifiedAt) > opts.offlineKeyGraceMs
-
-  async function contentKey(tokenId: string): Promise<Uint8Array> {
-    let stored = await keys.get(tokenId)
-    if (stored === undefined) throw new SeedError('SEED_FILM_KEY_MISSING', `film ${tokenId} has no key on this box`)
-    // a key kept by an older release is wrapped under the context without the content CID: asked again
-    if (pastGrace(stored) || stored.contentCid === undefined) {
-      // past the offline grace, the custodian must confirm the owner still holds the film
-      const record = await records.get(tokenId)
-      if (record?.metadata === undefined) throw new SeedError('SEED_FILM_KEY_UNCONFIRMED', `film ${tokenId} needs to be verified again`)
-      await fetchKey(tokenId, record.metadata).catch(err => {
-        throw new SeedError(
-          'SEED_FILM_KEY_UNCONFIRMED',
-          `film ${tokenId} needs its custodian to confirm ownership again: ${(err as Error).message}`
-        )
-      })
-      stored = (await keys.get(tokenId)) as StoredFilmKey
-    }
-    const film = { chainId: chain.chainId, contract: String(chain.contract.target), tokenId, contentCid: stored.contentCid as string }
-    return unwrapKey(stored.wrappedKey, identity.x25519PrivateKey, filmKeyContext(film, identity.deviceId))
-  }
-
-  /** The record as saved, or with the error that could not be saved. */
-  const current = (record: FilmRecord): FilmRecord => {
-    const error = unsavedErrors.get(record.tokenId)
-    return error === undefined ? record : { ...record, state: 'error', error }
-  }
-
-  /** A film the owner's screens show; a hidden one is answered as if it were not there. */
-  async function shownRecord(tokenId: string): Promise<FilmRecord> {
-    const saved = await records.get(tokenId)
-    const record = saved === undefined ? undefined : current(saved)
-    if (record === undefined || !isShown(record.metadata, await opts.developerMode()))
-      throw new SeedError('SEED_FILM_NOT_FOUND', `film ${tokenId} is not in this library`)
-    return record
-  }
-
-  /** Ready, or pinning: its key is held and its blocks are arriving, so reads can fetch what is missing. */
-  async function playableRecord(tokenId: string): Promise<FilmRecord & { metadata: FilmMetadata }> {
-    const record = await shownRecord(tokenId)
-    if (record.state === 'locked' || BigInt(record.quantity) === 0n)
-      throw new SeedError('SEED_FILM_NOT_OWNED', `film ${tokenId} is no longer owned`)
-    if (record.metadata === undefined || (record.state !== 'ready' && record.state !== 'pinning'))
-      throw new SeedError('SEED_FILM_NOT_READY', `film ${tokenId} is not ready yet (${record.state})`)
-    return record as FilmRecord & { metadata: FilmMetadata }
-  }
-
-  /** A small file sealed with the film's key (subtitles, thumbnails), decrypted. */
-  async function openSealedFile(tokenId: string, cid: string): Promise<Uint8Array> {
-    const sealed = await readBytes(helia, parseCid(cid), {
-      bound: { what: `film ${tokenId}'s ${cid}`, bytes: MAX_SIDE_FILE_BYTES },
-      signal: AbortSignal.timeout(METADATA_TIMEOUT_MS)
-    })
-    return openBuffer(await contentKey(tokenId), sealed)
   }
 
   return {
     async applyHolding(change) {
-      const record = await mutate(change.tokenId, existing => {
-        const record: FilmRecord = existing ?? {
-          tokenId: change.tokenId,
-          quantity: '0',
-          tier: 0,
-          metadataUri: change.metadataUri,
-          state: 'pending',
-          progress: 0
-        }
-        const next = { ...record, quantity: change.quantity, tier: change.tier, metadataUri: change.metadataUri }
-        // bought again during the grace period: the film starts over (a new key is needed)
-        if (BigInt(change.quantity) > 0n && record.state === 'locked')
-          return { ...next, state: 'pending', progress: 0, lockedAt: undefined }
-        return next
-      })
+      const record = await records.mutate(change.tokenId, existing => heldRecord(existing, change))
       // a sale locks at once rather than behind other films' work (a pin can wait long for its blocks)
       if (record !== undefined && BigInt(record.quantity) === 0n) await lock(record)
-      schedule(change.tokenId)
+      queue.schedule(change.tokenId)
     },
-    async list() {
-      return (await records.entries()).map(([, record]) => current(record))
-    },
-    async shown() {
-      const developerMode = await opts.developerMode()
-      return (await records.entries()).map(([, record]) => current(record)).filter(record => isShown(record.metadata, developerMode))
-    },
-    film: shownRecord,
-    async openForPlayback(tokenId) {
-      const record = await playableRecord(tokenId)
-      let film = openFilms.get(tokenId)
-      // a film kept open past its key's grace is verified again, as if it were opened now
-      const stored = await keys.get(tokenId)
-      if (film !== undefined && (stored === undefined || pastGrace(stored))) film = undefined
-      if (film === undefined) {
-        film = contentKey(tokenId).then(
-          async key => await openSealedFilm(helia, parseCid(record.metadata.content.cid), key, { fetchTimeoutMs: opts.fetchTimeoutMs })
-        )
-        openFilms.set(tokenId, film)
-        film.catch(() => openFilms.delete(tokenId))
-      }
-      return { film: await film, metadata: record.metadata }
-    },
-    async poster(tokenId) {
-      const record = await shownRecord(tokenId)
-      if (record.metadata === undefined) throw new SeedError('SEED_FILM_ASSET_NOT_FOUND', `film ${tokenId} has no poster here yet`)
-      return await readBytes(helia, parseCid(record.metadata.poster.cid), {
-        bound: { what: `film ${tokenId}'s poster`, bytes: MAX_SIDE_FILE_BYTES },
-        signal: AbortSignal.timeout(METADATA_TIMEOUT_MS)
-      })
-    },
-    async subtitles(tokenId, index) {
-      const record = await playableRecord(tokenId)
-      const track = record.metadata.subtitles[index]
-      if (track === undefined) throw new SeedError('SEED_FILM_ASSET_NOT_FOUND', `film ${tokenId} has no subtitle track ${index}`)
-      return await openSealedFile(tokenId, track.cid)
-    },
-    async thumbnails(tokenId, index) {
-      const record = await playableRecord(tokenId)
-      const sheets = thumbnailSheetsOf(record.metadata)?.sheets ?? []
-      if (sheets.length === 0) throw new SeedError('SEED_FILM_ASSET_NOT_FOUND', `film ${tokenId} has no thumbnails`)
-      const sheet = sheets[index]
-      if (sheet === undefined)
-        throw new SeedError('SEED_FILM_ASSET_NOT_FOUND', `film ${tokenId} has thumbnail sheets 0 to ${sheets.length - 1}, not ${index}`)
-      return await openSealedFile(tokenId, sheet.cid)
-    },
+    list: records.list,
+    shown: access.shown,
+    film: access.film,
+    openForPlayback: reading.openForPlayback,
+    poster: reading.poster,
+    subtitles: reading.subtitles,
+    thumbnails: reading.thumbnails,
     async resume() {
       for (const [tokenId, record] of await records.entries()) {
         const settled = record.state === 'ready' || (record.state === 'locked' && record.unpinned === true)
-        if (!settled) schedule(tokenId)
+        if (!settled) queue.schedule(tokenId)
       }
     },
-    async close() {
-      aborter.abort()
-      for (const timer of timers) clearTimeout(timer)
-      await working?.catch(() => {})
-    },
+    close: queue.close,
     async forget() {
       opts.streams.cutAll(new SeedError('SEED_UNPAIRED', 'this Seed One was unpaired: playback stopped'))
-      await this.close()
-      await writes
+      await queue.close()
+      await records.settled()
       for (const [tokenId, record] of await records.entries()) {
         await keys.del(tokenId)
-        if (record.metadata !== undefined) for (const cid of filmCids(record.metadataUri, record.metadata)) await unpin(helia, cid)
+        if (record.metadata !== undefined) await unpinFilm(helia, record.metadataUri, record.metadata)
         await records.del(tokenId)
       }
     }

@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import type { Library } from './library.ts'
-import type { PlaybackStore } from './playback.ts'
+import type { FollowingView } from './following.ts'
 import type { NetworkCopies } from './network-copies.ts'
 import { SeedError } from '../lib/errors.ts'
 import { chainSyncSchema, type ChainSyncView } from '../chain/sync-status.ts'
@@ -26,10 +25,7 @@ export const tokenIdParams = {
 /** A film can be at most a few days long; the bound only keeps nonsense out. */
 const MAX_SECONDS = 7 * 24 * 3600
 
-export async function libraryRoutes(
-  app: FastifyInstance,
-  opts: { library: () => Library | undefined; chainSync: () => ChainSyncView | null; playback: PlaybackStore; networkCopies: NetworkCopies }
-): Promise<void> {
+export async function libraryRoutes(app: FastifyInstance, opts: { following: FollowingView; networkCopies: NetworkCopies }): Promise<void> {
   app.get(
     '/api/library',
     {
@@ -48,9 +44,9 @@ export async function libraryRoutes(
       }
     },
     async (): Promise<LibraryView> => {
-      const library = opts.library()
+      const library = opts.following.library()
       if (library === undefined) return { films: [], continueWatching: [], chainSync: null }
-      const [records, playback] = await Promise.all([library.shown(), opts.playback.all()])
+      const [records, playback] = await Promise.all([library.shown(), opts.following.playback.all()])
       records.sort(
         (a, b) => (a.metadata?.title ?? '').localeCompare(b.metadata?.title ?? '') || Number(BigInt(a.tokenId) - BigInt(b.tokenId))
       )
@@ -64,7 +60,7 @@ export async function libraryRoutes(
         .filter(film => film.playback?.resumable === true && film.state !== 'locked')
         .sort((a, b) => Date.parse(b.playback?.updatedAt ?? '') - Date.parse(a.playback?.updatedAt ?? ''))
         .map(film => film.tokenId)
-      return { films, continueWatching, chainSync: opts.chainSync() }
+      return { films, continueWatching, chainSync: opts.following.chainSync() }
     }
   )
 
@@ -87,13 +83,13 @@ export async function libraryRoutes(
       }
     },
     async request => {
-      const library = opts.library()
+      const library = opts.following.library()
       if (library === undefined) throw new SeedError('SEED_NOT_PAIRED', 'this Seed One is not paired yet: it has no library')
       const { positionSec, durationSec } = request.body
       if (positionSec > durationSec)
         throw new SeedError('SEED_POSITION_PAST_END', `positionSec ${positionSec} is past durationSec ${durationSec}`)
       await library.film(request.params.tokenId)
-      return await opts.playback.record(request.params.tokenId, { positionSec, durationSec })
+      return await opts.following.playback.record(request.params.tokenId, { positionSec, durationSec })
     }
   )
 }

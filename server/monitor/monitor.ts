@@ -5,8 +5,8 @@ import { mkdir } from 'node:fs/promises'
 import cron from 'node-cron'
 import type { CID } from 'multiformats/cid'
 import { reachableHost } from '../config.ts'
-import { createShutdown } from '../lib/shutdown.ts'
-import { openStateDb, section } from '../storage/state-db.ts'
+import { createShutdown, type Shutdown } from '../lib/shutdown.ts'
+import { openStateDb, section, type StateDb } from '../storage/state-db.ts'
 import { connectFilmToken, defaultConfirmations } from '../chain/film-token.ts'
 import { createCatalogue, type Catalogue } from '../replication/catalogue.ts'
 import { metricsRoute } from '../health/metrics-route.ts'
@@ -16,13 +16,13 @@ import { createNodeStore, type NodeStore } from './node-store.ts'
 import { readRegistry } from './registry.ts'
 import { readFleet } from './fleet.ts'
 import { startChallenger, type Challenger } from './challenger.ts'
-import { createMonitorMetrics } from './monitor-metrics.ts'
+import { createMonitorMetrics, type MonitorMetrics } from './monitor-metrics.ts'
 import { monitorRoutes } from './monitor-routes.ts'
 import { dashboardRoutes } from './dashboard-routes.ts'
 import { fetchVerifiedBlock, readUnixfsFile } from './block-fetch.ts'
 import { MAX_METADATA_BYTES } from '../library/film-metadata.ts'
 import { createAdmission } from './admission.ts'
-import { createIdentityChecks } from './node-identity.ts'
+import { createIdentityChecks, type IdentityChecks } from './node-identity.ts'
 import { createDiscovery } from './discovery.ts'
 import { discoveryRoutes } from './discovery-routes.ts'
 
@@ -46,6 +46,105 @@ function sources(nodes: RegistryNode[], cid: CID): string[] {
   return [...live.filter(node => node.held.includes(key)), ...live.filter(node => !node.held.includes(key))].map(node => node.apiUrl)
 }
 
+/** The monitor's Fastify app: JSON bodies up to BODY_LIMIT_BYTES, strict schemas, browser headers. */
+async function createMonitorApp(opts: { logLevel?: string }, shutdown: Shutdown): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: { level: opts.logLevel ?? process.env.SEED_ONE_LOG_LEVEL ?? 'info' },
+    bodyLimit: BODY_LIMIT_BYTES,
+    forceCloseConnections: true,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false } }
+  })
+  shutdown.add(() => app.close())
+  answerErrorsByCode(app)
+  // every body is JSON: a text/plain one (which a cross-site form sends without a preflight) is 415
+  app.removeContentTypeParser('text/plain')
+  // No Host check here: the monitor is a public service reached by any name, and holds no cookie or
+  // other ambient authority a rebound page could borrow. Its dashboard gets the box's browser headers.
+  await securityHeaders(app)
+  return app
+}
+
+/** The catalogue of films from the chain (when the monitor follows one), their metadata read from the live nodes. */
+async function startCatalogue(
+  config: MonitorConfig,
+  db: StateDb,
+  registry: () => Promise<RegistryNode[]>,
+  app: FastifyInstance,
+  shutdown: Shutdown
+): Promise<Catalogue | undefined> {
+  if (config.chain === undefined) return undefined
+  const chain = await connectFilmToken(config.chain)
+  shutdown.add(() => chain.provider.destroy())
+  const log = app.log.child({ part: 'catalogue' })
+  const catalogue = createCatalogue({
+    provider: chain.provider,
+    contractAddress: config.chain.contractAddress,
+    fromBlock: config.chain.deploymentBlock,
+    confirmations: config.chain.confirmations ?? defaultConfirmations(chain.chainId),
+    store: section(db, 'catalogue'),
+    readMetadata: async (cid, signal) => {
+      const from = sources(await registry(), cid)
+      return await readUnixfsFile(
+        cid,
+        block => fetchVerifiedBlock(block, from, { maxBytes: MAX_METADATA_BYTES, signal }),
+        MAX_METADATA_BYTES
+      )
+    },
+    onError: err => log.warn({ err: (err as Error).message }, 'catalogue sync failed; retrying')
+  })
+  catalogue.start()
+  shutdown.add(() => catalogue.stop())
+  return catalogue
+}
+
+/** The CIDs the fleet should hold: each valid film's metadata and content. */
+async function catalogueCids(catalogue: Catalogue | undefined): Promise<string[]> {
+  if (catalogue === undefined) return []
+  return (await catalogue.films()).flatMap(film =>
+    film.invalid !== undefined ? [] : [film.metadataCid, ...(film.contentCid !== undefined ? [film.contentCid] : [])]
+  )
+}
+
+/** Prunes the history past the retention and the nodes past the node retention: entries removed. */
+async function prune(store: NodeStore, config: MonitorConfig, app: FastifyInstance): Promise<number> {
+  const removed = await store.pruneHistory(new Date(Date.now() - config.retentionMs))
+  if (removed > 0) app.log.info({ removed }, 'report history past the retention pruned')
+  const gone = await store.pruneNodes(new Date(Date.now() - config.nodeRetentionMs))
+  if (gone > 0) app.log.info({ gone }, 'nodes silent past the node retention left the registry')
+  return removed + gone
+}
+
+/** The challenges of nodes' claims to hold content, and the checks that a node's apiUrl answers for it. */
+async function startClaimChecks(
+  config: MonitorConfig,
+  store: NodeStore,
+  registry: () => Promise<RegistryNode[]>,
+  app: FastifyInstance,
+  shutdown: Shutdown,
+  metrics: MonitorMetrics
+): Promise<{ challenger: Challenger; identities: IdentityChecks }> {
+  const challenger = startChallenger({
+    store,
+    registry,
+    intervalMs: config.challengeIntervalMs,
+    blocksPerChallenge: config.challengeBlocks,
+    deadlineMs: config.challengeDeadlineMs,
+    failuresBeforeFailed: config.failuresBeforeFailed,
+    log: app.log.child({ part: 'challenges' }),
+    onResult: (_deviceId, passed) => metrics.challenge(passed)
+  })
+  shutdown.add(() => challenger.stop())
+  // a node's claims are challenged once its apiUrl answered for it, and again with each report
+  const identities = createIdentityChecks({
+    store,
+    log: app.log.child({ part: 'identity' }),
+    onVerified: deviceId => challenger.verifyClaims(deviceId)
+  })
+  shutdown.add(() => identities.stop())
+  for (const node of await store.nodes()) challenger.watch(node.deviceId)
+  return { challenger, identities }
+}
+
 /**
  * The network's monitor (`seed-one monitor`): receives and checks signed health reports, keeps their
  * history for the retention period, serves the node registry, challenges nodes for proof of holding,
@@ -59,80 +158,18 @@ export async function startMonitor(config: MonitorConfig, opts: { logLevel?: str
   try {
     const store = createNodeStore(db)
     const metrics = createMonitorMetrics()
-    const app = Fastify({
-      logger: { level: opts.logLevel ?? process.env.SEED_ONE_LOG_LEVEL ?? 'info' },
-      bodyLimit: BODY_LIMIT_BYTES,
-      forceCloseConnections: true,
-      ajv: { customOptions: { removeAdditional: false, coerceTypes: false } }
-    })
-    shutdown.add(() => app.close())
-    answerErrorsByCode(app)
-    // every body is JSON: a text/plain one (which a cross-site form sends without a preflight) is 415
-    app.removeContentTypeParser('text/plain')
-    // No Host check here: the monitor is a public service reached by any name, and holds no cookie or
-    // other ambient authority a rebound page could borrow. Its dashboard gets the box's browser headers.
-    await securityHeaders(app)
+    const app = await createMonitorApp(opts, shutdown)
     const admission = await createAdmission(config.admission, app.log.child({ part: 'admission' }))
     const discovery = createDiscovery({ nodeTimeoutMs: config.nodeTimeoutMs, admits: admission.admits })
     const registry = (): Promise<RegistryNode[]> => readRegistry(store, config.nodeTimeoutMs, admission.admits)
-
-    let catalogue: Catalogue | undefined
-    if (config.chain !== undefined) {
-      const chain = await connectFilmToken(config.chain)
-      shutdown.add(() => chain.provider.destroy())
-      const log = app.log.child({ part: 'catalogue' })
-      catalogue = createCatalogue({
-        provider: chain.provider,
-        contractAddress: config.chain.contractAddress,
-        fromBlock: config.chain.deploymentBlock,
-        confirmations: config.chain.confirmations ?? defaultConfirmations(chain.chainId),
-        store: section(db, 'catalogue'),
-        readMetadata: async (cid, signal) => {
-          const from = sources(await registry(), cid)
-          return await readUnixfsFile(
-            cid,
-            block => fetchVerifiedBlock(block, from, { maxBytes: MAX_METADATA_BYTES, signal }),
-            MAX_METADATA_BYTES
-          )
-        },
-        onError: err => log.warn({ err: (err as Error).message }, 'catalogue sync failed; retrying')
-      })
-      const started = catalogue
-      started.start()
-      shutdown.add(() => started.stop())
-    }
-    const catalogueCids = async (): Promise<string[]> =>
-      catalogue === undefined
-        ? []
-        : (await catalogue.films()).flatMap(film =>
-            film.invalid !== undefined ? [] : [film.metadataCid, ...(film.contentCid !== undefined ? [film.contentCid] : [])]
-          )
+    const catalogue = await startCatalogue(config, db, registry, app, shutdown)
     const fleet = async (): ReturnType<typeof readFleet> =>
       await readFleet(store, await registry(), {
         nodeTimeoutMs: config.nodeTimeoutMs,
         minReplicas: config.minReplicas,
-        catalogue: await catalogueCids()
+        catalogue: await catalogueCids(catalogue)
       })
-
-    const challenger = startChallenger({
-      store,
-      registry,
-      intervalMs: config.challengeIntervalMs,
-      blocksPerChallenge: config.challengeBlocks,
-      deadlineMs: config.challengeDeadlineMs,
-      failuresBeforeFailed: config.failuresBeforeFailed,
-      log: app.log.child({ part: 'challenges' }),
-      onResult: (_deviceId, passed) => metrics.challenge(passed)
-    })
-    shutdown.add(() => challenger.stop())
-    // a node's claims are challenged once its apiUrl answered for it, and again with each report
-    const identities = createIdentityChecks({
-      store,
-      log: app.log.child({ part: 'identity' }),
-      onVerified: deviceId => challenger.verifyClaims(deviceId)
-    })
-    shutdown.add(() => identities.stop())
-    for (const node of await store.nodes()) challenger.watch(node.deviceId)
+    const { challenger, identities } = await startClaimChecks(config, store, registry, app, shutdown, metrics)
 
     await app.register(monitorRoutes, {
       store,
@@ -151,17 +188,10 @@ export async function startMonitor(config: MonitorConfig, opts: { logLevel?: str
     await app.register(discoveryRoutes, { discovery })
     await app.register(dashboardRoutes)
 
-    const prune = async (): Promise<number> => {
-      const removed = await store.pruneHistory(new Date(Date.now() - config.retentionMs))
-      if (removed > 0) app.log.info({ removed }, 'report history past the retention pruned')
-      const gone = await store.pruneNodes(new Date(Date.now() - config.nodeRetentionMs))
-      if (gone > 0) app.log.info({ gone }, 'nodes silent past the node retention left the registry')
-      return removed + gone
-    }
     const pruning = cron.schedule(
       config.pruneSchedule,
       async () => {
-        await prune().catch(err => app.log.error({ err: (err as Error).message }, 'could not prune the report history'))
+        await prune(store, config, app).catch(err => app.log.error({ err: (err as Error).message }, 'could not prune the report history'))
       },
       { name: 'monitor-history-prune', noOverlap: true }
     )
@@ -170,7 +200,14 @@ export async function startMonitor(config: MonitorConfig, opts: { logLevel?: str
     await app.listen({ host: config.host, port: config.port })
     const address = app.server.address()
     const port = typeof address === 'object' && address !== null ? address.port : config.port
-    return { url: `http://${reachableHost(config.host)}:${port}`, app, store, challenger, prune, close: shutdown.run }
+    return {
+      url: `http://${reachableHost(config.host)}:${port}`,
+      app,
+      store,
+      challenger,
+      prune: () => prune(store, config, app),
+      close: shutdown.run
+    }
   } catch (err) {
     await shutdown.run()
     throw err

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import type { Library } from '../library/library.ts'
+import type { FollowingView } from '../library/following.ts'
 import { tokenIdParams as tokenParams } from '../library/routes.ts'
 import { SeedError } from '../lib/errors.ts'
 import { filmContentType, thumbnailSheetsOf } from '../library/film-metadata.ts'
@@ -20,10 +21,10 @@ const numberedParams = {
  */
 export async function streamingRoutes(
   app: FastifyInstance,
-  opts: { library: () => Library | undefined; counters: ServiceCounters; streams: FilmStreams }
+  opts: { following: Pick<FollowingView, 'library'>; counters: ServiceCounters; streams: FilmStreams }
 ): Promise<void> {
   const library = (): Library => {
-    const current = opts.library()
+    const current = opts.following.library()
     if (current === undefined) throw new SeedError('SEED_NOT_PAIRED', 'this Seed One is not paired yet: it has no library')
     return current
   }

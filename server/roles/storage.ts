@@ -1,0 +1,56 @@
+// The storage-node role: the catalogue from the chain, the node set from the monitor and libp2p, and
+// the replicator that keeps this node's share of the catalogue within its quota and quiet hours.
+import type { FastifyInstance } from 'fastify'
+import { defaultConfirmations } from '../chain/film-token.ts'
+import { readBytes } from '../storage/content.ts'
+import { section } from '../storage/state-db.ts'
+import { metadataBound } from '../library/film-metadata.ts'
+import { createCatalogue } from '../replication/catalogue.ts'
+import { createNodeSet } from '../replication/node-set.ts'
+import { createReplicator } from '../replication/replicator.ts'
+import { withShutdown, type RoleComponents, type RoleHandle } from './role.ts'
+
+export async function storageRole(components: RoleComponents, app: FastifyInstance): Promise<RoleHandle> {
+  const { config, db, helia, chain, identity } = components
+  const log = app.log.child({ part: 'replication' })
+  return await withShutdown(async shutdown => {
+    const catalogue = createCatalogue({
+      provider: chain.provider,
+      contractAddress: config.chain.contractAddress,
+      fromBlock: config.chain.deploymentBlock,
+      confirmations: config.chain.confirmations ?? defaultConfirmations(chain.chainId),
+      store: section(db, 'catalogue'),
+      readMetadata: async (cid, signal) => await readBytes(helia, cid, { bound: metadataBound(`${cid}`), signal }),
+      pollMs: config.chainPollMs,
+      onError: err => log.warn({ err: (err as Error).message }, 'catalogue not in sync yet; retrying')
+    })
+    const nodes = await createNodeSet({
+      monitorUrl: config.monitorUrl,
+      pollMs: config.registryPollMs,
+      store: section(db, 'replication'),
+      libp2p: helia.libp2p,
+      selfId: identity.deviceId,
+      log
+    })
+    const replicator = createReplicator({
+      helia,
+      db,
+      settings: components.settings,
+      catalogue,
+      nodes,
+      quietHours: components.peerServing.quietHours,
+      selfId: identity.deviceId,
+      replicationFactor: config.replicationFactor,
+      pollMs: config.registryPollMs,
+      pinStallMs: config.pinStallMs,
+      log
+    })
+    catalogue.start()
+    replicator.start()
+    shutdown.add(async () => {
+      await replicator.close()
+      await catalogue.stop()
+    })
+    return { replicator }
+  })
+}
