@@ -42,6 +42,39 @@ async function deliver(custodianUrl: string, signed: SignedRevocation): Promise<
   }
 }
 
+const revocationMessageSchema = {
+  querystring: {
+    type: 'object',
+    required: ['address', 'device'],
+    additionalProperties: false,
+    properties: {
+      address: { type: 'string', pattern: '^0x[0-9a-fA-F]{40}$' },
+      device: { type: 'string', pattern: '^[1-9A-HJ-NP-Za-km-z]{40,60}$' }
+    }
+  },
+  response: { 200: { type: 'object', required: ['message'], properties: { message: { type: 'string' } } } }
+} as const
+
+/** The answer to a relayed revocation: one delivery per custodian, delivered or with its error. */
+const revocationRelayedSchema = {
+  type: 'object',
+  required: ['deviceId', 'revokedAt', 'deliveries'],
+  additionalProperties: false,
+  properties: {
+    deviceId: { type: 'string' },
+    revokedAt: { type: 'string' },
+    deliveries: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['custodianUrl', 'delivered'],
+        additionalProperties: false,
+        properties: { custodianUrl: { type: 'string' }, delivered: { type: 'boolean' }, error: { type: 'string' } }
+      }
+    }
+  }
+} as const
+
 /**
  * Device revocation from the owner's phone (ui/pair.js): the box builds the message naming the
  * device, the owner's wallet signs it, and the box relays it to the custodians of the owner's films
@@ -64,18 +97,7 @@ export async function revocationRelayRoutes(
     '/api/pairing/revocation-message',
     {
       onRequest: limit,
-      schema: {
-        querystring: {
-          type: 'object',
-          required: ['address', 'device'],
-          additionalProperties: false,
-          properties: {
-            address: { type: 'string', pattern: '^0x[0-9a-fA-F]{40}$' },
-            device: { type: 'string', pattern: '^[1-9A-HJ-NP-Za-km-z]{40,60}$' }
-          }
-        },
-        response: { 200: { type: 'object', required: ['message'], properties: { message: { type: 'string' } } } }
-      }
+      schema: revocationMessageSchema
     },
     async request => {
       if (!isAddress(request.query.address)) throw new SeedError('SEED_BAD_ADDRESS', 'not an Ethereum address')
@@ -90,29 +112,7 @@ export async function revocationRelayRoutes(
     '/api/pairing/revocations',
     {
       onRequest: limit,
-      schema: {
-        body: signedMessageSchema,
-        response: {
-          200: {
-            type: 'object',
-            required: ['deviceId', 'revokedAt', 'deliveries'],
-            additionalProperties: false,
-            properties: {
-              deviceId: { type: 'string' },
-              revokedAt: { type: 'string' },
-              deliveries: {
-                type: 'array',
-                items: {
-                  type: 'object',
-                  required: ['custodianUrl', 'delivered'],
-                  additionalProperties: false,
-                  properties: { custodianUrl: { type: 'string' }, delivered: { type: 'boolean' }, error: { type: 'string' } }
-                }
-              }
-            }
-          }
-        }
-      }
+      schema: { body: signedMessageSchema, response: { 200: revocationRelayedSchema } }
     },
     async (request): Promise<RevocationRelayed> => {
       const revocation = await revocationFromRequest(request.body, opts.chainId, opts.provider)
