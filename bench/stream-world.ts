@@ -28,7 +28,7 @@ import { DEFAULT_CHUNK_SIZE, sealedLength } from '../server/sealing/format.ts'
 import { createSealer, generateContentKey } from '../server/sealing/seal.ts'
 import { createShutdown } from '../server/shutdown.ts'
 import { addBytes, addFile } from '../server/storage/content.ts'
-import { createStorageNode, stopStorageNode } from '../server/storage/helia-node.ts'
+import { createStorageNode } from '../server/storage/helia-node.ts'
 import { publishedFilms } from '../server/keys/published-films.ts'
 import { startDaemonProcess } from '../test/helpers/daemon-process.ts'
 import { libraryFilm } from '../test/helpers/http.ts'
@@ -121,7 +121,7 @@ async function sealIntoBlockstore(boxDir: string, plainFile: string, size: numbe
     )
     return { contentCid: await addFile(store, sealed), contentKey }
   } finally {
-    await stopStorageNode(store)
+    await store.close()
   }
 }
 

@@ -5,7 +5,7 @@ import { VERSION } from './version.ts'
 import { createShutdown } from './shutdown.ts'
 import { RequestLogController, requestLogSerializers } from './request-log.ts'
 import { openStateDb, section, type StateDb } from './storage/state-db.ts'
-import { createStorageNode, stopStorageNode, type StorageNode } from './storage/helia-node.ts'
+import { createStorageNode, type StorageNode } from './storage/helia-node.ts'
 import { loadOrCreateDeviceIdentity, type DeviceIdentity } from './identity/device-identity.ts'
 import { connectFilmToken, defaultConfirmations, type FilmTokenClient } from './chain/film-token.ts'
 import { createChainWatcher, type WatcherState } from './chain/watcher.ts'
@@ -49,7 +49,6 @@ import { identityRoutes } from './identity/identity-routes.ts'
 import { peerOrigin } from './peer-url.ts'
 import { registryHolders } from './replication/block-holders.ts'
 import type { RegistrySnapshot } from './replication/node-set.ts'
-import { setBlockHolders } from './storage/block-fetcher.ts'
 import { createFilmStreams } from './streaming/film-streams.ts'
 import { countBuffersInHeapLimit } from './streaming/gc-tuning.ts'
 import { MIGRATIONS } from './update/migration-list.ts'
@@ -109,13 +108,17 @@ export async function startDaemon(config: DaemonConfig, opts: StartOptions = {})
       listen: config.p2pListen,
       bootstrap: config.peers,
       mdns: config.mdns,
-      bitswapBlockstore: peerServing.bitswapBlockstore
+      bitswapBlockstore: peerServing.bitswapBlockstore,
+      blockHolders:
+        config.monitorUrl === undefined
+          ? undefined
+          : registryHolders({
+              monitorUrl: config.monitorUrl,
+              selfId: identity.deviceId,
+              store: section<RegistrySnapshot>(db, 'replication')
+            })
     })
-    shutdown.add(() => stopStorageNode(helia))
-    if (config.monitorUrl !== undefined) {
-      const store = section<RegistrySnapshot>(db, 'replication')
-      setBlockHolders(helia, registryHolders({ monitorUrl: config.monitorUrl, selfId: identity.deviceId, store }))
-    }
+    shutdown.add(() => helia.close())
 
     const app = Fastify({
       logger: {

@@ -12,7 +12,7 @@ import { buildPairingMessage, type OwnerAuthorisation } from '../server/pairing/
 import { buildRevocationMessage, REVOCATIONS_PATH } from '../server/pairing/device-revocation.ts'
 import { createPairingStore } from '../server/pairing/pairing-store.ts'
 import { pairAsOwner } from '../server/demo.ts'
-import { addBytes, readBytes } from '../server/storage/content.ts'
+import { addBytes } from '../server/storage/content.ts'
 import { section } from '../server/storage/state-db.ts'
 import type { FilmRecord } from '../server/library/film-record.ts'
 import { parseCid } from '../server/library/film-metadata.ts'
@@ -86,7 +86,7 @@ t.test("another creator who registers a film's metadata again gets no key from i
     custodian.helia,
     new TextEncoder().encode(
       JSON.stringify({
-        ...JSON.parse(new TextDecoder().decode(await readBytes(custodian.helia, parseCid(victim.metadataCid)))),
+        ...JSON.parse(new TextDecoder().decode(await custodian.helia.content.readBytes(parseCid(victim.metadataCid)))),
         title: 'Mine now'
       })
     )

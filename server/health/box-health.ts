@@ -9,7 +9,6 @@ import { createHealthCollector, type ReplicationFigures } from './health-figures
 import type { ServiceCounters } from './service-counters.ts'
 import { createBoxMetrics } from './box-metrics.ts'
 import type { PeerServingFigures } from '../replication/peer-serving.ts'
-import { fetchFigures } from '../storage/block-fetcher.ts'
 import { metricsRoute } from './metrics-route.ts'
 import { startReporter, type Reporter } from './reporter.ts'
 import { lanPresence } from './lan-presence.ts'
@@ -49,7 +48,8 @@ export function boxHealth(app: FastifyInstance, opts: BoxHealthOptions): BoxHeal
   let reporter: Reporter | undefined
   metricsRoute(app, {
     registry: metrics.registry,
-    refresh: async () => metrics.update(await collect(), reporter?.stats(), { served: opts.peerServing(), fetched: fetchFigures(helia) })
+    refresh: async () =>
+      metrics.update(await collect(), reporter?.stats(), { served: opts.peerServing(), fetched: helia.fetcher.figures() })
   })
 
   return {

@@ -1,12 +1,11 @@
 import type { FastifyBaseLogger } from 'fastify'
-import type { Helia } from 'helia'
 import type { DeviceIdentity } from '../identity/device-identity.ts'
 import type { FilmTokenClient } from '../chain/film-token.ts'
 import type { HoldingsChange } from '../chain/watcher.ts'
 import { checkAuthorisationTimes, type OwnerAuthorisation } from '../pairing/owner-authorisation.ts'
 import { section, type StateDb } from '../storage/state-db.ts'
-import { hintHolder } from '../storage/block-fetcher.ts'
-import { pinWithProgress, readBytes, unpin } from '../storage/content.ts'
+import type { StorageNode } from '../storage/helia-node.ts'
+import { pinWithProgress, unpin } from '../storage/content.ts'
 import { openSealedFilm, type SealedFilm } from '../streaming/sealed-film.ts'
 import type { FilmStreams } from '../streaming/film-streams.ts'
 import { openBuffer } from '../sealing/open.ts'
@@ -30,7 +29,7 @@ import { diskSpaceReason, ensureRoomFor } from '../storage/disk-space.ts'
 
 export interface LibraryOptions {
   db: StateDb
-  helia: Helia
+  helia: StorageNode
   identity: DeviceIdentity
   chain: FilmTokenClient
   authorisation: () => Promise<OwnerAuthorisation | undefined>
@@ -226,10 +225,11 @@ export function createLibrary(opts: LibraryOptions): Library {
     const { tokenId } = record
     let load = metadataLoads.get(tokenId)
     if (load === undefined) {
-      load = readBytes(helia, metadataCidFromUri(record.metadataUri), {
-        bound: metadataBound(`film ${tokenId}`),
-        signal: AbortSignal.any([aborter.signal, AbortSignal.timeout(METADATA_TIMEOUT_MS)])
-      })
+      load = helia.content
+        .readBytes(metadataCidFromUri(record.metadataUri), {
+          bound: metadataBound(`film ${tokenId}`),
+          signal: AbortSignal.any([aborter.signal, AbortSignal.timeout(METADATA_TIMEOUT_MS)])
+        })
         .then(async bytes => {
           const metadata = parseFilmMetadata(bytes)
           // the state and its error stay: they belong to the film's turn in the queue
@@ -304,7 +304,7 @@ export function createLibrary(opts: LibraryOptions): Library {
     const bounds = filmBounds(tokenId, metadata)
     // the custodian holds every block of its films: asked over HTTP with the monitor's holders, or alone
     // without a monitor; playback reads of the film while it pins ask it too (their root is the content's)
-    const unhint = hintHolder(helia, cids, metadata.custodian.url)
+    const unhint = helia.fetcher.hintHolder(cids, metadata.custodian.url)
     const stall = stallWatch(opts.pinStallMs)
     try {
       const signal = AbortSignal.any([aborter.signal, stall.signal])
@@ -400,7 +400,7 @@ export function createLibrary(opts: LibraryOptions): Library {
 
   /** A small file sealed with the film's key (subtitles, thumbnails), decrypted. */
   async function openSealedFile(tokenId: string, cid: string): Promise<Uint8Array> {
-    const sealed = await readBytes(helia, parseCid(cid), {
+    const sealed = await helia.content.readBytes(parseCid(cid), {
       bound: { what: `film ${tokenId}'s ${cid}`, bytes: MAX_SIDE_FILE_BYTES },
       signal: AbortSignal.timeout(METADATA_TIMEOUT_MS)
     })
@@ -444,7 +444,8 @@ export function createLibrary(opts: LibraryOptions): Library {
       if (film !== undefined && (stored === undefined || pastGrace(stored))) film = undefined
       if (film === undefined) {
         film = contentKey(tokenId).then(
-          async key => await openSealedFilm(helia, parseCid(record.metadata.content.cid), key, { fetchTimeoutMs: opts.fetchTimeoutMs })
+          async key =>
+            await openSealedFilm(helia.content, parseCid(record.metadata.content.cid), key, { fetchTimeoutMs: opts.fetchTimeoutMs })
         )
         openFilms.set(tokenId, film)
         film.catch(() => openFilms.delete(tokenId))
@@ -454,7 +455,7 @@ export function createLibrary(opts: LibraryOptions): Library {
     async poster(tokenId) {
       const record = await shownRecord(tokenId)
       if (record.metadata === undefined) throw new HttpError(404, `film ${tokenId} has no poster here yet`)
-      return await readBytes(helia, parseCid(record.metadata.poster.cid), {
+      return await helia.content.readBytes(parseCid(record.metadata.poster.cid), {
         bound: { what: `film ${tokenId}'s poster`, bytes: MAX_SIDE_FILE_BYTES },
         signal: AbortSignal.timeout(METADATA_TIMEOUT_MS)
       })

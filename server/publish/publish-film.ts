@@ -2,7 +2,6 @@ import { createReadStream } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { getAddress, type Contract, type Wallet } from 'ethers'
-import type { Helia } from 'helia'
 import type { CID } from 'multiformats/cid'
 import type { CustodyStore } from '../keys/custody-store.ts'
 import { publishedFilms, type PublishedFilm } from '../keys/published-films.ts'
@@ -10,6 +9,7 @@ import type { Daemon } from '../daemon.ts'
 import { MetadataError, parseExpiry, parseFilmMetadata, type FilmMetadata, type ThumbnailSheetsMetadata } from '../library/film-metadata.ts'
 import { addBytes, addFile, pinWithProgress } from '../storage/content.ts'
 import type { StateDb } from '../storage/state-db.ts'
+import type { StorageNode } from '../storage/helia-node.ts'
 import { createSealer, generateContentKey, sealBuffer } from '../sealing/seal.ts'
 import { DEFAULT_CHUNK_SIZE, DEFAULT_CIPHER, sealedLength, type CipherName } from '../sealing/format.ts'
 import { probeMedia } from './probe.ts'
@@ -38,7 +38,7 @@ export interface PublishRequest {
 }
 
 export interface PublishContext {
-  helia: Helia
+  helia: StorageNode
   db: StateDb
   custody: CustodyStore
   /** The film contract connected with the creator's signer. */

@@ -5,7 +5,6 @@ import type { DaemonConfig } from '../config.ts'
 import { defaultConfirmations, type FilmTokenClient } from '../chain/film-token.ts'
 import type { SettingsStore } from '../settings/settings.ts'
 import type { StorageNode } from '../storage/helia-node.ts'
-import { readBytes } from '../storage/content.ts'
 import { metadataBound } from '../library/film-metadata.ts'
 import { section, type StateDb } from '../storage/state-db.ts'
 import { createCatalogue, type CatalogueRecord } from './catalogue.ts'
@@ -37,7 +36,7 @@ export async function startStorageRole(opts: StorageRoleOptions): Promise<Storag
     fromBlock: config.chain.deploymentBlock,
     confirmations: config.chain.confirmations ?? defaultConfirmations(opts.chain.chainId),
     store: section<CatalogueRecord>(db, 'catalogue'),
-    readMetadata: async (cid, signal) => await readBytes(helia, cid, { bound: metadataBound(`${cid}`), signal }),
+    readMetadata: async (cid, signal) => await helia.content.readBytes(cid, { bound: metadataBound(`${cid}`), signal }),
     pollMs: config.chainPollMs,
     onError: err => log.warn({ err: (err as Error).message }, 'catalogue not in sync yet; retrying')
   })

@@ -1,14 +1,14 @@
 // Bitswap on a storage node: what it serves peers from, and how Helia hands it fetched blocks.
 import { withBitswap } from '@helia/bitswap'
-import type { BlockBroker, Blocks } from 'helia'
-import type { StorageNode } from './helia-node.ts'
+import type { BlockBroker, Blocks, Helia } from 'helia'
+import type { Libp2p } from '@libp2p/interface'
 
 /**
  * Adds bitswap to `helia` and starts the node. Bitswap is built during start and keeps the
  * blockstore it is handed then: with `servingBlockstore` it gets that wrapper of the node's own
  * store (quiet hours and the upload cap: server/replication/peer-serving.ts), which the node keeps.
  */
-export async function startWithBitswap(helia: StorageNode, servingBlockstore?: (blocks: Blocks) => Blocks): Promise<void> {
+export async function startWithBitswap(helia: Helia & { libp2p: Libp2p }, servingBlockstore?: (blocks: Blocks) => Blocks): Promise<void> {
   withBitswap(helia)
   const own = helia.blockstore
   if (servingBlockstore !== undefined) helia.blockstore = servingBlockstore(own)
