@@ -20,7 +20,7 @@ import type { Libp2p, PrivateKey } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
 import { sha512 } from 'multiformats/hashes/sha2'
 import type { CID } from 'multiformats/cid'
-import { startWithBitswap } from './bitswap.ts'
+import { installBitswap } from './bitswap.ts'
 import { createBlockFetcher, type BlockFetcher, type BlockHolders } from './block-fetcher.ts'
 import { createContentReader, type ContentReader } from './content.ts'
 import { createHeliaLight, HELIA_INFO, libp2pRouting } from './helia-parts.ts'
@@ -148,7 +148,8 @@ export async function createStorageNode(opts: StorageNodeOptions): Promise<Stora
     // HTTP routers, gateways or trustless-gateway broker: this node only fetches blocks from other boxes by bitswap.
     helia = Object.assign(createHeliaLight({ blockstore, datastore, hashers: [sha512], routers: [libp2pRouting(libp2p)] }), { libp2p })
     helia.addMixin({ name: 'libp2p', start: async () => await libp2p.start(), stop: async () => await libp2p.stop() })
-    await startWithBitswap(helia, opts.bitswapBlockstore)
+    installBitswap(helia, opts.bitswapBlockstore)
+    await helia.start()
   } catch (err) {
     await helia?.stop().catch(() => {})
     await blockstore.close()
