@@ -216,7 +216,7 @@ export async function startStreamWorld(opts: WorldOptions): Promise<StreamWorld>
       Object.entries(boxFlags).flatMap(([flag, value]) => (Array.isArray(value) ? value : [value]).flatMap(v => [`--${flag}`, v])),
       { env: { NODE_OPTIONS: nodeOptions } }
     )
-    shutdown.add(() => box.stop())
+    shutdown.add(() => box.close())
     await opts.boxStarted?.(box.pid)
     const screen = await signedInCookie(box.url, owner)
     await waitUntil(
@@ -230,7 +230,7 @@ export async function startStreamWorld(opts: WorldOptions): Promise<StreamWorld>
     )
 
     const staticServer = await startStaticServer(plainFile)
-    shutdown.add(() => staticServer.stop())
+    shutdown.add(() => staticServer.close())
     const client = forkStreamClient()
     shutdown.add(() => client.close())
     const world: StreamWorld = {

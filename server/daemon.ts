@@ -221,7 +221,7 @@ export async function startDaemon(config: DaemonConfig, opts: StartOptions = {})
     const playback = createPlaybackStore(db)
     // Unpairing: the owner's films, keys and pins go, and a later pairing with them syncs from the start again.
     const stopFollowing = async (owner: string): Promise<void> => {
-      await watcher?.stop()
+      await watcher?.close()
       await library?.forget()
       await playback.clear()
       watcher = undefined
@@ -232,7 +232,7 @@ export async function startDaemon(config: DaemonConfig, opts: StartOptions = {})
       await identity.rotateKeyWrappingKey()
     }
     shutdown.add(async () => {
-      await watcher?.stop()
+      await watcher?.close()
       await library?.close()
     })
 
@@ -277,7 +277,7 @@ export async function startDaemon(config: DaemonConfig, opts: StartOptions = {})
         await ownerScreens.register(streamingRoutes, { library: () => library, counters, streams: filmStreams })
       })
       const history = startHealthHistory({ db, dataDir: config.dataDir, log: app.log.child({ part: 'health-history' }) })
-      shutdown.add(() => history.stop())
+      shutdown.add(() => history.close())
       await app.register(healthHistoryRoutes, { history })
       await app.register(uiRoutes)
       await app.register(applianceRoutes, {
@@ -322,7 +322,7 @@ export async function startDaemon(config: DaemonConfig, opts: StartOptions = {})
       chainSyncLag: async () => (chainSync?.view().state === 'failing' ? null : await chainSyncLag(chain.provider, watcher?.syncedBlock())),
       replication: replicator?.status
     })
-    shutdown.add(() => health.stop())
+    shutdown.add(() => health.close())
 
     await app.register(statusRoutes, {
       status: async request => {
@@ -355,7 +355,7 @@ export async function startDaemon(config: DaemonConfig, opts: StartOptions = {})
         version: VERSION,
         log: app.log.child({ part: 'mdns' })
       })
-      if (lan !== undefined) shutdown.add(() => lan.stop())
+      if (lan !== undefined) shutdown.add(() => lan.close())
     }
     apiUrl = peerOrigin(config.port === 0 ? url : config.publicUrl)
     await health.startReporting(apiUrl, { host: config.host, port })

@@ -100,7 +100,7 @@ t.test('films in registration order, each its metadata then its content, with th
     )
   }
   t.notOk(await catalogue.syncOnce(), 'nothing new: no change')
-  await catalogue.stop()
+  await catalogue.close()
 })
 
 t.test('metadata not readable yet waits for a later sync; invalid metadata is set aside for good', async t => {
@@ -137,7 +137,7 @@ t.test('metadata not readable yet waits for a later sync; invalid metadata is se
     ],
     'the film joins the catalogue in its registration place'
   )
-  await catalogue.stop()
+  await catalogue.close()
 })
 
 t.test('a new catalogue over the same store resumes after the last block it processed', async t => {
@@ -154,5 +154,5 @@ t.test('a new catalogue over the same store resumes after the last block it proc
     `only the new blocks were read: ${JSON.stringify(ranges)} after block ${head}`
   )
   t.equal((await catalogue.entries()).length, before + 2)
-  await catalogue.stop()
+  await catalogue.close()
 })

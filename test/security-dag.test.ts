@@ -248,7 +248,7 @@ t.test('a node answering a challenge with an endless body fails it, read no furt
     failuresBeforeFailed: 2,
     log: Fastify().log // fastify's silent logger
   })
-  t.teardown(() => challenger.stop())
+  t.teardown(() => challenger.close())
   const outcome = await challenger.challenge(node.deviceId)
   t.equal(outcome?.passed, false, 'the node fails')
   t.match(outcome?.reason, /^answered more than \d+ bytes$/, 'for the size of its answer')

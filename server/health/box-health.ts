@@ -30,7 +30,7 @@ export interface BoxHealthOptions {
 export interface BoxHealth {
   /** Starts the reports to the monitor when one is configured; `apiUrl` is where this box listens, `listening` its host and port. */
   startReporting(apiUrl: string, listening: { host: string; port: number }): Promise<void>
-  stop(): Promise<void>
+  close(): Promise<void>
 }
 
 /** The box's health: GET /metrics on `app` now, and signed reports to the monitor once the box listens. */
@@ -72,6 +72,6 @@ export function boxHealth(app: FastifyInstance, opts: BoxHealthOptions): BoxHeal
         log: app.log.child({ part: 'health' })
       })
     },
-    stop: async () => await reporter?.stop()
+    close: async () => await reporter?.close()
   }
 }

@@ -6,7 +6,7 @@ import { readSystemStats, type SystemStats } from './system-stats.ts'
 export interface HealthHistory {
   /** The kept samples, oldest first. */
   samples(): Promise<SystemStats[]>
-  stop(): Promise<void>
+  close(): Promise<void>
 }
 
 export interface HealthHistoryOptions {
@@ -56,7 +56,7 @@ export function startHealthHistory(opts: HealthHistoryOptions): HealthHistory {
 
   return {
     samples: async () => (await kept()).map(([, stats]) => stats).filter(stats => Date.parse(stats.at) >= Date.now() - keepMs),
-    stop: async () => {
+    close: async () => {
       clearInterval(timer)
       await sampling
     }

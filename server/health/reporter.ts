@@ -39,7 +39,7 @@ export interface Reporter {
   /** Makes, queues and tries to deliver one report now: its seq. */
   reportNow(): Promise<number>
   stats(): ReporterStats
-  stop(): Promise<void>
+  close(): Promise<void>
 }
 
 const DEFAULT_MAX_QUEUED = 2000
@@ -179,7 +179,7 @@ export async function startReporter(opts: ReporterOptions): Promise<Reporter> {
   return {
     reportNow: report,
     stats: () => ({ queued: queue.size(), ...stats }),
-    stop: async () => {
+    close: async () => {
       await task.destroy()
       stopping.abort()
       clearTimeout(retryTimer)

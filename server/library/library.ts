@@ -103,7 +103,7 @@ function filmBounds(tokenId: string, metadata: FilmMetadata): FileBound[] {
 }
 
 /** An AbortSignal that fires when `touch` has not been called for `ms`. */
-function stallWatch(ms: number): { signal: AbortSignal; touch(): void; stop(): void } {
+function stallWatch(ms: number): { signal: AbortSignal; touch(): void; close(): void } {
   const controller = new AbortController()
   const timer = setTimeout(() => controller.abort(), ms)
   return {
@@ -111,7 +111,7 @@ function stallWatch(ms: number): { signal: AbortSignal; touch(): void; stop(): v
     touch() {
       timer.refresh()
     },
-    stop() {
+    close() {
       clearTimeout(timer)
     }
   }
@@ -328,7 +328,7 @@ export function createLibrary(opts: LibraryOptions): Library {
         `pinning stalled: no block arrived for ${Math.round(opts.pinStallMs / 1000)} s (${Math.floor(latest * 100)} % held); no reachable peer has the rest yet`
       )
     } finally {
-      stall.stop()
+      stall.close()
       unhint()
     }
   }

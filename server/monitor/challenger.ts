@@ -41,7 +41,7 @@ export interface Challenger {
   verifyClaims(deviceId: string): void
   /** Challenges the node now, for `cid` or a random CID it proved holding: undefined when it is not listed live or holds nothing. */
   challenge(deviceId: string, cid?: string): Promise<ChallengeOutcome | undefined>
-  stop(): Promise<void>
+  close(): Promise<void>
 }
 
 /** Inner DAG blocks are small (a few KiB of links); anything bigger is not what was asked for. */
@@ -235,7 +235,7 @@ export function startChallenger(opts: ChallengerOptions): Challenger {
         .finally(() => verifying.delete(deviceId))
     },
     challenge: (deviceId, cid) => track(challenge(deviceId, cid)),
-    stop: async () => {
+    close: async () => {
       stopping.abort()
       for (const timer of timers.values()) clearTimeout(timer)
       await Promise.allSettled(running)

@@ -97,7 +97,7 @@ export async function startMonitor(config: MonitorConfig, opts: { logLevel?: str
       })
       const started = catalogue
       started.start()
-      shutdown.add(() => started.stop())
+      shutdown.add(() => started.close())
     }
     const catalogueCids = async (): Promise<string[]> =>
       catalogue === undefined
@@ -122,14 +122,14 @@ export async function startMonitor(config: MonitorConfig, opts: { logLevel?: str
       log: app.log.child({ part: 'challenges' }),
       onResult: (_deviceId, passed) => metrics.challenge(passed)
     })
-    shutdown.add(() => challenger.stop())
+    shutdown.add(() => challenger.close())
     // a node's claims are challenged once its apiUrl answered for it, and again with each report
     const identities = createIdentityChecks({
       store,
       log: app.log.child({ part: 'identity' }),
       onVerified: deviceId => challenger.verifyClaims(deviceId)
     })
-    shutdown.add(() => identities.stop())
+    shutdown.add(() => identities.close())
     for (const node of await store.nodes()) challenger.watch(node.deviceId)
 
     await app.register(monitorRoutes, {

@@ -67,7 +67,7 @@ export async function startStorageRole(opts: StorageRoleOptions): Promise<Storag
     replicator,
     async close() {
       await replicator.close()
-      await catalogue.stop()
+      await catalogue.close()
     }
   }
 }
