@@ -153,7 +153,7 @@ try {
   })
 } finally {
   await browser.close()
-  await box?.stop()
+  await box?.close()
   await stopChain()
   await rm(dir, { recursive: true, force: true })
 }

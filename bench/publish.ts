@@ -25,7 +25,7 @@ import { daemonPublishContext, publishFilm } from '../server/publish/publish-fil
 import { withPlaintextWorkDir } from '../server/publish/work-dir.ts'
 import { createSealer, generateContentKey } from '../server/sealing/seal.ts'
 import { addFile } from '../server/storage/content.ts'
-import { createStorageNode, stopStorageNode } from '../server/storage/helia-node.ts'
+import { createStorageNode } from '../server/storage/helia-node.ts'
 import { median, report, type Row } from './report.ts'
 
 const MiB = 1024 * 1024
@@ -65,7 +65,7 @@ async function addIntoFreshNode(dir: string, source: () => Readable): Promise<nu
   try {
     return await timed(() => addFile(node, source()))
   } finally {
-    await stopStorageNode(node)
+    await node.close()
     await rm(dir, { recursive: true, force: true })
   }
 }

@@ -32,9 +32,9 @@ import { createPeerServing } from '../server/replication/peer-serving.ts'
 import { replicationRoutes } from '../server/replication/routes.ts'
 import { createSealer, generateContentKey } from '../server/sealing/seal.ts'
 import { createSettingsStore } from '../server/settings/settings.ts'
-import { fetchFigures, HTTP_FETCH_CONCURRENCY, setBlockHolders } from '../server/storage/block-fetcher.ts'
+import { HTTP_FETCH_CONCURRENCY } from '../server/storage/block-fetcher.ts'
 import { addFile, PIN_FETCH_CONCURRENCY, pinWithProgress } from '../server/storage/content.ts'
-import { createStorageNode, stopStorageNode, type StorageNode } from '../server/storage/helia-node.ts'
+import { createStorageNode, type StorageNode } from '../server/storage/helia-node.ts'
 import { openStateDb } from '../server/storage/state-db.ts'
 import { median, report } from './report.ts'
 
@@ -100,7 +100,7 @@ async function runSource(size: number): Promise<void> {
     await once(process, 'disconnect')
   } finally {
     await app.close()
-    await stopStorageNode(helia)
+    await helia.close()
     await serving.close()
     await db.close()
     await rm(dir, { recursive: true, force: true })
@@ -134,17 +134,17 @@ async function replicate(dir: string, source: Source, overHttp: boolean): Promis
     dataDir,
     privateKey: await generateKeyPair('Ed25519'),
     listen: ['/ip4/127.0.0.1/tcp/0'],
-    bootstrap: source.multiaddrs
+    bootstrap: source.multiaddrs,
+    blockHolders: overHttp ? async () => [source.apiUrl] : undefined
   })
   try {
-    if (overHttp) setBlockHolders(helia, async () => [source.apiUrl])
     const [started, cpuBefore] = [performance.now(), cpuSeconds()]
     const stalls = await pinThroughStalls(helia, CID.parse(source.cid))
     const [seconds, cpu] = [(performance.now() - started) / 1000, cpuSeconds() - cpuBefore]
-    const figures = fetchFigures(helia)
+    const figures = helia.fetcher.figures()
     return { seconds, cpu, http: figures.httpBytes, bitswap: figures.bitswapBytes, stalls }
   } finally {
-    await stopStorageNode(helia)
+    await helia.close()
     await rm(dataDir, { recursive: true, force: true })
   }
 }

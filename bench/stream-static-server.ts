@@ -12,7 +12,7 @@ export interface StaticServer {
   pid: number
   /** The URL of the file. */
   url: string
-  stop(): Promise<void>
+  close(): Promise<void>
 }
 
 /** Serves `file` from a forked process. */
@@ -25,7 +25,7 @@ export async function startStaticServer(file: string): Promise<StaticServer> {
   return {
     pid: child.pid as number,
     url: `${base}/${path.basename(file)}`,
-    stop: async () => {
+    close: async () => {
       if (child.exitCode !== null) return
       child.kill('SIGTERM')
       await once(child, 'exit')

@@ -28,7 +28,7 @@ import { DEFAULT_CHUNK_SIZE, sealedLength } from '../server/sealing/format.ts'
 import { createSealer, generateContentKey } from '../server/sealing/seal.ts'
 import { createShutdown } from '../server/lib/shutdown.ts'
 import { addBytes, addFile } from '../server/storage/content.ts'
-import { createStorageNode, stopStorageNode } from '../server/storage/helia-node.ts'
+import { createStorageNode } from '../server/storage/helia-node.ts'
 import { publishedFilms } from '../server/keys/published-films.ts'
 import { startDaemonProcess } from '../test/helpers/daemon-process.ts'
 import { libraryFilm } from '../test/helpers/http.ts'
@@ -121,7 +121,7 @@ async function sealIntoBlockstore(boxDir: string, plainFile: string, size: numbe
     )
     return { contentCid: await addFile(store, sealed), contentKey }
   } finally {
-    await stopStorageNode(store)
+    await store.close()
   }
 }
 
@@ -216,7 +216,7 @@ export async function startStreamWorld(opts: WorldOptions): Promise<StreamWorld>
       Object.entries(boxFlags).flatMap(([flag, value]) => (Array.isArray(value) ? value : [value]).flatMap(v => [`--${flag}`, v])),
       { env: { NODE_OPTIONS: nodeOptions } }
     )
-    shutdown.add(() => box.stop())
+    shutdown.add(() => box.close())
     await opts.boxStarted?.(box.pid)
     const screen = await signedInCookie(box.url, owner)
     await waitUntil(
@@ -230,7 +230,7 @@ export async function startStreamWorld(opts: WorldOptions): Promise<StreamWorld>
     )
 
     const staticServer = await startStaticServer(plainFile)
-    shutdown.add(() => staticServer.stop())
+    shutdown.add(() => staticServer.close())
     const client = forkStreamClient()
     shutdown.add(() => client.close())
     const world: StreamWorld = {

@@ -235,7 +235,7 @@ try {
     ]
   })
 } finally {
-  await box?.stop()
+  await box?.close()
   await stopChain()
   await rm(dir, { recursive: true, force: true })
 }

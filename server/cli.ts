@@ -33,7 +33,7 @@ function say(line: string): void {
   process.stdout.write(`${line}\n`)
 }
 
-function stopOn(close: () => Promise<void>): void {
+function closeOnSignals(close: () => Promise<void>): void {
   let stopping = false
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
@@ -58,7 +58,7 @@ async function demo(args: string[]): Promise<void> {
   await ensureUiBuilt(say)
   say(`Starting Seed One on embedded defaults (data in ${dataDir})…`)
   const running = await startDemo({ dataDir, port, say })
-  stopOn(running.close)
+  closeOnSignals(running.close)
   say(`\nSeed One is running: ${running.box.url}/\n(custodian at ${running.custodian.url}; Ctrl-C stops everything)`)
   say(`Open this link once to sign this browser in as the devnet owner:\n  ${running.signInLink}`)
 }
@@ -70,7 +70,7 @@ async function start(args: string[]): Promise<void> {
   await ensureUiBuilt(say)
   const { startDaemon } = await import('./daemon.ts')
   // READY=1 for systemd once HTTP listens and Helia is up (systemd/seed-one.service)
-  const daemon = await runAsService('start', async () => await startDaemon(config), stopOn)
+  const daemon = await runAsService('start', async () => await startDaemon(config), closeOnSignals)
   say(`Seed One ${daemon.identity.deviceId} is running: ${daemon.url}/`)
   say(`libp2p: ${daemon.multiaddrs().join(' ')}`)
 }
@@ -80,7 +80,7 @@ async function monitor(args: string[]): Promise<void> {
   const config = resolveMonitorConfig(args)
   await ensureUiBuilt(say)
   const { startMonitor } = await import('./monitor/monitor.ts')
-  const running = await runAsService('monitor', async () => await startMonitor(config), stopOn)
+  const running = await runAsService('monitor', async () => await startMonitor(config), closeOnSignals)
   say(`Seed One monitor is running: ${running.url}/ (data in ${config.dataDir})`)
 }
 
@@ -90,7 +90,7 @@ async function devnet(args: string[]): Promise<void> {
   const { port, dataDir } = resolvePortAndDataDir(values, { defaultPort: 8545, portFromEnv: false })
   const { startDevnet } = await import('./devnet/devnet.ts')
   const chain = await startDevnet({ port, stateDir: path.join(dataDir, 'devnet') })
-  stopOn(chain.close)
+  closeOnSignals(chain.close)
   say(`devnet chain ${chain.chainId} at ${chain.rpcUrl}`)
   say(`FilmToken at ${chain.contractAddress} (deployed in block ${chain.deploymentBlock})`)
   say('devnet-only accounts (publicly known keys: never use them on a real chain):')

@@ -144,7 +144,7 @@ t.test('the arm64 player pins a native custodian film and streams its bytes', as
     ],
     { command: [...arm64.command, path.join(slotDir(root, 'a'), RELEASE_CLI)], startTimeoutMs: START_TIMEOUT_MS }
   )
-  t.teardown(() => box.stop())
+  t.teardown(() => box.close())
 
   const status = await getJson<{ version: string; roles: string[]; paired: boolean }>(`${box.url}/api/status`)
   t.match(status, { version: '0.1.0', roles: ['player'], paired: false }, 'READY: /api/status answers 200')
@@ -174,7 +174,7 @@ t.test('the arm64 player pins a native custodian film and streams its bytes', as
   const ranged = await fetch(`${box.url}/api/films/${tokenId}/stream`, { headers: { ...screen, range: `bytes=${start}-${end}` } })
   t.equal(ranged.status, 206)
   t.ok(Buffer.from(await ranged.arrayBuffer()).equals(film.plaintext.subarray(start, end + 1)), `bytes ${start}-${end} match`)
-  await box.stop()
+  await box.close()
 })
 
 t.test('the arm64 updater installs a newer release, which serves the film', async t => {

@@ -84,7 +84,7 @@ t.test('follows the owner through purchases, tiers, transfers and restarts', asy
   t.same(result.changes, [{ tokenId: '1', quantity: '0', tier: 0, metadataUri: 'ipfs://film-one', previousQuantity: '10' }])
   t.same(store.state!.holdings, { 2: { quantity: '1', tier: 1, metadataUri: 'ipfs://film-two' } })
   t.equal(changes.length, 5, 'onChange saw each change once')
-  await watcher.stop()
+  await watcher.close()
 
   // A new watcher on the same store resumes from the saved block: nothing old is reported again.
   const restarted = watch(devnet, provider, store)
@@ -129,7 +129,7 @@ t.test('RPC down: errors reported, state untouched, recovery when it is back; ch
 
   const store = new MemoryStore()
   const { watcher, changes, errors } = watch(devnet, client.provider, store)
-  t.teardown(() => watcher.stop())
+  t.teardown(() => watcher.close())
   watcher.start()
   await waitFor('the first purchase', async () => changes.length === 1, { ...watching, lastSeen: () => changes })
   const synced = structuredClone(store.state)
@@ -145,7 +145,7 @@ t.test('RPC down: errors reported, state untouched, recovery when it is back; ch
   await (await client.owner.buy!(1, 2, { value: PRICE * 2n })).wait()
   await waitFor('the purchase after recovery', async () => changes.length === 2, { ...watching, lastSeen: () => changes })
   t.match(changes[1], { tokenId: '1', quantity: '3', previousQuantity: '1' })
-  await watcher.stop()
+  await watcher.close()
 
   // The same port now serves a brand-new chain (no stateDir): shorter than the saved block.
   await devnet.close()

@@ -22,7 +22,7 @@ t.test('the cache is written under the data directory once the daemon is up, and
       '--contract',
       devnet.contractAddress
     ])
-    t.teardown(() => daemon.stop())
+    t.teardown(() => daemon.close())
     return daemon
   }
   // the variable would choose the directory instead
@@ -30,7 +30,7 @@ t.test('the cache is written under the data directory once the daemon is up, and
 
   const first = await start()
   t.equal((await stat(dataDir)).mode & 0o777, 0o700, 'the data directory it made is private')
-  await first.stop()
+  await first.close()
   const written = await readdir(path.join(cacheRoot, VERSION), { recursive: true })
   t.ok(written.length > 100, `${written.length} cache entries written as the daemon stopped`)
 

@@ -240,8 +240,8 @@ const boxDir = path.join(dir, 'box')
 let custodian: DaemonProcess | undefined
 let box: DaemonProcess | undefined
 t.teardown(async () => {
-  await box?.stop()
-  await custodian?.stop()
+  await box?.close()
+  await custodian?.close()
 })
 /** How long each start of the player took until it served HTTP, for the closing figure. */
 const startMs: number[] = []
@@ -312,7 +312,7 @@ t.test(`pinning: ${PIN_FILMS * 2} kills`, async t => {
   }
   t.comment(`${killedMidPin} of ${films.length * 2} kills came while a film was pinning`)
   await waitFor('every bought film ready', async () => (await readyFilms()).length === films.length, { timeoutMs: 120_000 })
-  await box.stop()
+  await box.close()
   t.same(await playerGaps(films), [], 'the pins completed after the kills: every film ready with every block')
 })
 
@@ -395,7 +395,7 @@ t.test(`chain sync: ${SYNC_CYCLES} kills`, async t => {
     const films = await libraryFilms(box!.url, screen)
     return held.every(id => films.find(film => film.tokenId === id)?.state === 'ready')
   })
-  await box.stop()
+  await box.close()
   t.same(await playerGaps(held), [], 'every film the owner holds is ready with every block')
   const sorted = [...startMs].sort((a, b) => a - b)
   t.comment(`${sorted.length} starts of the player: median ${sorted[sorted.length >> 1]} ms, slowest ${sorted.at(-1)} ms`)

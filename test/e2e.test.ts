@@ -61,7 +61,7 @@ const custodianArgs = [
   ...chainFlags
 ]
 let custodian: DaemonProcess = await startDaemonProcess(custodianArgs)
-t.teardown(() => custodian.stop())
+t.teardown(() => custodian.close())
 
 await buyFilm(owner, devnet.contractAddress, tokenId, 1000n)
 
@@ -77,7 +77,7 @@ const boxArgs = [
   ...chainFlags
 ]
 let box: DaemonProcess = await startDaemonProcess(boxArgs)
-t.teardown(() => box.stop())
+t.teardown(() => box.close())
 
 /** The owner's signed-in screen (the session is kept across the box's restart). */
 let screen: Record<string, string> = {}
@@ -191,8 +191,8 @@ t.test('no run of the film plaintext is on the box disk', async t => {
 })
 
 t.test('after a restart the box plays without its custodian', async t => {
-  await box.stop()
-  await custodian.stop()
+  await box.close()
+  await custodian.close()
   box = await startDaemonProcess(boxArgs)
   const film = await filmOnBox()
   t.equal(film?.state, 'ready')

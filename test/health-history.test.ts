@@ -27,7 +27,7 @@ t.test('a sample at start and every interval; samples older than a day are dropp
   await raw.put('other-key', template)
 
   const history = startHealthHistory({ db, dataDir, intervalMs: 300, log: silent })
-  t.teardown(() => history.stop())
+  t.teardown(() => history.close())
   const samples = await waitFor('the recent old sample and four new ones', async () => {
     const kept = await history.samples()
     return kept.length >= 5 && kept
@@ -46,7 +46,7 @@ t.test('a sample at start and every interval; samples older than a day are dropp
   const latest = samples.at(-1) as SystemStats
   t.ok(latest.memory.totalBytes > 0 && latest.disk.totalBytes > 0 && latest.cpu.cores > 0, 'real readings')
 
-  await history.stop()
+  await history.close()
   const count = (await history.samples()).length
   await new Promise(resolve => setTimeout(resolve, 1000))
   t.equal((await history.samples()).length, count, 'no sample after stop')

@@ -12,8 +12,6 @@ import type { CID } from 'multiformats/cid'
 import type { Daemon } from '../server/daemon.ts'
 import { metadataCidFromUri } from '../server/library/film-metadata.ts'
 import { BLOCK_PATH } from '../server/wire/monitor-protocol.ts'
-import { fetchFigures } from '../server/storage/block-fetcher.ts'
-import { readBytes } from '../server/storage/content.ts'
 import { dagBytes } from './helpers/blocks.ts'
 import { connectDevnet, devnetWallet, startTestDevnet } from './helpers/devnet.ts'
 import { buyFilm, registerFilm } from './helpers/films.ts'
@@ -80,7 +78,7 @@ t.test('without a monitor, the library pins a film over the block route of its c
 
   const metadataBytes = await dagBytes(custodian.helia, await metadataCidOf(film.tokenId))
   const contentBytes = await dagBytes(custodian.helia, film.contentCid)
-  const figures = fetchFigures(box.helia)
+  const figures = box.helia.fetcher.figures()
   t.equal(figures.refusedAnswers, 0, 'no answer refused')
   // the metadata is read before the box knows the custodian: it alone comes over bitswap
   t.equal(figures.bitswapBytes, metadataBytes, `only the metadata came over bitswap (${figures.bitswapBytes} bytes)`)
@@ -89,7 +87,7 @@ t.test('without a monitor, the library pins a film over the block route of its c
     `the content's ${contentBytes} bytes and the poster came from the custodian over HTTP (${figures.httpBytes} bytes)`
   )
   t.ok(
-    Buffer.from(await readBytes(box.helia, film.contentCid)).equals(await readBytes(custodian.helia, film.contentCid)),
+    Buffer.from(await box.helia.content.readBytes(film.contentCid)).equals(await custodian.helia.content.readBytes(film.contentCid)),
     'the film is whole'
   )
 })
@@ -100,7 +98,7 @@ t.test('a custodian whose block route sends wrong bytes is refused: the pin comp
   const film = await registerFilm({ custodian, creator, contractAddress: devnet.contractAddress, bytes: 3 * MiB, custodianUrl: liar.url })
   const box = await buyOnNewPlayer(t, custodian, otherCollector, film.tokenId)
 
-  const figures = fetchFigures(box.helia)
+  const figures = box.helia.fetcher.figures()
   t.ok(liar.blockRequests() >= 1, `the custodian's block route was asked (${liar.blockRequests()} times)`)
   // requests sent together are all answered wrongly; after the first wrong answer it is asked no more
   t.equal(figures.refusedAnswers, liar.blockRequests(), 'every wrong answer refused')
@@ -110,7 +108,7 @@ t.test('a custodian whose block route sends wrong bytes is refused: the pin comp
     `the film came over bitswap (${figures.bitswapBytes} bytes)`
   )
   t.ok(
-    Buffer.from(await readBytes(box.helia, film.contentCid)).equals(await readBytes(custodian.helia, film.contentCid)),
+    Buffer.from(await box.helia.content.readBytes(film.contentCid)).equals(await custodian.helia.content.readBytes(film.contentCid)),
     'nothing of the wrong bytes was stored'
   )
 })

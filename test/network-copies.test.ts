@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { createNetworkCopies } from '../server/library/network-copies.ts'
 import { NODES_PATH, type RegistryNode } from '../server/wire/monitor-protocol.ts'
-import { createStorageNode, stopStorageNode } from '../server/storage/helia-node.ts'
+import { createStorageNode } from '../server/storage/helia-node.ts'
 import { devnetWallet, startTestDevnet } from './helpers/devnet.ts'
 import { buyFilm, registerFilm } from './helpers/films.ts'
 import { libraryFilm } from './helpers/http.ts'
@@ -42,7 +42,7 @@ t.test("the monitor's registry: live holders other than this box that have not f
     listen: [],
     bootstrap: []
   })
-  t.teardown(() => stopStorageNode(node))
+  t.teardown(() => node.close())
   const selfId = node.libp2p.peerId.toString()
   const cid = 'bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy'
   const holder = (deviceId: string, changes: Partial<RegistryNode> = {}): RegistryNode => ({

@@ -32,7 +32,7 @@ t.test(
     })
     loop.start()
     await lastRun
-    await loop.stop()
+    await loop.close()
 
     t.same(delays, [0, 200, 400, 500, 100, 200], 'first run at once, then 2x, 4x, capped, interval, 2x')
     t.same(errors, ['run 1 failed', 'run 2 failed', 'run 3 failed', 'run 5 failed'])
@@ -66,7 +66,7 @@ t.test('runs never overlap, and stop waits for the run in flight', async t => {
   t.equal(await first, 1)
   while (release.length === 0) await new Promise(done => setImmediate(done))
   let stopped = false
-  const stopping = loop.stop().then(() => (stopped = true))
+  const stopping = loop.close().then(() => (stopped = true))
   await new Promise(done => setImmediate(done))
   t.notOk(stopped, 'stop waits for the run in flight')
   release.shift()!()

@@ -41,7 +41,7 @@ const box = await startDaemonProcess([
   ...['--peer', custodian.multiaddrs()[0] as string, '--rpc-url', devnet.rpcUrl, '--contract', devnet.contractAddress],
   ...['--deployment-block', String(devnet.deploymentBlock), '--chain-poll-ms', '200']
 ])
-t.teardown(() => box.stop())
+t.teardown(() => box.close())
 const screen = await signedInCookie(box.url, owner)
 const film = await registerFilm({ custodian, creator, contractAddress: devnet.contractAddress, bytes: FILM_BYTES })
 await buyFilm(owner, devnet.contractAddress, film.tokenId)

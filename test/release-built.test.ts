@@ -18,7 +18,7 @@ import { installRoot, makeTestRelease } from './helpers/updates.ts'
 const dir = await mkdtemp(path.join(os.tmpdir(), 'seed-one-built-test-'))
 let daemon: DaemonProcess | undefined
 t.teardown(async () => {
-  await daemon?.stop()
+  await daemon?.close()
   await rm(dir, { recursive: true, force: true })
 })
 const keyFile = path.join(dir, 'keys', 'release.key')

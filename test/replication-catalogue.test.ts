@@ -7,7 +7,7 @@ import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { loadFilmTokenArtifact } from '../server/chain/artifacts.ts'
 import { createCatalogue, type CatalogueOptions } from '../server/replication/catalogue.ts'
-import { addBytes, readBytes } from '../server/storage/content.ts'
+import { addBytes } from '../server/storage/content.ts'
 import { openStateDb, section } from '../server/storage/state-db.ts'
 import { devnetProvider, devnetWallet, startTestDevnet } from './helpers/devnet.ts'
 import { registerFilm, type HandMadeFilm } from './helpers/films.ts'
@@ -51,7 +51,7 @@ function catalogueOver(provider: JsonRpcProvider, overrides: Partial<CatalogueOp
     store,
     readMetadata: async (cid, signal) => {
       metadataReads++
-      return await readBytes(custodian.helia, cid, { signal })
+      return await custodian.helia.content.readBytes(cid, { signal })
     },
     metadataTimeoutMs: 1000,
     ...overrides
@@ -91,18 +91,22 @@ t.test('films in registration order, each its metadata then its content, with th
   for (const [i, film] of films.entries()) {
     const content = entries[2 * i + 1]
     t.equal(content.cid, film.contentCid.toString())
-    t.equal(content.bytes, (await readBytes(custodian.helia, film.contentCid)).byteLength, 'the content’s size is its sealed bytes')
+    t.equal(content.bytes, (await custodian.helia.content.readBytes(film.contentCid)).byteLength, 'the content’s size is its sealed bytes')
     const metadata = entries[2 * i]
-    t.equal(metadata.bytes, (await readBytes(custodian.helia, CID.parse(metadata.cid))).byteLength, 'the metadata’s size is its JSON')
+    t.equal(
+      metadata.bytes,
+      (await custodian.helia.content.readBytes(CID.parse(metadata.cid))).byteLength,
+      'the metadata’s size is its JSON'
+    )
   }
   t.notOk(await catalogue.syncOnce(), 'nothing new: no change')
-  await catalogue.stop()
+  await catalogue.close()
 })
 
 t.test('metadata not readable yet waits for a later sync; invalid metadata is set aside for good', async t => {
   // a film published like the first one (its content too), whose metadata reaches IPFS only later
   const firstMetadata = (await catalogueOver(countingProvider().provider).entries())[0].cid
-  const metadata = JSON.parse(new TextDecoder().decode(await readBytes(custodian.helia, CID.parse(firstMetadata))))
+  const metadata = JSON.parse(new TextDecoder().decode(await custodian.helia.content.readBytes(CID.parse(firstMetadata))))
   const pendingMetadata = new TextEncoder().encode(JSON.stringify({ ...metadata, title: 'Published late' }))
   // the CID addBytes will give these bytes (one raw leaf), known before anyone holds them
   const pendingCid = CID.create(1, raw.code, await sha256.digest(pendingMetadata))
@@ -133,7 +137,7 @@ t.test('metadata not readable yet waits for a later sync; invalid metadata is se
     ],
     'the film joins the catalogue in its registration place'
   )
-  await catalogue.stop()
+  await catalogue.close()
 })
 
 t.test('a new catalogue over the same store resumes after the last block it processed', async t => {
@@ -150,5 +154,5 @@ t.test('a new catalogue over the same store resumes after the last block it proc
     `only the new blocks were read: ${JSON.stringify(ranges)} after block ${head}`
   )
   t.equal((await catalogue.entries()).length, before + 2)
-  await catalogue.stop()
+  await catalogue.close()
 })

@@ -15,9 +15,9 @@ import { answerErrorsByCode } from '../server/http/error-handler.ts'
 import { createPeerServing, type PeerServing } from '../server/replication/peer-serving.ts'
 import { replicationRoutes } from '../server/replication/routes.ts'
 import { createSettingsStore, type SettingsStore } from '../server/settings/settings.ts'
-import { fetchFigures, setBlockHolders, HTTP_FETCH_CONCURRENCY } from '../server/storage/block-fetcher.ts'
-import { addFile, isPinned, pinWithProgress, readBytes, PIN_FETCH_CONCURRENCY } from '../server/storage/content.ts'
-import { createStorageNode, stopStorageNode, type StorageNode } from '../server/storage/helia-node.ts'
+import { HTTP_FETCH_CONCURRENCY, type BlockHolders } from '../server/storage/block-fetcher.ts'
+import { addFile, isPinned, pinWithProgress, PIN_FETCH_CONCURRENCY } from '../server/storage/content.ts'
+import { createStorageNode, type StorageNode } from '../server/storage/helia-node.ts'
 import { openStateDb } from '../server/storage/state-db.ts'
 import { childCids, dagBytes } from './helpers/blocks.ts'
 import { devnetWallet, startTestDevnet } from './helpers/devnet.ts'
@@ -40,8 +40,8 @@ interface Box {
   sent: string[]
 }
 
-/** A box's storage node and block route, on 127.0.0.1, closed when the test ends. */
-async function startBox(t: Test, name: string, bootstrap: string[] = []): Promise<Box> {
+/** A box's storage node and block route, on 127.0.0.1, closed when the test ends; `blockHolders`: whom it asks for blocks over HTTP. */
+async function startBox(t: Test, name: string, bootstrap: string[] = [], blockHolders?: BlockHolders): Promise<Box> {
   const dataDir = testDir(t, name)
   const db = await openStateDb(dataDir)
   const settings = createSettingsStore(db)
@@ -51,7 +51,8 @@ async function startBox(t: Test, name: string, bootstrap: string[] = []): Promis
     privateKey: await generateKeyPair('Ed25519'),
     listen: ['/ip4/127.0.0.1/tcp/0'],
     bootstrap,
-    bitswapBlockstore: serving.bitswapBlockstore
+    bitswapBlockstore: serving.bitswapBlockstore,
+    blockHolders
   })
   const app = Fastify()
   answerErrorsByCode(app)
@@ -63,7 +64,7 @@ async function startBox(t: Test, name: string, bootstrap: string[] = []): Promis
   await app.listen({ host: '127.0.0.1', port: 0 })
   t.teardown(async () => {
     await app.close()
-    await stopStorageNode(helia)
+    await helia.close()
     await serving.close()
     await db.close()
   })
@@ -111,16 +112,15 @@ t.test('a pin fetches every block over the block route of a box that holds the f
   const source = await startBox(t, 'source')
   const cid = await holdFilm(source)
   // connected over libp2p too: bitswap could serve it, but a known HTTP holder comes first
-  const replica = await startBox(t, 'replica', multiaddrs(source))
-  setBlockHolders(replica.helia, holders(source))
+  const replica = await startBox(t, 'replica', multiaddrs(source), holders(source))
   await pinWithProgress(replica.helia, cid)
 
   t.ok(await isPinned(replica.helia, cid), 'pinned')
   const total = await dagBytes(source.helia, cid)
-  t.same(fetchFigures(replica.helia), { httpBytes: total, bitswapBytes: 0, refusedAnswers: 0 }, 'every block came over HTTP')
+  t.same(replica.helia.fetcher.figures(), { httpBytes: total, bitswapBytes: 0, refusedAnswers: 0 }, 'every block came over HTTP')
   t.equal(source.sent.length, 14, 'the source sent the root and the 13 leaves over its block route')
   t.equal(source.serving.figures().servedBytes, total, 'the serving side counted them')
-  t.ok(Buffer.from(await readBytes(replica.helia, cid)).equals(film), 'the replica reads the film back')
+  t.ok(Buffer.from(await replica.helia.content.readBytes(cid)).equals(film), 'the replica reads the film back')
 })
 
 t.test('a box that sends wrong bytes is refused; the blocks come from another box, or over bitswap', async t => {
@@ -129,10 +129,9 @@ t.test('a box that sends wrong bytes is refused; the blocks come from another bo
   const total = await dagBytes(source.helia, cid)
   const liar = await startLiar(t)
 
-  const fromAnother = await startBox(t, 'from-another')
-  setBlockHolders(fromAnother.helia, holders(liar, source))
+  const fromAnother = await startBox(t, 'from-another', [], holders(liar, source))
   await pinWithProgress(fromAnother.helia, cid)
-  const figures = fetchFigures(fromAnother.helia)
+  const figures = fromAnother.helia.fetcher.figures()
   // requests sent to it together are all answered wrongly; after the first answer it is asked no more
   t.ok(liar.asked() >= 1, `the liar was asked (${liar.asked()} times)`)
   t.same(
@@ -140,19 +139,18 @@ t.test('a box that sends wrong bytes is refused; the blocks come from another bo
     { httpBytes: total, bitswapBytes: 0, refusedAnswers: liar.asked() },
     'its answers refused, every block from the honest box'
   )
-  t.ok(Buffer.from(await readBytes(fromAnother.helia, cid)).equals(film), 'nothing of the wrong bytes was stored')
+  t.ok(Buffer.from(await fromAnother.helia.content.readBytes(cid)).equals(film), 'nothing of the wrong bytes was stored')
 
-  const overBitswap = await startBox(t, 'over-bitswap', multiaddrs(source))
-  setBlockHolders(overBitswap.helia, holders(liar))
+  const overBitswap = await startBox(t, 'over-bitswap', multiaddrs(source), holders(liar))
   await pinWithProgress(overBitswap.helia, cid, { signal: AbortSignal.timeout(60_000) })
-  const overBitswapFigures = fetchFigures(overBitswap.helia)
+  const overBitswapFigures = overBitswap.helia.fetcher.figures()
   t.same(
     overBitswapFigures,
     { httpBytes: 0, bitswapBytes: total, refusedAnswers: overBitswapFigures.refusedAnswers },
     'no HTTP holder left: bitswap'
   )
   t.ok(overBitswapFigures.refusedAnswers >= 1, 'after the liar was refused')
-  t.ok(Buffer.from(await readBytes(overBitswap.helia, cid)).equals(film), 'the film is whole')
+  t.ok(Buffer.from(await overBitswap.helia.content.readBytes(cid)).equals(film), 'the film is whole')
 })
 
 t.test('a box in quiet hours serves nothing over the block route: the replica turns to a box that does', async t => {
@@ -164,10 +162,9 @@ t.test('a box in quiet hours serves nothing over the block route: the replica tu
     settings.replication.quietHours = quietAroundNow()
   })
 
-  const replica = await startBox(t, 'replica')
-  setBlockHolders(replica.helia, holders(quiet, awake))
+  const replica = await startBox(t, 'replica', [], holders(quiet, awake))
   await pinWithProgress(replica.helia, cid)
-  const figures = fetchFigures(replica.helia)
+  const figures = replica.helia.fetcher.figures()
   const refused = quiet.serving.figures().refusedBlocks
   t.ok(refused >= 1, `the quiet box refused (${refused} requests) and counted it`)
   t.same(
@@ -179,10 +176,9 @@ t.test('a box in quiet hours serves nothing over the block route: the replica tu
   t.equal(quiet.serving.figures().servedBytes, 0)
 
   // the quiet box the only holder, over HTTP and libp2p: nothing comes until its quiet hours end
-  const waiting = await startBox(t, 'waiting', multiaddrs(quiet))
-  setBlockHolders(waiting.helia, holders(quiet))
+  const waiting = await startBox(t, 'waiting', multiaddrs(quiet), holders(quiet))
   await t.rejects(pinWithProgress(waiting.helia, cid, { signal: AbortSignal.timeout(3_000) }), 'no block within 3 s')
-  t.same(fetchFigures(waiting.helia).httpBytes + fetchFigures(waiting.helia).bitswapBytes, 0, 'nothing was fetched')
+  t.same(waiting.helia.fetcher.figures().httpBytes + waiting.helia.fetcher.figures().bitswapBytes, 0, 'nothing was fetched')
   t.equal(quiet.serving.figures().servedBytes, 0, 'nothing was served')
 })
 
@@ -198,14 +194,13 @@ t.test('a playback read goes ahead of the pin’s queued requests', async t => {
     settings.replication.uploadCapBytesPerSec = 4 * leafSize
   })
 
-  const replica = await startBox(t, 'replica')
-  setBlockHolders(replica.helia, holders(source))
+  const replica = await startBox(t, 'replica', [], holders(source))
   const pinning = pinWithProgress(replica.helia, cid)
   await waitFor('the pin to hold its first leaf', async () => source.sent.includes(leafCids[0]), { timeoutMs: 30_000 })
   // the last leaf: past the pin's window, so only the playback read asks for it now
   const last = leaves - 1
   const sentBefore = source.sent.length
-  const read = await readBytes(replica.helia, cid, { offset: last * leafSize, length: leafSize })
+  const read = await replica.helia.content.readBytes(cid, { offset: last * leafSize, length: leafSize })
   t.ok(Buffer.from(read).equals(bytes.subarray(last * leafSize)), 'the read has the last leaf’s bytes')
   // ahead of it only the requests already out; behind a queue it would wait for the pin's whole window
   const ahead = source.sent.indexOf(leafCids[last]) - sentBefore
@@ -242,7 +237,7 @@ t.test('the replicator and the library pin over the block route of the boxes the
   await waitFor('the storage node to replicate the film', async () => await isPinned(storage.helia, film.contentCid), {
     timeoutMs: 120_000
   })
-  const replicated = fetchFigures(storage.helia)
+  const replicated = storage.helia.fetcher.figures()
   t.equal(replicated.bitswapBytes, 0, 'the replicator fetched nothing over bitswap')
   t.ok(
     replicated.httpBytes >= filmBytes,
@@ -255,7 +250,7 @@ t.test('the replicator and the library pin over the block route of the boxes the
   await waitFor('the film to be ready on the box', async () => (await libraryFilm(box.url, film.tokenId, screen))?.state === 'ready', {
     timeoutMs: 120_000
   })
-  const pinned = fetchFigures(box.helia)
+  const pinned = box.helia.fetcher.figures()
   t.ok(pinned.httpBytes >= filmBytes, `the library pinned the film over the block route (${pinned.httpBytes} bytes)`)
   // the poster, which the monitor lists no box holding, came from the film's custodian (the source) too
   t.equal(pinned.bitswapBytes, 0, 'nothing came over bitswap')

@@ -2,7 +2,7 @@
 // boxes that turn it on take part.
 import t from 'tap'
 import { generateKeyPair } from '@libp2p/crypto/keys'
-import { createStorageNode, stopStorageNode, type StorageNode } from '../server/storage/helia-node.ts'
+import { createStorageNode, type StorageNode } from '../server/storage/helia-node.ts'
 import { testDir, type Test } from './helpers/in-process.ts'
 import { waitFor } from './helpers/wait-for.ts'
 
@@ -14,7 +14,7 @@ async function node(t: Test, name: string, mdns: boolean): Promise<StorageNode> 
     bootstrap: [],
     mdns
   })
-  t.teardown(() => stopStorageNode(helia))
+  t.teardown(() => helia.close())
   return helia
 }
 

@@ -12,7 +12,7 @@ import { createPeerServing, STREAMING_PEER_BYTES_PER_SEC } from '../server/repli
 import { MAX_CHALLENGE_BLOCKS } from '../server/replication/routes.ts'
 import { DEFAULT_SETTINGS } from '../server/settings/settings.ts'
 import { createSettingsStore } from '../server/settings/settings.ts'
-import { isPinned, pinWithProgress, readBytes } from '../server/storage/content.ts'
+import { isPinned, pinWithProgress } from '../server/storage/content.ts'
 import { openStateDb } from '../server/storage/state-db.ts'
 import { blockBytes, childCids } from './helpers/blocks.ts'
 import { devnetWallet, startTestDevnet } from './helpers/devnet.ts'
@@ -80,7 +80,10 @@ t.test('quiet hours: the box serves no peer by any path, then serves again', asy
   t.equal(refused.status, 503, 'the block route refuses')
   t.equal(refused.headers.get('retry-after'), '60', 'and says when to ask again')
   t.match(await refused.text(), /quiet hours/)
-  await t.rejects(readBytes(peer.helia, film.contentCid, { signal: AbortSignal.timeout(3000) }), 'bitswap serves the peer nothing in 3 s')
+  await t.rejects(
+    peer.helia.content.readBytes(film.contentCid, { signal: AbortSignal.timeout(3000) }),
+    'bitswap serves the peer nothing in 3 s'
+  )
   const during = source.peerServing.figures()
   t.equal(during.servedBytes, before.servedBytes, 'not a byte served')
   t.ok(during.refusedBlocks > before.refusedBlocks, `${during.refusedBlocks - before.refusedBlocks} requests refused`)
@@ -98,8 +101,8 @@ t.test('quiet hours: the box serves no peer by any path, then serves again', asy
   })
   t.notOk(source.peerServing.quietHours.quiet())
   t.equal((await rawRequest(blockUrl(source, leaves[0]))).status, 200, 'the block route serves again')
-  const bytes = await readBytes(peer.helia, film.contentCid, { signal: AbortSignal.timeout(30_000) })
-  t.equal(bytes.byteLength, (await readBytes(source.helia, film.contentCid)).byteLength, 'bitswap serves the peer again')
+  const bytes = await peer.helia.content.readBytes(film.contentCid, { signal: AbortSignal.timeout(30_000) })
+  t.equal(bytes.byteLength, (await source.helia.content.readBytes(film.contentCid)).byteLength, 'bitswap serves the peer again')
   t.ok(source.peerServing.figures().servedBytes - during.servedBytes >= 2 * MiB, 'and the bytes count as served')
 })
 

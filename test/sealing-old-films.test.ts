@@ -3,7 +3,6 @@
 import t from 'tap'
 import path from 'node:path'
 import { DEFAULT_CIPHER, DEFAULT_CHUNK_SIZE, HEADER_LENGTH, decodeHeader } from '../server/sealing/format.ts'
-import { readBytes } from '../server/storage/content.ts'
 import { devnetWallet, startTestDevnet } from './helpers/devnet.ts'
 import { runCli } from './helpers/daemon-process.ts'
 import { buyFilm, registerFilm } from './helpers/films.ts'
@@ -26,7 +25,7 @@ t.equal(DEFAULT_CIPHER, 'chacha20-poly1305', 'publish seals new films with ChaCh
 for (const cipher of ['aes-256-gcm', 'chacha20-poly1305'] as const) {
   t.test(`a film sealed with ${cipher} streams on the box`, async t => {
     const film = await registerFilm({ custodian, creator, contractAddress: devnet.contractAddress, bytes: FILM_BYTES, cipher })
-    const header = decodeHeader(await readBytes(custodian.helia, film.contentCid, { offset: 0, length: HEADER_LENGTH }))
+    const header = decodeHeader(await custodian.helia.content.readBytes(film.contentCid, { offset: 0, length: HEADER_LENGTH }))
     t.equal(header.cipher, cipher, 'the sealed header names the cipher')
     await buyFilm(owner, devnet.contractAddress, film.tokenId)
     await waitFor(`the ${cipher} film ready on the box`, async () => (await libraryFilm(box.url, film.tokenId, screen))?.state === 'ready')

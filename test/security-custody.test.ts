@@ -14,7 +14,7 @@ import { buildRevocationMessage } from '../server/pairing/device-revocation.ts'
 import { REVOCATIONS_PATH } from '../server/wire/custodian-protocol.ts'
 import { createPairingStore } from '../server/pairing/pairing-store.ts'
 import { pairAsOwner } from '../server/demo.ts'
-import { addBytes, readBytes } from '../server/storage/content.ts'
+import { addBytes } from '../server/storage/content.ts'
 import { section } from '../server/storage/state-db.ts'
 import { parseCid } from '../server/library/film-metadata.ts'
 import { buyFilm, registerFilm } from './helpers/films.ts'
@@ -87,7 +87,7 @@ t.test("another creator who registers a film's metadata again gets no key from i
     custodian.helia,
     new TextEncoder().encode(
       JSON.stringify({
-        ...JSON.parse(new TextDecoder().decode(await readBytes(custodian.helia, parseCid(victim.metadataCid)))),
+        ...JSON.parse(new TextDecoder().decode(await custodian.helia.content.readBytes(parseCid(victim.metadataCid)))),
         title: 'Mine now'
       })
     )

@@ -19,8 +19,7 @@ import { fetchBlockFrom } from '../server/monitor/block-fetch.ts'
 import { startChallenger } from '../server/monitor/challenger.ts'
 import { createNodeStore } from '../server/monitor/node-store.ts'
 import type { RegistryNode } from '../server/wire/monitor-protocol.ts'
-import { hintHolder } from '../server/storage/block-fetcher.ts'
-import { addFile, pinWithProgress, readBytes } from '../server/storage/content.ts'
+import { addFile, pinWithProgress } from '../server/storage/content.ts'
 import { MAX_BLOCK_BYTES, MAX_DEPTH, MAX_LINKS } from '../server/wire/dag-bounds.ts'
 import { openStateDb, section } from '../server/storage/state-db.ts'
 import { blockBytes, childCids, putBlock, putFileNode } from './helpers/blocks.ts'
@@ -143,7 +142,7 @@ t.test('metadata whose sealedBytes is not what its sealing makes of its plaintex
 
 /** Pins `root`, made on the creator's node, on the box, as the replicator and the library pin a film's content of `bytes`. */
 async function pinOnBox(root: CID, bytes: number): Promise<void> {
-  const unhint = hintHolder(box.helia, [root], custodian.url)
+  const unhint = box.helia.fetcher.hintHolder([root], custodian.url)
   try {
     await pinWithProgress(box.helia, root, {
       bound: { what: 'film 99’s content', bytes, exact: true },
@@ -171,9 +170,9 @@ t.test('a DAG deeper than the bound is refused, pinned or read', async t => {
   for (let level = 0; level <= MAX_DEPTH; level++) root = await putFileNode(custodian.helia, [{ cid: root, bytes: KiB }])
   await t.rejects(pinOnBox(root, KiB), { name: 'DagBoundsError', message: `more than ${MAX_DEPTH} links deep` })
   t.equal(await boxHolds([leaf]), 0, 'the leaf at the bottom was never fetched')
-  const unhint = hintHolder(box.helia, [root], custodian.url)
+  const unhint = box.helia.fetcher.hintHolder([root], custodian.url)
   t.teardown(unhint)
-  await t.rejects(readBytes(box.helia, root, { signal: AbortSignal.timeout(30_000) }), {
+  await t.rejects(box.helia.content.readBytes(root, { signal: AbortSignal.timeout(30_000) }), {
     name: 'DagBoundsError',
     message: `more than ${MAX_DEPTH} links deep`
   })
@@ -249,7 +248,7 @@ t.test('a node answering a challenge with an endless body fails it, read no furt
     failuresBeforeFailed: 2,
     log: Fastify().log // fastify's silent logger
   })
-  t.teardown(() => challenger.stop())
+  t.teardown(() => challenger.close())
   const outcome = await challenger.challenge(node.deviceId)
   t.equal(outcome?.passed, false, 'the node fails')
   t.match(outcome?.reason, /^answered more than \d+ bytes$/, 'for the size of its answer')

@@ -5,17 +5,14 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import type { PrivateKey } from '@libp2p/interface'
 import * as raw from 'multiformats/codecs/raw'
 import type { CID } from 'multiformats/cid'
-import { createStorageNode, stopStorageNode, StorageNodeConfigError, type StorageNode } from '../server/storage/helia-node.ts'
+import { createStorageNode, StorageNodeConfigError, type StorageNode } from '../server/storage/helia-node.ts'
 import {
   ContentError,
   DEFAULT_LEAF_SIZE,
   addBytes,
   addFile,
-  fileSize,
   isPinned,
   pinWithProgress,
-  readBytes,
-  readRange,
   unpin,
   type PinProgress
 } from '../server/storage/content.ts'
@@ -45,13 +42,13 @@ async function bytesHeld(node: StorageNode, cids: CID[]): Promise<number> {
 
 t.test('add and read back', async t => {
   const node = await startNode(t.testdir(), await generateKeyPair('Ed25519'))
-  t.teardown(() => stopStorageNode(node))
+  t.teardown(() => node.close())
   const data = randomBytes(3 * MiB + 777)
   const reported: number[] = []
   const cid = await addFile(node, unevenPieces(data), bytes => reported.push(bytes))
 
   t.equal(cid.version, 1)
-  t.equal(await fileSize(node, cid), data.length)
+  t.equal(await node.content.fileSize(cid), data.length)
   t.equal(reported.at(-1), data.length, 'progress ends at the file size')
   t.ok(
     reported.every((n, i) => i === 0 || n > reported[i - 1]),
@@ -64,7 +61,7 @@ t.test('add and read back', async t => {
     'raw CIDv1 leaves'
   )
 
-  t.ok(Buffer.from(await readBytes(node, cid)).equals(data), 'whole file')
+  t.ok(Buffer.from(await node.content.readBytes(cid)).equals(data), 'whole file')
   const slices: Array<[number, number | undefined]> = [
     [0, 1],
     [DEFAULT_LEAF_SIZE - 5, 10],
@@ -73,17 +70,17 @@ t.test('add and read back', async t => {
     [2 * MiB, undefined]
   ]
   for (const [offset, length] of slices) {
-    const got = await readBytes(node, cid, { offset, length })
+    const got = await node.content.readBytes(cid, { offset, length })
     const want = data.subarray(offset, length == null ? undefined : offset + length)
     t.ok(Buffer.from(got).equals(want), `offset ${offset} length ${length}`)
   }
   const small = await addBytes(node, Buffer.from('seed one'))
-  t.equal(Buffer.from(await readBytes(node, small)).toString(), 'seed one')
+  t.equal(Buffer.from(await node.content.readBytes(small)).toString(), 'seed one')
 })
 
 t.test('files of more than one DAG level: ranges, and failed reads end cleanly', async t => {
   const node = await startNode(t.testdir(), await generateKeyPair('Ed25519'))
-  t.teardown(() => stopStorageNode(node))
+  t.teardown(() => node.close())
   const leaf = 1024
   const data = randomBytes(1100 * leaf + 10) // more leaves than one node links (1024): two levels
   const cid = await addFile(node, unevenPieces(data), undefined, leaf)
@@ -97,19 +94,19 @@ t.test('files of more than one DAG level: ranges, and failed reads end cleanly',
     [77, 0]
   ]) {
     t.ok(
-      Buffer.from(await readBytes(node, cid, { offset, length })).equals(data.subarray(offset, offset + length)),
+      Buffer.from(await node.content.readBytes(cid, { offset, length })).equals(data.subarray(offset, offset + length)),
       `offset ${offset} length ${length}`
     )
   }
-  await t.rejects(readBytes(node, cid, { offset: data.length - 5, length: 6 }), ContentError)
+  await t.rejects(node.content.readBytes(cid, { offset: data.length - 5, length: 6 }), ContentError)
 
   // a block missing in the second subtree, which no peer has: the read fails, the process lives on
   const missing = (await childCids(node, subtrees[1]))[10]
   await node.blockstore.delete(missing)
-  await t.rejects(readBytes(node, cid, { offset: 1000 * leaf, signal: AbortSignal.timeout(5000) }))
+  await t.rejects(node.content.readBytes(cid, { offset: 1000 * leaf, signal: AbortSignal.timeout(5000) }))
   // a consumer that stops early stops the reads
   let parts = 0
-  for await (const _ of readRange(node, cid, { offset: 1000 * leaf })) if (++parts === 3) break
+  for await (const _ of node.content.readRange(cid, { offset: 1000 * leaf })) if (++parts === 3) break
   t.equal(parts, 3)
   await new Promise(resolve => setTimeout(resolve, 200)) // an unhandled rejection would fail the test here
 })
@@ -123,21 +120,21 @@ t.test('blocks and pins survive a restart', async t => {
   const cid = await addFile(node, unevenPieces(data))
   await pinWithProgress(node, cid)
   t.ok(await isPinned(node, cid))
-  await stopStorageNode(node)
+  await node.close()
 
   node = await startNode(dataDir, key)
-  t.teardown(() => stopStorageNode(node))
+  t.teardown(() => node.close())
   t.equal(node.libp2p.peerId.toString(), peerId, 'same identity')
   t.ok(await isPinned(node, cid), 'the pin is still there')
   const leaves = await childCids(node, cid)
   t.equal(await bytesHeld(node, leaves), data.length, 'every leaf is still on disk')
-  t.ok(Buffer.from(await readBytes(node, cid, { signal: AbortSignal.timeout(5000) })).equals(data))
+  t.ok(Buffer.from(await node.content.readBytes(cid, { signal: AbortSignal.timeout(5000) })).equals(data))
 })
 
 t.test('a second node pins content from the first over bitswap', async t => {
   const dir = t.testdir()
   const a = await startNode(path.join(dir, 'a'), await generateKeyPair('Ed25519'))
-  t.teardown(() => stopStorageNode(a))
+  t.teardown(() => a.close())
   const data = randomBytes(8 * MiB + 4321)
   const cid = await addFile(a, unevenPieces(data), undefined, 256 * 1024)
   const leaves = await childCids(a, cid)
@@ -160,9 +157,9 @@ t.test('a second node pins content from the first over bitswap', async t => {
     })
   )
   t.notOk(await isPinned(b, cid), 'an interrupted pin is not a pin')
-  await stopStorageNode(b)
+  await b.close()
   b = await startNode(bDir, bKey, bootstrap)
-  t.teardown(() => stopStorageNode(b))
+  t.teardown(() => b.close())
   const heldBefore = await bytesHeld(b, leaves)
   t.ok(heldBefore > 0 && heldBefore < data.length, `the interrupted pin left ${heldBefore} bytes on disk`)
 
@@ -178,8 +175,8 @@ t.test('a second node pins content from the first over bitswap', async t => {
   t.equal(last?.fetchedBytes, data.length - heldBefore, 'blocks already held were not fetched again')
   t.ok(await isPinned(b, cid))
 
-  await stopStorageNode(a)
-  t.ok(Buffer.from(await readBytes(b, cid, { signal: AbortSignal.timeout(5000) })).equals(data), 'B holds everything itself')
+  await a.close()
+  t.ok(Buffer.from(await b.content.readBytes(cid, { signal: AbortSignal.timeout(5000) })).equals(data), 'B holds everything itself')
 
   let calls = 0
   await pinWithProgress(b, cid, {
@@ -209,15 +206,15 @@ t.test('bootstrap addresses must name a peer', async t => {
 t.test('a range of a file held only by a peer is read over bitswap without pinning it', async t => {
   const dir = t.testdir()
   const a = await startNode(path.join(dir, 'a'), await generateKeyPair('Ed25519'))
-  t.teardown(() => stopStorageNode(a))
+  t.teardown(() => a.close())
   const data = randomBytes(3 * MiB + 777)
   const cid = await addFile(a, unevenPieces(data))
   const b = await startNode(path.join(dir, 'b'), await generateKeyPair('Ed25519'), [a.libp2p.getMultiaddrs()[0].toString()])
-  t.teardown(() => stopStorageNode(b))
+  t.teardown(() => b.close())
 
   const offset = MiB - 100
   const length = MiB + 200
-  const range = await readBytes(b, cid, { offset, length, signal: AbortSignal.timeout(10_000) })
+  const range = await b.content.readBytes(cid, { offset, length, signal: AbortSignal.timeout(10_000) })
   t.ok(Buffer.from(range).equals(data.subarray(offset, offset + length)), 'the range across two leaves equals the slice')
   t.notOk(await isPinned(b, cid), 'reading does not pin')
   const leaves = await childCids(a, cid)

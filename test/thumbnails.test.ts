@@ -12,7 +12,6 @@ import type { LibraryFilmView } from '../server/library/routes.ts'
 import { generateDemoClip } from '../server/publish/demo-clip.ts'
 import { daemonPublishContext, publishFilm } from '../server/publish/publish-film.ts'
 import { openBuffer } from '../server/sealing/open.ts'
-import { readBytes } from '../server/storage/content.ts'
 import {
   parseCid,
   parseFilmMetadata,
@@ -76,7 +75,7 @@ async function likeness(first: Picture, second: Picture): Promise<number> {
 const isJpeg = (bytes: Uint8Array): boolean => bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff
 const filmKey = async (metadata: FilmMetadata) => (await custodian.custody?.get(metadata.content.cid)) as Uint8Array
 const readMetadata = async (cid: string) =>
-  JSON.parse(new TextDecoder().decode(await readBytes(custodian.helia, parseCid(cid)))) as FilmMetadata
+  JSON.parse(new TextDecoder().decode(await custodian.helia.content.readBytes(parseCid(cid)))) as FilmMetadata
 const readyFilm = (tokenId: string) =>
   waitFor(`film ${tokenId} to be ready`, async () => {
     const view = await libraryFilm(box.url, tokenId, screen)
@@ -103,7 +102,7 @@ t.test('publish makes sheets of at most 10×10 tiles, a frame every 10 s, each s
   t.equal(sheets?.sheets.length, 2, '110 tiles: a full sheet and one of 10')
   t.equal(metadata.thumbnails, undefined, 'no single sheet of the whole film')
   for (const [n, { cid }] of (sheets?.sheets ?? []).entries()) {
-    const stored = await readBytes(custodian.helia, parseCid(cid))
+    const stored = await custodian.helia.content.readBytes(parseCid(cid))
     t.notOk(isJpeg(stored), `sheet ${n} is stored as no readable JPEG`)
     t.ok(isJpeg(openBuffer(await filmKey(metadata), stored)), `sheet ${n} opens with the film key into a JPEG`)
   }

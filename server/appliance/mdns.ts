@@ -13,7 +13,7 @@ const LISTEN_MS = 2000
 export interface LanAdvertisement {
   /** The host name this box answers to: seedone.local, or seedone-xxxx.local when another box has it. */
   hostName(): Promise<string>
-  stop(): Promise<void>
+  close(): Promise<void>
 }
 
 export interface AdvertiseOptions {
@@ -80,7 +80,7 @@ export async function advertiseOnLan(opts: AdvertiseOptions): Promise<LanAdverti
 
   return {
     hostName: async () => await hostName,
-    stop: async () => {
+    close: async () => {
       stopped = true
       otherBoxes.stop()
       // goodbye packets first, so browsers drop the box at once rather than when its records expire

@@ -15,7 +15,7 @@ export type PollingLoop<T> = {
   /** first run at once, then every intervalMs */
   start(): void
   /** no new runs; resolves once the run in flight has ended */
-  stop(): Promise<void>
+  close(): Promise<void>
 }
 
 export function createPollingLoop<T>(opts: PollingLoopOptions<T>): PollingLoop<T> {
@@ -54,7 +54,7 @@ export function createPollingLoop<T>(opts: PollingLoopOptions<T>): PollingLoop<T
       running = true
       timer = setTimeout(tick, 0)
     },
-    async stop() {
+    async close() {
       running = false
       clearTimeout(timer)
       await queue

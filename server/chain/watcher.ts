@@ -57,7 +57,7 @@ export type ChainWatcher = {
   /** polls every pollMs; after an error retries with exponential backoff */
   start(): void
   syncOnce(): Promise<SyncResult>
-  stop(): Promise<void>
+  close(): Promise<void>
   syncedBlock(): number
 }
 
@@ -229,7 +229,7 @@ export function createChainWatcher(opts: ChainWatcherOptions): ChainWatcher {
   return {
     start: loop.start,
     syncOnce: loop.runOnce,
-    stop: loop.stop,
+    close: loop.close,
     syncedBlock: () => state?.lastBlock ?? opts.fromBlock - 1
   }
 }

@@ -5,8 +5,7 @@ import { mkdir } from 'node:fs/promises'
 import type { DaemonConfig } from '../config.ts'
 import { createShutdown } from '../lib/shutdown.ts'
 import { openStateDb, section, type StateDb } from '../storage/state-db.ts'
-import { createStorageNode, stopStorageNode, type StorageNode } from '../storage/helia-node.ts'
-import { setBlockHolders } from '../storage/block-fetcher.ts'
+import { createStorageNode, type StorageNode } from '../storage/helia-node.ts'
 import { loadOrCreateDeviceIdentity, type DeviceIdentity } from '../identity/device-identity.ts'
 import { connectFilmToken, type FilmTokenClient } from '../chain/film-token.ts'
 import { createSettingsStore, type SettingsStore } from '../settings/settings.ts'
@@ -69,13 +68,13 @@ export async function createCore(config: DaemonConfig): Promise<Core> {
       listen: config.p2pListen,
       bootstrap: config.peers,
       mdns: config.mdns,
-      bitswapBlockstore: peerServing.bitswapBlockstore
+      bitswapBlockstore: peerServing.bitswapBlockstore,
+      blockHolders:
+        config.monitorUrl === undefined
+          ? undefined
+          : registryHolders({ monitorUrl: config.monitorUrl, selfId: identity.deviceId, store: section(db, 'replication') })
     })
-    shutdown.add(() => stopStorageNode(helia))
-    if (config.monitorUrl !== undefined) {
-      const store = section(db, 'replication')
-      setBlockHolders(helia, registryHolders({ monitorUrl: config.monitorUrl, selfId: identity.deviceId, store }))
-    }
+    shutdown.add(() => helia.close())
     const filmStreams = createFilmStreams()
     peerServing.setActiveStreams(() => filmStreams.count())
     const multiaddrs = (): string[] => helia.libp2p.getMultiaddrs().map(ma => ma.toString())

@@ -9,7 +9,6 @@ import { createHealthCollector, type ReplicationFigures } from './health-figures
 import type { ServiceCounters } from './service-counters.ts'
 import { createBoxMetrics } from './box-metrics.ts'
 import type { PeerServingFigures } from '../replication/peer-serving.ts'
-import { fetchFigures } from '../storage/block-fetcher.ts'
 import { metricsRoute } from './metrics-route.ts'
 import { startReporter, type Reporter } from './reporter.ts'
 import { lanPresence } from './lan-presence.ts'
@@ -31,7 +30,7 @@ export interface BoxHealthOptions {
 export interface BoxHealth {
   /** Starts the reports to the monitor when one is configured; `apiUrl` is where this box listens, `listening` its host and port. */
   startReporting(apiUrl: string, listening: { host: string; port: number }): Promise<void>
-  stop(): Promise<void>
+  close(): Promise<void>
 }
 
 /** The box's health: GET /metrics on `app` now, and signed reports to the monitor once the box listens. */
@@ -49,7 +48,8 @@ export function boxHealth(app: FastifyInstance, opts: BoxHealthOptions): BoxHeal
   let reporter: Reporter | undefined
   metricsRoute(app, {
     registry: metrics.registry,
-    refresh: async () => metrics.update(await collect(), reporter?.stats(), { served: opts.peerServing(), fetched: fetchFigures(helia) })
+    refresh: async () =>
+      metrics.update(await collect(), reporter?.stats(), { served: opts.peerServing(), fetched: helia.fetcher.figures() })
   })
 
   return {
@@ -72,6 +72,6 @@ export function boxHealth(app: FastifyInstance, opts: BoxHealthOptions): BoxHeal
         log: app.log.child({ part: 'health' })
       })
     },
-    stop: async () => await reporter?.stop()
+    close: async () => await reporter?.close()
   }
 }

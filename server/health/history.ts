@@ -13,7 +13,7 @@ declare module '../storage/state-db.ts' {
 export interface HealthHistory {
   /** The kept samples, oldest first. */
   samples(): Promise<SystemStats[]>
-  stop(): Promise<void>
+  close(): Promise<void>
 }
 
 export interface HealthHistoryOptions {
@@ -63,7 +63,7 @@ export function startHealthHistory(opts: HealthHistoryOptions): HealthHistory {
 
   return {
     samples: async () => (await kept()).map(([, stats]) => stats).filter(stats => Date.parse(stats.at) >= Date.now() - keepMs),
-    stop: async () => {
+    close: async () => {
       clearInterval(timer)
       await sampling
     }

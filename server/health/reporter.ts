@@ -40,7 +40,7 @@ export interface Reporter {
   /** Makes, queues and tries to deliver one report now: its seq. */
   reportNow(): Promise<number>
   stats(): ReporterStats
-  stop(): Promise<void>
+  close(): Promise<void>
 }
 
 const DEFAULT_MAX_QUEUED = 2000
@@ -103,7 +103,7 @@ export async function startReporter(opts: ReporterOptions): Promise<Reporter> {
       const { delivered, lastError } = delivery.stats()
       return { queued: queue.size(), made: stats.made, delivered, dropped: stats.dropped, lastError }
     },
-    stop: async () => {
+    close: async () => {
       await task.destroy()
       stopping.abort()
       await reporting

@@ -1,6 +1,5 @@
-import type { Helia } from 'helia'
 import type { CID } from 'multiformats/cid'
-import { hintHolder } from '../storage/block-fetcher.ts'
+import type { StorageNode } from '../storage/helia-node.ts'
 import { pinWithProgress, unpin } from '../storage/content.ts'
 import type { FileBound } from '../wire/dag-bounds.ts'
 import { ensureRoomFor } from '../storage/disk-space.ts'
@@ -29,7 +28,7 @@ function filmBounds(tokenId: string, metadata: FilmMetadata): FileBound[] {
 }
 
 /** An AbortSignal that fires when `touch` has not been called for `ms`. */
-function stallWatch(ms: number): { signal: AbortSignal; touch(): void; stop(): void } {
+function stallWatch(ms: number): { signal: AbortSignal; touch(): void; close(): void } {
   const controller = new AbortController()
   const timer = setTimeout(() => controller.abort(), ms)
   return {
@@ -37,14 +36,14 @@ function stallWatch(ms: number): { signal: AbortSignal; touch(): void; stop(): v
     touch() {
       timer.refresh()
     },
-    stop() {
+    close() {
       clearTimeout(timer)
     }
   }
 }
 
 export interface PinFilmOptions {
-  helia: Helia
+  helia: StorageNode
   tokenId: string
   metadataUri: string
   metadata: FilmMetadata
@@ -82,7 +81,7 @@ export async function pinFilm(opts: PinFilmOptions): Promise<void> {
   const bounds = filmBounds(tokenId, metadata)
   // the custodian holds every block of its films: asked over HTTP with the monitor's holders, or alone
   // without a monitor; playback reads of the film while it pins ask it too (their root is the content's)
-  const unhint = hintHolder(helia, cids, metadata.custodian.url)
+  const unhint = helia.fetcher.hintHolder(cids, metadata.custodian.url)
   const stall = stallWatch(opts.stallMs)
   try {
     const signal = AbortSignal.any([opts.signal, stall.signal])
@@ -106,12 +105,12 @@ export async function pinFilm(opts: PinFilmOptions): Promise<void> {
       `pinning stalled: no block arrived for ${Math.round(opts.stallMs / 1000)} s (${Math.floor(latest * 100)} % held); no reachable peer has the rest yet`
     )
   } finally {
-    stall.stop()
+    stall.close()
     unhint()
   }
 }
 
 /** Releases every pin of a film. */
-export async function unpinFilm(helia: Helia, metadataUri: string, metadata: FilmMetadata): Promise<void> {
+export async function unpinFilm(helia: StorageNode, metadataUri: string, metadata: FilmMetadata): Promise<void> {
   for (const cid of filmCids(metadataUri, metadata)) await unpin(helia, cid)
 }

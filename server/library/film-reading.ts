@@ -1,5 +1,4 @@
-import type { Helia } from 'helia'
-import { readBytes } from '../storage/content.ts'
+import type { StorageNode } from '../storage/helia-node.ts'
 import { openSealedFilm, type SealedFilm } from './sealed-film.ts'
 import { openBuffer } from '../sealing/open.ts'
 import { SeedError } from '../lib/errors.ts'
@@ -9,7 +8,7 @@ import type { FilmKeys } from './film-keys.ts'
 import { METADATA_TIMEOUT_MS } from './metadata-loads.ts'
 
 export interface FilmReadingOptions {
-  helia: Helia
+  helia: StorageNode
   access: FilmAccess
   keys: FilmKeys
   /** A playback read that waits this long for blocks from the network fails (a film still pinning); default in sealed-film.ts. */
@@ -30,7 +29,7 @@ export function createFilmReading(opts: FilmReadingOptions): FilmReading {
   const { helia, access, keys } = opts
   const openFilms = new Map<string, Promise<SealedFilm>>()
   const readSmall = async (tokenId: string, cid: string, what: string): Promise<Uint8Array> =>
-    await readBytes(helia, parseCid(cid), {
+    await helia.content.readBytes(parseCid(cid), {
       bound: { what: `film ${tokenId}'s ${what}`, bytes: MAX_SIDE_FILE_BYTES },
       signal: AbortSignal.timeout(METADATA_TIMEOUT_MS)
     })
@@ -49,7 +48,8 @@ export function createFilmReading(opts: FilmReadingOptions): FilmReading {
         film = keys
           .contentKey(tokenId)
           .then(
-            async key => await openSealedFilm(helia, parseCid(record.metadata.content.cid), key, { fetchTimeoutMs: opts.fetchTimeoutMs })
+            async key =>
+              await openSealedFilm(helia.content, parseCid(record.metadata.content.cid), key, { fetchTimeoutMs: opts.fetchTimeoutMs })
           )
         openFilms.set(tokenId, film)
         film.catch(() => openFilms.delete(tokenId))

@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify'
-import type { Helia } from 'helia'
+import type { StorageNode } from '../storage/helia-node.ts'
 import type { FilmStreams } from './film-streams.ts'
 import { SeedError } from '../lib/errors.ts'
 import type { FilmRecord } from './film-record.ts'
@@ -10,7 +10,7 @@ import { unpinFilm } from './film-pinning.ts'
 import type { WorkQueue } from './work-queue.ts'
 
 export interface SaleOptions {
-  helia: Helia
+  helia: StorageNode
   records: FilmRecords
   keys: FilmKeys
   reading: FilmReading

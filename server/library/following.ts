@@ -1,7 +1,7 @@
 // Following the paired owner: their library, the chain watcher that feeds it their holdings, and
 // whether that sync is current. A box follows one owner at a time, from pairing to unpairing.
 import type { FastifyBaseLogger } from 'fastify'
-import type { Helia } from 'helia'
+import type { StorageNode } from '../storage/helia-node.ts'
 import type { DaemonConfig } from '../config.ts'
 import type { DeviceIdentity } from '../identity/device-identity.ts'
 import { defaultConfirmations, type FilmTokenClient } from '../chain/film-token.ts'
@@ -20,7 +20,7 @@ export interface FollowingOptions {
     'chain' | 'chainPollMs' | 'dataDir' | 'unpinGraceMs' | 'offlineKeyGraceMs' | 'pinStallMs' | 'playbackFetchTimeoutMs'
   >
   db: StateDb
-  helia: Helia
+  helia: StorageNode
   identity: DeviceIdentity
   chain: FilmTokenClient
   /** The owner's developer-mode setting: `test` and `development` films are shown only with it. */
@@ -129,7 +129,7 @@ export function createFollowing(opts: FollowingOptions): Following {
       followed.watcher.start()
     },
     async unfollow(owner) {
-      await followed?.watcher.stop()
+      await followed?.watcher.close()
       await followed?.library.forget()
       await playback.clear()
       followed = undefined
@@ -138,7 +138,7 @@ export function createFollowing(opts: FollowingOptions): Following {
       await opts.identity.rotateKeyWrappingKey()
     },
     async close() {
-      await followed?.watcher.stop()
+      await followed?.watcher.close()
       await followed?.library.close()
     }
   }

@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify'
-import type { Helia } from 'helia'
+import type { StorageNode } from '../storage/helia-node.ts'
 import type { DeviceIdentity } from '../identity/device-identity.ts'
 import type { FilmTokenClient } from '../chain/film-token.ts'
 import type { HoldingsChange } from '../chain/watcher.ts'
@@ -22,7 +22,7 @@ import { createSaleLock } from './film-sale.ts'
 
 export interface LibraryOptions {
   db: StateDb
-  helia: Helia
+  helia: StorageNode
   identity: DeviceIdentity
   chain: FilmTokenClient
   authorisation: () => Promise<OwnerAuthorisation | undefined>

@@ -1,5 +1,4 @@
-import type { Helia } from 'helia'
-import { readBytes } from '../storage/content.ts'
+import type { StorageNode } from '../storage/helia-node.ts'
 import { metadataBound, metadataCidFromUri, parseFilmMetadata } from './film-metadata.ts'
 import type { FilmRecord } from './film-record.ts'
 import type { FilmRecords } from './film-records.ts'
@@ -12,17 +11,22 @@ export const METADATA_TIMEOUT_MS = 60_000
  * is listed by its title and poster at once (and hidden at once when its class says so). Loads stop
  * when `signal` aborts.
  */
-export function createMetadataLoads(helia: Helia, records: FilmRecords, signal: AbortSignal): (record: FilmRecord) => Promise<FilmRecord> {
+export function createMetadataLoads(
+  helia: StorageNode,
+  records: FilmRecords,
+  signal: AbortSignal
+): (record: FilmRecord) => Promise<FilmRecord> {
   const loads = new Map<string, Promise<FilmRecord>>()
   return record => {
     if (record.metadata !== undefined) return Promise.resolve(record)
     const { tokenId } = record
     let load = loads.get(tokenId)
     if (load === undefined) {
-      load = readBytes(helia, metadataCidFromUri(record.metadataUri), {
-        bound: metadataBound(`film ${tokenId}`),
-        signal: AbortSignal.any([signal, AbortSignal.timeout(METADATA_TIMEOUT_MS)])
-      })
+      load = helia.content
+        .readBytes(metadataCidFromUri(record.metadataUri), {
+          bound: metadataBound(`film ${tokenId}`),
+          signal: AbortSignal.any([signal, AbortSignal.timeout(METADATA_TIMEOUT_MS)])
+        })
         .then(async bytes => {
           const metadata = parseFilmMetadata(bytes)
           // the state and its error stay: they belong to the film's turn in the queue

@@ -1,5 +1,4 @@
 import { Readable } from 'node:stream'
-import type { Helia } from 'helia'
 import type { CID } from 'multiformats/cid'
 import {
   HEADER_LENGTH,
@@ -14,7 +13,7 @@ import {
   type SealedHeader
 } from '../sealing/format.ts'
 import { createChunkOpener, type ChunkOpener } from '../sealing/open.ts'
-import { fileSize, readBytes, readRangeLent } from '../storage/content.ts'
+import type { ContentReader } from '../storage/content.ts'
 import { SeedError } from '../lib/errors.ts'
 
 /**
@@ -72,7 +71,7 @@ export interface SealedFilm {
  * bytes fails with FilmBlocksTimeoutError.
  */
 export async function openSealedFilm(
-  helia: Helia,
+  content: ContentReader,
   cid: CID,
   contentKey: Uint8Array,
   opts: { fetchTimeoutMs?: number } = {}
@@ -83,9 +82,9 @@ export async function openSealedFilm(
   let size: number
   let header: SealedHeader
   try {
-    size = await fileSize(helia, cid, signal)
+    size = await content.fileSize(cid, signal)
     if (size < HEADER_LENGTH) throw new SealedFilmError(cid, `holds ${size} bytes, too few for a sealed header`)
-    header = decodeHeader(await readBytes(helia, cid, { offset: 0, length: HEADER_LENGTH, signal }))
+    header = decodeHeader(await content.readBytes(cid, { offset: 0, length: HEADER_LENGTH, signal }))
   } catch (err) {
     if (signal.aborted) throw new FilmBlocksTimeoutError(fetchTimeoutMs)
     throw err instanceof SealedFormatError ? new SealedFilmError(cid, err.message, { cause: err }) : err
@@ -103,7 +102,7 @@ export async function openSealedFilm(
       const span = chunkSpan(header, start, end)
       const opener = createChunkOpener(key, header, { start, end })
       const reads = new AbortController()
-      const sealed = readRangeLent(helia, cid, { offset: span.sealedOffset, length: span.sealedLength, signal: reads.signal })
+      const sealed = content.readRangeLent(cid, { offset: span.sealedOffset, length: span.sealedLength, signal: reads.signal })
       const firstChunkLength = chunkPlaintextLength(header, span.firstChunk) + TAG_LENGTH
       return new SealedPlaintextStream({ cid, sealed, opener, firstChunkLength, reads, fetchTimeoutMs })
     }

@@ -38,7 +38,7 @@ export interface Challenger {
   verifyClaims(deviceId: string): void
   /** Challenges the node now, for `cid` or a random CID it proved holding: undefined when it is not listed live or holds nothing. */
   challenge(deviceId: string, cid?: string): Promise<ChallengeOutcome | undefined>
-  stop(): Promise<void>
+  close(): Promise<void>
 }
 
 /** A claim that failed its challenge is not asked again sooner than this, however often the node reports. */
@@ -111,7 +111,7 @@ export function startChallenger(opts: ChallengerOptions): Challenger {
     },
     verifyClaims: claimVerifier(store, challenge, track, stopping.signal, log),
     challenge: (deviceId, cid) => track(challenge(deviceId, cid)),
-    stop: async () => {
+    close: async () => {
       stopping.abort()
       for (const timer of timers.values()) clearTimeout(timer)
       await Promise.allSettled(running)

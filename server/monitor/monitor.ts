@@ -93,7 +93,7 @@ async function startCatalogue(
     onError: err => log.warn({ err: (err as Error).message }, 'catalogue sync failed; retrying')
   })
   catalogue.start()
-  shutdown.add(() => catalogue.stop())
+  shutdown.add(() => catalogue.close())
   return catalogue
 }
 
@@ -133,14 +133,14 @@ async function startClaimChecks(
     log: app.log.child({ part: 'challenges' }),
     onResult: (_deviceId, passed) => metrics.challenge(passed)
   })
-  shutdown.add(() => challenger.stop())
+  shutdown.add(() => challenger.close())
   // a node's claims are challenged once its apiUrl answered for it, and again with each report
   const identities = createIdentityChecks({
     store,
     log: app.log.child({ part: 'identity' }),
     onVerified: deviceId => challenger.verifyClaims(deviceId)
   })
-  shutdown.add(() => identities.stop())
+  shutdown.add(() => identities.close())
   for (const node of await store.nodes()) challenger.watch(node.deviceId)
   return { challenger, identities }
 }

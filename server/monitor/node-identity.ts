@@ -13,7 +13,7 @@ import type { NodeStore } from './node-store.ts'
 export interface IdentityChecks {
   /** Checks the node's apiUrl unless it is checked or being checked; onVerified follows a success, and is called at once for a node already checked. */
   check(deviceId: string): void
-  stop(): Promise<void>
+  close(): Promise<void>
 }
 
 const ANSWER_TIMEOUT_MS = 10_000
@@ -114,7 +114,7 @@ export function createIdentityChecks(opts: {
         .finally(() => running.delete(deviceId))
       running.set(deviceId, work)
     },
-    stop: async () => {
+    close: async () => {
       stopping.abort()
       await Promise.allSettled(running.values())
     }

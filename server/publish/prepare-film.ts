@@ -4,7 +4,7 @@
 import { createReadStream } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
-import type { Helia } from 'helia'
+import type { StorageNode } from '../storage/helia-node.ts'
 import type { CID } from 'multiformats/cid'
 import { parseExpiry, parseFilmMetadata, type FilmMetadata, type ThumbnailSheetsMetadata } from '../library/film-metadata.ts'
 import { addBytes, addFile, pinWithProgress } from '../storage/content.ts'
@@ -61,7 +61,7 @@ export async function prepareFilm(ctx: PublishContext, request: PublishRequest, 
   })
 }
 
-async function pinned(helia: Helia, cid: CID): Promise<CID> {
+async function pinned(helia: StorageNode, cid: CID): Promise<CID> {
   await pinWithProgress(helia, cid)
   return cid
 }

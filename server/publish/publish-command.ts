@@ -8,7 +8,7 @@ import { CONTENT_CLASSES } from '../library/film-metadata.ts'
 import { CIPHER_NAMES, DEFAULT_CIPHER } from '../sealing/format.ts'
 import { openStateDb } from '../storage/state-db.ts'
 import { loadOrCreateDeviceIdentity } from '../identity/device-identity.ts'
-import { createStorageNode, stopStorageNode } from '../storage/helia-node.ts'
+import { createStorageNode } from '../storage/helia-node.ts'
 import { openCustodyStore } from '../keys/custody-store.ts'
 import { publishFilm } from './publish-film.ts'
 
@@ -80,7 +80,7 @@ export async function publishCommand(args: string[], say: (line: string) => void
     )
     say(JSON.stringify(film))
   } finally {
-    await stopStorageNode(helia)
+    await helia.close()
     await db.close()
     chain.provider.destroy()
   }

@@ -1,5 +1,5 @@
 import { getAddress, type Contract, type Wallet } from 'ethers'
-import type { Helia } from 'helia'
+import type { StorageNode } from '../storage/helia-node.ts'
 import type { CustodyStore } from '../keys/custody-store.ts'
 import { publishedFilms, type PublishedFilm } from '../keys/published-films.ts'
 import type { FilmTokenClient } from '../chain/film-token.ts'
@@ -30,7 +30,7 @@ export interface PublishRequest {
 }
 
 export interface PublishContext {
-  helia: Helia
+  helia: StorageNode
   db: StateDb
   custody: CustodyStore
   /** The film contract connected with the creator's signer. */
@@ -44,7 +44,7 @@ export interface PublishContext {
 /** What publishing needs of a custodian daemon running in this process: a started Daemon has it. */
 export interface LocalCustodian {
   url: string
-  helia: Helia
+  helia: StorageNode
   db: StateDb
   /** Present on a daemon with the custodian role. */
   custody?: CustodyStore

@@ -63,7 +63,7 @@ export interface Catalogue {
   syncOnce(): Promise<boolean>
   /** Syncs every pollMs; after an error retries with backoff. */
   start(): void
-  stop(): Promise<void>
+  close(): Promise<void>
   /** Every registered film, in registration order. */
   films(): Promise<CatalogueFilm[]>
   /** The CIDs to replicate, in catalogue order: each film's metadata then its content, films in registration order. */
@@ -120,10 +120,10 @@ export function createCatalogue(opts: CatalogueOptions): Catalogue {
   return {
     syncOnce: loop.runOnce,
     start: loop.start,
-    async stop() {
+    async close() {
       // aborted first: a metadata read in flight ends now rather than at its timeout
       aborter.abort()
-      await loop.stop()
+      await loop.close()
     },
     films,
     entries: async () => catalogueEntries(await films()),

@@ -64,7 +64,7 @@ export async function playerRole(components: RoleComponents, app: FastifyInstanc
     shutdown.add(() => networkCopies.close())
     await ownerScreens(components, app, networkCopies)
     const history = startHealthHistory({ db, dataDir: config.dataDir, log: app.log.child({ part: 'health-history' }) })
-    shutdown.add(() => history.stop())
+    shutdown.add(() => history.close())
     await app.register(healthHistoryRoutes, { history })
     await app.register(uiRoutes)
     await app.register(applianceRoutes, {

@@ -53,7 +53,7 @@ export async function reportingRole(components: RoleComponents, app: FastifyInst
         following.chainSync()?.state === 'failing' ? null : await chainSyncLag(chain.provider, following.syncedBlock()),
       replication: components.replicator?.status
     })
-    shutdown.add(() => health.stop())
+    shutdown.add(() => health.close())
     await app.register(statusRoutes, { status: async request => await status(components, request) })
     return {
       async listening({ url, host, port }) {
@@ -65,7 +65,7 @@ export async function reportingRole(components: RoleComponents, app: FastifyInst
             version: VERSION,
             log: app.log.child({ part: 'mdns' })
           })
-          if (lan !== undefined) shutdown.add(() => lan.stop())
+          if (lan !== undefined) shutdown.add(() => lan.close())
         }
         apiUrl = peerOrigin(config.port === 0 ? url : config.publicUrl)
         await health.startReporting(apiUrl, { host, port })

@@ -2,7 +2,6 @@
 // the replicator that keeps this node's share of the catalogue within its quota and quiet hours.
 import type { FastifyInstance } from 'fastify'
 import { defaultConfirmations } from '../chain/film-token.ts'
-import { readBytes } from '../storage/content.ts'
 import { section } from '../storage/state-db.ts'
 import { metadataBound } from '../library/film-metadata.ts'
 import { createCatalogue } from '../replication/catalogue.ts'
@@ -20,7 +19,7 @@ export async function storageRole(components: RoleComponents, app: FastifyInstan
       fromBlock: config.chain.deploymentBlock,
       confirmations: config.chain.confirmations ?? defaultConfirmations(chain.chainId),
       store: section(db, 'catalogue'),
-      readMetadata: async (cid, signal) => await readBytes(helia, cid, { bound: metadataBound(`${cid}`), signal }),
+      readMetadata: async (cid, signal) => await helia.content.readBytes(cid, { bound: metadataBound(`${cid}`), signal }),
       pollMs: config.chainPollMs,
       onError: err => log.warn({ err: (err as Error).message }, 'catalogue not in sync yet; retrying')
     })
@@ -49,7 +48,7 @@ export async function storageRole(components: RoleComponents, app: FastifyInstan
     replicator.start()
     shutdown.add(async () => {
       await replicator.close()
-      await catalogue.stop()
+      await catalogue.close()
     })
     return { replicator }
   })

@@ -1,50 +1,78 @@
 // Bitswap on a storage node: what it serves peers from, and how Helia hands it fetched blocks.
-import { withBitswap } from '@helia/bitswap'
-import type { BlockBroker, Blocks } from 'helia'
-import type { StorageNode } from './helia-node.ts'
+import { start, type Libp2p, type Startable } from '@libp2p/interface'
+import type { BlockBroker, Blocks, Helia, SessionBlockBroker } from 'helia'
+import type { CID } from 'multiformats/cid'
+import { BitswapBlockBroker } from './helia-parts.ts'
 
 /**
- * Adds bitswap to `helia` and starts the node. Bitswap is built during start and keeps the
- * blockstore it is handed then: with `servingBlockstore` it gets that wrapper of the node's own
- * store (quiet hours and the upload cap: server/replication/peer-serving.ts), which the node keeps.
+ * Installs bitswap on `helia`, once, before it starts: what `withBitswap` does (a mixin that builds the
+ * broker as the node starts, when libp2p runs), with two differences neither Helia 7 nor
+ * @helia/bitswap 4 has an option for:
+ * - bitswap serves peers from `servingBlockstore(helia.blockstore)` when given (quiet hours and the
+ *   upload cap: server/replication/peer-serving.ts): `withBitswap` takes no blockstore and builds its
+ *   broker on the node's own;
+ * - Helia hands the broker fetched blocks without the signal of the read that fetched them
+ *   (AnnounceWithoutSignal).
  */
-export async function startWithBitswap(helia: StorageNode, servingBlockstore?: (blocks: Blocks) => Blocks): Promise<void> {
-  withBitswap(helia)
-  const own = helia.blockstore
-  if (servingBlockstore !== undefined) helia.blockstore = servingBlockstore(own)
-  const addBlockBroker = helia.addBlockBroker.bind(helia)
-  helia.addBlockBroker = broker => addBlockBroker(typeof broker === 'function' ? broker : announceWithoutSignal(broker))
-  try {
-    await helia.start()
-  } finally {
-    helia.blockstore = own
-  }
+export function installBitswap(helia: Helia & { libp2p: Libp2p }, servingBlockstore?: (blocks: Blocks) => Blocks): void {
+  helia.addMixin({
+    name: 'bitswap',
+    start: async () => {
+      // a node started again keeps the broker it had (Helia starts and stops its brokers)
+      if (helia.hasBlockBroker('bitswap')) return
+      const { libp2p, routing, logger, getHasher, metrics } = helia
+      const blockstore = servingBlockstore?.(helia.blockstore) ?? helia.blockstore
+      const bitswap = new BitswapBlockBroker({ libp2p, routing, logger, getHasher, metrics, blockstore })
+      await start(bitswap)
+      helia.addBlockBroker(new AnnounceWithoutSignal(bitswap))
+    }
+  })
 }
 
 /**
- * Helia announces a fetched block to bitswap with the options of the read that fetched it, signal
- * included, and bitswap queues its sends of that block to the peers that want it too under that
- * signal. When the read ends (readRange aborts its reads when done; a timeout; a pin's stall) those
- * sends are cut short and bitswap does not try them again: those peers wait until they give up and
- * ask anew. The announce gets no signal; the sends have their own timeouts.
+ * Helia announces a fetched block to its brokers with the options of the read that fetched it, signal
+ * included (Helia 7's Storage.put and get pass their options through; no option drops the signal),
+ * and bitswap queues its sends of that block to the peers that want it too under that signal. When
+ * the read ends (readRange aborts its reads when done; a timeout; a pin's stall) those sends are cut
+ * short and bitswap does not try them again: those peers wait until they give up and ask anew. So
+ * this broker, bitswap's in all else, announces without the signal; the sends have their own timeouts.
  */
-function announceWithoutSignal(broker: BlockBroker): BlockBroker {
-  const detach = <T extends { signal?: AbortSignal }>(options?: T): Omit<T, 'signal'> | undefined => {
-    if (options === undefined) return undefined
-    const { signal: _signal, ...rest } = options
-    return rest
+class AnnounceWithoutSignal implements BlockBroker, Startable {
+  readonly name: string
+  readonly #broker: Bitswap
+
+  constructor(broker: Bitswap) {
+    this.name = broker.name
+    this.#broker = broker
   }
-  const announce = broker.announce?.bind(broker)
-  if (announce !== undefined) broker.announce = async (cid, options) => await announce(cid, detach(options))
-  const createSession = broker.createSession?.bind(broker)
-  if (createSession !== undefined) {
-    broker.createSession = options => {
-      const session = createSession(options)
-      const sessionAnnounce = session.announce?.bind(session)
-      if (sessionAnnounce !== undefined)
-        session.announce = async (cid, announceOptions) => await sessionAnnounce(cid, detach(announceOptions))
-      return session
-    }
+
+  async start(): Promise<void> {
+    await this.#broker.start()
   }
-  return broker
+
+  async stop(): Promise<void> {
+    await this.#broker.stop()
+  }
+
+  async announce(cid: CID, options?: { signal?: AbortSignal }): Promise<void> {
+    await this.#broker.announce(cid, withoutSignal(options))
+  }
+
+  async retrieve(...args: Parameters<Bitswap['retrieve']>): Promise<Uint8Array> {
+    return await this.#broker.retrieve(...args)
+  }
+
+  createSession(...args: Parameters<Bitswap['createSession']>): SessionBlockBroker {
+    const session = this.#broker.createSession(...args)
+    const announce = session.announce?.bind(session)
+    return announce === undefined ? session : { ...session, announce: async (cid, options) => await announce(cid, withoutSignal(options)) }
+  }
+}
+
+type Bitswap = InstanceType<typeof BitswapBlockBroker>
+
+function withoutSignal<T extends { signal?: AbortSignal }>(options: T | undefined): Omit<T, 'signal'> | undefined {
+  if (options === undefined) return undefined
+  const { signal: _signal, ...rest } = options
+  return rest
 }

@@ -49,105 +49,92 @@ const REQUEST_TIMEOUT_MS = 60_000
 const FAILED_HOLDER_PAUSE_MS = 30_000
 const WRONG_HOLDER_PAUSE_MS = 10 * 60_000
 
-interface NodeFetch {
-  holders?: BlockHolders
+/** How one node gets the blocks it does not hold; made once per node (createStorageNode). */
+export interface BlockFetcher {
+  /**
+   * The bytes of a block this node does not hold, fetched and stored (Helia's put, which also tells
+   * bitswap, so peers waiting for the block get it). Throws what bitswap throws when nobody has it.
+   */
+  fetch(cid: CID, opts: FetchOptions): Promise<Uint8Array>
+  /**
+   * Names the box at `apiUrl` as a holder of the DAGs under `roots`, asked over HTTP alongside the
+   * registry's holders until the returned function is called. The URL is only as trusted as where it
+   * came from (a film's metadata, fetched by CID): what it sends is checked against each CID all the same.
+   */
+  hintHolder(roots: CID[], apiUrl: string): () => void
+  figures(): FetchFigures
+}
+
+/**
+ * The fetcher of the node whose blockstore is `node.blockstore` (read at each use: bitswap's fallback
+ * and the put go through Helia's). `holders`: where it finds HTTP holders of a DAG; undefined: bitswap only.
+ */
+export function createBlockFetcher(node: Pick<Helia, 'blockstore'>, holders: BlockHolders | undefined): BlockFetcher {
   /** Holders named by hintHolder, per root CID: URL → how many hints name it (hints may overlap). */
-  hinted: Map<string, Map<string, number>>
-  slots: Slots
+  const hinted = new Map<string, Map<string, number>>()
+  const slots = createSlots(HTTP_FETCH_CONCURRENCY)
   /** Holders not asked until the time given (this process's clock, ms). */
-  paused: Map<string, number>
-  figures: FetchFigures
-}
+  const paused = new Map<string, number>()
+  const figures: FetchFigures = { httpBytes: 0, bitswapBytes: 0, refusedAnswers: 0 }
 
-const byNode = new WeakMap<Helia, NodeFetch>()
+  return {
+    async fetch(cid, opts) {
+      const listed = holders === undefined ? [] : await holders(opts.root, opts.signal)
+      const candidates = [...new Set([...listed, ...(hinted.get(opts.root.toString())?.keys() ?? [])])]
+      // each block starts at a holder of its own, so the boxes that hold a film share the load of sending it
+      const first = Math.floor(Math.random() * candidates.length)
+      for (const apiUrl of [...candidates.slice(first), ...candidates.slice(0, first)]) {
+        if ((paused.get(apiUrl) ?? 0) > Date.now()) continue
+        opts.signal?.throwIfAborted()
+        const release = await slots.acquire(opts.priority, opts.signal)
+        let answer: Answer
+        try {
+          answer = await requestBlock(apiUrl, cid, Math.min(opts.maxBytes ?? MAX_BLOCK_BYTES, MAX_BLOCK_BYTES), opts.signal)
+        } finally {
+          release()
+        }
+        if (answer.kind === 'bytes') {
+          await node.blockstore.put(cid, answer.bytes, { signal: opts.signal })
+          figures.httpBytes += answer.bytes.byteLength
+          return answer.bytes
+        }
+        opts.signal?.throwIfAborted()
+        if (answer.kind === 'missing') continue
+        figures.refusedAnswers++
+        paused.set(apiUrl, Date.now() + answer.pauseMs)
+      }
+      const parts: Uint8Array[] = []
+      for await (const part of node.blockstore.get(cid, { signal: opts.signal })) parts.push(part)
+      const bytes = parts.length === 1 ? parts[0] : Buffer.concat(parts)
+      figures.bitswapBytes += bytes.byteLength
+      return bytes
+    },
 
-function nodeFetch(helia: Helia): NodeFetch {
-  let state = byNode.get(helia)
-  if (state === undefined) {
-    state = {
-      hinted: new Map(),
-      slots: createSlots(HTTP_FETCH_CONCURRENCY),
-      paused: new Map(),
-      figures: { httpBytes: 0, bitswapBytes: 0, refusedAnswers: 0 }
-    }
-    byNode.set(helia, state)
+    hintHolder(roots, apiUrl) {
+      // BLOCK_PATH is appended to it: scheme, host and port only (node:http follows no redirect)
+      const url = peerOrigin(apiUrl)
+      const keys = roots.map(String)
+      for (const key of keys) {
+        const urls = hinted.get(key) ?? new Map<string, number>()
+        urls.set(url, (urls.get(url) ?? 0) + 1)
+        hinted.set(key, urls)
+      }
+      let released = false
+      return () => {
+        if (released) return
+        released = true
+        for (const key of keys) {
+          const urls = hinted.get(key) as Map<string, number>
+          const count = (urls.get(url) as number) - 1
+          if (count > 0) urls.set(url, count)
+          else urls.delete(url)
+          if (urls.size === 0) hinted.delete(key)
+        }
+      }
+    },
+
+    figures: () => ({ ...figures })
   }
-  return state
-}
-
-/** Where `helia` finds HTTP holders of a DAG from now on; undefined: bitswap only. */
-export function setBlockHolders(helia: Helia, holders: BlockHolders | undefined): void {
-  nodeFetch(helia).holders = holders
-}
-
-/**
- * Names the box at `apiUrl` as a holder of the DAGs under `roots`, asked over HTTP alongside the
- * registry's holders until the returned function is called. The URL is only as trusted as where it
- * came from (a film's metadata, fetched by CID): what it sends is checked against each CID all the same.
- */
-export function hintHolder(helia: Helia, roots: CID[], apiUrl: string): () => void {
-  // BLOCK_PATH is appended to it: scheme, host and port only (node:http follows no redirect)
-  const url = peerOrigin(apiUrl)
-  const { hinted } = nodeFetch(helia)
-  const keys = roots.map(String)
-  for (const key of keys) {
-    const urls = hinted.get(key) ?? new Map<string, number>()
-    urls.set(url, (urls.get(url) ?? 0) + 1)
-    hinted.set(key, urls)
-  }
-  let released = false
-  return () => {
-    if (released) return
-    released = true
-    for (const key of keys) {
-      const urls = hinted.get(key) as Map<string, number>
-      const count = (urls.get(url) as number) - 1
-      if (count > 0) urls.set(url, count)
-      else urls.delete(url)
-      if (urls.size === 0) hinted.delete(key)
-    }
-  }
-}
-
-export function fetchFigures(helia: Helia): FetchFigures {
-  return { ...nodeFetch(helia).figures }
-}
-
-/**
- * The bytes of a block this node does not hold, fetched and stored (Helia's put, which also tells
- * bitswap, so peers waiting for the block get it). Throws what bitswap throws when nobody has it.
- */
-export async function fetchMissingBlock(helia: Helia, cid: CID, opts: FetchOptions): Promise<Uint8Array> {
-  const state = nodeFetch(helia)
-  const listed = state.holders === undefined ? [] : await state.holders(opts.root, opts.signal)
-  const holders = [...new Set([...listed, ...(state.hinted.get(opts.root.toString())?.keys() ?? [])])]
-  // each block starts at a holder of its own, so the boxes that hold a film share the load of sending it
-  const first = Math.floor(Math.random() * holders.length)
-  for (const apiUrl of [...holders.slice(first), ...holders.slice(0, first)]) {
-    if ((state.paused.get(apiUrl) ?? 0) > Date.now()) continue
-    opts.signal?.throwIfAborted()
-    const release = await state.slots.acquire(opts.priority, opts.signal)
-    let answer: Answer
-    try {
-      answer = await requestBlock(apiUrl, cid, Math.min(opts.maxBytes ?? MAX_BLOCK_BYTES, MAX_BLOCK_BYTES), opts.signal)
-    } finally {
-      release()
-    }
-    if (answer.kind === 'bytes') {
-      await helia.blockstore.put(cid, answer.bytes, { signal: opts.signal })
-      state.figures.httpBytes += answer.bytes.byteLength
-      return answer.bytes
-    }
-    opts.signal?.throwIfAborted()
-    if (answer.kind === 'missing') continue
-    state.figures.refusedAnswers++
-    state.paused.set(apiUrl, Date.now() + answer.pauseMs)
-  }
-  const parts: Uint8Array[] = []
-  for await (const part of helia.blockstore.get(cid, { signal: opts.signal })) parts.push(part)
-  const bytes = parts.length === 1 ? parts[0] : Buffer.concat(parts)
-  state.figures.bitswapBytes += bytes.byteLength
-  return bytes
 }
 
 type Answer = { kind: 'bytes'; bytes: Uint8Array } | { kind: 'missing' } | { kind: 'refused'; pauseMs: number }

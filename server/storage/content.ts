@@ -4,8 +4,7 @@ import { createUnsafe } from 'multiformats/block'
 import * as raw from 'multiformats/codecs/raw'
 import type { CID } from 'multiformats/cid'
 import type { Blocks, GraphNode, GraphWalkerComponents, GraphWalkerFactory, Helia } from 'helia'
-import { localBlocks } from './helia-node.ts'
-import { fetchMissingBlock, type FetchOptions } from './block-fetcher.ts'
+import type { BlockFetcher, FetchOptions } from './block-fetcher.ts'
 import { DagBoundsError, MAX_BLOCK_BYTES, MAX_DEPTH, dagWalkBounds, decodeUnixfsNode, type FileBound } from '../wire/dag-bounds.ts'
 
 /**
@@ -73,42 +72,72 @@ export interface ReadOptions {
   signal?: AbortSignal
 }
 
-/**
- * Reads a file, or `length` bytes of it from `offset`, into memory: for small files and tests. A file
- * read whole that others made (metadata, a poster) names its bound: one whose root declares more is
- * refused before any leaf is read.
- */
-export async function readBytes(helia: Helia, cid: CID, opts: ReadOptions & { bound?: FileBound } = {}): Promise<Uint8Array> {
-  if (opts.bound !== undefined) {
-    const size = await fileSize(helia, cid, opts.signal)
-    if (size > opts.bound.bytes)
-      throw new DagBoundsError(`${opts.bound.what} (${cid}) is refused: it holds ${size} bytes, more than the ${opts.bound.bytes} allowed`)
+/** Direct reads of blocks held on this node's disk (helia-node.ts's blockstore). */
+export interface LocalBlocks {
+  /** Reads up to buffer.length bytes of a block from `position`: the bytes read, or undefined when the block is not on disk. */
+  readInto(cid: CID, buffer: Uint8Array, position: number): Promise<number | undefined>
+}
+
+/** How one node reads files: made once per node (createStorageNode), it keeps the inner nodes it decoded lately. */
+export interface ContentReader {
+  /**
+   * Reads a file, or `length` bytes of it from `offset`, into memory: for small files and tests. A file
+   * read whole that others made (metadata, a poster) names its bound: one whose root declares more is
+   * refused before any leaf is read.
+   */
+  readBytes(cid: CID, opts?: ReadOptions & { bound?: FileBound }): Promise<Uint8Array>
+  /**
+   * The bytes offset..offset+length-1 of a UnixFS file, in order, reading at most a few leaf blocks
+   * ahead of what the consumer has taken; missing blocks are fetched from peers.
+   *
+   * Why not unixfs cat() (ipfs-unixfs-exporter 16): it reads a range's blocks as fast as it can
+   * whatever the consumer does, and in a file of more than one DAG level (over 1 GiB with 1 MiB
+   * leaves) a block that fails to load leaves it hanging for ever, while aborting its reads surfaced
+   * as an unhandled rejection. Here a failed read ends the iteration with its error, and returning
+   * early stops the reads in flight.
+   */
+  readRange(cid: CID, opts?: ReadOptions): AsyncGenerator<Uint8Array>
+  /**
+   * readRange for hot paths: the pieces are views into a few buffers that are read into again, so a
+   * piece is valid only until the consumer asks for the next one. It saves allocating (and then
+   * collecting) a buffer per leaf block: at film-streaming rates, garbage collection was a fifth of
+   * the server's time.
+   */
+  readRangeLent(cid: CID, opts?: ReadOptions): AsyncGenerator<Uint8Array>
+  fileSize(cid: CID, signal?: AbortSignal): Promise<number>
+}
+
+/** What a reader reads through: the node's blockstore, its fetcher for missing blocks, its disk for direct reads. */
+interface Reader {
+  node: { blockstore: Pick<Blocks, 'get'> }
+  fetcher: BlockFetcher
+  local?: LocalBlocks
+  /**
+   * Inner nodes decoded lately, by CID (a block never changes). A film is read in many ranges (every
+   * seek, every range a player asks for is a request of its own), and each would otherwise read and
+   * decode its root and a 1024-link node again, a few ms before its first byte.
+   */
+  decoded: Map<string, FileNode>
+}
+
+/** The reader of the node whose blockstore is `node.blockstore`; `local`: its disk store, read directly when given. */
+export function createContentReader(node: { blockstore: Pick<Blocks, 'get'> }, fetcher: BlockFetcher, local?: LocalBlocks): ContentReader {
+  const reader: Reader = { node, fetcher, local, decoded: new Map() }
+  return {
+    async readBytes(cid, opts = {}) {
+      if (opts.bound !== undefined) {
+        const size = await fileSize(reader, cid, opts.signal)
+        if (size > opts.bound.bytes)
+          throw new DagBoundsError(
+            `${opts.bound.what} (${cid}) is refused: it holds ${size} bytes, more than the ${opts.bound.bytes} allowed`
+          )
+      }
+      return await collect(readPieces(reader, cid, opts, freshBuffers))
+    },
+    readRange: (cid, opts = {}) => readPieces(reader, cid, opts, freshBuffers),
+    readRangeLent: (cid, opts = {}) => readPieces(reader, cid, opts, recycledBuffers()),
+    fileSize: async (cid, signal) => await fileSize(reader, cid, signal)
   }
-  return await collect(readRange(helia, cid, opts))
-}
-
-/**
- * The bytes offset..offset+length-1 of a UnixFS file, in order, reading at most a few leaf blocks
- * ahead of what the consumer has taken; missing blocks are fetched from peers.
- *
- * Why not unixfs cat() (ipfs-unixfs-exporter 16): it reads a range's blocks as fast as it can
- * whatever the consumer does, and in a file of more than one DAG level (over 1 GiB with 1 MiB
- * leaves) a block that fails to load leaves it hanging for ever, while aborting its reads surfaced
- * as an unhandled rejection. Here a failed read ends the iteration with its error, and returning
- * early stops the reads in flight.
- */
-export async function* readRange(helia: Helia, cid: CID, opts: ReadOptions = {}): AsyncGenerator<Uint8Array> {
-  yield* readPieces(helia, cid, opts, freshBuffers)
-}
-
-/**
- * readRange for hot paths: the pieces are views into a few buffers that are read into again, so a
- * piece is valid only until the consumer asks for the next one. It saves allocating (and then
- * collecting) a buffer per leaf block: at film-streaming rates, garbage collection was a fifth of
- * the server's time.
- */
-export async function* readRangeLent(helia: Helia, cid: CID, opts: ReadOptions = {}): AsyncGenerator<Uint8Array> {
-  yield* readPieces(helia, cid, opts, recycledBuffers())
 }
 
 interface Buffers {
@@ -135,9 +164,9 @@ function recycledBuffers(): Buffers {
 
 type PieceRead = { bytes: Uint8Array; buffer?: Buffer }
 
-async function* readPieces(helia: Helia, cid: CID, opts: ReadOptions, buffers: Buffers): AsyncGenerator<Uint8Array> {
+async function* readPieces(reader: Reader, cid: CID, opts: ReadOptions, buffers: Buffers): AsyncGenerator<Uint8Array> {
   // a read is someone waiting (a screen, the catalogue): its missing blocks go ahead of pins'
-  const root = await readFileNode(helia, cid, { root: cid, priority: 'playback', signal: opts.signal })
+  const root = await readFileNode(reader, cid, { root: cid, priority: 'playback', signal: opts.signal })
   const size = root.size
   const start = opts.offset ?? 0
   const end = start + (opts.length ?? size - start)
@@ -148,7 +177,7 @@ async function* readPieces(helia: Helia, cid: CID, opts: ReadOptions, buffers: B
   const reads = new AbortController()
   const signal = opts.signal == null ? reads.signal : AbortSignal.any([reads.signal, opts.signal])
   const fetchOpts: FetchOptions = { root: cid, priority: 'playback', signal }
-  const pieces = piecesOf(helia, root, 0, 0, start, end, fetchOpts)
+  const pieces = piecesOf(reader, root, 0, 0, start, end, fetchOpts)
   const inFlight: Array<Promise<PieceRead>> = []
   let morePieces = true
   let lent: Buffer | undefined
@@ -162,7 +191,7 @@ async function* readPieces(helia: Helia, cid: CID, opts: ReadOptions, buffers: B
         if (next.done === true) {
           morePieces = false
         } else {
-          const read = readPiece(helia, next.value, buffers, fetchOpts)
+          const read = readPiece(reader, next.value, buffers, fetchOpts)
           read.catch(() => {}) // rethrown below when its turn comes; until then it must not count as unhandled
           inFlight.push(read)
         }
@@ -190,23 +219,16 @@ interface FileNode {
   children: Array<{ cid: CID; size: number }>
 }
 
-/**
- * Inner nodes decoded lately, by CID (a block never changes), per node. A film is read in many
- * ranges (every seek, every range a player asks for is a request of its own), and each would
- * otherwise read and decode its root and a 1024-link node again, a few ms before its first byte.
- * A few suffice: a read needs the root and the node over its leaves, one per GiB of film.
- */
+/** Inner nodes a reader keeps decoded. A few suffice: a read needs the root and the node over its leaves, one per GiB of film. */
 const DECODED_NODES = 8
-const decodedNodes = new WeakMap<Helia, Map<string, FileNode>>()
 
-async function readFileNode(helia: Helia, cid: CID, fetchOpts: FetchOptions): Promise<FileNode> {
-  if (cid.code !== DAG_PB_CODE) return await decodeFileNode(helia, cid, fetchOpts)
-  let nodes = decodedNodes.get(helia)
-  if (nodes === undefined) decodedNodes.set(helia, (nodes = new Map()))
+async function readFileNode(reader: Reader, cid: CID, fetchOpts: FetchOptions): Promise<FileNode> {
+  if (cid.code !== DAG_PB_CODE) return await decodeFileNode(reader, cid, fetchOpts)
+  const nodes = reader.decoded
   const key = cid.toString()
   let node = nodes.get(key)
   if (node === undefined) {
-    node = await decodeFileNode(helia, cid, fetchOpts)
+    node = await decodeFileNode(reader, cid, fetchOpts)
     if (nodes.size >= DECODED_NODES) nodes.delete(nodes.keys().next().value as string)
   } else {
     nodes.delete(key) // to the back: the least recently read goes first
@@ -216,8 +238,8 @@ async function readFileNode(helia: Helia, cid: CID, fetchOpts: FetchOptions): Pr
 }
 
 /** A raw block is a file of one leaf: all inline bytes. A dag-pb node is decoded for its UnixFS data and links (at most MAX_LINKS). */
-async function decodeFileNode(helia: Helia, cid: CID, fetchOpts: FetchOptions): Promise<FileNode> {
-  const node = decodeUnixfsNode(cid, await blockBytes(helia, cid, fetchOpts), `${fetchOpts.root}`)
+async function decodeFileNode(reader: Reader, cid: CID, fetchOpts: FetchOptions): Promise<FileNode> {
+  const node = decodeUnixfsNode(cid, await blockBytes(reader, cid, fetchOpts), `${fetchOpts.root}`)
   return { size: node.fileBytes, data: node.inlineBytes, children: node.children.map(child => ({ cid: child.cid, size: child.fileBytes })) }
 }
 
@@ -227,7 +249,7 @@ async function decodeFileNode(helia: Helia, cid: CID, fetchOpts: FetchOptions): 
  * be deeper than MAX_DEPTH: a read goes only where the root's size says the file is.
  */
 async function* piecesOf(
-  helia: Helia,
+  reader: Reader,
   node: FileNode,
   depth: number,
   nodeOffset: number,
@@ -248,11 +270,11 @@ async function* piecesOf(
       if (child.cid.code === raw.code) {
         yield { cid: child.cid, blockLength: child.size, from: Math.max(start - at, 0), to: Math.min(end - at, child.size) }
       } else {
-        const inner = await readFileNode(helia, child.cid, fetchOpts)
+        const inner = await readFileNode(reader, child.cid, fetchOpts)
         if (inner.size !== child.size) {
           throw new DagBoundsError(`${fetchOpts.root}: block ${child.cid} holds ${inner.size} bytes where its parent lists ${child.size}`)
         }
-        yield* piecesOf(helia, inner, depth + 1, at, start, end, fetchOpts)
+        yield* piecesOf(reader, inner, depth + 1, at, start, end, fetchOpts)
       }
     }
     at += child.size
@@ -267,16 +289,16 @@ async function* piecesOf(
  * here, or fetched and checked against their CID), and a film's bytes are sealed, so the AEAD tag of each
  * chunk catches any later corruption before a byte of it is sent.
  */
-async function readPiece(helia: Helia, piece: Piece, buffers: Buffers, fetchOpts: FetchOptions): Promise<PieceRead> {
+async function readPiece(reader: Reader, piece: Piece, buffers: Buffers, fetchOpts: FetchOptions): Promise<PieceRead> {
   if ('bytes' in piece) return { bytes: piece.bytes }
   const wanted = piece.to - piece.from
   // a piece that runs to the end of its block asks for one byte more, to notice a block longer than listed
   const asked = piece.to === piece.blockLength ? wanted + 1 : wanted
   const buffer = buffers.take(asked)
-  let got = await localBlocks(helia)?.readInto(piece.cid, buffer.subarray(0, asked), piece.from)
+  let got = await reader.local?.readInto(piece.cid, buffer.subarray(0, asked), piece.from)
   if (got == null) {
     // the leaf is fetched only if it is the size its parent lists: a longer answer is refused unread
-    const bytes = await blockBytes(helia, piece.cid, { ...fetchOpts, maxBytes: piece.blockLength })
+    const bytes = await blockBytes(reader, piece.cid, { ...fetchOpts, maxBytes: piece.blockLength })
     got = Math.min(bytes.byteLength - piece.from, asked)
     buffer.set(bytes.subarray(piece.from, piece.from + got))
   }
@@ -291,8 +313,12 @@ async function readPiece(helia: Helia, piece: Piece, buffers: Buffers, fetchOpts
  * A block from this node's disk, or fetched (block-fetcher.ts) when it is not there. One offline
  * get, not a `has` first: Helia's get makes that existence check itself.
  */
-async function blockBytes(helia: Helia, cid: CID, fetchOpts: FetchOptions): Promise<Uint8Array> {
-  return (await heldBlock(helia.blockstore, cid, fetchOpts.signal)) ?? (await fetchMissingBlock(helia, cid, fetchOpts))
+async function blockBytes(reader: Reader, cid: CID, fetchOpts: FetchOptions): Promise<Uint8Array> {
+  return (await heldBlock(reader.node.blockstore, cid, fetchOpts.signal)) ?? (await reader.fetcher.fetch(cid, fetchOpts))
+}
+
+async function fileSize(reader: Reader, cid: CID, signal?: AbortSignal): Promise<number> {
+  return (await readFileNode(reader, cid, { root: cid, priority: 'playback', signal })).size
 }
 
 /** Helia's offline read of a missing block fails with BlockNotFoundWhileOfflineError, the store's own with NotFoundError. */
@@ -309,10 +335,6 @@ export async function heldBlock(blockstore: Pick<Blocks, 'get'>, cid: CID, signa
   }
 }
 
-export async function fileSize(helia: Helia, cid: CID, signal?: AbortSignal): Promise<number> {
-  return (await readFileNode(helia, cid, { root: cid, priority: 'playback', signal })).size
-}
-
 /**
  * Pins `cid` recursively, fetching missing blocks several at a time (block-fetcher.ts: over HTTP from
  * boxes that hold it, else bitswap). Idempotent: an
@@ -323,13 +345,13 @@ export async function fileSize(helia: Helia, cid: CID, signal?: AbortSignal): Pr
  * checked at the root before any other block is asked for.
  */
 export async function pinWithProgress(
-  helia: Helia,
+  helia: Pick<Helia, 'pins'> & { fetcher: BlockFetcher },
   cid: CID,
   opts: { bound?: FileBound; onProgress?(p: PinProgress): void; signal?: AbortSignal } = {}
 ): Promise<void> {
   if (await isPinned(helia, cid)) return
   const progress: PinProgress = { blocks: 0, bytes: 0, fetchedBytes: 0 }
-  const walker = concurrentWalker(helia, PIN_FETCH_CONCURRENCY, opts.bound, (node, fetched) => {
+  const walker = concurrentWalker(helia.fetcher, PIN_FETCH_CONCURRENCY, opts.bound, (node, fetched) => {
     const size = node.block.bytes.byteLength
     progress.blocks++
     if (node.block.cid.code === raw.code) progress.bytes += size
@@ -350,7 +372,7 @@ export async function unpin(helia: Helia, cid: CID): Promise<void> {
 }
 
 /** True once a pin of `cid` itself is complete (not merely some of its blocks pinned by others). */
-export async function isPinned(helia: Helia, cid: CID): Promise<boolean> {
+export async function isPinned(helia: Pick<Helia, 'pins'>, cid: CID): Promise<boolean> {
   try {
     await helia.pins.get(cid)
     return true
@@ -386,7 +408,7 @@ async function collect(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>)
  * parent lists.
  */
 function concurrentWalker(
-  helia: Helia,
+  fetcher: BlockFetcher,
   concurrency: number,
   bound: FileBound | undefined,
   onNode: (node: GraphNode, fetched: boolean) => void
@@ -409,7 +431,7 @@ function concurrentWalker(
         const held = await heldBlock(blockstore as Pick<Blocks, 'get'>, job.cid, signal)
         const fetched = held === undefined
         const maxBytes = job.cid.code === raw.code && job.listed !== undefined ? job.listed : MAX_BLOCK_BYTES
-        const bytes = held ?? (await fetchMissingBlock(helia, job.cid, { root, priority: 'pin', signal, maxBytes }))
+        const bytes = held ?? (await fetcher.fetch(job.cid, { root, priority: 'pin', signal, maxBytes }))
         const block = createUnsafe({ cid: job.cid, bytes, codec: await getCodec(job.cid.code) })
         return { id, node: { block, depth: job.depth, path: job.path }, fetched }
       }

@@ -20,7 +20,9 @@ import type { Libp2p, PrivateKey } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
 import { sha512 } from 'multiformats/hashes/sha2'
 import type { CID } from 'multiformats/cid'
-import { startWithBitswap } from './bitswap.ts'
+import { installBitswap } from './bitswap.ts'
+import { createBlockFetcher, type BlockFetcher, type BlockHolders } from './block-fetcher.ts'
+import { createContentReader, type ContentReader } from './content.ts'
 import { createHeliaLight, HELIA_INFO, libp2pRouting } from './helia-parts.ts'
 import { dialBootstrapPeers, dialDiscoveredPeers, type BootstrapPeer } from './peer-dialing.ts'
 
@@ -30,7 +32,19 @@ export const DHT_PROTOCOL = '/seed-one/kad/1.0.0'
 export const MDNS_SERVICE_TAG = '_seed-one-p2p._udp.local'
 
 export type StorageServices = { identify: Identify; ping: Ping; dht: KadDHT }
-export type StorageNode = Helia & { libp2p: Libp2p<StorageServices> }
+/** A Helia node with its libp2p, and the objects made once for it. */
+export type StorageNode = Helia & {
+  libp2p: Libp2p<StorageServices>
+  /** Gets the blocks it does not hold: over HTTP from boxes that hold them, else bitswap. */
+  fetcher: BlockFetcher
+  /** Reads its files (and fetches what it lacks). */
+  content: ContentReader
+  /**
+   * Stops Helia and libp2p, then closes the stores on disk (Helia does not close stores it was given).
+   * Safe to call more than once: every call waits for the same close.
+   */
+  close(): Promise<void>
+}
 
 export interface StorageNodeOptions {
   /** Helia's stores live in dataDir/helia/{blocks,datastore}. */
@@ -45,6 +59,8 @@ export interface StorageNodeOptions {
   mdns?: boolean
   /** Wraps the blockstore bitswap serves peers from (quiet hours and the upload cap: server/replication/peer-serving.ts). */
   bitswapBlockstore?: (blocks: Blocks) => Blocks
+  /** Where the node finds boxes that serve a DAG's blocks over HTTP; left out: bitswap only. */
+  blockHolders?: BlockHolders
 }
 
 export class StorageNodeConfigError extends Error {
@@ -113,23 +129,6 @@ class WholeFileBlockstore extends FsBlockstore {
   }
 }
 
-/** Direct reads of blocks held on this node's disk. */
-export interface LocalBlocks {
-  readInto(cid: CID, buffer: Uint8Array, position: number): Promise<number | undefined>
-}
-
-/** The disk store under a node made by createStorageNode, or undefined for any other Helia. */
-export function localBlocks(helia: Helia): LocalBlocks | undefined {
-  return storesByNode.get(helia)?.blockstore
-}
-
-interface Stores {
-  blockstore: WholeFileBlockstore
-  datastore: LevelDatastore
-  stopped?: Promise<void>
-}
-const storesByNode = new WeakMap<Helia, Stores>()
-
 export async function createStorageNode(opts: StorageNodeOptions): Promise<StorageNode> {
   const bootstrap = opts.bootstrap.map(parseBootstrapAddress)
   const heliaDir = path.join(opts.dataDir, 'helia')
@@ -142,24 +141,36 @@ export async function createStorageNode(opts: StorageNodeOptions): Promise<Stora
   await blockstore.open()
   await datastore.open()
 
-  let helia: StorageNode | undefined
+  let helia: (Helia & { libp2p: Libp2p<StorageServices> }) | undefined
   try {
     const libp2p = await createLibp2p(libp2pOptions(opts, datastore))
     // Helia's own defaults are the light ones (dag-pb, raw, sha2-256, identity), plus the sha2-512 `createHelia` adds; no
     // HTTP routers, gateways or trustless-gateway broker: this node only fetches blocks from other boxes by bitswap.
     helia = Object.assign(createHeliaLight({ blockstore, datastore, hashers: [sha512], routers: [libp2pRouting(libp2p)] }), { libp2p })
     helia.addMixin({ name: 'libp2p', start: async () => await libp2p.start(), stop: async () => await libp2p.stop() })
-    await startWithBitswap(helia, opts.bitswapBlockstore)
+    installBitswap(helia, opts.bitswapBlockstore)
+    await helia.start()
   } catch (err) {
     await helia?.stop().catch(() => {})
     await blockstore.close()
     await datastore.close()
     throw err
   }
-  storesByNode.set(helia, { blockstore, datastore })
-  if (opts.mdns === true) dialDiscoveredPeers(helia.libp2p)
-  await dialBootstrapPeers(helia.libp2p, bootstrap)
-  return helia
+  const fetcher = createBlockFetcher(helia, opts.blockHolders)
+  const started = helia
+  let closed: Promise<void> | undefined
+  const close = async (): Promise<void> => {
+    closed ??= (async () => {
+      await started.stop()
+      await blockstore.close()
+      await datastore.close()
+    })()
+    await closed
+  }
+  const node: StorageNode = Object.assign(helia, { fetcher, content: createContentReader(helia, fetcher, blockstore), close })
+  if (opts.mdns === true) dialDiscoveredPeers(node.libp2p)
+  await dialBootstrapPeers(node.libp2p, bootstrap)
+  return node
 }
 
 function libp2pOptions(opts: StorageNodeOptions, datastore: LevelDatastore): Libp2pOptions<StorageServices> {
@@ -181,21 +192,6 @@ function libp2pOptions(opts: StorageNodeOptions, datastore: LevelDatastore): Lib
       dht: kadDHT({ protocol: DHT_PROTOCOL, clientMode: false, peerInfoMapper: passthroughMapper })
     }
   }
-}
-
-/**
- * Stops Helia and libp2p, then closes the stores on disk (Helia does not close stores it was given).
- * Safe to call more than once: every call waits for the same stop.
- */
-export async function stopStorageNode(helia: Helia): Promise<void> {
-  const stores = storesByNode.get(helia)
-  if (stores == null) throw new StorageNodeConfigError('not a node made by createStorageNode')
-  stores.stopped ??= (async () => {
-    await helia.stop()
-    await stores.blockstore.close()
-    await stores.datastore.close()
-  })()
-  await stores.stopped
 }
 
 function parseBootstrapAddress(text: string): BootstrapPeer {

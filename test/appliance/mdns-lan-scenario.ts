@@ -42,7 +42,7 @@ console.log(
     secondHostName
   })
 )
-await second?.stop()
+await second?.close()
 await new Promise<void>(resolve => tv.destroy(() => resolve()))
 await box.close()
 await devnet.close()

@@ -11,7 +11,7 @@ export interface DaemonProcess {
   url: string
   multiaddrs: string[]
   /** Stops the process with SIGTERM and waits for it to exit. */
-  stop(): Promise<void>
+  close(): Promise<void>
   /** kill -9: no shutdown code runs; resolves once the process is gone. */
   kill(): Promise<void>
 }
@@ -70,7 +70,7 @@ export async function startDaemonProcess(
     pid: child.pid as number,
     url,
     multiaddrs,
-    async stop() {
+    async close() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
       await exited
     },
