@@ -6,9 +6,9 @@ import cron from 'node-cron'
 import type { CID } from 'multiformats/cid'
 import { reachableHost } from '../config.ts'
 import { createShutdown, type Shutdown } from '../lib/shutdown.ts'
-import { openStateDb, section, type StateDb } from '../storage/state-db.ts'
-import { connectFilmToken, defaultConfirmations } from '../chain/film-token.ts'
-import { createCatalogue, type Catalogue } from '../replication/catalogue.ts'
+import { openStateDb, type StateDb } from '../storage/state-db.ts'
+import { connectFilmToken } from '../chain/film-token.ts'
+import { chainCatalogueOptions, createCatalogue, type Catalogue } from '../replication/catalogue.ts'
 import { metricsRoute } from '../health/metrics-route.ts'
 import type { MonitorConfig } from './monitor-config.ts'
 import type { RegistryNode } from '../wire/monitor-protocol.ts'
@@ -77,11 +77,7 @@ async function startCatalogue(
   shutdown.add(() => chain.provider.destroy())
   const log = app.log.child({ part: 'catalogue' })
   const catalogue = createCatalogue({
-    provider: chain.provider,
-    contractAddress: config.chain.contractAddress,
-    fromBlock: config.chain.deploymentBlock,
-    confirmations: config.chain.confirmations ?? defaultConfirmations(chain.chainId),
-    store: section(db, 'catalogue'),
+    ...chainCatalogueOptions(chain, config.chain, db),
     readMetadata: async (cid, signal) => {
       const from = sources(await registry(), cid)
       return await readUnixfsFile(

@@ -6,7 +6,9 @@ import type { CID } from 'multiformats/cid'
 import { metadataCidFromUri, parseCid, parseFilmMetadata } from '../library/film-metadata.ts'
 import { createPollingLoop } from '../chain/polling-loop.ts'
 import { readChainHead } from '../chain/chain-head.ts'
-import type { Store } from '../storage/state-db.ts'
+import { section, type StateDb, type Store } from '../storage/state-db.ts'
+import { defaultConfirmations, type FilmTokenClient } from '../chain/film-token.ts'
+import type { ChainConfig } from '../chain/chain-config.ts'
 import { DagBoundsError } from '../wire/dag-bounds.ts'
 
 declare module '../storage/state-db.ts' {
@@ -56,6 +58,21 @@ export interface CatalogueOptions {
   /** Most blocks per eth_getLogs call. */
   blockWindow?: number
   onError?(err: unknown): void
+}
+
+/** Where a catalogue of this chain's films reads and keeps them: the storage role and the monitor both read one. */
+export function chainCatalogueOptions(
+  chain: Pick<FilmTokenClient, 'provider' | 'chainId'>,
+  config: ChainConfig,
+  db: StateDb
+): Pick<CatalogueOptions, 'provider' | 'contractAddress' | 'fromBlock' | 'confirmations' | 'store'> {
+  return {
+    provider: chain.provider,
+    contractAddress: config.contractAddress,
+    fromBlock: config.deploymentBlock,
+    confirmations: config.confirmations ?? defaultConfirmations(chain.chainId),
+    store: section(db, 'catalogue')
+  }
 }
 
 export interface Catalogue {

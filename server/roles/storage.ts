@@ -1,10 +1,9 @@
 // The storage-node role: the catalogue from the chain, the node set from the monitor and libp2p, and
 // the replicator that keeps this node's share of the catalogue within its quota and quiet hours.
 import type { FastifyInstance } from 'fastify'
-import { defaultConfirmations } from '../chain/film-token.ts'
 import { section } from '../storage/state-db.ts'
 import { metadataBound } from '../library/film-metadata.ts'
-import { createCatalogue } from '../replication/catalogue.ts'
+import { chainCatalogueOptions, createCatalogue } from '../replication/catalogue.ts'
 import { createNodeSet } from '../replication/node-set.ts'
 import { createReplicator } from '../replication/replicator.ts'
 import { withShutdown, type RoleComponents, type RoleHandle } from './role.ts'
@@ -14,11 +13,7 @@ export async function storageRole(components: RoleComponents, app: FastifyInstan
   const log = app.log.child({ part: 'replication' })
   return await withShutdown(async shutdown => {
     const catalogue = createCatalogue({
-      provider: chain.provider,
-      contractAddress: config.chain.contractAddress,
-      fromBlock: config.chain.deploymentBlock,
-      confirmations: config.chain.confirmations ?? defaultConfirmations(chain.chainId),
-      store: section(db, 'catalogue'),
+      ...chainCatalogueOptions(chain, config.chain, db),
       readMetadata: async (cid, signal) => await helia.content.readBytes(cid, { bound: metadataBound(`${cid}`), signal }),
       pollMs: config.chainPollMs,
       onError: err => log.warn({ err: (err as Error).message }, 'catalogue not in sync yet; retrying')
