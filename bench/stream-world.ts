@@ -98,13 +98,13 @@ export interface BoxTree {
   dir: string
   /** Prefix of the benchmark's row names: empty alone, `before: ` / `after: ` beside a baseline. */
   label: string
-  /** Its commit, for the notes (`+` when it has uncommitted changes). */
+  /** Its commit, for the row names (`+`: with uncommitted changes beyond docs/benchmarks.md, which benchmarks write). */
   commit: string
 }
 
 function boxTree(label: string, dir: string): BoxTree {
   const git = (...args: string[]): string => execFileSync('git', ['-C', dir, ...args], { encoding: 'utf8' }).trim()
-  const commit = `${git('rev-parse', '--short', 'HEAD')}${git('status', '--porcelain', '--untracked-files=no') === '' ? '' : '+'}`
+  const commit = `${git('rev-parse', '--short', 'HEAD')}${git('status', '--porcelain', '--untracked-files=no', '--', '.', ':!docs/benchmarks.md') === '' ? '' : '+'}`
   return { dir, label, commit }
 }
 
