@@ -1,12 +1,17 @@
 // The setting of the streaming benchmarks: a real box serving a sealed film on its real route, beside
 // @fastify/static serving the same plaintext, and a client process.
 //
+// The box is the production build (server/build/cli.js, built here as a release builds it) of this
+// checkout or of another (`tree`: a baseline worktree, so that before and after run in one benchmark),
+// started as its systemd unit starts it: NODE_ENV=production and the unit's NODE_OPTIONS.
+//
 // The devnet and a custodian daemon run in this process. The box is `seed-one start` in a process of
 // its own, paired to the devnet owner wallet, which bought the film; its library pins the film and
 // plays it from GET /api/films/:id/stream. The sealed film is added to the box's blockstore before the
 // box starts, where a pin over bitswap would have put it (that transfer is bench 6's subject, not
 // these), so its pin finds every block on disk. The plaintext (random bytes) lives in os.tmpdir()
 // only for @fastify/static, and everything is deleted at the end.
+import { execFileSync } from 'node:child_process'
 import { randomFillSync, randomBytes } from 'node:crypto'
 import { once } from 'node:events'
 import { createReadStream, createWriteStream } from 'node:fs'
@@ -30,6 +35,9 @@ import { createShutdown } from '../server/lib/shutdown.ts'
 import { addBytes, addFile } from '../server/storage/content.ts'
 import { createStorageNode } from '../server/storage/helia-node.ts'
 import { publishedFilms } from '../server/keys/published-films.ts'
+import { CHECKOUT_ROOT } from '../server/lib/checkout-root.ts'
+import { buildServer } from '../server/update/build-server.ts'
+import { RELEASE_CLI } from '../server/update/server-build.ts'
 import { startDaemonProcess } from '../test/helpers/daemon-process.ts'
 import { libraryFilm } from '../test/helpers/http.ts'
 import { signedInCookie } from '../test/helpers/owner-session.ts'
@@ -57,14 +65,21 @@ export interface StreamWorld {
 
 export interface WorldOptions {
   sizeMiB: number
+  /** The checkout whose production build and unit the box runs (default this one). */
+  tree?: string
   /** Runs once the box process is up, before it is paired (the memory benchmark's fresh idle box). */
   boxStarted?: (pid: number) => Promise<void>
 }
 
-/** --size-mib (default 1024: the issue's 1 GiB film), plus a benchmark's own options (`--name value`, with defaults). */
-export function parseBenchArgs<Name extends string>(defaults: Record<Name, string>): Record<Name, string> & { sizeMiB: number } {
+/**
+ * --size-mib (default 1024: the issue's 1 GiB film) and --baseline (a checkout, e.g. a worktree of main,
+ * measured in the same run before this one), plus a benchmark's own options (`--name value`, with defaults).
+ */
+export function parseBenchArgs<Name extends string>(
+  defaults: Record<Name, string>
+): Record<Name, string> & { sizeMiB: number; baseline: string; trees: BoxTree[] } {
   const options = Object.fromEntries(
-    Object.entries({ 'size-mib': '1024', ...defaults }).map(([name, value]) => [
+    Object.entries({ 'size-mib': '1024', baseline: '', ...defaults }).map(([name, value]) => [
       name,
       { type: 'string' as const, default: value as string }
     ])
@@ -72,7 +87,25 @@ export function parseBenchArgs<Name extends string>(defaults: Record<Name, strin
   const { values } = parseArgs({ options })
   const sizeMiB = Number(values['size-mib'])
   if (!Number.isInteger(sizeMiB) || sizeMiB < 16) throw new RangeError(`--size-mib must be a whole number ≥ 16, got ${values['size-mib']}`)
-  return { ...(values as Record<Name, string>), sizeMiB }
+  const baseline = values.baseline as string
+  const trees =
+    baseline === '' ? [boxTree('', CHECKOUT_ROOT)] : [boxTree('before: ', path.resolve(baseline)), boxTree('after: ', CHECKOUT_ROOT)]
+  return { ...(values as Record<Name, string>), sizeMiB, baseline, trees }
+}
+
+/** A checkout a box is built from, and how rows name it. */
+export interface BoxTree {
+  dir: string
+  /** Prefix of the benchmark's row names: empty alone, `before: ` / `after: ` beside a baseline. */
+  label: string
+  /** Its commit, for the row names (`+`: with uncommitted changes beyond docs/benchmarks.md, which benchmarks write). */
+  commit: string
+}
+
+function boxTree(label: string, dir: string): BoxTree {
+  const git = (...args: string[]): string => execFileSync('git', ['-C', dir, ...args], { encoding: 'utf8' }).trim()
+  const commit = `${git('rev-parse', '--short', 'HEAD')}${git('status', '--porcelain', '--untracked-files=no', '--', '.', ':!docs/benchmarks.md') === '' ? '' : '+'}`
+  return { dir, label, commit }
 }
 
 async function writeRandomFile(file: string, size: number): Promise<void> {
@@ -96,10 +129,21 @@ async function readSlice(file: string, start: number, length: number): Promise<B
   }
 }
 
-/** The Node options the box's systemd unit runs the daemon with, so that the box measured is the box shipped. */
-async function unitNodeOptions(): Promise<string> {
-  const unit = await readFile(new URL('../systemd/seed-one.service', import.meta.url), 'utf8')
-  return /^Environment=NODE_OPTIONS=(.*)$/m.exec(unit)?.[1] ?? ''
+/**
+ * How the box's systemd unit runs the daemon, so that the box measured is the box shipped: the Node
+ * flags of its ExecStart (between the node binary and the script) and the environment that tunes the
+ * runtime (NODE_OPTIONS, glibc's MALLOC_* variables), not the unit's paths.
+ */
+export async function unitRuntime(tree: string): Promise<{ nodeArgs: string[]; env: Record<string, string> }> {
+  const unit = await readFile(path.join(tree, 'systemd/seed-one.service'), 'utf8')
+  const execStart = /^ExecStart=\S+\/node (.*?)\S+\/cli\.js start$/m.exec(unit)
+  if (execStart === null) throw new Error(`${tree}/systemd/seed-one.service has no ExecStart=…/node … cli.js start line`)
+  const env: Record<string, string> = {}
+  for (const [, quoted, bare] of unit.matchAll(/^Environment=(?:"([^"]*)"|(\S+))$/gm)) {
+    const [name, ...value] = (quoted ?? bare).split('=')
+    if (name === 'NODE_OPTIONS' || name.startsWith('MALLOC_')) env[name] = value.join('=')
+  }
+  return { nodeArgs: execStart[1].split(' ').filter(arg => arg !== ''), env }
 }
 
 async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
@@ -209,12 +253,16 @@ export async function startStreamWorld(opts: WorldOptions): Promise<StreamWorld>
     const owner = new Wallet(devnetAccounts.owner.privateKey)
     const tokenId = await publishAndBuy(devnet, custodian, owner, { contentCid, contentKey, size })
 
-    const nodeOptions = await unitNodeOptions()
-    notes.push(`the box runs with NODE_OPTIONS=${nodeOptions} (systemd/seed-one.service)`)
+    const tree = opts.tree ?? CHECKOUT_ROOT
+    say(`building the server of ${tree}…`)
+    const cli = path.join((await buildServer(tree)).outDir, path.basename(RELEASE_CLI))
+    const runtime = await unitRuntime(tree)
+    const settings = [...runtime.nodeArgs, ...Object.entries(runtime.env).map(([name, value]) => `${name}=${JSON.stringify(value)}`)]
+    notes.push(`the box runs ${path.relative(tree, cli)} of ${tree} as its systemd/seed-one.service does: ${settings.join(' ')}`)
     const boxFlags = { ...chainFlags, 'data-dir': boxDir, port: '0', role: 'player', peer: custodian.multiaddrs()[0] as string }
     const box = await startDaemonProcess(
       Object.entries(boxFlags).flatMap(([flag, value]) => (Array.isArray(value) ? value : [value]).flatMap(v => [`--${flag}`, v])),
-      { env: { NODE_OPTIONS: nodeOptions } }
+      { env: { NODE_ENV: 'production', ...runtime.env }, command: [process.execPath, ...runtime.nodeArgs, cli] }
     )
     shutdown.add(() => box.close())
     await opts.boxStarted?.(box.pid)

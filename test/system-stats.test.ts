@@ -7,8 +7,8 @@ import { syncBuiltinESMExports } from 'node:module'
 import os from 'node:os'
 import path from 'node:path'
 
-// Spies on the synchronous ways to start a process, installed before anything loads systeminformation
-// (which keeps its own reference to child_process.execSync from when it is loaded).
+// Spies on the synchronous ways to start a process, installed before the health modules load (a library
+// such as systeminformation keeps its own reference to child_process.execSync from when it is loaded).
 const SYNC_SPAWNERS = ['execSync', 'execFileSync', 'spawnSync'] as const
 const syncSpawns: string[] = []
 const originals = new Map(SYNC_SPAWNERS.map(name => [name, childProcess[name]]))

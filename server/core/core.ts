@@ -13,7 +13,7 @@ import { createPairingStore, type PairingStore } from '../pairing/pairing-store.
 import { createPeerServing, type PeerServing } from '../replication/peer-serving.ts'
 import { registryHolders } from '../replication/block-holders.ts'
 import { createFilmStreams, type FilmStreams } from '../library/film-streams.ts'
-import { countBuffersInHeapLimit } from '../streaming/gc-tuning.ts'
+import { countBuffersInHeapLimit } from '../lib/gc-tuning.ts'
 import { MIGRATIONS } from '../update/migration-list.ts'
 import { migrateToLatest, type MigrationStep } from '../update/migrations.ts'
 

@@ -1,7 +1,7 @@
 // Every figure is read without blocking the event loop: systeminformation's Linux paths for the CPU load,
 // temperature, disks and network run shells through execSync, which stalls every stream while they run.
-// Its mem() reads /proc/meminfo asynchronously, so it stays.
-import si from 'systeminformation'
+// Memory comes from os.totalmem()/os.freemem() (libuv reads MemTotal and MemAvailable of /proc/meminfo),
+// the figures its mem() gave, without loading its 700 KB of modules into every box (docs/benchmarks.md).
 import { statfs } from 'node:fs/promises'
 import os from 'node:os'
 import { readCpuLoad } from './cpu-load.ts'
@@ -11,14 +11,14 @@ import { readPiThrottled } from './pi-throttled.ts'
 import type { SystemStats } from '../wire/monitor-protocol.ts'
 
 export async function readSystemStats(dataDir: string): Promise<SystemStats> {
-  const [load, temperatureC, throttled, memory, disk, network] = await Promise.all([
+  const [load, temperatureC, throttled, disk, network] = await Promise.all([
     readCpuLoad(),
     readCpuTemperatureC(),
     readPiThrottled(),
-    si.mem(),
     statfs(dataDir),
     readNetworkCounters()
   ])
+  const memory = { total: os.totalmem(), available: os.freemem() }
   return {
     at: new Date().toISOString(),
     cpu: { loadPercent: load.loadPercent, load1: os.loadavg()[0], cores: load.cores, temperatureC, throttled },

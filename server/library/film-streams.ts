@@ -1,4 +1,8 @@
 import type { ServerResponse } from 'node:http'
+import { collectGarbage } from '../lib/gc-tuning.ts'
+
+/** How long after the last film response closes the box collects the garbage the streams left. */
+const IDLE_COLLECT_MS = 5_000
 
 /**
  * The film responses open on one box, by film. Refusing new ranges is not enough when a film is sold:
@@ -20,8 +24,15 @@ export interface FilmStreams {
   count(): number
 }
 
-export function createFilmStreams(): FilmStreams {
+/**
+ * `whenIdle` runs `idleMs` after the last film response closed, unless another opened meanwhile:
+ * by default a full garbage collection (gc-tuning.ts), which gives the streams' memory back.
+ */
+export function createFilmStreams(opts: { whenIdle?: () => void; idleMs?: number } = {}): FilmStreams {
+  const whenIdle = opts.whenIdle ?? collectGarbage
+  const idleMs = opts.idleMs ?? IDLE_COLLECT_MS
   const open = new Map<string, Set<AbortController>>()
+  let idleTimer: NodeJS.Timeout | undefined
   const abortAll = (controllers: Set<AbortController> | undefined, reason: Error): number => {
     const all = [...(controllers ?? [])]
     for (const controller of all) controller.abort(reason)
@@ -31,12 +42,14 @@ export function createFilmStreams(): FilmStreams {
     follow(tokenId, res) {
       const controller = new AbortController()
       if (res.closed) return controller.signal
+      clearTimeout(idleTimer)
       const responses = open.get(tokenId) ?? new Set<AbortController>()
       open.set(tokenId, responses)
       responses.add(controller)
       res.once('close', () => {
         responses.delete(controller)
         if (responses.size === 0 && open.get(tokenId) === responses) open.delete(tokenId)
+        if (open.size === 0) idleTimer = setTimeout(whenIdle, idleMs).unref()
       })
       return controller.signal
     },

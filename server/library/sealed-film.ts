@@ -104,7 +104,8 @@ export async function openSealedFilm(
       const reads = new AbortController()
       const sealed = content.readRangeLent(cid, { offset: span.sealedOffset, length: span.sealedLength, signal: reads.signal })
       const firstChunkLength = chunkPlaintextLength(header, span.firstChunk) + TAG_LENGTH
-      return new SealedPlaintextStream({ cid, sealed, opener, firstChunkLength, reads, fetchTimeoutMs })
+      const sealedChunkLength = header.chunkSize + TAG_LENGTH
+      return new SealedPlaintextStream({ cid, sealed, opener, firstChunkLength, sealedChunkLength, reads, fetchTimeoutMs })
     }
   }
 }
@@ -113,10 +114,11 @@ export async function openSealedFilm(
 type OpenedAhead = { plaintext: Buffer[]; rest: Uint8Array }
 
 /**
- * Deciphers each sealed piece as it arrives and pushes its plaintext. One stream rather than a
+ * Deciphers the sealed pieces as the consumer wants plaintext and pushes it. One stream rather than a
  * reader piped into a Transform: the sealed pieces are lent (readRangeLent), and here each is wholly
- * deciphered before the next is asked for. A piece's plaintext (at most one leaf block) is pushed
- * even past the high-water mark; the next piece is asked for only when the consumer wants more.
+ * deciphered before the next is asked for. A piece (a leaf block, 1 MiB) is deciphered a sealed
+ * chunk's length at a time, and only while the consumer wants more: each stream holds one chunk of
+ * plaintext past its high-water mark, not a leaf's (16 streams to slow TVs: ~16 MB less resident).
  * Errors (a failed read, a chunk that fails authentication) destroy the stream, and so does its
  * consumer going away (stream.pipeline destroys it); destroying it aborts the reads.
  */
@@ -126,9 +128,12 @@ class SealedPlaintextStream extends Readable implements PlaintextStream {
   readonly #opener: ChunkOpener
   /** Sealed bytes of the range's first chunk. */
   readonly #firstChunkLength: number
+  readonly #sealedChunkLength: number
   readonly #reads: AbortController
   readonly #fetchTimeoutMs: number
   #ahead: Promise<OpenedAhead> | undefined
+  /** What is left to decipher of the sealed piece lent last. */
+  #rest: Uint8Array = new Uint8Array(0)
   #pulling = false
 
   constructor(opts: {
@@ -136,6 +141,7 @@ class SealedPlaintextStream extends Readable implements PlaintextStream {
     sealed: AsyncGenerator<Uint8Array>
     opener: ChunkOpener
     firstChunkLength: number
+    sealedChunkLength: number
     reads: AbortController
     fetchTimeoutMs: number
   }) {
@@ -144,6 +150,7 @@ class SealedPlaintextStream extends Readable implements PlaintextStream {
     this.#sealed = opts.sealed
     this.#opener = opts.opener
     this.#firstChunkLength = opts.firstChunkLength
+    this.#sealedChunkLength = opts.sealedChunkLength
     this.#reads = opts.reads
     this.#fetchTimeoutMs = opts.fetchTimeoutMs
   }
@@ -209,17 +216,22 @@ class SealedPlaintextStream extends Readable implements PlaintextStream {
         this.#ahead = undefined
         if (this.destroyed) return
         for (const plaintext of ahead.plaintext) emit(plaintext)
-        this.#opener.write(ahead.rest, emit)
+        this.#rest = ahead.rest
       }
       while (wantsMore && !this.destroyed) {
-        const next = await this.#nextPiece()
-        if (this.destroyed) return
-        if (next.done === true) {
-          this.#opener.end()
-          this.push(null)
-          return
+        if (this.#rest.byteLength === 0) {
+          const next = await this.#nextPiece()
+          if (this.destroyed) return
+          if (next.done === true) {
+            this.#opener.end()
+            this.push(null)
+            return
+          }
+          this.#rest = next.value
         }
-        this.#opener.write(next.value, emit)
+        const step = this.#rest.subarray(0, this.#sealedChunkLength)
+        this.#rest = this.#rest.subarray(step.byteLength)
+        this.#opener.write(step, emit)
       }
     } catch (err) {
       this.destroy(this.#named(err))

@@ -1,6 +1,5 @@
 import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fastify'
 import fastifyRateLimit from '@fastify/rate-limit'
-import QRCode from 'qrcode'
 import { getAddress, isAddress, type Provider } from 'ethers'
 import type { DeviceIdentity } from '../identity/device-identity.ts'
 import { SeedError } from '../lib/errors.ts'
@@ -170,6 +169,8 @@ function codeRoutes(app: FastifyInstance, opts: PairingContext): void {
       const code = request.query.code ?? claims.peek(request.cookies[CLAIM_COOKIE])?.code
       if (code === undefined)
         throw new SeedError('SEED_NO_PAIRING_CODE', 'this browser has no pairing code: ask GET /api/pairing for one, or name the code')
+      // loaded on the first QR code asked for: an idle box need not hold qrcode and pngjs (docs/benchmarks.md)
+      const { default: QRCode } = await import('qrcode')
       const svg = await QRCode.toString(pairUrl(request, code), { type: 'svg', errorCorrectionLevel: 'M', margin: 4 })
       return await reply.type('image/svg+xml').header('cache-control', 'no-store').send(svg)
     }

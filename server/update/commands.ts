@@ -6,12 +6,11 @@ import { CHECKOUT_ROOT } from '../lib/checkout-root.ts'
 import { ConfigError, reachableHost, resolvePortAndDataDir } from '../config.ts'
 import { openStateDb } from '../storage/state-db.ts'
 import { ensureUiBuilt } from '../ui/ensure-ui-built.ts'
-import { checkoutEntries, makeRelease } from './make-release.ts'
 import { MIGRATIONS } from './migration-list.ts'
 import { knownDataVersion, migrateTo, migrateToLatest, readDataVersion, type MigrationStep } from './migrations.ts'
 import { createReleaseKey, loadReleasePrivateKey, loadReleasePublicKey } from './release-key.ts'
 import { commandService, systemdService } from './service-control.ts'
-import { installStatus, recoverUpdate, updateRelease, type UpdaterOptions } from './updater.ts'
+import type { UpdaterOptions } from './updater.ts'
 
 export const UPDATE_USAGE = `  update     install a signed release <manifest path or URL (SEED_ONE_UPDATE_URL)> into the inactive slot,
                                        switch to it, health-check it, commit or roll back
@@ -50,6 +49,8 @@ async function update(args: string[]): Promise<void> {
       status: { type: 'boolean' }
     }
   })
+  // loaded by these commands only: the daemon (`start`, every box's long-lived process) need not hold tar
+  const { installStatus, recoverUpdate, updateRelease } = await import('./updater.ts')
   const env = process.env
   const root = path.resolve(values.root ?? env.SEED_ONE_INSTALL_ROOT ?? '/opt/seed-one')
   if (values.status === true) {
@@ -96,6 +97,7 @@ async function release(args: string[]): Promise<void> {
     say(`building the server into ${(await buildServer(checkout)).outDir}`)
   }
   say(`packing ${tree}`)
+  const { checkoutEntries, makeRelease } = await import('./make-release.ts')
   const made = await makeRelease({
     tree,
     entries: values.tree === undefined ? await checkoutEntries(checkout) : await readdir(tree),

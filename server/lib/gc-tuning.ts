@@ -1,4 +1,5 @@
 import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 
 /**
  * Counts the memory of Buffers (ArrayBuffers outside V8's heap) toward V8's overall heap limit,
@@ -13,4 +14,22 @@ import { setFlagsFromString } from 'node:v8'
  */
 export function countBuffersInHeapLimit(): void {
   setFlagsFromString('--external-memory-accounted-in-global-limit')
+}
+
+let fullCollection: (() => void) | undefined
+
+/**
+ * A full garbage collection, now. Once the last film stream ends nothing allocates, so V8 runs no
+ * collection, and the Buffers the streams left behind (~60 MB after 16) stay allocated until one runs:
+ * a collection 5 s after the streams ended took the box from 214 to 172 MB, where without it the box
+ * still held ~230 MB a minute later (bench/memory.ts, docs/benchmarks.md). Node hands gc() out only
+ * behind --expose-gc; set at run time the flag reaches new contexts only, so one made here hands it
+ * over and the process's global scope stays without it.
+ */
+export function collectGarbage(): void {
+  if (fullCollection === undefined) {
+    setFlagsFromString('--expose-gc')
+    fullCollection = runInNewContext('gc') as () => void
+  }
+  fullCollection()
 }
