@@ -29,6 +29,8 @@ const LAYERS = [
   'config.ts',
   'library',
   'replication',
+  // the IPFS Pinning Service API: remote pins on the replicas' machinery, quota and quiet hours
+  'pinning',
   'health',
   'streaming',
   'status',

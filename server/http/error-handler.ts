@@ -49,7 +49,12 @@ export const STATUS_OF_CODE: Record<ErrorCode, number> = {
   SEED_BAD_REPORT: 400,
   SEED_NOT_ADMITTED: 403,
   SEED_REPORT_REPLAYED: 409,
-  SEED_NODE_NOT_FOUND: 404
+  SEED_NODE_NOT_FOUND: 404,
+  SEED_PINNING_TOKEN_REFUSED: 401,
+  SEED_PINNING_TOKEN_NOT_FOUND: 404,
+  SEED_PIN_REQUEST_NOT_FOUND: 404,
+  SEED_BAD_PIN_QUERY: 400,
+  SEED_QUOTA_EXCEEDED: 409
 }
 
 /** An error answer's body, as Fastify serialises an error: for a route that adds fields of its own to it. */

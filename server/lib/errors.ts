@@ -54,7 +54,13 @@ export const ERROR_CODES = [
   'SEED_BAD_REPORT', // a health report that is malformed
   'SEED_NOT_ADMITTED', // the device is not admitted by the monitor
   'SEED_REPORT_REPLAYED', // a report whose seq is not after the last accepted
-  'SEED_NODE_NOT_FOUND' // no node of that id has reported
+  'SEED_NODE_NOT_FOUND', // no node of that id has reported
+  // the IPFS Pinning Service API (a storage node's remote pins)
+  'SEED_PINNING_TOKEN_REFUSED', // no access token, or one the owner never made or revoked
+  'SEED_PINNING_TOKEN_NOT_FOUND', // no access token of that id
+  'SEED_PIN_REQUEST_NOT_FOUND', // no pin request of that id
+  'SEED_BAD_PIN_QUERY', // a pin listing filter that is not well formed
+  'SEED_QUOTA_EXCEEDED' // the storage quota has no room left for another pin
 ] as const
 
 export type ErrorCode = (typeof ERROR_CODES)[number]

@@ -6,6 +6,7 @@ import { metadataBound } from '../library/film-metadata.ts'
 import { chainCatalogueOptions, createCatalogue } from '../replication/catalogue.ts'
 import { createNodeSet } from '../replication/node-set.ts'
 import { createReplicator } from '../replication/replicator.ts'
+import { startPinningService } from '../pinning/pinning-service.ts'
 import { withShutdown, type RoleComponents, type RoleHandle } from './role.ts'
 
 export async function storageRole(components: RoleComponents, app: FastifyInstance): Promise<RoleHandle> {
@@ -39,9 +40,20 @@ export async function storageRole(components: RoleComponents, app: FastifyInstan
       pinStallMs: config.pinStallMs,
       log
     })
+    const remotePins = await startPinningService(app, {
+      helia,
+      db,
+      settings: components.settings,
+      quietHours: components.peerServing.quietHours,
+      replicaBytes: async () => (await replicator.status()).replicaBytes,
+      pinStallMs: config.pinStallMs,
+      multiaddrs: components.multiaddrs,
+      log: app.log.child({ part: 'pinning' })
+    })
     catalogue.start()
     replicator.start()
     shutdown.add(async () => {
+      await remotePins.close()
       await replicator.close()
       await catalogue.close()
     })
