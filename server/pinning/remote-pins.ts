@@ -36,6 +36,8 @@ export interface RemotePins {
   quotaLeft(): Promise<number>
   /** File bytes the remote pins hold, each CID counted once. */
   heldBytes(): Promise<number>
+  /** Whether a request (in any state but failed) is for `cid`: the box keeps its pin. */
+  holds(cid: string): Promise<boolean>
   close(): Promise<void>
 }
 
@@ -83,6 +85,7 @@ export function createRemotePins(opts: RemotePinsOptions): RemotePins {
     },
     quotaLeft: async () => await quotaLeft(),
     heldBytes: async () => await heldBytes(),
+    holds: async cid => (await requests.all()).some(r => r.pin.cid === cid && r.status !== 'failed'),
     async close() {
       closing.abort()
       current?.stop.abort()

@@ -17,7 +17,7 @@ import { assign, assignedTo, type Assignment } from './assignment.ts'
 import { libraryCatalogueCids } from './library-pins.ts'
 import { replicaBytes, replicaList, type ReplicaList } from './replica-list.ts'
 import { createReplicaPins, type ReplicaPins } from './replica-pins.ts'
-import { createSurplusRelease } from './surplus-release.ts'
+import { createSurplusRelease, type OtherPins } from './surplus-release.ts'
 
 export interface ReplicatorOptions {
   helia: StorageNode
@@ -33,6 +33,8 @@ export interface ReplicatorOptions {
   pollMs: number
   /** A pin that receives no block for this long gives up until the next pass. */
   pinStallMs: number
+  /** Pins the box keeps for others than the network (the Pinning Service API's): their bytes come off the quota. */
+  otherPins?: OtherPins
   log: FastifyBaseLogger
 }
 
@@ -89,7 +91,10 @@ export function createReplicator(opts: ReplicatorOptions): Replicator {
     if (nodes.fresh() && agreed !== undefined) await releaseSurplus(agreed, new Set(mine), held, library)
     // in quiet hours nothing is fetched for others (the catalogue goes on reading each new film's
     // metadata, a few KiB: that is this box's own bookkeeping)
-    if (enabled && !quietHours.quiet()) await pins.pinAssigned(entries, new Set(mine), held, library, sizes, settings.storageQuotaBytes)
+    if (enabled && !quietHours.quiet()) {
+      const quota = settings.storageQuotaBytes - ((await opts.otherPins?.bytes()) ?? 0)
+      await pins.pinAssigned(entries, new Set(mine), held, library, sizes, quota)
+    }
   }
 
   const passes = coalescedRuns(async () => {

@@ -10,6 +10,14 @@ import type { ReplicaList } from './replica-list.ts'
 import { createReleaseConfirmations } from './release-confirmation.ts'
 import { unpinLocal } from './local-unpin.ts'
 
+/** Pins the box keeps for others than the network: a released replica leaves theirs in place. */
+export interface OtherPins {
+  /** File bytes they hold. */
+  bytes(): Promise<number>
+  /** Whether they hold `cid`. */
+  holds(cid: string): Promise<boolean>
+}
+
 export interface SurplusReleaseOptions {
   helia: StorageNode
   nodes: NodeSet
@@ -19,6 +27,7 @@ export interface SurplusReleaseOptions {
   replicationFactor: number
   /** Aborted at shutdown: ends an unpin under way. */
   closing: AbortSignal
+  otherPins?: OtherPins
   log: FastifyBaseLogger
 }
 
@@ -45,8 +54,10 @@ export function createSurplusRelease(opts: SurplusReleaseOptions): SurplusReleas
       // the library keeps its own pin; a replica never completed here is no copy to guard
       if (!library.has(c) && (await isPinned(helia, cid(c)))) {
         if (!confirmations.confirmed(c, holders, others)) continue
-        await unpinLocal(helia, cid(c), opts.closing)
-        await helia.routing.cancelReprovide(cid(c)).catch(() => {})
+        if ((await opts.otherPins?.holds(c)) !== true) {
+          await unpinLocal(helia, cid(c), opts.closing)
+          await helia.routing.cancelReprovide(cid(c)).catch(() => {})
+        }
         log.info({ cid: c, holders }, 'surplus replica released')
       }
       confirmations.forget(c)

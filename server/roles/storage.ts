@@ -1,5 +1,6 @@
 // The storage-node role: the catalogue from the chain, the node set from the monitor and libp2p, and
-// the replicator that keeps this node's share of the catalogue within its quota and quiet hours.
+// the replicator that keeps this node's share of the catalogue within its quota and quiet hours, and
+// the IPFS Pinning Service API, whose pins share that quota and those quiet hours.
 import type { FastifyInstance } from 'fastify'
 import { section } from '../storage/state-db.ts'
 import { metadataBound } from '../library/film-metadata.ts'
@@ -7,6 +8,7 @@ import { chainCatalogueOptions, createCatalogue } from '../replication/catalogue
 import { createNodeSet } from '../replication/node-set.ts'
 import { createReplicator } from '../replication/replicator.ts'
 import { startPinningService } from '../pinning/pinning-service.ts'
+import type { RemotePins } from '../pinning/remote-pins.ts'
 import { withShutdown, type RoleComponents, type RoleHandle } from './role.ts'
 
 export async function storageRole(components: RoleComponents, app: FastifyInstance): Promise<RoleHandle> {
@@ -27,6 +29,8 @@ export async function storageRole(components: RoleComponents, app: FastifyInstan
       selfId: identity.deviceId,
       log
     })
+    // made after the replicator, whose figures it needs; the replicator counts its pins from then on
+    let remotePins: RemotePins | undefined
     const replicator = createReplicator({
       helia,
       db,
@@ -38,9 +42,17 @@ export async function storageRole(components: RoleComponents, app: FastifyInstan
       replicationFactor: config.replicationFactor,
       pollMs: config.registryPollMs,
       pinStallMs: config.pinStallMs,
+      otherPins: {
+        bytes: async () => (await remotePins?.heldBytes()) ?? 0,
+        holds: async cid => (await remotePins?.holds(cid)) ?? false
+      },
       log
     })
-    const remotePins = await startPinningService(app, {
+    shutdown.add(async () => {
+      await replicator.close()
+      await catalogue.close()
+    })
+    remotePins = await startPinningService(app, {
       helia,
       db,
       settings: components.settings,
@@ -50,13 +62,9 @@ export async function storageRole(components: RoleComponents, app: FastifyInstan
       multiaddrs: components.multiaddrs,
       log: app.log.child({ part: 'pinning' })
     })
+    shutdown.add(async () => await remotePins?.close())
     catalogue.start()
     replicator.start()
-    shutdown.add(async () => {
-      await remotePins.close()
-      await replicator.close()
-      await catalogue.close()
-    })
     return { replicator }
   })
 }
