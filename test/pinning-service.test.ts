@@ -8,7 +8,7 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { createRemotePins } from '@helia/remote-pinning'
 import { Configuration, RemotePinningServiceClient, Status, TextMatchingStrategy } from '@ipfs-shipyard/pinning-service-client'
 import { CID } from 'multiformats/cid'
-import { addFile, isPinned } from '../server/storage/content.ts'
+import { addBytes, addFile, isPinned } from '../server/storage/content.ts'
 import { createStorageNode } from '../server/storage/helia-node.ts'
 import { PINNING_API_PREFIX } from '../server/pinning/routes.ts'
 import { PINNING_TOKENS_PATH } from '../server/pinning/token-routes.ts'
@@ -21,7 +21,8 @@ import { waitFor } from './helpers/wait-for.ts'
 const devnet = await startTestDevnet(t)
 const owner = devnetWallet(t, devnet, devnet.accounts.owner.privateKey)
 // the player role too: tokens are made by the owner, signed in as on any other state-changing route
-const box = await startTestDaemon(t, { ...daemonConfig(devnet, testDir(t, 'box'), ['player', 'storage']), pinStallMs: 10_000 })
+const config = { ...daemonConfig(devnet, testDir(t, 'box'), ['player', 'storage']), pinStallMs: 10_000 }
+const box = await startTestDaemon(t, config)
 const api = `${box.url}${PINNING_API_PREFIX}`
 const { headers: ownerHeaders } = await signInAsOwner(box.url, owner)
 
@@ -194,4 +195,50 @@ t.test('in quiet hours a pin stays queued, and goes on when they end', async t =
     async () => (await spec.pinsRequestidGet({ requestid: created.requestid })).status === Status.Pinned
   )
   t.ok(await isPinned(box.helia, cid))
+})
+
+t.test('content on a node the box never met is fetched from the origins the request names', async t => {
+  const stranger = await createStorageNode({
+    dataDir: testDir(t, 'stranger'),
+    privateKey: await generateKeyPair('Ed25519'),
+    listen: ['/ip4/127.0.0.1/tcp/0'],
+    bootstrap: []
+  })
+  t.teardown(() => stranger.close())
+  const cid = await addBytes(stranger, randomBytes(6000))
+  const origins = stranger.libp2p.getMultiaddrs().map(String)
+  t.notOk(
+    box.helia.libp2p.getPeers().some(peer => peer.equals(stranger.libp2p.peerId)),
+    'the box is not connected to it'
+  )
+  const created = await spec.pinsPost({ pin: { cid: cid.toString(), name: 'from a stranger', origins } })
+  t.same(created.pin.origins, origins, 'the origins are kept with the pin')
+  await waitFor(
+    'the pin from the origin',
+    async () => (await spec.pinsRequestidGet({ requestid: created.requestid })).status === Status.Pinned
+  )
+  t.ok(await isPinned(box.helia, cid))
+})
+
+t.test('requests and tokens outlive a restart: one queued before it is pinned after it', async t => {
+  await changeSettings(box, s => void (s.replication.quietHours = quietAroundNow()))
+  const cid = await addOnClient(4000)
+  const origins = client.libp2p.getMultiaddrs().map(String)
+  const created = await spec.pinsPost({ pin: { cid: cid.toString(), name: 'before the restart', origins } })
+  await box.close()
+  const again = await startTestDaemon(t, config)
+  const againSpec = new RemotePinningServiceClient(
+    new Configuration({ endpointUrl: `${again.url}${PINNING_API_PREFIX}`, accessToken: token.secret })
+  )
+  t.equal(
+    (await againSpec.pinsRequestidGet({ requestid: created.requestid })).status,
+    Status.Queued,
+    'the token works; still queued in quiet hours'
+  )
+  await changeSettings(again, s => void (s.replication.quietHours = null))
+  await waitFor(
+    'the pin after the restart',
+    async () => (await againSpec.pinsRequestidGet({ requestid: created.requestid })).status === Status.Pinned
+  )
+  t.ok(await isPinned(again.helia, cid), 'the restarted box holds it')
 })
