@@ -136,6 +136,13 @@ t.test('replacing a pin makes a new request and removes the old one; deleting un
   t.notOk(await remote.isPinned(next))
 })
 
+t.test('the OpenAPI description of the box lists the API from its route schemas', async t => {
+  const doc = (await (await fetch(`${box.url}/api/openapi.json`)).json()) as { paths: Record<string, Record<string, any>> }
+  t.same(Object.keys(doc.paths[`${PINNING_API_PREFIX}/pins`] ?? {}).sort(), ['get', 'post'])
+  t.same(Object.keys(doc.paths[`${PINNING_API_PREFIX}/pins/{requestid}`] ?? {}).sort(), ['delete', 'get', 'post'])
+  t.same(doc.paths[`${PINNING_API_PREFIX}/pins`].post.requestBody?.content?.['application/json']?.schema?.required, ['cid'])
+})
+
 t.test('a wrong or revoked token is refused with 401', async t => {
   const wrong = new RemotePinningServiceClient(new Configuration({ endpointUrl: api, accessToken: 'not-a-token' }))
   const refused = await refusal(wrong.pinsGet({}))

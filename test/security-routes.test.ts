@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify'
 import { ROLES } from '../server/config.ts'
 import { KEY_RELEASE_PATH, REVOCATIONS_PATH } from '../server/wire/custodian-protocol.ts'
 import { CHALLENGE_PATH, REPORTS_PATH } from '../server/wire/monitor-protocol.ts'
+import { PINNING_API_PREFIX } from '../server/pinning/routes.ts'
 import { devnetWallet, startTestDevnet } from './helpers/devnet.ts'
 import { daemonConfig, startTestDaemon, testDir } from './helpers/in-process.ts'
 import { CookieJar, signInAsOwner } from './helpers/owner-session.ts'
@@ -28,7 +29,12 @@ const NOT_OWNER_ROUTES: { method: string; path: string; reason: string }[] = [
   },
   { method: 'POST', path: REVOCATIONS_PATH, reason: "the owner's signed device revocation (custodian): it only ever refuses keys" },
   { method: 'POST', path: CHALLENGE_PATH, reason: "the monitor's proof-of-holding challenge: answering it changes nothing on the box" },
-  { method: 'POST', path: REPORTS_PATH, reason: "the monitor's: reports are signed by the device key and carry a sequence number" }
+  { method: 'POST', path: REPORTS_PATH, reason: "the monitor's: reports are signed by the device key and carry a sequence number" },
+  // the Pinning Service API: tools outside a browser, each with a bearer token the owner made (test/pinning-service.test.ts)
+  ...['POST /pins', 'POST /pins/:requestid', 'DELETE /pins/:requestid'].map(route => {
+    const [method, path] = route.split(' ')
+    return { method, path: `${PINNING_API_PREFIX}${path}`, reason: 'the Pinning Service API: a bearer token the owner made, no cookie' }
+  })
 ]
 
 interface Route {
