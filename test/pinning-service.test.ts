@@ -122,14 +122,18 @@ t.test('listings filter by cid, name, status and meta, newest first', async t =>
 t.test('replacing a pin makes a new request and removes the old one; deleting unpins', async t => {
   const [old] = (await spec.pinsGet({ name: 'Trailer' })).results
   const next = await addOnClient(3000)
+  // quiet hours hold the replacement queued, to see the old pin kept until it is pinned
+  await changeSettings(box, s => void (s.replication.quietHours = quietAroundNow()))
   const replaced = await spec.pinsRequestidPost({ requestid: old.requestid, pin: { cid: next.toString(), name: 'Trailer v2' } })
   t.not(replaced.requestid, old.requestid, 'a new request id')
   t.equal((await refusal(spec.pinsRequestidGet({ requestid: old.requestid }))).status, 404, 'the old request is gone')
+  t.ok(await isPinned(box.helia, CID.parse(old.pin.cid)), 'the old CID stays pinned while the replacement waits')
+  await changeSettings(box, s => void (s.replication.quietHours = null))
   await waitFor(
     'the replacement pinned',
     async () => (await spec.pinsRequestidGet({ requestid: replaced.requestid })).status === Status.Pinned
   )
-  t.notOk(await isPinned(box.helia, CID.parse(old.pin.cid)), 'the old CID is unpinned')
+  t.notOk(await isPinned(box.helia, CID.parse(old.pin.cid)), 'then the old CID is unpinned')
 
   await remote.rm(next).next()
   t.notOk(await isPinned(box.helia, next), 'deleting through @helia/remote-pinning unpins it')

@@ -28,6 +28,11 @@ export interface PinRequest {
   bytes?: number
   /** Pins that stalled so far (no block arrived in time). */
   stalls?: number
+  /**
+   * The CID of the request this one replaced (POST /pins/{requestid}): its pin stays until this one is
+   * pinned or has failed, so the blocks both share are not collected in between.
+   */
+  replaces?: string
 }
 
 declare module '../storage/state-db.ts' {
@@ -51,7 +56,7 @@ export interface PinFilter {
 }
 
 export interface PinRequests {
-  add(pin: Pin): Promise<PinRequest>
+  add(pin: Pin, replaces?: string): Promise<PinRequest>
   get(requestid: string): Promise<PinRequest>
   /** Changes a request that still exists (a request deleted meanwhile stays deleted); the request as changed, or undefined. */
   update(requestid: string, change: (request: PinRequest) => void): Promise<PinRequest | undefined>
@@ -72,11 +77,12 @@ export function createPinRequests(db: StateDb): PinRequests {
     return request
   }
   return {
-    async add(pin) {
+    async add(pin, replaces) {
       // a millisecond past the last one when two come in the same one: `created` pages the listings
       if (lastCreated === 0) lastCreated = Math.max(0, ...(await all()).map(r => Date.parse(r.created)))
       lastCreated = Math.max(Date.now(), lastCreated + 1)
       const request: PinRequest = { requestid: randomUUID(), status: 'queued', created: new Date(lastCreated).toISOString(), pin }
+      if (replaces !== undefined && replaces !== pin.cid) request.replaces = replaces
       await store.put(request.requestid, request)
       return request
     },

@@ -30,8 +30,11 @@ export interface RemotePinsOptions {
 export interface RemotePins {
   /** Looks at the queue now (a request came in, quiet hours ended). */
   wake(): void
-  /** After a request was deleted: stops its pin if it is in progress, and unpins its CID when nothing else holds it. */
-  release(request: PinRequest): Promise<void>
+  /**
+   * After a request was deleted: stops its pin if it is in progress, and unpins its CID (and the one it
+   * replaced) when nothing else holds it; `keepPin`: it was replaced, and its replacement releases it.
+   */
+  release(request: PinRequest, keepPin?: boolean): Promise<void>
   /** Bytes of the storage quota left for a new pin, now. */
   quotaLeft(): Promise<number>
   /** File bytes the remote pins hold, each CID counted once. */
@@ -79,9 +82,10 @@ export function createRemotePins(opts: RemotePinsOptions): RemotePins {
 
   return {
     wake,
-    async release(request) {
+    async release(request, keepPin = false) {
       if (current?.requestid === request.requestid) current.stop.abort()
-      await releaseIfUnused(opts, request.pin.cid)
+      if (!keepPin) await releaseIfUnused(opts, request.pin.cid)
+      if (request.replaces !== undefined) await releaseIfUnused(opts, request.replaces)
     },
     quotaLeft: async () => await quotaLeft(),
     heldBytes: async () => await heldBytes(),
@@ -114,21 +118,21 @@ async function pinRequest(ctx: PinContext, request: PinRequest, stopped: AbortSi
     const bytes = await helia.content.fileSize(cid, signal)
     const left = await ctx.quotaLeft(request.pin.cid)
     if (bytes > left) {
-      await settle(ctx, requestid, 'failed', {
+      await settle(ctx, request, 'failed', {
         status_details: `the DAG holds ${bytes} bytes and the storage quota has ${Math.max(left, 0)} left: raise the quota in Settings or delete pins`
       })
       return
     }
     const bound = { what: `pin request ${requestid}`, bytes, exact: true }
     await pinWithProgress(helia, cid, { bound, signal, onProgress: () => timer.refresh() })
-    await settle(ctx, requestid, 'pinned', { dag_size: `${bytes}` }, bytes)
+    await settle(ctx, request, 'pinned', { dag_size: `${bytes}` }, bytes)
     // deleted while it was pinning: nothing may hold it now
     await releaseIfUnused(ctx, request.pin.cid)
     ctx.log.info({ requestid, cid: request.pin.cid, bytes }, 'remote pin pinned')
   } catch (err) {
-    if (stopped.aborted) await settle(ctx, requestid, 'queued', { status_details: 'waiting: quiet hours, or the box is stopping' })
+    if (stopped.aborted) await settle(ctx, request, 'queued', { status_details: 'waiting: quiet hours, or the box is stopping' })
     else if (stall.signal.aborted) await stalled(ctx, requestid)
-    else await settle(ctx, requestid, 'failed', { status_details: (err as Error).message })
+    else await settle(ctx, request, 'failed', { status_details: (err as Error).message })
   } finally {
     clearTimeout(timer)
   }
@@ -136,12 +140,14 @@ async function pinRequest(ctx: PinContext, request: PinRequest, stopped: AbortSi
 
 async function settle(
   ctx: PinContext,
-  requestid: string,
+  request: PinRequest,
   status: PinRequest['status'],
   info: Record<string, string>,
   bytes?: number
 ): Promise<void> {
-  await ctx.requests.update(requestid, r => {
+  // done either way: the pin it replaced has kept the shared blocks long enough
+  if (request.replaces !== undefined && status !== 'queued') await releaseIfUnused(ctx, request.replaces)
+  await ctx.requests.update(request.requestid, r => {
     r.status = status
     r.info = info
     if (bytes !== undefined) r.bytes = bytes
@@ -155,8 +161,8 @@ async function stalled(ctx: PinContext, requestid: string): Promise<void> {
   if (request === undefined) return
   const waited = `no block arrived for ${ctx.pinStallMs / 1000} s`
   if ((request.stalls ?? 0) >= MAX_STALLS)
-    await settle(ctx, requestid, 'failed', { status_details: `${waited}, ${MAX_STALLS} times: name an origin that holds it` })
-  else await settle(ctx, requestid, 'queued', { status_details: `${waited}; trying again` })
+    await settle(ctx, request, 'failed', { status_details: `${waited}, ${MAX_STALLS} times: name an origin that holds it` })
+  else await settle(ctx, request, 'queued', { status_details: `${waited}; trying again` })
 }
 
 /** Dials the peers the client named, best effort (the spec's provider hints): a failed dial fails nothing. */

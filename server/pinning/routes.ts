@@ -68,9 +68,9 @@ export async function pinningRoutes(app: FastifyInstance, opts: PinningRoutesOpt
     '/pins/:requestid',
     { schema: { params: requestIdParams, body: pinSchema, response: { 202: pinStatusSchema, ...errors } } },
     async (request, reply) => {
-      await opts.requests.get(request.params.requestid)
-      const added = await addPin(opts, request.body)
-      await opts.pins.release(await opts.requests.remove(request.params.requestid))
+      const old = await opts.requests.get(request.params.requestid)
+      const added = await addPin(opts, request.body, old.pin.cid)
+      await opts.pins.release(await opts.requests.remove(old.requestid), true)
       return await reply.code(202).send(statusOf(added))
     }
   )
@@ -85,7 +85,7 @@ export async function pinningRoutes(app: FastifyInstance, opts: PinningRoutesOpt
 }
 
 /** A new request, queued: refused at once when the quota has no room left at all (a DAG's size is known only once its root is fetched). */
-async function addPin(opts: PinningRoutesOptions, pin: Pin): Promise<PinRequest> {
+async function addPin(opts: PinningRoutesOptions, pin: Pin, replaces?: string): Promise<PinRequest> {
   parseCid(pin.cid)
   const left = await opts.pins.quotaLeft()
   if (left <= 0)
@@ -93,7 +93,7 @@ async function addPin(opts: PinningRoutesOptions, pin: Pin): Promise<PinRequest>
       'SEED_QUOTA_EXCEEDED',
       `the storage quota is used up (${-left} bytes over): raise it in Settings or delete pins first`
     )
-  const added = await opts.requests.add(pin)
+  const added = await opts.requests.add(pin, replaces)
   opts.pins.wake()
   return added
 }
