@@ -3,13 +3,14 @@
 // origins, the box's as delegates, all on 127.0.0.1); the listing filters through the spec's own
 // client (@ipfs-shipyard/pinning-service-client, which @helia/remote-pinning is built on).
 import t from 'tap'
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { createRemotePins } from '@helia/remote-pinning'
 import { Configuration, RemotePinningServiceClient, Status, TextMatchingStrategy } from '@ipfs-shipyard/pinning-service-client'
 import { CID } from 'multiformats/cid'
 import { addBytes, addFile, isPinned } from '../server/storage/content.ts'
 import { createStorageNode } from '../server/storage/helia-node.ts'
+import { section } from '../server/storage/state-db.ts'
 import { PINNING_API_PREFIX } from '../server/pinning/routes.ts'
 import { PINNING_TOKENS_PATH } from '../server/pinning/token-routes.ts'
 import { devnetWallet, startTestDevnet } from './helpers/devnet.ts'
@@ -22,7 +23,9 @@ const devnet = await startTestDevnet(t)
 const owner = devnetWallet(t, devnet, devnet.accounts.owner.privateKey)
 // the player role too: tokens are made by the owner, signed in as on any other state-changing route
 const config = { ...daemonConfig(devnet, testDir(t, 'box'), ['player', 'storage']), pinStallMs: 10_000 }
-const box = await startTestDaemon(t, config)
+/** Every log line of the box, at debug: a token's secret must be in none. */
+const logs: string[] = []
+const box = await startTestDaemon(t, config, { logLevel: 'debug', logStream: { write: line => void logs.push(line) } })
 const api = `${box.url}${PINNING_API_PREFIX}`
 const { headers: ownerHeaders } = await signInAsOwner(box.url, owner)
 
@@ -166,6 +169,9 @@ t.test('a wrong or revoked token is refused with 401', async t => {
     ['creator laptop', 'old laptop']
   )
   t.notOk(JSON.stringify(listed).includes(spare.secret), 'the list never shows a secret')
+  const stored = JSON.stringify(await section(box.db, 'pinningTokens').entries())
+  t.notOk(stored.includes(spare.secret) || stored.includes(token.secret), 'the state database holds no secret')
+  t.ok(stored.includes(createHash('sha256').update(spare.secret).digest('hex')), 'only its hash')
   t.equal((await fetch(`${box.url}${PINNING_TOKENS_PATH}/${spare.id}`, { method: 'DELETE' })).status, 401, 'a guest cannot revoke')
   t.equal((await fetch(`${box.url}${PINNING_TOKENS_PATH}/${spare.id}`, { method: 'DELETE', headers: ownerHeaders })).status, 204)
   t.equal((await refusal(withSpare.pinsGet({}))).status, 401, 'the revoked token is refused')
@@ -252,4 +258,16 @@ t.test('requests and tokens outlive a restart: one queued before it is pinned af
     async () => (await againSpec.pinsRequestidGet({ requestid: created.requestid })).status === Status.Pinned
   )
   t.ok(await isPinned(again.helia, cid), 'the restarted box holds it')
+})
+
+t.test('no log line holds a token secret', async t => {
+  t.ok(logs.length > 50, `${logs.length} log lines read`)
+  t.ok(
+    logs.some(line => line.includes('pinning token made')),
+    'tokens made are logged, by id'
+  )
+  t.notOk(
+    logs.some(line => line.includes(token.secret)),
+    'the secret is in none of them'
+  )
 })
