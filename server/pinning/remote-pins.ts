@@ -68,10 +68,17 @@ export function createRemotePins(opts: RemotePinsOptions): RemotePins {
       const next = (await requests.all()).filter(r => r.status === 'queued').sort((a, b) => a.created.localeCompare(b.created))[0]
       if (next === undefined) return true
       current = { requestid: next.requestid, stop: new AbortController() }
-      await pinRequest({ ...opts, quotaLeft }, next, current.stop.signal).catch(err => {
-        log.warn({ requestid: next.requestid, err: (err as Error).message }, 'remote pin failed')
-      })
+      // a request whose state cannot even be written (a full disk) stops the queue until the next wake
+      // (a new request, the end of quiet hours, a restart) rather than being tried again at once
+      const done = await pinRequest({ ...opts, quotaLeft }, next, current.stop.signal).then(
+        () => true,
+        err => {
+          log.warn({ requestid: next.requestid, err: (err as Error).message }, 'remote pin could not be recorded; the queue waits')
+          return false
+        }
+      )
       current = undefined
+      if (!done) return false
     }
   })
   const wake = (): void => void runs.request()
