@@ -124,6 +124,32 @@ t.test('sealed films served from Helia through sendPlaintext', async t => {
     t.ok(res.body.equals(large.subarray(start, end + 1)), 'a range across read windows is exact')
   })
 
+  t.test('each chunk sent is freed once the socket has taken it', async t => {
+    let freedBytes = 0
+    let stillHeld = 0
+    const watched: PlaintextSource = {
+      plaintextLength: largeFilm.plaintextLength,
+      createPlaintextStream(start, end) {
+        const stream = largeFilm.createPlaintextStream(start, end)
+        const free = stream.free.bind(stream)
+        stream.free = chunk => {
+          freedBytes += chunk.length
+          free(chunk)
+          stillHeld += chunk.length
+        }
+        return stream
+      }
+    }
+    const url = await serve(t, { '/watched': watched })
+    const res = await request(url + '/watched', { range: 'bytes=1000-3000999' })
+    t.equal(res.status, 206)
+    t.ok(res.body.equals(large.subarray(1000, 3001000)), 'the client got the bytes')
+    const deadline = Date.now() + 2000 // the last write callbacks may run after the client has read
+    while (freedBytes < 3_000_000 && Date.now() < deadline) await delay(10)
+    t.equal(freedBytes, 3_000_000, 'every byte sent was in a chunk handed back')
+    t.equal(stillHeld, 0, 'each chunk is empty once freed')
+  })
+
   t.test('unsatisfiable range: 416 with bytes */size', async t => {
     for (const range of [`bytes=${SMALL_LENGTH}-`, `bytes=${SMALL_LENGTH + 5}-${SMALL_LENGTH + 9}`, 'bytes=-0']) {
       const res = await request(base + '/small', { range })

@@ -148,9 +148,11 @@ interface Buffers {
   take(length: number): Buffer
   /** The consumer is done with it. */
   give(buffer: Buffer): void
+  /** The read is over and no read is writing into a buffer given back: their memory may go. */
+  close(): void
 }
 
-const freshBuffers: Buffers = { take: length => Buffer.allocUnsafeSlow(length), give: () => {} }
+const freshBuffers: Buffers = { take: length => Buffer.allocUnsafeSlow(length), give: () => {}, close: () => {} }
 
 function recycledBuffers(): Buffers {
   const free: Buffer[] = []
@@ -161,6 +163,12 @@ function recycledBuffers(): Buffers {
     },
     give: buffer => {
       free.push(buffer)
+    },
+    // Each is a Buffer of its own (allocUnsafeSlow): detached, its memory is freed now. Left to the
+    // collector, 16 streams' dead 1 MiB buffers counted toward V8's heap limit and started full
+    // collections (gc-tuning.ts; docs/benchmarks.md).
+    close: () => {
+      for (const buffer of free.splice(0)) (buffer.buffer as ArrayBuffer).transfer(0)
     }
   }
 }
@@ -208,6 +216,12 @@ async function* readPieces(reader: Reader, cid: CID, opts: ReadOptions, buffers:
   } finally {
     reads.abort()
     await pieces.return(undefined)
+    if (lent != null) buffers.give(lent)
+    // a read still in flight writes into its buffer: only buffers no read holds are handed back
+    for (const read of await Promise.allSettled(inFlight)) {
+      if (read.status === 'fulfilled' && read.value.buffer != null) buffers.give(read.value.buffer)
+    }
+    buffers.close()
   }
 }
 

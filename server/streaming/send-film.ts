@@ -65,6 +65,10 @@ export async function sendPlaintext(
   // On an error or premature close, pipeline destroys both streams: the film stream stops its reads,
   // and the destroyed response closes the socket, so the client sees the body cut short.
   const res = commitHeaders(reply)
+  // pipe() writes without a callback: this one frees each chunk once the socket has taken its bytes
+  const plaintext = body
+  const write = res.write.bind(res)
+  res.write = ((chunk: Buffer) => write(chunk, () => plaintext.free(chunk))) as typeof res.write
   pipeline(body, res, err => {
     if (err == null) return
     if (cut.aborted) {
