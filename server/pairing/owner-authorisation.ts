@@ -1,4 +1,5 @@
-import { SiweMessage } from 'siwe'
+import { createRequire } from 'node:module'
+import type { SiweMessage } from 'siwe'
 import { getAddress, type Provider } from 'ethers'
 import type { OwnerAuthorisation } from '../wire/custodian-protocol.ts'
 
@@ -16,6 +17,18 @@ export const signedMessageSchema = {
   additionalProperties: false,
   properties: { message: { type: 'string', maxLength: 4096 }, signature: { type: 'string', pattern: '^0x[0-9a-fA-F]{2,4000}$' } }
 } as const
+
+let siwe: typeof import('siwe') | undefined
+
+/**
+ * siwe is loaded when a message is first built or read, not when the daemon starts: it `require`s
+ * ethers' CommonJS build, a second ethers beside the ESM one the daemon imports, ~4 MB of heap that a
+ * box not yet paired never uses (docs/benchmarks.md).
+ */
+function siweMessage(from: ConstructorParameters<typeof SiweMessage>[0]): SiweMessage {
+  siwe ??= createRequire(import.meta.url)('siwe') as typeof import('siwe')
+  return new siwe.SiweMessage(from)
+}
 
 export class AuthorisationError extends Error {
   override name = 'AuthorisationError'
@@ -56,7 +69,7 @@ export function buildSiweMessage(opts: {
   expiresAt?: Date
   resources: string[]
 }): string {
-  return new SiweMessage({
+  return siweMessage({
     domain: opts.domain,
     address: getAddress(opts.owner),
     statement: opts.statement,
@@ -93,7 +106,7 @@ export function buildPairingMessage(opts: {
 
 export function parseSiwe(message: string): SiweMessage {
   try {
-    return new SiweMessage(message)
+    return siweMessage(message)
   } catch (err) {
     throw new AuthorisationError(`not an EIP-4361 message: ${String((err as Error).message ?? err).slice(0, 200)}`)
   }
