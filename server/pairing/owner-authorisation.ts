@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module'
 import type { SiweMessage } from 'siwe'
-import { getAddress, type Provider } from 'ethers'
+import type { Provider } from 'ethers'
+import { getAddress } from '../lib/ethers.ts'
 import type { OwnerAuthorisation } from '../wire/custodian-protocol.ts'
 
 /** What a verified authorisation says. */
@@ -21,9 +22,9 @@ export const signedMessageSchema = {
 let siwe: typeof import('siwe') | undefined
 
 /**
- * siwe is loaded when a message is first built or read, not when the daemon starts: it `require`s
- * ethers' CommonJS build, a second ethers beside the ESM one the daemon imports, ~4 MB of heap that a
- * box not yet paired never uses (docs/benchmarks.md).
+ * siwe (with its grammar parser, apg-js: ~0.3 MB of source) is loaded when a message is first built
+ * or read, not when the daemon starts: a box not yet paired never does either (docs/benchmarks.md).
+ * It shares the daemon's ethers (server/lib/ethers.ts).
  */
 function siweMessage(from: ConstructorParameters<typeof SiweMessage>[0]): SiweMessage {
   siwe ??= createRequire(import.meta.url)('siwe') as typeof import('siwe')
