@@ -1,5 +1,5 @@
 import path from 'node:path'
-import { JsonRpcProvider, Wallet, type Contract } from 'ethers'
+import { JsonRpcProvider, Wallet, type Contract } from './lib/ethers.ts'
 import { startDevnet } from './devnet/devnet.ts'
 import { devnetAccounts } from './devnet/accounts.ts'
 import { startDaemon, type Daemon } from './daemon.ts'

@@ -1,4 +1,5 @@
-import { Contract, JsonRpcProvider, Network, type TransactionReceipt } from 'ethers'
+import type { TransactionReceipt } from 'ethers'
+import { Contract, JsonRpcProvider, Network } from '../lib/ethers.ts'
 import type { ChainConfig } from './chain-config.ts'
 import { loadFilmTokenArtifact } from './artifacts.ts'
 import { rpcConnection } from './rpc-connection.ts'

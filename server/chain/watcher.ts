@@ -1,7 +1,7 @@
 // Follows one owner's FilmToken holdings through plain JSON-RPC (ethers JsonRpcProvider): the same
 // code for the devnet and a public chain. Only confirmed blocks count (head - confirmations); the
 // processed block and the holdings are saved together so a restart resumes where it stopped.
-import { Contract, Interface, getAddress, zeroPadValue, type JsonRpcProvider } from 'ethers'
+import { Contract, Interface, getAddress, zeroPadValue, type JsonRpcProvider } from '../lib/ethers.ts'
 import { createPollingLoop } from './polling-loop.ts'
 import { ChainAnswerError, readChainHead } from './chain-head.ts'
 import { DEVNET_CHAIN_ID } from './film-token.ts'

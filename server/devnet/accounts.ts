@@ -1,7 +1,7 @@
 // DEVNET ONLY. These keys are derived from the publicly known test mnemonic
 // "test test test test test test test test test test test junk" (the same accounts every
 // Hardhat/Anvil user has). Anyone can spend from them: never use them on a real chain.
-import { HDNodeWallet } from 'ethers'
+import { HDNodeWallet } from '../lib/ethers.ts'
 
 const DEVNET_ONLY_PUBLIC_TEST_MNEMONIC = 'test test test test test test test test test test test junk'
 

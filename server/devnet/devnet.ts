@@ -2,7 +2,7 @@
 // FilmToken deployed and the devnet accounts funded. With a stateDir it survives restarts (journal.ts).
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { Contract, ContractFactory, JsonRpcProvider, Network, Wallet, ZeroHash, getCreateAddress } from 'ethers'
+import { Contract, ContractFactory, JsonRpcProvider, Network, Wallet, ZeroHash, getCreateAddress } from '../lib/ethers.ts'
 import { loadFilmTokenArtifact } from '../chain/artifacts.ts'
 import { DEVNET_CHAIN_ID } from '../chain/film-token.ts'
 import { createShutdown } from '../lib/shutdown.ts'

@@ -10,7 +10,7 @@ import {
   l1ProviderFactory,
   type ProviderConfig
 } from '@nomicfoundation/edr'
-import { computeAddress } from 'ethers'
+import { computeAddress } from '../lib/ethers.ts'
 
 export type Eip1193Provider = {
   request(args: { method: string; params?: unknown[] }): Promise<unknown>

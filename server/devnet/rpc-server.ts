@@ -1,5 +1,6 @@
 // A small JSON-RPC 2.0 server over node:http that hands each call to an EIP-1193 provider.
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { http } from '../lib/node-http.ts'
 import type { AddressInfo } from 'node:net'
 import type { Eip1193Provider } from './edr-provider.ts'
 
@@ -139,7 +140,7 @@ async function handleHttp(provider: Eip1193Provider, limit: number, req: Incomin
 export async function serveJsonRpc(provider: Eip1193Provider, opts: JsonRpcServerOptions): Promise<JsonRpcServer> {
   const host = opts.host ?? '127.0.0.1'
   const limit = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
-  const server = createServer((req, res) => {
+  const server = http.createServer((req, res) => {
     handleHttp(provider, limit, req, res).catch((err: unknown) => {
       if (!res.headersSent) send(res, 500, errorResponse(null, toJsonRpcError(err)))
       else res.destroy()

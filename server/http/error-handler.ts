@@ -1,5 +1,5 @@
 // The one place where an error meets HTTP: each code's status, and the handler every app registers.
-import { STATUS_CODES } from 'node:http'
+import { http } from '../lib/node-http.ts'
 import type { FastifyInstance } from 'fastify'
 import { SeedError, type ErrorCode } from '../lib/errors.ts'
 
@@ -60,7 +60,7 @@ export const STATUS_OF_CODE: Record<ErrorCode, number> = {
 /** An error answer's body, as Fastify serialises an error: for a route that adds fields of its own to it. */
 export function errorAnswer(err: SeedError): { statusCode: number; code: ErrorCode; error: string; message: string } {
   const statusCode = STATUS_OF_CODE[err.code]
-  return { statusCode, code: err.code, error: STATUS_CODES[statusCode] ?? 'Error', message: err.message }
+  return { statusCode, code: err.code, error: http.STATUS_CODES[statusCode] ?? 'Error', message: err.message }
 }
 
 /**

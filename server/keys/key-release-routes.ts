@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import { getAddress } from 'ethers'
+import { getAddress } from '../lib/ethers.ts'
 import type { FilmTokenClient } from '../chain/film-token.ts'
 import { readChainHead } from '../chain/chain-head.ts'
 import { verifyDeviceSignature } from '../identity/device-signature.ts'

@@ -1,4 +1,4 @@
-import { getAddress } from 'ethers'
+import { getAddress } from '../lib/ethers.ts'
 import { section, type StateDb } from '../storage/state-db.ts'
 
 declare module '../storage/state-db.ts' {

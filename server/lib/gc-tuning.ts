@@ -16,7 +16,7 @@ export function countBuffersInHeapLimit(): void {
   setFlagsFromString('--external-memory-accounted-in-global-limit')
 }
 
-let fullCollection: (() => void) | undefined
+let fullCollection: ((options?: object) => void) | undefined
 
 /**
  * A full garbage collection, now. Once the last film stream ends nothing allocates, so V8 runs no
@@ -24,12 +24,16 @@ let fullCollection: (() => void) | undefined
  * a collection 5 s after the streams ended took the box from 214 to 172 MB, where without it the box
  * still held ~230 MB a minute later (bench/memory.ts, docs/benchmarks.md). Node hands gc() out only
  * behind --expose-gc; set at run time the flag reaches new contexts only, so one made here hands it
- * over and the process's global scope stays without it.
+ * over and the process's global scope stays without it. `reduceMemory`: V8's last-resort flavour,
+ * rounds of full collections that compact the heap and give its emptied pages back, as V8's memory
+ * reducer does only once it finds the process idle.
  */
-export function collectGarbage(): void {
+export function collectGarbage(opts: { reduceMemory?: boolean } = {}): void {
   if (fullCollection === undefined) {
     setFlagsFromString('--expose-gc')
-    fullCollection = runInNewContext('gc') as () => void
+    fullCollection = runInNewContext('gc') as (options?: object) => void
   }
-  fullCollection()
+  // no argument at all for a plain one: gc(undefined) is taken as a young-generation collection
+  if (opts.reduceMemory === true) fullCollection({ type: 'major', execution: 'sync', flavor: 'last-resort' })
+  else fullCollection()
 }

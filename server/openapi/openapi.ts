@@ -1,7 +1,35 @@
 import fp from 'fastify-plugin'
-import fastifySwagger from '@fastify/swagger'
-import type { FastifyInstance } from 'fastify'
+import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify'
 import { VERSION } from '../lib/version.ts'
+
+/**
+ * The description of `routes`, made by @fastify/swagger on an app of its own that they are declared
+ * on again (handlers, validators and serializers left out: only their schemas matter). Swagger and
+ * its YAML writer, ~1.1 MB of heap, are loaded here, at the first request for the description, not
+ * in every box when it starts (issue 14, docs/benchmarks.md).
+ */
+async function describe(routes: RouteOptions[]): Promise<unknown> {
+  const { default: fastifySwagger } = await import('@fastify/swagger')
+  const describer = Fastify({ exposeHeadRoutes: false })
+  try {
+    describer.setValidatorCompiler(() => () => true)
+    describer.setSerializerCompiler(() => JSON.stringify)
+    await describer.register(fastifySwagger, {
+      openapi: {
+        openapi: '3.1.0',
+        info: { title: 'Seed One', version: VERSION, description: 'The HTTP API of a Seed One box, storage node or custodian.' }
+      },
+      hideUntagged: false
+    })
+    for (const { method, url, schema, config, constraints } of routes) {
+      describer.route({ method, url, schema, config, constraints, handler: async () => null })
+    }
+    await describer.ready()
+    return describer.swagger()
+  } finally {
+    await describer.close()
+  }
+}
 
 /**
  * The OpenAPI description of this process's HTTP API, generated from the route schemas (DESIGN
@@ -9,14 +37,18 @@ import { VERSION } from '../lib/version.ts'
  */
 export const openApi = fp(
   async (app: FastifyInstance) => {
-    await app.register(fastifySwagger, {
-      openapi: {
-        openapi: '3.1.0',
-        info: { title: 'Seed One', version: VERSION, description: 'The HTTP API of a Seed One box, storage node or custodian.' }
-      },
-      hideUntagged: false
+    const routes: RouteOptions[] = []
+    // HEAD routes are Fastify's own copies of the GET ones, which swagger leaves out too
+    app.addHook('onRoute', route => {
+      if (route.method !== 'HEAD') routes.push(route)
     })
-    app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+    let description: Promise<unknown> | undefined
+    const described = async (): Promise<unknown> =>
+      await describe(routes).catch((err: unknown) => {
+        description = undefined // the next request tries again
+        throw err
+      })
+    app.get('/api/openapi.json', { schema: { hide: true } }, async () => await (description ??= described()))
   },
   { name: 'openapi' }
 )

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { SeedError } from '../lib/errors.ts'
-import { getAddress, type Provider } from 'ethers'
+import type { Provider } from 'ethers'
+import { getAddress } from '../lib/ethers.ts'
 import { AuthorisationError, buildSiweMessage, parseSiwe, verifySiweSignature } from './owner-authorisation.ts'
 import type { OwnerAuthorisation } from '../wire/custodian-protocol.ts'
 

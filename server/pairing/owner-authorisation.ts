@@ -1,5 +1,7 @@
-import { SiweMessage } from 'siwe'
-import { getAddress, type Provider } from 'ethers'
+import { createRequire } from 'node:module'
+import type { SiweMessage } from 'siwe'
+import type { Provider } from 'ethers'
+import { getAddress } from '../lib/ethers.ts'
 import type { OwnerAuthorisation } from '../wire/custodian-protocol.ts'
 
 /** What a verified authorisation says. */
@@ -16,6 +18,18 @@ export const signedMessageSchema = {
   additionalProperties: false,
   properties: { message: { type: 'string', maxLength: 4096 }, signature: { type: 'string', pattern: '^0x[0-9a-fA-F]{2,4000}$' } }
 } as const
+
+let siwe: typeof import('siwe') | undefined
+
+/**
+ * siwe (with its grammar parser, apg-js: ~0.3 MB of source) is loaded when a message is first built
+ * or read, not when the daemon starts: a box not yet paired never does either (docs/benchmarks.md).
+ * It shares the daemon's ethers (server/lib/ethers.ts).
+ */
+function siweMessage(from: ConstructorParameters<typeof SiweMessage>[0]): SiweMessage {
+  siwe ??= createRequire(import.meta.url)('siwe') as typeof import('siwe')
+  return new siwe.SiweMessage(from)
+}
 
 export class AuthorisationError extends Error {
   override name = 'AuthorisationError'
@@ -56,7 +70,7 @@ export function buildSiweMessage(opts: {
   expiresAt?: Date
   resources: string[]
 }): string {
-  return new SiweMessage({
+  return siweMessage({
     domain: opts.domain,
     address: getAddress(opts.owner),
     statement: opts.statement,
@@ -93,7 +107,7 @@ export function buildPairingMessage(opts: {
 
 export function parseSiwe(message: string): SiweMessage {
   try {
-    return new SiweMessage(message)
+    return siweMessage(message)
   } catch (err) {
     throw new AuthorisationError(`not an EIP-4361 message: ${String((err as Error).message ?? err).slice(0, 200)}`)
   }

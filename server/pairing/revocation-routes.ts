@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import fastifyRateLimit from '@fastify/rate-limit'
-import { getAddress, isAddress, type Provider } from 'ethers'
+import type { Provider } from 'ethers'
+import { getAddress, isAddress } from '../lib/ethers.ts'
 import { SeedError } from '../lib/errors.ts'
 import { signedMessageSchema } from './owner-authorisation.ts'
 import { buildRevocationMessage, revocationFromRequest, type SignedRevocation } from './device-revocation.ts'

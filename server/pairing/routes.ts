@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fastify'
 import fastifyRateLimit from '@fastify/rate-limit'
-import { getAddress, isAddress, type Provider } from 'ethers'
+import type { Provider } from 'ethers'
+import { getAddress, isAddress } from '../lib/ethers.ts'
 import type { DeviceIdentity } from '../identity/device-identity.ts'
 import { SeedError } from '../lib/errors.ts'
 import {

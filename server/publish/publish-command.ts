@@ -1,7 +1,7 @@
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { readFile } from 'node:fs/promises'
-import { Wallet, type Contract } from 'ethers'
+import { Wallet, type Contract } from '../lib/ethers.ts'
 import { ConfigError, daemonFlags, resolveDaemonConfig } from '../config.ts'
 import { DEVNET_CHAIN_ID, connectFilmToken } from '../chain/film-token.ts'
 import { CONTENT_CLASSES } from '../library/film-metadata.ts'

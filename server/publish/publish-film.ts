@@ -1,4 +1,4 @@
-import { getAddress, type Contract, type Wallet } from 'ethers'
+import { getAddress, type Contract, type Wallet } from '../lib/ethers.ts'
 import type { StorageNode } from '../storage/helia-node.ts'
 import type { CustodyStore } from '../keys/custody-store.ts'
 import { publishedFilms, type PublishedFilm } from '../keys/published-films.ts'

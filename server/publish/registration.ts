@@ -1,7 +1,8 @@
 // A film's registration on chain, exactly once however often publish is killed and rerun. The signed
 // transaction is kept before it is sent: a rerun finds it mined, or sends the same bytes again (the
 // chain takes each nonce of the creator once), rather than registering the film a second time.
-import { Transaction, type Contract, type Provider, type Signer } from 'ethers'
+import type { Provider, Signer } from 'ethers'
+import { Transaction, type Contract } from '../lib/ethers.ts'
 import { filmIdFromReceipt } from '../chain/film-token.ts'
 
 export interface SignedRegistration {

@@ -1,7 +1,7 @@
 // The network's catalogue: every film registered on the FilmToken contract, read from its
 // FilmRegistered events (confirmed blocks only, resuming from the last processed block), with the
 // CIDs the storage nodes replicate: the film's metadata and its sealed content, and their sizes.
-import { Interface, getAddress, type JsonRpcProvider } from 'ethers'
+import { Interface, getAddress, type JsonRpcProvider } from '../lib/ethers.ts'
 import type { CID } from 'multiformats/cid'
 import { metadataCidFromUri, parseCid, parseFilmMetadata } from '../library/film-metadata.ts'
 import { createPollingLoop } from '../chain/polling-loop.ts'

@@ -8,7 +8,7 @@
 //
 // Requests go out a few at a time per node, and playback's requests wait at the head of the queue,
 // so a film played while it is still pinning is not served behind the pin's window.
-import http from 'node:http'
+import type { IncomingMessage } from 'node:http'
 import https from 'node:https'
 import type { Helia } from 'helia'
 import type { CID } from 'multiformats/cid'
@@ -17,6 +17,7 @@ import { blockMatches } from '../wire/block-hash.ts'
 import { readCappedBody } from '../lib/capped-body.ts'
 import { MAX_BLOCK_BYTES } from '../wire/dag-bounds.ts'
 import { peerOrigin } from '../lib/peer-url.ts'
+import { http } from '../lib/node-http.ts'
 
 /** The API URLs of boxes said to hold the DAG under `root` (this box left out). */
 export type BlockHolders = (root: CID, signal?: AbortSignal) => Promise<string[]>
@@ -180,7 +181,7 @@ async function get(url: string, maxBytes: number, signal: AbortSignal): Promise<
   const { protocol } = new URL(url)
   if (protocol !== 'http:' && protocol !== 'https:') throw new TypeError(`not an HTTP URL: ${url}`)
   const client = protocol === 'http:' ? http : https
-  const response = await new Promise<http.IncomingMessage>((resolve, reject) => {
+  const response = await new Promise<IncomingMessage>((resolve, reject) => {
     const request = client.get(url, { agent: agents[protocol], signal, headers: { accept: 'application/vnd.ipld.raw' } }, resolve)
     request.on('error', reject)
   })
