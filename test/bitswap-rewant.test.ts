@@ -42,3 +42,26 @@ t.test('a block asked for again from the peer that sent it comes again, each tim
     await fetcher.blockstore.delete(cid)
   }
 })
+
+t.test('a read of a block given up does not take the want from another read of it', async t => {
+  const without = await startNode(t, 'without')
+  const holder = await startNode(t, 'holder')
+  const fetcher = await startNode(t, 'fetcher', without.libp2p.getMultiaddrs().map(String))
+  const bytes = randomBytes(4096)
+  const cid = await addBytes(holder, bytes)
+
+  const waiting = fetcher.fetcher.fetch(cid, { root: cid, priority: 'pin', signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) }).then(
+    fetched => (Buffer.from(fetched).equals(bytes) ? 'the block' : 'other bytes'),
+    (err: Error) => `nothing: ${err.message}`
+  )
+  const givenUp = new AbortController()
+  const other = fetcher.fetcher.fetch(cid, { root: cid, priority: 'playback', signal: givenUp.signal }).catch(err => err as Error)
+  // a few of bitswap's 10 ms debounces of want-list sends, so the abort has been acted on
+  await new Promise(resolve => setTimeout(resolve, 100))
+  givenUp.abort()
+  t.type(await other, Error, 'the read given up ends')
+  await new Promise(resolve => setTimeout(resolve, 100))
+  // a peer that holds the block connects only now: it must hear of the want still waiting
+  await fetcher.libp2p.dial(holder.libp2p.getMultiaddrs()[0])
+  t.equal(await waiting, 'the block', 'the read still waiting gets the block from the new peer')
+})

@@ -1,7 +1,6 @@
-// Wanting a block again over bitswap: workarounds around two places where @helia/bitswap 4.0.19 loses
-// a want for a block that was wanted before (the replication flake, issue 15;
-// test/bitswap-rewant.test.ts): the wanting side (want-list.js) and the sending side
-// (peer-want-lists/ledger.js).
+// Wanting a block over bitswap again, or by two reads at once: workarounds around three places where
+// @helia/bitswap 4.0.19 loses a want (the replication flake, issue 15; test/bitswap-rewant.test.ts):
+// the wanting side (want-list.js) twice, and the sending side (peer-want-lists/ledger.js).
 import type { PeerId } from '@libp2p/interface'
 import { equals } from 'multiformats/bytes'
 import { CID } from 'multiformats/cid'
@@ -54,6 +53,57 @@ export function forgetEndedWant(bitswap: BitswapInternals, cid: CID): void {
     if (!want.cancel || !equals(want.cid.multihash.bytes, cid.multihash.bytes)) continue
     wants.delete(key)
     for (const sent of peers.values()) sent.delete(key)
+  }
+}
+
+/**
+ * In @helia/bitswap 4.0.19 the reads of one block share one want-list entry, and the first of them
+ * to be aborted (readRange ends its reads-ahead, a pin stalls) cancels it: it leaves the want
+ * list, so a peer that connects later is not asked (its full want list leaves it out), while the
+ * other reads wait on. So bitswap sees one read per block, aborted when the last of its readers
+ * gives up; each reader waits for it under its own signal.
+ */
+export function sharedWants<T extends { signal?: AbortSignal }>(
+  retrieve: (cid: CID, options?: T) => Promise<Uint8Array>
+): (cid: CID, options?: T) => Promise<Uint8Array> {
+  const wants = new Map<string, { block: Promise<Uint8Array>; readers: number; controller: AbortController }>()
+  return async (cid, options) => {
+    const key = digestKey(cid)
+    let want = wants.get(key)
+    if (want === undefined) {
+      const controller = new AbortController()
+      want = { block: retrieve(cid, { ...options, signal: controller.signal } as T), readers: 0, controller }
+      want.block.catch(() => {}) // each reader awaits it; once all have left, nobody does
+      wants.set(key, want)
+    }
+    const joined = want
+    joined.readers++
+    try {
+      return await untilAborted(joined.block, options?.signal)
+    } finally {
+      if (--joined.readers === 0) {
+        if (wants.get(key) === joined) wants.delete(key)
+        joined.controller.abort()
+      }
+    }
+  }
+}
+
+/** `promise`, or the signal's reason as soon as it is aborted. */
+async function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return await promise
+  signal.throwIfAborted()
+  let onAbort = (): void => {}
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_resolve, reject) => {
+        onAbort = () => reject(signal.reason)
+        signal.addEventListener('abort', onAbort, { once: true })
+      })
+    ])
+  } finally {
+    signal.removeEventListener('abort', onAbort)
   }
 }
 
