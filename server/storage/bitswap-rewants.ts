@@ -109,7 +109,11 @@ async function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefi
 
 const digestKey = (cid: CID): string => Buffer.from(cid.multihash.bytes).toString('base64')
 
-/** The parts of @helia/bitswap 4.0.19's Bitswap (BitswapBlockBroker's `bitswap`) this reaches into. */
+/**
+ * The parts of @helia/bitswap 4.0.19's Bitswap (BitswapBlockBroker's `bitswap`) this reaches into.
+ * The version is pinned in package.json; a release that moves them fails test/bitswap-rewant.test.ts.
+ * Drop these workarounds once a release sends cancels and answers a repeated want.
+ */
 export interface BitswapInternals {
   network: {
     addEventListener(
