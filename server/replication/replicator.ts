@@ -60,9 +60,7 @@ export interface Replicator {
 
 /**
  * Released replicas' blocks stay on disk until the daily garbage collection (local time, node-cron):
- * one assigned here again in the meantime comes back without a fetch. (Fetching again a block a
- * peer sent before is also where bitswap 4 is weak: the peer's record of that send can swallow the
- * new want until this node gives up and asks again.)
+ * one assigned here again in the meantime comes back without a fetch.
  */
 const GC_SCHEDULE = '30 3 * * *'
 

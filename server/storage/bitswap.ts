@@ -3,6 +3,7 @@ import { start, type Libp2p, type Startable } from '@libp2p/interface'
 import type { BlockBroker, Blocks, Helia, SessionBlockBroker } from 'helia'
 import type { CID } from 'multiformats/cid'
 import { BitswapBlockBroker } from './helia-parts.ts'
+import { forgetEndedWant, honourRepeatedWants, sharedWants, type BitswapInternals } from './bitswap-rewants.ts'
 
 /**
  * Installs bitswap on `helia`, once, before it starts: what `withBitswap` does (a mixin that builds the
@@ -13,6 +14,9 @@ import { BitswapBlockBroker } from './helia-parts.ts'
  *   broker on the node's own;
  * - Helia hands the broker fetched blocks without the signal of the read that fetched them
  *   (AnnounceWithoutSignal).
+ * And a block wanted again is asked for again (forgetEndedWant), a read given up does not cancel
+ * the want of another read of the block (sharedWants), and a peer that asks again for a block it
+ * was sent gets it again (honourRepeatedWants).
  */
 export function installBitswap(helia: Helia & { libp2p: Libp2p }, servingBlockstore?: (blocks: Blocks) => Blocks): void {
   helia.addMixin({
@@ -23,8 +27,10 @@ export function installBitswap(helia: Helia & { libp2p: Libp2p }, servingBlockst
       const { libp2p, routing, logger, getHasher, metrics } = helia
       const blockstore = servingBlockstore?.(helia.blockstore) ?? helia.blockstore
       const bitswap = new BitswapBlockBroker({ libp2p, routing, logger, getHasher, metrics, blockstore })
+      const internals = (bitswap as unknown as { bitswap: BitswapInternals }).bitswap
+      honourRepeatedWants(internals)
       await start(bitswap)
-      helia.addBlockBroker(new AnnounceWithoutSignal(bitswap))
+      helia.addBlockBroker(new AnnounceWithoutSignal(bitswap, internals))
     }
   })
 }
@@ -36,14 +42,20 @@ export function installBitswap(helia: Helia & { libp2p: Libp2p }, servingBlockst
  * the read ends (readRange aborts its reads when done; a timeout; a pin's stall) those sends are cut
  * short and bitswap does not try them again: those peers wait until they give up and ask anew. So
  * this broker, bitswap's in all else, announces without the signal; the sends have their own timeouts.
+ * Its reads go through sharedWants and forgetEndedWant (bitswap-rewants.ts).
  */
 class AnnounceWithoutSignal implements BlockBroker, Startable {
   readonly name: string
   readonly #broker: Bitswap
+  readonly #retrieve: Bitswap['retrieve']
 
-  constructor(broker: Bitswap) {
+  constructor(broker: Bitswap, internals: BitswapInternals) {
     this.name = broker.name
     this.#broker = broker
+    this.#retrieve = sharedWants(async (cid, options) => {
+      forgetEndedWant(internals, cid)
+      return await broker.retrieve(cid, options)
+    })
   }
 
   async start(): Promise<void> {
@@ -59,7 +71,7 @@ class AnnounceWithoutSignal implements BlockBroker, Startable {
   }
 
   async retrieve(...args: Parameters<Bitswap['retrieve']>): Promise<Uint8Array> {
-    return await this.#broker.retrieve(...args)
+    return await this.#retrieve(...args)
   }
 
   createSession(...args: Parameters<Bitswap['createSession']>): SessionBlockBroker {
