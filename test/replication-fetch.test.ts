@@ -202,10 +202,12 @@ t.test('a playback read goes ahead of the pin’s queued requests', async t => {
   const sentBefore = source.sent.length
   const read = await replica.helia.content.readBytes(cid, { offset: last * leafSize, length: leafSize })
   t.ok(Buffer.from(read).equals(bytes.subarray(last * leafSize)), 'the read has the last leaf’s bytes')
-  // ahead of it only the requests already out; behind a queue it would wait for the pin's whole window
+  // ahead of it only the requests already out (HTTP_FETCH_CONCURRENCY, and one or two more the pin sends
+  // while a loaded machine reads the root); behind a queue it would wait for the pin's whole window
+  // (PIN_FETCH_CONCURRENCY). The bound is halfway: 8 ahead was seen with two busy processes beside the test.
   const ahead = source.sent.indexOf(leafCids[last]) - sentBefore
   t.ok(
-    ahead <= HTTP_FETCH_CONCURRENCY + 1,
+    ahead <= (HTTP_FETCH_CONCURRENCY + PIN_FETCH_CONCURRENCY) / 2,
     `${ahead} blocks sent between the read's request and its block (the pin keeps ${PIN_FETCH_CONCURRENCY} asked for)`
   )
   await pinning
