@@ -17,6 +17,7 @@ import {
   pressKeyCode,
   saveScreenshot,
   seriousAxeViolations,
+  textsSmallerThan,
   waitForFocus
 } from './helpers/chromium.ts'
 import { connectDevnet } from './helpers/devnet.ts'
@@ -63,12 +64,14 @@ t.teardown(() => browser.close())
 const tv = await newTvPage(browser)
 const pageErrors = collectPageErrors(tv)
 
-/** The screen has the expected element focused, axe finds nothing serious, and a screenshot is kept. */
+/** The screen has the expected element focused, axe finds nothing serious, no text is too small for the sofa, and a screenshot is kept. */
 async function checkScreen(t: Test, page: Page, name: string, focused: string): Promise<void> {
   await waitForFocus(page, focused)
   t.pass(`${name}: ${focused} has focus`)
   t.same(await seriousAxeViolations(page), [], `${name}: no serious or critical accessibility violations`)
   const size = page.viewportSize()
+  const minPx = (24 * (size?.height ?? 1080)) / 1080
+  t.same(await textsSmallerThan(page, minPx), [], `${name}: no text under ${minPx} px (24 px at 1080p)`)
   await saveScreenshot(page, `screens-${name}-${size?.width}`)
 }
 

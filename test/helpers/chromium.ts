@@ -70,6 +70,43 @@ export async function saveScreenshot(page: Page, name: string): Promise<string> 
   return path
 }
 
+/** A text the viewer sees, too small to read from the sofa. */
+export interface SmallText {
+  text: string
+  px: number
+  selector: string
+}
+
+/**
+ * Visible texts set smaller than `minPx` (each element's own text, not its children's). The 10-foot rule
+ * is 24 px at 1920×1080 (issue 17), the same share of the height on a smaller screen.
+ */
+export async function textsSmallerThan(page: Page, minPx: number): Promise<SmallText[]> {
+  return await page.evaluate(minPx => {
+    const small: Array<{ text: string; px: number; selector: string }> = []
+    for (const element of Array.from(document.body.querySelectorAll<HTMLElement>('*'))) {
+      const own = Array.from(element.childNodes)
+        .filter(node => node.nodeType === Node.TEXT_NODE)
+        .map(node => node.textContent ?? '')
+        .join('')
+        .replace(/\s+/g, ' ')
+        .trim()
+      if (own === '' || element.closest('.visually-hidden, [aria-hidden="true"], svg') !== null) continue
+      const rect = element.getBoundingClientRect()
+      const style = getComputedStyle(element)
+      if (rect.width === 0 || rect.height === 0 || style.visibility === 'hidden' || Number(style.opacity) === 0) continue
+      const px = parseFloat(style.fontSize)
+      if (px < minPx - 0.01)
+        small.push({
+          text: own.slice(0, 60),
+          px: Math.round(px * 10) / 10,
+          selector: `${element.tagName.toLowerCase()}.${element.className}`
+        })
+    }
+    return small
+  }, minPx)
+}
+
 /** The path of test-artifacts/<name>.<extension>, its folder made. */
 export async function artifactPath(name: string, extension: string): Promise<string> {
   if (!/^[\w.-]+$/.test(name)) throw new Error(`Artifact name "${name}" may only use letters, digits, '.', '_' and '-'`)
