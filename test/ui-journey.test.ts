@@ -138,6 +138,12 @@ t.test('arrows reach the film, Enter opens it, Enter plays it', async t => {
   t.match(playing, { width: 320, error: null, paused: false }, 'decoded video from the decrypted stream')
   await waitForFocus(tv, '.seekbar')
   t.pass('the seek bar has focus')
+  const looks = await tv.evaluate(() => ({
+    seekbarRing: getComputedStyle(document.querySelector('.seekbar') as Element).boxShadow,
+    idleControls: [...new Set(Array.from(document.querySelectorAll('.control')).map(control => getComputedStyle(control).backgroundColor))]
+  }))
+  t.match(looks.seekbarRing, /^rgb\(255, 255, 255\) 0px 0px 0px \d/, 'the focused seek bar has the white ring of focus')
+  t.equal(looks.idleControls.length, 1, `no idle control looks selected: one background for all (${looks.idleControls.join(' / ')})`)
   await saveScreenshot(tv, 'journey-5-player')
 })
 
