@@ -215,8 +215,9 @@ t.test('settings from the remote: choices and switches are saved; developer mode
   await moveTo(tv, 'ArrowRight', 'settings')
   await tv.keyboard.press('Enter')
   await checkScreen(t, tv, 'settings', '[data-focus-key="replication"]')
-  t.match(await tv.textContent('.facts-table'), world.owner.address, 'the owner is shown')
-  t.match(await tv.textContent('.facts-table'), box.identity.deviceId, 'and the device')
+  const facts = (await tv.textContent('.facts-table')) ?? ''
+  t.match(facts, "Paired with the owner's wallet", 'the owner is named in words')
+  t.notMatch(facts, /0x[0-9a-f]{4}|12D3Koo|Chain \d/i, 'no wallet address, device id or chain on the settings screen')
 
   const settingsBecome = async (what: string, check: (settings: any) => boolean) =>
     await waitFor(`the box to hold ${what}`, async () => check(await getJson(`${box.url}/api/settings`)), { timeoutMs: 10_000 })
@@ -302,6 +303,14 @@ t.test('health: a chart for each figure, focus on the first, Back to the Health 
   t.ok(await tv.locator('.metric .chart-line').count(), 'charts are drawn')
   await tv.keyboard.press('ArrowRight')
   t.equal((await describeFocus(tv)).focusKey, 'load')
+  await moveTo(tv, 'ArrowDown', 'details')
+  await tv.keyboard.press('Enter')
+  const details = (await tv.locator('.health-details .facts-table').textContent()) ?? ''
+  t.match(details, world.owner.address, 'technical details name the wallet')
+  t.match(details, box.identity.deviceId, 'the device id')
+  t.match(details, /Chain 31337, block \d+/, 'and the chain')
+  t.same(await textsSmallerThan(tv, 24), [], 'technical details: no text under 24 px')
+  await saveScreenshot(tv, 'screens-health-details-1920')
   await tv.keyboard.press('Escape')
   await waitForFocus(tv, '[data-focus-key="health"]')
 })

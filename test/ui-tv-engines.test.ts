@@ -142,7 +142,11 @@ async function driveTv(t: Test, engine: TvEngine, boxPaired: boolean): Promise<v
   await tv.moveFocusTo('ArrowRight', 'settings')
   await tv.press('Enter')
   await tv.waitForFocus('[data-focus-key="replication"]')
-  t.match(await tv.evaluate('document.querySelector(".facts-table").textContent'), world.owner.address, 'settings render, naming the owner')
+  t.match(
+    await tv.evaluate('document.querySelector(".facts-table").textContent'),
+    "Paired with the owner's wallet",
+    'settings render, naming the owner'
+  )
   await shot('settings')
   // an owner's change from this engine: a PUT with the session cookie and the CSRF header
   const quota = async () => (await getJson(`${box.url}/api/settings`)).storageQuotaBytes as number

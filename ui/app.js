@@ -275,7 +275,7 @@ function App() {
         }}
       />`
     case 'health':
-      return html`<${HealthScreen} onBack=${toHome} />`
+      return html`<${HealthScreen} status=${status.value} onBack=${toHome} />`
     case 'film':
     case 'player':
       if (!signedIn) return html`<${Redirect} to=${signInHash} />`
@@ -285,7 +285,6 @@ function App() {
         library=${library.value}
         error=${library.error}
         onRetry=${library.retry}
-        owner=${status.value.owner}
         signedIn=${signedIn}
       />`
   }

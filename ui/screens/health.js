@@ -1,6 +1,8 @@
 // Health: how the box has been over the last day (CPU temperature and load, memory, disk, network),
-// one small chart each, from the samples the box keeps.
+// one small chart each, from the samples the box keeps; and, behind "Technical details", the ids and
+// chain figures a support call needs, kept off every other screen of the TV.
 import { html } from 'htm/preact'
+import { useState } from 'preact/hooks'
 import { getHealthHistory } from '../api.js'
 import { formatBitRate, formatBytes } from '../format.js'
 import { usePolling } from '../polling.js'
@@ -8,6 +10,7 @@ import { LineChart } from '../components/chart.js'
 import { Loading, Message, TopBar, useBack } from '../components/common.js'
 
 /** @typedef {import('../api.js').SystemStats} SystemStats */
+/** @typedef {import('../api.js').Status} Status */
 /** @typedef {import('../components/chart.js').Point} Point */
 /**
  * @typedef {{
@@ -125,8 +128,40 @@ function MetricCard({ metric, from, to, autofocus }) {
   </article>`
 }
 
-/** @param {{ onBack: () => void }} props */
-export function HealthScreen({ onBack }) {
+/** The wallet, device id and chain, shown only when asked for. @param {{ status: Status }} props */
+function TechnicalDetails({ status }) {
+  const [open, setOpen] = useState(false)
+  return html`<section class="settings-section health-details" aria-labelledby="details-title">
+    <h2 id="details-title" class="visually-hidden">Technical details</h2>
+    <button class="button button-small button-secondary" aria-expanded=${open} data-focus-key="details" onClick=${() => setOpen(!open)}>
+      ${open ? 'Hide technical details' : 'Technical details'}
+    </button>
+    ${
+      open &&
+      html`<dl class="facts-table">
+        <div>
+          <dt>Wallet</dt>
+          <dd class="mono">${status.owner ?? (status.paired ? 'Shown once you sign in' : 'Not paired')}</dd>
+        </div>
+        <div>
+          <dt>Device</dt>
+          <dd class="mono">${status.deviceId}</dd>
+        </div>
+        <div>
+          <dt>Chain</dt>
+          <dd>${`Chain ${status.chainId}, block ${status.syncedBlock}`}</dd>
+        </div>
+        <div>
+          <dt>Version</dt>
+          <dd>${status.version}</dd>
+        </div>
+      </dl>`
+    }
+  </section>`
+}
+
+/** @param {{ status: Status, onBack: () => void }} props */
+export function HealthScreen({ status, onBack }) {
   useBack(onBack)
   const { value, error, retry, refresh } = usePolling(getHealthHistory, refreshDelay, true)
   const samples = value?.samples ?? null
@@ -156,5 +191,6 @@ export function HealthScreen({ onBack }) {
       The last 24 hours${samples && samples.length > 0 ? `, ${samples.length === 1 ? '1 reading' : `${samples.length} readings`}` : ''}
     </p>
     ${body}
+    <${TechnicalDetails} status=${status} />
   </main>`
 }

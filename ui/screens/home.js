@@ -2,7 +2,7 @@
 // only a way to sign in.
 import { html } from 'htm/preact'
 import { filmHash, healthHash, settingsHash, signInHash } from '../routes.js'
-import { classLabel, formatDuration, isDistributionTier, isPreparing, shortId, stateLabel, tierLabel } from '../format.js'
+import { classLabel, formatDuration, isDistributionTier, isPreparing, stateLabel, tierLabel } from '../format.js'
 import { Loading, Message, Poster, ProgressBar, TopBar } from '../components/common.js'
 
 /** @typedef {import('../api.js').Film} Film */
@@ -76,10 +76,10 @@ function ChainNotice({ chainSync }) {
 /**
  * @param {{
  *   library: Library | null, error: Error | null, onRetry: () => void,
- *   owner: string | null, signedIn: boolean
+ *   signedIn: boolean
  * }} props library is null until the first answer (and for a guest); error with a library means a refresh failed
  */
-export function HomeScreen({ library, error, onRetry, owner, signedIn }) {
+export function HomeScreen({ library, error, onRetry, signedIn }) {
   const films = library?.films ?? null
   const continuing = library
     ? library.continueWatching.map(id => library.films.find(film => film.tokenId === id)).filter(film => film?.playback)
@@ -135,7 +135,6 @@ export function HomeScreen({ library, error, onRetry, owner, signedIn }) {
     <h1 class="visually-hidden">Seed One</h1>
     <${TopBar}>
       ${films && error && html`<span class="topbar-note">Offline — retrying</span>`}
-      ${owner && html`<span class="topbar-note mono" title=${owner}>${shortId(owner)}</span>`}
       <a class="button button-small button-secondary" href=${healthHash} data-focus-key="health">Health</a>
       <a class="button button-small button-secondary" href=${settingsHash} data-focus-key="settings">Settings</a>
     <//>

@@ -188,19 +188,11 @@ export function SettingsScreen({ status, signedIn, onBack, onUnpaired }) {
         <dl class="facts-table">
           <div>
             <dt>Owner</dt>
-            <dd class="mono">${status.owner ?? (status.paired ? 'Shown once you sign in' : 'Not paired')}</dd>
-          </div>
-          <div>
-            <dt>Device</dt>
-            <dd class="mono">${status.deviceId}</dd>
+            <dd>${status.paired ? "Paired with the owner's wallet" : 'Not paired'}</dd>
           </div>
           <div>
             <dt>Version</dt>
             <dd>${status.version}</dd>
-          </div>
-          <div>
-            <dt>Chain</dt>
-            <dd>${`Chain ${status.chainId}, block ${status.syncedBlock}`}</dd>
           </div>
         </dl>
       </section>
