@@ -23,6 +23,8 @@ export interface Demo {
 
 const DEMO_TITLE = 'Test Pattern'
 const DEMO_PRICE_WEI = 10n ** 16n
+/** Past the five minutes a film needs before the TV offers Resume (RESUME_MIN_DURATION_SEC), so a newcomer sees it. */
+const DEMO_SECONDS = 6 * 60
 
 /**
  * Everything a first run needs, on embedded defaults: the devnet chain, a custodian that has
@@ -61,9 +63,9 @@ export async function startDemo(opts: { dataDir: string; port: number; say(line:
 
     let film = (await publishedFilms(custodian.db).list())[0]
     if (film === undefined) {
-      say('Publishing the demo film (a generated 30 s 720p clip with English subtitles)…')
+      say('Publishing the demo film (a generated 6-minute 720p clip with English subtitles)…')
       film = await withPlaintextWorkDir(async dir => {
-        const clip = await generateDemoClip(dir)
+        const clip = await generateDemoClip(dir, { seconds: DEMO_SECONDS })
         return await publishFilm(
           daemonPublishContext(custodian, creator, (step, fraction) => {
             if (fraction === 1) say(`  ${step} done`)

@@ -6,10 +6,11 @@ import t from 'tap'
 import { Wallet } from 'ethers'
 import { startDemo, type Demo } from '../server/demo.ts'
 import { devnetAccounts } from '../server/devnet/accounts.ts'
+import { RESUME_MIN_DURATION_SEC } from '../server/library/playback.ts'
 import { collectPageErrors, launchChromium, newTvPage, saveScreenshot } from './helpers/chromium.ts'
 import { freePort } from './helpers/daemon-process.ts'
 import { getJson, libraryFilms } from './helpers/http.ts'
-import { signedInCookie } from './helpers/owner-session.ts'
+import { signedInCookie, signInAsOwner } from './helpers/owner-session.ts'
 import { waitFor } from './helpers/wait-for.ts'
 
 const dataDir = t.testdir()
@@ -37,7 +38,7 @@ t.test('the first start publishes, buys and pairs', async t => {
     { timeoutMs: 90_000 }
   )
   t.equal(ready.contentClass, 'demo')
-  t.match(ready.thumbnails, { intervalSec: 10, count: 3, tileWidth: 160 }, 'the demo film has its seek thumbnails')
+  t.match(ready.thumbnails, { intervalSec: 10, count: 37, tileWidth: 160 }, 'the demo film has its seek thumbnails')
   const sheet = await fetch(`${demo.box.url}${ready.thumbnails?.sheets[0]?.url}`, { headers: screen })
   t.equal(sheet.headers.get('content-type'), 'image/jpeg')
   t.ok((await sheet.arrayBuffer()).byteLength > 1000)
@@ -121,4 +122,18 @@ t.test('a second start on the same data directory comes back as it was', async t
   const response = await fetch(`${demo.box.url}/api/films/${list[0].tokenId}/stream`, { headers: { ...screen, range: 'bytes=0-99' } })
   t.equal(response.status, 206)
   t.equal((await response.arrayBuffer()).byteLength, 100)
+})
+
+t.test('the demo film is long enough for Resume: stopped a minute in, the TV offers it', async t => {
+  const session = await signInAsOwner(demo.box.url, owner)
+  const [film] = await libraryFilms(demo.box.url, session.headers)
+  t.ok(film.durationSeconds > RESUME_MIN_DURATION_SEC, `${film.durationSeconds} s, past the ${RESUME_MIN_DURATION_SEC} s Resume needs`)
+  const saved = await fetch(`${demo.box.url}/api/playback/${film.tokenId}`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json', ...session.headers },
+    body: JSON.stringify({ positionSec: 60, durationSec: film.durationSeconds })
+  })
+  t.equal(saved.status, 200, 'the position is saved')
+  const [after] = await libraryFilms(demo.box.url, session.headers)
+  t.equal(after.playback?.resumable, true, 'and the film offers Resume')
 })

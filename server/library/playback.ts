@@ -23,7 +23,7 @@ export interface PlaybackView extends PlaybackProgress {
 // Jellyfin's defaults (MinResumePct, MaxResumePct, MinResumeDurationSeconds).
 const RESUME_FROM_FRACTION = 0.05
 const WATCHED_FRACTION = 0.9
-const RESUME_MIN_DURATION_SEC = 5 * 60
+export const RESUME_MIN_DURATION_SEC = 5 * 60
 
 /**
  * Resume is offered when the owner stopped past 5 % and before 90 % of a film longer than 5 minutes;
