@@ -58,7 +58,7 @@ export async function historySeqs(monitorUrl: string, deviceId: string): Promise
 
 /** A well-formed report of `identity` (figures made up: the monitor checks form, not truth). */
 export function healthReport(
-  identity: DeviceIdentity,
+  identity: Pick<DeviceIdentity, 'deviceId'>,
   seq: number,
   opts: { apiUrl: string; held?: string[]; quotaBytes?: number; at?: Date; lan?: LanPresence }
 ): HealthReport {
