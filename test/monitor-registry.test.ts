@@ -5,8 +5,9 @@ import t from 'tap'
 import { gunzipSync } from 'node:zlib'
 import { loadOrCreateDeviceIdentity } from '../server/identity/device-identity.ts'
 import { signPayload } from '../server/identity/device-signature.ts'
+import { createRegistryAnswers } from '../server/monitor/registry-answer.ts'
 import { fetchRegistry } from '../server/replication/node-set.ts'
-import { NODES_PATH, REPORTS_PATH } from '../server/wire/monitor-protocol.ts'
+import { NODES_PATH, REPORTS_PATH, type RegistryNode } from '../server/wire/monitor-protocol.ts'
 import { postJson, streamRequest } from './helpers/http.ts'
 import { testDir } from './helpers/in-process.ts'
 import { filmCid, healthReport, registry, startTestMonitor } from './helpers/monitor.ts'
@@ -85,4 +86,43 @@ t.test('the registry is gzipped for a client that takes gzip: under 70% of its J
   t.ok(ratio < 0.7, `gzipped is ${(ratio * 100).toFixed(0)}% of ${plain.body.byteLength} bytes of JSON`)
   const refused = await streamRequest(url, { 'accept-encoding': 'gzip;q=0, identity' })
   t.equal(refused.headers['content-encoding'], undefined, 'gzip;q=0 is a refusal of gzip')
+})
+
+t.test('polls during a build share the next build, which starts after them: one build at a time, none stale', async t => {
+  // the store as readRegistry sees it: `writes` counts what was acknowledged; each read waits to be let through
+  let writes = 0
+  const reads: Array<() => void> = []
+  const read = async (): Promise<RegistryNode[]> => {
+    const seen = writes
+    await new Promise<void>(resolve => reads.push(resolve))
+    return [
+      {
+        deviceId: 'node',
+        apiUrl: 'http://127.0.0.1:1',
+        multiaddrs: [],
+        roles: ['storage'],
+        lastReportAt: String(seen),
+        live: true,
+        replicating: true,
+        quotaBytes: 1,
+        replicaBytes: 0,
+        held: [],
+        failed: [],
+        score: 1
+      }
+    ]
+  }
+  const answers = createRegistryAnswers(read)
+  const seenBy = async (answer: Promise<{ json: string }>) => JSON.parse((await answer).json).nodes[0].lastReportAt as string
+
+  const first = seenBy(answers())
+  writes++ // a report acknowledged while the first build reads
+  const polls = Array.from({ length: 10 }, () => seenBy(answers()))
+  t.equal(reads.length, 1, 'the ten polls wait for the build running to end')
+  reads[0]()
+  t.equal(await first, '0')
+  await waitFor('the next build to start', async () => reads.length === 2)
+  reads[1]()
+  t.same(await Promise.all(polls), Array(10).fill('1'), 'each of them sees the write acknowledged before it asked')
+  t.equal(reads.length, 2, 'eleven polls, two builds (before: one build per poll, eleven)')
 })
