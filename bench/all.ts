@@ -13,7 +13,8 @@ const BENCHMARKS = [
   'replication.ts',
   'library-sync.ts',
   'tv-engines.ts',
-  'cold-start.ts'
+  'cold-start.ts',
+  'monitor-scale.ts'
 ]
 
 const failed: string[] = []

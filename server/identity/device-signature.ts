@@ -2,7 +2,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import type { DeviceIdentity } from './device-identity.ts'
 import type { SignedPayload } from '../wire/signed-payload.ts'
 
-export async function signPayload(identity: DeviceIdentity, value: object): Promise<SignedPayload> {
+export async function signPayload(identity: Pick<DeviceIdentity, 'sign'>, value: object): Promise<SignedPayload> {
   const payload = JSON.stringify(value)
   const signature = await identity.sign(new TextEncoder().encode(payload))
   return { payload, signature: Buffer.from(signature).toString('base64url') }

@@ -2,13 +2,14 @@ import type { FastifyInstance, onRequestHookHandler } from 'fastify'
 import fastifyRateLimit from '@fastify/rate-limit'
 import { verifyDeviceSignature } from '../identity/device-signature.ts'
 import { SeedError } from '../lib/errors.ts'
-import { NODES_PATH, REPORTS_PATH, type HealthReport, type RegistryNode, type SignedReport } from '../wire/monitor-protocol.ts'
+import { NODES_PATH, REPORTS_PATH, type HealthReport, type SignedReport } from '../wire/monitor-protocol.ts'
 import { errorAnswer } from '../http/error-handler.ts'
 import type { NodeStore } from './node-store.ts'
 import type { Fleet } from './fleet.ts'
 import type { ReportResult } from './monitor-metrics.ts'
 import { parseReport, signedReportSchema } from '../wire/report-schema.ts'
 import { registryNodeSchema } from './registry.ts'
+import { acceptsGzip, matchesEtag, type RegistryAnswer } from './registry-answer.ts'
 
 /**
  * Reports one address may send a minute. A box reports every few minutes, but after an outage it
@@ -20,7 +21,8 @@ export const REPORTS_PER_MINUTE_PER_ADDRESS = 300
 
 export interface MonitorRoutesOptions {
   store: NodeStore
-  registry(): Promise<RegistryNode[]>
+  /** The registry as sent (registry-answer.ts). */
+  registryAnswer(): Promise<RegistryAnswer>
   /** Whether the network's operator admits the device (admission.ts). */
   admits(deviceId: string): Promise<boolean>
   fleet(): Promise<Fleet>
@@ -45,40 +47,58 @@ export async function monitorRoutes(app: FastifyInstance, opts: MonitorRoutesOpt
   registryRoutes(app, opts)
 }
 
-/** POST reports: the signature, the operator's admission, then the seq, each checked before anything is kept. */
+/** What became of a well-formed, signed, admitted report: kept, or refused as a replay (with the last seq kept). */
+export type ReportOutcome = { accepted: true; report: HealthReport } | { accepted: false; report: HealthReport; lastSeq: number }
+
+/**
+ * A report's checks and its keeping, the route's work without HTTP: the schema, the signature, the
+ * operator's admission, then the seq, each checked before anything is kept. Throws the SeedError to
+ * answer with; counts every refusal, and leaves counting an acceptance to the caller.
+ */
+export async function takeReport(
+  opts: Pick<MonitorRoutesOptions, 'store' | 'admits' | 'onReport'>,
+  signed: SignedReport
+): Promise<ReportOutcome> {
+  const parsed = parseReport(signed)
+  if ('error' in parsed) {
+    opts.onReport('malformed')
+    throw new SeedError('SEED_BAD_REPORT', parsed.error)
+  }
+  const { report } = parsed
+  if (!(await verifyDeviceSignature(report.deviceId, signed))) {
+    opts.onReport('forged')
+    throw new SeedError('SEED_BAD_SIGNATURE', `the signature is not ${report.deviceId}'s`)
+  }
+  if (!(await opts.admits(report.deviceId))) {
+    opts.onReport('refused')
+    throw new SeedError(
+      'SEED_NOT_ADMITTED',
+      `device ${report.deviceId} is not admitted by this monitor: its operator lists the device ids it takes reports from`
+    )
+  }
+  const result = await opts.store.accept(report, new Date())
+  if (result.accepted) return { accepted: true, report }
+  opts.onReport('replayed')
+  return { accepted: false, report, lastSeq: result.lastSeq }
+}
+
+/** POST reports: takeReport's checks, then 201, or the replay's answer with the last seq kept. */
 function reportRoute(app: FastifyInstance, opts: MonitorRoutesOptions, reportLimit: onRequestHookHandler): void {
   app.post<{ Body: SignedReport }>(
     REPORTS_PATH,
     { schema: { body: signedReportSchema }, onRequest: reportLimit },
     async (request, reply) => {
-      const parsed = parseReport(request.body)
-      if ('error' in parsed) {
-        opts.onReport('malformed')
-        throw new SeedError('SEED_BAD_REPORT', parsed.error)
-      }
-      const { report } = parsed
-      if (!(await verifyDeviceSignature(report.deviceId, request.body))) {
-        opts.onReport('forged')
-        throw new SeedError('SEED_BAD_SIGNATURE', `the signature is not ${report.deviceId}'s`)
-      }
-      if (!(await opts.admits(report.deviceId))) {
-        opts.onReport('refused')
-        throw new SeedError(
-          'SEED_NOT_ADMITTED',
-          `device ${report.deviceId} is not admitted by this monitor: its operator lists the device ids it takes reports from`
-        )
-      }
-      const result = await opts.store.accept(report, new Date())
-      if (!result.accepted) {
-        opts.onReport('replayed')
+      const outcome = await takeReport(opts, request.body)
+      const { report } = outcome
+      if (!outcome.accepted) {
         // the error answer with the last seq, so that the box sends its queue on from there
         const replayed = errorAnswer(
           new SeedError(
             'SEED_REPORT_REPLAYED',
-            `seq ${report.seq} is not after ${result.lastSeq}, the last accepted from ${report.deviceId}`
+            `seq ${report.seq} is not after ${outcome.lastSeq}, the last accepted from ${report.deviceId}`
           )
         )
-        return await reply.code(replayed.statusCode).send({ ...replayed, lastSeq: result.lastSeq })
+        return await reply.code(replayed.statusCode).send({ ...replayed, lastSeq: outcome.lastSeq })
       }
       opts.onReport('accepted', report, request.ip)
       return await reply.code(201).send({ seq: report.seq })
@@ -94,10 +114,21 @@ function registryRoutes(app: FastifyInstance, opts: MonitorRoutesOptions): void 
     NODES_PATH,
     {
       schema: {
-        response: { 200: { type: 'object', required: ['nodes'], properties: { nodes: { type: 'array', items: registryNodeSchema } } } }
+        response: {
+          200: { type: 'object', required: ['nodes'], properties: { nodes: { type: 'array', items: registryNodeSchema } } },
+          304: { description: 'unchanged since the ETag in If-None-Match', type: 'null' }
+        }
       }
     },
-    async () => ({ nodes: await opts.registry() })
+    async (request, reply) => {
+      const answer = await opts.registryAnswer()
+      // no-cache: a cache (a box, a CDN) may keep the answer but asks again each time, with the ETag
+      void reply.header('etag', answer.etag).header('cache-control', 'no-cache').header('vary', 'accept-encoding')
+      if (matchesEtag(request.headers['if-none-match'], answer.etag)) return await reply.code(304).send()
+      void reply.type('application/json; charset=utf-8')
+      if (!acceptsGzip(request.headers['accept-encoding'])) return await reply.send(answer.json)
+      return await reply.header('content-encoding', 'gzip').send(await answer.gzipped())
+    }
   )
 
   app.get<{ Params: { deviceId: string }; Querystring: { limit?: string } }>(

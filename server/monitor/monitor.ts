@@ -14,6 +14,7 @@ import type { MonitorConfig } from './monitor-config.ts'
 import type { RegistryNode } from '../wire/monitor-protocol.ts'
 import { createNodeStore, type NodeStore } from './node-store.ts'
 import { readRegistry } from './registry.ts'
+import { createRegistryAnswers } from './registry-answer.ts'
 import { readFleet } from './fleet.ts'
 import { startChallenger, type Challenger } from './challenger.ts'
 import { createMonitorMetrics, type MonitorMetrics } from './monitor-metrics.ts'
@@ -169,7 +170,7 @@ export async function startMonitor(config: MonitorConfig, opts: { logLevel?: str
 
     await app.register(monitorRoutes, {
       store,
-      registry,
+      registryAnswer: createRegistryAnswers(registry),
       admits: admission.admits,
       fleet,
       onReport: (result, report, sourceIp) => {

@@ -24,7 +24,7 @@ export function registryHolders(opts: RegistryHoldersOptions): BlockHolders {
 
   const read = async (): Promise<void> => {
     try {
-      nodes = await fetchRegistry(opts.monitorUrl)
+      nodes = (await fetchRegistry(opts.monitorUrl)).nodes
     } catch {
       nodes ??= (await opts.store.get(SNAPSHOT_KEY))?.nodes ?? []
     }

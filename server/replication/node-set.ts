@@ -95,16 +95,27 @@ const validateRegistry = new Ajv().compile<{ nodes: RegistryNode[] }>({
   }
 })
 
-/** The monitor's registry, checked. */
-export async function fetchRegistry(monitorUrl: string, signal?: AbortSignal): Promise<RegistryNode[]> {
+/** A registry as read, with the monitor's ETag for it (absent from monitors before ETags). */
+export interface RegistryCopy {
+  nodes: RegistryNode[]
+  etag?: string
+}
+
+/**
+ * The monitor's registry, checked; `last` (the copy from the previous read) is asked for by its ETag
+ * and kept when the monitor answers 304. fetch asks for gzip and inflates it by itself.
+ */
+export async function fetchRegistry(monitorUrl: string, signal?: AbortSignal, last?: RegistryCopy): Promise<RegistryCopy> {
   const response = await fetch(`${monitorUrl}${NODES_PATH}`, {
+    headers: last?.etag !== undefined ? { 'if-none-match': last.etag } : {},
     signal: AbortSignal.any([AbortSignal.timeout(FETCH_TIMEOUT_MS), ...(signal === undefined ? [] : [signal])])
   })
+  if (response.status === 304 && last !== undefined) return last
   if (!response.ok) throw new RegistryError(`the monitor answered ${response.status}`)
   const body: unknown = await response.json()
   if (!validateRegistry(body))
     throw new RegistryError(`the monitor's registry is malformed: ${JSON.stringify(validateRegistry.errors?.[0])}`)
-  return body.nodes
+  return { nodes: body.nodes, ...(response.headers.has('etag') ? { etag: response.headers.get('etag') as string } : {}) }
 }
 
 export async function createNodeSet(opts: NodeSetOptions): Promise<NodeSet> {
@@ -114,6 +125,8 @@ export async function createNodeSet(opts: NodeSetOptions): Promise<NodeSet> {
   const dialling = new Set<string>()
   /** Whether the last read of the registry worked: a change either way is logged once. */
   let reachable = true
+  /** The last registry read, asked for again by its ETag. */
+  let lastRead: RegistryCopy | undefined
 
   const fresh = (): boolean => snapshot !== undefined && Date.now() - Date.parse(snapshot.fetchedAt) < STALE_POLLS * opts.pollMs
   const connected = (deviceId: string): boolean => libp2p.getConnections().some(c => c.remotePeer.toString() === deviceId)
@@ -127,7 +140,8 @@ export async function createNodeSet(opts: NodeSetOptions): Promise<NodeSet> {
     async refresh(signal) {
       if (opts.monitorUrl === undefined) return false
       try {
-        const nodes = await fetchRegistry(opts.monitorUrl, signal)
+        lastRead = await fetchRegistry(opts.monitorUrl, signal, lastRead)
+        const { nodes } = lastRead
         const changed = JSON.stringify(nodes) !== JSON.stringify(snapshot?.nodes)
         snapshot = { fetchedAt: new Date().toISOString(), nodes }
         // the snapshot on disk is for a restart without the monitor: its nodes matter, not each poll's time

@@ -4,7 +4,10 @@ import type { SignedPayload } from './signed-payload.ts'
 
 /** POST: body is a SignedReport; 201 accepted, 409 replayed/out of order, 401 bad signature, 400 malformed. */
 export const REPORTS_PATH = '/api/reports'
-/** GET: { nodes: RegistryNode[] }: the node registry that storage nodes assign the catalogue over. */
+/**
+ * GET: { nodes: RegistryNode[] }: the node registry that storage nodes assign the catalogue over. Gzipped
+ * when the request takes gzip; a weak ETag names it, and If-None-Match with that tag is answered 304.
+ */
 export const NODES_PATH = '/api/nodes'
 /** On a box. POST body Challenge → ChallengeAnswer, within Challenge.deadline. Answered even in quiet hours. */
 export const CHALLENGE_PATH = '/api/storage/challenge'

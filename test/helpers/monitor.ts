@@ -3,6 +3,9 @@ import type { DeviceIdentity } from '../../server/identity/device-identity.ts'
 import { startMonitor, type Monitor } from '../../server/monitor/monitor.ts'
 import type { MonitorConfig } from '../../server/monitor/monitor-config.ts'
 import { NODES_PATH, type HealthReport, type LanPresence, type RegistryNode } from '../../server/wire/monitor-protocol.ts'
+import { randomBytes } from 'node:crypto'
+import { CID } from 'multiformats/cid'
+import { create as digestOf } from 'multiformats/hashes/digest'
 import { getJson } from './http.ts'
 import type { Test } from './in-process.ts'
 
@@ -55,7 +58,7 @@ export async function historySeqs(monitorUrl: string, deviceId: string): Promise
 
 /** A well-formed report of `identity` (figures made up: the monitor checks form, not truth). */
 export function healthReport(
-  identity: DeviceIdentity,
+  identity: Pick<DeviceIdentity, 'deviceId'>,
   seq: number,
   opts: { apiUrl: string; held?: string[]; quotaBytes?: number; at?: Date; lan?: LanPresence }
 ): HealthReport {
@@ -81,4 +84,12 @@ export function healthReport(
     replication: { enabled: true, held: opts.held ?? [], assigned: 1, met: 1, missing: 0 },
     service: { peersConnected: 3, streamsServed: 0, chainSyncLag: 0, errorsSinceLastReport: 0 }
   }
+}
+
+const DAG_PB = 0x70
+const SHA2_256 = 0x12
+
+/** A CID of the form a film's root has (CIDv1 dag-pb sha2-256, base32: 59 characters), of random bytes. */
+export function filmCid(): string {
+  return CID.createV1(DAG_PB, digestOf(SHA2_256, randomBytes(32))).toString()
 }
