@@ -281,12 +281,7 @@ function App() {
       if (!signedIn) return html`<${Redirect} to=${signInHash} />`
       return html`<${FilmRoutes} route=${route} library=${library} />`
     default:
-      return html`<${HomeScreen}
-        library=${library.value}
-        error=${library.error}
-        onRetry=${library.retry}
-        signedIn=${signedIn}
-      />`
+      return html`<${HomeScreen} library=${library.value} error=${library.error} onRetry=${library.retry} signedIn=${signedIn} />`
   }
 }
 
