@@ -3,6 +3,7 @@
 // position; here the ASS alignment (the style's Alignment, \an1–\an9, SSA's \a) and \pos(x,y) become
 // WebVTT cue settings (line, position, align) in percent of the script's PlayResX × PlayResY.
 // Fonts, colours, borders, karaoke and animation (\t, \fad) have no WebVTT form and are dropped.
+import { escapeVtt, writeWebVtt, type VttCue } from './webvtt.ts'
 
 /** A style's part of what the converter keeps. */
 interface AssStyle {
@@ -32,14 +33,6 @@ export interface AssScript {
   playResY: number
   styles: Map<string, AssStyle>
   events: AssEvent[]
-}
-
-/** One WebVTT cue: times in seconds, its settings ("" for the default place, bottom centre) and its text. */
-export interface VttCue {
-  start: number
-  end: number
-  settings: string
-  text: string
 }
 
 const DEFAULT_STYLE: AssStyle = { italic: false, bold: false, alignment: 2, margins: { left: 0, right: 0, vertical: 0 } }
@@ -158,8 +151,6 @@ function applyOverrides(block: string, state: LineState, styleNamed: (name: stri
   }
 }
 
-const escapeVtt = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
-
 /** A dialogue line's text as WebVTT cue text, and the place its tags gave it. */
 function cueText(event: AssEvent, style: AssStyle, styleNamed: (name: string) => AssStyle): { text: string; state: LineState } {
   const state: LineState = { italic: style.italic, bold: style.bold, drawing: false }
@@ -248,21 +239,6 @@ export function assToCues(script: AssScript): VttCue[] {
     })
   }
   return cues.sort((a, b) => a.start - b.start)
-}
-
-/** Seconds as a WebVTT timestamp, hh:mm:ss.ttt. */
-export function vttTimestamp(seconds: number): string {
-  const ms = Math.round(seconds * 1000)
-  const pad = (n: number, width = 2) => String(n).padStart(width, '0')
-  return `${pad(Math.floor(ms / 3_600_000))}:${pad(Math.floor(ms / 60_000) % 60)}:${pad(Math.floor(ms / 1000) % 60)}.${pad(ms % 1000, 3)}`
-}
-
-/** Cues as a WebVTT file. */
-export function writeWebVtt(cues: VttCue[]): string {
-  const blocks = cues.map(
-    cue => `${vttTimestamp(cue.start)} --> ${vttTimestamp(cue.end)}${cue.settings ? ` ${cue.settings}` : ''}\n${cue.text}`
-  )
-  return ['WEBVTT', ...blocks].join('\n\n') + '\n'
 }
 
 /** An ASS or SSA script as a WebVTT file. */
