@@ -22,6 +22,7 @@ import {
   signInTv,
   waitForFocus
 } from './helpers/chromium.ts'
+import { buyFilm, registerFilm } from './helpers/films.ts'
 import { libraryFilm } from './helpers/http.ts'
 import { testDir } from './helpers/in-process.ts'
 import { signedInCookie } from './helpers/owner-session.ts'
@@ -115,6 +116,9 @@ const [forcedDir, defaultDir] = [path.join(dir, 'forced'), path.join(dir, 'defau
 await run('mkdir', ['-p', forcedDir, defaultDir])
 const filmId = await publishAndBuy(world, { input: await makeSource(forcedDir, { frenchDefault: false }), title: 'Chaptered Pattern' })
 const frenchId = await publishAndBuy(world, { input: await makeSource(defaultDir, { frenchDefault: true }), title: 'French Default' })
+// a film whose metadata was written before chapters and track marks: as every film published until now
+const old = await registerFilm({ custodian: world.custodian, creator: world.creator, contractAddress: world.devnet.contractAddress })
+await buyFilm(world.owner, world.devnet.contractAddress, old.tokenId)
 const screen = await signedInCookie(box.url, world.owner)
 
 const browser = await launchChromium()
@@ -157,6 +161,17 @@ t.test('publish lists the chapters, every text track with its language, label an
     [false, true, false],
     "the source's default disposition marks the French track"
   )
+})
+
+t.test('a film published before lists no chapters and no image subtitles, and has no chapters track', async t => {
+  const film = await waitFor('the old film', async () => await libraryFilm(box.url, old.tokenId, screen), { timeoutMs: 60_000 })
+  t.match(film, { chapters: [], chaptersUrl: null, imageSubtitles: [], subtitles: [] })
+  await waitFor('the old film ready', async () => (await libraryFilm(box.url, old.tokenId, screen))?.state === 'ready', {
+    timeoutMs: 60_000
+  })
+  const response = await fetch(`${box.url}/api/films/${old.tokenId}/chapters`, { headers: screen })
+  t.equal(response.status, 404)
+  t.match(await response.json(), { code: 'SEED_FILM_ASSET_NOT_FOUND', message: `film ${old.tokenId} has no chapters` })
 })
 
 const videoState = (page: Page) =>
