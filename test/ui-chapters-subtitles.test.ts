@@ -152,6 +152,8 @@ t.test('publish lists the chapters, every text track with its language, label an
     'WEBVTT\n\n00:00:00.000 --> 00:00:01.500\nOpening\n\n00:00:01.500 --> 00:00:03.000\nThe Middle\n\n00:00:03.000 --> 00:00:04.000\nEnd &amp; &lt;credits&gt;\n',
     'the sealed chapters track, decrypted'
   )
+  const guest = await fetch(`${box.url}${film.chaptersUrl}`)
+  t.equal(guest.status, 401, 'only to a signed-in screen, as the subtitles')
   t.equal(await read(film.subtitles[0].url), assToWebVtt(assScript(STYLED_EVENTS)), 'the ASS track, converted with its places')
   t.match(await read(film.subtitles[2].url), /00:00\.000 --> 00:03\.900\n\[SIGN: TEST PATTERN\]/, 'the forced SRT track, by ffmpeg')
 
