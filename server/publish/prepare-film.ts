@@ -83,6 +83,7 @@ async function pinned(helia: StorageNode, cid: CID): Promise<CID> {
 async function makeWorkFiles(request: PublishRequest, workDir: string, progress: Progress): Promise<WorkFiles> {
   progress('probe', 0)
   const info = await probeMedia(request.input)
+  const chapters = chapterEntries(info) // refused here (too many), before hours of normalising
   progress('probe', 1)
   const { file: playable } = await normaliseForDirectPlay(request.input, info, path.join(workDir, 'film.mp4'), f =>
     progress('normalise', f)
@@ -103,12 +104,11 @@ async function makeWorkFiles(request: PublishRequest, workDir: string, progress:
 
   const subtitles = await webVttSubtitles(request, info, workDir)
   progress('subtitles', 1)
-  return { playable, playableInfo, sourceInfo: info, posterFile, sheets, subtitles, chapters: await chaptersTrack(info, workDir) }
+  return { playable, playableInfo, sourceInfo: info, posterFile, sheets, subtitles, chapters: await chaptersTrack(chapters, workDir) }
 }
 
-/** The source's chapters as metadata entries and a WebVTT chapters file (kept in the MP4 too, by -map_metadata). */
-async function chaptersTrack(info: MediaInfo, workDir: string): Promise<WorkFiles['chapters']> {
-  const entries = chapterEntries(info)
+/** The source's chapters with their WebVTT chapters file (the MP4 keeps them too: ffmpeg copies chapters). */
+async function chaptersTrack(entries: ChapterMetadata[], workDir: string): Promise<WorkFiles['chapters']> {
   if (entries.length === 0) return undefined
   const file = path.join(workDir, 'chapters.vtt')
   await writeFile(file, chaptersWebVtt(entries))
