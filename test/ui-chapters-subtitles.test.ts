@@ -240,9 +240,10 @@ t.test('the ASS track in Chromium: every cue parsed with its line and position; 
   await waitForFocus(tv, '[data-focus-key="subtitles"]')
   t.equal((await describeFocus(tv)).text, 'Subtitles: English')
 
+  // once the whole file is parsed (its cues arrive as it is read)
   const cues = await tv.waitForFunction(() => {
-    const track = (document.querySelector('video') as HTMLVideoElement).textTracks[0]
-    const list = track.cues === null ? [] : [...track.cues].map(cue => cue as VTTCue)
+    const element = document.querySelector('video track') as HTMLTrackElement
+    const list = element.readyState === HTMLTrackElement.LOADED ? [...(element.track.cues ?? [])].map(cue => cue as VTTCue) : []
     return list.length > 0 && list.map(cue => ({ text: cue.text, line: cue.line, position: cue.position, align: cue.align }))
   })
   t.same(await cues.jsonValue(), [
