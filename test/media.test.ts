@@ -220,11 +220,29 @@ t.test('planNormalisation follows the direct-play rules', async t => {
     ]
   ]
   for (const [name, partial, expected] of cases) {
-    const info: MediaInfo = { durationSeconds: 60, sizeBytes: 1, subtitles: [], container: '', audio: [], faststart: false, ...partial }
+    const info: MediaInfo = {
+      durationSeconds: 60,
+      sizeBytes: 1,
+      subtitles: [],
+      chapters: [],
+      container: '',
+      audio: [],
+      faststart: false,
+      ...partial
+    }
     t.same(planNormalisation(info), expected, name)
   }
   t.throws(
-    () => planNormalisation({ durationSeconds: 60, sizeBytes: 1, container: mp4, audio: audio('aac'), subtitles: [], faststart: true }),
+    () =>
+      planNormalisation({
+        durationSeconds: 60,
+        sizeBytes: 1,
+        container: mp4,
+        audio: audio('aac'),
+        subtitles: [],
+        chapters: [],
+        faststart: true
+      }),
     MediaError
   )
 })
@@ -237,7 +255,7 @@ t.test('normalise: MKV H.264/AAC is remuxed by stream copy into a faststart MP4 
   })
   const info = await probeMedia(input)
   t.equal(info.faststart, false, 'MKV has no MP4 index')
-  t.same(info.subtitles, [{ index: 2, codec: 'subrip', language: 'eng', title: undefined }])
+  t.same(info.subtitles, [{ index: 2, codec: 'subrip', language: 'eng', title: undefined, forced: false, default: false }])
 
   const progress: number[] = []
   const out = path.join(dir, 'out.mp4')

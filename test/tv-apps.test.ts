@@ -289,7 +289,16 @@ t.test("on Tizen the finder registers the remote's media keys the TV supports", 
   // Tizen's TVInputDevice API exists only on the TV: this stands in for it and records what is registered
   await page.addInitScript(() => {
     const registered: string[] = []
-    const supported = ['MediaPlay', 'MediaPause', 'MediaPlayPause', 'MediaFastForward', 'MediaRewind', 'ColorF0Red']
+    const supported = [
+      'MediaPlay',
+      'MediaPause',
+      'MediaPlayPause',
+      'MediaFastForward',
+      'MediaRewind',
+      'ColorF0Red',
+      'ChannelDown',
+      'ChannelUp'
+    ]
     Object.assign(window, {
       registered,
       tizen: {
@@ -304,6 +313,8 @@ t.test("on Tizen the finder registers the remote's media keys the TV supports", 
     'MediaPause',
     'MediaPlayPause',
     'MediaFastForward',
-    'MediaRewind'
+    'MediaRewind',
+    'ChannelUp',
+    'ChannelDown'
   ])
 })

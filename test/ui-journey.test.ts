@@ -1,7 +1,7 @@
 // The TV experience end to end, keyboard only, at 1920x1080, in real Chromium against a real box:
 // an unpaired box shows its code → the owner's phone (a second browser with an injected wallet backed
 // by a devnet key) opens the pairing page and signs → the TV moves on by itself to the library → arrows
-// to the film → Enter → play → seek with remote keys → subtitles on → Back → Continue watching shows the
+// to the film → Enter → play → seek with remote keys → subtitles (on from the start) off → Back → Continue watching shows the
 // film at the saved position → Resume starts there. Screenshots of each screen go to test-artifacts/.
 import t from 'tap'
 import type { Page } from 'playwright-core'
@@ -182,16 +182,9 @@ t.test('remote keys seek: media keys, keyCode-only arrows, scrubbing with thumbn
   t.ok(after >= before + 58, `+60 jumped a minute (${before.toFixed(1)} → ${after.toFixed(1)})`)
 })
 
-t.test('subtitles on from their menu; the audio menu lists the track; Back closes a menu', async t => {
+t.test("subtitles start on the film's default track, Off from their menu; the audio menu lists the track; Back closes a menu", async t => {
   await tv.keyboard.press('ArrowRight')
-  t.equal((await describeFocus(tv)).text, 'Subtitles: Off')
-  await tv.keyboard.press('Enter')
-  await waitForFocus(tv, '.menu-item[aria-checked="true"]')
-  t.equal((await describeFocus(tv)).text, '✓Off', 'the menu opens on the current choice')
-  await tv.keyboard.press('ArrowDown')
-  await tv.keyboard.press('Enter')
-  await waitForFocus(tv, '[data-focus-key="subtitles"]')
-  t.equal((await describeFocus(tv)).text, 'Subtitles: English', 'focus is back on the button, which names the choice')
+  t.equal((await describeFocus(tv)).text, 'Subtitles: English', 'the track publish was given is the default: on from the start')
   await tv.locator('.subtitle-line').first().waitFor({ timeout: 15_000 })
   t.match(
     await tv.locator('.subtitles').textContent(),
@@ -200,6 +193,15 @@ t.test('subtitles on from their menu; the audio menu lists the track; Back close
   )
   t.equal(await tv.evaluate(() => document.querySelector('video')?.textTracks[0].mode), 'hidden', 'drawn by the player, not the browser')
   await saveScreenshot(tv, 'journey-7-subtitles')
+  await tv.keyboard.press('Enter')
+  await waitForFocus(tv, '.menu-item[aria-checked="true"]')
+  t.equal((await describeFocus(tv)).text, '✓English', 'the menu opens on the current choice')
+  await tv.keyboard.press('ArrowUp')
+  await tv.keyboard.press('Enter')
+  await waitForFocus(tv, '[data-focus-key="subtitles"]')
+  t.equal((await describeFocus(tv)).text, 'Subtitles: Off', 'focus is back on the button, which names the choice')
+  await tv.locator('.subtitles').waitFor({ state: 'detached', timeout: 15_000 })
+  t.pass('no cue is shown once they are off')
 
   await tv.keyboard.press('ArrowRight')
   t.match((await describeFocus(tv)).text, /^Audio: /, 'the audio button follows')

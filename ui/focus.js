@@ -9,7 +9,7 @@
 // TV browsers often fill in only keyCode (key is "Unidentified"), so every key is recognised by either.
 
 /** @typedef {'left' | 'right' | 'up' | 'down'} Direction */
-/** @typedef {Direction | 'enter' | 'back' | 'playPause' | 'play' | 'pause' | 'stop' | 'rewind' | 'fastForward'} RemoteAction */
+/** @typedef {Direction | 'enter' | 'back' | 'playPause' | 'play' | 'pause' | 'stop' | 'rewind' | 'fastForward' | 'nextChapter' | 'previousChapter'} RemoteAction */
 
 const FOCUSABLE = [
   'a[href]',
@@ -37,13 +37,22 @@ const ACTION_BY_KEY = {
   MediaPause: 'pause',
   MediaStop: 'stop',
   MediaRewind: 'rewind',
-  MediaFastForward: 'fastForward'
+  MediaFastForward: 'fastForward',
+  // the player's chapter skip: channel up/down, which every TV remote has, and the track keys of those that have them
+  ChannelUp: 'nextChapter',
+  ChannelDown: 'previousChapter',
+  MediaTrackNext: 'nextChapter',
+  MediaTrackPrevious: 'previousChapter',
+  // LG's channel keys arrive as these
+  PageUp: 'nextChapter',
+  PageDown: 'previousChapter'
 }
 
 /**
  * Key codes, for remotes that send nothing else: arrows, Enter, Escape, Backspace, Pause (19),
- * webOS Back (461), Tizen Back (10009), media keys rewind/stop/play/fast-forward (412/413/415/417) and
- * Tizen play/pause (10252).
+ * webOS Back (461), Tizen Back (10009), media keys rewind/stop/play/fast-forward (412/413/415/417),
+ * Tizen play/pause (10252), channel up/down (Tizen 427/428, webOS 33/34 as PageUp/PageDown), Tizen's
+ * next/previous track (10233/10232) and the PC keyboard's (176/177).
  * @type {Record<number, RemoteAction>}
  */
 const ACTION_BY_KEYCODE = {
@@ -61,7 +70,15 @@ const ACTION_BY_KEYCODE = {
   413: 'stop',
   415: 'play',
   417: 'fastForward',
-  10252: 'playPause'
+  10252: 'playPause',
+  33: 'nextChapter',
+  34: 'previousChapter',
+  427: 'nextChapter',
+  428: 'previousChapter',
+  10233: 'nextChapter',
+  10232: 'previousChapter',
+  176: 'nextChapter',
+  177: 'previousChapter'
 }
 
 /**

@@ -2,6 +2,32 @@
 
 /** @typedef {import('./api.js').Film} Film */
 
+/** A language code as its name ("en" → "English"), or the code when the browser cannot say. @param {string} code */
+export function languageName(code) {
+  try {
+    return new Intl.DisplayNames(['en'], { type: 'language' }).of(code) ?? code
+  } catch {
+    return code
+  }
+}
+
+/**
+ * A subtitle track's name on screen: its label, with "(forced)" for a forced track whose label does not say so.
+ * @param {Film['subtitles'][number]} track
+ */
+export function subtitleLabel(track) {
+  return track.forced && !/forced/i.test(track.label) ? `${track.label} (forced)` : track.label
+}
+
+/**
+ * The subtitle track a film starts with: its default track, else its forced one, else none (-1).
+ * @param {Film} film
+ */
+export function startingSubtitle(film) {
+  const byDefault = film.subtitles.findIndex(track => track.default)
+  return byDefault !== -1 ? byDefault : film.subtitles.findIndex(track => track.forced)
+}
+
 /** A length of film: "45 s", "12 min", "1 h 05 min". @param {number} seconds */
 export function formatDuration(seconds) {
   const total = Math.max(0, Math.round(seconds))

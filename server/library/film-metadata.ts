@@ -33,7 +33,17 @@ export interface FilmMetadata {
   /** Public artwork: shown before the film's key is held. */
   poster: { cid: string; mimeType: 'image/jpeg' }
   /** WebVTT files, sealed with the film's key like the film itself. */
-  subtitles: Array<{ cid: string; language: string; label: string }>
+  subtitles: Array<SubtitleTrackMetadata>
+  /**
+   * The source's chapters, in time order, and the same as a WebVTT chapters track (one cue a chapter,
+   * its title the cue's text) sealed with the film's key. Absent for a film without chapters.
+   */
+  chapters?: { cid: string; entries: ChapterMetadata[] }
+  /**
+   * Subtitle streams of the source that are pictures (PGS, DVD, DVB): not made into text tracks, named
+   * here so a screen can say the film has them. Absent when there are none.
+   */
+  imageSubtitles?: Array<{ language: string; codec: string; label?: string }>
   /**
    * The seek-bar thumbnails: JPEG sheets of at most MAX_SHEET_COLUMNS × MAX_SHEET_ROWS tiles, so a TV
    * decodes one small image, not the whole film's. Sealed with the film's key like the subtitles: they
@@ -51,6 +61,28 @@ export interface FilmMetadata {
   /** Where devices ask for the film's key. */
   custodian: { url: string; peerId: string }
 }
+
+/** One subtitle track. */
+export interface SubtitleTrackMetadata {
+  cid: string
+  language: string
+  label: string
+  /** Subtitles only for what the audio does not say in the film's language (signs, a foreign line): shown unless the viewer picks another track. */
+  forced?: boolean
+  /** The track the film starts with (the source's default disposition, or the first file given to publish); at most one. */
+  default?: boolean
+}
+
+/** One chapter: seconds from the film's start. */
+export interface ChapterMetadata {
+  startSeconds: number
+  endSeconds: number
+  title: string
+}
+
+/** Most chapters a film lists, and the longest title (characters): they bound the metadata's size. */
+export const MAX_CHAPTERS = 128
+export const MAX_CHAPTER_TITLE = 100
 
 /**
  * The grid of a film's thumbnail sheets, as the publisher makes them and the metadata describes them.
@@ -130,10 +162,11 @@ export class MetadataError extends Error {
 
 /**
  * Most bytes of metadata JSON read. The schema's longest strings and lists, written by JSON.stringify
- * (UTF-8, up to 4 bytes a character), come to about 95 KiB (the synopsis 20 KiB, 64 subtitle tracks
- * 50 KiB, 64 thumbnail sheets 14 KiB); a real film's is a few KiB.
+ * (UTF-8, up to 4 bytes a character), come to about 175 KiB (the synopsis 20 KiB, 64 subtitle tracks
+ * 52 KiB, 64 thumbnail sheets 14 KiB, 128 chapters 65 KiB, 32 image subtitle streams 20 KiB); a real
+ * film's is a few KiB.
  */
-export const MAX_METADATA_BYTES = 128 * 1024
+export const MAX_METADATA_BYTES = 192 * 1024
 /**
  * Most bytes of a film's poster, subtitle track or thumbnail sheet, each read whole into memory to be
  * served: a poster is some hundred KiB, a track of subtitles less, a thumbnail sheet (100 tiles 160 px
@@ -205,7 +238,47 @@ const schema = {
       items: {
         type: 'object',
         required: ['cid', 'language', 'label'],
-        properties: { cid: cidString, language: { type: 'string', maxLength: 35 }, label: { type: 'string', maxLength: 100 } }
+        properties: {
+          cid: cidString,
+          language: { type: 'string', maxLength: 35 },
+          label: { type: 'string', maxLength: 100 },
+          forced: { type: 'boolean' },
+          default: { type: 'boolean' }
+        }
+      }
+    },
+    chapters: {
+      type: 'object',
+      required: ['cid', 'entries'],
+      properties: {
+        cid: cidString,
+        entries: {
+          type: 'array',
+          minItems: 1,
+          maxItems: MAX_CHAPTERS,
+          items: {
+            type: 'object',
+            required: ['startSeconds', 'endSeconds', 'title'],
+            properties: {
+              startSeconds: { type: 'number', minimum: 0 },
+              endSeconds: { type: 'number', minimum: 0 },
+              title: { type: 'string', maxLength: MAX_CHAPTER_TITLE }
+            }
+          }
+        }
+      }
+    },
+    imageSubtitles: {
+      type: 'array',
+      maxItems: 32,
+      items: {
+        type: 'object',
+        required: ['language', 'codec'],
+        properties: {
+          language: { type: 'string', maxLength: 35 },
+          codec: { type: 'string', maxLength: 50 },
+          label: { type: 'string', maxLength: 100 }
+        }
       }
     },
     thumbnailSheets: {
@@ -258,6 +331,11 @@ export function parseFilmMetadata(bytes: Uint8Array): FilmMetadata {
     throw new MetadataError(`film metadata is invalid: ${first?.instancePath ?? ''} ${first?.message ?? ''}`.trim())
   }
   for (const cid of [value.content.cid, value.poster.cid, ...value.subtitles.map(s => s.cid)]) parseCid(cid)
+  if (value.chapters !== undefined) {
+    parseCid(value.chapters.cid)
+    if (value.chapters.entries.some(chapter => !(chapter.endSeconds > chapter.startSeconds)))
+      throw new MetadataError('film metadata is invalid: /chapters/entries has a chapter that does not end after it starts')
+  }
   // the sealed header declares the same length (sealed-film.ts checks it against the DAG): a pin stops there
   const { plaintextBytes, sealedBytes, sealing } = value.content
   if (sealedBytes !== sealedLength(plaintextBytes, sealing.chunkSize))

@@ -7,10 +7,11 @@ import { MAX_SIDE_FILE_BYTES, metadataBound, metadataCidFromUri, parseCid, thumb
 
 const PROGRESS_SAVE_INTERVAL_MS = 1_000
 
-/** Everything a film pins: its metadata, the artwork, subtitles and thumbnails, then the (large) content last. */
+/** Everything a film pins: its metadata, the artwork, subtitles, chapters and thumbnails, then the (large) content last. */
 export function filmCids(metadataUri: string, metadata: FilmMetadata): CID[] {
   const sheets = thumbnailSheetsOf(metadata)?.sheets ?? []
-  const small = [metadata.poster.cid, ...metadata.subtitles.map(s => s.cid), ...sheets.map(s => s.cid)]
+  const chapters = metadata.chapters !== undefined ? [metadata.chapters.cid] : []
+  const small = [metadata.poster.cid, ...metadata.subtitles.map(s => s.cid), ...chapters, ...sheets.map(s => s.cid)]
   return [metadataCidFromUri(metadataUri), ...[...small, metadata.content.cid].map(parseCid)]
 }
 
@@ -22,6 +23,7 @@ function filmBounds(tokenId: string, metadata: FilmMetadata): FileBound[] {
     metadataBound(film),
     side('poster'),
     ...metadata.subtitles.map(track => side(`${track.label} subtitles`)),
+    ...(metadata.chapters !== undefined ? [side('chapters')] : []),
     ...(thumbnailSheetsOf(metadata)?.sheets ?? []).map((_, n) => side(`thumbnail sheet ${n}`)),
     { what: `${film}'s content`, bytes: metadata.content.sealedBytes, exact: true }
   ]

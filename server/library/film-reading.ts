@@ -15,11 +15,13 @@ export interface FilmReadingOptions {
   fetchTimeoutMs?: number
 }
 
-/** The decrypted reads of the owner's films: the film itself, its poster, subtitles and thumbnails. */
+/** The decrypted reads of the owner's films: the film itself, its poster, subtitles, chapters and thumbnails. */
 export interface FilmReading {
   openForPlayback(tokenId: string): Promise<{ film: SealedFilm; metadata: FilmMetadata }>
   poster(tokenId: string): Promise<Uint8Array>
   subtitles(tokenId: string, index: number): Promise<Uint8Array>
+  /** The WebVTT chapters track. */
+  chapters(tokenId: string): Promise<Uint8Array>
   thumbnails(tokenId: string, index: number): Promise<Uint8Array>
   /** Forgets the film's open reader (a sold film): the next open needs its key again. */
   drop(tokenId: string): void
@@ -66,6 +68,12 @@ export function createFilmReading(opts: FilmReadingOptions): FilmReading {
       const track = record.metadata.subtitles[index]
       if (track === undefined) throw new SeedError('SEED_FILM_ASSET_NOT_FOUND', `film ${tokenId} has no subtitle track ${index}`)
       return await openSealedFile(tokenId, track.cid)
+    },
+    async chapters(tokenId) {
+      const record = await access.playable(tokenId)
+      const chapters = record.metadata.chapters
+      if (chapters === undefined) throw new SeedError('SEED_FILM_ASSET_NOT_FOUND', `film ${tokenId} has no chapters`)
+      return await openSealedFile(tokenId, chapters.cid)
     },
     async thumbnails(tokenId, index) {
       const record = await access.playable(tokenId)

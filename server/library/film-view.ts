@@ -29,7 +29,13 @@ export interface LibraryFilmView {
   playable: boolean
   posterUrl: string
   streamUrl: string
-  subtitles: Array<{ language: string; label: string; url: string }>
+  /** `forced`: only for what the audio does not say; `default`: the track the film starts with (at most one). */
+  subtitles: Array<{ language: string; label: string; url: string; forced: boolean; default: boolean }>
+  /** The film's chapters in time order (empty without any), and their WebVTT chapters track (null without). */
+  chapters: Array<{ startSeconds: number; endSeconds: number; title: string }>
+  chaptersUrl: string | null
+  /** Subtitle streams of the source that are pictures (PGS…), which this box cannot show yet. */
+  imageSubtitles: Array<{ language: string; label: string | null }>
   /** The film's audio tracks, in stream order. */
   audio: FilmMetadata['content']['audio']
   /**
@@ -93,8 +99,13 @@ export function presentFilm(record: FilmRecord, extras: FilmViewExtras): Library
     subtitles: (metadata?.subtitles ?? []).map((track, index) => ({
       language: track.language,
       label: track.label,
-      url: `${base}/subtitles/${index}`
+      url: `${base}/subtitles/${index}`,
+      forced: track.forced === true,
+      default: track.default === true
     })),
+    chapters: metadata?.chapters?.entries ?? [],
+    chaptersUrl: metadata?.chapters !== undefined ? `${base}/chapters` : null,
+    imageSubtitles: (metadata?.imageSubtitles ?? []).map(stream => ({ language: stream.language, label: stream.label ?? null })),
     audio: metadata?.content.audio ?? [],
     thumbnails:
       sheets === undefined
@@ -143,6 +154,9 @@ export const filmViewSchema = {
     'posterUrl',
     'streamUrl',
     'subtitles',
+    'chapters',
+    'chaptersUrl',
+    'imageSubtitles',
     'audio',
     'thumbnails',
     'playback',
@@ -166,7 +180,24 @@ export const filmViewSchema = {
     streamUrl: string,
     subtitles: {
       type: 'array',
-      items: { type: 'object', required: ['language', 'label', 'url'], properties: { language: string, label: string, url: string } }
+      items: {
+        type: 'object',
+        required: ['language', 'label', 'url', 'forced', 'default'],
+        properties: { language: string, label: string, url: string, forced: { type: 'boolean' }, default: { type: 'boolean' } }
+      }
+    },
+    chapters: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['startSeconds', 'endSeconds', 'title'],
+        properties: { startSeconds: number, endSeconds: number, title: string }
+      }
+    },
+    chaptersUrl: nullable(string),
+    imageSubtitles: {
+      type: 'array',
+      items: { type: 'object', required: ['language', 'label'], properties: { language: string, label: nullable(string) } }
     },
     audio: {
       type: 'array',

@@ -59,6 +59,8 @@ export interface Library {
   openForPlayback(tokenId: string): Promise<{ film: SealedFilm; metadata: FilmMetadata }>
   poster(tokenId: string): Promise<Uint8Array>
   subtitles(tokenId: string, index: number): Promise<Uint8Array>
+  /** The WebVTT chapters track, decrypted. */
+  chapters(tokenId: string): Promise<Uint8Array>
   /** Sheet `index` of the seek thumbnails (JPEG), decrypted. */
   thumbnails(tokenId: string, index: number): Promise<Uint8Array>
   /** Picks up work left unfinished by the last run (pins, locks past their grace). */
@@ -145,6 +147,7 @@ export function createLibrary(opts: LibraryOptions): Library {
     openForPlayback: reading.openForPlayback,
     poster: reading.poster,
     subtitles: reading.subtitles,
+    chapters: reading.chapters,
     thumbnails: reading.thumbnails,
     async resume() {
       for (const [tokenId, record] of await records.entries()) {

@@ -2,11 +2,18 @@
 // thumbnails and subtitles made as plaintext work files, then sealed with the film's key (all but the
 // poster), added to Helia and pinned, and described by the metadata boxes will read.
 import { createReadStream } from 'node:fs'
-import { readFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import type { StorageNode } from '../storage/helia-node.ts'
 import type { CID } from 'multiformats/cid'
-import { parseExpiry, parseFilmMetadata, type FilmMetadata, type ThumbnailSheetsMetadata } from '../library/film-metadata.ts'
+import {
+  parseExpiry,
+  parseFilmMetadata,
+  type ChapterMetadata,
+  type FilmMetadata,
+  type SubtitleTrackMetadata,
+  type ThumbnailSheetsMetadata
+} from '../library/film-metadata.ts'
 import { addBytes, addFile, pinWithProgress } from '../storage/content.ts'
 import { createSealer, generateContentKey, sealBuffer } from '../sealing/seal.ts'
 import { DEFAULT_CHUNK_SIZE, DEFAULT_CIPHER, sealedLength, type CipherName } from '../sealing/format.ts'
@@ -15,21 +22,26 @@ import { normaliseForDirectPlay } from './normalise.ts'
 import { extractPoster, extractThumbnailSheets, type ThumbnailSheetFiles } from './artwork.ts'
 import { extractSubtitleStreamToWebVtt, isTextSubtitle, subtitleFileToWebVtt } from './subtitles.ts'
 import { withPlaintextWorkDir } from './work-dir.ts'
+import { chapterEntries, chaptersWebVtt } from './chapters.ts'
 import type { PreparedFilm } from './publish-intent.ts'
 import type { PublishContext, PublishRequest } from './publish-film.ts'
 
 type Progress = (step: string, fraction: number) => void
 type Sealing = { cipher: CipherName; chunkSize: number }
-type SubtitleTrack = { file: string; language: string; label: string }
+type SubtitleTrack = { file: string } & Omit<SubtitleTrackMetadata, 'cid'>
 
 /** The plaintext work files of one publish, in its private work folder. */
 interface WorkFiles {
   /** The file to seal: the input itself when it plays directly, else its normalised copy. */
   playable: string
   playableInfo: MediaInfo
+  /** The input's own probe: its subtitle streams and chapters. */
+  sourceInfo: MediaInfo
   posterFile: string
   sheets: ThumbnailSheetFiles | undefined
   subtitles: SubtitleTrack[]
+  /** The source's chapters and their WebVTT track; undefined when it has none. */
+  chapters: { file: string; entries: ChapterMetadata[] } | undefined
 }
 
 /** What went into Helia, pinned: the sealed film, its poster, and its sealed subtitles and thumbnail sheets. */
@@ -38,7 +50,8 @@ interface AddedFilm {
   sealedBytes: number
   plaintextBytes: number
   posterCid: CID
-  subtitles: Array<{ cid: string; language: string; label: string }>
+  subtitles: SubtitleTrackMetadata[]
+  chapters: FilmMetadata['chapters']
   thumbnailSheets: ThumbnailSheetsMetadata | undefined
 }
 
@@ -53,7 +66,7 @@ export async function prepareFilm(ctx: PublishContext, request: PublishRequest, 
     // written into the film's metadata, so it must be what the sealer is given
     const sealing = { cipher: request.cipher ?? DEFAULT_CIPHER, chunkSize: DEFAULT_CHUNK_SIZE }
     const added = await addSealedFilm(ctx, files, sealing, progress)
-    const metadata = filmMetadata(ctx, request, files.playableInfo, sealing, added)
+    const metadata = filmMetadata(ctx, request, files.sourceInfo, files.playableInfo, sealing, added)
     const metadataBytes = new TextEncoder().encode(JSON.stringify(metadata, null, 2))
     parseFilmMetadata(metadataBytes) // what boxes will accept: refused here rather than registered on chain
     const metadataCid = await pinned(helia, await addBytes(helia, metadataBytes))
@@ -70,6 +83,7 @@ async function pinned(helia: StorageNode, cid: CID): Promise<CID> {
 async function makeWorkFiles(request: PublishRequest, workDir: string, progress: Progress): Promise<WorkFiles> {
   progress('probe', 0)
   const info = await probeMedia(request.input)
+  const chapters = chapterEntries(info) // refused here (too many), before hours of normalising
   progress('probe', 1)
   const { file: playable } = await normaliseForDirectPlay(request.input, info, path.join(workDir, 'film.mp4'), f =>
     progress('normalise', f)
@@ -90,21 +104,40 @@ async function makeWorkFiles(request: PublishRequest, workDir: string, progress:
 
   const subtitles = await webVttSubtitles(request, info, workDir)
   progress('subtitles', 1)
-  return { playable, playableInfo, posterFile, sheets, subtitles }
+  return { playable, playableInfo, sourceInfo: info, posterFile, sheets, subtitles, chapters: await chaptersTrack(chapters, workDir) }
 }
 
-/** The subtitle files given, then the input's own text subtitle streams, each converted to WebVTT. */
+/** The source's chapters with their WebVTT chapters file (the MP4 keeps them too: ffmpeg copies chapters). */
+async function chaptersTrack(entries: ChapterMetadata[], workDir: string): Promise<WorkFiles['chapters']> {
+  if (entries.length === 0) return undefined
+  const file = path.join(workDir, 'chapters.vtt')
+  await writeFile(file, chaptersWebVtt(entries))
+  return { file, entries }
+}
+
+/**
+ * The subtitle files given, then the input's own text subtitle streams, each converted to WebVTT. The
+ * film starts with one of them (`default`): the first file given, else the first stream the source
+ * marks default. Forced streams are marked so.
+ */
 async function webVttSubtitles(request: PublishRequest, info: MediaInfo, workDir: string): Promise<SubtitleTrack[]> {
   const vttFiles: SubtitleTrack[] = []
   for (const [i, track] of (request.subtitles ?? []).entries()) {
     const out = path.join(workDir, `subtitles-${i}.vtt`)
     await subtitleFileToWebVtt(track.file, out)
-    vttFiles.push({ ...track, file: out })
+    vttFiles.push({ ...track, file: out, ...(i === 0 ? { default: true } : {}) })
   }
   for (const stream of info.subtitles.filter(s => isTextSubtitle(s.codec))) {
     const out = path.join(workDir, `embedded-${stream.index}.vtt`)
     await extractSubtitleStreamToWebVtt(request.input, info, stream.index, out)
-    vttFiles.push({ file: out, language: stream.language ?? 'und', label: stream.title ?? stream.language ?? `Track ${stream.index}` })
+    const isDefault = stream.default && !vttFiles.some(track => track.default === true)
+    vttFiles.push({
+      file: out,
+      language: stream.language ?? 'und',
+      label: stream.title ?? stream.language ?? `Track ${stream.index}`,
+      ...(stream.forced ? { forced: true } : {}),
+      ...(isDefault ? { default: true } : {})
+    })
   }
   return vttFiles
 }
@@ -129,24 +162,34 @@ async function addSealedFilm(ctx: PublishContext, files: WorkFiles, sealing: Sea
   const addSealed = async (file: string): Promise<string> =>
     (await pinned(helia, await addBytes(helia, sealBuffer(contentKey, await readFile(file), sealing)))).toString()
   const subtitles = []
-  for (const track of files.subtitles) subtitles.push({ cid: await addSealed(track.file), language: track.language, label: track.label })
+  for (const { file, ...track } of files.subtitles) subtitles.push({ cid: await addSealed(file), ...track })
+  const chapters = files.chapters && { cid: await addSealed(files.chapters.file), entries: files.chapters.entries }
   let thumbnailSheets: ThumbnailSheetsMetadata | undefined
   if (files.sheets !== undefined) {
     const cids = []
     for (const file of files.sheets.files) cids.push({ cid: await addSealed(file) })
     thumbnailSheets = { ...files.sheets.grid, mimeType: 'image/jpeg', sheets: cids }
   }
-  return { contentCid, sealedBytes, plaintextBytes, posterCid, subtitles, thumbnailSheets }
+  return { contentCid, sealedBytes, plaintextBytes, posterCid, subtitles, chapters, thumbnailSheets }
+}
+
+/** Subtitle streams that are pictures (PGS, DVD): named in the metadata, not made into text tracks. */
+function imageSubtitles(info: MediaInfo): FilmMetadata['imageSubtitles'] {
+  const streams = info.subtitles.filter(s => !isTextSubtitle(s.codec))
+  if (streams.length === 0) return undefined
+  return streams.map(s => ({ language: s.language ?? 'und', codec: s.codec, ...(s.title !== undefined ? { label: s.title } : {}) }))
 }
 
 function filmMetadata(
   ctx: PublishContext,
   request: PublishRequest,
+  info: MediaInfo,
   playableInfo: MediaInfo,
   sealing: Sealing,
   added: AddedFilm
 ): FilmMetadata {
-  const { thumbnailSheets } = added
+  const { thumbnailSheets, chapters } = added
+  const images = imageSubtitles(info)
   return {
     schema: 'seed-one/film-metadata/v1',
     title: request.title,
@@ -171,6 +214,8 @@ function filmMetadata(
     },
     poster: { cid: added.posterCid.toString(), mimeType: 'image/jpeg' },
     subtitles: added.subtitles,
+    ...(chapters !== undefined ? { chapters } : {}),
+    ...(images !== undefined ? { imageSubtitles: images } : {}),
     ...(thumbnailSheets !== undefined ? { thumbnailSheets } : {}),
     ...(request.expiresAt !== undefined ? { expiresAt: new Date(parseExpiry(request.expiresAt)).toISOString() } : {}),
     custodian: ctx.custodian

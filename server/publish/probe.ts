@@ -9,7 +9,9 @@ export interface MediaInfo {
   sizeBytes: number
   video?: { codec: string; profile?: string; width: number; height: number; pixelFormat?: string; frameRate?: number }
   audio: { index: number; codec: string; channels: number; language?: string }[]
-  subtitles: { index: number; codec: string; language?: string; title?: string }[]
+  subtitles: { index: number; codec: string; language?: string; title?: string; forced: boolean; default: boolean }[]
+  /** The source's chapters, in order (ffprobe -show_chapters); empty when it has none. */
+  chapters: { startSeconds: number; endSeconds: number; title?: string }[]
   /** MP4/MOV only: the moov atom (the index) comes before mdat, so playback can start before the whole file arrives */
   faststart: boolean
 }
@@ -66,16 +68,15 @@ export async function probeMedia(file: string): Promise<MediaInfo> {
     audio: streams
       .filter(s => s.codec_type === 'audio')
       .map(s => ({ index: s.index, codec: String(s.codec_name), channels: Number(s.channels ?? 0), language: language(s.tags) })),
-    subtitles: streams
-      .filter(s => s.codec_type === 'subtitle')
-      .map(s => ({ index: s.index, codec: String(s.codec_name), language: language(s.tags), title: optionalString(s.tags?.title) })),
+    subtitles: streams.filter(s => s.codec_type === 'subtitle').map(subtitleStream),
+    chapters: chaptersOf(data.chapters, durationSeconds),
     faststart: /mp4|mov/.test(container) ? await moovBeforeMdat(file) : false
   }
 }
 
 function runFfprobe(file: string): Promise<ffmpeg.FfprobeData> {
   return new Promise((resolve, reject) => {
-    ffmpeg.ffprobe(file, (err: Error | null, data) => {
+    ffmpeg.ffprobe(file, ['-show_chapters'], (err: Error | null, data) => {
       if (!err) return resolve(data)
       if (/Cannot find ffprobe|ENOENT/.test(err.message)) {
         return reject(new MediaError('ffprobe was not found on the PATH: install ffmpeg (Debian: apt-get install ffmpeg)'))
@@ -84,6 +85,29 @@ function runFfprobe(file: string): Promise<ffmpeg.FfprobeData> {
       reject(new MediaError(`${path.basename(file)} is not a video ffprobe can read (${reason})`))
     })
   })
+}
+
+function subtitleStream(s: ffmpeg.FfprobeStream): MediaInfo['subtitles'][number] {
+  return {
+    index: s.index,
+    codec: String(s.codec_name),
+    language: language(s.tags),
+    title: optionalString(s.tags?.title),
+    forced: s.disposition?.forced === 1,
+    default: s.disposition?.default === 1
+  }
+}
+
+/** ffprobe's chapters (title in "TAG:title") within the film, in time order; empty ones left out. */
+function chaptersOf(chapters: Array<Record<string, unknown>>, durationSeconds: number): MediaInfo['chapters'] {
+  return chapters
+    .map(chapter => ({
+      startSeconds: Math.max(0, Number(chapter.start_time)),
+      endSeconds: Math.min(durationSeconds, Number(chapter.end_time)),
+      title: optionalString(chapter['TAG:title'])
+    }))
+    .filter(chapter => chapter.endSeconds > chapter.startSeconds)
+    .sort((a, b) => a.startSeconds - b.startSeconds)
 }
 
 function describeStreams(container: string, streams: ffmpeg.FfprobeStream[]): string {

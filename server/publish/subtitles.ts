@@ -1,13 +1,20 @@
-import { readFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import ffmpeg from 'fluent-ffmpeg'
 import { runFfmpeg } from './ffmpeg-run.ts'
 import { MediaError, type MediaInfo } from './probe.ts'
+import { assToWebVtt } from './ass-subtitles.ts'
 
 /** Subtitle codecs that are pictures, not text: WebVTT would need OCR. */
 const BITMAP_SUBTITLES = new Set(['hdmv_pgs_subtitle', 'dvd_subtitle', 'dvb_subtitle', 'xsub', 'dvb_teletext'])
 
-/** Converts an SRT/ASS/SSA file to WebVTT. Files that are not valid UTF-8 are read as Windows-1252, the usual legacy SRT encoding. */
+/** ASS and SSA streams: converted by ass-subtitles.ts, which keeps where each line stands. */
+const ASS_CODECS = new Set(['ass', 'ssa'])
+
+/**
+ * Converts an SRT/ASS/SSA file to WebVTT (ASS and SSA keeping their positions, see ass-subtitles.ts).
+ * Files that are not valid UTF-8 are read as Windows-1252, the usual legacy SRT encoding.
+ */
 export async function subtitleFileToWebVtt(srtOrAssFile: string, outFile: string): Promise<void> {
   let bytes: Buffer
   try {
@@ -15,6 +22,8 @@ export async function subtitleFileToWebVtt(srtOrAssFile: string, outFile: string
   } catch (err) {
     throw new MediaError(`cannot read subtitle file ${srtOrAssFile}: ${(err as Error).message}`)
   }
+  const text = new TextDecoder(isUtf8(bytes) ? 'utf-8' : 'windows-1252').decode(bytes)
+  if (/^\s*\[Script Info\]/i.test(text)) return await writeAssAsWebVtt(text, outFile)
   const command = ffmpeg(srtOrAssFile)
   if (!isUtf8(bytes)) command.inputOptions(['-sub_charenc', 'CP1252'])
   await toWebVtt(command.outputOptions(['-map', '0:s:0']), outFile, `converting ${path.basename(srtOrAssFile)} to WebVTT`)
@@ -39,6 +48,12 @@ export async function extractSubtitleStreamToWebVtt(input: string, info: MediaIn
     )
   }
   const command = ffmpeg(input).outputOptions(['-map', `0:${streamIndex}`])
+  if (ASS_CODECS.has(stream.codec)) {
+    // the script as it is (styles and override tags), then converted here
+    const assFile = `${outFile}.ass`
+    await runFfmpeg(command.outputOptions(['-c:s', 'ass', '-f', 'ass']), assFile, `extracting ASS stream ${streamIndex} of ${name}`)
+    return await writeAssAsWebVtt(await readFile(assFile, 'utf8'), outFile)
+  }
   await toWebVtt(command, outFile, `extracting subtitle stream ${streamIndex} of ${name} to WebVTT`)
 }
 
@@ -47,6 +62,10 @@ async function toWebVtt(command: ffmpeg.FfmpegCommand, outFile: string, step: st
   const text = (await readFile(outFile, 'utf8')).replace(/^\uFEFF/, '')
   if (!text.startsWith('WEBVTT'))
     throw new MediaError(`${step} produced no WebVTT (output starts with ${JSON.stringify(text.slice(0, 20))})`)
+}
+
+async function writeAssAsWebVtt(script: string, outFile: string): Promise<void> {
+  await writeFile(outFile, assToWebVtt(script))
 }
 
 function isUtf8(bytes: Buffer): boolean {

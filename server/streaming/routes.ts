@@ -16,8 +16,8 @@ const numberedParams = {
 }
 
 /**
- * The decrypted film (play: Range → sealed chunks → blocks → decrypt → 206), its poster, subtitles
- * and seek thumbnails. Decrypted answers are `no-store`: they stay off the TV's disk cache too.
+ * The decrypted film (play: Range → sealed chunks → blocks → decrypt → 206), its poster, subtitles,
+ * chapters and seek thumbnails. Decrypted answers are `no-store`: they stay off the TV's disk cache too.
  */
 export async function streamingRoutes(
   app: FastifyInstance,
@@ -56,6 +56,11 @@ export async function streamingRoutes(
       return await reply.type('text/vtt; charset=utf-8').header('cache-control', 'no-store').send(Buffer.from(vtt))
     }
   )
+
+  app.get<{ Params: { tokenId: string } }>('/api/films/:tokenId/chapters', { schema: { params: tokenParams } }, async (request, reply) => {
+    const vtt = await library().chapters(request.params.tokenId)
+    return await reply.type('text/vtt; charset=utf-8').header('cache-control', 'no-store').send(Buffer.from(vtt))
+  })
 
   app.get<{ Params: { tokenId: string; index: string } }>(
     '/api/films/:tokenId/thumbnails/:index',

@@ -6,7 +6,7 @@ import type { DaemonConfig } from '../../server/config.ts'
 import type { Devnet } from '../../server/devnet/devnet.ts'
 import type { FilmMetadata } from '../../server/library/film-metadata.ts'
 import { generateDemoClip } from '../../server/publish/demo-clip.ts'
-import { daemonPublishContext, publishFilm } from '../../server/publish/publish-film.ts'
+import { daemonPublishContext, publishFilm, type PublishRequest } from '../../server/publish/publish-film.ts'
 import { devnetWallet, startTestDevnet } from './devnet.ts'
 import { buyFilm } from './films.ts'
 import { daemonConfig, startTestDaemon, testDir, type Test } from './in-process.ts'
@@ -48,20 +48,23 @@ export async function publishClip(
   world: TvWorld,
   opts: { title: string; seconds: number; contentClass?: FilmMetadata['contentClass'] }
 ): Promise<string> {
-  const { custodian, creator } = world
   const clip = await generateDemoClip(testDir(t, `clip-${opts.title.replace(/\W+/g, '-')}`), {
     seconds: opts.seconds,
     width: 320,
     height: 180
   })
-  const film = await publishFilm(daemonPublishContext(custodian, creator), {
+  return await publishAndBuy(world, {
     input: clip.video,
     title: opts.title,
     synopsis: `A generated test pattern, ${opts.seconds} s long, with a tone and English subtitles.`,
     subtitles: [{ file: clip.subtitles, language: 'en', label: 'English' }],
-    contentClass: opts.contentClass ?? 'production',
-    priceWei: PRICE_WEI
+    contentClass: opts.contentClass ?? 'production'
   })
+}
+
+/** Publishes a film on the custodian (as `seed-one publish` would) and has the owner buy it. Returns its token id. */
+export async function publishAndBuy(world: TvWorld, request: Omit<PublishRequest, 'priceWei'>): Promise<string> {
+  const film = await publishFilm(daemonPublishContext(world.custodian, world.creator), { ...request, priceWei: PRICE_WEI })
   await buyFilm(world.owner, world.devnet.contractAddress, film.tokenId, PRICE_WEI)
   return film.tokenId
 }

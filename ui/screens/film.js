@@ -1,6 +1,16 @@
 // One film: poster and backdrop, facts, synopsis, rights, where its copies are, and Play / Resume / Start over.
 import { html } from 'htm/preact'
-import { classLabel, formatClock, formatDuration, isPreparing, stateLabel, tierLabel, tierPermits } from '../format.js'
+import {
+  classLabel,
+  formatClock,
+  formatDuration,
+  isPreparing,
+  languageName,
+  stateLabel,
+  subtitleLabel,
+  tierLabel,
+  tierPermits
+} from '../format.js'
 import { Poster, ProgressBar, useBack } from '../components/common.js'
 
 /** @typedef {import('../api.js').Film} Film */
@@ -31,6 +41,18 @@ function networkCopiesText(film) {
 }
 
 /**
+ * The source's picture subtitles (PGS…), in words: they are in the film, and this box cannot show them yet.
+ * @param {Film} film
+ */
+function imageSubtitlesText(film) {
+  const names = film.imageSubtitles.map(stream =>
+    stream.language === 'und' ? (stream.label ?? 'unknown language') : languageName(stream.language)
+  )
+  const languages = [...new Set(names)].join(', ')
+  return `The film also has subtitles as pictures (${languages}) that this box cannot show yet.`
+}
+
+/**
  * @param {{ film: Film, onPlay: (startAt: number) => void, onBack: () => void }} props
  */
 export function FilmScreen({ film, onPlay, onBack }) {
@@ -39,7 +61,8 @@ export function FilmScreen({ film, onPlay, onBack }) {
   const resumeAt = playback?.resumable ? playback.positionSec : 0
   const label = classLabel(film)
   const facts = [film.year && String(film.year), formatDuration(film.durationSeconds), label && `${label} content`]
-  if (film.subtitles.length > 0) facts.push(`Subtitles: ${film.subtitles.map(track => track.label).join(', ')}`)
+  if (film.subtitles.length > 0) facts.push(`Subtitles: ${film.subtitles.map(subtitleLabel).join(', ')}`)
+  if (film.chapters.length > 0) facts.push(film.chapters.length === 1 ? '1 chapter' : `${film.chapters.length} chapters`)
   const playIcon = html`<svg class="icon" viewBox="0 0 24 24" aria-hidden="true"><path d="M7 4.5v15l13-7.5z" fill="currentColor" /></svg>`
 
   let actions
@@ -93,6 +116,13 @@ export function FilmScreen({ film, onPlay, onBack }) {
               ${isPreparing(film) && html`<${ProgressBar} value=${film.progress} label="Download" />`}
             </dd>
           </div>
+          ${
+            film.imageSubtitles.length > 0 &&
+            html`<div>
+              <dt>Subtitles</dt>
+              <dd><span class="image-subtitles">${imageSubtitlesText(film)}</span></dd>
+            </div>`
+          }
           <div>
             <dt>Network</dt>
             <dd><span>${networkCopiesText(film)}</span></dd>

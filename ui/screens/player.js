@@ -1,6 +1,6 @@
 // Full-screen playback of the decrypted stream with controls made for a remote: a seek bar with
-// thumbnail previews, ±10 s / ±60 s jumps, subtitle and audio-track menus, media keys, and the
-// position saved every few seconds and on the way out.
+// thumbnail previews, ±10 s / ±60 s jumps, chapter skip (channel up/down, and a chapter menu),
+// subtitle and audio-track menus, media keys, and the position saved every few seconds and on the way out.
 import { html } from 'htm/preact'
 import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks'
 import { putPlayback } from '../api.js'
@@ -9,6 +9,8 @@ import { MessageScreen, useBack } from '../components/common.js'
 import { SeekBar } from '../components/seek-bar.js'
 import { SubtitleLines, useSubtitleLines } from '../components/subtitles.js'
 import { TrackMenu } from '../components/track-menu.js'
+import { chapterIndexAt, nextChapterStart, previousChapterStart } from '../components/chapters.js'
+import { formatClock, languageName, startingSubtitle, subtitleLabel } from '../format.js'
 
 /** @typedef {import('../api.js').Film} Film */
 /** @typedef {import('../focus.js').RemoteAction} RemoteAction */
@@ -25,15 +27,6 @@ const SCRUB_SETTLE_MS = 800
 function togglePlayback(video) {
   if (video.paused) video.play().catch(() => {})
   else video.pause()
-}
-
-/** A language code as its name ("en" → "English"), or the code when the browser cannot say. @param {string} code */
-function languageName(code) {
-  try {
-    return new Intl.DisplayNames(['en'], { type: 'language' }).of(code) ?? code
-  } catch {
-    return code
-  }
 }
 
 /**
@@ -119,8 +112,9 @@ export function PlayerScreen({ film, startAt, saveProgress, onStreamFailed, onBa
   const [buffering, setBuffering] = useState(true)
   const [failed, setFailed] = useState(false)
   const [controlsAwake, setControlsAwake] = useState(true)
-  const [menu, setMenu] = useState(/** @type {'subtitles' | 'audio' | null} */ (null))
-  const [subtitle, setSubtitle] = useState(-1)
+  const [menu, setMenu] = useState(/** @type {'subtitles' | 'audio' | 'chapters' | null} */ (null))
+  // the film's default track, else its forced one: the viewer's choice lasts while the player is open
+  const [subtitle, setSubtitle] = useState(() => startingSubtitle(film))
   const [audio, setAudio] = useState(/** @type {AudioChoice[]} */ ([]))
   const [scrubTo, setScrubTo] = useState(/** @type {number | null} */ (null))
   const scrub = useRef({
@@ -183,6 +177,14 @@ export function PlayerScreen({ film, startAt, saveProgress, onStreamFailed, onBa
     scrub.current.timer = setTimeout(commitScrub, SCRUB_SETTLE_MS)
   }
 
+  /** Next (1) or previous (-1) chapter, from where a scrub had got to or the film is. @param {1 | -1} direction */
+  const skipChapter = direction => {
+    const from = endScrub() ?? clock.current.position
+    const to = direction === 1 ? nextChapterStart(film.chapters, from) : previousChapterStart(film.chapters, from)
+    if (to !== null) seekTo(to)
+    wakeControls()
+  }
+
   const togglePlay = () => {
     if (video.current) togglePlayback(video.current)
     wakeControls()
@@ -217,6 +219,11 @@ export function PlayerScreen({ film, startAt, saveProgress, onStreamFailed, onBa
       case 'fastForward':
         seekBy(action === 'rewind' ? -SHORT_JUMP_SEC : SHORT_JUMP_SEC)
         wakeControls()
+        return true
+      case 'nextChapter':
+      case 'previousChapter':
+        if (film.chapters.length === 0) return false
+        skipChapter(action === 'nextChapter' ? 1 : -1)
         return true
     }
     if (menu !== null || action === 'back') return false
@@ -262,7 +269,8 @@ export function PlayerScreen({ film, startAt, saveProgress, onStreamFailed, onBa
   }
 
   const closeMenu = () => setMenu(null)
-  const subtitleLabel = subtitle === -1 ? 'Off' : film.subtitles[subtitle]?.label
+  const subtitleChoice = subtitle === -1 || !film.subtitles[subtitle] ? 'Off' : subtitleLabel(film.subtitles[subtitle])
+  const chapterIndex = chapterIndexAt(film.chapters, position)
   const audioLabel = audio.find(track => track.enabled)?.label ?? audio[0]?.label
   return html`<main class=${`screen player ${controlsShown ? '' : 'player-asleep'}`} data-screen=${`player:${film.tokenId}`}>
     <video
@@ -330,9 +338,15 @@ export function PlayerScreen({ film, startAt, saveProgress, onStreamFailed, onBa
         </div>
         <div class="osd-group osd-tracks">
           ${
+            film.chapters.length > 0 &&
+            html`<button class="control control-text" data-focus-key="chapters" aria-haspopup="menu" onClick=${() => setMenu('chapters')}>
+              Chapter: ${chapterIndex === -1 ? film.chapters[0].title : film.chapters[chapterIndex].title}
+            </button>`
+          }
+          ${
             film.subtitles.length > 0 &&
             html`<button class="control control-text" data-focus-key="subtitles" aria-haspopup="menu" onClick=${() => setMenu('subtitles')}>
-              Subtitles: ${subtitleLabel}
+              Subtitles: ${subtitleChoice}
             </button>`
           }
           ${
@@ -351,11 +365,23 @@ export function PlayerScreen({ film, startAt, saveProgress, onStreamFailed, onBa
           options=${[
             { label: 'Off', checked: subtitle === -1, onSelect: () => setSubtitle(-1) },
             ...film.subtitles.map((track, index) => ({
-              label: track.label,
+              label: subtitleLabel(track),
               checked: subtitle === index,
               onSelect: () => setSubtitle(index)
             }))
           ]}
+        />`
+      }
+      ${
+        menu === 'chapters' &&
+        html`<${TrackMenu}
+          title="Chapters"
+          onClose=${closeMenu}
+          options=${film.chapters.map((chapter, index) => ({
+            label: `${formatClock(chapter.startSeconds)}  ${chapter.title}`,
+            checked: index === chapterIndex,
+            onSelect: () => seekTo(chapter.startSeconds)
+          }))}
         />`
       }
       ${

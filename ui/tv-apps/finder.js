@@ -12,7 +12,18 @@
   /** How long a name or address may take to answer before the next one is tried. */
   var PROBE_TIMEOUT_MS = 3000
   /** What the remote's media keys are called in Tizen's TVInputDevice API (webOS delivers them unasked). */
-  var TIZEN_MEDIA_KEYS = ['MediaPlay', 'MediaPause', 'MediaPlayPause', 'MediaStop', 'MediaFastForward', 'MediaRewind']
+  var TIZEN_MEDIA_KEYS = [
+    'MediaPlay',
+    'MediaPause',
+    'MediaPlayPause',
+    'MediaStop',
+    'MediaFastForward',
+    'MediaRewind',
+    'ChannelUp',
+    'ChannelDown',
+    'MediaTrackNext',
+    'MediaTrackPrevious'
+  ]
   var KEY = { up: 38, down: 40, webOsBack: 461, tizenBack: 10009 }
 
   // index.html holds each of these
