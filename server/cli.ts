@@ -27,6 +27,9 @@ const USAGE = `seed-one <command> [options]
                                        --min-replicas [--rpc-url --contract --deployment-block: the catalogue]
                                        (each flag also reads SEED_ONE_MONITOR_<FLAG>)
 ${UPDATE_USAGE}
+  pinning-token create --name N | list | revoke --id ID   [--data-dir]
+                                       the Pinning Service API's tokens, through the storage daemon's socket
+                                       in its data directory (run it as the daemon's user)
 
 Every daemon flag also reads SEED_ONE_<FLAG>, e.g. SEED_ONE_PORT, SEED_ONE_DATA_DIR.`
 
@@ -109,7 +112,21 @@ async function publish(args: string[]): Promise<void> {
   await publishCommand(args, say)
 }
 
-const commands: Record<string, (args: string[]) => Promise<void>> = { demo, start, devnet, publish, monitor, ...updateCommands }
+async function pinningToken(args: string[]): Promise<void> {
+  const { pinningTokenCommand } = await import('./pinning/token-command.ts')
+  await pinningTokenCommand(args, say)
+}
+const pinningCommands = { 'pinning-token': pinningToken }
+
+const commands: Record<string, (args: string[]) => Promise<void>> = {
+  demo,
+  start,
+  devnet,
+  publish,
+  monitor,
+  ...updateCommands,
+  ...pinningCommands
+}
 
 const [command, ...rest] = process.argv.slice(2)
 const run = commands[command ?? '']

@@ -1,9 +1,11 @@
 // The arm64 release, run: the tarball `seed-one release` makes (what the image installs) is installed the
 // way the image build installs it (scripts/install-release.ts), then started as a player by the image's
 // arm64 Node under qemu (test/helpers/arm64.ts). It reaches READY, pairs, pins a film from a custodian
-// running natively (x86, in this process) and streams the film's plaintext; then the arm64 updater installs
-// a newer release, which serves the same film, and rolls back one that cannot start. Timing under emulation means nothing here: only what the
-// arm64 box answers is checked.
+// running natively (x86, in this process) and streams the film's plaintext. Started with `--role storage`
+// beside native storage nodes and the monitor, it replicates what the assignment gives it, and serves those
+// blocks from its disk with the custodian's bytes. Then the arm64 updater installs a newer release, which
+// serves the same film, and rolls back one that cannot start. Timing under emulation means nothing here:
+// only what the arm64 box answers is checked.
 import t from 'tap'
 import { RELEASE_CLI, SERVER_BUILD_DIR } from '../server/update/server-build.ts'
 import { execFile } from 'node:child_process'
@@ -16,7 +18,7 @@ import { fileURLToPath } from 'node:url'
 import { createReleaseKey } from '../server/update/release-key.ts'
 import { readPointer, slotDir } from '../server/update/install-root.ts'
 import { arm64Node, mappedFiles } from './helpers/arm64.ts'
-import { freePort, startDaemonProcess } from './helpers/daemon-process.ts'
+import { freePort, startDaemonProcess, type DaemonProcess } from './helpers/daemon-process.ts'
 import { devnetWallet, startTestDevnet } from './helpers/devnet.ts'
 import { buyFilm, registerFilm } from './helpers/films.ts'
 import { getJson, libraryFilm } from './helpers/http.ts'
@@ -24,18 +26,29 @@ import { daemonConfig, startTestDaemon, testDir, type Test } from './helpers/in-
 import { signedInCookie } from './helpers/owner-session.ts'
 import { runSeedOne, updaterEnv, writeServiceCommand } from './helpers/updates.ts'
 import { waitFor } from './helpers/wait-for.ts'
+import { registry, startTestMonitor } from './helpers/monitor.ts'
+import { CID } from 'multiformats/cid'
+import { assign, assignedTo } from '../server/replication/assignment.ts'
+import { fetchVerifiedBlock, readUnixfsFile } from '../server/monitor/block-fetch.ts'
+import { MAX_BLOCK_BYTES } from '../server/wire/dag-bounds.ts'
+import type { RegistryNode } from '../server/wire/monitor-protocol.ts'
 
 // emulated, a start takes about 30 s on an idle 2-core machine: room for a busy CI run
 const START_TIMEOUT_MS = 240_000
 const PIN_TIMEOUT_MS = 300_000
 // three 1 MiB leaf blocks and a bit: several bitswap blocks, decrypted by the arm64 box chunk by chunk
 const FILM_BYTES = 3 * 1024 * 1024 + 4321
+// the arm64 storage node and these, each keeping every CID (k is at least 3): the assignment gives it the whole catalogue
+const NATIVE_STORAGE_NODES = 2
+const REPLICATION_FACTOR = 3
+const REPORT_INTERVAL_SEC = 2
 
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex')
 const run = promisify(execFile)
 
-// about 150 s on an idle 2-core machine, three emulated starts among it: room for a loaded CI run
-t.setTimeout(600_000)
+// about 150 s on an idle 2-core machine, three emulated starts among it: room for a loaded CI run; the
+// storage node's step (a fourth start) adds about a tenth (117 s of 1201 s in one run on a loaded machine)
+t.setTimeout(660_000)
 const arm64 = await arm64Node()
 // not t.testdir(): tap deletes that before it runs teardowns, and stopping the box needs the service's files
 const dir = await mkdtemp(path.join(os.tmpdir(), 'seed-one-arm64-test-'))
@@ -62,6 +75,39 @@ async function streamsTheFilm(t: Test, who: string): Promise<void> {
   t.comment(`sha256 streamed by ${who}: ${sha256(streamed)} (${streamed.length} bytes)`)
   t.comment(`sha256 of the film's plaintext: ${sha256(film.plaintext)} (${film.plaintext.length} bytes)`)
   t.equal(sha256(streamed), sha256(film.plaintext), "the streamed bytes are the film's plaintext")
+}
+
+/**
+ * `seed-one start` of the release installed in slot a, run by the arm64 Node on `boxDir` and `boxPort`, with
+ * the devnet as its chain and the custodian as its peer; `args` add to those (default: a player).
+ */
+async function startArm64Box(boxDir: string, boxPort: number, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<DaemonProcess> {
+  return await startDaemonProcess(
+    [
+      ...['--data-dir', boxDir, '--port', String(boxPort), '--p2p-listen', '/ip4/127.0.0.1/tcp/0'],
+      ...['--peer', custodian.multiaddrs()[0] as string, '--rpc-url', devnet.rpcUrl, '--contract', devnet.contractAddress],
+      ...['--deployment-block', String(devnet.deploymentBlock), '--chain-poll-ms', '500', ...args]
+    ],
+    { command: [...arm64.command, path.join(slotDir(root, 'a'), RELEASE_CLI)], startTimeoutMs: START_TIMEOUT_MS, env }
+  )
+}
+
+/**
+ * A UnixFS file (or raw block) read from a box's block route, which serves only what the box holds on its
+ * own disk, every block checked against its CID: its bytes and how many blocks it took.
+ */
+async function readFileFrom(apiUrl: string, cid: string): Promise<{ bytes: Uint8Array; blocks: number }> {
+  let blocks = 0
+  const signal = AbortSignal.timeout(PIN_TIMEOUT_MS)
+  const bytes = await readUnixfsFile(
+    CID.parse(cid),
+    async block => {
+      blocks++
+      return await fetchVerifiedBlock(block, [apiUrl], { maxBytes: MAX_BLOCK_BYTES, signal })
+    },
+    FILM_BYTES * 2
+  )
+  return { bytes, blocks }
 }
 
 /** The installed tree of slot a at `version`, some files replaced by `patch`, packed by `seed-one release --tree`. */
@@ -136,14 +182,7 @@ t.test('the arm64 Node under qemu is the one the image pins', async t => {
 })
 
 t.test('the arm64 player pins a native custodian film and streams its bytes', async t => {
-  const box = await startDaemonProcess(
-    [
-      ...['--data-dir', dataDir, '--port', String(port), '--p2p-listen', '/ip4/127.0.0.1/tcp/0'],
-      ...['--peer', custodian.multiaddrs()[0] as string, '--rpc-url', devnet.rpcUrl, '--contract', devnet.contractAddress],
-      ...['--deployment-block', String(devnet.deploymentBlock), '--chain-poll-ms', '500']
-    ],
-    { command: [...arm64.command, path.join(slotDir(root, 'a'), RELEASE_CLI)], startTimeoutMs: START_TIMEOUT_MS }
-  )
+  const box = await startArm64Box(dataDir, port)
   t.teardown(() => box.close())
 
   const status = await getJson<{ version: string; roles: string[]; paired: boolean }>(`${box.url}/api/status`)
@@ -175,6 +214,55 @@ t.test('the arm64 player pins a native custodian film and streams its bytes', as
   t.equal(ranged.status, 206)
   t.ok(Buffer.from(await ranged.arrayBuffer()).equals(film.plaintext.subarray(start, end + 1)), `bytes ${start}-${end} match`)
   await box.close()
+})
+
+t.test('an arm64 storage node replicates its share beside native storage nodes, its blocks matching', async t => {
+  if (film === undefined) throw new Error('no film was pinned')
+  // the monitor's prompt challenge of each claim is what makes it a copy; the emulated box answers slowly
+  const monitor = await startTestMonitor(t, testDir(t, 'monitor'), { challengeDeadlineMs: START_TIMEOUT_MS })
+  const reports = { monitorUrl: monitor.url, reportIntervalSec: REPORT_INTERVAL_SEC, chainPollMs: 500 }
+  for (let i = 0; i < NATIVE_STORAGE_NODES; i++) {
+    await startTestDaemon(t, { ...daemonConfig(devnet, testDir(t, `storage-${i}`), ['storage'], custodian.multiaddrs()), ...reports })
+  }
+  const storageArgs = [
+    ...['--role', 'storage', '--monitor-url', monitor.url, '--report-interval-sec', String(REPORT_INTERVAL_SEC)],
+    ...['--replication-factor', String(REPLICATION_FACTOR), '--registry-poll-ms', '1000']
+  ]
+  // the code cache the player's start of this release left: a box's later starts have one, and it spares a
+  // quarter of a start's CPU (server/appliance/compile-cache.ts), emulated CPU here
+  const codeCache = { NODE_COMPILE_CACHE: path.join(dataDir, 'compile-cache', '0.1.0') }
+  const storage = await startArm64Box(path.join(dir, 'storage-box'), await freePort(), storageArgs, codeCache)
+  t.teardown(() => storage.close())
+  const deviceId = (storage.multiaddrs[0] ?? '').split('/p2p/')[1]
+
+  // the catalogue (the film's metadata and content), sized by the custodian's copy, assigned as every node assigns it
+  const fromCustodian = new Map<string, Uint8Array>()
+  for (const cid of [film.metadataCid, film.contentCid.toString()])
+    fromCustodian.set(cid, await readFileFrom(custodian.url, cid).then(r => r.bytes))
+  const entries = [...fromCustodian].map(([cid, bytes]) => ({ cid, bytes: bytes.byteLength }))
+  let listed: RegistryNode[] = []
+  const assigned = await waitFor(
+    'the monitor to list the storage nodes, and the arm64 node proven holding its share',
+    async () => {
+      listed = (await registry(monitor.url)).filter(node => node.live && node.replicating)
+      const arm64Node = listed.find(node => node.deviceId === deviceId)
+      if (listed.length < NATIVE_STORAGE_NODES + 1 || arm64Node === undefined) return false
+      const share = assignedTo(assign(entries, listed, REPLICATION_FACTOR), deviceId)
+      return share.length > 0 && share.every(cid => arm64Node.held.includes(cid)) && share
+    },
+    { timeoutMs: PIN_TIMEOUT_MS, intervalMs: 1000, lastSeen: () => listed.map(node => ({ deviceId: node.deviceId, held: node.held })) }
+  )
+  t.pass(`the assignment gives the arm64 node ${assigned.length} CIDs; the monitor's challenges of each passed`)
+  for (const cid of assigned) {
+    const served = await readFileFrom(storage.url, cid)
+    const expected = fromCustodian.get(cid) as Uint8Array
+    t.comment(`${cid}: ${served.blocks} blocks served by the arm64 node, each matching its CID`)
+    t.comment(
+      `  sha256 ${sha256(served.bytes)} (${served.bytes.length} bytes); the custodian's: ${sha256(expected)} (${expected.length} bytes)`
+    )
+    t.equal(sha256(served.bytes), sha256(expected), `the arm64 node serves ${cid} from its own disk, the custodian's bytes`)
+  }
+  await storage.close()
 })
 
 t.test('the arm64 updater installs a newer release, which serves the film', async t => {

@@ -112,7 +112,7 @@ async function bearerToken(tokens: PinningTokens, request: FastifyRequest): Prom
   if (scheme?.toLowerCase() === 'bearer' && secret !== undefined && secret !== '' && (await tokens.verify(secret)) !== undefined) return
   throw new SeedError(
     'SEED_PINNING_TOKEN_REFUSED',
-    'this API needs an access token the box owner made (POST /api/pinning/tokens, signed in as the owner), sent as "Authorization: Bearer <token>"; this one is missing, wrong or revoked'
+    'this API needs an access token the box owner made (`seed-one pinning-token create` on the box, or POST /api/pinning/tokens signed in as the owner), sent as "Authorization: Bearer <token>"; this one is missing, wrong or revoked'
   )
 }
 

@@ -1,18 +1,25 @@
 // The owner's routes for the Pinning Service API's access tokens: make one (its secret is shown in
 // that answer only), list them, revoke one. Each changes who may pin on the box, so each is the signed-in
-// owner's, with the CSRF token, like every state-changing route.
-import type { FastifyInstance } from 'fastify'
+// owner's, with the CSRF token, like every state-changing route; on the data directory's socket
+// (token-socket.ts), whose file mode is the owner check, they take no guards.
+import type { FastifyInstance, onRequestHookHandler } from 'fastify'
 import type { PinningToken, PinningTokens } from './tokens.ts'
 import { tokenSchema } from './schemas.ts'
 
 export const PINNING_TOKENS_PATH = '/api/pinning/tokens'
 
-export async function pinningTokenRoutes(app: FastifyInstance, opts: { tokens: PinningTokens }): Promise<void> {
-  const { tokens } = opts
+export interface TokenRouteOptions {
+  tokens: PinningTokens
+  /** The hooks that let through who may list the tokens (`read`) and make or revoke one (`write`); none only on the socket. */
+  guards: { read: onRequestHookHandler[]; write: onRequestHookHandler[] }
+}
+
+export async function pinningTokenRoutes(app: FastifyInstance, opts: TokenRouteOptions): Promise<void> {
+  const { tokens, guards } = opts
   app.get(
     PINNING_TOKENS_PATH,
     {
-      onRequest: app.requireSignedIn,
+      onRequest: guards.read,
       schema: { response: { 200: { type: 'object', required: ['tokens'], properties: { tokens: { type: 'array', items: tokenSchema } } } } }
     },
     async (): Promise<{ tokens: PinningToken[] }> => ({ tokens: await tokens.list() })
@@ -20,7 +27,7 @@ export async function pinningTokenRoutes(app: FastifyInstance, opts: { tokens: P
   app.post<{ Body: { name: string } }>(
     PINNING_TOKENS_PATH,
     {
-      onRequest: app.requireOwner,
+      onRequest: guards.write,
       schema: {
         body: {
           type: 'object',
@@ -47,7 +54,7 @@ export async function pinningTokenRoutes(app: FastifyInstance, opts: { tokens: P
   app.delete<{ Params: { id: string } }>(
     `${PINNING_TOKENS_PATH}/:id`,
     {
-      onRequest: app.requireOwner,
+      onRequest: guards.write,
       schema: { params: { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 64 } } } }
     },
     async (request, reply) => {

@@ -53,6 +53,7 @@ export async function storageRole(components: RoleComponents, app: FastifyInstan
       await catalogue.close()
     })
     remotePins = await startPinningService(app, {
+      dataDir: config.dataDir,
       helia,
       db,
       settings: components.settings,
