@@ -1,7 +1,7 @@
-import { parseArgs } from 'node:util'
 import path from 'node:path'
 import { cronEvery } from './lib/cron-interval.ts'
 import { configuredName } from './http/host-name.ts'
+import { parseFlags, withEnv, type CommandDefinition, type FlagValues } from './lib/command-flags.ts'
 import type { ReleaseLimits } from './keys/release-limits.ts'
 import type { ChainConfig } from './chain/chain-config.ts'
 
@@ -59,39 +59,72 @@ export class ConfigError extends Error {
 
 const DAY_MS = 24 * 60 * 60 * 1000
 
-/** Flags shared by every sub-command that runs a daemon; env vars are SEED_ONE_<FLAG>. */
-export const daemonFlags = {
-  'data-dir': { type: 'string' },
-  host: { type: 'string' },
-  port: { type: 'string' },
-  role: { type: 'string', multiple: true },
-  'rpc-url': { type: 'string' },
-  contract: { type: 'string' },
-  'deployment-block': { type: 'string' },
-  confirmations: { type: 'string' },
-  'p2p-listen': { type: 'string', multiple: true },
-  peer: { type: 'string', multiple: true },
-  'public-url': { type: 'string' },
-  'allowed-host': { type: 'string', multiple: true },
-  'unpin-grace-hours': { type: 'string' },
-  'chain-poll-ms': { type: 'string' },
-  'monitor-url': { type: 'string' },
-  'report-interval-sec': { type: 'string' },
-  'replication-factor': { type: 'string' },
-  'registry-poll-ms': { type: 'string' },
-  mdns: { type: 'string' },
-  'disk-state': { type: 'string' },
-  'serve-creator': { type: 'string', multiple: true }
-} as const
+/** Flags shared by every sub-command that runs a daemon; each also reads SEED_ONE_<FLAG>. */
+export const daemonFlags = withEnv('SEED_ONE_', {
+  'data-dir': { type: 'string', value: 'DIR', description: 'where the box keeps everything', default: './.data' },
+  host: { type: 'string', value: 'ADDRESS', description: 'the address HTTP listens on (0.0.0.0: every interface)', default: '127.0.0.1' },
+  port: { type: 'string', value: 'N', description: 'the HTTP port', default: '8080' },
+  role: {
+    type: 'string',
+    multiple: true,
+    value: ROLES.join('|'),
+    description: 'what this process does (DESIGN: roles, one daemon)',
+    default: 'player'
+  },
+  'rpc-url': { type: 'string', value: 'URL', description: "the chain's JSON-RPC URL (`seed-one devnet` prints the devnet's); required" },
+  contract: { type: 'string', value: 'ADDRESS', description: "the FilmToken contract's address; required" },
+  'deployment-block': { type: 'string', value: 'N', description: 'the block the contract was deployed in', default: '0' },
+  confirmations: {
+    type: 'string',
+    value: 'N',
+    description: 'blocks on top of a transfer before it counts',
+    default: "the chain's (0 on the devnet)"
+  },
+  'p2p-listen': {
+    type: 'string',
+    multiple: true,
+    value: 'MULTIADDR',
+    description: 'a libp2p listen address, e.g. /ip4/0.0.0.0/tcp/4001',
+    default: '/ip4/127.0.0.1/tcp/0 (0.0.0.0 with a wildcard --host)'
+  },
+  peer: { type: 'string', multiple: true, value: 'MULTIADDR', description: 'a box dialled at start (with its /p2p/ id)' },
+  'public-url': { type: 'string', value: 'URL', description: 'the URL other boxes reach this one at', default: 'http://<host>:<port>' },
+  'allowed-host': { type: 'string', multiple: true, value: 'NAME', description: 'a further host name the box answers to' },
+  'unpin-grace-hours': { type: 'string', value: 'N', description: "how long a sold film's blocks stay pinned", default: '168' },
+  'chain-poll-ms': { type: 'string', value: 'N', description: 'how often the chain is polled', default: '2000' },
+  'monitor-url': { type: 'string', value: 'URL', description: 'the monitor signed health reports go to (none: no reports)' },
+  'report-interval-sec': {
+    type: 'string',
+    value: 'N',
+    description: 'seconds between reports; divides a minute, an hour or a day',
+    default: '300'
+  },
+  'replication-factor': { type: 'string', value: 'N', description: 'copies storage nodes keep of each CID (at least 3)', default: '5' },
+  'registry-poll-ms': {
+    type: 'string',
+    value: 'N',
+    description: "how often a storage node reads the monitor's registry",
+    default: '30000'
+  },
+  mdns: { type: 'string', value: 'on|off', description: 'find other boxes on the LAN', default: 'on' },
+  'disk-state': { type: 'string', value: 'FILE', description: "the image's data-disk state file (written by root on the image)" },
+  'serve-creator': {
+    type: 'string',
+    multiple: true,
+    value: 'ADDRESS',
+    description: "a custodian's creator it releases keys for",
+    default: 'the creators it published with'
+  }
+})
 
-type FlagValues = { [K in keyof typeof daemonFlags]?: (typeof daemonFlags)[K] extends { multiple: true } ? string[] : string }
+type DaemonFlagValues = FlagValues<typeof daemonFlags>
 
-function fromEnv(env: NodeJS.ProcessEnv, flag: string): string | undefined {
-  return env[`SEED_ONE_${flag.toUpperCase().replaceAll('-', '_')}`]
+function fromEnv(env: NodeJS.ProcessEnv, flag: keyof typeof daemonFlags): string | undefined {
+  return env[daemonFlags[flag].env]
 }
 
 /** A single-valued flag's value, else its SEED_ONE_* variable. */
-function picker(values: FlagValues, env: NodeJS.ProcessEnv): (flag: keyof typeof daemonFlags) => string | undefined {
+function picker(values: DaemonFlagValues, env: NodeJS.ProcessEnv): (flag: keyof typeof daemonFlags) => string | undefined {
   return flag => {
     const v = values[flag]
     return typeof v === 'string' ? v : fromEnv(env, flag)
@@ -129,7 +162,7 @@ export function reachableHost(host: string): string {
  * that is not the daemon's, so SEED_ONE_PORT does not apply to it.
  */
 export function resolvePortAndDataDir(
-  values: FlagValues,
+  values: DaemonFlagValues,
   opts: { defaultPort: number; portFromEnv: boolean },
   env: NodeJS.ProcessEnv = process.env
 ): { port: number; dataDir: string } {
@@ -153,7 +186,7 @@ function monitorConfig(url: string | undefined, reportIntervalSec: number): Pick
 }
 
 /** Resolves a daemon's configuration: flags first, then SEED_ONE_* variables, then defaults. */
-export function resolveDaemonConfig(values: FlagValues, env: NodeJS.ProcessEnv = process.env): DaemonConfig {
+export function resolveDaemonConfig(values: DaemonFlagValues, env: NodeJS.ProcessEnv = process.env): DaemonConfig {
   const pick = picker(values, env)
   const host = pick('host') ?? '127.0.0.1'
   const { port, dataDir } = resolvePortAndDataDir(values, { defaultPort: 8080, portFromEnv: true }, env)
@@ -211,7 +244,12 @@ export function resolveDaemonConfig(values: FlagValues, env: NodeJS.ProcessEnv =
   }
 }
 
-export function parseDaemonArgs(args: string[]): { values: FlagValues; positionals: string[] } {
-  const { values, positionals } = parseArgs({ args, options: daemonFlags, allowPositionals: true, strict: true })
-  return { values: values as FlagValues, positionals }
+export function parseDaemonArgs(args: string[]): { values: DaemonFlagValues; positionals: string[] } {
+  return parseFlags(daemonFlags, args)
+}
+
+export const startDefinition: CommandDefinition = {
+  name: 'start',
+  summary: 'run the daemon: a player, a custodian and/or a storage node on one chain',
+  flags: daemonFlags
 }

@@ -42,6 +42,8 @@ const LAYERS = [
   'publish',
   'update',
   'monitor',
+  // every command's flags, for the parser and help alike
+  'commands.ts',
   // the assembly: the components every role shares, then one module per role
   'core',
   'roles',

@@ -1,8 +1,9 @@
 import path from 'node:path'
-import { parseArgs } from 'node:util'
 import { readFile } from 'node:fs/promises'
 import { Wallet, type Contract } from '../lib/ethers.ts'
-import { ConfigError, daemonFlags, resolveDaemonConfig } from '../config.ts'
+import { ConfigError, resolveDaemonConfig } from '../config.ts'
+import { parseFlags } from '../lib/command-flags.ts'
+import { publishFlags } from './publish-flags.ts'
 import { DEVNET_CHAIN_ID, connectFilmToken } from '../chain/film-token.ts'
 import { CONTENT_CLASSES } from '../library/film-metadata.ts'
 import { CIPHER_NAMES, DEFAULT_CIPHER } from '../sealing/format.ts'
@@ -14,25 +15,7 @@ import { publishFilm } from './publish-film.ts'
 
 /** `seed-one publish`: on a custodian's data directory, while its daemon is stopped. */
 export async function publishCommand(args: string[], say: (line: string) => void): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      ...daemonFlags,
-      title: { type: 'string' },
-      year: { type: 'string' },
-      synopsis: { type: 'string' },
-      subtitles: { type: 'string', multiple: true },
-      language: { type: 'string' },
-      'content-class': { type: 'string' },
-      'expires-at': { type: 'string' },
-      'price-wei': { type: 'string' },
-      'creator-key-file': { type: 'string' },
-      'custodian-url': { type: 'string' },
-      cipher: { type: 'string' }
-    }
-  })
+  const { values, positionals } = parseFlags(publishFlags, args, true)
   const [input] = positionals
   if (input === undefined || values.title === undefined) throw new ConfigError('publish needs a video file and --title')
   const contentClass = CONTENT_CLASSES.find(name => name === (values['content-class'] ?? 'production'))
