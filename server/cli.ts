@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import path from 'node:path'
-import { ConfigError, parseDaemonArgs, resolveDaemonConfig, resolvePortAndDataDir } from './config.ts'
+import { ConfigError, assertPortsFree, parseDaemonArgs, resolveDaemonConfig, resolvePortAndDataDir } from './config.ts'
 import { parseFlags, wantsHelp } from './lib/command-flags.ts'
 import { COMMAND_DEFINITIONS, demoFlags, devnetFlags, help } from './commands.ts'
 import { runAsService } from './appliance/service-notify.ts'
@@ -8,6 +8,8 @@ import { enableCompileCache } from './appliance/compile-cache.ts'
 import { ensureUiBuilt } from './ui/ensure-ui-built.ts'
 import { updateCommands } from './update/commands.ts'
 import { collectGarbage } from './lib/gc-tuning.ts'
+import { undoneIfFailed } from './lib/fresh-dir.ts'
+import { assertPortFree } from './lib/port-check.ts'
 
 function say(line: string): void {
   process.stdout.write(`${line}\n`)
@@ -35,7 +37,8 @@ async function demo(args: string[]): Promise<void> {
   const { startDemo } = await import('./demo.ts')
   await ensureUiBuilt(say)
   say(`Starting Seed One on embedded defaults (data in ${dataDir})…`)
-  const running = await startDemo({ dataDir, port, say })
+  // a first run that fails (a port taken) leaves no half-made world behind
+  const running = await undoneIfFailed(dataDir, async () => await startDemo({ dataDir, port, say }))
   closeOnSignals(running.close)
   say(`\nSeed One is running: ${running.box.url}/\n(custodian at ${running.custodian.url}; Ctrl-C stops everything)`)
   say(`Open this link once to sign this browser in as the devnet owner:\n  ${running.signInLink}`)
@@ -47,11 +50,16 @@ const SETTLED_MS = 5000
 async function start(args: string[]): Promise<void> {
   const { values } = parseDaemonArgs(args)
   const config = resolveDaemonConfig(values)
-  await enableCompileCache(config.dataDir)
-  await ensureUiBuilt(say)
-  const { startDaemon } = await import('./daemon.ts')
-  // READY=1 for systemd once HTTP listens and Helia is up (systemd/seed-one.service)
-  const daemon = await runAsService('start', async () => await startDaemon(config), closeOnSignals)
+  // A first start that fails (a port taken, a wrong --rpc-url) leaves no data directory with new keys
+  // behind; the ports are checked before the compile cache is made in it.
+  const daemon = await undoneIfFailed(config.dataDir, async () => {
+    await assertPortsFree(config)
+    await enableCompileCache(config.dataDir)
+    await ensureUiBuilt(say)
+    const { startDaemon } = await import('./daemon.ts')
+    // READY=1 for systemd once HTTP listens and Helia is up (systemd/seed-one.service)
+    return await runAsService('start', async () => await startDaemon(config), closeOnSignals)
+  })
   say(`Seed One ${daemon.identity.deviceId} is running: ${daemon.url}/`)
   say(`libp2p: ${daemon.multiaddrs().join(' ')}`)
   // Starting leaves garbage and half-empty heap pages behind; collected and compacted once the box is
@@ -62,6 +70,7 @@ async function start(args: string[]): Promise<void> {
 async function monitor(args: string[]): Promise<void> {
   const { resolveMonitorConfig } = await import('./monitor/monitor-config.ts')
   const config = resolveMonitorConfig(args)
+  await assertPortFree(config.host, config.port, { flag: '--port' })
   await ensureUiBuilt(say)
   const { startMonitor } = await import('./monitor/monitor.ts')
   const running = await runAsService('monitor', async () => await startMonitor(config), closeOnSignals)
@@ -72,6 +81,7 @@ async function devnet(args: string[]): Promise<void> {
   const { values } = parseFlags(devnetFlags, args)
   // The devnet's port is its own: SEED_ONE_PORT is the daemon's.
   const { port, dataDir } = resolvePortAndDataDir(values, { defaultPort: 8545, portFromEnv: false })
+  await assertPortFree('127.0.0.1', port, { flag: '--port' })
   const { startDevnet } = await import('./devnet/devnet.ts')
   const chain = await startDevnet({ port, stateDir: path.join(dataDir, 'devnet') })
   closeOnSignals(chain.close)

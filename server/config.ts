@@ -1,6 +1,8 @@
 import path from 'node:path'
 import { cronEvery } from './lib/cron-interval.ts'
 import { configuredName } from './http/host-name.ts'
+import { assertPortFree, type PortOwner } from './lib/port-check.ts'
+import { multiaddr } from '@multiformats/multiaddr'
 import { parseFlags, withEnv, type CommandDefinition, type FlagValues } from './lib/command-flags.ts'
 import type { ReleaseLimits } from './keys/release-limits.ts'
 import type { ChainConfig } from './chain/chain-config.ts'
@@ -84,7 +86,7 @@ export const daemonFlags = withEnv('SEED_ONE_', {
     type: 'string',
     multiple: true,
     value: 'MULTIADDR',
-    description: 'a libp2p listen address, e.g. /ip4/0.0.0.0/tcp/4001',
+    description: 'a libp2p listen address, e.g. /ip4/0.0.0.0/tcp/4001, or a bare port (listening where the default does)',
     default: '/ip4/127.0.0.1/tcp/0 (0.0.0.0 with a wildcard --host)'
   },
   peer: { type: 'string', multiple: true, value: 'MULTIADDR', description: 'a box dialled at start (with its /p2p/ id)' },
@@ -173,6 +175,37 @@ export function resolvePortAndDataDir(
   }
 }
 
+/** libp2p listens where HTTP does: on every interface with a wildcard --host, else on loopback. */
+const p2pHost = (host: string): string => (isWildcardHost(host) ? '0.0.0.0' : '127.0.0.1')
+
+/** A --p2p-listen value: a multiaddr, or a bare port, which listens where the default would. */
+function listenAddress(value: string, host: string): string {
+  if (/^\d+$/.test(value)) return `/ip4/${p2pHost(host)}/tcp/${integer('p2p-listen', value, 0)}`
+  if (!isMultiaddr(value)) {
+    throw new ConfigError(`--p2p-listen takes a libp2p address such as /ip4/0.0.0.0/tcp/4001, or a bare port such as 4001; got "${value}"`)
+  }
+  return value
+}
+
+/** A --peer value: a box's multiaddr with its /p2p/ id, as its start prints it. */
+function peerAddress(value: string): string {
+  if (!isMultiaddr(value) || !value.includes('/p2p/')) {
+    throw new ConfigError(
+      `--peer takes a box's libp2p address with its id, such as /ip4/192.168.1.20/tcp/4001/p2p/12D3KooW… (the "libp2p:" line its start prints); got "${value}"`
+    )
+  }
+  return value
+}
+
+function isMultiaddr(value: string): boolean {
+  try {
+    multiaddr(value)
+    return true
+  } catch {
+    return false
+  }
+}
+
 /** The monitor's URL (http or https, no trailing slash) and a report interval node-cron can keep. */
 function monitorConfig(url: string | undefined, reportIntervalSec: number): Pick<DaemonConfig, 'monitorUrl' | 'reportIntervalSec'> {
   try {
@@ -203,7 +236,7 @@ export function resolveDaemonConfig(values: DaemonFlagValues, env: NodeJS.Proces
   }
   if (!/^0x[0-9a-fA-F]{40}$/.test(contractAddress)) throw new ConfigError(`--contract is not an address: "${contractAddress}"`)
   const confirmations = pick('confirmations')
-  const p2pListen = list(values['p2p-listen'], fromEnv(env, 'p2p-listen'))
+  const p2pListen = list(values['p2p-listen'], fromEnv(env, 'p2p-listen')).map(address => listenAddress(address, host))
   const allowedHosts = list(values['allowed-host'], fromEnv(env, 'allowed-host'))
   for (const name of allowedHosts) {
     if (configuredName(name) === undefined) throw new ConfigError(`--allowed-host must be a host name or address, got "${name}"`)
@@ -227,8 +260,8 @@ export function resolveDaemonConfig(values: DaemonFlagValues, env: NodeJS.Proces
       deploymentBlock: integer('deployment-block', pick('deployment-block'), 0),
       ...(confirmations !== undefined ? { confirmations: integer('confirmations', confirmations, 0) } : {})
     },
-    p2pListen: p2pListen.length > 0 ? p2pListen : [`/ip4/${isWildcardHost(host) ? '0.0.0.0' : '127.0.0.1'}/tcp/0`],
-    peers: list(values.peer, fromEnv(env, 'peer')),
+    p2pListen: p2pListen.length > 0 ? p2pListen : [`/ip4/${p2pHost(host)}/tcp/0`],
+    peers: list(values.peer, fromEnv(env, 'peer')).map(peerAddress),
     publicUrl,
     allowedHosts,
     unpinGraceMs: integer('unpin-grace-hours', pick('unpin-grace-hours'), 7 * 24) * 60 * 60 * 1000,
@@ -252,4 +285,12 @@ export const startDefinition: CommandDefinition = {
   name: 'start',
   summary: 'run the daemon: a player, a custodian and/or a storage node on one chain',
   flags: daemonFlags
+}
+
+/**
+ * Throws when the HTTP port this configuration names is taken, naming it and the flag (`owner`) that
+ * changes it: checked before a start creates anything.
+ */
+export async function assertPortsFree(config: DaemonConfig, owner: PortOwner = { flag: '--port' }): Promise<void> {
+  await assertPortFree(config.host, config.port, owner)
 }
