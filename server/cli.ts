@@ -96,7 +96,17 @@ async function publish(args: string[]): Promise<void> {
   await publishCommand(args, say)
 }
 
-const runs: Record<string, (args: string[]) => Promise<void>> = { demo, start, devnet, publish, monitor, ...updateCommands }
+async function buy(args: string[]): Promise<void> {
+  const { buyCommand } = await import('./market/market-commands.ts')
+  await buyCommand(args, say)
+}
+
+async function withdraw(args: string[]): Promise<void> {
+  const { withdrawCommand } = await import('./market/market-commands.ts')
+  await withdrawCommand(args, say)
+}
+
+const runs: Record<string, (args: string[]) => Promise<void>> = { demo, start, devnet, publish, buy, withdraw, monitor, ...updateCommands }
 
 function main([name, ...rest]: string[]): void {
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') {

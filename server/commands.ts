@@ -4,6 +4,7 @@ import { daemonFlags, startDefinition } from './config.ts'
 import { commandHelp, overviewHelp, type CommandDefinition } from './lib/command-flags.ts'
 import { monitorDefinition } from './monitor/monitor-flags.ts'
 import { publishDefinition } from './publish/publish-flags.ts'
+import { marketDefinitions } from './market/market-flags.ts'
 import { updateDefinitions } from './update/commands.ts'
 
 /** demo's and devnet's own two flags: their port is theirs (SEED_ONE_PORT is the daemon's for devnet). */
@@ -26,6 +27,7 @@ export const COMMAND_DEFINITIONS: CommandDefinition[] = [
   startDefinition,
   { name: 'devnet', summary: 'the local chain alone, printing its contract and devnet-only accounts', flags: devnetFlags },
   publishDefinition,
+  ...marketDefinitions,
   monitorDefinition,
   ...updateDefinitions
 ]

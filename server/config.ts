@@ -218,15 +218,9 @@ function monitorConfig(url: string | undefined, reportIntervalSec: number): Pick
   return { monitorUrl: url.replace(/\/+$/, ''), reportIntervalSec }
 }
 
-/** Resolves a daemon's configuration: flags first, then SEED_ONE_* variables, then defaults. */
-export function resolveDaemonConfig(values: DaemonFlagValues, env: NodeJS.ProcessEnv = process.env): DaemonConfig {
+/** The chain flags (--rpc-url, --contract required), then their SEED_ONE_* variables. */
+export function resolveChainConfig(values: DaemonFlagValues, env: NodeJS.ProcessEnv = process.env): ChainConfig {
   const pick = picker(values, env)
-  const host = pick('host') ?? '127.0.0.1'
-  const { port, dataDir } = resolvePortAndDataDir(values, { defaultPort: 8080, portFromEnv: true }, env)
-  const roles = list(values.role, fromEnv(env, 'role'))
-  for (const role of roles) {
-    if (!(ROLES as string[]).includes(role)) throw new ConfigError(`--role must be one of ${ROLES.join(', ')}, got "${role}"`)
-  }
   const rpcUrl = pick('rpc-url')
   const contractAddress = pick('contract')
   if (rpcUrl === undefined || contractAddress === undefined) {
@@ -236,6 +230,23 @@ export function resolveDaemonConfig(values: DaemonFlagValues, env: NodeJS.Proces
   }
   if (!/^0x[0-9a-fA-F]{40}$/.test(contractAddress)) throw new ConfigError(`--contract is not an address: "${contractAddress}"`)
   const confirmations = pick('confirmations')
+  return {
+    rpcUrl,
+    contractAddress,
+    deploymentBlock: integer('deployment-block', pick('deployment-block'), 0),
+    ...(confirmations !== undefined ? { confirmations: integer('confirmations', confirmations, 0) } : {})
+  }
+}
+
+/** Resolves a daemon's configuration: flags first, then SEED_ONE_* variables, then defaults. */
+export function resolveDaemonConfig(values: DaemonFlagValues, env: NodeJS.ProcessEnv = process.env): DaemonConfig {
+  const pick = picker(values, env)
+  const host = pick('host') ?? '127.0.0.1'
+  const { port, dataDir } = resolvePortAndDataDir(values, { defaultPort: 8080, portFromEnv: true }, env)
+  const roles = list(values.role, fromEnv(env, 'role'))
+  for (const role of roles) {
+    if (!(ROLES as string[]).includes(role)) throw new ConfigError(`--role must be one of ${ROLES.join(', ')}, got "${role}"`)
+  }
   const p2pListen = list(values['p2p-listen'], fromEnv(env, 'p2p-listen')).map(address => listenAddress(address, host))
   const allowedHosts = list(values['allowed-host'], fromEnv(env, 'allowed-host'))
   for (const name of allowedHosts) {
@@ -254,12 +265,7 @@ export function resolveDaemonConfig(values: DaemonFlagValues, env: NodeJS.Proces
     host,
     port,
     roles: roles.length === 0 ? ['player'] : (roles as Role[]),
-    chain: {
-      rpcUrl,
-      contractAddress,
-      deploymentBlock: integer('deployment-block', pick('deployment-block'), 0),
-      ...(confirmations !== undefined ? { confirmations: integer('confirmations', confirmations, 0) } : {})
-    },
+    chain: resolveChainConfig(values, env),
     p2pListen: p2pListen.length > 0 ? p2pListen : [`/ip4/${p2pHost(host)}/tcp/0`],
     peers: list(values.peer, fromEnv(env, 'peer')).map(peerAddress),
     publicUrl,

@@ -40,6 +40,8 @@ const LAYERS = [
   'tv-apps',
   'devnet',
   'publish',
+  // buying films and withdrawing proceeds from the command line
+  'market',
   'update',
   'monitor',
   // every command's flags, for the parser and help alike

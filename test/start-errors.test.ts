@@ -5,7 +5,7 @@ import t from 'tap'
 import { mkdir, readdir, writeFile } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
 import { createServer, type Server } from 'node:net'
-import { spawnCli, freePort } from './helpers/daemon-process.ts'
+import { freePort, runCliToEnd } from './helpers/daemon-process.ts'
 import { devnetCliFlags, startTestDevnet } from './helpers/devnet.ts'
 import { testDir, type Test } from './helpers/in-process.ts'
 
@@ -19,17 +19,11 @@ async function occupy(t: Test, port: number): Promise<Server> {
   return server
 }
 
-/** Runs `seed-one <args>` to its end: its exit code and everything it printed. */
-async function run(args: string[]): Promise<{ code: number | null; output: string }> {
-  const cli = spawnCli(args, { timeoutMs: 120_000 })
-  return { code: await cli.exited, output: cli.output() }
-}
-
 t.test('start on a port in use names that port and --port, and makes no data directory', async t => {
   const port = await freePort()
   await occupy(t, port)
   const dataDir = testDir(t, 'box')
-  const { code, output } = await run(['start', '--port', String(port), '--data-dir', dataDir, ...devnetCliFlags(devnet)])
+  const { code, output } = await runCliToEnd(['start', '--port', String(port), '--data-dir', dataDir, ...devnetCliFlags(devnet)])
   t.equal(code, 1)
   t.match(output, `seed-one start: port ${port} on 127.0.0.1 is in use by another program (another seed-one?): choose another with --port`)
   t.notMatch(output, /EADDRINUSE/, "not Node's own words")
@@ -40,7 +34,7 @@ t.test("demo with its custodian's port taken names that port, how it derives fro
   const port = await freePort()
   await occupy(t, port + 1)
   const dataDir = testDir(t, 'demo')
-  const { code, output } = await run(['demo', '--port', String(port), '--data-dir', dataDir])
+  const { code, output } = await runCliToEnd(['demo', '--port', String(port), '--data-dir', dataDir])
   t.equal(code, 1)
   t.match(output, `port ${port + 1} (the demo's custodian, at --port + 1) on 127.0.0.1 is in use`)
   t.match(output, 'choose another with --port')
@@ -50,7 +44,7 @@ t.test("demo with its custodian's port taken names that port, how it derives fro
 t.test('a wrong --rpc-url says the chain did not answer and what to check, and leaves nothing', async t => {
   const deadPort = await freePort()
   const dataDir = testDir(t, 'box')
-  const { code, output } = await run([
+  const { code, output } = await runCliToEnd([
     'start',
     '--port',
     '0',
@@ -69,18 +63,18 @@ t.test('a failed start in an empty directory (a mount point) empties it again; o
   const deadRpc = devnetCliFlags(devnet, `http://127.0.0.1:${await freePort()}`)
   const empty = testDir(t, 'mount-point')
   await mkdir(empty)
-  t.equal((await run(['start', '--port', '0', '--data-dir', empty, ...deadRpc])).code, 1)
+  t.equal((await runCliToEnd(['start', '--port', '0', '--data-dir', empty, ...deadRpc])).code, 1)
   t.strictSame(await readdir(empty), [], 'the directory stays, empty')
   const used = testDir(t, 'used')
   await mkdir(used)
   await writeFile(`${used}/kept`, 'a box was here')
-  t.equal((await run(['start', '--port', '0', '--data-dir', used, ...deadRpc])).code, 1)
+  t.equal((await runCliToEnd(['start', '--port', '0', '--data-dir', used, ...deadRpc])).code, 1)
   t.ok((await readdir(used)).includes('kept'), 'what was there is not touched')
 })
 
 t.test('--p2p-listen that is no address names the flag and the expected form', async t => {
   const dataDir = testDir(t, 'box')
-  const { code, output } = await run(['start', '--p2p-listen', 'tcp:4001', '--data-dir', dataDir, ...devnetCliFlags(devnet)])
+  const { code, output } = await runCliToEnd(['start', '--p2p-listen', 'tcp:4001', '--data-dir', dataDir, ...devnetCliFlags(devnet)])
   t.equal(code, 1)
   t.match(
     output,
