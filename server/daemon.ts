@@ -3,6 +3,7 @@ import { assertPortsFree, reachableHost, type DaemonConfig, type Role } from './
 import { PortInUseError, portInUseMessage, type PortOwner } from './lib/port-check.ts'
 import { createShutdown, type Shutdown } from './lib/shutdown.ts'
 import { RequestLogController, requestLogSerializers } from './lib/request-log.ts'
+import { logStream } from './lib/log-output.ts'
 import type { StateDb } from './storage/state-db.ts'
 import type { StorageNode } from './storage/helia-node.ts'
 import type { DeviceIdentity } from './identity/device-identity.ts'
@@ -74,7 +75,8 @@ async function createApp(components: Components, opts: StartOptions): Promise<{ 
       level: opts.logLevel ?? process.env.SEED_ONE_LOG_LEVEL ?? 'info',
       redact: ['req.headers.cookie', 'req.headers.authorization'],
       serializers: requestLogSerializers,
-      ...(opts.logStream === undefined ? {} : { stream: opts.logStream })
+      // pino-pretty on a terminal, JSON under systemd and to pipes
+      stream: logStream(opts.logStream)
     },
     // request lines name the path only: a query can carry a pairing code
     logController: new RequestLogController(),

@@ -12,6 +12,7 @@ import { loadOrCreateDeviceIdentity } from '../identity/device-identity.ts'
 import { createStorageNode } from '../storage/helia-node.ts'
 import { openCustodyStore } from '../keys/custody-store.ts'
 import { publishFilm } from './publish-film.ts'
+import { progressLines } from './progress-lines.ts'
 
 /** `seed-one publish`: on a custodian's data directory, while its daemon is stopped. */
 export async function publishCommand(args: string[], say: (line: string) => void): Promise<void> {
@@ -30,7 +31,6 @@ export async function publishCommand(args: string[], say: (line: string) => void
   const identity = await loadOrCreateDeviceIdentity(config.dataDir)
   const helia = await createStorageNode({ dataDir: config.dataDir, privateKey: identity.privateKey, listen: [], bootstrap: [] })
   try {
-    let lastStep = ''
     const film = await publishFilm(
       {
         helia,
@@ -39,11 +39,7 @@ export async function publishCommand(args: string[], say: (line: string) => void
         contract: chain.contract.connect(creator) as Contract,
         creator: creator.address,
         custodian: { url: values['custodian-url'] ?? config.publicUrl, peerId: identity.deviceId },
-        onProgress: (step, fraction) => {
-          if (step !== lastStep || fraction === 1)
-            process.stdout.write(`\r${step.padEnd(10)} ${(fraction * 100).toFixed(0).padStart(3)}%${fraction === 1 ? '\n' : ''}`)
-          lastStep = step
-        }
+        onProgress: progressLines()
       },
       {
         input: path.resolve(input),
