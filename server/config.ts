@@ -19,6 +19,8 @@ export interface DaemonConfig {
   chain: ChainConfig
   /** libp2p listen multiaddrs. */
   p2pListen: string[]
+  /** No --p2p-listen was given: the port the first start took is kept in the data directory and reused (server/core/kept-p2p-port.ts). */
+  keepP2pPort?: boolean
   /** Peers dialled at start (multiaddrs with /p2p/ ids): the custodians and storage nodes we know. */
   peers: string[]
   /** The URL this process is reached at by other boxes (the custodian puts it in film metadata). */
@@ -87,7 +89,7 @@ export const daemonFlags = withEnv('SEED_ONE_', {
     multiple: true,
     value: 'MULTIADDR',
     description: 'a libp2p listen address, e.g. /ip4/0.0.0.0/tcp/4001, or a bare port (listening where the default does)',
-    default: '/ip4/127.0.0.1/tcp/0 (0.0.0.0 with a wildcard --host)'
+    default: '/ip4/127.0.0.1 (0.0.0.0 with a wildcard --host) on the port the first start took, kept in the data directory'
   },
   peer: { type: 'string', multiple: true, value: 'MULTIADDR', description: 'a box dialled at start (with its /p2p/ id)' },
   'public-url': { type: 'string', value: 'URL', description: 'the URL other boxes reach this one at', default: 'http://<host>:<port>' },
@@ -267,6 +269,7 @@ export function resolveDaemonConfig(values: DaemonFlagValues, env: NodeJS.Proces
     roles: roles.length === 0 ? ['player'] : (roles as Role[]),
     chain: resolveChainConfig(values, env),
     p2pListen: p2pListen.length > 0 ? p2pListen : [`/ip4/${p2pHost(host)}/tcp/0`],
+    keepP2pPort: p2pListen.length === 0,
     peers: list(values.peer, fromEnv(env, 'peer')).map(peerAddress),
     publicUrl,
     allowedHosts,
