@@ -1,37 +1,15 @@
 #!/usr/bin/env node
 import path from 'node:path'
-import { parseArgs } from 'node:util'
-import { ConfigError, daemonFlags, parseDaemonArgs, resolveDaemonConfig, resolvePortAndDataDir } from './config.ts'
+import { ConfigError, assertPortsFree, parseDaemonArgs, resolveDaemonConfig, resolvePortAndDataDir } from './config.ts'
+import { parseFlags, wantsHelp } from './lib/command-flags.ts'
+import { COMMAND_DEFINITIONS, demoFlags, devnetFlags, help } from './commands.ts'
 import { runAsService } from './appliance/service-notify.ts'
 import { enableCompileCache } from './appliance/compile-cache.ts'
 import { ensureUiBuilt } from './ui/ensure-ui-built.ts'
-import { CONTENT_CLASSES } from './library/film-metadata.ts'
-import { UPDATE_USAGE, updateCommands } from './update/commands.ts'
+import { updateCommands } from './update/commands.ts'
 import { collectGarbage } from './lib/gc-tuning.ts'
-
-const USAGE = `seed-one <command> [options]
-
-  demo       devnet + custodian + demo film + a Seed One paired to a devnet wallet (npm start)
-  start      run the daemon            --data-dir --port --host --role player|custodian
-                                       --rpc-url --contract --deployment-block --peer <multiaddr>
-                                       --monitor-url URL --report-interval-sec (300)
-  devnet     run the local chain only  --port (8545) --data-dir
-  publish    publish a film            <video> --title T [--year Y] [--synopsis S] [--subtitles file.srt]
-                                       [--language en] [--content-class ${CONTENT_CLASSES.join('|')}]
-                                       [--expires-at ISO-time (test content only)]
-                                       [--price-wei N] [--creator-key-file F] --custodian-url URL
-                                       [--cipher chacha20-poly1305 (default)|aes-256-gcm]
-                                       (on a custodian's --data-dir, while its daemon is stopped)
-  monitor    the network's monitor     --port (8090) --host --data-dir (.data/monitor) --node-timeout-sec
-                                       --retention-days --challenge-interval-sec --challenge-blocks
-                                       --min-replicas [--rpc-url --contract --deployment-block: the catalogue]
-                                       (each flag also reads SEED_ONE_MONITOR_<FLAG>)
-${UPDATE_USAGE}
-  pinning-token create --name N | list | revoke --id ID   [--data-dir]
-                                       the Pinning Service API's tokens, through the storage daemon's socket
-                                       in its data directory (run it as the daemon's user)
-
-Every daemon flag also reads SEED_ONE_<FLAG>, e.g. SEED_ONE_PORT, SEED_ONE_DATA_DIR.`
+import { undoneIfFailed } from './lib/fresh-dir.ts'
+import { assertPortFree } from './lib/port-check.ts'
 
 function say(line: string): void {
   process.stdout.write(`${line}\n`)
@@ -51,17 +29,16 @@ function closeOnSignals(close: () => Promise<void>): void {
   }
 }
 
-const portAndDataDirFlags = { port: daemonFlags.port, 'data-dir': daemonFlags['data-dir'] }
-
 // Each command imports what it runs when it runs, so that a quick command (help, update --recover at
 // every boot) does not load Helia, libp2p and the EVM first.
 async function demo(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: portAndDataDirFlags, strict: true })
+  const { values } = parseFlags(demoFlags, args)
   const { port, dataDir } = resolvePortAndDataDir(values, { defaultPort: 8080, portFromEnv: true })
   const { startDemo } = await import('./demo.ts')
   await ensureUiBuilt(say)
   say(`Starting Seed One on embedded defaults (data in ${dataDir})…`)
-  const running = await startDemo({ dataDir, port, say })
+  // a first run that fails (a port taken) leaves no half-made world behind
+  const running = await undoneIfFailed(dataDir, async () => await startDemo({ dataDir, port, say }))
   closeOnSignals(running.close)
   say(`\nSeed One is running: ${running.box.url}/\n(custodian at ${running.custodian.url}; Ctrl-C stops everything)`)
   say(`Open this link once to sign this browser in as the devnet owner:\n  ${running.signInLink}`)
@@ -73,11 +50,16 @@ const SETTLED_MS = 5000
 async function start(args: string[]): Promise<void> {
   const { values } = parseDaemonArgs(args)
   const config = resolveDaemonConfig(values)
-  await enableCompileCache(config.dataDir)
-  await ensureUiBuilt(say)
-  const { startDaemon } = await import('./daemon.ts')
-  // READY=1 for systemd once HTTP listens and Helia is up (systemd/seed-one.service)
-  const daemon = await runAsService('start', async () => await startDaemon(config), closeOnSignals)
+  // A first start that fails (a port taken, a wrong --rpc-url) leaves no data directory with new keys
+  // behind; the ports are checked before the compile cache is made in it.
+  const daemon = await undoneIfFailed(config.dataDir, async () => {
+    await assertPortsFree(config)
+    await enableCompileCache(config.dataDir)
+    await ensureUiBuilt(say)
+    const { startDaemon } = await import('./daemon.ts')
+    // READY=1 for systemd once HTTP listens and Helia is up (systemd/seed-one.service)
+    return await runAsService('start', async () => await startDaemon(config), closeOnSignals)
+  })
   say(`Seed One ${daemon.identity.deviceId} is running: ${daemon.url}/`)
   say(`libp2p: ${daemon.multiaddrs().join(' ')}`)
   // Starting leaves garbage and half-empty heap pages behind; collected and compacted once the box is
@@ -88,6 +70,7 @@ async function start(args: string[]): Promise<void> {
 async function monitor(args: string[]): Promise<void> {
   const { resolveMonitorConfig } = await import('./monitor/monitor-config.ts')
   const config = resolveMonitorConfig(args)
+  await assertPortFree(config.host, config.port, { flag: '--port' })
   await ensureUiBuilt(say)
   const { startMonitor } = await import('./monitor/monitor.ts')
   const running = await runAsService('monitor', async () => await startMonitor(config), closeOnSignals)
@@ -95,9 +78,10 @@ async function monitor(args: string[]): Promise<void> {
 }
 
 async function devnet(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: portAndDataDirFlags, strict: true })
+  const { values } = parseFlags(devnetFlags, args)
   // The devnet's port is its own: SEED_ONE_PORT is the daemon's.
   const { port, dataDir } = resolvePortAndDataDir(values, { defaultPort: 8545, portFromEnv: false })
+  await assertPortFree('127.0.0.1', port, { flag: '--port' })
   const { startDevnet } = await import('./devnet/devnet.ts')
   const chain = await startDevnet({ port, stateDir: path.join(dataDir, 'devnet') })
   closeOnSignals(chain.close)
@@ -112,30 +96,55 @@ async function publish(args: string[]): Promise<void> {
   await publishCommand(args, say)
 }
 
+async function buy(args: string[]): Promise<void> {
+  const { buyCommand } = await import('./market/market-commands.ts')
+  await buyCommand(args, say)
+}
+
+async function withdraw(args: string[]): Promise<void> {
+  const { withdrawCommand } = await import('./market/market-commands.ts')
+  await withdrawCommand(args, say)
+}
+
 async function pinningToken(args: string[]): Promise<void> {
   const { pinningTokenCommand } = await import('./pinning/token-command.ts')
   await pinningTokenCommand(args, say)
 }
-const pinningCommands = { 'pinning-token': pinningToken }
 
-const commands: Record<string, (args: string[]) => Promise<void>> = {
+const runs: Record<string, (args: string[]) => Promise<void>> = {
   demo,
   start,
   devnet,
   publish,
+  buy,
+  withdraw,
   monitor,
   ...updateCommands,
-  ...pinningCommands
+  'pinning-token': pinningToken
 }
 
-const [command, ...rest] = process.argv.slice(2)
-const run = commands[command ?? '']
-if (run === undefined) {
-  say(USAGE)
-  process.exit(command === undefined || command === 'help' || command === '--help' ? 0 : 2)
+function main([name, ...rest]: string[]): void {
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    say(help(rest[0]))
+    return
+  }
+  const definition = COMMAND_DEFINITIONS.find(d => d.name === name)
+  const run = runs[name]
+  if (definition === undefined || run === undefined) {
+    process.stderr.write(`seed-one: no command "${name}"\n\n${help(undefined)}\n`)
+    process.exit(2)
+  }
+  if (wantsHelp(rest)) {
+    say(help(name))
+    return
+  }
+  run(rest).catch((err: Error & { code?: string }) => {
+    // node:util parseArgs's own words ("Unknown option '--x'") say nothing of where the flags are listed
+    const hint = err.code?.startsWith('ERR_PARSE_ARGS') === true ? `\n\`seed-one ${name} --help\` lists its flags` : ''
+    process.stderr.write(`seed-one ${name}: ${err.message}${hint}\n`)
+    if (!(err instanceof ConfigError) && process.env.SEED_ONE_DEBUG !== undefined) process.stderr.write(`${err.stack}\n`)
+    process.exit(1)
+  })
 }
-run(rest).catch((err: Error) => {
-  process.stderr.write(`seed-one ${command}: ${err.message}\n`)
-  if (!(err instanceof ConfigError) && process.env.SEED_ONE_DEBUG !== undefined) process.stderr.write(`${err.stack}\n`)
-  process.exit(1)
-})
+
+main(process.argv.slice(2))

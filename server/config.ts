@@ -1,7 +1,9 @@
-import { parseArgs } from 'node:util'
 import path from 'node:path'
 import { cronEvery } from './lib/cron-interval.ts'
 import { configuredName } from './http/host-name.ts'
+import { assertPortFree, type PortOwner } from './lib/port-check.ts'
+import { multiaddr } from '@multiformats/multiaddr'
+import { parseFlags, withEnv, type CommandDefinition, type FlagValues } from './lib/command-flags.ts'
 import type { ReleaseLimits } from './keys/release-limits.ts'
 import type { ChainConfig } from './chain/chain-config.ts'
 
@@ -17,6 +19,8 @@ export interface DaemonConfig {
   chain: ChainConfig
   /** libp2p listen multiaddrs. */
   p2pListen: string[]
+  /** No --p2p-listen was given: the port the first start took is kept in the data directory and reused (server/core/kept-p2p-port.ts). */
+  keepP2pPort?: boolean
   /** Peers dialled at start (multiaddrs with /p2p/ ids): the custodians and storage nodes we know. */
   peers: string[]
   /** The URL this process is reached at by other boxes (the custodian puts it in film metadata). */
@@ -59,39 +63,72 @@ export class ConfigError extends Error {
 
 const DAY_MS = 24 * 60 * 60 * 1000
 
-/** Flags shared by every sub-command that runs a daemon; env vars are SEED_ONE_<FLAG>. */
-export const daemonFlags = {
-  'data-dir': { type: 'string' },
-  host: { type: 'string' },
-  port: { type: 'string' },
-  role: { type: 'string', multiple: true },
-  'rpc-url': { type: 'string' },
-  contract: { type: 'string' },
-  'deployment-block': { type: 'string' },
-  confirmations: { type: 'string' },
-  'p2p-listen': { type: 'string', multiple: true },
-  peer: { type: 'string', multiple: true },
-  'public-url': { type: 'string' },
-  'allowed-host': { type: 'string', multiple: true },
-  'unpin-grace-hours': { type: 'string' },
-  'chain-poll-ms': { type: 'string' },
-  'monitor-url': { type: 'string' },
-  'report-interval-sec': { type: 'string' },
-  'replication-factor': { type: 'string' },
-  'registry-poll-ms': { type: 'string' },
-  mdns: { type: 'string' },
-  'disk-state': { type: 'string' },
-  'serve-creator': { type: 'string', multiple: true }
-} as const
+/** Flags shared by every sub-command that runs a daemon; each also reads SEED_ONE_<FLAG>. */
+export const daemonFlags = withEnv('SEED_ONE_', {
+  'data-dir': { type: 'string', value: 'DIR', description: 'where the box keeps everything', default: './.data' },
+  host: { type: 'string', value: 'ADDRESS', description: 'the address HTTP listens on (0.0.0.0: every interface)', default: '127.0.0.1' },
+  port: { type: 'string', value: 'N', description: 'the HTTP port', default: '8080' },
+  role: {
+    type: 'string',
+    multiple: true,
+    value: ROLES.join('|'),
+    description: 'what this process does (DESIGN: roles, one daemon)',
+    default: 'player'
+  },
+  'rpc-url': { type: 'string', value: 'URL', description: "the chain's JSON-RPC URL (`seed-one devnet` prints the devnet's); required" },
+  contract: { type: 'string', value: 'ADDRESS', description: "the FilmToken contract's address; required" },
+  'deployment-block': { type: 'string', value: 'N', description: 'the block the contract was deployed in', default: '0' },
+  confirmations: {
+    type: 'string',
+    value: 'N',
+    description: 'blocks on top of a transfer before it counts',
+    default: "the chain's (0 on the devnet)"
+  },
+  'p2p-listen': {
+    type: 'string',
+    multiple: true,
+    value: 'MULTIADDR',
+    description: 'a libp2p listen address, e.g. /ip4/0.0.0.0/tcp/4001, or a bare port (listening where the default does)',
+    default: '/ip4/127.0.0.1 (0.0.0.0 with a wildcard --host) on the port the first start took, kept in the data directory'
+  },
+  peer: { type: 'string', multiple: true, value: 'MULTIADDR', description: 'a box dialled at start (with its /p2p/ id)' },
+  'public-url': { type: 'string', value: 'URL', description: 'the URL other boxes reach this one at', default: 'http://<host>:<port>' },
+  'allowed-host': { type: 'string', multiple: true, value: 'NAME', description: 'a further host name the box answers to' },
+  'unpin-grace-hours': { type: 'string', value: 'N', description: "how long a sold film's blocks stay pinned", default: '168' },
+  'chain-poll-ms': { type: 'string', value: 'N', description: 'how often the chain is polled', default: '2000' },
+  'monitor-url': { type: 'string', value: 'URL', description: 'the monitor signed health reports go to (none: no reports)' },
+  'report-interval-sec': {
+    type: 'string',
+    value: 'N',
+    description: 'seconds between reports; divides a minute, an hour or a day',
+    default: '300'
+  },
+  'replication-factor': { type: 'string', value: 'N', description: 'copies storage nodes keep of each CID (at least 3)', default: '5' },
+  'registry-poll-ms': {
+    type: 'string',
+    value: 'N',
+    description: "how often a storage node reads the monitor's registry",
+    default: '30000'
+  },
+  mdns: { type: 'string', value: 'on|off', description: 'find other boxes on the LAN', default: 'on' },
+  'disk-state': { type: 'string', value: 'FILE', description: "the image's data-disk state file (written by root on the image)" },
+  'serve-creator': {
+    type: 'string',
+    multiple: true,
+    value: 'ADDRESS',
+    description: "a custodian's creator it releases keys for",
+    default: 'the creators it published with'
+  }
+})
 
-type FlagValues = { [K in keyof typeof daemonFlags]?: (typeof daemonFlags)[K] extends { multiple: true } ? string[] : string }
+type DaemonFlagValues = FlagValues<typeof daemonFlags>
 
-function fromEnv(env: NodeJS.ProcessEnv, flag: string): string | undefined {
-  return env[`SEED_ONE_${flag.toUpperCase().replaceAll('-', '_')}`]
+function fromEnv(env: NodeJS.ProcessEnv, flag: keyof typeof daemonFlags): string | undefined {
+  return env[daemonFlags[flag].env]
 }
 
 /** A single-valued flag's value, else its SEED_ONE_* variable. */
-function picker(values: FlagValues, env: NodeJS.ProcessEnv): (flag: keyof typeof daemonFlags) => string | undefined {
+function picker(values: DaemonFlagValues, env: NodeJS.ProcessEnv): (flag: keyof typeof daemonFlags) => string | undefined {
   return flag => {
     const v = values[flag]
     return typeof v === 'string' ? v : fromEnv(env, flag)
@@ -129,7 +166,7 @@ export function reachableHost(host: string): string {
  * that is not the daemon's, so SEED_ONE_PORT does not apply to it.
  */
 export function resolvePortAndDataDir(
-  values: FlagValues,
+  values: DaemonFlagValues,
   opts: { defaultPort: number; portFromEnv: boolean },
   env: NodeJS.ProcessEnv = process.env
 ): { port: number; dataDir: string } {
@@ -137,6 +174,37 @@ export function resolvePortAndDataDir(
   return {
     port: integer('port', opts.portFromEnv ? pick('port') : values.port, opts.defaultPort),
     dataDir: path.resolve(pick('data-dir') ?? '.data')
+  }
+}
+
+/** libp2p listens where HTTP does: on every interface with a wildcard --host, else on loopback. */
+const p2pHost = (host: string): string => (isWildcardHost(host) ? '0.0.0.0' : '127.0.0.1')
+
+/** A --p2p-listen value: a multiaddr, or a bare port, which listens where the default would. */
+function listenAddress(value: string, host: string): string {
+  if (/^\d+$/.test(value)) return `/ip4/${p2pHost(host)}/tcp/${integer('p2p-listen', value, 0)}`
+  if (!isMultiaddr(value)) {
+    throw new ConfigError(`--p2p-listen takes a libp2p address such as /ip4/0.0.0.0/tcp/4001, or a bare port such as 4001; got "${value}"`)
+  }
+  return value
+}
+
+/** A --peer value: a box's multiaddr with its /p2p/ id, as its start prints it. */
+function peerAddress(value: string): string {
+  if (!isMultiaddr(value) || !value.includes('/p2p/')) {
+    throw new ConfigError(
+      `--peer takes a box's libp2p address with its id, such as /ip4/192.168.1.20/tcp/4001/p2p/12D3KooW… (the "libp2p:" line its start prints); got "${value}"`
+    )
+  }
+  return value
+}
+
+function isMultiaddr(value: string): boolean {
+  try {
+    multiaddr(value)
+    return true
+  } catch {
+    return false
   }
 }
 
@@ -152,15 +220,9 @@ function monitorConfig(url: string | undefined, reportIntervalSec: number): Pick
   return { monitorUrl: url.replace(/\/+$/, ''), reportIntervalSec }
 }
 
-/** Resolves a daemon's configuration: flags first, then SEED_ONE_* variables, then defaults. */
-export function resolveDaemonConfig(values: FlagValues, env: NodeJS.ProcessEnv = process.env): DaemonConfig {
+/** The chain flags (--rpc-url, --contract required), then their SEED_ONE_* variables. */
+export function resolveChainConfig(values: DaemonFlagValues, env: NodeJS.ProcessEnv = process.env): ChainConfig {
   const pick = picker(values, env)
-  const host = pick('host') ?? '127.0.0.1'
-  const { port, dataDir } = resolvePortAndDataDir(values, { defaultPort: 8080, portFromEnv: true }, env)
-  const roles = list(values.role, fromEnv(env, 'role'))
-  for (const role of roles) {
-    if (!(ROLES as string[]).includes(role)) throw new ConfigError(`--role must be one of ${ROLES.join(', ')}, got "${role}"`)
-  }
   const rpcUrl = pick('rpc-url')
   const contractAddress = pick('contract')
   if (rpcUrl === undefined || contractAddress === undefined) {
@@ -170,7 +232,24 @@ export function resolveDaemonConfig(values: FlagValues, env: NodeJS.ProcessEnv =
   }
   if (!/^0x[0-9a-fA-F]{40}$/.test(contractAddress)) throw new ConfigError(`--contract is not an address: "${contractAddress}"`)
   const confirmations = pick('confirmations')
-  const p2pListen = list(values['p2p-listen'], fromEnv(env, 'p2p-listen'))
+  return {
+    rpcUrl,
+    contractAddress,
+    deploymentBlock: integer('deployment-block', pick('deployment-block'), 0),
+    ...(confirmations !== undefined ? { confirmations: integer('confirmations', confirmations, 0) } : {})
+  }
+}
+
+/** Resolves a daemon's configuration: flags first, then SEED_ONE_* variables, then defaults. */
+export function resolveDaemonConfig(values: DaemonFlagValues, env: NodeJS.ProcessEnv = process.env): DaemonConfig {
+  const pick = picker(values, env)
+  const host = pick('host') ?? '127.0.0.1'
+  const { port, dataDir } = resolvePortAndDataDir(values, { defaultPort: 8080, portFromEnv: true }, env)
+  const roles = list(values.role, fromEnv(env, 'role'))
+  for (const role of roles) {
+    if (!(ROLES as string[]).includes(role)) throw new ConfigError(`--role must be one of ${ROLES.join(', ')}, got "${role}"`)
+  }
+  const p2pListen = list(values['p2p-listen'], fromEnv(env, 'p2p-listen')).map(address => listenAddress(address, host))
   const allowedHosts = list(values['allowed-host'], fromEnv(env, 'allowed-host'))
   for (const name of allowedHosts) {
     if (configuredName(name) === undefined) throw new ConfigError(`--allowed-host must be a host name or address, got "${name}"`)
@@ -188,14 +267,10 @@ export function resolveDaemonConfig(values: FlagValues, env: NodeJS.ProcessEnv =
     host,
     port,
     roles: roles.length === 0 ? ['player'] : (roles as Role[]),
-    chain: {
-      rpcUrl,
-      contractAddress,
-      deploymentBlock: integer('deployment-block', pick('deployment-block'), 0),
-      ...(confirmations !== undefined ? { confirmations: integer('confirmations', confirmations, 0) } : {})
-    },
-    p2pListen: p2pListen.length > 0 ? p2pListen : [`/ip4/${isWildcardHost(host) ? '0.0.0.0' : '127.0.0.1'}/tcp/0`],
-    peers: list(values.peer, fromEnv(env, 'peer')),
+    chain: resolveChainConfig(values, env),
+    p2pListen: p2pListen.length > 0 ? p2pListen : [`/ip4/${p2pHost(host)}/tcp/0`],
+    keepP2pPort: p2pListen.length === 0,
+    peers: list(values.peer, fromEnv(env, 'peer')).map(peerAddress),
     publicUrl,
     allowedHosts,
     unpinGraceMs: integer('unpin-grace-hours', pick('unpin-grace-hours'), 7 * 24) * 60 * 60 * 1000,
@@ -211,7 +286,20 @@ export function resolveDaemonConfig(values: FlagValues, env: NodeJS.ProcessEnv =
   }
 }
 
-export function parseDaemonArgs(args: string[]): { values: FlagValues; positionals: string[] } {
-  const { values, positionals } = parseArgs({ args, options: daemonFlags, allowPositionals: true, strict: true })
-  return { values: values as FlagValues, positionals }
+export function parseDaemonArgs(args: string[]): { values: DaemonFlagValues; positionals: string[] } {
+  return parseFlags(daemonFlags, args)
+}
+
+export const startDefinition: CommandDefinition = {
+  name: 'start',
+  summary: 'run the daemon: a player, a custodian and/or a storage node on one chain',
+  flags: daemonFlags
+}
+
+/**
+ * Throws when the HTTP port this configuration names is taken, naming it and the flag (`owner`) that
+ * changes it: checked before a start creates anything.
+ */
+export async function assertPortsFree(config: DaemonConfig, owner: PortOwner = { flag: '--port' }): Promise<void> {
+  await assertPortFree(config.host, config.port, owner)
 }

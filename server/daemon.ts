@@ -1,7 +1,9 @@
 import Fastify, { type FastifyInstance } from 'fastify'
-import { reachableHost, type DaemonConfig, type Role } from './config.ts'
+import { assertPortsFree, reachableHost, type DaemonConfig, type Role } from './config.ts'
+import { PortInUseError, portInUseMessage, type PortOwner } from './lib/port-check.ts'
 import { createShutdown, type Shutdown } from './lib/shutdown.ts'
 import { RequestLogController, requestLogSerializers } from './lib/request-log.ts'
+import { logStream } from './lib/log-output.ts'
 import type { StateDb } from './storage/state-db.ts'
 import type { StorageNode } from './storage/helia-node.ts'
 import type { DeviceIdentity } from './identity/device-identity.ts'
@@ -50,6 +52,8 @@ export interface StartOptions {
   logLevel?: string
   /** Where the log lines go instead of stdout (tests read them). */
   logStream?: { write(line: string): void }
+  /** The flag a port in use is blamed on (default --port). */
+  portOwner?: PortOwner
 }
 
 /**
@@ -71,7 +75,8 @@ async function createApp(components: Components, opts: StartOptions): Promise<{ 
       level: opts.logLevel ?? process.env.SEED_ONE_LOG_LEVEL ?? 'info',
       redact: ['req.headers.cookie', 'req.headers.authorization'],
       serializers: requestLogSerializers,
-      ...(opts.logStream === undefined ? {} : { stream: opts.logStream })
+      // pino-pretty on a terminal, JSON under systemd and to pipes
+      stream: logStream(opts.logStream)
     },
     // request lines name the path only: a query can carry a pairing code
     logController: new RequestLogController(),
@@ -115,6 +120,9 @@ async function startRoles(
 
 /** Starts one seed-one process: the core, the app, the roles its configuration names and the reporting, then listens. */
 export async function startDaemon(config: DaemonConfig, opts: StartOptions = {}): Promise<Daemon> {
+  const portOwner = opts.portOwner ?? { flag: '--port' }
+  // before the core makes anything: a port in use is said at once, and nothing is left half made
+  await assertPortsFree(config, portOwner)
   const core = await createCore(config)
   const shutdown = createShutdown()
   shutdown.add(core.close)
@@ -133,7 +141,11 @@ export async function startDaemon(config: DaemonConfig, opts: StartOptions = {})
     const components: RoleComponents = { ...core.components, counters, following }
     const onListening = await startRoles(components, app, shutdown)
 
-    await app.listen({ host: config.host, port: config.port })
+    await app.listen({ host: config.host, port: config.port }).catch((err: NodeJS.ErrnoException) => {
+      // taken since the check above
+      if (err.code === 'EADDRINUSE') throw new PortInUseError(portInUseMessage(config.host, config.port, portOwner), { cause: err })
+      throw err
+    })
     const address = app.server.address()
     const port = typeof address === 'object' && address !== null ? address.port : config.port
     const url = `http://${reachableHost(config.host)}:${port}`

@@ -4,6 +4,7 @@ import { startDevnet } from './devnet/devnet.ts'
 import { devnetAccounts } from './devnet/accounts.ts'
 import { startDaemon, type Daemon } from './daemon.ts'
 import { createShutdown } from './lib/shutdown.ts'
+import { assertPortFree, type PortOwner } from './lib/port-check.ts'
 import { resolveDaemonConfig, type DaemonConfig } from './config.ts'
 import { generateDemoClip } from './publish/demo-clip.ts'
 import { withPlaintextWorkDir } from './publish/work-dir.ts'
@@ -33,6 +34,10 @@ const DEMO_SECONDS = 6 * 60
  */
 export async function startDemo(opts: { dataDir: string; port: number; say(line: string): void }): Promise<Demo> {
   const { dataDir, say } = opts
+  // before the devnet and the daemons make anything in dataDir
+  const custodianPort: PortOwner = { flag: '--port', role: "the demo's custodian, at --port + 1" }
+  await assertPortFree('127.0.0.1', opts.port, { flag: '--port' })
+  await assertPortFree('127.0.0.1', opts.port + 1, custodianPort)
   const devnet = await startDevnet({ port: 0, stateDir: path.join(dataDir, 'devnet') })
   const shutdown = createShutdown()
   shutdown.add(() => devnet.close())
@@ -52,7 +57,7 @@ export async function startDemo(opts: { dataDir: string; port: number; say(line:
         },
         {}
       )
-    const custodian = await startDaemon(base('custodian', opts.port + 1, ['custodian'], []), { logLevel: 'warn' })
+    const custodian = await startDaemon(base('custodian', opts.port + 1, ['custodian'], []), { logLevel: 'warn', portOwner: custodianPort })
     shutdown.add(custodian.close)
 
     // The wallets' own provider does not cache: the owner reads and buys right after the creator registers.

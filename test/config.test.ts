@@ -65,6 +65,19 @@ t.test('a wildcard host is reached at 127.0.0.1 and opens libp2p on every interf
   t.same(config.p2pListen, ['/ip4/0.0.0.0/tcp/0'])
 })
 
+t.test('a bare port for --p2p-listen listens where the default would; anything else that is no multiaddr names the flag', async t => {
+  t.same(resolve([...chain, '--p2p-listen', '4001']).p2pListen, ['/ip4/127.0.0.1/tcp/4001'])
+  t.same(resolve([...chain, '--p2p-listen', '4001', '--host', '0.0.0.0']).p2pListen, ['/ip4/0.0.0.0/tcp/4001'])
+  t.same(resolve([...chain, '--p2p-listen', '/ip6/::1/tcp/4002']).p2pListen, ['/ip6/::1/tcp/4002'])
+  t.throws(() => resolve([...chain, '--p2p-listen', '0.0.0.0:4001']), {
+    message: '--p2p-listen takes a libp2p address such as /ip4/0.0.0.0/tcp/4001, or a bare port such as 4001; got "0.0.0.0:4001"'
+  })
+  t.throws(() => resolve([...chain, '--peer', '/ip4/192.168.1.20/tcp/4001']), {
+    message: /^--peer takes a box's libp2p address with its id/
+  })
+  t.throws(() => resolve(chain, { SEED_ONE_PEER: 'http://192.168.1.20:8080' }), { message: /^--peer takes/ })
+})
+
 t.test('a storage node: k defaults to 5 and is at least 3; registry polling; mDNS on unless turned off', async t => {
   const defaults = resolve(chain)
   t.equal(defaults.replicationFactor, 5)

@@ -155,10 +155,12 @@ const publishArgs = (title: string): string[] => [
   custodianDir,
   '--custodian-url',
   `http://127.0.0.1:${custodianPort}`,
-  ...chainFlags(devnet.rpcUrl)
+  // publish takes the chain flags it reads, not the daemons' polling interval
+  ...devnetCliFlags(devnet)
 ]
 /** The step publish was in, from its progress lines. */
-const lastStep = (output: string): string => /\r(\w+) +\d+%[^\r]*$/.exec(output)?.[1] ?? 'starting'
+// piped, publish prints a whole line per step and quarter of it (server/publish/progress-lines.ts)
+const lastStep = (output: string): string => [...output.matchAll(/^(\w+) +\d+%$/gm)].at(-1)?.[1] ?? 'starting'
 /** What publish printed last: its acknowledgement. */
 const printedFilm = (output: string): PublishedFilm | undefined => {
   const line = output.split(/[\r\n]/).find(l => l.startsWith('{"tokenId"'))

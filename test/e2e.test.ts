@@ -40,7 +40,8 @@ const published = JSON.parse(
       custodianDir,
       '--custodian-url',
       `http://127.0.0.1:${custodianPort}`,
-      ...chainFlags
+      // publish takes the chain flags it reads, not the daemons' polling interval
+      ...devnetCliFlags(devnet)
     ])
   )
     .trim()

@@ -40,8 +40,12 @@ const LAYERS = [
   'tv-apps',
   'devnet',
   'publish',
+  // buying films and withdrawing proceeds from the command line
+  'market',
   'update',
   'monitor',
+  // every command's flags, for the parser and help alike
+  'commands.ts',
   // the assembly: the components every role shares, then one module per role
   'core',
   'roles',

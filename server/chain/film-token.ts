@@ -25,11 +25,16 @@ export function defaultConfirmations(chainId: number): number {
 }
 
 async function detectChainId(rpcUrl: string): Promise<number> {
-  const probe = new JsonRpcProvider(rpcConnection(rpcUrl, 5000), undefined, { staticNetwork: true, batchMaxCount: 1 })
+  // a static network (any: eth_chainId is sent as is) so that ethers does not detect one first, print
+  // "failed to detect network … retry in 1s" and retry, before this probe's own error
+  const probe = new JsonRpcProvider(rpcConnection(rpcUrl, 5000), Network.from(1), { staticNetwork: true, batchMaxCount: 1 })
   try {
     return rpcQuantity('eth_chainId', await probe.send('eth_chainId', []))
   } catch (err) {
-    throw new ChainUnavailableError(`the chain RPC at ${rpcUrl} does not answer: ${(err as Error).message}`, { cause: err })
+    throw new ChainUnavailableError(
+      `the chain at ${rpcUrl} did not answer (${(err as Error).message}): check --rpc-url, and that the chain runs there (\`seed-one devnet\` prints the devnet's URL)`,
+      { cause: err }
+    )
   } finally {
     probe.destroy()
   }

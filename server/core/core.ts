@@ -14,6 +14,7 @@ import { createPeerServing, type PeerServing } from '../replication/peer-serving
 import { registryHolders } from '../replication/block-holders.ts'
 import { createFilmStreams, type FilmStreams } from '../library/film-streams.ts'
 import { countBuffersInHeapLimit } from '../lib/gc-tuning.ts'
+import { keepListenPort, keptListenAddresses } from './kept-p2p-port.ts'
 import { MIGRATIONS } from '../update/migration-list.ts'
 import { migrateToLatest, type MigrationStep } from '../update/migrations.ts'
 
@@ -65,7 +66,7 @@ export async function createCore(config: DaemonConfig): Promise<Core> {
     const helia = await createStorageNode({
       dataDir: config.dataDir,
       privateKey: identity.privateKey,
-      listen: config.p2pListen,
+      listen: await keptListenAddresses(config.dataDir, config.p2pListen, config.keepP2pPort === true),
       bootstrap: config.peers,
       mdns: config.mdns,
       bitswapBlockstore: peerServing.bitswapBlockstore,
@@ -78,6 +79,7 @@ export async function createCore(config: DaemonConfig): Promise<Core> {
     const filmStreams = createFilmStreams()
     peerServing.setActiveStreams(() => filmStreams.count())
     const multiaddrs = (): string[] => helia.libp2p.getMultiaddrs().map(ma => ma.toString())
+    await keepListenPort(config.dataDir, multiaddrs(), config.keepP2pPort === true)
     const components = {
       config,
       db,

@@ -8,7 +8,7 @@ import type * as Ethers from 'ethers'
 
 const ethers = createRequire(import.meta.url)('ethers') as typeof Ethers
 
-export const { computeAddress, getAddress, getCreateAddress, isAddress, zeroPadValue, ZeroHash } = ethers
+export const { computeAddress, formatEther, getAddress, getCreateAddress, isAddress, zeroPadValue, ZeroHash } = ethers
 
 export const Contract = ethers.Contract
 export type Contract = Ethers.Contract

@@ -30,8 +30,21 @@ export const requestLogSerializers = {
   })
 }
 
-/** Fastify's own log lines; the one for an unknown route names its address as loggedUrl gives it. */
+/**
+ * Fastify's own log lines; the one for an unknown route names its address as loggedUrl gives it, and a
+ * client error (4xx: a block not held here, a film not found, a schema refusal) is routine, so it is
+ * logged at debug with its code and message and no stack trace; the request line says its status.
+ */
 export class RequestLogController extends LogController {
+  override defaultErrorLog(error: Error & { code?: string }, request: FastifyRequest, reply: FastifyReply): void {
+    if (reply.statusCode >= 500) {
+      super.defaultErrorLog(error, request, reply)
+      return
+    }
+    if (this.isLogDisabled(request)) return
+    reply.log.debug({ statusCode: reply.statusCode, code: error.code }, error.message)
+  }
+
   override routeNotFound(request: FastifyRequest, _reply: FastifyReply): void {
     if (this.isLogDisabled(request)) return
     request.log.info(`Route ${request.raw.method}:${loggedUrl(request.raw.url ?? '')} not found`)

@@ -13,6 +13,7 @@ import { section, type StateDb } from '../storage/state-db.ts'
 import { createLibrary, type Library } from './library.ts'
 import { createLibraryChanges, type LibraryChanges } from './library-changes.ts'
 import { createPlaybackStore, type PlaybackStore } from './playback.ts'
+import { repeatedWarning } from '../lib/repeated-warning.ts'
 
 export interface FollowingOptions {
   config: Pick<
@@ -89,6 +90,7 @@ export function createFollowing(opts: FollowingOptions): Following {
   let followed: Followed | undefined
 
   function watch(owner: string, library: Library, sync: ChainSyncStatus): ChainWatcher {
+    const syncFailed = repeatedWarning(opts.log, 'chain sync failed; retrying')
     return createChainWatcher({
       provider: chain.provider,
       contractAddress: config.chain.contractAddress,
@@ -110,7 +112,7 @@ export function createFollowing(opts: FollowingOptions): Following {
       onError: err => {
         sync.failed(err)
         opts.counters.errors++
-        opts.log.warn({ err: (err as Error).message }, 'chain sync failed; retrying')
+        syncFailed.warn({ err: (err as Error).message })
       }
     })
   }

@@ -1,8 +1,9 @@
 import path from 'node:path'
-import { parseArgs } from 'node:util'
 import { ConfigError, integer } from '../config.ts'
 import type { ChainConfig } from '../chain/chain-config.ts'
 import { MAX_CHALLENGE_BLOCKS } from '../replication/routes.ts'
+import { parseFlags } from '../lib/command-flags.ts'
+import { monitorFlags } from './monitor-flags.ts'
 
 /**
  * Which nodes the monitor takes reports from: the device ids the network's operator lists in a file
@@ -36,32 +37,13 @@ export interface MonitorConfig {
   chain?: ChainConfig
 }
 
-export const monitorFlags = {
-  'data-dir': { type: 'string' },
-  host: { type: 'string' },
-  port: { type: 'string' },
-  'node-timeout-sec': { type: 'string' },
-  'retention-days': { type: 'string' },
-  'node-retention-days': { type: 'string' },
-  admission: { type: 'string' },
-  'admit-file': { type: 'string' },
-  'challenge-interval-sec': { type: 'string' },
-  'challenge-blocks': { type: 'string' },
-  'min-replicas': { type: 'string' },
-  'rpc-url': { type: 'string' },
-  contract: { type: 'string' },
-  'deployment-block': { type: 'string' },
-  confirmations: { type: 'string' }
-} as const
-
 const SEC = 1000
 const DAY_MS = 24 * 60 * 60 * SEC
 
 /** Flags first, then SEED_ONE_MONITOR_<FLAG> variables (the monitor's own: SEED_ONE_PORT is a box's), then defaults. */
 export function resolveMonitorConfig(args: string[], env: NodeJS.ProcessEnv = process.env): MonitorConfig {
-  const { values } = parseArgs({ args, options: monitorFlags, strict: true })
-  const pick = (flag: keyof typeof monitorFlags): string | undefined =>
-    values[flag] ?? env[`SEED_ONE_MONITOR_${flag.toUpperCase().replaceAll('-', '_')}`]
+  const { values } = parseFlags(monitorFlags, args)
+  const pick = (flag: keyof typeof monitorFlags): string | undefined => values[flag] ?? env[monitorFlags[flag].env]
   const rpcUrl = pick('rpc-url')
   const contractAddress = pick('contract')
   if ((rpcUrl === undefined) !== (contractAddress === undefined)) throw new ConfigError('--rpc-url and --contract go together')

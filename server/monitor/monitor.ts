@@ -1,5 +1,7 @@
 import { answerErrorsByCode } from '../http/error-handler.ts'
 import { securityHeaders } from '../http/security-headers.ts'
+import { logStream } from '../lib/log-output.ts'
+import { RequestLogController } from '../lib/request-log.ts'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { mkdir } from 'node:fs/promises'
 import cron from 'node-cron'
@@ -26,6 +28,7 @@ import { createAdmission } from './admission.ts'
 import { createIdentityChecks, type IdentityChecks } from './node-identity.ts'
 import { createDiscovery } from './discovery.ts'
 import { discoveryRoutes } from './discovery-routes.ts'
+import { repeatedWarning } from '../lib/repeated-warning.ts'
 
 export interface Monitor {
   url: string
@@ -50,7 +53,9 @@ function sources(nodes: RegistryNode[], cid: CID): string[] {
 /** The monitor's Fastify app: JSON bodies up to BODY_LIMIT_BYTES, strict schemas, browser headers. */
 async function createMonitorApp(opts: { logLevel?: string }, shutdown: Shutdown): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: { level: opts.logLevel ?? process.env.SEED_ONE_LOG_LEVEL ?? 'info' },
+    logger: { level: opts.logLevel ?? process.env.SEED_ONE_LOG_LEVEL ?? 'info', stream: logStream() },
+    // client errors (a 404 for a node it does not know) without a stack trace
+    logController: new RequestLogController(),
     bodyLimit: BODY_LIMIT_BYTES,
     forceCloseConnections: true,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false } }
@@ -77,6 +82,7 @@ async function startCatalogue(
   const chain = await connectFilmToken(config.chain)
   shutdown.add(() => chain.provider.destroy())
   const log = app.log.child({ part: 'catalogue' })
+  const syncFailed = repeatedWarning(log, 'catalogue sync failed; retrying')
   const catalogue = createCatalogue({
     ...chainCatalogueOptions(chain, config.chain, db),
     readMetadata: async (cid, signal) => {
@@ -87,7 +93,7 @@ async function startCatalogue(
         MAX_METADATA_BYTES
       )
     },
-    onError: err => log.warn({ err: (err as Error).message }, 'catalogue sync failed; retrying')
+    onError: err => syncFailed.warn({ err: (err as Error).message })
   })
   catalogue.start()
   shutdown.add(() => catalogue.close())

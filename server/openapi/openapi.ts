@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin'
 import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify'
 import { VERSION } from '../lib/version.ts'
+import { ROUTE_DESCRIPTIONS } from './route-descriptions.ts'
 
 /**
  * The description of `routes`, made by @fastify/swagger on an app of its own that they are declared
@@ -22,7 +23,9 @@ async function describe(routes: RouteOptions[]): Promise<unknown> {
       hideUntagged: false
     })
     for (const { method, url, schema, config, constraints } of routes) {
-      describer.route({ method, url, schema, config, constraints, handler: async () => null })
+      // a GET and HEAD route (a film's stream) shares the GET's words
+      const words = ROUTE_DESCRIPTIONS[`${Array.isArray(method) ? method[0] : method} ${url}`]
+      describer.route({ method, url, schema: { ...schema, ...words }, config, constraints, handler: async () => null })
     }
     await describer.ready()
     return describer.swagger()

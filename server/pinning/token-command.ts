@@ -1,11 +1,12 @@
 // `seed-one pinning-token create|list|revoke`: the owner's tokens for the Pinning Service API, made,
 // listed and revoked through the running daemon's socket in the data directory (token-socket.ts). Whoever
 // can open that socket already owns the box's data; on a box that is the daemon's user, through sudo.
-import { parseArgs } from 'node:util'
 import { ConfigError, resolvePortAndDataDir } from '../config.ts'
+import { parseFlags } from '../lib/command-flags.ts'
 import { http } from '../lib/node-http.ts'
 import { PINNING_TOKENS_PATH } from './token-routes.ts'
 import { tokenSocketPath } from './token-socket.ts'
+import { pinningTokenFlags } from './token-flags.ts'
 import type { PinningToken } from './tokens.ts'
 
 const ACTIONS = 'create --name NAME | list | revoke --id ID'
@@ -51,12 +52,7 @@ function expect<T>(answer: Answer, expected: number): T {
 }
 
 export async function pinningTokenCommand(args: string[], say: (line: string) => void): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    strict: true,
-    options: { 'data-dir': { type: 'string' }, name: { type: 'string' }, id: { type: 'string' } }
-  })
+  const { values, positionals } = parseFlags(pinningTokenFlags, args, true)
   const socket = tokenSocketPath(resolvePortAndDataDir(values, { defaultPort: 8080, portFromEnv: true }).dataDir)
   const [action] = positionals
   if (action === 'create') {

@@ -1,8 +1,9 @@
 import path from 'node:path'
-import { parseArgs } from 'node:util'
 import { readFile } from 'node:fs/promises'
 import { Wallet, type Contract } from '../lib/ethers.ts'
-import { ConfigError, daemonFlags, resolveDaemonConfig } from '../config.ts'
+import { ConfigError, resolveDaemonConfig } from '../config.ts'
+import { parseFlags } from '../lib/command-flags.ts'
+import { publishFlags } from './publish-flags.ts'
 import { DEVNET_CHAIN_ID, connectFilmToken } from '../chain/film-token.ts'
 import { CONTENT_CLASSES } from '../library/film-metadata.ts'
 import { CIPHER_NAMES, DEFAULT_CIPHER } from '../sealing/format.ts'
@@ -11,28 +12,11 @@ import { loadOrCreateDeviceIdentity } from '../identity/device-identity.ts'
 import { createStorageNode } from '../storage/helia-node.ts'
 import { openCustodyStore } from '../keys/custody-store.ts'
 import { publishFilm } from './publish-film.ts'
+import { progressLines } from './progress-lines.ts'
 
 /** `seed-one publish`: on a custodian's data directory, while its daemon is stopped. */
 export async function publishCommand(args: string[], say: (line: string) => void): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      ...daemonFlags,
-      title: { type: 'string' },
-      year: { type: 'string' },
-      synopsis: { type: 'string' },
-      subtitles: { type: 'string', multiple: true },
-      language: { type: 'string' },
-      'content-class': { type: 'string' },
-      'expires-at': { type: 'string' },
-      'price-wei': { type: 'string' },
-      'creator-key-file': { type: 'string' },
-      'custodian-url': { type: 'string' },
-      cipher: { type: 'string' }
-    }
-  })
+  const { values, positionals } = parseFlags(publishFlags, args, true)
   const [input] = positionals
   if (input === undefined || values.title === undefined) throw new ConfigError('publish needs a video file and --title')
   const contentClass = CONTENT_CLASSES.find(name => name === (values['content-class'] ?? 'production'))
@@ -47,7 +31,6 @@ export async function publishCommand(args: string[], say: (line: string) => void
   const identity = await loadOrCreateDeviceIdentity(config.dataDir)
   const helia = await createStorageNode({ dataDir: config.dataDir, privateKey: identity.privateKey, listen: [], bootstrap: [] })
   try {
-    let lastStep = ''
     const film = await publishFilm(
       {
         helia,
@@ -56,11 +39,7 @@ export async function publishCommand(args: string[], say: (line: string) => void
         contract: chain.contract.connect(creator) as Contract,
         creator: creator.address,
         custodian: { url: values['custodian-url'] ?? config.publicUrl, peerId: identity.deviceId },
-        onProgress: (step, fraction) => {
-          if (step !== lastStep || fraction === 1)
-            process.stdout.write(`\r${step.padEnd(10)} ${(fraction * 100).toFixed(0).padStart(3)}%${fraction === 1 ? '\n' : ''}`)
-          lastStep = step
-        }
+        onProgress: progressLines()
       },
       {
         input: path.resolve(input),

@@ -10,6 +10,7 @@ import { isPinned } from '../storage/content.ts'
 import type { StateDb } from '../storage/state-db.ts'
 import type { SettingsStore } from '../settings/settings.ts'
 import { coalescedRuns } from '../lib/coalesced-runs.ts'
+import { repeatedWarning } from '../lib/repeated-warning.ts'
 import type { Catalogue, CatalogueEntry } from './catalogue.ts'
 import type { NodeSet } from './node-set.ts'
 import type { QuietHours } from './quiet-hours.ts'
@@ -95,11 +96,12 @@ export function createReplicator(opts: ReplicatorOptions): Replicator {
     }
   }
 
+  const passFailed = repeatedWarning(log, 'replication pass failed; retrying at the next poll')
   const passes = coalescedRuns(async () => {
     try {
       await pass()
     } catch (err) {
-      if (!closing.signal.aborted) log.warn({ err: (err as Error).message }, 'replication pass failed; retrying at the next poll')
+      if (!closing.signal.aborted) passFailed.warn({ err: (err as Error).message })
     }
     return !closing.signal.aborted
   })

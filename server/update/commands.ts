@@ -1,7 +1,7 @@
 // The sub-commands of this folder: update, release, release-key, migrate (wired into server/cli.ts).
 import { readdir } from 'node:fs/promises'
 import path from 'node:path'
-import { parseArgs } from 'node:util'
+import { parseFlags, type CommandDefinition } from '../lib/command-flags.ts'
 import { CHECKOUT_ROOT } from '../lib/checkout-root.ts'
 import { ConfigError, reachableHost, resolvePortAndDataDir } from '../config.ts'
 import { openStateDb } from '../storage/state-db.ts'
@@ -12,14 +12,72 @@ import { createReleaseKey, loadReleasePrivateKey, loadReleasePublicKey } from '.
 import { commandService, systemdService } from './service-control.ts'
 import type { UpdaterOptions } from './updater.ts'
 
-export const UPDATE_USAGE = `  update     install a signed release <manifest path or URL (SEED_ONE_UPDATE_URL)> into the inactive slot,
-                                       switch to it, health-check it, commit or roll back
-                                       --root (/opt/seed-one) --data-dir (/var/lib/seed-one) --release-key (/etc/seed-one/release-key.pub)
-                                       --status-url --deadline-seconds (120) --unit (seed-one) | --service-command CMD, --allow-downgrade
-             update --recover [--no-service]   resolve an update a crash interrupted;  update --status   the slots
-  release    make a signed release     --key-file F [--out dist] [--tree DIR] (default: this checkout and its production packages)
-  release-key <file>                   make a release key pair: <file> (private, 0600) and <file>.pub
-  migrate    data directory migrations --data-dir [--to N] [--check]`
+const updateFlags = {
+  root: {
+    type: 'string',
+    value: 'DIR',
+    description: 'the install root with the A/B slots',
+    default: '/opt/seed-one',
+    env: 'SEED_ONE_INSTALL_ROOT'
+  },
+  'data-dir': {
+    type: 'string',
+    value: 'DIR',
+    description: "the box's data directory",
+    default: '/var/lib/seed-one',
+    env: 'SEED_ONE_DATA_DIR'
+  },
+  'release-key': {
+    type: 'string',
+    value: 'FILE',
+    description: 'the public key releases are signed with',
+    default: '/etc/seed-one/release-key.pub',
+    env: 'SEED_ONE_RELEASE_KEY'
+  },
+  'status-url': {
+    type: 'string',
+    value: 'URL',
+    description: 'the health check of the new version',
+    default: 'http://<SEED_ONE_HOST>:<SEED_ONE_PORT>/api/status'
+  },
+  'deadline-seconds': { type: 'string', value: 'N', description: 'how long the new version has to answer healthy', default: '120' },
+  unit: { type: 'string', value: 'NAME', description: 'the systemd unit restarted', default: 'seed-one' },
+  'service-command': { type: 'string', value: 'CMD', description: 'a program that stops and starts the service, instead of systemd' },
+  'allow-downgrade': { type: 'boolean', description: 'install an older version than the running one' },
+  recover: { type: 'boolean', description: 'resolve an update a crash interrupted' },
+  'no-service': { type: 'boolean', description: 'with --recover: restart no service' },
+  status: { type: 'boolean', description: 'print the slots and stop' }
+} as const
+
+const releaseFlags = {
+  'key-file': { type: 'string', value: 'FILE', description: 'the private release key (`seed-one release-key`); required' },
+  out: { type: 'string', value: 'DIR', description: 'where the tarball and manifest go', default: 'dist' },
+  tree: { type: 'string', value: 'DIR', description: 'a prepared tree to pack', default: 'this checkout and its production packages' }
+} as const
+
+const migrateFlags = {
+  'data-dir': { type: 'string', value: 'DIR', description: 'the data directory', default: './.data', env: 'SEED_ONE_DATA_DIR' },
+  to: { type: 'string', value: 'N', description: 'migrate to this data version (down for a rollback)', default: "this release's" },
+  check: { type: 'boolean', description: "print this release's and the data's versions and stop" }
+} as const
+
+export const updateDefinitions: CommandDefinition[] = [
+  {
+    name: 'update',
+    summary: 'install a signed release into the inactive slot, switch to it, health-check it, commit or roll back',
+    operands: '[manifest path or URL]',
+    flags: updateFlags,
+    notes: ['The manifest defaults to SEED_ONE_UPDATE_URL. See server/update/RELEASE.md.']
+  },
+  { name: 'release', summary: 'make a signed release of this checkout', flags: releaseFlags },
+  {
+    name: 'release-key',
+    summary: 'make a release key pair: <file> (private, 0600) and <file>.pub',
+    operands: '<file>',
+    flags: {}
+  },
+  { name: 'migrate', summary: 'the data directory migrations: pending ups (what a start runs), --to N for a rollback', flags: migrateFlags }
+]
 
 const say = (line: string): void => {
   process.stdout.write(`${line}\n`)
@@ -31,28 +89,11 @@ function wholeNumber(flag: string, value: string, min = 0): number {
 }
 
 async function update(args: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      root: { type: 'string' },
-      'data-dir': { type: 'string' },
-      'release-key': { type: 'string' },
-      'status-url': { type: 'string' },
-      'deadline-seconds': { type: 'string' },
-      unit: { type: 'string' },
-      'service-command': { type: 'string' },
-      'allow-downgrade': { type: 'boolean' },
-      recover: { type: 'boolean' },
-      'no-service': { type: 'boolean' },
-      status: { type: 'boolean' }
-    }
-  })
+  const { values, positionals } = parseFlags(updateFlags, args, true)
   // loaded by these commands only: the daemon (`start`, every box's long-lived process) need not hold tar
   const { installStatus, recoverUpdate, updateRelease } = await import('./updater.ts')
   const env = process.env
-  const root = path.resolve(values.root ?? env.SEED_ONE_INSTALL_ROOT ?? '/opt/seed-one')
+  const root = path.resolve(values.root ?? env[updateFlags.root.env] ?? '/opt/seed-one')
   if (values.status === true) {
     say(JSON.stringify(await installStatus(root), null, 2))
     return
@@ -60,7 +101,7 @@ async function update(args: string[]): Promise<void> {
   const { port } = resolvePortAndDataDir({}, { defaultPort: 8080, portFromEnv: true })
   const options: UpdaterOptions = {
     root,
-    dataDir: path.resolve(values['data-dir'] ?? env.SEED_ONE_DATA_DIR ?? '/var/lib/seed-one'),
+    dataDir: path.resolve(values['data-dir'] ?? env[updateFlags['data-dir'].env] ?? '/var/lib/seed-one'),
     statusUrl: values['status-url'] ?? `http://${reachableHost(env.SEED_ONE_HOST ?? '127.0.0.1')}:${port}/api/status`,
     deadlineMs: wholeNumber('deadline-seconds', values['deadline-seconds'] ?? '120', 1) * 1000,
     say
@@ -76,16 +117,14 @@ async function update(args: string[]): Promise<void> {
   if (location === undefined || positionals.length > 1) {
     throw new ConfigError('update needs one manifest path or URL, or SEED_ONE_UPDATE_URL (or --recover, --status)')
   }
-  const publicKey = await loadReleasePublicKey(values['release-key'] ?? env.SEED_ONE_RELEASE_KEY ?? '/etc/seed-one/release-key.pub')
+  const publicKey = await loadReleasePublicKey(
+    values['release-key'] ?? env[updateFlags['release-key'].env] ?? '/etc/seed-one/release-key.pub'
+  )
   await updateRelease(location, { ...options, publicKey, service, allowDowngrade: values['allow-downgrade'] })
 }
 
 async function release(args: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args,
-    strict: true,
-    options: { 'key-file': { type: 'string' }, out: { type: 'string' }, tree: { type: 'string' } }
-  })
+  const { values } = parseFlags(releaseFlags, args)
   if (values['key-file'] === undefined) throw new ConfigError('release needs --key-file (make one with `seed-one release-key <file>`)')
   const privateKey = await loadReleasePrivateKey(values['key-file'])
   const checkout = CHECKOUT_ROOT
@@ -109,7 +148,7 @@ async function release(args: string[]): Promise<void> {
 }
 
 async function releaseKey(args: string[]): Promise<void> {
-  const { positionals } = parseArgs({ args, allowPositionals: true, strict: true, options: {} })
+  const { positionals } = parseFlags({}, args, true)
   const [file] = positionals
   if (file === undefined || positionals.length > 1) throw new ConfigError('release-key needs one file name for the private key')
   const { publicFile, keyId } = await createReleaseKey(path.resolve(file))
@@ -119,11 +158,7 @@ async function releaseKey(args: string[]): Promise<void> {
 }
 
 async function migrate(args: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args,
-    strict: true,
-    options: { 'data-dir': { type: 'string' }, to: { type: 'string' }, check: { type: 'boolean' } }
-  })
+  const { values } = parseFlags(migrateFlags, args)
   const { dataDir } = resolvePortAndDataDir(values, { defaultPort: 8080, portFromEnv: true })
   const db = await openStateDb(dataDir)
   try {

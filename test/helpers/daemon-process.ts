@@ -47,6 +47,12 @@ export async function runCli(args: string[]): Promise<string> {
   return run.output()
 }
 
+/** Runs `seed-one <args>` to its end, failing or not: its exit code and everything it printed. */
+export async function runCliToEnd(args: string[]): Promise<{ code: number | null; output: string }> {
+  const run = spawnCli(args, { timeoutMs: RUN_TIMEOUT_MS })
+  return { code: await run.exited, output: run.output() }
+}
+
 /** Starts `seed-one start <args>` as its own process (with `env` added to ours) and waits until it serves HTTP. */
 export async function startDaemonProcess(
   args: string[],

@@ -1,0 +1,133 @@
+// `seed-one buy <token id>` and `seed-one withdraw`: a collector buys a film and a creator takes their
+// proceeds without writing ethers code, on the devnet (its devnet-only accounts by default) or on any
+// chain with a key file. What would make the transaction fail is checked first and said plainly.
+import { readFile } from 'node:fs/promises'
+import { formatEther, Wallet, type Contract } from '../lib/ethers.ts'
+import { ConfigError, integer, resolveChainConfig } from '../config.ts'
+import { parseFlags } from '../lib/command-flags.ts'
+import { DEVNET_CHAIN_ID, connectFilmToken, type FilmTokenClient } from '../chain/film-token.ts'
+import { buyFlags, withdrawFlags } from './market-flags.ts'
+
+/** A refusal the user fixes: a film that is not there or sold out, a wallet without the money. */
+export class MarketError extends Error {
+  override name = 'MarketError'
+}
+
+interface Market {
+  client: FilmTokenClient
+  /** The contract, signing as `wallet`. */
+  contract: Contract
+  wallet: Wallet
+}
+
+type Say = (line: string) => void
+
+const eth = (wei: bigint): string => `${formatEther(wei)} ETH`
+
+/** The key in `keyFile`, or on the devnet its devnet-only account for `role`. */
+async function walletKey(keyFile: string | undefined, chainId: number, role: 'owner' | 'creator', say: Say): Promise<string> {
+  if (keyFile !== undefined) {
+    const key = (await readFile(keyFile, 'utf8')).trim()
+    if (!/^0x[0-9a-fA-F]{64}$/.test(key)) throw new ConfigError(`--key-file ${keyFile} must hold one private key: 0x and 64 hex digits`)
+    return key
+  }
+  if (chainId !== DEVNET_CHAIN_ID)
+    throw new ConfigError(`--key-file is needed on chain ${chainId}: only the devnet has accounts of its own`)
+  const { devnetAccounts } = await import('../devnet/accounts.ts')
+  say(`(the devnet's ${role} account ${devnetAccounts[role].address}: devnet only)`)
+  return devnetAccounts[role].privateKey
+}
+
+/** The chain, the contract (checked to be a FilmToken there) and the wallet that signs. */
+async function openMarket(values: { 'rpc-url'?: string; contract?: string; 'key-file'?: string }, role: 'owner' | 'creator', say: Say) {
+  const chain = resolveChainConfig(values)
+  const client = await connectFilmToken(chain)
+  try {
+    if ((await client.provider.getCode(chain.contractAddress)) === '0x') {
+      throw new ConfigError(
+        `there is no contract at ${chain.contractAddress} on the chain at ${chain.rpcUrl} (chain ${client.chainId}): check --contract and --rpc-url (\`seed-one devnet\` prints both)`
+      )
+    }
+    const wallet = new Wallet(await walletKey(values['key-file'], client.chainId, role, say), client.provider)
+    return { client, contract: client.contract.connect(wallet) as Contract, wallet } satisfies Market
+  } catch (err) {
+    client.provider.destroy()
+    throw err
+  }
+}
+
+/** Runs `work` on the market, and says plainly the refusals the chain gives in its own words. */
+async function withMarket(market: Market, work: () => Promise<void>): Promise<void> {
+  try {
+    await work()
+  } catch (err) {
+    const { code } = err as { code?: string }
+    if (code === 'INSUFFICIENT_FUNDS') {
+      const balance = await market.client.provider.getBalance(market.wallet.address)
+      throw new MarketError(`the wallet ${market.wallet.address} holds ${eth(balance)}, not enough for the gas too: fund it`, {
+        cause: err
+      })
+    }
+    throw err
+  } finally {
+    market.client.provider.destroy()
+  }
+}
+
+function tokenIdOperand(positionals: string[]): bigint {
+  const [text] = positionals
+  if (text === undefined || positionals.length > 1 || !/^\d+$/.test(text)) {
+    throw new ConfigError('buy takes one token id, e.g. `seed-one buy 1` (publish prints it as "tokenId")')
+  }
+  return BigInt(text)
+}
+
+/** The film's price for `quantity` tokens, refusing a film that is not there or has too few left. */
+async function priceOf(contract: Contract, id: bigint, quantity: bigint): Promise<bigint> {
+  const count = (await contract.filmCount()) as bigint
+  if (id < 1n || id > count) {
+    throw new MarketError(`there is no film #${id} on this contract (it has ${count}): check the token id and --contract`)
+  }
+  const film = (await contract.film(id)) as { price: bigint; maxSupply: bigint }
+  const remaining = film.maxSupply - ((await contract['totalSupply(uint256)'](id)) as bigint)
+  if (remaining === 0n) throw new MarketError(`film #${id} is not for sale any more: all ${film.maxSupply} tokens are sold`)
+  if (quantity > remaining)
+    throw new MarketError(`only ${remaining} tokens of film #${id} are left; ask for --quantity ${remaining} at most`)
+  return film.price * quantity
+}
+
+/** `seed-one buy <token id>`: pays the contract's price for --quantity tokens (1) from the --key-file wallet. */
+export async function buyCommand(args: string[], say: Say): Promise<void> {
+  const { values, positionals } = parseFlags(buyFlags, args, true)
+  const id = tokenIdOperand(positionals)
+  const quantity = BigInt(integer('quantity', values.quantity, 1, 1))
+  const market = await openMarket(values, 'owner', say)
+  await withMarket(market, async () => {
+    const { contract, wallet, client } = market
+    const cost = await priceOf(contract, id, quantity)
+    const balance = await client.provider.getBalance(wallet.address)
+    if (balance < cost) {
+      throw new MarketError(
+        `the wallet ${wallet.address} holds ${eth(balance)}; ${quantity} token(s) of film #${id} cost ${eth(cost)} and gas: fund it, or give another --key-file`
+      )
+    }
+    const receipt = await (await contract.buy(id, quantity, { value: cost })).wait()
+    const held = (await contract.balanceOf(wallet.address, id)) as bigint
+    say(`bought ${quantity} token(s) of film #${id} for ${eth(cost)} (transaction ${receipt.hash})`)
+    say(`${wallet.address} now holds ${held}: a box paired with this wallet fetches the film and plays it`)
+  })
+}
+
+/** `seed-one withdraw`: sends the --key-file creator's proceeds from the contract to their wallet. */
+export async function withdrawCommand(args: string[], say: Say): Promise<void> {
+  const { values } = parseFlags(withdrawFlags, args)
+  const market = await openMarket(values, 'creator', say)
+  await withMarket(market, async () => {
+    const { contract, wallet } = market
+    const proceeds = (await contract.proceeds(wallet.address)) as bigint
+    if (proceeds === 0n)
+      throw new MarketError(`${wallet.address} has no proceeds to withdraw from this contract (no sales since the last withdrawal)`)
+    const receipt = await (await contract.withdraw()).wait()
+    say(`withdrew ${eth(proceeds)} to ${wallet.address} (transaction ${receipt.hash})`)
+  })
+}

@@ -1,0 +1,36 @@
+// `seed-one buy` and `seed-one withdraw`: their flags, light enough for `seed-one help` to read.
+import { daemonFlags } from '../config.ts'
+import type { CommandDefinition } from '../lib/command-flags.ts'
+
+const chainFlags = { 'rpc-url': daemonFlags['rpc-url'], contract: daemonFlags.contract } as const
+
+export const buyFlags = {
+  ...chainFlags,
+  'key-file': {
+    type: 'string',
+    value: 'FILE',
+    description: "a file holding the buyer's private key (0x + 64 hex digits, nothing else; keep it 0600)",
+    default: "the devnet's owner account, on the devnet only"
+  },
+  quantity: { type: 'string', value: 'N', description: 'how many tokens', default: '1' }
+} as const
+
+export const withdrawFlags = {
+  ...chainFlags,
+  'key-file': {
+    type: 'string',
+    value: 'FILE',
+    description: "a file holding the creator's private key (0x + 64 hex digits, nothing else; keep it 0600)",
+    default: "the devnet's creator account, on the devnet only"
+  }
+} as const
+
+export const marketDefinitions: CommandDefinition[] = [
+  {
+    name: 'buy',
+    summary: "buy tokens of a film at the price the contract asks; the wallet's box then fetches and plays it",
+    operands: '<token id>',
+    flags: buyFlags
+  },
+  { name: 'withdraw', summary: "withdraw a creator's proceeds from the film contract to the creator's wallet", flags: withdrawFlags }
+]

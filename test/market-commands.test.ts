@@ -1,0 +1,80 @@
+// `seed-one buy` and `seed-one withdraw` on the real devnet (issue 17): a collector buys without writing
+// ethers code, a creator takes the proceeds, and each refusal says what is wrong before any transaction.
+import t from 'tap'
+import { writeFile } from 'node:fs/promises'
+import { Wallet, parseEther } from 'ethers'
+import { runCliToEnd } from './helpers/daemon-process.ts'
+import { connectDevnet, devnetCliFlags, startTestDevnet } from './helpers/devnet.ts'
+import { testDir } from './helpers/in-process.ts'
+
+const devnet = await startTestDevnet(t)
+const { creator, owner, provider } = connectDevnet(t, devnet)
+const chain = ['--rpc-url', devnet.rpcUrl, '--contract', devnet.contractAddress]
+const PRICE = parseEther('0.01')
+
+/** Registers a film of `maxSupply` tokens at PRICE; its token id. */
+async function register(maxSupply: number): Promise<string> {
+  await (
+    await creator.getFunction('registerFilm')('ipfs://bafkreigh2akiscaildc', PRICE, maxSupply, [], devnet.accounts.creator.address, 0)
+  ).wait()
+  return String(await creator.getFunction('filmCount')())
+}
+
+const ownerHolds = async (id: string): Promise<bigint> =>
+  (await owner.getFunction('balanceOf')(devnet.accounts.owner.address, id)) as bigint
+
+t.test("buy pays the contract's price from the devnet owner's account, and refuses past the supply", async t => {
+  const id = await register(2)
+  const bought = await runCliToEnd(['buy', id, ...chain])
+  t.equal(bought.code, 0, bought.output)
+  t.match(bought.output, `bought 1 token(s) of film #${id} for 0.01 ETH`)
+  t.match(bought.output, `${devnet.accounts.owner.address} now holds 1`)
+  t.equal(await ownerHolds(id), 1n, 'the chain says so')
+
+  const tooMany = await runCliToEnd(['buy', id, '--quantity', '2', ...chain])
+  t.equal(tooMany.code, 1)
+  t.match(tooMany.output, `seed-one buy: only 1 tokens of film #${id} are left; ask for --quantity 1 at most`)
+  t.equal((await runCliToEnd(['buy', id, ...chain])).code, 0, 'the last one')
+  const soldOut = await runCliToEnd(['buy', id, ...chain])
+  t.equal(soldOut.code, 1)
+  t.match(soldOut.output, `film #${id} is not for sale any more: all 2 tokens are sold`)
+  t.equal(await ownerHolds(id), 2n, 'no more than the supply was bought')
+})
+
+t.test('buy refuses a film that is not there, a wallet without the price, and a wrong contract', async t => {
+  const id = await register(10)
+  const missing = await runCliToEnd(['buy', '999', ...chain])
+  t.equal(missing.code, 1)
+  t.match(missing.output, /there is no film #999 on this contract \(it has \d+\): check the token id and --contract/)
+
+  const poor = Wallet.createRandom()
+  const keyFile = testDir(t, 'poor.key')
+  await writeFile(keyFile, `${poor.privateKey}\n`, { mode: 0o600 })
+  const unfunded = await runCliToEnd(['buy', id, '--key-file', keyFile, ...chain])
+  t.equal(unfunded.code, 1)
+  t.match(unfunded.output, `the wallet ${poor.address} holds 0.0 ETH; 1 token(s) of film #${id} cost 0.01 ETH and gas: fund it`)
+  t.equal(await provider.getTransactionCount(poor.address), 0, 'no transaction was sent')
+
+  const badKey = testDir(t, 'bad.key')
+  await writeFile(badKey, 'my seed phrase is …')
+  t.match((await runCliToEnd(['buy', id, '--key-file', badKey, ...chain])).output, 'must hold one private key: 0x and 64 hex digits')
+
+  const elsewhere = await runCliToEnd(['buy', id, '--rpc-url', devnet.rpcUrl, '--contract', poor.address])
+  t.equal(elsewhere.code, 1)
+  t.match(elsewhere.output, `there is no contract at ${poor.address} on the chain at ${devnet.rpcUrl} (chain 31337): check --contract`)
+  t.match((await runCliToEnd(['buy', 'one', ...chain])).output, 'buy takes one token id')
+  t.equal((await runCliToEnd(['buy', id, ...devnetCliFlags(devnet)])).code, 1, '--deployment-block is no flag of buy')
+})
+
+t.test("withdraw sends the devnet creator's proceeds, then says there are none", async t => {
+  const proceeds = (await creator.getFunction('proceeds')(devnet.accounts.creator.address)) as bigint
+  t.ok(proceeds > 0n, 'the sales above left proceeds')
+  const before = await provider.getBalance(devnet.accounts.creator.address)
+  const withdrawn = await runCliToEnd(['withdraw', ...chain])
+  t.equal(withdrawn.code, 0, withdrawn.output)
+  t.match(withdrawn.output, `withdrew ${Number(proceeds) / 1e18} ETH to ${devnet.accounts.creator.address}`)
+  t.ok((await provider.getBalance(devnet.accounts.creator.address)) > before, "the creator's balance rose")
+  const again = await runCliToEnd(['withdraw', ...chain])
+  t.equal(again.code, 1)
+  t.match(again.output, `${devnet.accounts.creator.address} has no proceeds to withdraw from this contract`)
+})
