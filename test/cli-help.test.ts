@@ -59,7 +59,8 @@ async function readmeCommandRows(): Promise<Array<{ commands: string[]; text: st
     )
     .map(row => ({
       // `publish <video>`, `release`, `release-key`: the first word of each code span of the first cell
-      commands: [...(row.split('|')[1] ?? '').matchAll(/`([\w-]+)[^`]*`/g)].map(m => m[1]),
+      // cells split at pipes that are not escaped (`create\|list` is one cell)
+      commands: [...(row.split(/(?<!\\)\|/)[1] ?? '').matchAll(/`([\w-]+)[^`]*`/g)].map(m => m[1]),
       text: row
     }))
 }

@@ -91,6 +91,10 @@ export const ROUTE_DESCRIPTIONS: Record<string, RouteDescription> = {
     summary: 'A subtitle track as WebVTT',
     description: `Track :index of the film's metadata, decrypted. ${SIGNED_IN}`
   },
+  'GET /api/films/:tokenId/chapters': {
+    summary: "A film's chapters as WebVTT",
+    description: `The chapters track (a cue per chapter, its title as text), decrypted; 404 for a film published without chapters. ${SIGNED_IN}`
+  },
   'GET /api/films/:tokenId/thumbnails/:index': {
     summary: 'A seek-thumbnail sheet',
     description: `Sheet :index (JPEG) of the film's seek thumbnails: tiles of a frame every 10 s, laid out as its metadata says. ${SIGNED_IN}`
