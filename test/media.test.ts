@@ -142,6 +142,21 @@ t.test('thumbnail sheets past the last keyframe: its frame is held to the end, t
   t.ok((await averageLuma(sheets.files[1], '160:90:160:0')) > 40, 'its last tile (22 s) holds the 12 s keyframe, not black padding')
 })
 
+t.test('thumbnails of a short film whose video starts after zero (AAC priming): every tile has a frame', async t => {
+  const dir = t.testdir()
+  // 2 s, its video starting 0.02 s in as after an AAC encoder's priming: shorter than one 10 s interval
+  const video = await makeClip(path.join(dir, 'late.mp4'), {
+    seconds: 2,
+    size: '320x180',
+    args: [...H264_AAC, '-output_ts_offset', '0.02']
+  })
+  const start = (await ffprobeJson(video, '-select_streams', 'v:0', '-show_entries', 'stream=start_time')).streams[0].start_time
+  t.ok(Number(start) >= 0.02, `video starts at ${start} s`)
+  const sheets = await extractThumbnailSheets(video, await probeMedia(video), dir)
+  t.match(sheets.grid, { count: 1, intervalSeconds: 10 })
+  t.ok((await averageLuma(sheets.files[0], '160:90:0:0')) > 40, 'its one tile holds the first frame, not black padding')
+})
+
 t.test('planNormalisation follows the direct-play rules', async t => {
   const mp4 = 'mov,mp4,m4a,3gp,3g2,mj2'
   const mkv = 'matroska,webm'
