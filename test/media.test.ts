@@ -8,7 +8,7 @@ import t from 'tap'
 import { extractPoster, extractThumbnailSheets } from '../server/publish/artwork.ts'
 import { generateDemoClip } from '../server/publish/demo-clip.ts'
 import { normaliseForDirectPlay, planNormalisation, type NormalisePlan } from '../server/publish/normalise.ts'
-import { MediaError, probeMedia, type MediaInfo } from '../server/publish/probe.ts'
+import { MediaError, probeMedia, type HdrFormat, type MediaInfo } from '../server/publish/probe.ts'
 import { runFfmpeg } from '../server/publish/ffmpeg-run.ts'
 import { extractSubtitleStreamToWebVtt, subtitleFileToWebVtt } from '../server/publish/subtitles.ts'
 import { withPlaintextWorkDir } from '../server/publish/work-dir.ts'
@@ -160,7 +160,14 @@ t.test('thumbnails of a short film whose video starts after zero (AAC priming): 
 t.test('planNormalisation follows the direct-play rules', async t => {
   const mp4 = 'mov,mp4,m4a,3gp,3g2,mj2'
   const mkv = 'matroska,webm'
-  const video = (codec: string, pixelFormat = 'yuv420p') => ({ codec, pixelFormat, width: 1920, height: 1080 })
+  const video = (codec: string, pixelFormat = 'yuv420p', hdr: HdrFormat = 'sdr') => ({
+    codec,
+    pixelFormat,
+    width: 1920,
+    height: 1080,
+    colour: {},
+    hdr
+  })
   const audio = (...codecs: string[]) => codecs.map((codec, i) => ({ index: i + 1, codec, channels: 2 }))
   const cases: [string, Partial<MediaInfo>, NormalisePlan][] = [
     [
@@ -227,6 +234,11 @@ t.test('planNormalisation follows the direct-play rules', async t => {
       'MPEG-PS MPEG-2/AC-3',
       { container: 'mpeg', faststart: false, video: video('mpeg2video'), audio: audio('ac3') },
       { videoCodec: 'libx264', audioCodec: 'aac', remux: true }
+    ],
+    [
+      'faststart MP4 H.264 8-bit tagged HDR (PQ) is re-encoded: tone-mapped to SDR',
+      { container: mp4, faststart: true, video: video('h264', 'yuv420p', 'pq'), audio: audio('aac') },
+      { videoCodec: 'libx264', audioCodec: 'copy', remux: true }
     ],
     [
       'AVI MPEG-4 part 2/MP3',

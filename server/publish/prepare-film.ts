@@ -2,17 +2,24 @@
 // thumbnails and subtitles made as plaintext work files, then sealed with the film's key (all but the
 // poster), added to Helia and pinned, and described by the metadata boxes will read.
 import { createReadStream } from 'node:fs'
-import { readFile } from 'node:fs/promises'
+import { readFile, stat } from 'node:fs/promises'
 import path from 'node:path'
 import type { StorageNode } from '../storage/helia-node.ts'
 import type { CID } from 'multiformats/cid'
-import { parseExpiry, parseFilmMetadata, type FilmMetadata, type ThumbnailSheetsMetadata } from '../library/film-metadata.ts'
+import {
+  parseExpiry,
+  parseFilmMetadata,
+  type FilmMetadata,
+  type RenditionMetadata,
+  type ThumbnailSheetsMetadata
+} from '../library/film-metadata.ts'
 import { addBytes, addFile, pinWithProgress } from '../storage/content.ts'
 import { createSealer, generateContentKey, sealBuffer } from '../sealing/seal.ts'
 import { DEFAULT_CHUNK_SIZE, DEFAULT_CIPHER, sealedLength, type CipherName } from '../sealing/format.ts'
 import { probeMedia, type MediaInfo } from './probe.ts'
 import { normaliseForDirectPlay } from './normalise.ts'
 import { extractPoster, extractThumbnailSheets, type ThumbnailSheetFiles } from './artwork.ts'
+import { describeRendition, makeRenditions, type RenditionFile } from './renditions.ts'
 import { extractSubtitleStreamToWebVtt, isTextSubtitle, subtitleFileToWebVtt } from './subtitles.ts'
 import { withPlaintextWorkDir } from './work-dir.ts'
 import type { PreparedFilm } from './publish-intent.ts'
@@ -30,6 +37,8 @@ interface WorkFiles {
   posterFile: string
   sheets: ThumbnailSheetFiles | undefined
   subtitles: SubtitleTrack[]
+  /** The renditions besides the playable (SDR) film: the original HEVC, the weak-link one. */
+  renditions: RenditionFile[]
 }
 
 /** What went into Helia, pinned: the sealed film, its poster, and its sealed subtitles and thumbnail sheets. */
@@ -40,7 +49,11 @@ interface AddedFilm {
   posterCid: CID
   subtitles: Array<{ cid: string; language: string; label: string }>
   thumbnailSheets: ThumbnailSheetsMetadata | undefined
+  renditions: RenditionMetadata[]
 }
+
+/** A file sealed, added and pinned. */
+type SealedFile = { cid: CID; sealedBytes: number; plaintextBytes: number }
 
 /** Seek thumbnails: a frame every 10 s (the Player's seek bar shows the tile under the cursor), 100 a sheet. */
 const THUMBNAIL_INTERVAL_SECONDS = 10
@@ -90,7 +103,8 @@ async function makeWorkFiles(request: PublishRequest, workDir: string, progress:
 
   const subtitles = await webVttSubtitles(request, info, workDir)
   progress('subtitles', 1)
-  return { playable, playableInfo, posterFile, sheets, subtitles }
+  const renditions = await makeRenditions(request.input, info, workDir, f => progress('renditions', f))
+  return { playable, playableInfo, posterFile, sheets, subtitles, renditions }
 }
 
 /** The subtitle files given, then the input's own text subtitle streams, each converted to WebVTT. */
@@ -109,21 +123,41 @@ async function webVttSubtitles(request: PublishRequest, info: MediaInfo, workDir
   return vttFiles
 }
 
-/** Seals the film with a new content key, kept in custody once the sealed film is added; the sheets and subtitles show the film, so they are sealed with it too. */
+/** Streams a file through the sealer into Helia, pinned; onBytes sees the sealed bytes added so far. */
+async function addSealedFile(
+  helia: StorageNode,
+  contentKey: Uint8Array,
+  file: string,
+  sealing: Sealing,
+  onBytes?: (sealed: number) => void
+): Promise<SealedFile> {
+  const plaintextBytes = (await stat(file)).size
+  const sealedSource = createReadStream(file, { highWaterMark: 1024 * 1024 }).pipe(
+    createSealer(contentKey, { plaintextLength: plaintextBytes, ...sealing })
+  )
+  const cid = await pinned(helia, await addFile(helia, sealedSource, onBytes))
+  return { cid, sealedBytes: sealedLength(plaintextBytes, sealing.chunkSize), plaintextBytes }
+}
+
+/**
+ * Seals the film with a new content key, kept in custody once the sealed film is added; the sheets,
+ * subtitles and other renditions show the film, so they are sealed with it too.
+ */
 async function addSealedFilm(ctx: PublishContext, files: WorkFiles, sealing: Sealing, progress: Progress): Promise<AddedFilm> {
   const { helia, custody } = ctx
   const contentKey = generateContentKey()
-  const plaintextBytes = files.playableInfo.sizeBytes
-  const sealedBytes = sealedLength(plaintextBytes, sealing.chunkSize)
-  const sealedSource = createReadStream(files.playable, { highWaterMark: 1024 * 1024 }).pipe(
-    createSealer(contentKey, { plaintextLength: plaintextBytes, ...sealing })
-  )
-  const contentCid = await pinned(
-    helia,
-    await addFile(helia, sealedSource, bytes => progress('seal', Math.min(0.999, bytes / sealedBytes)))
-  )
+  const total = sealedLength(files.playableInfo.sizeBytes, sealing.chunkSize)
+  const content = await addSealedFile(helia, contentKey, files.playable, sealing, bytes => progress('seal', Math.min(0.999, bytes / total)))
+  const { cid: contentCid, sealedBytes, plaintextBytes } = content
   await custody.put(contentCid.toString(), contentKey)
   progress('seal', 1)
+  const duration = files.playableInfo.durationSeconds
+  const renditions = [await describeRendition({ role: 'sdr', file: files.playable }, content, duration)]
+  for (const rendition of files.renditions) {
+    const sealed = await addSealedFile(helia, contentKey, rendition.file, sealing)
+    renditions.push(await describeRendition(rendition, sealed, duration))
+  }
+  progress('seal renditions', 1)
 
   const posterCid = await pinned(helia, await addBytes(helia, await readFile(files.posterFile)))
   const addSealed = async (file: string): Promise<string> =>
@@ -136,7 +170,7 @@ async function addSealedFilm(ctx: PublishContext, files: WorkFiles, sealing: Sea
     for (const file of files.sheets.files) cids.push({ cid: await addSealed(file) })
     thumbnailSheets = { ...files.sheets.grid, mimeType: 'image/jpeg', sheets: cids }
   }
-  return { contentCid, sealedBytes, plaintextBytes, posterCid, subtitles, thumbnailSheets }
+  return { contentCid, sealedBytes, plaintextBytes, posterCid, subtitles, thumbnailSheets, renditions }
 }
 
 function filmMetadata(
@@ -172,6 +206,7 @@ function filmMetadata(
     poster: { cid: added.posterCid.toString(), mimeType: 'image/jpeg' },
     subtitles: added.subtitles,
     ...(thumbnailSheets !== undefined ? { thumbnailSheets } : {}),
+    renditions: added.renditions,
     ...(request.expiresAt !== undefined ? { expiresAt: new Date(parseExpiry(request.expiresAt)).toISOString() } : {}),
     custodian: ctx.custodian
   }
