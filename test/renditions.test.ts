@@ -10,7 +10,13 @@ import path from 'node:path'
 import { promisify } from 'node:util'
 import { daemonPublishContext, publishFilm } from '../server/publish/publish-film.ts'
 import { openBuffer } from '../server/sealing/open.ts'
-import { parseCid, parseFilmMetadata, type FilmMetadata, type RenditionMetadata } from '../server/library/film-metadata.ts'
+import {
+  MAX_METADATA_BYTES,
+  parseCid,
+  parseFilmMetadata,
+  type FilmMetadata,
+  type RenditionMetadata
+} from '../server/library/film-metadata.ts'
 import { devnetWallet, startTestDevnet } from './helpers/devnet.ts'
 import { daemonConfig, startTestDaemon, testDir, type Test } from './helpers/in-process.ts'
 
@@ -191,6 +197,9 @@ for (const hdr of ['pq', 'hlg'] as const) {
   })
 }
 
+/** The SDR source's metadata, for the checks of the metadata format. */
+let sdrFilm: FilmMetadata | undefined
+
 t.test('an SDR H.264 source: its film as before, a low rendition, no original', async t => {
   const input = path.join(work, 'sdr.mp4')
   await run('ffmpeg', [
@@ -199,6 +208,7 @@ t.test('an SDR H.264 source: its film as before, a low rendition, no original', 
     ...['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-movflags', '+faststart', input]
   ])
   const { metadata, files } = await publishAndOpen('sdr', input)
+  sdrFilm = metadata
   t.same(
     metadata.renditions?.map(r => r.role),
     ['sdr', 'low']
@@ -206,4 +216,37 @@ t.test('an SDR H.264 source: its film as before, a low rendition, no original', 
   for (const rendition of metadata.renditions ?? []) await checkDescribed(t, rendition, files.get(rendition.role) as string)
   t.match(metadata.renditions?.[1], { video: { width: 640, height: 360, hdr: 'sdr' } })
   t.ok((metadata.renditions?.[1].bitrate ?? Infinity) <= 1_500_000, 'low: at most 1.5 Mbit/s')
+})
+
+t.test('renditions in the metadata: checked, optional, and within the size cap at their longest', async t => {
+  const metadata = sdrFilm as FilmMetadata
+  const [sdr, low] = metadata.renditions as RenditionMetadata[]
+  const parse = (renditions: unknown) => () =>
+    parseFilmMetadata(new TextEncoder().encode(JSON.stringify({ ...metadata, renditions }, null, 2)))
+  t.doesNotThrow(parse(undefined), 'a film published before renditions still reads')
+  t.throws(parse([sdr, low, low]), { name: 'MetadataError', message: 'film metadata is invalid: /renditions/2 is a second low rendition' })
+  t.throws(parse([sdr, { ...low, role: 'sdr' }]), { message: 'film metadata is invalid: /renditions/1 is a second sdr rendition' })
+  t.throws(parse([sdr, { ...sdr, role: 'original' }]), {
+    message: "film metadata is invalid: /renditions/1: the sdr rendition, and only it, is the film's content"
+  })
+  t.throws(parse([sdr, { ...low, sealedBytes: low.sealedBytes + 1 }]), {
+    message: `film metadata is invalid: /renditions/1/sealedBytes is not the sealed size of ${low.plaintextBytes} bytes`
+  })
+  t.throws(parse([sdr, { ...low, codecs: 'avc1.64001e,<script>' }]), { message: /\/renditions\/1\/codecs must match pattern/ })
+  t.throws(parse([sdr, { ...low, audio: [{ codecs: 'mp4a.40.2', channels: 2, language: 'ﬀﬀﬀ' }] }]), {
+    message: /\/renditions\/1\/audio\/0\/language must match pattern/
+  })
+
+  // The longest list the schema allows (ASCII only), as publish writes it: what it adds to the 128 KiB cap
+  const longest = (role: string) => ({
+    ...low,
+    role,
+    cid: 'b'.repeat(200),
+    codecs: 'c'.repeat(17 * 60),
+    video: { codecs: 'd'.repeat(60), width: 16384, height: 16384, hdr: 'sdr' },
+    audio: Array(16).fill({ codecs: 'e'.repeat(60), channels: 64, language: 'f'.repeat(35) })
+  })
+  const bytes = JSON.stringify({ renditions: ['sdr', 'original', 'low'].map(longest) }, null, 2).length
+  t.ok(bytes <= 15 * 1024, `the longest renditions list takes ${bytes} bytes of the ${MAX_METADATA_BYTES}`)
+  t.throws(parse(['sdr', 'original', 'low', 'low'].map(longest)), { message: /\/renditions must NOT have more than 3 items/ })
 })

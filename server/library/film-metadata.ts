@@ -162,8 +162,8 @@ export class MetadataError extends Error {
 
 /**
  * Most bytes of metadata JSON read. The schema's longest strings and lists, written by JSON.stringify
- * (UTF-8, up to 4 bytes a character), come to about 95 KiB (the synopsis 20 KiB, 64 subtitle tracks
- * 50 KiB, 64 thumbnail sheets 14 KiB); a real film's is a few KiB.
+ * (UTF-8, up to 4 bytes a character), come to about 109 KiB (the synopsis 20 KiB, 64 subtitle tracks
+ * 50 KiB, 64 thumbnail sheets 14 KiB, 3 renditions 14 KiB); a real film's is a few KiB.
  */
 export const MAX_METADATA_BYTES = 128 * 1024
 /**
