@@ -35,7 +35,8 @@ const HDR = {
 
 /**
  * A 2 s 320×180 10-bit HEVC source in MKV (its video starts at 0.02 s, as after AAC priming): 5.1 E-AC-3
- * in English, then AAC stereo in French. The test pattern's bright, saturated bars make tone mapping show.
+ * in English, then AAC stereo in French. The test pattern's bright, saturated bars make tone mapping show;
+ * its grain (noise) and 3 Mbit/s take it where a low rendition is worth making.
  */
 async function hdrSource(hdr: keyof typeof HDR): Promise<string> {
   const out = path.join(work, `${hdr}.mkv`)
@@ -43,8 +44,11 @@ async function hdrSource(hdr: keyof typeof HDR): Promise<string> {
   const sine = (hz: number) => ['-f', 'lavfi', '-i', `sine=frequency=${hz}:sample_rate=48000:duration=2`]
   await run('ffmpeg', [
     ...['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=320x180:rate=25:duration=2', ...sine(330), ...sine(440)],
-    ...['-filter_complex', '[0:v]format=yuv420p10le[v];[1:a]pan=5.1(side)|c0=c0|c1=c0|c2=c0|c3=c0|c4=c0|c5=c0[surround]'],
-    ...['-map', '[v]', '-map', '[surround]', '-map', '2:a', '-c:v', 'libx265', '-preset', 'ultrafast'],
+    ...[
+      '-filter_complex',
+      '[0:v]noise=alls=12:allf=t,format=yuv420p10le[v];[1:a]pan=5.1(side)|c0=c0|c1=c0|c2=c0|c3=c0|c4=c0|c5=c0[surround]'
+    ],
+    ...['-map', '[v]', '-map', '[surround]', '-map', '2:a', '-c:v', 'libx265', '-preset', 'ultrafast', '-b:v', '3M'],
     ...['-x265-params', `log-level=error:repeat-headers=1:colorprim=bt2020:colormatrix=bt2020nc:${x265}`],
     ...['-color_primaries', 'bt2020', '-color_trc', transfer, '-colorspace', 'bt2020nc'],
     ...['-c:a:0', 'eac3', '-b:a:0', '384k', '-c:a:1', 'aac', '-ac:a:1', '2'],
@@ -205,7 +209,8 @@ t.test('an SDR H.264 source: its film as before, a low rendition, no original', 
   await run('ffmpeg', [
     ...['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=25:duration=2'],
     ...['-f', 'lavfi', '-i', 'sine=frequency=330:sample_rate=48000:duration=2'],
-    ...['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-movflags', '+faststart', input]
+    ...['-vf', 'noise=alls=12:allf=t', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p'],
+    ...['-c:a', 'aac', '-movflags', '+faststart', input]
   ])
   const { metadata, files } = await publishAndOpen('sdr', input)
   sdrFilm = metadata
@@ -215,7 +220,18 @@ t.test('an SDR H.264 source: its film as before, a low rendition, no original', 
   )
   for (const rendition of metadata.renditions ?? []) await checkDescribed(t, rendition, files.get(rendition.role) as string)
   t.match(metadata.renditions?.[1], { video: { width: 640, height: 360, hdr: 'sdr' } })
-  t.ok((metadata.renditions?.[1].bitrate ?? Infinity) <= 1_500_000, 'low: at most 1.5 Mbit/s')
+  const [sdr, low] = metadata.renditions as RenditionMetadata[]
+  // capped at 1.2 Mbit/s with a 2.4 Mbit buffer: over 2 s at most 2.4 Mbit/s of video, and 96 kbit/s of audio
+  t.ok(low.bitrate < sdr.bitrate && low.bitrate <= 2_500_000, `low: ${low.bitrate} bit/s, under the film's ${sdr.bitrate} and the cap`)
+
+  const quiet = path.join(work, 'quiet.mp4')
+  await run('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=320x180:rate=25:duration=2', '-c:v', 'libx264', quiet])
+  const quietFilm = await publishAndOpen('quiet', quiet)
+  t.same(
+    quietFilm.metadata.renditions?.map(r => r.role),
+    ['sdr'],
+    'a source under 2.4 Mbit/s gets no low rendition: it would not halve its bits'
+  )
 })
 
 t.test('renditions in the metadata: checked, optional, and within the size cap at their longest', async t => {

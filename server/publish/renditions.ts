@@ -1,7 +1,8 @@
 // The renditions a publish makes besides the SDR film (normalise.ts), so that each TV gets the best it
 // can show without a box ever transcoding: the source's own HEVC video, HDR kept, for TVs that decode
-// it; a small H.264 one for weak links. Both fragmented MP4 (moof fragments a keyframe apart, a sidx
-// at the front) so a later HLS playlist can name their fragments as byte ranges of the sealed file.
+// it; a small H.264 one for weak links, where it at least halves the source's bits a second. Both are
+// fragmented MP4 (moof fragments a keyframe apart, a sidx at the front) so that a later HLS playlist can
+// name their fragments as byte ranges of the sealed file.
 import path from 'node:path'
 import ffmpeg from 'fluent-ffmpeg'
 import type { RenditionMetadata } from '../library/film-metadata.ts'
@@ -32,6 +33,8 @@ const STEREO_AAC_KBPS = 128
  * of Apple's HLS authoring ladder.
  */
 const LOW = { maxHeight: 480, maxrateKbps: 1200, crf: 23, audioKbps: 96 }
+/** A weak-link rendition is stored only where it at least halves the bits a second of the source. */
+const LOW_WORTH_SOURCE_BITS_PER_SECOND = 2 * LOW.maxrateKbps * 1000
 /**
  * Fragmented MP4: empty moov then a moof per keyframe, a sidx per track at the front; delay_moov
  * because ffmpeg can only write an E-AC-3 track's moov entry once it has parsed its first packets.
@@ -47,7 +50,7 @@ export async function makeRenditions(
 ): Promise<RenditionFile[]> {
   const plans: Array<{ role: RenditionRole; options: string[] }> = []
   if (keepsOriginalVideo(info)) plans.push({ role: 'original', options: originalOptions(info) })
-  plans.push({ role: 'low', options: lowOptions(info) })
+  if ((info.sizeBytes * 8) / info.durationSeconds > LOW_WORTH_SOURCE_BITS_PER_SECOND) plans.push({ role: 'low', options: lowOptions(info) })
   const made: Array<RenditionFile & { role: RenditionRole }> = []
   for (const [n, plan] of plans.entries()) {
     const file = path.join(workDir, `rendition-${plan.role}.mp4`)
