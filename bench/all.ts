@@ -10,6 +10,7 @@ const BENCHMARKS = [
   'stream-cpu.ts',
   'memory.ts',
   'publish.ts',
+  'publish-hdr.ts',
   'replication.ts',
   'library-sync.ts',
   'tv-engines.ts',

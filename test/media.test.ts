@@ -8,7 +8,7 @@ import t from 'tap'
 import { extractPoster, extractThumbnailSheets } from '../server/publish/artwork.ts'
 import { generateDemoClip } from '../server/publish/demo-clip.ts'
 import { normaliseForDirectPlay, planNormalisation, type NormalisePlan } from '../server/publish/normalise.ts'
-import { MediaError, probeMedia, type MediaInfo } from '../server/publish/probe.ts'
+import { MediaError, probeMedia, type HdrFormat, type MediaInfo } from '../server/publish/probe.ts'
 import { runFfmpeg } from '../server/publish/ffmpeg-run.ts'
 import { extractSubtitleStreamToWebVtt, subtitleFileToWebVtt } from '../server/publish/subtitles.ts'
 import { withPlaintextWorkDir } from '../server/publish/work-dir.ts'
@@ -142,10 +142,32 @@ t.test('thumbnail sheets past the last keyframe: its frame is held to the end, t
   t.ok((await averageLuma(sheets.files[1], '160:90:160:0')) > 40, 'its last tile (22 s) holds the 12 s keyframe, not black padding')
 })
 
+t.test('thumbnails of a short film whose video starts after zero (AAC priming): every tile has a frame', async t => {
+  const dir = t.testdir()
+  // 2 s, its video starting 0.02 s in as after an AAC encoder's priming: shorter than one 10 s interval
+  const video = await makeClip(path.join(dir, 'late.mp4'), {
+    seconds: 2,
+    size: '320x180',
+    args: [...H264_AAC, '-output_ts_offset', '0.02']
+  })
+  const start = (await ffprobeJson(video, '-select_streams', 'v:0', '-show_entries', 'stream=start_time')).streams[0].start_time
+  t.ok(Number(start) >= 0.02, `video starts at ${start} s`)
+  const sheets = await extractThumbnailSheets(video, await probeMedia(video), dir)
+  t.match(sheets.grid, { count: 1, intervalSeconds: 10 })
+  t.ok((await averageLuma(sheets.files[0], '160:90:0:0')) > 40, 'its one tile holds the first frame, not black padding')
+})
+
 t.test('planNormalisation follows the direct-play rules', async t => {
   const mp4 = 'mov,mp4,m4a,3gp,3g2,mj2'
   const mkv = 'matroska,webm'
-  const video = (codec: string, pixelFormat = 'yuv420p') => ({ codec, pixelFormat, width: 1920, height: 1080 })
+  const video = (codec: string, pixelFormat = 'yuv420p', hdr: HdrFormat = 'sdr') => ({
+    codec,
+    pixelFormat,
+    width: 1920,
+    height: 1080,
+    colour: {},
+    hdr
+  })
   const audio = (...codecs: string[]) => codecs.map((codec, i) => ({ index: i + 1, codec, channels: 2 }))
   const cases: [string, Partial<MediaInfo>, NormalisePlan][] = [
     [
@@ -212,6 +234,11 @@ t.test('planNormalisation follows the direct-play rules', async t => {
       'MPEG-PS MPEG-2/AC-3',
       { container: 'mpeg', faststart: false, video: video('mpeg2video'), audio: audio('ac3') },
       { videoCodec: 'libx264', audioCodec: 'aac', remux: true }
+    ],
+    [
+      'faststart MP4 H.264 8-bit tagged HDR (PQ) is re-encoded: tone-mapped to SDR',
+      { container: mp4, faststart: true, video: video('h264', 'yuv420p', 'pq'), audio: audio('aac') },
+      { videoCodec: 'libx264', audioCodec: 'copy', remux: true }
     ],
     [
       'AVI MPEG-4 part 2/MP3',

@@ -96,6 +96,19 @@ const grid = { intervalSeconds: 10, columns: 10, rows: 10, count: 110, tileWidth
 /** The decrypted sheets, as the box served them (test 2). */
 const served: Uint8Array[] = []
 
+// A film as publish made them before sheets: one `thumbnails` grid. Its metadata sits on IPFS under the
+// CID the chain names, so it is read as it is. Made here from a short film's one sheet (3 tiles, 1 row),
+// before the tests run: tap ends the file when its tests are done, and a publish after them outlived it.
+const shortClip = await generateDemoClip(path.join(testDir(t, 'work'), 'short'), { seconds: 25, width: 320, height: 180 })
+const short = await publishFilm(daemonPublishContext(custodian, creator), { input: shortClip.video, title: 'Short' })
+const { thumbnailSheets: shortSheets, ...shortMetadata } = await readMetadata(short.metadataCid)
+const legacyMetadata: FilmMetadata = {
+  ...shortMetadata,
+  title: 'Old Sheet',
+  thumbnails: { ...grid, count: 3, rows: 1, cid: shortSheets?.sheets[0].cid as string, mimeType: 'image/jpeg' }
+}
+const legacy = await registerMetadata({ custodian, creator, contractAddress: devnet.contractAddress }, legacyMetadata, { releaseKey: true })
+
 t.test('publish makes sheets of at most 10×10 tiles, a frame every 10 s, each sealed with the film key', async t => {
   const sheets = metadata.thumbnailSheets
   t.match(sheets, { mimeType: 'image/jpeg', ...grid })
@@ -186,18 +199,6 @@ t.test('the tile for time t is in sheet floor(t / (10 s × 100)), at tile floor(
     }
   }
 })
-
-// A film as publish made them before sheets: one `thumbnails` grid. Its metadata sits on IPFS under the
-// CID the chain names, so it is read as it is. Made here from a short film's one sheet (3 tiles, 1 row).
-const shortClip = await generateDemoClip(path.join(testDir(t, 'work'), 'short'), { seconds: 25, width: 320, height: 180 })
-const short = await publishFilm(daemonPublishContext(custodian, creator), { input: shortClip.video, title: 'Short' })
-const { thumbnailSheets: shortSheets, ...shortMetadata } = await readMetadata(short.metadataCid)
-const legacyMetadata: FilmMetadata = {
-  ...shortMetadata,
-  title: 'Old Sheet',
-  thumbnails: { ...grid, count: 3, rows: 1, cid: shortSheets?.sheets[0].cid as string, mimeType: 'image/jpeg' }
-}
-const legacy = await registerMetadata({ custodian, creator, contractAddress: devnet.contractAddress }, legacyMetadata, { releaseKey: true })
 
 t.test('a film published with the single sheet: still listed, served, and at its old address', async t => {
   t.equal(shortSheets?.sheets.length, 1, 'the short film has one sheet of 3 tiles')

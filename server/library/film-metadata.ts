@@ -56,6 +56,12 @@ export interface FilmMetadata {
    * thumbnailSheetsOf.
    */
   thumbnails?: ThumbnailSheetMetadata
+  /**
+   * The film's renditions, one of each role, for a TV to choose the best it can show (absent in films
+   * published before them: their `content` is the only one). All are sealed like `content` (its
+   * sealing, and its key: custody keeps the key under content.cid); the `sdr` one is `content` itself.
+   */
+  renditions?: RenditionMetadata[]
   /** When `test` content stops being shown anywhere (ISO 8601). */
   expiresAt?: string
   /** Where devices ask for the film's key. */
@@ -83,6 +89,32 @@ export interface ChapterMetadata {
 /** Most chapters a film lists, and the longest title (characters): they bound the metadata's size. */
 export const MAX_CHAPTERS = 128
 export const MAX_CHAPTER_TITLE = 100
+
+/** How a rendition's pictures are coded for light: PQ (HDR10), HLG, or standard dynamic range. */
+export const HDR_FORMATS = ['sdr', 'pq', 'hlg'] as const
+/**
+ * original: the source's own HEVC video (HDR kept), for TVs that decode it; sdr: the film as `content`
+ * serves it (H.264 BT.709, HDR tone-mapped); low: H.264 SDR at most 480 lines and ~1.3 Mbit/s, for weak links.
+ */
+export const RENDITION_ROLES = ['original', 'sdr', 'low'] as const
+
+/** One sealed MP4 of the film, described for a TV's canPlayType or MediaCapabilities.decodingInfo. */
+export interface RenditionMetadata {
+  role: (typeof RENDITION_ROLES)[number]
+  cid: string
+  sealedBytes: number
+  plaintextBytes: number
+  mimeType: 'video/mp4'
+  /** Fragmented MP4 (a moof a keyframe, a sidx at the front): its fragments can be served as HLS byte ranges. */
+  fragmented: boolean
+  /** RFC 6381 codecs of every stream, video first, comma-separated: `video/mp4; codecs="…"` as an engine is asked. */
+  codecs: string
+  /** Average bits a second over the film (plaintext bytes × 8 / duration). */
+  bitrate: number
+  video: { codecs: string; width: number; height: number; hdr: (typeof HDR_FORMATS)[number] }
+  /** In the MP4's order; the first is the default track. */
+  audio: Array<{ codecs: string; channels: number; language?: string }>
+}
 
 /**
  * The grid of a film's thumbnail sheets, as the publisher makes them and the metadata describes them.
@@ -162,9 +194,9 @@ export class MetadataError extends Error {
 
 /**
  * Most bytes of metadata JSON read. The schema's longest strings and lists, written by JSON.stringify
- * (UTF-8, up to 4 bytes a character), come to about 175 KiB (the synopsis 20 KiB, 64 subtitle tracks
- * 52 KiB, 64 thumbnail sheets 14 KiB, 128 chapters 65 KiB, 32 image subtitle streams 20 KiB); a real
- * film's is a few KiB.
+ * (UTF-8, up to 4 bytes a character), come to about 189 KiB (the synopsis 20 KiB, 64 subtitle tracks
+ * 52 KiB, 64 thumbnail sheets 14 KiB, 128 chapters 65 KiB, 32 image subtitle streams 20 KiB, 3 renditions
+ * 14 KiB); a real film's is a few KiB.
  */
 export const MAX_METADATA_BYTES = 192 * 1024
 /**
@@ -187,6 +219,10 @@ const gridProperties = {
   tileWidth: { type: 'integer', minimum: 1, maximum: 4096 },
   tileHeight: { type: 'integer', minimum: 1, maximum: 4096 }
 }
+/** One RFC 6381 codecs string or a comma-separated list of them: ASCII letters, digits and dots. */
+const codecsString = { type: 'string', pattern: '^[A-Za-z0-9.-]+(,[A-Za-z0-9.-]+)*$', maxLength: 60 }
+/** A rendition's language tag: ISO 639 (and BCP 47) letters, digits and hyphens, so it stays ASCII. */
+const languageTag = { type: 'string', pattern: '^[A-Za-z0-9-]+$', maxLength: 35 }
 /** An ISO 8601 date and time with its offset, as Date.prototype.toISOString writes it (or with +hh:mm). */
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/
 const schema = {
@@ -308,6 +344,43 @@ const schema = {
         mimeType: { const: 'image/jpeg' }
       }
     },
+    renditions: {
+      type: 'array',
+      maxItems: RENDITION_ROLES.length,
+      items: {
+        type: 'object',
+        required: ['role', 'cid', 'sealedBytes', 'plaintextBytes', 'mimeType', 'fragmented', 'codecs', 'bitrate', 'video', 'audio'],
+        properties: {
+          role: { enum: RENDITION_ROLES },
+          cid: cidString,
+          sealedBytes: { type: 'integer', minimum: 0 },
+          plaintextBytes: { type: 'integer', minimum: 0 },
+          mimeType: { const: 'video/mp4' },
+          fragmented: { type: 'boolean' },
+          codecs: { ...codecsString, maxLength: 17 * 60 },
+          bitrate: { type: 'integer', minimum: 0 },
+          video: {
+            type: 'object',
+            required: ['codecs', 'width', 'height', 'hdr'],
+            properties: {
+              codecs: codecsString,
+              width: { type: 'integer', minimum: 1, maximum: 16384 },
+              height: { type: 'integer', minimum: 1, maximum: 16384 },
+              hdr: { enum: HDR_FORMATS }
+            }
+          },
+          audio: {
+            type: 'array',
+            maxItems: 16,
+            items: {
+              type: 'object',
+              required: ['codecs', 'channels'],
+              properties: { codecs: codecsString, channels: { type: 'integer', minimum: 0, maximum: 64 }, language: languageTag }
+            }
+          }
+        }
+      }
+    },
     expiresAt: { type: 'string', pattern: ISO_TIME.source, maxLength: 40 },
     custodian: {
       type: 'object',
@@ -354,6 +427,7 @@ export function parseFilmMetadata(bytes: Uint8Array): FilmMetadata {
     if (value.thumbnails.count > value.thumbnails.columns * value.thumbnails.rows)
       throw new MetadataError('film metadata is invalid: /thumbnails has more tiles than its grid holds')
   }
+  if (value.renditions !== undefined) checkRenditions(value)
   if (value.expiresAt !== undefined) parseExpiry(value.expiresAt)
   try {
     peerOrigin(value.custodian.url)
@@ -361,6 +435,21 @@ export function parseFilmMetadata(bytes: Uint8Array): FilmMetadata {
     throw new MetadataError(`film metadata is invalid: /custodian/url: ${(err as Error).message}`)
   }
   return value
+}
+
+/** One rendition of each role, each as long as its sealing says, the `sdr` one being `content`. */
+function checkRenditions(metadata: FilmMetadata): void {
+  const renditions = metadata.renditions ?? []
+  for (const [n, rendition] of renditions.entries()) {
+    const where = `film metadata is invalid: /renditions/${n}`
+    parseCid(rendition.cid)
+    if (renditions.findIndex(r => r.role === rendition.role) !== n)
+      throw new MetadataError(`${where} is a second ${rendition.role} rendition`)
+    if (rendition.sealedBytes !== sealedLength(rendition.plaintextBytes, metadata.content.sealing.chunkSize))
+      throw new MetadataError(`${where}/sealedBytes is not the sealed size of ${rendition.plaintextBytes} bytes`)
+    if ((rendition.role === 'sdr') !== (rendition.cid === metadata.content.cid))
+      throw new MetadataError(`${where}: the sdr rendition, and only it, is the film's content`)
+  }
 }
 
 /** An expiry time as metadata and the publish command take it: ISO 8601 with an offset, a real date. */

@@ -59,9 +59,12 @@ export async function extractThumbnailSheets(
   // where round=down would take the last one before (n + 1) × interval: up to a whole interval late.
   // The last keyframe is held on (tpad; the trims end the run at `count`), so the tiles past it show it,
   // as the film does: else a last sheet past the last keyframe would get no frame, and not be written.
-  // The tiles are split into one branch a sheet, each keeping its own run of frames.
+  // The tiles are split into one branch a sheet, each keeping its own run of frames. start_time=0 counts
+  // the tiles from 0 s, the first frame standing in for a video that starts later (after AAC priming,
+  // at 0.02 s): else fps counts from the first frame, rounds its time up to the next tile, and a film
+  // shorter than an interval gets no frame at all.
   const hold = Math.ceil(info.durationSeconds)
-  const frames = `tpad=stop_mode=clone:stop_duration=${hold},fps=1/${intervalSeconds}:round=up:eof_action=pass`
+  const frames = `tpad=stop_mode=clone:stop_duration=${hold},fps=1/${intervalSeconds}:start_time=0:round=up:eof_action=pass`
   const graph = [
     `[0:V:0]${frames},scale=${tileWidth}:${tileHeight},split=${sheets.length}${sheets.map(n => `[s${n}]`).join('')}`,
     ...sheets.map(n => {

@@ -1,6 +1,6 @@
 import ffmpeg from 'fluent-ffmpeg'
 import { runFfmpeg } from './ffmpeg-run.ts'
-import { MediaError, type MediaInfo } from './probe.ts'
+import { MediaError, type HdrFormat, type MediaInfo } from './probe.ts'
 
 export interface NormalisePlan {
   videoCodec: 'copy' | 'libx264'
@@ -19,7 +19,9 @@ const KEYFRAME_INTERVAL_SECONDS = 2
 
 export function planNormalisation(info: MediaInfo): NormalisePlan {
   if (!info.video) throw new MediaError('cannot normalise media without a video stream')
-  const videoPlays = info.video.codec === 'h264' && PLAYABLE_H264_PIXEL_FORMATS.has(info.video.pixelFormat ?? '')
+  // HDR video is re-encoded even as H.264: this is the SDR rendition every engine shows right
+  const videoPlays =
+    info.video.codec === 'h264' && PLAYABLE_H264_PIXEL_FORMATS.has(info.video.pixelFormat ?? '') && info.video.hdr === 'sdr'
   const audioCodec = info.audio.length === 0 ? 'none' : info.audio.every(audioPlays) ? 'copy' : 'aac'
   const isMp4 = info.container.split(',').includes('mp4')
   return {
@@ -47,7 +49,7 @@ export async function normaliseForDirectPlay(
   }
 
   const options = ['-map', '0:V:0', '-map', '0:a?', '-map_metadata', '0', '-movflags', '+faststart', '-f', 'mp4']
-  options.push(...(plan.videoCodec === 'copy' ? ['-c:v', 'copy'] : h264EncodeOptions()))
+  options.push(...(plan.videoCodec === 'copy' ? ['-c:v', 'copy'] : h264EncodeOptions(info.video?.hdr ?? 'sdr', SDR_LIMITS)))
   info.audio.forEach((track, i) => {
     options.push(...(audioPlays(track) ? [`-c:a:${i}`, 'copy'] : [`-c:a:${i}`, 'aac', `-b:a:${i}`, `${64 * Math.max(2, track.channels)}k`]))
   })
@@ -70,21 +72,47 @@ function audioPlays(track: MediaInfo['audio'][number]): boolean {
   return PLAYABLE_AUDIO.has(track.codec)
 }
 
-function h264EncodeOptions(): string[] {
+/**
+ * Most lines of the SDR rendition of an HDR film (an SDR source keeps its size, as it always did): a
+ * TV that shows more plays the HEVC original, and 1080 lines are a quarter of 4K's pixels to encode.
+ */
+const SDR_MAX_HEIGHT_OF_HDR = 1080
+/** The SDR film's quality, as it always was. */
+const SDR_LIMITS = { crf: 21 }
+
+/**
+ * HDR (PQ or HLG, BT.2020) to SDR BT.709: linear light at 100 nits, Hable's curve with no desaturation,
+ * back to BT.709 limited range 8-bit 4:2:0. zscale and tonemap run on the CPU; libplacebo, listed in
+ * Debian's ffmpeg 5.1, fails without a Vulkan device ("Function not implemented").
+ */
+const TONE_MAP = 'zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,tonemap=hable:desat=0,zscale=t=bt709:m=bt709:r=tv,format=yuv420p'
+
+/**
+ * libx264 options for an SDR BT.709 H.264 picture of the first video stream: HDR tone-mapped, at most
+ * maxHeight lines (HDR: at most 1080), the rate capped at maxrateKbps, a keyframe every 2 s.
+ */
+export function h264EncodeOptions(hdr: HdrFormat, limits: { crf: number; maxHeight?: number; maxrateKbps?: number }): string[] {
+  const maxHeight = limits.maxHeight ?? (hdr === 'sdr' ? undefined : SDR_MAX_HEIGHT_OF_HDR)
+  // 4:2:0 needs even dimensions
+  const size = maxHeight === undefined ? 'scale=trunc(iw/2)*2:trunc(ih/2)*2' : `scale=-2:'trunc(min(ih,${maxHeight})/2)*2'`
+  const filters = hdr === 'sdr' ? size : `${size},${TONE_MAP}`
+  const rate = limits.maxrateKbps === undefined ? [] : ['-maxrate', `${limits.maxrateKbps}k`, '-bufsize', `${2 * limits.maxrateKbps}k`]
+  const tags = hdr === 'sdr' ? [] : ['-color_primaries', 'bt709', '-color_trc', 'bt709', '-colorspace', 'bt709', '-color_range', 'tv']
   return [
     '-c:v',
     'libx264',
     '-preset',
     'faster',
     '-crf',
-    '21',
+    String(limits.crf),
+    ...rate,
     '-profile:v',
     'high',
     '-pix_fmt',
     'yuv420p',
-    // 4:2:0 needs even dimensions
     '-vf',
-    'scale=trunc(iw/2)*2:trunc(ih/2)*2',
+    filters,
+    ...tags,
     '-force_key_frames',
     `expr:gte(t,n_forced*${KEYFRAME_INTERVAL_SECONDS})`
   ]

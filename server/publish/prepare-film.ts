@@ -2,7 +2,7 @@
 // thumbnails and subtitles made as plaintext work files, then sealed with the film's key (all but the
 // poster), added to Helia and pinned, and described by the metadata boxes will read.
 import { createReadStream } from 'node:fs'
-import { readFile, writeFile } from 'node:fs/promises'
+import { readFile, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import type { StorageNode } from '../storage/helia-node.ts'
 import type { CID } from 'multiformats/cid'
@@ -11,6 +11,7 @@ import {
   parseFilmMetadata,
   type ChapterMetadata,
   type FilmMetadata,
+  type RenditionMetadata,
   type SubtitleTrackMetadata,
   type ThumbnailSheetsMetadata
 } from '../library/film-metadata.ts'
@@ -20,6 +21,7 @@ import { DEFAULT_CHUNK_SIZE, DEFAULT_CIPHER, sealedLength, type CipherName } fro
 import { probeMedia, type MediaInfo } from './probe.ts'
 import { normaliseForDirectPlay } from './normalise.ts'
 import { extractPoster, extractThumbnailSheets, type ThumbnailSheetFiles } from './artwork.ts'
+import { describeRendition, makeRenditions, type RenditionFile } from './renditions.ts'
 import { extractSubtitleStreamToWebVtt, isTextSubtitle, subtitleFileToWebVtt } from './subtitles.ts'
 import { withPlaintextWorkDir } from './work-dir.ts'
 import { chapterEntries, chaptersWebVtt } from './chapters.ts'
@@ -42,6 +44,8 @@ interface WorkFiles {
   subtitles: SubtitleTrack[]
   /** The source's chapters and their WebVTT track; undefined when it has none. */
   chapters: { file: string; entries: ChapterMetadata[] } | undefined
+  /** The renditions besides the playable (SDR) film: the original HEVC, the weak-link one. */
+  renditions: RenditionFile[]
 }
 
 /** What went into Helia, pinned: the sealed film, its poster, and its sealed subtitles and thumbnail sheets. */
@@ -53,7 +57,11 @@ interface AddedFilm {
   subtitles: SubtitleTrackMetadata[]
   chapters: FilmMetadata['chapters']
   thumbnailSheets: ThumbnailSheetsMetadata | undefined
+  renditions: RenditionMetadata[]
 }
+
+/** A file sealed, added and pinned. */
+type SealedFile = { cid: CID; sealedBytes: number; plaintextBytes: number }
 
 /** Seek thumbnails: a frame every 10 s (the Player's seek bar shows the tile under the cursor), 100 a sheet. */
 const THUMBNAIL_INTERVAL_SECONDS = 10
@@ -104,7 +112,17 @@ async function makeWorkFiles(request: PublishRequest, workDir: string, progress:
 
   const subtitles = await webVttSubtitles(request, info, workDir)
   progress('subtitles', 1)
-  return { playable, playableInfo, sourceInfo: info, posterFile, sheets, subtitles, chapters: await chaptersTrack(chapters, workDir) }
+  const renditions = await makeRenditions(request.input, info, workDir, f => progress('renditions', f))
+  return {
+    playable,
+    playableInfo,
+    sourceInfo: info,
+    posterFile,
+    sheets,
+    subtitles,
+    chapters: await chaptersTrack(chapters, workDir),
+    renditions
+  }
 }
 
 /** The source's chapters with their WebVTT chapters file (the MP4 keeps them too: ffmpeg copies chapters). */
@@ -142,21 +160,41 @@ async function webVttSubtitles(request: PublishRequest, info: MediaInfo, workDir
   return vttFiles
 }
 
-/** Seals the film with a new content key, kept in custody once the sealed film is added; the sheets and subtitles show the film, so they are sealed with it too. */
+/** Streams a file through the sealer into Helia, pinned; onBytes sees the sealed bytes added so far. */
+async function addSealedFile(
+  helia: StorageNode,
+  contentKey: Uint8Array,
+  file: string,
+  sealing: Sealing,
+  onBytes?: (sealed: number) => void
+): Promise<SealedFile> {
+  const plaintextBytes = (await stat(file)).size
+  const sealedSource = createReadStream(file, { highWaterMark: 1024 * 1024 }).pipe(
+    createSealer(contentKey, { plaintextLength: plaintextBytes, ...sealing })
+  )
+  const cid = await pinned(helia, await addFile(helia, sealedSource, onBytes))
+  return { cid, sealedBytes: sealedLength(plaintextBytes, sealing.chunkSize), plaintextBytes }
+}
+
+/**
+ * Seals the film with a new content key, kept in custody once the sealed film is added; the sheets,
+ * subtitles and other renditions show the film, so they are sealed with it too.
+ */
 async function addSealedFilm(ctx: PublishContext, files: WorkFiles, sealing: Sealing, progress: Progress): Promise<AddedFilm> {
   const { helia, custody } = ctx
   const contentKey = generateContentKey()
-  const plaintextBytes = files.playableInfo.sizeBytes
-  const sealedBytes = sealedLength(plaintextBytes, sealing.chunkSize)
-  const sealedSource = createReadStream(files.playable, { highWaterMark: 1024 * 1024 }).pipe(
-    createSealer(contentKey, { plaintextLength: plaintextBytes, ...sealing })
-  )
-  const contentCid = await pinned(
-    helia,
-    await addFile(helia, sealedSource, bytes => progress('seal', Math.min(0.999, bytes / sealedBytes)))
-  )
+  const total = sealedLength(files.playableInfo.sizeBytes, sealing.chunkSize)
+  const content = await addSealedFile(helia, contentKey, files.playable, sealing, bytes => progress('seal', Math.min(0.999, bytes / total)))
+  const { cid: contentCid, sealedBytes, plaintextBytes } = content
   await custody.put(contentCid.toString(), contentKey)
   progress('seal', 1)
+  const duration = files.playableInfo.durationSeconds
+  const renditions = [await describeRendition({ role: 'sdr', file: files.playable }, content, duration)]
+  for (const rendition of files.renditions) {
+    const sealed = await addSealedFile(helia, contentKey, rendition.file, sealing)
+    renditions.push(await describeRendition(rendition, sealed, duration))
+  }
+  progress('seal renditions', 1)
 
   const posterCid = await pinned(helia, await addBytes(helia, await readFile(files.posterFile)))
   const addSealed = async (file: string): Promise<string> =>
@@ -170,7 +208,7 @@ async function addSealedFilm(ctx: PublishContext, files: WorkFiles, sealing: Sea
     for (const file of files.sheets.files) cids.push({ cid: await addSealed(file) })
     thumbnailSheets = { ...files.sheets.grid, mimeType: 'image/jpeg', sheets: cids }
   }
-  return { contentCid, sealedBytes, plaintextBytes, posterCid, subtitles, chapters, thumbnailSheets }
+  return { contentCid, sealedBytes, plaintextBytes, posterCid, subtitles, chapters, thumbnailSheets, renditions }
 }
 
 /** Subtitle streams that are pictures (PGS, DVD): named in the metadata, not made into text tracks. */
@@ -217,6 +255,7 @@ function filmMetadata(
     ...(chapters !== undefined ? { chapters } : {}),
     ...(images !== undefined ? { imageSubtitles: images } : {}),
     ...(thumbnailSheets !== undefined ? { thumbnailSheets } : {}),
+    renditions: added.renditions,
     ...(request.expiresAt !== undefined ? { expiresAt: new Date(parseExpiry(request.expiresAt)).toISOString() } : {}),
     custodian: ctx.custodian
   }

@@ -7,13 +7,31 @@ export interface MediaInfo {
   /** ffprobe's format_name, e.g. "mov,mp4,m4a,3gp,3g2,mj2" or "matroska,webm" */
   container: string
   sizeBytes: number
-  video?: { codec: string; profile?: string; width: number; height: number; pixelFormat?: string; frameRate?: number }
-  audio: { index: number; codec: string; channels: number; language?: string }[]
+  video?: {
+    codec: string
+    profile?: string
+    width: number
+    height: number
+    pixelFormat?: string
+    frameRate?: number
+    /** ffprobe's colour primaries, transfer and matrix names (e.g. bt2020, smpte2084, bt2020nc), where tagged */
+    colour: { primaries?: string; transfer?: string; matrix?: string }
+    hdr: HdrFormat
+  }
+  audio: { index: number; codec: string; profile?: string; channels: number; channelLayout?: string; language?: string }[]
   subtitles: { index: number; codec: string; language?: string; title?: string; forced: boolean; default: boolean }[]
   /** The source's chapters, in order (ffprobe -show_chapters); empty when it has none. */
   chapters: { startSeconds: number; endSeconds: number; title?: string }[]
   /** MP4/MOV only: the moov atom (the index) comes before mdat, so playback can start before the whole file arrives */
   faststart: boolean
+}
+
+/** How a video's pictures are coded for light: PQ (HDR10 and its kin), HLG, or standard dynamic range. */
+export type HdrFormat = 'pq' | 'hlg' | 'sdr'
+
+/** The HDR format of a transfer characteristic as ffprobe names it; untagged video is SDR. */
+export function hdrFormat(transfer: string | undefined): HdrFormat {
+  return transfer === 'smpte2084' ? 'pq' : transfer === 'arib-std-b67' ? 'hlg' : 'sdr'
 }
 
 export class MediaError extends Error {
@@ -63,11 +81,24 @@ export async function probeMedia(file: string): Promise<MediaInfo> {
       width: Number(videoStream.width),
       height: Number(videoStream.height),
       pixelFormat: optionalString(videoStream.pix_fmt),
-      frameRate: parseFrameRate(videoStream.avg_frame_rate) ?? parseFrameRate(videoStream.r_frame_rate)
+      frameRate: parseFrameRate(videoStream.avg_frame_rate) ?? parseFrameRate(videoStream.r_frame_rate),
+      colour: {
+        primaries: optionalString(videoStream.color_primaries),
+        transfer: optionalString(videoStream.color_transfer),
+        matrix: optionalString(videoStream.color_space)
+      },
+      hdr: hdrFormat(optionalString(videoStream.color_transfer))
     },
     audio: streams
       .filter(s => s.codec_type === 'audio')
-      .map(s => ({ index: s.index, codec: String(s.codec_name), channels: Number(s.channels ?? 0), language: language(s.tags) })),
+      .map(s => ({
+        index: s.index,
+        codec: String(s.codec_name),
+        profile: optionalString(s.profile),
+        channels: Number(s.channels ?? 0),
+        channelLayout: optionalString(s.channel_layout),
+        language: language(s.tags)
+      })),
     subtitles: streams.filter(s => s.codec_type === 'subtitle').map(subtitleStream),
     chapters: chaptersOf(data.chapters, durationSeconds),
     faststart: /mp4|mov/.test(container) ? await moovBeforeMdat(file) : false

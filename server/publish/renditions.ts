@@ -1,0 +1,131 @@
+// The renditions a publish makes besides the SDR film (normalise.ts), so that each TV gets the best it
+// can show without a box ever transcoding: the source's own HEVC video, HDR kept, for TVs that decode
+// it; a small H.264 one for weak links, where it at least halves the source's bits a second. Both are
+// fragmented MP4 (moof fragments a keyframe apart, a sidx at the front) so that a later HLS playlist can
+// name their fragments as byte ranges of the sealed file.
+import path from 'node:path'
+import ffmpeg from 'fluent-ffmpeg'
+import type { RenditionMetadata } from '../library/film-metadata.ts'
+import { audioCodecsString, videoCodecsString } from './codecs-string.ts'
+import { runFfmpeg } from './ffmpeg-run.ts'
+import { h264EncodeOptions } from './normalise.ts'
+import { MediaError, probeMedia, type MediaInfo } from './probe.ts'
+
+export type RenditionRole = 'original' | 'low'
+
+export interface RenditionFile {
+  role: RenditionMetadata['role']
+  /** The plaintext MP4 in the publish's work folder. */
+  file: string
+}
+
+type AudioTrack = MediaInfo['audio'][number]
+
+/** HEVC profiles 4K TVs decode: 8-bit and 10-bit 4:2:0. */
+const PLAYABLE_HEVC_PROFILES = new Set(['Main', 'Main 10'])
+/** Audio TVs decode as it is in MP4; E-AC-3 and AC-3 not in every browser engine, so each gets an AAC stereo companion. */
+const TV_AUDIO = new Set(['aac', 'ac3', 'eac3'])
+const STEREO_AAC_KBPS = 128
+/**
+ * The weak-link rendition: at most 480 lines, the video rate capped at 1.2 Mbit/s, 96 kbit/s AAC
+ * stereo. About 1.3 Mbit/s with one language: it plays on a link of 2 Mbit/s (a 2.4 GHz link through
+ * walls), where the SDR film at CRF 21 (4–8 Mbit/s at 1080p) stalls; close to the 432p/1.1 Mbit/s rung
+ * of Apple's HLS authoring ladder.
+ */
+const LOW = { maxHeight: 480, maxrateKbps: 1200, crf: 23, audioKbps: 96 }
+/** A weak-link rendition is stored only where it at least halves the bits a second of the source. */
+const LOW_WORTH_SOURCE_BITS_PER_SECOND = 2 * LOW.maxrateKbps * 1000
+/**
+ * Fragmented MP4: empty moov then a moof per keyframe, a sidx per track at the front; delay_moov
+ * because ffmpeg can only write an E-AC-3 track's moov entry once it has parsed its first packets.
+ */
+const FRAGMENTED = ['-movflags', '+frag_keyframe+empty_moov+delay_moov+default_base_moof+global_sidx', '-f', 'mp4']
+
+/** Makes the renditions the source calls for, in the work folder; progress covers all of them. */
+export async function makeRenditions(
+  input: string,
+  info: MediaInfo,
+  workDir: string,
+  onProgress?: (fraction: number) => void
+): Promise<RenditionFile[]> {
+  const plans: Array<{ role: RenditionRole; options: string[] }> = []
+  if (keepsOriginalVideo(info)) plans.push({ role: 'original', options: originalOptions(info) })
+  if ((info.sizeBytes * 8) / info.durationSeconds > LOW_WORTH_SOURCE_BITS_PER_SECOND) plans.push({ role: 'low', options: lowOptions(info) })
+  const made: Array<RenditionFile & { role: RenditionRole }> = []
+  for (const [n, plan] of plans.entries()) {
+    const file = path.join(workDir, `rendition-${plan.role}.mp4`)
+    const command = ffmpeg(input).outputOptions([...plan.options, ...FRAGMENTED])
+    await runFfmpeg(command, file, `making the ${plan.role} rendition of ${path.basename(input)}`, {
+      onSeconds: seconds => onProgress?.(Math.min(0.999, (n + Math.min(1, seconds / info.durationSeconds)) / plans.length))
+    })
+    made.push({ role: plan.role, file })
+  }
+  onProgress?.(1)
+  return made
+}
+
+/** The source's video plays on TVs as it is: HEVC 4:2:0 8- or 10-bit, SDR or HDR. */
+function keepsOriginalVideo(info: MediaInfo): boolean {
+  return info.video?.codec === 'hevc' && PLAYABLE_HEVC_PROFILES.has(info.video.profile ?? '')
+}
+
+/** The video stream copied (tagged hvc1: Apple's and most TVs' engines refuse hev1), audio as audioOptions gives. */
+function originalOptions(info: MediaInfo): string[] {
+  return ['-map', '0:V:0', '-c:v', 'copy', '-tag:v', 'hvc1', ...audioOptions(info.audio, { surround: true })]
+}
+
+function lowOptions(info: MediaInfo): string[] {
+  const video = h264EncodeOptions(info.video?.hdr ?? 'sdr', LOW)
+  return ['-map', '0:V:0', ...video, ...audioOptions(info.audio, { surround: false, stereoKbps: LOW.audioKbps })]
+}
+
+/**
+ * Every track, first as AAC stereo (copied when it is already that, else downmixed), which every
+ * engine decodes, so the first, default track plays anywhere; then, with `surround`, the originals
+ * TVs decode that are more than that (AC-3, E-AC-3, multichannel AAC), copied. Each output track keeps
+ * its source's language tag (ffmpeg copies a mapped stream's metadata).
+ */
+function audioOptions(tracks: AudioTrack[], opts: { surround: boolean; stereoKbps?: number }): string[] {
+  const isStereoAac = (t: AudioTrack) => t.codec === 'aac' && t.channels <= 2
+  const kbps = opts.stereoKbps ?? STEREO_AAC_KBPS
+  const stereo = tracks.map(t => ({ track: t, copy: isStereoAac(t) && opts.stereoKbps === undefined }))
+  const surround = opts.surround ? tracks.filter(t => TV_AUDIO.has(t.codec) && !isStereoAac(t)).map(t => ({ track: t, copy: true })) : []
+  return [...stereo, ...surround].flatMap(({ track, copy }, i) => [
+    '-map',
+    `0:${track.index}`,
+    ...(copy ? [`-c:a:${i}`, 'copy'] : [`-c:a:${i}`, 'aac', `-b:a:${i}`, `${kbps}k`, `-ac:a:${i}`, '2']),
+    `-disposition:a:${i}`,
+    i === 0 ? 'default' : '0'
+  ])
+}
+
+/**
+ * A rendition as the film's metadata lists it, from what its MP4 carries (ffprobe, and the video's
+ * decoder configuration box for its codecs string) and where it was sealed to.
+ */
+export async function describeRendition(
+  rendition: RenditionFile,
+  sealed: { cid: { toString(): string }; sealedBytes: number; plaintextBytes: number },
+  durationSeconds: number
+): Promise<RenditionMetadata> {
+  const info = await probeMedia(rendition.file)
+  if (info.video === undefined) throw new MediaError(`the ${rendition.role} rendition has no video`)
+  const video = { codecs: await videoCodecsString(rendition.file), width: info.video.width, height: info.video.height, hdr: info.video.hdr }
+  const audio = info.audio.map(track => ({
+    codecs: audioCodecsString(track),
+    channels: track.channels,
+    ...(track.language !== undefined ? { language: track.language } : {})
+  }))
+  return {
+    role: rendition.role,
+    cid: sealed.cid.toString(),
+    sealedBytes: sealed.sealedBytes,
+    plaintextBytes: sealed.plaintextBytes,
+    mimeType: 'video/mp4',
+    fragmented: rendition.role !== 'sdr',
+    codecs: [video.codecs, ...audio.map(a => a.codecs)].join(','),
+    bitrate: Math.round((sealed.plaintextBytes * 8) / durationSeconds),
+    video,
+    audio
+  }
+}
