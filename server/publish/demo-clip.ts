@@ -68,6 +68,12 @@ async function encodePattern(video: string, clip: { seconds: number; width: numb
       'libx264',
       '-preset',
       'veryfast',
+      // under 2.4 Mbit/s with the audio, where publish's low rendition would not halve it
+      // (renditions.ts): the demo's first start makes no second encode of six minutes
+      '-maxrate',
+      '1800k',
+      '-bufsize',
+      '3600k',
       '-pix_fmt',
       'yuv420p',
       '-g',
