@@ -11,6 +11,7 @@ const BENCHMARKS = [
   'memory.ts',
   'publish.ts',
   'replication.ts',
+  'challenge-fetch.ts',
   'library-sync.ts',
   'tv-engines.ts',
   'cold-start.ts'

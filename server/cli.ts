@@ -23,7 +23,7 @@ const USAGE = `seed-one <command> [options]
                                        [--cipher chacha20-poly1305 (default)|aes-256-gcm]
                                        (on a custodian's --data-dir, while its daemon is stopped)
   monitor    the network's monitor     --port (8090) --host --data-dir (.data/monitor) --node-timeout-sec
-                                       --retention-days --challenge-interval-sec --challenge-blocks (32)
+                                       --retention-days --challenge-interval-sec --challenge-blocks (64)
                                        --challenge-deadline-ms (2000) --challenge-ms-per-block (40)
                                        --challenge-checks (4) --challenge-v1-until (ISO date: old boxes)
                                        --min-replicas [--rpc-url --contract --deployment-block: the catalogue]

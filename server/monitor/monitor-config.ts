@@ -125,12 +125,12 @@ type ChallengeConfig = Pick<
 >
 
 /**
- * The challenge's size and deadline. Defaults from bench/challenge-fetch.ts (docs/SECURITY.md): 32 leaves
- * in 2 s + 40 ms each (3.3 s) take a Pi 4 about 0.5 s from its disk and a box fetching them from a
- * sibling over a 20 Mbit/s uplink about 14 s.
+ * The challenge's size and deadline. Defaults from bench/challenge-fetch.ts (docs/SECURITY.md): 64 leaves
+ * in 2 s + 40 ms each (4.56 s) take a Pi 4 about 1 s from its disk (estimated), and a node fetching them
+ * from a sibling over a 20 Mbit/s uplink about 27 s (32 leaves over 20 Mbit/s: 13.6 s measured).
  */
 function challengeConfig(pick: (flag: keyof typeof monitorFlags) => string | undefined): ChallengeConfig {
-  const challengeBlocks = integer('challenge-blocks', pick('challenge-blocks'), 32, 1)
+  const challengeBlocks = integer('challenge-blocks', pick('challenge-blocks'), 64, 1)
   if (challengeBlocks > MAX_PROOF_BLOCKS)
     throw new ConfigError(`--challenge-blocks: a box proves at most ${MAX_PROOF_BLOCKS} blocks at once`)
   const challengeChecks = integer('challenge-checks', pick('challenge-checks'), 4, 1)

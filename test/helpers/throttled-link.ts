@@ -15,21 +15,44 @@ export interface LinkShape {
 /** Pieces a chunk is paced in, so that a 64 KiB read is not sent as one burst. */
 const PIECE_BYTES = 16 * 1024
 
-/** One direction of the link, shared by every connection through it (an uplink is one pipe): when it is next free. */
+/** One direction of the link, shared by every connection through it (an uplink is one pipe): when it is next free, and what it carried. */
 interface Direction {
   freeAt: number
+  bytes: number
 }
+
+/**
+ * Bytes a connection may have waiting in the link before its sender is held back, as a router's
+ * queue would: without it a sender could queue a whole challenge's leaves at once, and a ping behind
+ * them would time out where on a real link TCP would have slowed the sender down.
+ */
+const QUEUE_BYTES = 256 * 1024
 
 /** One connection's share of a direction: every piece leaves, in order, when the link is free for it plus the one-way delay. */
 function shaped(shape: LinkShape, direction: Direction): Transform {
   const delayMs = shape.rttMs / 2
   const queue: Array<{ at: number; piece: Buffer }> = []
+  let queued = 0
   let timer: NodeJS.Timeout | undefined
+  let held: (() => void) | undefined
   let flushed: (() => void) | undefined
+  const wake = (stream: Transform): void => {
+    timer ??= setTimeout(drain, Math.max(0, queue[0].at - performance.now()), stream)
+  }
   const drain = (stream: Transform): void => {
     timer = undefined
-    while (queue.length > 0 && queue[0].at <= performance.now()) stream.push(queue.shift()?.piece)
-    if (queue.length > 0) timer = setTimeout(drain, queue[0].at - performance.now(), stream)
+    while (queue.length > 0 && queue[0].at <= performance.now()) {
+      const piece = queue.shift()?.piece as Buffer
+      queued -= piece.length
+      direction.bytes += piece.length
+      stream.push(piece)
+    }
+    if (queued < QUEUE_BYTES && held !== undefined) {
+      const resume = held
+      held = undefined
+      resume()
+    }
+    if (queue.length > 0) wake(stream)
     else flushed?.()
   }
   return new Transform({
@@ -38,9 +61,11 @@ function shaped(shape: LinkShape, direction: Direction): Transform {
         const piece = chunk.subarray(at, at + PIECE_BYTES)
         direction.freeAt = Math.max(performance.now(), direction.freeAt) + (piece.length * 1000) / shape.bytesPerSec
         queue.push({ at: direction.freeAt + delayMs, piece })
+        queued += piece.length
       }
-      timer ??= setTimeout(drain, queue[0].at - performance.now(), this)
-      done()
+      wake(this)
+      if (queued < QUEUE_BYTES) done()
+      else held = done
     },
     flush(done) {
       if (queue.length === 0) done()
@@ -53,12 +78,19 @@ function shaped(shape: LinkShape, direction: Direction): Transform {
   })
 }
 
-/** A proxy to `targetUrl` (http://host:port) through a link of `shape`: its own URL, and how to close it. */
-export async function startThrottledLink(targetUrl: string, shape: LinkShape): Promise<{ url: string; close(): Promise<void> }> {
+export interface ThrottledLink {
+  url: string
+  /** Bytes the link has delivered from the target so far. */
+  delivered(): number
+  close(): Promise<void>
+}
+
+/** A proxy to `targetUrl` (http://host:port) through a link of `shape`. */
+export async function startThrottledLink(targetUrl: string, shape: LinkShape): Promise<ThrottledLink> {
   const target = new URL(targetUrl)
   const sockets = new Set<net.Socket>()
-  const up: Direction = { freeAt: 0 }
-  const down: Direction = { freeAt: 0 }
+  const up: Direction = { freeAt: 0, bytes: 0 }
+  const down: Direction = { freeAt: 0, bytes: 0 }
   const server = net.createServer(client => {
     const upstream = net.connect(Number(target.port), target.hostname)
     for (const socket of [client, upstream]) {
@@ -75,6 +107,7 @@ export async function startThrottledLink(targetUrl: string, shape: LinkShape): P
   await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    delivered: () => down.bytes,
     close: () =>
       new Promise<void>(resolve => {
         for (const socket of sockets) socket.destroy()
