@@ -20,14 +20,14 @@ export interface ProofOptions {
 }
 
 /** The deadline of the v1 questions (the check of a few leaves, and the fallback for old boxes): a download of a few MiB. */
-export const V1_DEADLINE_MS = 30_000
+const V1_DEADLINE_MS = 30_000
 /** base64 of a sha2-256 digest. */
 const PROOF_PATTERN = /^[A-Za-z0-9+/]{43}=$/
 /** An answer of proofs: 44 bytes and a little JSON each. */
 const proofBytesAllowed = (blocks: number): number => 1024 + blocks * 64
 
 /** The deadline of a v2 challenge of `blocks` leaves. */
-export const proofDeadlineMs = (opts: ProofOptions, blocks: number): number => opts.deadlineMs + opts.msPerBlock * blocks
+const proofDeadlineMs = (opts: ProofOptions, blocks: number): number => opts.deadlineMs + opts.msPerBlock * blocks
 
 const inMs = (ms: number): string => new Date(Date.now() + ms).toISOString()
 
