@@ -12,6 +12,7 @@ const BENCHMARKS = [
   'publish.ts',
   'publish-hdr.ts',
   'replication.ts',
+  'challenge-fetch.ts',
   'library-sync.ts',
   'tv-engines.ts',
   'cold-start.ts',

@@ -104,6 +104,21 @@ t.test('the monitor admits by an allow-list unless open admission is asked for; 
   t.equal(resolveMonitorConfig(['--admission', 'open', '--node-retention-days', '2'], {}).nodeRetentionMs, 2 * 24 * 60 * 60 * 1000)
 })
 
+t.test('the monitor’s challenge: 64 leaves in 2 s + 40 ms each, 4 checked; old boxes asked the v1 way only until a date', async t => {
+  const open = ['--admission', 'open']
+  const config = resolveMonitorConfig(open, {})
+  t.same(
+    [config.challengeBlocks, config.challengeDeadlineMs, config.challengeMsPerBlock, config.challengeChecks, config.challengeV1Until],
+    [64, 2000, 40, 4, undefined]
+  )
+  const until = resolveMonitorConfig([...open, '--challenge-v1-until', '2027-03-01'], {}).challengeV1Until
+  t.equal(until?.toISOString(), '2027-03-01T00:00:00.000Z')
+  t.equal(resolveMonitorConfig(open, { SEED_ONE_MONITOR_CHALLENGE_BLOCKS: '16' }).challengeBlocks, 16)
+  t.throws(() => resolveMonitorConfig([...open, '--challenge-v1-until', 'soon'], {}), { name: 'ConfigError', message: /ISO date/ })
+  t.throws(() => resolveMonitorConfig([...open, '--challenge-blocks', '65'], {}), { message: /at most 64 blocks at once/ })
+  t.throws(() => resolveMonitorConfig([...open, '--challenge-checks', '9'], {}), { message: /at most 8 blocks/ })
+})
+
 t.test("a custodian's creators: --serve-creator, repeatable, or SEED_ONE_SERVE_CREATOR; unset, the creators it published with", async t => {
   const [a, b] = ['0x70997970C51812dc3A010C7d01b50e0d17dc79C8', '0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC']
   t.equal(resolve([...chain, '--role', 'custodian']).servedCreators, undefined)

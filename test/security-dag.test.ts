@@ -244,7 +244,7 @@ t.test('a node answering a challenge with an endless body fails it, read no furt
     registry: async () => [node],
     intervalMs: 24 * 60 * 60 * 1000,
     blocksPerChallenge: 3,
-    deadlineMs: 30_000,
+    proof: { deadlineMs: 30_000, msPerBlock: 0, checks: 3 },
     failuresBeforeFailed: 2,
     log: Fastify().log // fastify's silent logger
   })

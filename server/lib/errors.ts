@@ -49,6 +49,7 @@ export const ERROR_CODES = [
   'SEED_KEY_REQUEST_FAILED', // the box's request to a custodian failed (unreachable, refused)
   // peers and the monitor
   'SEED_BAD_CID', // not a CID
+  'SEED_BAD_CHALLENGE', // a proof-of-holding challenge asking more than its version allows
   'SEED_BLOCK_NOT_FOUND', // the block is not held here
   'SEED_QUIET_HOURS', // the box serves no peers now
   'SEED_BAD_REPORT', // a health report that is malformed

@@ -55,8 +55,22 @@ export function createInnerBlockReader(stopping: AbortSignal): InnerBlockReader 
   }
 }
 
-/** Sends `challenge` to the node and checks its answer: a ChallengeFailure says what was wrong. */
-export async function askNode(node: RegistryNode, challenge: Challenge, deadlineMs: number, stopping: AbortSignal): Promise<void> {
+/** The node answered with a status other than 200. */
+export class ChallengeRefused extends ChallengeFailure {
+  override name = 'ChallengeRefused'
+  readonly status: number
+  constructor(status: number) {
+    super(`answered ${status}`)
+    this.status = status
+  }
+}
+
+/** Sends `challenge` to the node: its answer as JSON (undefined when it is not JSON), refused past `allowedBytes`. */
+export async function postChallenge(
+  node: RegistryNode,
+  challenge: Challenge,
+  opts: { deadlineMs: number; allowedBytes: number; stopping: AbortSignal }
+): Promise<unknown> {
   let response: Response
   try {
     response = await fetch(`${node.apiUrl}${CHALLENGE_PATH}`, {
@@ -64,27 +78,40 @@ export async function askNode(node: RegistryNode, challenge: Challenge, deadline
       redirect: 'manual',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(challenge),
-      signal: AbortSignal.any([stopping, AbortSignal.timeout(deadlineMs)])
+      signal: AbortSignal.any([opts.stopping, AbortSignal.timeout(opts.deadlineMs)])
     })
   } catch (err) {
     const timedOut = (err as Error).name === 'TimeoutError'
     throw new ChallengeFailure(timedOut ? 'no answer before the deadline' : `unreachable: ${(err as Error).message}`)
   }
-  if (response.status !== 200) throw new ChallengeFailure(`answered ${response.status}`)
-  const allowed = answerBytesAllowed(challenge.blocks.length)
-  const answer = (await readCappedBody(response.body, allowed)
+  if (response.status !== 200) {
+    await response.body?.cancel()
+    throw new ChallengeRefused(response.status)
+  }
+  return await readCappedBody(response.body, opts.allowedBytes)
     .then(body => JSON.parse(body.toString()) as unknown)
     .catch(err => {
-      if (err instanceof BodyTooLargeError) throw new ChallengeFailure(`answered more than ${allowed} bytes`)
+      if (err instanceof BodyTooLargeError) throw new ChallengeFailure(`answered more than ${opts.allowedBytes} bytes`)
+      if ((err as Error).name === 'TimeoutError') throw new ChallengeFailure('no answer before the deadline')
       return undefined
-    })) as { blocks?: unknown } | undefined
+    })
+}
+
+/** Sends a v1 `challenge` (no nonce) to the node and checks its answer: the blocks' bytes, each matching its CID. */
+export async function askNode(node: RegistryNode, challenge: Challenge, deadlineMs: number, stopping: AbortSignal): Promise<Uint8Array[]> {
+  const allowedBytes = answerBytesAllowed(challenge.blocks.length)
+  const answer = (await postChallenge(node, challenge, { deadlineMs, allowedBytes, stopping })) as { blocks?: unknown } | undefined
   const blocks = answer?.blocks
   if (!Array.isArray(blocks) || blocks.length !== challenge.blocks.length)
     throw new ChallengeFailure('answer is not one entry per block asked')
+  const checked: Uint8Array[] = []
   for (const [i, block] of blocks.entries()) {
     if (typeof block !== 'string') throw new ChallengeFailure(`does not have block ${challenge.blocks[i]}`)
-    if (!(await blockMatches(CID.parse(challenge.blocks[i]), Buffer.from(block, 'base64')))) {
+    const bytes = Buffer.from(block, 'base64')
+    if (!(await blockMatches(CID.parse(challenge.blocks[i]), bytes))) {
       throw new ChallengeFailure(`block ${challenge.blocks[i]} does not match its CID`)
     }
+    checked.push(bytes)
   }
+  return checked
 }

@@ -1,19 +1,22 @@
+import { randomInt } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
 import { CID } from 'multiformats/cid'
 import type { RegistryNode } from '../wire/monitor-protocol.ts'
 import type { NodeStore } from './node-store.ts'
 import { recordChallenge } from './challenge-record.ts'
 import { sampleLeaves } from './dag-sampler.ts'
-import { askNode, ChallengeFailure, createInnerBlockReader, NoVerdict, type InnerBlockReader } from './challenge-exchange.ts'
+import { ChallengeFailure, createInnerBlockReader, NoVerdict, type InnerBlockReader } from './challenge-exchange.ts'
+import { proveLeaves, type ProofOptions } from './proof-exchange.ts'
 
 export interface ChallengerOptions {
   store: NodeStore
   registry(): Promise<RegistryNode[]>
   /** Mean time between two challenges of one node; each wait is drawn between half and one and a half of it. */
   intervalMs: number
+  /** Leaves asked in one challenge: enough that fetching them over a home uplink misses the deadline. */
   blocksPerChallenge: number
-  /** How long a node has to answer. */
-  deadlineMs: number
+  /** The deadline and checks of the answer (challenge v2). */
+  proof: ProofOptions
   /** Failures in a row for one CID that put it in the node's failed list. */
   failuresBeforeFailed: number
   log: FastifyBaseLogger
@@ -48,11 +51,14 @@ const pick = <T>(items: T[]): T => items[Math.floor(Math.random() * items.length
 
 type Challenge = (deviceId: string, cid?: string) => Promise<ChallengeOutcome | undefined>
 
+/** Uniform in [0, 1) from a CSPRNG: which leaves are asked must not be predictable. */
+const unpredictable = (): number => randomInt(2 ** 47) / 2 ** 47
+
 /**
- * Proof of holding: at random times, each live node is asked for the bytes of random leaf blocks of
- * a CID it claims to hold. The leaves are found by reading the DAG's inner blocks from the CID's
- * holders (other nodes first, the challenged node last); every block, inner or answered, is checked
- * against its CID, so the monitor needs no copy of the content.
+ * Proof of holding: at random times, each live node is asked to prove it holds random leaf blocks of
+ * a CID it claims to hold (proof-exchange.ts). The leaves are found by reading the DAG's inner blocks
+ * from the CID's holders (other nodes first, the challenged node last); every block, inner or
+ * answered, is checked against its CID, so the monitor needs no copy of the content.
  */
 export function startChallenger(opts: ChallengerOptions): Challenger {
   const { store, log } = opts
@@ -136,9 +142,8 @@ async function proveHolding(
   }
   const others = nodes.filter(n => n.live && n.deviceId !== node.deviceId && n.held.includes(cid) && !n.failed.includes(cid))
   const holders = others.map(n => n.apiUrl).sort(() => Math.random() - 0.5)
-  const blocks = await sampleLeaves(root, opts.blocksPerChallenge, c => readInnerBlock(c, holders, node.apiUrl))
-  const deadline = new Date(Date.now() + opts.deadlineMs).toISOString()
-  await askNode(node, { cid, blocks: blocks.map(String), deadline }, opts.deadlineMs, stopping)
+  const blocks = await sampleLeaves(root, opts.blocksPerChallenge, c => readInnerBlock(c, holders, node.apiUrl), unpredictable)
+  await proveLeaves(node, cid, blocks, opts.proof, stopping)
 }
 
 /** Keeps the verdict in the node's challenge record; a pass makes the claim count as a copy. */

@@ -1,7 +1,7 @@
 import path from 'node:path'
 import { ConfigError, integer } from '../config.ts'
 import type { ChainConfig } from '../chain/chain-config.ts'
-import { MAX_CHALLENGE_BLOCKS } from '../replication/routes.ts'
+import { MAX_CHALLENGE_BLOCKS, MAX_PROOF_BLOCKS } from '../replication/routes.ts'
 import { parseFlags } from '../lib/command-flags.ts'
 import { monitorFlags } from './monitor-flags.ts'
 
@@ -26,9 +26,15 @@ export interface MonitorConfig {
   pruneSchedule: string
   /** Mean time between two challenges of one node. */
   challengeIntervalMs: number
-  /** Leaf blocks asked for in one challenge. */
+  /** Leaf blocks (1 MiB each) a node proves it holds in one challenge. */
   challengeBlocks: number
+  /** The deadline of a challenge: this, plus challengeMsPerBlock per leaf asked (docs/SECURITY.md). */
   challengeDeadlineMs: number
+  challengeMsPerBlock: number
+  /** Leaves whose bytes are asked once the proofs are in, to check them. */
+  challengeChecks: number
+  /** Until then, a box from before challenge v2 (it refuses a nonce) is asked the v1 way, not failed. */
+  challengeV1Until?: Date
   /** Failed challenges in a row for one CID before the node is treated as not holding it. */
   failuresBeforeFailed: number
   /** Copies under which a CID counts as under-replicated (issue 4: 3). */
@@ -51,9 +57,6 @@ export function resolveMonitorConfig(args: string[], env: NodeJS.ProcessEnv = pr
     throw new ConfigError(`--contract is not an address: "${contractAddress}"`)
   }
   const confirmations = pick('confirmations')
-  const challengeBlocks = integer('challenge-blocks', pick('challenge-blocks'), 3, 1)
-  if (challengeBlocks > MAX_CHALLENGE_BLOCKS)
-    throw new ConfigError(`--challenge-blocks: a box answers at most ${MAX_CHALLENGE_BLOCKS} blocks`)
   return {
     admission: admission(pick('admission'), pick('admit-file')),
     dataDir: path.resolve(pick('data-dir') ?? '.data/monitor'),
@@ -64,8 +67,7 @@ export function resolveMonitorConfig(args: string[], env: NodeJS.ProcessEnv = pr
     nodeRetentionMs: integer('node-retention-days', pick('node-retention-days'), 7, 1) * DAY_MS,
     pruneSchedule: '0 17 * * * *',
     challengeIntervalMs: integer('challenge-interval-sec', pick('challenge-interval-sec'), 60 * 60, 1) * SEC,
-    challengeBlocks,
-    challengeDeadlineMs: 30 * SEC,
+    ...challengeConfig(pick),
     failuresBeforeFailed: 2,
     minReplicas: integer('min-replicas', pick('min-replicas'), 3, 1),
     ...(rpcUrl !== undefined && contractAddress !== undefined
@@ -93,4 +95,34 @@ function admission(mode: string | undefined, admitFile: string | undefined): Adm
     )
   }
   return { mode: 'allow-list', admitFile: path.resolve(admitFile) }
+}
+
+type ChallengeConfig = Pick<
+  MonitorConfig,
+  'challengeBlocks' | 'challengeDeadlineMs' | 'challengeMsPerBlock' | 'challengeChecks' | 'challengeV1Until'
+>
+
+/**
+ * The challenge's size and deadline. Defaults from bench/challenge-fetch.ts (docs/SECURITY.md): 64 leaves
+ * in 2 s + 40 ms each (4.56 s) take a Pi 4 about 1 s from its disk (estimated), and a node fetching them
+ * from a sibling over a 20 Mbit/s uplink about 27 s (32 leaves over 20 Mbit/s: 13.6 s measured).
+ */
+function challengeConfig(pick: (flag: keyof typeof monitorFlags) => string | undefined): ChallengeConfig {
+  const challengeBlocks = integer('challenge-blocks', pick('challenge-blocks'), 64, 1)
+  if (challengeBlocks > MAX_PROOF_BLOCKS)
+    throw new ConfigError(`--challenge-blocks: a box proves at most ${MAX_PROOF_BLOCKS} blocks at once`)
+  const challengeChecks = integer('challenge-checks', pick('challenge-checks'), 4, 1)
+  if (challengeChecks > MAX_CHALLENGE_BLOCKS)
+    throw new ConfigError(`--challenge-checks: a box sends at most ${MAX_CHALLENGE_BLOCKS} blocks`)
+  const v1Until = pick('challenge-v1-until')
+  const challengeV1Until = v1Until === undefined ? undefined : new Date(v1Until)
+  if (challengeV1Until !== undefined && Number.isNaN(challengeV1Until.getTime()))
+    throw new ConfigError(`--challenge-v1-until must be an ISO date (e.g. 2027-03-01), got "${v1Until}"`)
+  return {
+    challengeBlocks,
+    challengeDeadlineMs: integer('challenge-deadline-ms', pick('challenge-deadline-ms'), 2 * SEC, 1),
+    challengeMsPerBlock: integer('challenge-ms-per-block', pick('challenge-ms-per-block'), 40),
+    challengeChecks,
+    ...(challengeV1Until !== undefined ? { challengeV1Until } : {})
+  }
 }

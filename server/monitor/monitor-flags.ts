@@ -21,7 +21,30 @@ export const monitorFlags = withEnv('SEED_ONE_MONITOR_', {
     description: 'the device ids admitted, one a line (# comments); read again when it changes'
   },
   'challenge-interval-sec': { type: 'string', value: 'N', description: 'mean time between two challenges of a node', default: '3600' },
-  'challenge-blocks': { type: 'string', value: 'N', description: 'leaf blocks asked for in one challenge', default: '3' },
+  'challenge-blocks': {
+    type: 'string',
+    value: 'N',
+    description: 'leaves a node proves it holds in one challenge (at most 64)',
+    default: '64'
+  },
+  'challenge-deadline-ms': {
+    type: 'string',
+    value: 'MS',
+    description: "a challenge's deadline, before the time per leaf",
+    default: '2000'
+  },
+  'challenge-ms-per-block': { type: 'string', value: 'MS', description: 'deadline added per leaf challenged', default: '40' },
+  'challenge-checks': {
+    type: 'string',
+    value: 'N',
+    description: 'leaves whose bytes are then fetched and checked against the proofs (at most 8)',
+    default: '4'
+  },
+  'challenge-v1-until': {
+    type: 'string',
+    value: 'ISO-DATE',
+    description: 'until then a box from before challenge v2 is asked the old way rather than failed (docs/SECURITY.md)'
+  },
   'min-replicas': { type: 'string', value: 'N', description: 'copies under which a CID is under-replicated', default: '3' },
   'rpc-url': { type: 'string', value: 'URL', description: "the chain's JSON-RPC URL, to count the catalogue's CIDs nobody holds" },
   contract: { type: 'string', value: 'ADDRESS', description: "the FilmToken contract's address (with --rpc-url)" },

@@ -131,7 +131,12 @@ async function startClaimChecks(
     registry,
     intervalMs: config.challengeIntervalMs,
     blocksPerChallenge: config.challengeBlocks,
-    deadlineMs: config.challengeDeadlineMs,
+    proof: {
+      deadlineMs: config.challengeDeadlineMs,
+      msPerBlock: config.challengeMsPerBlock,
+      checks: config.challengeChecks,
+      ...(config.challengeV1Until !== undefined ? { v1Until: config.challengeV1Until } : {})
+    },
     failuresBeforeFailed: config.failuresBeforeFailed,
     log: app.log.child({ part: 'challenges' }),
     onResult: (_deviceId, passed) => metrics.challenge(passed)

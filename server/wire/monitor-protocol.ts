@@ -9,7 +9,7 @@ export const REPORTS_PATH = '/api/reports'
  * when the request takes gzip; a weak ETag names it, and If-None-Match with that tag is answered 304.
  */
 export const NODES_PATH = '/api/nodes'
-/** On a box. POST body Challenge → ChallengeAnswer, within Challenge.deadline. Answered even in quiet hours. */
+/** On a box. POST body Challenge → ChallengeAnswer (v1) or ChallengeProofs (v2), within Challenge.deadline. Answered even in quiet hours. */
 export const CHALLENGE_PATH = '/api/storage/challenge'
 /** On a box. GET raw bytes of one block it holds (trustless: the caller checks the bytes against the CID). */
 export const BLOCK_PATH = '/api/storage/blocks/:cid'
@@ -110,15 +110,29 @@ export interface RegistryNode {
   score: number
 }
 
-/** "Return the bytes of these blocks of this content", from the monitor to a box. */
+/**
+ * "Return the bytes of these blocks of this content" (v1), or with a nonce (v2, issue 15) "prove that
+ * you hold these blocks now": the box answers ChallengeProofs instead. A box from before v2 refuses a
+ * nonce (400: its schema allows no other field); the monitor then treats it as failing, or asks it
+ * the v1 way while --challenge-v1-until is in the future.
+ */
 export interface Challenge {
   cid: string
   blocks: string[]
   /** ISO time after which the answer does not count. */
   deadline: string
+  /** v2: base64 of NONCE_BYTES random bytes (holding-proof.ts), drawn by the monitor for this challenge. */
+  nonce?: string
 }
 
+/** The answer to a v1 Challenge (no nonce). */
 export interface ChallengeAnswer {
   /** base64 bytes of each block, in the order asked; null for a block the box does not have. */
   blocks: Array<string | null>
+}
+
+/** The answer to a v2 Challenge (with a nonce). */
+export interface ChallengeProofs {
+  /** holdingProof(nonce, bytes) of each block, in the order asked; null for a block the box does not have. */
+  proofs: Array<string | null>
 }

@@ -26,6 +26,8 @@ export function monitorConfig(dataDir: string, overrides: Partial<MonitorConfig>
     challengeIntervalMs: 24 * 60 * 60 * 1000,
     challengeBlocks: 3,
     challengeDeadlineMs: 10_000,
+    challengeMsPerBlock: 40,
+    challengeChecks: 4,
     failuresBeforeFailed: 2,
     minReplicas: 3,
     ...overrides
