@@ -188,3 +188,100 @@ t.test('a surplus copy is released only once every assigned node reported holdin
   )
   t.notOk(confirmations.confirmed(cid, ['a', 'b'], registry([listed('a', 9, [cid]), listed('b', 9, [cid])])), 'fewer than k: never')
 })
+
+// Repair with a margin (issue 15): target 3, minimum 2, over six nodes that each hold what the plain
+// assignment gives them (the steady state).
+const margin = { target: 3, min: 2 }
+const steady = (catalogue: AssignableEntry[]): AssignableNode[] => {
+  const plain = assign(catalogue, nodes(6), margin.target)
+  return nodes(6).map(n => ({ ...n, held: assignedTo(plain, n.deviceId) }))
+}
+const withPresence = (all: AssignableNode[], presence: Record<string, 'resting' | 'gone'>): AssignableNode[] =>
+  all.map(n => (presence[n.deviceId] === undefined ? n : { ...n, presence: presence[n.deviceId] }))
+/** The holders each CID gains: assigned nodes that do not hold it (each one is a fetch). */
+const fetches = (catalogue: AssignableEntry[], all: AssignableNode[], assignment: Map<string, string[]>): string[] =>
+  catalogue.flatMap(({ cid }) =>
+    (assignment.get(cid) as string[]).filter(id => !all.find(n => n.deviceId === id)?.held?.includes(cid)).map(id => `${id} ${cid}`)
+  )
+
+t.test('margin: copies outside a CID’s first nodes in rank stay where they are while at least min', async t => {
+  const catalogue = entries(40)
+  // each CID held by the three nodes after its first three in rank (where an earlier repair put it)
+  const all = nodes(6).map(n => ({
+    ...n,
+    held: catalogue
+      .filter(({ cid }) =>
+        rankNodes(
+          cid,
+          nodes(6).map(m => m.deviceId)
+        )
+          .slice(3)
+          .includes(n.deviceId)
+      )
+      .map(e => e.cid)
+  }))
+  const assignment = assign(catalogue, all, margin.target, margin.min)
+  t.same(fetches(catalogue, all, assignment), [], 'no node fetches: every CID stays on its three holders')
+})
+
+t.test('margin: a resting node keeps its copies and its place; nothing is fetched', async t => {
+  const catalogue = entries(60)
+  const all = steady(catalogue)
+  const before = assign(catalogue, all, margin.target, margin.min)
+  const resting = withPresence(all, { 'node-2': 'resting' })
+  const after = assign(catalogue, resting, margin.target, margin.min)
+  t.same([...after], [...before], 'the same assignment: its CIDs stay assigned to it')
+  t.same(fetches(catalogue, resting, after), [])
+})
+
+t.test('margin: a node gone leaves its CIDs at min ≤ copies < target: nothing is fetched', async t => {
+  const catalogue = entries(60)
+  const gone = withPresence(steady(catalogue), { 'node-2': 'gone' })
+  const after = assign(catalogue, gone, margin.target, margin.min)
+  const share = catalogue.filter(({ cid }) => gone.find(n => n.deviceId === 'node-2')?.held?.includes(cid))
+  t.ok(share.length > 15, `it held ${share.length} of 60`)
+  t.same(fetches(catalogue, gone, after), [], 'no node fetches')
+  t.same(
+    failing(share, cid => after.get(cid)?.length === 2 && !after.get(cid)?.includes('node-2')),
+    [],
+    'each of its CIDs stays on its two present holders'
+  )
+})
+
+t.test('margin: copies under min are repaired on live nodes up to the target; resting copies count, gone ones do not', async t => {
+  const catalogue = entries(60)
+  const all = steady(catalogue)
+  const ids = all.map(n => n.deviceId)
+  const heldBy = (cid: string): string[] => all.filter(n => n.held?.includes(cid)).map(n => n.deviceId)
+  const both = catalogue.filter(({ cid }) => heldBy(cid).includes('node-1') && heldBy(cid).includes('node-2'))
+  t.ok(both.length > 3, `${both.length} CIDs are held by both node-1 and node-2`)
+
+  const twoGone = withPresence(all, { 'node-1': 'gone', 'node-2': 'gone' })
+  const repaired = assign(catalogue, twoGone, margin.target, margin.min)
+  t.same(
+    failing(both, cid => {
+      const holders = repaired.get(cid) as string[]
+      const [left] = heldBy(cid).filter(id => id !== 'node-1' && id !== 'node-2')
+      const next = rankNodes(cid, ids).filter(id => !heldBy(cid).includes(id))
+      return JSON.stringify([...holders].sort()) === JSON.stringify([left, ...next.slice(0, 2)].sort())
+    }),
+    [],
+    'each CID under min keeps its last holder and gains the next two live nodes in rank'
+  )
+  const oneResting = withPresence(all, { 'node-1': 'resting', 'node-2': 'gone' })
+  t.same(
+    fetches(catalogue, oneResting, assign(catalogue, oneResting, margin.target, margin.min)),
+    [],
+    'with node-1 resting instead of gone, they have two present copies: nothing is fetched'
+  )
+  const restingNodeFetches = fetches(catalogue, twoGone, repaired).filter(f => f.startsWith('node-1 ') || f.startsWith('node-2 '))
+  t.same(restingNodeFetches, [], 'nothing is given to a node that is away')
+})
+
+t.test('margin: the same result whatever the order nodes are listed in; min must be 1..target', async t => {
+  const catalogue = entries(60)
+  const all = withPresence(steady(catalogue), { 'node-1': 'resting', 'node-4': 'gone' })
+  t.same([...assign(catalogue, [...all].reverse(), 3, 2)], [...assign(catalogue, all, 3, 2)])
+  t.throws(() => assign(catalogue, all, 3, 4), RangeError)
+  t.throws(() => assign(catalogue, all, 3, 0), RangeError)
+})

@@ -1,8 +1,17 @@
 // Which nodes hold which CIDs (DESIGN decision 7): rendezvous (highest-random-weight) hashing of
-// (CID, node id) ranks the nodes for each CID, and the first k in rank that can take the CID hold it.
-// Every node computes the same assignment from the same catalogue and node set, so there is no
-// coordinator; a node joining or leaving changes only the CIDs it ranks among the first k for.
+// (CID, node id) ranks the nodes for each CID, and the first `target` in rank that can take the CID
+// hold it. Every node computes the same assignment from the same catalogue and registry snapshot, so
+// there is no coordinator; a node joining or leaving changes only the CIDs it ranks among the first for.
+//
+// Repair with a margin (issue 15, as IPFS Cluster's replication_factor_min/max): the rank is taken
+// over every node the registry lists, present (live or resting in an announced window) or gone, so a
+// node that is away keeps its place; a CID stays on the present nodes that hold it, and goes to nodes
+// outside its place only when fewer than `min` present nodes hold it, then up to `target`. A blip or a
+// nightly rest (min ≤ present copies < target) moves nothing.
 import { createHash } from 'node:crypto'
+
+/** Live: reporting. Resting: silent inside a window it announced. Gone: silent otherwise. */
+export type Presence = 'live' | 'resting' | 'gone'
 
 /** What the assignment needs to know of a node (a RegistryNode has these fields). */
 export interface AssignableNode {
@@ -11,6 +20,10 @@ export interface AssignableNode {
   quotaBytes: number
   /** CIDs it failed challenges for: it is treated as not able to hold them. */
   failed: string[]
+  /** Live when unset. Only a live node is given a CID outside its place; a gone node only keeps its place in the rank. */
+  presence?: Presence
+  /** CIDs it holds, by the registry (proven by challenge). */
+  held?: string[]
 }
 
 export interface AssignableEntry {
@@ -33,36 +46,67 @@ export function rankNodes(cid: string, nodeIds: string[]): string[] {
   return weighted.map(w => w.id)
 }
 
+interface NodeState {
+  room: number
+  failed: Set<string>
+  presence: Presence
+  held: Set<string>
+}
+
 /**
- * Assigns each CID, in catalogue order, to the first `k` nodes in its rank that have room left in
- * their quota and have not failed it. A CID that does not fit a node passes to the next in rank, so
- * the factor holds as long as the node set has the room. Pure and deterministic.
+ * Assigns each CID, in catalogue order, to at most `target` nodes that have room left in their quota
+ * and have not failed it, in this order of preference:
+ * 1. its place: the first `target` such nodes in rank over every listed node, present or gone
+ *    (which is the whole assignment while nobody holds anything yet, or `min` equals `target`), that
+ *    are present and hold it;
+ * 2. other present nodes that hold it, by rank;
+ * 3. present nodes of its place that do not hold it yet (they fetch it: their own share);
+ * 4. only while fewer than `min` present nodes hold it: live nodes outside its place, by rank.
+ * So the copies on present nodes are kept and, above `min`, none is added. Pure and deterministic.
  */
-export function assign(entries: AssignableEntry[], nodes: AssignableNode[], k: number): Assignment {
-  if (!Number.isInteger(k) || k < 1) throw new RangeError(`the replication factor must be a positive integer, got ${k}`)
-  const room = new Map<string, number>()
-  const failed = new Map<string, Set<string>>()
+export function assign(entries: AssignableEntry[], nodes: AssignableNode[], target: number, min = target): Assignment {
+  if (!Number.isInteger(target) || target < 1) throw new RangeError(`the replication factor must be a positive integer, got ${target}`)
+  if (!Number.isInteger(min) || min < 1 || min > target)
+    throw new RangeError(`the minimum replicas must be an integer from 1 to the factor ${target}, got ${min}`)
+  const states = new Map<string, NodeState>()
   for (const node of nodes) {
-    if (room.has(node.deviceId)) throw new RangeError(`node ${node.deviceId} is listed twice`)
-    room.set(node.deviceId, node.quotaBytes)
-    failed.set(node.deviceId, new Set(node.failed))
+    if (states.has(node.deviceId)) throw new RangeError(`node ${node.deviceId} is listed twice`)
+    states.set(node.deviceId, {
+      room: node.quotaBytes,
+      failed: new Set(node.failed),
+      presence: node.presence ?? 'live',
+      held: new Set(node.held)
+    })
   }
-  const ids = [...room.keys()]
+  const ids = [...states.keys()]
   const assignment: Assignment = new Map()
   for (const entry of entries) {
     // two films may share a CID: it is placed (and takes room) once
     if (assignment.has(entry.cid)) continue
-    const chosen: string[] = []
-    for (const id of rankNodes(entry.cid, ids)) {
-      if (chosen.length === k) break
-      const left = room.get(id) as number
-      if (left < entry.bytes || failed.get(id)?.has(entry.cid) === true) continue
-      room.set(id, left - entry.bytes)
-      chosen.push(id)
-    }
-    assignment.set(entry.cid, chosen)
+    assignment.set(entry.cid, place(entry, rankNodes(entry.cid, ids), states, target, min))
   }
   return assignment
+}
+
+/** The holders of one CID (see assign), taking their room. */
+function place(entry: AssignableEntry, ranked: string[], states: Map<string, NodeState>, target: number, min: number): string[] {
+  const state = (id: string): NodeState => states.get(id) as NodeState
+  const fits = (id: string): boolean => state(id).room >= entry.bytes && !state(id).failed.has(entry.cid)
+  const present = (id: string): boolean => state(id).presence !== 'gone'
+  const holds = (id: string): boolean => present(id) && state(id).held.has(entry.cid)
+  const able = ranked.filter(fits)
+  const ownPlace = new Set(able.slice(0, target))
+  const kept = [
+    ...able.filter(id => ownPlace.has(id) && holds(id)),
+    ...able.filter(id => !ownPlace.has(id) && holds(id)),
+    ...able.filter(id => ownPlace.has(id) && present(id) && !holds(id))
+  ].slice(0, target)
+  const holding = kept.filter(holds).length
+  const added = holding >= min ? [] : able.filter(id => !ownPlace.has(id) && !holds(id) && state(id).presence === 'live')
+  const chosen = new Set([...kept, ...added].slice(0, target))
+  for (const id of chosen) state(id).room -= entry.bytes
+  // best ranked first, as before the margin
+  return ranked.filter(id => chosen.has(id))
 }
 
 /** The CIDs assigned to one node, in catalogue order. */
