@@ -2,7 +2,14 @@
 // node joining or leaving moves only its own share. And when a surplus copy may be released.
 import t from 'tap'
 import { createHash } from 'node:crypto'
-import { assign, assignedTo, rankNodes, type AssignableEntry, type AssignableNode } from '../server/replication/assignment.ts'
+import {
+  assign,
+  assignedTo,
+  rankNodes,
+  type AssignableEntry,
+  type AssignableNode,
+  type Presence
+} from '../server/replication/assignment.ts'
 import { createReleaseConfirmations } from '../server/replication/release-confirmation.ts'
 import type { RegistryNode } from '../server/wire/monitor-protocol.ts'
 
@@ -204,24 +211,28 @@ const fetches = (catalogue: AssignableEntry[], all: AssignableNode[], assignment
     (assignment.get(cid) as string[]).filter(id => !all.find(n => n.deviceId === id)?.held?.includes(cid)).map(id => `${id} ${cid}`)
   )
 
-t.test('margin: copies outside a CID’s first nodes in rank stay where they are while at least min', async t => {
-  const catalogue = entries(40)
-  // each CID held by the three nodes after its first three in rank (where an earlier repair put it)
-  const all = nodes(6).map(n => ({
-    ...n,
-    held: catalogue
-      .filter(({ cid }) =>
-        rankNodes(
-          cid,
-          nodes(6).map(m => m.deviceId)
-        )
-          .slice(3)
-          .includes(n.deviceId)
-      )
-      .map(e => e.cid)
-  }))
-  const assignment = assign(catalogue, all, margin.target, margin.min)
-  t.same(fetches(catalogue, all, assignment), [], 'no node fetches: every CID stays on its three holders')
+t.test('margin: a copy made while a node was away stays while it is away, and goes when it is back', async t => {
+  const catalogue = entries(60)
+  const all = steady(catalogue)
+  const ids = all.map(n => n.deviceId)
+  const share = catalogue.filter(({ cid }) => all.find(n => n.deviceId === 'node-2')?.held?.includes(cid))
+  // a repair gave each of node-2's CIDs to the next node in rank after its three
+  const stand = (cid: string): string => rankNodes(cid, ids)[3]
+  const withRepairs = (presence: Presence): AssignableNode[] =>
+    all.map(n => ({
+      ...n,
+      presence: n.deviceId === 'node-2' ? presence : 'live',
+      held: [...(n.held ?? []), ...share.filter(({ cid }) => stand(cid) === n.deviceId).map(e => e.cid)]
+    }))
+  const away = assign(catalogue, withRepairs('gone'), margin.target, margin.min)
+  t.same(
+    failing(share, cid => away.get(cid)?.includes(stand(cid)) === true && !away.get(cid)?.includes('node-2')),
+    [],
+    'while node-2 is gone, each of its CIDs stays on the node that stood in'
+  )
+  t.same(fetches(catalogue, withRepairs('gone'), away), [], 'and nothing is fetched')
+  const back = assign(catalogue, withRepairs('live'), margin.target, margin.min)
+  t.same([...back], [...assign(catalogue, all, margin.target)], 'node-2 back: the plain assignment again, the stand-ins surplus')
 })
 
 t.test('margin: a resting node keeps its copies and its place; nothing is fetched', async t => {

@@ -5,9 +5,9 @@
 //
 // Repair with a margin (issue 15, as IPFS Cluster's replication_factor_min/max): the rank is taken
 // over every node the registry lists, present (live or resting in an announced window) or gone, so a
-// node that is away keeps its place; a CID stays on the present nodes that hold it, and goes to nodes
-// outside its place only when fewer than `min` present nodes hold it, then up to `target`. A blip or a
-// nightly rest (min ≤ present copies < target) moves nothing.
+// node that is away keeps its place; while it is away its CIDs stay on the present nodes that hold
+// them, and go to nodes outside their place only when fewer than `min` present nodes hold them, then
+// up to `target`. A blip or a nightly rest (min ≤ present copies < target) moves nothing.
 import { createHash } from 'node:crypto'
 
 /** Live: reporting. Resting: silent inside a window it announced. Gone: silent otherwise. */
@@ -56,13 +56,12 @@ interface NodeState {
 /**
  * Assigns each CID, in catalogue order, to at most `target` nodes that have room left in their quota
  * and have not failed it, in this order of preference:
- * 1. its place: the first `target` such nodes in rank over every listed node, present or gone
- *    (which is the whole assignment while nobody holds anything yet, or `min` equals `target`), that
- *    are present and hold it;
- * 2. other present nodes that hold it, by rank;
- * 3. present nodes of its place that do not hold it yet (they fetch it: their own share);
- * 4. only while fewer than `min` present nodes hold it: live nodes outside its place, by rank.
- * So the copies on present nodes are kept and, above `min`, none is added. Pure and deterministic.
+ * 1. its place: the first `target` such nodes in rank over every listed node, present or gone, that
+ *    are present (one that does not hold it fetches it: its own share, which keeps the load even as
+ *    nodes join; with nobody away, this is the plain rendezvous assignment);
+ * 2. other present nodes that hold it, by rank (a copy made while a node of its place was away);
+ * 3. only while fewer than `min` present nodes hold it: live nodes outside its place, by rank.
+ * So a node away costs no fetch while `min` present nodes hold each of its CIDs. Pure and deterministic.
  */
 export function assign(entries: AssignableEntry[], nodes: AssignableNode[], target: number, min = target): Assignment {
   if (!Number.isInteger(target) || target < 1) throw new RangeError(`the replication factor must be a positive integer, got ${target}`)
@@ -91,18 +90,15 @@ export function assign(entries: AssignableEntry[], nodes: AssignableNode[], targ
 /** The holders of one CID (see assign), taking their room. */
 function place(entry: AssignableEntry, ranked: string[], states: Map<string, NodeState>, target: number, min: number): string[] {
   const state = (id: string): NodeState => states.get(id) as NodeState
-  const fits = (id: string): boolean => state(id).room >= entry.bytes && !state(id).failed.has(entry.cid)
+  const able = ranked.filter(id => state(id).room >= entry.bytes && !state(id).failed.has(entry.cid))
+  const ownPlace = new Set(able.slice(0, target))
   const present = (id: string): boolean => state(id).presence !== 'gone'
   const holds = (id: string): boolean => present(id) && state(id).held.has(entry.cid)
-  const able = ranked.filter(fits)
-  const ownPlace = new Set(able.slice(0, target))
-  const kept = [
-    ...able.filter(id => ownPlace.has(id) && holds(id)),
-    ...able.filter(id => !ownPlace.has(id) && holds(id)),
-    ...able.filter(id => ownPlace.has(id) && present(id) && !holds(id))
-  ].slice(0, target)
-  const holding = kept.filter(holds).length
-  const added = holding >= min ? [] : able.filter(id => !ownPlace.has(id) && !holds(id) && state(id).presence === 'live')
+  const kept = [...able.filter(id => ownPlace.has(id) && present(id)), ...able.filter(id => !ownPlace.has(id) && holds(id))].slice(
+    0,
+    target
+  )
+  const added = kept.filter(holds).length >= min ? [] : able.filter(id => !kept.includes(id) && state(id).presence === 'live')
   const chosen = new Set([...kept, ...added].slice(0, target))
   for (const id of chosen) state(id).room -= entry.bytes
   // best ranked first, as before the margin
