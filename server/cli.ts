@@ -15,6 +15,7 @@ const USAGE = `seed-one <command> [options]
   start      run the daemon            --data-dir --port --host --role player|custodian
                                        --rpc-url --contract --deployment-block --peer <multiaddr>
                                        --monitor-url URL --report-interval-sec (300)
+                                       --replication-factor (5) --min-replicas (3: as the monitor's)
   devnet     run the local chain only  --port (8545) --data-dir
   publish    publish a film            <video> --title T [--year Y] [--synopsis S] [--subtitles file.srt]
                                        [--language en] [--content-class ${CONTENT_CLASSES.join('|')}]

@@ -38,6 +38,11 @@ export interface DaemonConfig {
   reportIntervalSec: number
   /** Copies of each catalogue CID the storage nodes keep (issue 4: default 5, at least 3). */
   replicationFactor: number
+  /**
+   * Copies on present (live or resting) nodes under which the storage nodes repair a CID, up to the
+   * factor (issue 15: default 3, as the monitor's --min-replicas; every node must use the same value).
+   */
+  minReplicas: number
   /** How often a storage node reads the monitor's node registry and reconciles its replicas. */
   registryPollMs: number
   /** Find other boxes on the LAN by mDNS (off in tests, so boxes of different tests never meet). */
@@ -78,6 +83,7 @@ export const daemonFlags = {
   'monitor-url': { type: 'string' },
   'report-interval-sec': { type: 'string' },
   'replication-factor': { type: 'string' },
+  'min-replicas': { type: 'string' },
   'registry-poll-ms': { type: 'string' },
   mdns: { type: 'string' },
   'disk-state': { type: 'string' },
@@ -203,12 +209,21 @@ export function resolveDaemonConfig(values: FlagValues, env: NodeJS.ProcessEnv =
     pinStallMs: 60_000,
     chainPollMs: integer('chain-poll-ms', pick('chain-poll-ms'), 2000, 50),
     ...monitorConfig(pick('monitor-url'), integer('report-interval-sec', pick('report-interval-sec'), 300, 1)),
-    replicationFactor: integer('replication-factor', pick('replication-factor'), 5, 3),
+    ...replicationFactors(pick('replication-factor'), pick('min-replicas')),
     registryPollMs: integer('registry-poll-ms', pick('registry-poll-ms'), 30_000, 100),
     mdns: mdns === 'on',
     diskStateFile: pick('disk-state'),
     ...(servedCreators.length > 0 ? { servedCreators } : {})
   }
+}
+
+/** The target and the minimum copies of a CID: minimum ≤ target. */
+function replicationFactors(factor: string | undefined, min: string | undefined): { replicationFactor: number; minReplicas: number } {
+  const replicationFactor = integer('replication-factor', factor, 5, 3)
+  const minReplicas = integer('min-replicas', min, 3, 1)
+  if (minReplicas > replicationFactor)
+    throw new ConfigError(`--min-replicas (${minReplicas}) must be at most --replication-factor (${replicationFactor})`)
+  return { replicationFactor, minReplicas }
 }
 
 export function parseDaemonArgs(args: string[]): { values: FlagValues; positionals: string[] } {

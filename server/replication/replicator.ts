@@ -29,6 +29,8 @@ export interface ReplicatorOptions {
   /** This node's device id (its libp2p peer id). */
   selfId: string
   replicationFactor: number
+  /** Copies on present nodes under which a CID is given to nodes outside its place (assignment.ts). */
+  minReplicas: number
   /** How often the registry is read and the replicas reconciled. */
   pollMs: number
   /** A pin that receives no block for this long gives up until the next pass. */
@@ -144,11 +146,12 @@ function assignments(
   entries: CatalogueEntry[],
   ownQuota: number | undefined
 ): { mine: string[]; agreed: Assignment | undefined } {
-  const { nodes, replicationFactor } = opts
-  const listed = nodes.listedQuota()
+  const { nodes, replicationFactor, minReplicas } = opts
+  const listed = nodes.listedSelf()
+  const self = ownQuota === undefined ? undefined : { quotaBytes: ownQuota, presence: 'live' as const }
   return {
-    mine: assignedTo(assign(entries, nodes.assignable(ownQuota), replicationFactor), opts.selfId),
-    agreed: listed === null ? undefined : assign(entries, nodes.assignable(listed), replicationFactor)
+    mine: assignedTo(assign(entries, nodes.assignable(self), replicationFactor, minReplicas), opts.selfId),
+    agreed: listed === null ? undefined : assign(entries, nodes.assignable(listed), replicationFactor, minReplicas)
   }
 }
 
