@@ -107,6 +107,36 @@ export async function fetchRegistry(monitorUrl: string, signal?: AbortSignal): P
   return body.nodes
 }
 
+// The decisions below are pure functions of a registry snapshot, so that bench/network-sim.ts runs
+// them for thousands of simulated nodes without libp2p.
+
+/** The storage nodes other than `selfId` that replicate and are `present` (live by a fresh registry, else connected). */
+export function otherStorageNodes(registry: RegistryNode[], selfId: string, present: (node: RegistryNode) => boolean): RegistryNode[] {
+  return registry.filter(node => node.deviceId !== selfId && node.roles.includes('storage') && node.replicating && present(node))
+}
+
+/** The nodes to assign over: `others` and, when `selfQuotaBytes` is set, this node with that quota and the CIDs the registry says it failed. */
+export function assignableNodes(
+  others: RegistryNode[],
+  registry: RegistryNode[],
+  selfId: string,
+  selfQuotaBytes: number | undefined
+): AssignableNode[] {
+  const nodes: AssignableNode[] = others.map(({ deviceId, quotaBytes, failed }) => ({ deviceId, quotaBytes, failed }))
+  if (selfQuotaBytes !== undefined) {
+    const failed = registry.find(node => node.deviceId === selfId)?.failed ?? []
+    nodes.push({ deviceId: selfId, quotaBytes: selfQuotaBytes, failed })
+  }
+  return nodes
+}
+
+/** This node's quota as the registry lists it: undefined when it is not live or not replicating; null when never listed. */
+export function listedQuotaOf(registry: RegistryNode[], selfId: string): number | undefined | null {
+  const listed = registry.find(node => node.deviceId === selfId)
+  if (listed === undefined) return null
+  return listed.live && listed.replicating ? listed.quotaBytes : undefined
+}
+
 export async function createNodeSet(opts: NodeSetOptions): Promise<NodeSet> {
   const { libp2p, selfId } = opts
   let snapshot = await opts.store.get(SNAPSHOT_KEY)
@@ -118,10 +148,7 @@ export async function createNodeSet(opts: NodeSetOptions): Promise<NodeSet> {
   const fresh = (): boolean => snapshot !== undefined && Date.now() - Date.parse(snapshot.fetchedAt) < STALE_POLLS * opts.pollMs
   const connected = (deviceId: string): boolean => libp2p.getConnections().some(c => c.remotePeer.toString() === deviceId)
   const others = (): RegistryNode[] =>
-    (snapshot?.nodes ?? []).filter(
-      node =>
-        node.deviceId !== selfId && node.roles.includes('storage') && node.replicating && (fresh() ? node.live : connected(node.deviceId))
-    )
+    otherStorageNodes(snapshot?.nodes ?? [], selfId, fresh() ? node => node.live : node => connected(node.deviceId))
 
   return {
     async refresh(signal) {
@@ -149,19 +176,8 @@ export async function createNodeSet(opts: NodeSetOptions): Promise<NodeSet> {
     },
     fresh,
     others,
-    assignable(selfQuotaBytes) {
-      const nodes: AssignableNode[] = others().map(({ deviceId, quotaBytes, failed }) => ({ deviceId, quotaBytes, failed }))
-      if (selfQuotaBytes !== undefined) {
-        const failed = snapshot?.nodes.find(node => node.deviceId === selfId)?.failed ?? []
-        nodes.push({ deviceId: selfId, quotaBytes: selfQuotaBytes, failed })
-      }
-      return nodes
-    },
-    listedQuota() {
-      const listed = snapshot?.nodes.find(node => node.deviceId === selfId)
-      if (listed === undefined) return null
-      return listed.live && listed.replicating ? listed.quotaBytes : undefined
-    },
+    assignable: selfQuotaBytes => assignableNodes(others(), snapshot?.nodes ?? [], selfId, selfQuotaBytes),
+    listedQuota: () => listedQuotaOf(snapshot?.nodes ?? [], selfId),
     connect() {
       for (const node of (snapshot?.nodes ?? []).filter(n => n.deviceId !== selfId && n.live)) {
         if (connected(node.deviceId) || dialling.has(node.deviceId) || node.multiaddrs.length === 0) continue
