@@ -13,7 +13,7 @@ import { coalescedRuns } from '../lib/coalesced-runs.ts'
 import type { Catalogue, CatalogueEntry } from './catalogue.ts'
 import type { NodeSet } from './node-set.ts'
 import type { QuietHours } from './quiet-hours.ts'
-import { assign, assignedTo, type Assignment } from './assignment.ts'
+import { assignedTo, createAssigner, type Assigner, type Assignment } from './assignment.ts'
 import { libraryCatalogueCids } from './library-pins.ts'
 import { replicaBytes, replicaList, type ReplicaList } from './replica-list.ts'
 import { createReplicaPins, type ReplicaPins } from './replica-pins.ts'
@@ -70,6 +70,8 @@ export function createReplicator(opts: ReplicatorOptions): Replicator {
   const replicas = replicaList(opts.db)
   const pins = createReplicaPins({ helia, replicas, pinStallMs: opts.pinStallMs, closing: closing.signal, log })
   const releaseSurplus = createSurplusRelease({ ...opts, replicas, closing: closing.signal })
+  // kept across passes: a pass whose node set did not change ranks nothing again
+  const assigner = createAssigner()
   let mine: string[] = []
   let timer: NodeJS.Timeout | undefined
 
@@ -78,7 +80,7 @@ export function createReplicator(opts: ReplicatorOptions): Replicator {
     const enabled = settings.replication.enabled
     const entries = await opts.catalogue.entries()
     const sizes = new Map(entries.map(e => [e.cid, e.bytes]))
-    const assigned = assignments(opts, entries, enabled ? settings.storageQuotaBytes : undefined)
+    const assigned = assignments(opts, assigner, entries, enabled ? settings.storageQuotaBytes : undefined)
     mine = assigned.mine
     const { agreed } = assigned
     const library = await libraryCatalogueCids(opts.db)
@@ -141,14 +143,15 @@ export function createReplicator(opts: ReplicatorOptions): Replicator {
  */
 function assignments(
   opts: ReplicatorOptions,
+  assigner: Assigner,
   entries: CatalogueEntry[],
   ownQuota: number | undefined
 ): { mine: string[]; agreed: Assignment | undefined } {
   const { nodes, replicationFactor } = opts
   const listed = nodes.listedQuota()
   return {
-    mine: assignedTo(assign(entries, nodes.assignable(ownQuota), replicationFactor), opts.selfId),
-    agreed: listed === null ? undefined : assign(entries, nodes.assignable(listed), replicationFactor)
+    mine: assignedTo(assigner.assign(entries, nodes.assignable(ownQuota), replicationFactor), opts.selfId),
+    agreed: listed === null ? undefined : assigner.assign(entries, nodes.assignable(listed), replicationFactor)
   }
 }
 
