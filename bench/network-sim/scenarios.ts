@@ -42,7 +42,7 @@ function nightly(nodes: NodeSpec[], rng: Rng, days: number, intervals: Map<numbe
     const length = 6 + rng() * 3
     for (let day = -1; day < days; day++) {
       const from = day * DAY + (start - node.utcOffsetHours) * HOUR
-      add(intervals, node.index, Math.max(0, from), from + length * HOUR)
+      if (from + length * HOUR > 0 && from < days * DAY) add(intervals, node.index, Math.max(0, from), from + length * HOUR)
     }
   }
 }
