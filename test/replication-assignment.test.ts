@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto'
 import {
   assign,
   assignedTo,
+  createAssigner,
   rankNodes,
   type AssignableEntry,
   type AssignableNode,
@@ -49,6 +50,40 @@ t.test('the share spreads evenly', async t => {
     const share = assignedTo(assignment, deviceId).length
     t.ok(share > 250 && share < 470, `${deviceId} holds ${share} of 3600 copies over 10 nodes (360 each on average)`)
   }
+})
+
+t.test('the mixed weights spread load like independent uniform draws (chi-square over 100 nodes)', async t => {
+  const catalogue = entries(20_000)
+  const shares = new Map(nodes(100).map(n => [n.deviceId, 0]))
+  for (const holders of assign(catalogue, nodes(100), 3).values()) for (const id of holders) shares.set(id, (shares.get(id) as number) + 1)
+  const expected = (20_000 * 3) / 100
+  const chiSquare = [...shares.values()].reduce((sum, n) => sum + (n - expected) ** 2 / expected, 0)
+  // 99 degrees of freedom: mean 99, standard deviation 14; a weight that favours some ids lands far above
+  t.ok(chiSquare < 99 + 5 * 14, `chi-square ${chiSquare.toFixed(1)} for 99 degrees of freedom`)
+  const counts = [...shares.values()]
+  t.ok(Math.max(...counts) / expected < 1.25, `the fullest node holds ${Math.max(...counts)} copies where the mean is ${expected}`)
+})
+
+t.test('an assigner kept across calls gives what a fresh assignment gives, as nodes join, leave, fill and fail', async t => {
+  const catalogue = entries(400, 100)
+  const all = nodes(60)
+  const assigner = createAssigner()
+  const views: AssignableNode[][] = [
+    all.slice(0, 40),
+    all.slice(0, 50),
+    all.slice(10, 60),
+    all.slice(10, 60).map(n => (n.deviceId === 'node-20' ? node('node-20', 250) : n)),
+    all
+      .slice(0, 3)
+      .concat(all.slice(55))
+      .map(n => node(n.deviceId, 10_000, [catalogue[0].cid, catalogue[1].cid])),
+    all
+  ]
+  for (const [i, view] of views.entries()) {
+    const fresh = assign(catalogue, view, 3)
+    t.same([...assigner.assign(catalogue, view, 3)], [...fresh], `view ${i} (${view.length} nodes)`)
+  }
+  t.same([...assigner.assign(catalogue.slice(100), all, 3)], [...assign(catalogue.slice(100), all, 3)], 'a shorter catalogue')
 })
 
 t.test('a node leaving moves only its own share, each CID to the next node in rank', async t => {

@@ -1,5 +1,5 @@
 import type { HealthReport, RegistryNode } from '../wire/monitor-protocol.ts'
-import type { NodeRecord, NodeStore } from './node-store.ts'
+import type { ChallengeRecord, NodeRecord, NodeStore } from './node-store.ts'
 import { challengeScore } from './challenge-record.ts'
 
 /**
@@ -18,29 +18,34 @@ export async function readRegistry(
   for (const record of await store.nodes()) {
     if (record.verifiedApiUrl === record.report.apiUrl && (await admits(record.deviceId))) records.push(record)
   }
-  return await Promise.all(
-    records.map(async ({ deviceId, report, receivedAt, verifiedHeld }) => {
-      const challenges = await store.challenges(deviceId)
-      const verified = new Set(verifiedHeld)
-      const live = now - Date.parse(receivedAt) <= nodeTimeoutMs
-      return {
-        deviceId,
-        apiUrl: report.apiUrl,
-        multiaddrs: report.multiaddrs,
-        roles: report.roles,
-        lastReportAt: receivedAt,
-        live,
-        resting: !live && isResting(report, receivedAt, nodeTimeoutMs, now),
-        replicating: report.replication.enabled,
-        quotaBytes: report.storage.quotaBytes,
-        replicaBytes: report.storage.replicaBytes,
-        // claims in the report's order, those proven only: an unproven claim is no copy
-        held: report.replication.held.filter(cid => verified.has(cid)),
-        failed: challenges.failedCids,
-        score: challengeScore(challenges)
-      }
-    })
-  )
+  return await Promise.all(records.map(async record => registryNode(record, await store.challenges(record.deviceId), nodeTimeoutMs, now)))
+}
+
+/**
+ * One node as the registry lists it: live when its latest report arrived within `nodeTimeoutMs`
+ * (monitor time), else resting or gone (isResting), with the copies it proved holding and what it failed. Pure, so that
+ * bench/network-sim.ts lists thousands of simulated nodes through it.
+ */
+export function registryNode(record: NodeRecord, challenges: ChallengeRecord, nodeTimeoutMs: number, now: number): RegistryNode {
+  const { deviceId, report, receivedAt } = record
+  const verified = new Set(record.verifiedHeld)
+  const live = now - Date.parse(receivedAt) <= nodeTimeoutMs
+  return {
+    deviceId,
+    apiUrl: report.apiUrl,
+    multiaddrs: report.multiaddrs,
+    roles: report.roles,
+    lastReportAt: receivedAt,
+    live,
+    resting: !live && isResting(report, receivedAt, nodeTimeoutMs, now),
+    replicating: report.replication.enabled,
+    quotaBytes: report.storage.quotaBytes,
+    replicaBytes: report.storage.replicaBytes,
+    // claims in the report's order, those proven only: an unproven claim is no copy
+    held: report.replication.held.filter(cid => verified.has(cid)),
+    failed: challenges.failedCids,
+    score: challengeScore(challenges)
+  }
 }
 
 /**

@@ -117,6 +117,58 @@ export async function fetchRegistry(monitorUrl: string, signal?: AbortSignal): P
   return body.nodes
 }
 
+// The decisions below are pure functions of a registry snapshot, so that bench/network-sim.ts runs
+// them for thousands of simulated nodes without libp2p.
+
+/** The storage nodes other than `selfId` that replicate and are `present` (by default, whatever their presence). */
+export function otherStorageNodes(
+  registry: RegistryNode[],
+  selfId: string,
+  present: (node: RegistryNode) => boolean = () => true
+): RegistryNode[] {
+  return registry.filter(node => node.deviceId !== selfId && node.roles.includes('storage') && node.replicating && present(node))
+}
+
+/** A listed node's presence by a fresh registry. */
+export const registryPresence = (node: RegistryNode): Presence => (node.live ? 'live' : node.resting === true ? 'resting' : 'gone')
+
+/**
+ * The nodes to assign over: `listed` (every other replicating storage node, live, resting or gone) with
+ * their presence and the copies the registry says they hold; and, when `self` is set, this node so,
+ * with the CIDs the registry says it failed and holds.
+ */
+export function assignableNodes(
+  listed: RegistryNode[],
+  registry: RegistryNode[],
+  selfId: string,
+  presence: (node: RegistryNode) => Presence,
+  self: ListedSelf | undefined
+): AssignableNode[] {
+  const nodes: AssignableNode[] = listed.map(node => ({
+    deviceId: node.deviceId,
+    quotaBytes: node.quotaBytes,
+    failed: node.failed,
+    presence: presence(node),
+    held: node.held
+  }))
+  if (self !== undefined) {
+    const asListed = registry.find(node => node.deviceId === selfId)
+    nodes.push({ deviceId: selfId, ...self, failed: asListed?.failed ?? [], held: asListed?.held ?? [] })
+  }
+  return nodes
+}
+
+/** This node as the registry lists it: undefined when it is not replicating; null when never listed. */
+export function listedSelfOf(
+  registry: RegistryNode[],
+  selfId: string,
+  presence: (node: RegistryNode) => Presence
+): ListedSelf | undefined | null {
+  const asListed = registry.find(node => node.deviceId === selfId)
+  if (asListed === undefined) return null
+  return asListed.replicating ? { quotaBytes: asListed.quotaBytes, presence: presence(asListed) } : undefined
+}
+
 export async function createNodeSet(opts: NodeSetOptions): Promise<NodeSet> {
   const { libp2p, selfId } = opts
   let snapshot = await opts.store.get(SNAPSHOT_KEY)
@@ -128,11 +180,8 @@ export async function createNodeSet(opts: NodeSetOptions): Promise<NodeSet> {
   const fresh = (): boolean => snapshot !== undefined && Date.now() - Date.parse(snapshot.fetchedAt) < STALE_POLLS * opts.pollMs
   const connected = (deviceId: string): boolean => libp2p.getConnections().some(c => c.remotePeer.toString() === deviceId)
   // without a fresh registry, a node is live when connected here, and nothing is known of rest
-  const presence = (node: RegistryNode): Presence =>
-    fresh() ? (node.live ? 'live' : node.resting === true ? 'resting' : 'gone') : connected(node.deviceId) ? 'live' : 'gone'
-  const listed = (): RegistryNode[] =>
-    (snapshot?.nodes ?? []).filter(node => node.deviceId !== selfId && node.roles.includes('storage') && node.replicating)
-  const others = (): RegistryNode[] => listed().filter(node => presence(node) === 'live')
+  const presence = (node: RegistryNode): Presence => (fresh() ? registryPresence(node) : connected(node.deviceId) ? 'live' : 'gone')
+  const others = (): RegistryNode[] => otherStorageNodes(snapshot?.nodes ?? [], selfId, node => presence(node) === 'live')
 
   return {
     async refresh(signal) {
@@ -160,25 +209,8 @@ export async function createNodeSet(opts: NodeSetOptions): Promise<NodeSet> {
     },
     fresh,
     others,
-    assignable(self) {
-      const nodes: AssignableNode[] = listed().map(node => ({
-        deviceId: node.deviceId,
-        quotaBytes: node.quotaBytes,
-        failed: node.failed,
-        presence: presence(node),
-        held: node.held
-      }))
-      if (self !== undefined) {
-        const asListed = snapshot?.nodes.find(node => node.deviceId === selfId)
-        nodes.push({ deviceId: selfId, ...self, failed: asListed?.failed ?? [], held: asListed?.held ?? [] })
-      }
-      return nodes
-    },
-    listedSelf() {
-      const asListed = snapshot?.nodes.find(node => node.deviceId === selfId)
-      if (asListed === undefined) return null
-      return asListed.replicating ? { quotaBytes: asListed.quotaBytes, presence: presence(asListed) } : undefined
-    },
+    assignable: self => assignableNodes(otherStorageNodes(snapshot?.nodes ?? [], selfId), snapshot?.nodes ?? [], selfId, presence, self),
+    listedSelf: () => listedSelfOf(snapshot?.nodes ?? [], selfId, presence),
     connect() {
       for (const node of (snapshot?.nodes ?? []).filter(n => n.deviceId !== selfId && n.live)) {
         if (connected(node.deviceId) || dialling.has(node.deviceId) || node.multiaddrs.length === 0) continue
