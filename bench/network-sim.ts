@@ -123,7 +123,7 @@ for (const scenario of SCENARIOS.filter(s => args.scenarios.split(',').includes(
         'rendezvous hashing spreads CIDs evenly by count whatever the quota: a node fills only when its quota is smaller than its share'
       ]
     })
-  Object.assign(scenarioTable, scenarioRows(scenario.id, result, PARAMS.k, PARAMS.minReplicas))
+  Object.assign(scenarioTable, scenarioRows(scenario.id, result, PARAMS.k, scenario.params?.minReplicas ?? PARAMS.minReplicas))
   if (scenario.days > 1)
     sections.push({
       id: `network-sim-${scenario.id}`,

@@ -72,3 +72,12 @@ t.test('the scenarios the benchmark runs make events inside their days', async t
     )
   }
 })
+
+t.test('nightly quiet hours: announced, with a margin, nothing is fetched; silent, the nights are repaired', async t => {
+  const nightly = (id: string): Scenario => SCENARIOS.find(s => s.id === id) as Scenario
+  const silent = run(nightly('nightly-silent'))
+  const announced = run(nightly('nightly-announced'))
+  t.ok(silent.fetchedBytes > 0, `silent nights: ${silent.fetchedBytes} bytes fetched`)
+  t.equal(announced.fetchedBytes, 0, 'announced nights: nothing fetched')
+  t.equal(Math.max(...announced.samples.map(s => s.withoutCopy)), 0, 'and no CID without a present copy')
+})

@@ -56,6 +56,30 @@ function outages(nodes: NodeSpec[], rng: Rng, days: number, intervals: Map<numbe
   }
 }
 
+/**
+ * A fifth of the boxes off every night and nothing else, for two days: silently, as today (min = k:
+ * every node away is repaired past the timeout), or announced as quiet hours with a margin of min 2
+ * under k 3 (issue 15: the monitor lists them resting, and nothing is fetched while 2 copies are present).
+ */
+function nightlyRest(announced: boolean): Scenario {
+  let nights = new Map<number, Array<[number, number]>>()
+  return {
+    id: announced ? 'nightly-announced' : 'nightly-silent',
+    title: announced
+      ? 'a fifth of the boxes off every night, announced as quiet hours; --min-replicas 2 of k 3'
+      : 'a fifth of the boxes off every night, unannounced (as before issue 15); --min-replicas = k',
+    days: 2,
+    ...(announced ? { params: { minReplicas: 2 } } : {}),
+    events(nodes, rng, params) {
+      nights = new Map()
+      nightly(nodes, rng, params.days, nights)
+      return downtime(nights, params.days * DAY)
+    },
+    // the night under way or next, as a box announces its quiet hours (rest-windows.ts)
+    rest: (node, t) => (announced ? (nights.get(node.index) ?? []).filter(([from, to]) => to > t && from < t + DAY).slice(0, 1) : [])
+  }
+}
+
 export const SCENARIOS: Scenario[] = [
   {
     id: 'node-loss',
@@ -81,5 +105,7 @@ export const SCENARIOS: Scenario[] = [
         .map(n => ({ at: 6 * HOUR + rng() * (end - 6 * HOUR), node: n.index, kind: 'lost' }))
       return [...downtime(intervals, end), ...lost]
     }
-  }
+  },
+  nightlyRest(false),
+  nightlyRest(true)
 ]
