@@ -79,5 +79,5 @@ t.test('nightly quiet hours: announced, with a margin, nothing is fetched; silen
   const announced = run(nightly('nightly-announced'))
   t.ok(silent.fetchedBytes > 0, `silent nights: ${silent.fetchedBytes} bytes fetched`)
   t.equal(announced.fetchedBytes, 0, 'announced nights: nothing fetched')
-  t.equal(Math.max(...announced.samples.map(s => s.withoutCopy)), 0, 'and no CID without a present copy')
+  t.equal(Math.max(...announced.samples.map(s => s.withoutPresentCopy)), 0, 'and no CID without a present copy')
 })

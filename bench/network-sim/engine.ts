@@ -85,7 +85,10 @@ export interface TickSample {
   live: number
   underK: number
   underMin: number
+  /** CIDs with no copy on a live node. */
   withoutCopy: number
+  /** CIDs with no copy on a present node, live or resting (what the storage nodes repair). */
+  withoutPresentCopy: number
   /** Copies on live nodes per CID, on average. */
   meanCopies: number
 }
@@ -391,7 +394,9 @@ export class Simulation {
       live: live.length,
       underK: underK.size,
       underMin: underMin.size,
-      withoutCopy: health.withoutCopy,
+      // on a live node: replicationHealth's withoutCopy counts resting copies too
+      withoutCopy: health.lowest.filter(l => l.copies === 0).length,
+      withoutPresentCopy: health.withoutCopy,
       meanCopies: live.reduce((sum, n) => sum + n.held.length, 0) / this.cids.length
     })
   }

@@ -62,6 +62,7 @@ export function scenarioRows(id: string, result: SimResult, k: number, minReplic
     'max under k at once': Math.max(0, ...result.samples.map(s => s.underK)),
     'CID-hours under k': cidHours(s => s.underK),
     'max without a copy': Math.max(0, ...result.samples.map(s => s.withoutCopy)),
+    'CID-hours without a copy': cidHours(s => s.withoutCopy),
     'assign ms p50': quantile(result.assignMs, 0.5)?.toFixed(0) ?? '–'
   }
   const rows: Record<string, Row> = { [`${id}: traffic`]: traffic, [`${id}: under k=${k}`]: durations(result.underK) }
