@@ -153,8 +153,10 @@ export class Simulation {
   readonly nodes: NodeState[]
   readonly sizes: Map<string, number>
   readonly cids: string[]
+  /** The catalogue with each CID once, in order. */
+  private readonly unique: CatalogueEntry[]
   private agreed: Assignment = new Map()
-  private readonly byId: Map<string, NodeState>
+  private readonly indexById: Map<string, number>
   /** The nodes holding each CID in full (up or not): where a pin can fetch it from, when one is up. */
   private readonly holders = new Map<string, Set<NodeState>>()
   private assignedKey = ''
@@ -172,6 +174,8 @@ export class Simulation {
     this.assigner = assigner
     this.sizes = new Map(catalogue.map(e => [e.cid, e.bytes]))
     this.cids = [...this.sizes.keys()]
+    const seen = new Set<string>()
+    this.unique = catalogue.filter(e => !seen.has(e.cid) && seen.add(e.cid))
     this.nodes = specs.map(spec => ({
       spec,
       up: true,
@@ -187,7 +191,7 @@ export class Simulation {
       reportedAt: -Infinity,
       confirmations: createReleaseConfirmations(params.k)
     }))
-    this.byId = new Map(this.nodes.map(node => [node.spec.id, node]))
+    this.indexById = new Map(specs.map(spec => [spec.id, spec.index]))
     this.result = {
       initialLoad: [],
       fetchedBytes: 0,
@@ -304,15 +308,24 @@ export class Simulation {
     const started = performance.now()
     this.agreed = this.assigner.assign(this.catalogue, nodes, this.params.k)
     this.result.assignMs.push(performance.now() - started)
-    const mine = new Map<NodeState, CatalogueEntry[]>(this.nodes.map(node => [node, []]))
-    for (const entry of this.catalogue)
-      for (const id of this.agreed.get(entry.cid) ?? []) mine.get(this.byId.get(id) as NodeState)?.push(entry)
-    for (const [node, entries] of mine) {
+    const mine = this.nodes.map((): CatalogueEntry[] => [])
+    // the assignment lists CIDs in catalogue order, each once
+    let at = 0
+    for (const ids of this.agreed.values()) {
+      const entry = this.unique[at++]
+      for (const id of ids) mine[this.indexOf(id)].push(entry)
+    }
+    for (const node of this.nodes) {
+      const entries = mine[node.spec.index]
       if (entries.length === node.mine.length && entries.every((entry, i) => entry === node.mine[i])) continue
       node.mine = entries
       node.mineSet = new Set(entries.map(e => e.cid))
       node.settled = false
     }
+  }
+
+  private indexOf(id: string): number {
+    return this.indexById.get(id) as number
   }
 
   private completed(node: NodeState, cid: string): void {
