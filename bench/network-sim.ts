@@ -31,7 +31,10 @@ const SEED = Number(args.seed)
 const PARAMS: Omit<SimParams, 'days'> = { k: 3, minReplicas: 3, tickSec: 300, reportSec: 300, nodeTimeoutSec: 900 }
 /** The assignment before the mixed weights: the baseline of the speed ratio. */
 const BASELINE_COMMIT = '1821c2f'
-const COMMAND = `npm run bench:sim -- --write-docs${NODES === 10_000 && CIDS === 100_000 ? '' : ` --nodes ${NODES} --cids ${CIDS}`}`
+const FULL_SCALE = NODES === 10_000 && CIDS === 100_000
+const COMMAND = `npm run bench:sim -- --write-docs${FULL_SCALE ? '' : ` --nodes ${NODES} --cids ${CIDS}`} --scenarios ${args.scenarios}`
+/** Sections of docs/benchmarks.md: a run at another scale writes its own, beside the full-scale ones. */
+const sectionId = (name: string): string => `network-sim-${name}${FULL_SCALE ? '' : `-${NODES}x${CIDS}`}`
 
 type AssignFn = (entries: AssignableEntry[], nodes: AssignableNode[], k: number) => Map<string, string[]>
 
@@ -83,7 +86,7 @@ async function assignmentSpeed(world: ReturnType<typeof makeWorld>, assigner: As
   }
   const speedup = oldMs / newMs
   return {
-    id: 'network-sim-assign',
+    id: sectionId('assign'),
     title: `Network simulation: assignment time, ${CIDS} CIDs × ${NODES} nodes, k=${PARAMS.k}`,
     command: COMMAND,
     goal: 'a full assignment within one 5-minute replication pass on every node (was about two hours of SHA-256)',
@@ -112,8 +115,8 @@ for (const scenario of SCENARIOS.filter(s => args.scenarios.split(',').includes(
   console.log(`${scenario.id}: simulated ${scenario.days} days in ${((performance.now() - started) / 1000).toFixed(0)} s`)
   if (sections.length === 1)
     sections.push({
-      id: 'network-sim-placement',
-      title: 'Network simulation: placement balance (all nodes up)',
+      id: sectionId('placement'),
+      title: `Network simulation: placement balance, ${NODES} nodes, ${CIDS} CIDs (all nodes up)`,
       command: COMMAND,
       goal: 'max/mean CIDs per node under 1.5 (rendezvous hashing with quotas)',
       met: null,
@@ -126,8 +129,8 @@ for (const scenario of SCENARIOS.filter(s => args.scenarios.split(',').includes(
   Object.assign(scenarioTable, scenarioRows(scenario.id, result, PARAMS.k, scenario.params?.minReplicas ?? PARAMS.minReplicas))
   if (scenario.days > 1)
     sections.push({
-      id: `network-sim-${scenario.id}`,
-      title: `Network simulation: ${scenario.id} day by day`,
+      id: sectionId(scenario.id),
+      title: `Network simulation: ${scenario.id} day by day, ${NODES} nodes, ${CIDS} CIDs`,
       command: COMMAND,
       goal: scenario.title,
       met: null,
@@ -135,8 +138,8 @@ for (const scenario of SCENARIOS.filter(s => args.scenarios.split(',').includes(
     })
 }
 sections.splice(2, 0, {
-  id: 'network-sim-scenarios',
-  title: 'Network simulation: repair traffic and time under k',
+  id: sectionId('scenarios'),
+  title: `Network simulation: repair traffic and time under k, ${NODES} nodes, ${CIDS} CIDs`,
   command: COMMAND,
   goal: 'every CID back to k after a loss; dips short and rare',
   met: null,

@@ -65,6 +65,14 @@ interface NodeState {
   partial: Map<string, number>
   /** Released, but the blocks stay until the daily garbage collection (replicator.ts GC_SCHEDULE, 03:30 local). */
   cached: Set<string>
+  /** What the agreed assignment gives it, in catalogue order. */
+  mine: CatalogueEntry[]
+  mineSet: Set<string>
+  /**
+   * Its last pass left nothing to do (no surplus waiting, no pin short of bytes or of a source) and
+   * neither its share nor its state changed since: a pass now would do nothing, so it is skipped.
+   */
+  settled: boolean
   record: NodeRecord | null
   /** Simulated second of its latest report. */
   reportedAt: number
@@ -112,7 +120,15 @@ export interface SimResult {
 }
 
 const T0 = Date.UTC(2030, 0, 7) // a Monday, 00:00 UTC
-const iso = (t: number): string => new Date(T0 + t * 1000).toISOString()
+/** The monitor time of simulated second t, remembered for the tick: every node reports at the same t. */
+const iso = ((): ((t: number) => string) => {
+  let last = NaN
+  let text = ''
+  return t => {
+    if (t !== last) [last, text] = [t, new Date(T0 + t * 1000).toISOString()]
+    return text
+  }
+})()
 const NO_CHALLENGES = { passed: 0, failed: 0, streaks: {}, failedCids: [], last: null }
 const GC_MINUTE = 3 * 60 + 30
 
@@ -144,8 +160,12 @@ export class Simulation {
   readonly nodes: NodeState[]
   readonly sizes: Map<string, number>
   readonly cids: string[]
+  /** The catalogue with each CID once, in order. */
+  private readonly unique: CatalogueEntry[]
   private agreed: Assignment = new Map()
-  private mineOf = new Map<string, { entries: CatalogueEntry[]; set: Set<string> }>()
+  private readonly indexById: Map<string, number>
+  /** The nodes holding each CID in full (up or not): where a pin can fetch it from, when one is up. */
+  private readonly holders = new Map<string, Set<NodeState>>()
   private assignedKey = ''
   private underK = new Map<string, number>()
   private underMin = new Map<string, number>()
@@ -164,6 +184,8 @@ export class Simulation {
     this.assigner = assigner
     this.sizes = new Map(catalogue.map(e => [e.cid, e.bytes]))
     this.cids = [...this.sizes.keys()]
+    const seen = new Set<string>()
+    this.unique = catalogue.filter(e => !seen.has(e.cid) && seen.add(e.cid))
     this.nodes = specs.map(spec => ({
       spec,
       up: true,
@@ -172,10 +194,14 @@ export class Simulation {
       complete: new Set(),
       partial: new Map(),
       cached: new Set(),
+      mine: [],
+      mineSet: new Set(),
+      settled: false,
       record: null,
       reportedAt: -Infinity,
       confirmations: createReleaseConfirmations(params.k)
     }))
+    this.indexById = new Map(specs.map(spec => [spec.id, spec.index]))
     this.result = {
       initialLoad: [],
       fetchedBytes: 0,
@@ -195,12 +221,12 @@ export class Simulation {
     for (const node of this.nodes) this.report(node, 0)
     this.assign(this.registry(0))
     for (const node of this.nodes) {
-      const mine = this.mineOf.get(node.spec.id)?.entries ?? []
-      for (const entry of mine) {
+      for (const entry of node.mine) {
         node.held.add(entry.cid)
-        node.complete.add(entry.cid)
+        this.completed(node, entry.cid)
       }
-      this.result.initialLoad.push({ spec: node.spec, bytes: mine.reduce((sum, e) => sum + e.bytes, 0), cids: mine.length })
+      node.settled = true
+      this.result.initialLoad.push({ spec: node.spec, bytes: node.mine.reduce((sum, e) => sum + e.bytes, 0), cids: node.mine.length })
       this.report(node, 0)
     }
   }
@@ -224,11 +250,14 @@ export class Simulation {
   private apply(event: SimEvent): void {
     const node = this.nodes[event.node]
     if (node.lost) return
-    if (event.kind === 'up') node.up = true
-    else node.up = false
+    node.up = event.kind === 'up'
+    node.settled = false
     if (event.kind === 'lost') {
       node.lost = true
-      for (const cid of node.complete) this.result.lostBytes += this.sizes.get(cid) ?? 0
+      for (const cid of node.complete) {
+        this.result.lostBytes += this.sizes.get(cid) ?? 0
+        this.holders.get(cid)?.delete(node)
+      }
       node.held.clear()
       node.complete.clear()
       node.partial.clear()
@@ -242,16 +271,17 @@ export class Simulation {
     this.observe(t, registry)
     this.assign(registry)
     const live = new Map(registry.filter(n => n.live).map(n => [n.deviceId, n]))
-    const sources = this.sources()
     const day = Math.floor((t - 1) / 86_400)
     while (this.result.fetchedByDay.length <= day) this.result.fetchedByDay.push(0)
     for (const node of this.nodes) {
       if (!node.up) continue
-      this.release(node, live)
-      const fetched = this.pin(node, sources)
+      this.collectGarbage(node, t)
+      if (node.settled) continue
+      const waiting = this.release(node, live)
+      const [fetched, short] = this.pin(node)
+      node.settled = !waiting && !short
       this.result.fetchedBytes += fetched
       this.result.fetchedByDay[day] += fetched
-      this.collectGarbage(node, t)
     }
   }
 
@@ -259,6 +289,7 @@ export class Simulation {
   private report(node: NodeState, t: number): void {
     const report = node.record?.report ?? baseReport(node.spec)
     const held = [...node.complete]
+    const at = iso(t)
     const rest: RestWindow[] = this.rest(node.spec, t).map(([start, end]) => ({ reason: 'quiet-hours', start: iso(start), end: iso(end) }))
     node.reportedAt = t
     node.record = {
@@ -266,12 +297,12 @@ export class Simulation {
       report: {
         ...report,
         seq: report.seq + 1,
-        timestamp: iso(t),
+        timestamp: at,
         replication: { ...report.replication, held },
         ...(rest.length > 0 ? { rest } : {})
       },
-      receivedAt: iso(t),
-      firstSeenAt: node.record?.firstSeenAt ?? iso(t),
+      receivedAt: at,
+      firstSeenAt: node.record?.firstSeenAt ?? at,
       verifiedApiUrl: report.apiUrl,
       verifiedHeld: held
     }
@@ -301,36 +332,52 @@ export class Simulation {
     const started = performance.now()
     this.agreed = this.assigner.assign(this.catalogue, nodes, this.params.k, this.params.minReplicas)
     this.result.assignMs.push(performance.now() - started)
-    const mine = new Map<string, CatalogueEntry[]>()
-    for (const entry of this.catalogue) {
-      for (const id of this.agreed.get(entry.cid) ?? []) {
-        const list = mine.get(id)
-        if (list === undefined) mine.set(id, [entry])
-        else list.push(entry)
-      }
+    const mine = this.nodes.map((): CatalogueEntry[] => [])
+    // the assignment lists CIDs in catalogue order, each once
+    let at = 0
+    for (const ids of this.agreed.values()) {
+      const entry = this.unique[at++]
+      for (const id of ids) mine[this.indexOf(id)].push(entry)
     }
-    this.mineOf = new Map([...mine].map(([id, entries]) => [id, { entries, set: new Set(entries.map(e => e.cid)) }]))
+    for (const node of this.nodes) {
+      const entries = mine[node.spec.index]
+      if (entries.length === node.mine.length && entries.every((entry, i) => entry === node.mine[i])) continue
+      node.mine = entries
+      node.mineSet = new Set(entries.map(e => e.cid))
+      node.settled = false
+    }
   }
 
-  /** Live nodes holding each CID in full: where a pin can fetch it from. */
-  private sources(): Map<string, number> {
-    const count = new Map<string, number>()
-    for (const node of this.nodes) if (node.up) for (const cid of node.complete) count.set(cid, (count.get(cid) ?? 0) + 1)
-    return count
+  private indexOf(id: string): number {
+    return this.indexById.get(id) as number
   }
 
-  /** surplus-release.ts's decision: what is assigned elsewhere goes once its k holders confirm holding it. */
-  private release(node: NodeState, live: Map<string, RegistryNode>): void {
-    const mine = this.mineOf.get(node.spec.id)?.set ?? new Set<string>()
-    const surplus = new Set(surplusReplicas(this.agreed, mine, node.held, node.spec.id))
+  private completed(node: NodeState, cid: string): void {
+    node.complete.add(cid)
+    this.holders.set(cid, (this.holders.get(cid) ?? new Set()).add(node))
+  }
+
+  private hasSource(cid: string): boolean {
+    for (const node of this.holders.get(cid) ?? []) if (node.up) return true
+    return false
+  }
+
+  /** surplus-release.ts's decision: what is assigned elsewhere goes once its k holders confirm holding it. True while some wait. */
+  private release(node: NodeState, live: Map<string, RegistryNode>): boolean {
+    const surplus = new Set(surplusReplicas(this.agreed, node.mineSet, node.held, node.spec.id))
+    let waiting = false
     for (const cid of node.held) {
       if (!surplus.has(cid)) {
         node.confirmations.forget(cid)
         continue
       }
       if (node.complete.has(cid)) {
-        if (!node.confirmations.confirmed(cid, this.agreed.get(cid) as string[], live)) continue
+        if (!node.confirmations.confirmed(cid, this.agreed.get(cid) as string[], live)) {
+          waiting = true
+          continue
+        }
         node.complete.delete(cid)
+        this.holders.get(cid)?.delete(node)
         node.cached.add(cid)
         this.result.releasedBytes += this.sizes.get(cid) ?? 0
       }
@@ -338,36 +385,42 @@ export class Simulation {
       node.confirmations.forget(cid)
       node.held.delete(cid)
     }
+    return waiting
   }
 
-  /** replica-pins.ts's walk: this tick's bytes go to the candidates in order, one pin at a time. Returns the bytes fetched. */
-  private pin(node: NodeState, sources: Map<string, number>): number {
-    const mine = this.mineOf.get(node.spec.id)
-    if (mine === undefined) return 0
+  /** replica-pins.ts's walk: this tick's bytes go to the candidates in order, one pin at a time. Returns the bytes fetched, and whether a pin fell short (of bytes or of a source). */
+  private pin(node: NodeState): [number, boolean] {
     let budget = node.spec.rateBytesPerSec * this.params.tickSec
     let fetched = 0
-    for (const { entry } of pinCandidates(mine.entries, mine.set, node.held, new Set(), this.sizes, node.spec.quotaBytes)) {
+    let short = false
+    for (const { entry } of pinCandidates(node.mine, node.mineSet, node.held, new Set(), this.sizes, node.spec.quotaBytes)) {
       if (node.complete.has(entry.cid)) continue
       // pins run one after another: the rest wait for the next tick
-      if (budget <= 0) break
+      if (budget <= 0) return [fetched, true]
       node.held.add(entry.cid)
       if (node.cached.delete(entry.cid)) {
-        node.complete.add(entry.cid)
+        this.completed(node, entry.cid)
         this.result.reusedBytes += entry.bytes
         continue
       }
       // no live node holds it: the pin stalls (pinStallMs) and the next pass tries again
-      if ((sources.get(entry.cid) ?? 0) === 0) continue
+      if (!this.hasSource(entry.cid)) {
+        short = true
+        continue
+      }
       const left = node.partial.get(entry.cid) ?? entry.bytes
       const taken = Math.min(left, budget)
       budget -= taken
       fetched += taken
       if (taken === left) {
         node.partial.delete(entry.cid)
-        node.complete.add(entry.cid)
-      } else node.partial.set(entry.cid, left - taken)
+        this.completed(node, entry.cid)
+      } else {
+        node.partial.set(entry.cid, left - taken)
+        short = true
+      }
     }
-    return fetched
+    return [fetched, short]
   }
 
   private collectGarbage(node: NodeState, t: number): void {

@@ -65,7 +65,8 @@ export function scenarioRows(id: string, result: SimResult, k: number, minReplic
     'CID-hours without a copy': cidHours(s => s.withoutCopy),
     'assign ms p50': quantile(result.assignMs, 0.5)?.toFixed(0) ?? '–'
   }
-  const rows: Record<string, Row> = { [`${id}: traffic`]: traffic, [`${id}: under k=${k}`]: durations(result.underK) }
+  const underK = minReplicas === k ? `${id}: under k=${k} (the monitor's min too)` : `${id}: under k=${k}`
+  const rows: Record<string, Row> = { [`${id}: traffic`]: traffic, [underK]: durations(result.underK) }
   if (minReplicas !== k) rows[`${id}: under min=${minReplicas}`] = durations(result.underMin)
   return rows
 }

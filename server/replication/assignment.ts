@@ -117,10 +117,11 @@ function addNode(universe: Universe, id: string): number {
   return at
 }
 
-/** One CID's best-ranked nodes over the universe: `count` indices, highest weight first. */
+/** One CID's best-ranked nodes over the universe's first `seen`: `count` indices, highest weight first. */
 interface Ranked {
   hi: number
   lo: number
+  seen: number
   top: Int32Array
   weights: Float64Array
   count: number
@@ -151,7 +152,7 @@ function insert(universe: Universe, ranked: Ranked, node: number, weight: number
 /** A CID's best `size` nodes over the whole universe. */
 function rankOver(universe: Universe, cid: string, size: number): Ranked {
   const [hi, lo] = digest(cid)
-  const ranked: Ranked = { hi, lo, top: new Int32Array(size), weights: new Float64Array(size), count: 0 }
+  const ranked: Ranked = { hi, lo, seen: universe.ids.length, top: new Int32Array(size), weights: new Float64Array(size), count: 0 }
   const { hi: nodeHi, lo: nodeLo } = universe
   const last = size - 1
   for (let node = 0; node < universe.ids.length; node++) {
@@ -260,17 +261,17 @@ export function createAssigner(): Assigner {
         universe = emptyUniverse()
         ranks = new Map()
       }
-      const known = universe.ids.length
       const pass = startPass(universe, nodes, k, min)
-      const kept = new Map<string, Ranked>()
       const assignment: Assignment = new Map()
       for (const entry of entries) {
         // two films may share a CID: it is placed (and takes room) once
         if (assignment.has(entry.cid)) continue
         let ranked = ranks.get(entry.cid)
-        if (ranked === undefined || ranked.top.length !== spares(k)) ranked = rankOver(universe, entry.cid, spares(k))
-        else for (let node = known; node < universe.ids.length; node++) offer(universe, ranked, node)
-        kept.set(entry.cid, ranked)
+        if (ranked === undefined || ranked.top.length !== spares(k)) {
+          ranked = rankOver(universe, entry.cid, spares(k))
+          ranks.set(entry.cid, ranked)
+        }
+        for (; ranked.seen < universe.ids.length; ranked.seen++) offer(universe, ranked, ranked.seen)
         const complete = ranked.count === universe.ids.length
         const chosen =
           choose(universe, pass, ranked, entry, complete) ??
@@ -280,7 +281,8 @@ export function createAssigner(): Assigner {
           (chosen as number[]).map(node => universe.ids[node])
         )
       }
-      ranks = kept
+      // CIDs gone from the catalogue are forgotten once they are a good part of those kept
+      if (ranks.size > 1.25 * assignment.size + 64) for (const cid of ranks.keys()) if (!assignment.has(cid)) ranks.delete(cid)
       return assignment
     }
   }
