@@ -229,6 +229,15 @@ t.test('a surplus copy is released only once every assigned node reported holdin
     'other holders: the wait starts again'
   )
   t.notOk(confirmations.confirmed(cid, ['a', 'b'], registry([listed('a', 9, [cid]), listed('b', 9, [cid])])), 'fewer than k: never')
+
+  // the registry given is the live nodes' (node-set others()): a resting holder sends no newer report
+  const withResting = ['a', 'b', 'r']
+  t.notOk(confirmations.confirmed(cid, withResting, registry([listed('a', 10, [cid]), listed('b', 10, [cid])])))
+  t.notOk(
+    confirmations.confirmed(cid, withResting, registry([listed('a', 11, [cid]), listed('b', 11, [cid])])),
+    'a holder resting: nothing is released below k until it is back and confirms'
+  )
+  t.ok(confirmations.confirmed(cid, withResting, registry([listed('a', 11, [cid]), listed('b', 11, [cid]), listed('r', 12, [cid])])))
 })
 
 // Repair with a margin (issue 15): target 3, minimum 2, over six nodes that each hold what the plain
