@@ -94,15 +94,19 @@ async function nodesHaveSeenIt(): Promise<void> {
 
 const fleet = async (): Promise<Fleet> => await getJson<Fleet>(`${monitor.url}/api/fleet`)
 
-t.test('every CID reaches 3 copies, each proven to the monitor', async t => {
+t.test('every CID reaches 3 copies, each proven to the monitor, and the nodes settle', async t => {
   let seen = ''
   await waitFor(
-    `${TARGET} copies of each of ${catalogue.length} CIDs, proven`,
+    `${TARGET} copies of each of ${catalogue.length} CIDs, proven, no pin under way, no surplus left`,
     async () => {
       const listed = await registry(monitor.url)
       const proven = catalogue.map(cid => listed.filter(n => n.live && n.held.includes(cid)).length)
-      seen = `proven copies ${proven.join(' ')}; pins ${(await pins()).join(' | ')}`
-      return proven.every(n => n === TARGET)
+      const pinned = await pins()
+      const copies = catalogue.map(cid => pinned.filter(p => p.split(',').includes(cid.slice(-6))).length)
+      const missing = await Promise.all(nodes.map(async node => (await node!.replicator!.status()).missing))
+      seen = `proven copies ${proven.join(' ')}; pins ${pinned.join(' | ')}; missing ${missing.join(' ')}`
+      // a node joining late takes its share while the early ones still hold it: wait until that is over
+      return proven.every(n => n === TARGET) && copies.every(n => n === TARGET) && missing.every(n => n === 0)
     },
     { timeoutMs: 120_000, lastSeen: () => seen }
   )
