@@ -44,7 +44,8 @@ function durations(episodes: Episode[]): Row {
     'min p50': minutes(quantile(lengths, 0.5)),
     'min p90': minutes(quantile(lengths, 0.9)),
     'min p99': minutes(quantile(lengths, 0.99)),
-    'min max': minutes(Math.max(...lengths)),
+    // a week has hundreds of thousands of episodes: too many to spread as arguments
+    'min max': minutes(lengths.reduce((a, b) => Math.max(a, b), 0)),
     'still under at end': episodes.filter(e => e.open).length
   }
 }
