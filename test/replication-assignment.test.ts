@@ -64,6 +64,18 @@ t.test('the mixed weights spread load like independent uniform draws (chi-square
   t.ok(Math.max(...counts) / expected < 1.25, `the fullest node holds ${Math.max(...counts)} copies where the mean is ${expected}`)
 })
 
+t.test('with more nodes than the ranks kept per CID, the holders are still the first k in rank', async t => {
+  const catalogue = entries(300)
+  const all = nodes(100)
+  const ids = all.map(n => n.deviceId)
+  const a = assign(catalogue, all, 3)
+  t.same(
+    failing(catalogue, cid => JSON.stringify(a.get(cid)) === JSON.stringify(rankNodes(cid, ids).slice(0, 3))),
+    [],
+    'the first three of a full sort by weight'
+  )
+})
+
 t.test('an assigner kept across calls gives what a fresh assignment gives, as nodes join, leave, fill and fail', async t => {
   const catalogue = entries(400, 100)
   const all = nodes(60)
