@@ -42,6 +42,11 @@ export interface DaemonConfig {
   reportIntervalSec: number
   /** Copies of each catalogue CID the storage nodes keep (issue 4: default 5, at least 3). */
   replicationFactor: number
+  /**
+   * Copies on present (live or resting) nodes under which the storage nodes repair a CID, up to the
+   * factor (issue 15: default 3, as the monitor's --min-replicas; every node must use the same value).
+   */
+  minReplicas: number
   /** How often a storage node reads the monitor's node registry and reconciles its replicas. */
   registryPollMs: number
   /** Find other boxes on the LAN by mDNS (off in tests, so boxes of different tests never meet). */
@@ -104,6 +109,12 @@ export const daemonFlags = withEnv('SEED_ONE_', {
     default: '300'
   },
   'replication-factor': { type: 'string', value: 'N', description: 'copies storage nodes keep of each CID (at least 3)', default: '5' },
+  'min-replicas': {
+    type: 'string',
+    value: 'N',
+    description: "copies under which storage nodes make more (as the monitor's; 1 to --replication-factor)",
+    default: '3'
+  },
   'registry-poll-ms': {
     type: 'string',
     value: 'N',
@@ -278,12 +289,21 @@ export function resolveDaemonConfig(values: DaemonFlagValues, env: NodeJS.Proces
     pinStallMs: 60_000,
     chainPollMs: integer('chain-poll-ms', pick('chain-poll-ms'), 2000, 50),
     ...monitorConfig(pick('monitor-url'), integer('report-interval-sec', pick('report-interval-sec'), 300, 1)),
-    replicationFactor: integer('replication-factor', pick('replication-factor'), 5, 3),
+    ...replicationFactors(pick('replication-factor'), pick('min-replicas')),
     registryPollMs: integer('registry-poll-ms', pick('registry-poll-ms'), 30_000, 100),
     mdns: mdns === 'on',
     diskStateFile: pick('disk-state'),
     ...(servedCreators.length > 0 ? { servedCreators } : {})
   }
+}
+
+/** The target and the minimum copies of a CID: minimum ≤ target. */
+function replicationFactors(factor: string | undefined, min: string | undefined): { replicationFactor: number; minReplicas: number } {
+  const replicationFactor = integer('replication-factor', factor, 5, 3)
+  const minReplicas = integer('min-replicas', min, 3, 1)
+  if (minReplicas > replicationFactor)
+    throw new ConfigError(`--min-replicas (${minReplicas}) must be at most --replication-factor (${replicationFactor})`)
+  return { replicationFactor, minReplicas }
 }
 
 export function parseDaemonArgs(args: string[]): { values: DaemonFlagValues; positionals: string[] } {

@@ -90,6 +90,11 @@ t.test('a storage node: k defaults to 5 and is at least 3; registry polling; mDN
   t.equal(storage.mdns, false)
   t.equal(resolve(chain, { SEED_ONE_REPLICATION_FACTOR: '7' }).replicationFactor, 7)
   t.throws(() => resolve([...chain, '--replication-factor', '2']), { message: /--replication-factor must be between 3/ })
+  t.equal(defaults.minReplicas, 3, 'repair under 3 present copies, as the monitor counts')
+  t.equal(resolve([...chain, '--replication-factor', '7', '--min-replicas', '4']).minReplicas, 4)
+  t.throws(() => resolve([...chain, '--replication-factor', '3', '--min-replicas', '4']), {
+    message: /--min-replicas \(4\) must be at most --replication-factor \(3\)/
+  })
   t.throws(() => resolve([...chain, '--mdns', 'yes']), { message: /--mdns must be on or off/ })
 })
 

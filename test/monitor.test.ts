@@ -11,6 +11,7 @@ import { startMonitor, type Monitor } from '../server/monitor/monitor.ts'
 import { REPORTS_PER_MINUTE_PER_ADDRESS } from '../server/monitor/monitor-routes.ts'
 import type { MonitorConfig } from '../server/monitor/monitor-config.ts'
 import { REPORTS_PATH } from '../server/wire/monitor-protocol.ts'
+import { isResting } from '../server/monitor/registry.ts'
 import { getJson, postJson } from './helpers/http.ts'
 import { testDir, type Test } from './helpers/in-process.ts'
 import {
@@ -251,6 +252,62 @@ t.test('following the chain, a registered film nobody holds counts as without a 
     { timeoutMs: 60_000 }
   )
   t.equal(fleet.replication.cids, 1, 'its metadata CID (the content CID is inside the metadata, which no box serves yet)')
-  t.same(fleet.replication.lowest, [{ cid: metadataCid, copies: 0 }])
+  t.same(fleet.replication.lowest, [{ cid: metadataCid, copies: 0, resting: 0 }])
   t.equal(fleet.replication.withoutCopy, 1)
+})
+
+t.test('a node silent inside a window it announced is listed resting, one without is gone; windows are bounded', async t => {
+  const monitor = await startTestMonitor(t, 'resting', { nodeTimeoutMs: 1000 })
+  const hour = 60 * 60 * 1000
+  const window = (reason: 'quiet-hours' | 'downtime', fromMs: number, toMs: number) => ({
+    reason,
+    start: new Date(Date.now() + fromMs).toISOString(),
+    end: new Date(Date.now() + toMs).toISOString()
+  })
+  const other = await loadOrCreateDeviceIdentity(testDir(t, 'other-box'))
+  const otherUrl = (await startIdentityBox(t, other)).url
+  const announced = reportAt(box, 1, { apiUrl: boxUrl, rest: [window('downtime', -60_000, hour)] })
+  t.equal((await send(monitor, await signPayload(box, announced))).status, 201)
+  t.equal((await send(monitor, await signPayload(other, reportAt(other, 1, { apiUrl: otherUrl })))).status, 201, 'a report without windows')
+
+  const silent = await waitFor('both to fall silent past the timeout', async () => {
+    const nodes = await registry(monitor)
+    return nodes.length === 2 && nodes.every(node => !node.live) && nodes
+  })
+  t.equal(silent.find(node => node.deviceId === box.deviceId)?.resting, true, 'inside its window: resting')
+  t.equal(silent.find(node => node.deviceId === other.deviceId)?.resting, false, 'no window: gone')
+  const fleet = await getJson(`${monitor.url}/api/fleet`)
+  t.same(
+    fleet.nodes.map((node: { deviceId: string; resting: boolean }) => [node.deviceId, node.resting]),
+    [
+      [box.deviceId, true],
+      [other.deviceId, false]
+    ],
+    'the dashboard lists it resting, before the gone node'
+  )
+  t.match(await (await fetch(`${monitor.url}/metrics`)).text(), /seedone_monitor_nodes\{state="resting"\} 1/)
+
+  const tooLong = reportAt(box, 2, { apiUrl: boxUrl, rest: [window('quiet-hours', 0, 13 * hour)] })
+  const refused = await send(monitor, await signPayload(box, tooLong))
+  t.equal(refused.status, 400, 'quiet hours of 13 h')
+  t.match(refused.json.message, /rest\/0 must end after it starts and last at most 12 h \(quiet-hours\)/)
+  const ended = reportAt(box, 3, { apiUrl: boxUrl, rest: [window('downtime', -2 * hour, -hour)] })
+  t.equal((await send(monitor, await signPayload(box, ended))).status, 201)
+  const gone = await waitFor('the box to fall silent again', async () => {
+    const [node] = (await registry(monitor)).filter(n => n.deviceId === box.deviceId && !n.live)
+    return node
+  })
+  t.equal(gone.resting, false, 'past its window and the timeout: gone')
+})
+
+t.test('resting needs the silence to begin with the window, and ends a timeout after it', async t => {
+  const at = (minute: number): string => new Date(Date.UTC(2030, 0, 1, 22, minute)).toISOString()
+  const timeoutMs = 15 * 60_000
+  const report = reportAt(box, 1, { apiUrl: boxUrl, rest: [{ reason: 'quiet-hours', start: at(60), end: at(60 * 9) }] })
+  const resting = (lastReport: number, now: number): boolean => isResting(report, at(lastReport), timeoutMs, Date.parse(at(now)))
+  t.ok(resting(55, 120), 'silent from 5 min before the window: resting inside it')
+  t.ok(resting(55, 60 * 9 + 15), 'until the window’s end plus the timeout')
+  t.notOk(resting(55, 60 * 9 + 16), 'gone after')
+  t.notOk(resting(0, 120), 'silent from an hour before the window: it failed, gone')
+  t.notOk(isResting(reportAt(box, 1, { apiUrl: boxUrl }), at(55), timeoutMs, Date.parse(at(120))), 'no window: gone')
 })

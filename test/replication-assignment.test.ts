@@ -2,7 +2,15 @@
 // node joining or leaving moves only its own share. And when a surplus copy may be released.
 import t from 'tap'
 import { createHash } from 'node:crypto'
-import { assign, assignedTo, rankNodes, type AssignableEntry, type AssignableNode } from '../server/replication/assignment.ts'
+import {
+  assign,
+  assignedTo,
+  createAssigner,
+  rankNodes,
+  type AssignableEntry,
+  type AssignableNode,
+  type Presence
+} from '../server/replication/assignment.ts'
 import { createReleaseConfirmations } from '../server/replication/release-confirmation.ts'
 import type { RegistryNode } from '../server/wire/monitor-protocol.ts'
 
@@ -42,6 +50,52 @@ t.test('the share spreads evenly', async t => {
     const share = assignedTo(assignment, deviceId).length
     t.ok(share > 250 && share < 470, `${deviceId} holds ${share} of 3600 copies over 10 nodes (360 each on average)`)
   }
+})
+
+t.test('the mixed weights spread load like independent uniform draws (chi-square over 100 nodes)', async t => {
+  const catalogue = entries(20_000)
+  const shares = new Map(nodes(100).map(n => [n.deviceId, 0]))
+  for (const holders of assign(catalogue, nodes(100), 3).values()) for (const id of holders) shares.set(id, (shares.get(id) as number) + 1)
+  const expected = (20_000 * 3) / 100
+  const chiSquare = [...shares.values()].reduce((sum, n) => sum + (n - expected) ** 2 / expected, 0)
+  // 99 degrees of freedom: mean 99, standard deviation 14; a weight that favours some ids lands far above
+  t.ok(chiSquare < 99 + 5 * 14, `chi-square ${chiSquare.toFixed(1)} for 99 degrees of freedom`)
+  const counts = [...shares.values()]
+  t.ok(Math.max(...counts) / expected < 1.25, `the fullest node holds ${Math.max(...counts)} copies where the mean is ${expected}`)
+})
+
+t.test('with more nodes than the ranks kept per CID, the holders are still the first k in rank', async t => {
+  const catalogue = entries(300)
+  const all = nodes(100)
+  const ids = all.map(n => n.deviceId)
+  const a = assign(catalogue, all, 3)
+  t.same(
+    failing(catalogue, cid => JSON.stringify(a.get(cid)) === JSON.stringify(rankNodes(cid, ids).slice(0, 3))),
+    [],
+    'the first three of a full sort by weight'
+  )
+})
+
+t.test('an assigner kept across calls gives what a fresh assignment gives, as nodes join, leave, fill and fail', async t => {
+  const catalogue = entries(400, 100)
+  const all = nodes(60)
+  const assigner = createAssigner()
+  const views: AssignableNode[][] = [
+    all.slice(0, 40),
+    all.slice(0, 50),
+    all.slice(10, 60),
+    all.slice(10, 60).map(n => (n.deviceId === 'node-20' ? node('node-20', 250) : n)),
+    all
+      .slice(0, 3)
+      .concat(all.slice(55))
+      .map(n => node(n.deviceId, 10_000, [catalogue[0].cid, catalogue[1].cid])),
+    all
+  ]
+  for (const [i, view] of views.entries()) {
+    const fresh = assign(catalogue, view, 3)
+    t.same([...assigner.assign(catalogue, view, 3)], [...fresh], `view ${i} (${view.length} nodes)`)
+  }
+  t.same([...assigner.assign(catalogue.slice(100), all, 3)], [...assign(catalogue.slice(100), all, 3)], 'a shorter catalogue')
 })
 
 t.test('a node leaving moves only its own share, each CID to the next node in rank', async t => {
@@ -187,4 +241,114 @@ t.test('a surplus copy is released only once every assigned node reported holdin
     'other holders: the wait starts again'
   )
   t.notOk(confirmations.confirmed(cid, ['a', 'b'], registry([listed('a', 9, [cid]), listed('b', 9, [cid])])), 'fewer than k: never')
+
+  // the registry given is the live nodes' (node-set others()): a resting holder sends no newer report
+  const withResting = ['a', 'b', 'r']
+  t.notOk(confirmations.confirmed(cid, withResting, registry([listed('a', 10, [cid]), listed('b', 10, [cid])])))
+  t.notOk(
+    confirmations.confirmed(cid, withResting, registry([listed('a', 11, [cid]), listed('b', 11, [cid])])),
+    'a holder resting: nothing is released below k until it is back and confirms'
+  )
+  t.ok(confirmations.confirmed(cid, withResting, registry([listed('a', 11, [cid]), listed('b', 11, [cid]), listed('r', 12, [cid])])))
+})
+
+// Repair with a margin (issue 15): target 3, minimum 2, over six nodes that each hold what the plain
+// assignment gives them (the steady state).
+const margin = { target: 3, min: 2 }
+const steady = (catalogue: AssignableEntry[]): AssignableNode[] => {
+  const plain = assign(catalogue, nodes(6), margin.target)
+  return nodes(6).map(n => ({ ...n, held: assignedTo(plain, n.deviceId) }))
+}
+const withPresence = (all: AssignableNode[], presence: Record<string, 'resting' | 'gone'>): AssignableNode[] =>
+  all.map(n => (presence[n.deviceId] === undefined ? n : { ...n, presence: presence[n.deviceId] }))
+/** The holders each CID gains: assigned nodes that do not hold it (each one is a fetch). */
+const fetches = (catalogue: AssignableEntry[], all: AssignableNode[], assignment: Map<string, string[]>): string[] =>
+  catalogue.flatMap(({ cid }) =>
+    (assignment.get(cid) as string[]).filter(id => !all.find(n => n.deviceId === id)?.held?.includes(cid)).map(id => `${id} ${cid}`)
+  )
+
+t.test('margin: a copy made while a node was away stays while it is away, and goes when it is back', async t => {
+  const catalogue = entries(60)
+  const all = steady(catalogue)
+  const ids = all.map(n => n.deviceId)
+  const share = catalogue.filter(({ cid }) => all.find(n => n.deviceId === 'node-2')?.held?.includes(cid))
+  // a repair gave each of node-2's CIDs to the next node in rank after its three
+  const stand = (cid: string): string => rankNodes(cid, ids)[3]
+  const withRepairs = (presence: Presence): AssignableNode[] =>
+    all.map(n => ({
+      ...n,
+      presence: n.deviceId === 'node-2' ? presence : 'live',
+      held: [...(n.held ?? []), ...share.filter(({ cid }) => stand(cid) === n.deviceId).map(e => e.cid)]
+    }))
+  const away = assign(catalogue, withRepairs('gone'), margin.target, margin.min)
+  t.same(
+    failing(share, cid => away.get(cid)?.includes(stand(cid)) === true && !away.get(cid)?.includes('node-2')),
+    [],
+    'while node-2 is gone, each of its CIDs stays on the node that stood in'
+  )
+  t.same(fetches(catalogue, withRepairs('gone'), away), [], 'and nothing is fetched')
+  const back = assign(catalogue, withRepairs('live'), margin.target, margin.min)
+  t.same([...back], [...assign(catalogue, all, margin.target)], 'node-2 back: the plain assignment again, the stand-ins surplus')
+})
+
+t.test('margin: a resting node keeps its copies and its place; nothing is fetched', async t => {
+  const catalogue = entries(60)
+  const all = steady(catalogue)
+  const before = assign(catalogue, all, margin.target, margin.min)
+  const resting = withPresence(all, { 'node-2': 'resting' })
+  const after = assign(catalogue, resting, margin.target, margin.min)
+  t.same([...after], [...before], 'the same assignment: its CIDs stay assigned to it')
+  t.same(fetches(catalogue, resting, after), [])
+})
+
+t.test('margin: a node gone leaves its CIDs at min ≤ copies < target: nothing is fetched', async t => {
+  const catalogue = entries(60)
+  const gone = withPresence(steady(catalogue), { 'node-2': 'gone' })
+  const after = assign(catalogue, gone, margin.target, margin.min)
+  const share = catalogue.filter(({ cid }) => gone.find(n => n.deviceId === 'node-2')?.held?.includes(cid))
+  t.ok(share.length > 15, `it held ${share.length} of 60`)
+  t.same(fetches(catalogue, gone, after), [], 'no node fetches')
+  t.same(
+    failing(share, cid => after.get(cid)?.length === 2 && !after.get(cid)?.includes('node-2')),
+    [],
+    'each of its CIDs stays on its two present holders'
+  )
+})
+
+t.test('margin: copies under min are repaired on live nodes up to the target; resting copies count, gone ones do not', async t => {
+  const catalogue = entries(60)
+  const all = steady(catalogue)
+  const ids = all.map(n => n.deviceId)
+  const heldBy = (cid: string): string[] => all.filter(n => n.held?.includes(cid)).map(n => n.deviceId)
+  const both = catalogue.filter(({ cid }) => heldBy(cid).includes('node-1') && heldBy(cid).includes('node-2'))
+  t.ok(both.length > 3, `${both.length} CIDs are held by both node-1 and node-2`)
+
+  const twoGone = withPresence(all, { 'node-1': 'gone', 'node-2': 'gone' })
+  const repaired = assign(catalogue, twoGone, margin.target, margin.min)
+  t.same(
+    failing(both, cid => {
+      const holders = repaired.get(cid) as string[]
+      const [left] = heldBy(cid).filter(id => id !== 'node-1' && id !== 'node-2')
+      const next = rankNodes(cid, ids).filter(id => !heldBy(cid).includes(id))
+      return JSON.stringify([...holders].sort()) === JSON.stringify([left, ...next.slice(0, 2)].sort())
+    }),
+    [],
+    'each CID under min keeps its last holder and gains the next two live nodes in rank'
+  )
+  const oneResting = withPresence(all, { 'node-1': 'resting', 'node-2': 'gone' })
+  t.same(
+    fetches(catalogue, oneResting, assign(catalogue, oneResting, margin.target, margin.min)),
+    [],
+    'with node-1 resting instead of gone, they have two present copies: nothing is fetched'
+  )
+  const restingNodeFetches = fetches(catalogue, twoGone, repaired).filter(f => f.startsWith('node-1 ') || f.startsWith('node-2 '))
+  t.same(restingNodeFetches, [], 'nothing is given to a node that is away')
+})
+
+t.test('margin: the same result whatever the order nodes are listed in; min must be 1..target', async t => {
+  const catalogue = entries(60)
+  const all = withPresence(steady(catalogue), { 'node-1': 'resting', 'node-4': 'gone' })
+  t.same([...assign(catalogue, [...all].reverse(), 3, 2)], [...assign(catalogue, all, 3, 2)])
+  t.throws(() => assign(catalogue, all, 3, 4), RangeError)
+  t.throws(() => assign(catalogue, all, 3, 0), RangeError)
 })

@@ -57,6 +57,20 @@ t.test('the owner replaces the settings; guests read them; they survive a restar
   }
   t.same(await getJson(`${box.url}/api/settings`), noQuietHours, 'refused documents change nothing')
 
+  const downtime = { start: '2030-06-01T08:00:00.000Z', end: '2030-06-08T08:00:00.000Z' }
+  const away = { ...noQuietHours, replication: { ...noQuietHours.replication, downtime } }
+  t.equal((await put(away)).status, 200, 'a planned downtime of 7 days')
+  t.same(await getJson(`${box.url}/api/settings`), away)
+  const tooLong = await put({ ...away, replication: { ...away.replication, downtime: { ...downtime, end: '2030-06-08T08:01:00.000Z' } } })
+  t.equal(tooLong.status, 400, 'a minute over 7 days')
+  t.match(JSON.parse(tooLong.body), { code: 'SEED_BAD_DOWNTIME', message: /must end after it starts and last at most 7 days/ })
+  const backwards = await put({ ...away, replication: { ...away.replication, downtime: { start: downtime.end, end: downtime.start } } })
+  t.match(JSON.parse(backwards.body), { code: 'SEED_BAD_DOWNTIME' }, 'ending before it starts')
+  t.equal((await put({ ...away, replication: { ...away.replication, downtime: { start: 'tomorrow', end: downtime.end } } })).status, 400)
+  t.equal((await put(away, {})).status, 401, 'a guest cannot set one')
+  t.same(await getJson(`${box.url}/api/settings`), away, 'refused downtimes change nothing')
+  t.equal((await put(noQuietHours)).status, 200)
+
   await box.close()
   const restarted = await startTestDaemon(t, config)
   t.same(await getJson(`${restarted.url}/api/settings`), noQuietHours, 'the settings survive a restart')

@@ -12,6 +12,7 @@ import type { PeerServingFigures } from '../replication/peer-serving.ts'
 import { metricsRoute } from './metrics-route.ts'
 import { startReporter, type Reporter } from './reporter.ts'
 import { lanPresence } from './lan-presence.ts'
+import { restWindows } from '../replication/rest-windows.ts'
 
 export interface BoxHealthOptions {
   config: Pick<DaemonConfig, 'dataDir' | 'roles' | 'monitorUrl' | 'reportIntervalSec'>
@@ -42,7 +43,8 @@ export function boxHealth(app: FastifyInstance, opts: BoxHealthOptions): BoxHeal
     counters: opts.counters,
     quotaBytes: async () => (await opts.settings.get()).storageQuotaBytes,
     chainSyncLag: opts.chainSyncLag,
-    replication: opts.replication
+    replication: opts.replication,
+    rest: async () => restWindows((await opts.settings.get()).replication)
   })
   const metrics = createBoxMetrics({ deviceId: identity.deviceId, version: VERSION, roles: config.roles })
   let reporter: Reporter | undefined

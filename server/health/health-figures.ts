@@ -1,7 +1,7 @@
 import type { Libp2p } from '@libp2p/interface'
 import type { Helia } from 'helia'
 import type { Provider } from 'ethers'
-import type { HealthReport } from '../wire/monitor-protocol.ts'
+import type { HealthReport, RestWindow } from '../wire/monitor-protocol.ts'
 import { readSystemStats } from './system-stats.ts'
 import { createPinFigures } from './pin-figures.ts'
 import type { ServiceCounters } from './service-counters.ts'
@@ -12,6 +12,8 @@ export type ReplicationFigures = HealthReport['replication'] & { replicaBytes: n
 /** Every measured figure of a health report: the report adds who is speaking, its seq and time. */
 export type HealthFigures = Pick<HealthReport, 'uptimeSec' | 'system' | 'storage' | 'replication'> & {
   service: Omit<HealthReport['service'], 'errorsSinceLastReport'> & { errorsTotal: number }
+  /** The windows the box may be silent in (empty: none; the report then leaves `rest` out). */
+  rest: RestWindow[]
 }
 
 export interface HealthSources {
@@ -24,6 +26,8 @@ export interface HealthSources {
   chainSyncLag(): Promise<number | null>
   /** The replicator's figures; without one, replication is off and the box holds what it has pinned (its own library). */
   replication?: () => Promise<ReplicationFigures>
+  /** The quiet hours and planned downtime to announce (rest-windows.ts); none without. */
+  rest?: () => Promise<RestWindow[]>
 }
 
 /** Reads every figure once; the reporter and GET /metrics both read through it. */
@@ -31,12 +35,13 @@ export function createHealthCollector(sources: HealthSources): () => Promise<Hea
   const pins = createPinFigures(sources.helia)
   const startedAt = Date.now()
   return async () => {
-    const [system, pinned, replication, chainSyncLag, quotaBytes] = await Promise.all([
+    const [system, pinned, replication, chainSyncLag, quotaBytes, rest] = await Promise.all([
       readSystemStats(sources.dataDir),
       pins(),
       sources.replication?.(),
       sources.chainSyncLag(),
-      sources.quotaBytes()
+      sources.quotaBytes(),
+      sources.rest?.() ?? []
     ])
     // field by field: the replicator's status carries more than the report's strict schema takes
     const { enabled, held, assigned, met, missing, replicaBytes } = replication ?? {
@@ -52,6 +57,7 @@ export function createHealthCollector(sources: HealthSources): () => Promise<Hea
       system,
       storage: { pinsHeld: pinned.roots.length, pinnedBytes: pinned.bytes, quotaBytes, replicaBytes },
       replication: { enabled, held, assigned, met, missing },
+      rest,
       service: {
         peersConnected: sources.helia.libp2p.getPeers().length,
         streamsServed: sources.counters.streamsServed,

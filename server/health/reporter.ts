@@ -73,6 +73,8 @@ export async function startReporter(opts: ReporterOptions): Promise<Reporter> {
         system: figures.system,
         storage: figures.storage,
         replication: figures.replication,
+        // left out when there is none: such a report is what a monitor of an older release takes
+        ...(figures.rest.length > 0 ? { rest: figures.rest } : {}),
         service: { ...service, errorsSinceLastReport: errorsTotal - errorsAtLastReport }
       }
       return await signPayload(identity, report)

@@ -52,6 +52,7 @@ export const ERROR_CODES = [
   'SEED_BAD_CHALLENGE', // a proof-of-holding challenge asking more than its version allows
   'SEED_BLOCK_NOT_FOUND', // the block is not held here
   'SEED_QUIET_HOURS', // the box serves no peers now
+  'SEED_BAD_DOWNTIME', // a planned downtime window that ends before it starts or lasts too long
   'SEED_BAD_REPORT', // a health report that is malformed
   'SEED_NOT_ADMITTED', // the device is not admitted by the monitor
   'SEED_REPORT_REPLAYED', // a report whose seq is not after the last accepted

@@ -1,4 +1,4 @@
-import type { RegistryNode } from '../wire/monitor-protocol.ts'
+import type { RegistryNode, RestWindow } from '../wire/monitor-protocol.ts'
 import type { ChallengeRecord, NodeStore } from './node-store.ts'
 import { replicationHealth, type ReplicationHealth } from './replication-health.ts'
 
@@ -7,6 +7,10 @@ export interface FleetNode {
   deviceId: string
   apiUrl: string
   live: boolean
+  /** Silent inside a window it announced (RegistryNode.resting); neither live nor resting is gone. */
+  resting: boolean
+  /** The windows its latest report announced. */
+  rest: RestWindow[]
   lastReportAt: string
   reportedAt: string
   version: string
@@ -52,6 +56,8 @@ export async function readFleet(
             deviceId: node.deviceId,
             apiUrl: node.apiUrl,
             live: node.live,
+            resting: node.resting === true,
+            rest: report.rest ?? [],
             lastReportAt: node.lastReportAt,
             reportedAt: report.timestamp,
             version: report.version,
@@ -87,7 +93,9 @@ export async function readFleet(
       })
     )
   ).flat()
-  nodes.sort((a, b) => Number(b.live) - Number(a.live) || a.deviceId.localeCompare(b.deviceId))
+  // live first, then resting, then gone
+  const order = (node: FleetNode): number => (node.live ? 0 : node.resting ? 1 : 2)
+  nodes.sort((a, b) => order(a) - order(b) || a.deviceId.localeCompare(b.deviceId))
   return {
     generatedAt: new Date().toISOString(),
     nodeTimeoutSec: Math.round(opts.nodeTimeoutMs / 1000),

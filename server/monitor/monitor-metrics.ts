@@ -29,7 +29,7 @@ export function createMonitorMetrics(): MonitorMetrics {
   })
   const nodes = new Gauge({
     name: 'seedone_monitor_nodes',
-    help: 'Nodes that ever reported, by state (live, down)',
+    help: 'Nodes that ever reported, by state (live, resting, down)',
     labelNames: ['state'],
     registers
   })
@@ -45,10 +45,10 @@ export function createMonitorMetrics(): MonitorMetrics {
   const cids = new Gauge({ name: 'seedone_monitor_cids', help: 'CIDs the network keeps (catalogue and held)', registers })
   const under = new Gauge({
     name: 'seedone_monitor_cids_under_replicated',
-    help: 'CIDs with fewer live copies than the minimum',
+    help: 'CIDs with fewer copies on present (live or resting) nodes than the minimum',
     registers
   })
-  const withoutCopy = new Gauge({ name: 'seedone_monitor_cids_without_copy', help: 'CIDs with no copy on a live node', registers })
+  const withoutCopy = new Gauge({ name: 'seedone_monitor_cids_without_copy', help: 'CIDs with no copy on a present node', registers })
 
   return {
     registry,
@@ -67,8 +67,10 @@ export function createMonitorMetrics(): MonitorMetrics {
         missing.set({ device_id }, node.replication.missing)
       }
       const live = fleet.nodes.filter(node => node.live).length
+      const resting = fleet.nodes.filter(node => node.resting).length
       nodes.set({ state: 'live' }, live)
-      nodes.set({ state: 'down' }, fleet.nodes.length - live)
+      nodes.set({ state: 'resting' }, resting)
+      nodes.set({ state: 'down' }, fleet.nodes.length - live - resting)
       cids.set(fleet.replication.cids)
       under.set(fleet.replication.underReplicated)
       withoutCopy.set(fleet.replication.withoutCopy)

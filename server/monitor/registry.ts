@@ -1,11 +1,12 @@
-import type { RegistryNode } from '../wire/monitor-protocol.ts'
-import type { NodeRecord, NodeStore } from './node-store.ts'
+import type { HealthReport, RegistryNode } from '../wire/monitor-protocol.ts'
+import type { ChallengeRecord, NodeRecord, NodeStore } from './node-store.ts'
 import { challengeScore } from './challenge-record.ts'
 
 /**
  * The node registry storage nodes assign over: the admitted nodes whose apiUrl answered for their key
  * (node-identity.ts) and that reported within the node retention, live when the latest report
- * arrived within `nodeTimeoutMs` (monitor time), with the copies they proved holding and what they failed.
+ * arrived within `nodeTimeoutMs` (monitor time), else resting or gone (isResting), with the copies they
+ * proved holding and what they failed.
  */
 export async function readRegistry(
   store: NodeStore,
@@ -17,26 +18,46 @@ export async function readRegistry(
   for (const record of await store.nodes()) {
     if (record.verifiedApiUrl === record.report.apiUrl && (await admits(record.deviceId))) records.push(record)
   }
-  return await Promise.all(
-    records.map(async ({ deviceId, report, receivedAt, verifiedHeld }) => {
-      const challenges = await store.challenges(deviceId)
-      const verified = new Set(verifiedHeld)
-      return {
-        deviceId,
-        apiUrl: report.apiUrl,
-        multiaddrs: report.multiaddrs,
-        roles: report.roles,
-        lastReportAt: receivedAt,
-        live: now - Date.parse(receivedAt) <= nodeTimeoutMs,
-        replicating: report.replication.enabled,
-        quotaBytes: report.storage.quotaBytes,
-        replicaBytes: report.storage.replicaBytes,
-        // claims in the report's order, those proven only: an unproven claim is no copy
-        held: report.replication.held.filter(cid => verified.has(cid)),
-        failed: challenges.failedCids,
-        score: challengeScore(challenges)
-      }
-    })
+  return await Promise.all(records.map(async record => registryNode(record, await store.challenges(record.deviceId), nodeTimeoutMs, now)))
+}
+
+/**
+ * One node as the registry lists it: live when its latest report arrived within `nodeTimeoutMs`
+ * (monitor time), else resting or gone (isResting), with the copies it proved holding and what it failed. Pure, so that
+ * bench/network-sim.ts lists thousands of simulated nodes through it.
+ */
+export function registryNode(record: NodeRecord, challenges: ChallengeRecord, nodeTimeoutMs: number, now: number): RegistryNode {
+  const { deviceId, report, receivedAt } = record
+  const verified = new Set(record.verifiedHeld)
+  const live = now - Date.parse(receivedAt) <= nodeTimeoutMs
+  return {
+    deviceId,
+    apiUrl: report.apiUrl,
+    multiaddrs: report.multiaddrs,
+    roles: report.roles,
+    lastReportAt: receivedAt,
+    live,
+    resting: !live && isResting(report, receivedAt, nodeTimeoutMs, now),
+    replicating: report.replication.enabled,
+    quotaBytes: report.storage.quotaBytes,
+    replicaBytes: report.storage.replicaBytes,
+    // claims in the report's order, those proven only: an unproven claim is no copy
+    held: report.replication.held.filter(cid => verified.has(cid)),
+    failed: challenges.failedCids,
+    score: challengeScore(challenges)
+  }
+}
+
+/**
+ * Whether a silent node is resting: a window of its latest report began at most `nodeTimeoutMs` after
+ * that report (it fell silent for the window, not hours before it), and has not ended `nodeTimeoutMs`
+ * ago. The window's length is bounded (MAX_REST_MS, checked when the report came), so no node rests
+ * for ever: past the window and the timeout it is gone.
+ */
+export function isResting(report: HealthReport, receivedAt: string, nodeTimeoutMs: number, now: number): boolean {
+  const lastHeard = Date.parse(receivedAt)
+  return (report.rest ?? []).some(
+    window => lastHeard + nodeTimeoutMs >= Date.parse(window.start) && now <= Date.parse(window.end) + nodeTimeoutMs
   )
 }
 
@@ -50,6 +71,7 @@ export const registryNodeSchema = {
     'roles',
     'lastReportAt',
     'live',
+    'resting',
     'replicating',
     'quotaBytes',
     'replicaBytes',
@@ -64,6 +86,7 @@ export const registryNodeSchema = {
     roles: { type: 'array', items: { type: 'string' } },
     lastReportAt: { type: 'string' },
     live: { type: 'boolean' },
+    resting: { type: 'boolean' },
     replicating: { type: 'boolean' },
     quotaBytes: { type: 'integer' },
     replicaBytes: { type: 'integer' },

@@ -1,6 +1,9 @@
 // The live node set the catalogue is assigned over: the monitor's registry, polled, and the peers
 // this box sees over libp2p (the DHT, mDNS, the registry's own addresses, dialled here).
 //
+// A node the registry lists resting (silent inside a window it announced) or gone keeps its place in
+// the assignment's rank, and its copies count while it rests (assignment.ts: repair with a margin).
+//
 // When the monitor cannot be reached, the last registry snapshot is kept (on disk too, so a restart
 // without the monitor still knows the network). Once it is older than STALE_POLLS polls, a node
 // counts as live when this box is connected to it (a rack's nodes all dial each other, so their
@@ -13,7 +16,7 @@ import type { Libp2p } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
 import { NODES_PATH, type RegistryNode } from '../wire/monitor-protocol.ts'
 import type { Store } from '../storage/state-db.ts'
-import type { AssignableNode } from './assignment.ts'
+import type { AssignableNode, Presence } from './assignment.ts'
 import { PEER_URL_PATTERN } from '../lib/peer-url.ts'
 
 declare module '../storage/state-db.ts' {
@@ -49,14 +52,20 @@ export interface NodeSet {
   /** Storage nodes other than this one that are live and replicating now. */
   others(): RegistryNode[]
   /**
-   * The nodes to assign over: the live others and, when `selfQuotaBytes` is set, this node with that
-   * quota and the CIDs it failed.
+   * The nodes to assign over: every other replicating storage node listed, live, resting or gone, with
+   * the copies the registry says it holds; and, when `self` is set, this node so, with the CIDs it failed.
    */
-  assignable(selfQuotaBytes: number | undefined): AssignableNode[]
-  /** This node's quota as the other nodes see it now (its latest report), undefined when they leave it out; null when never listed. */
-  listedQuota(): number | undefined | null
+  assignable(self: ListedSelf | undefined): AssignableNode[]
+  /** This node as the other nodes see it now (its latest report), undefined when they leave it out (not replicating); null when never listed. */
+  listedSelf(): ListedSelf | undefined | null
   /** Dials live nodes this box is not connected to, so bitswap can fetch from them and serve them. */
   connect(): void
+}
+
+/** This node's quota and presence, as given to the assignment. */
+export interface ListedSelf {
+  quotaBytes: number
+  presence: Presence
 }
 
 export class RegistryError extends Error {
@@ -85,6 +94,7 @@ const validateRegistry = new Ajv().compile<{ nodes: RegistryNode[] }>({
           multiaddrs: stringList,
           roles: stringList,
           live: { type: 'boolean' },
+          resting: { type: 'boolean' },
           replicating: { type: 'boolean' },
           quotaBytes: { type: 'number', minimum: 0 },
           held: stringList,
@@ -118,6 +128,58 @@ export async function fetchRegistry(monitorUrl: string, signal?: AbortSignal, la
   return { nodes: body.nodes, ...(response.headers.has('etag') ? { etag: response.headers.get('etag') as string } : {}) }
 }
 
+// The decisions below are pure functions of a registry snapshot, so that bench/network-sim.ts runs
+// them for thousands of simulated nodes without libp2p.
+
+/** The storage nodes other than `selfId` that replicate and are `present` (by default, whatever their presence). */
+export function otherStorageNodes(
+  registry: RegistryNode[],
+  selfId: string,
+  present: (node: RegistryNode) => boolean = () => true
+): RegistryNode[] {
+  return registry.filter(node => node.deviceId !== selfId && node.roles.includes('storage') && node.replicating && present(node))
+}
+
+/** A listed node's presence by a fresh registry. */
+export const registryPresence = (node: RegistryNode): Presence => (node.live ? 'live' : node.resting === true ? 'resting' : 'gone')
+
+/**
+ * The nodes to assign over: `listed` (every other replicating storage node, live, resting or gone) with
+ * their presence and the copies the registry says they hold; and, when `self` is set, this node so,
+ * with the CIDs the registry says it failed and holds.
+ */
+export function assignableNodes(
+  listed: RegistryNode[],
+  registry: RegistryNode[],
+  selfId: string,
+  presence: (node: RegistryNode) => Presence,
+  self: ListedSelf | undefined
+): AssignableNode[] {
+  const nodes: AssignableNode[] = listed.map(node => ({
+    deviceId: node.deviceId,
+    quotaBytes: node.quotaBytes,
+    failed: node.failed,
+    presence: presence(node),
+    held: node.held
+  }))
+  if (self !== undefined) {
+    const asListed = registry.find(node => node.deviceId === selfId)
+    nodes.push({ deviceId: selfId, ...self, failed: asListed?.failed ?? [], held: asListed?.held ?? [] })
+  }
+  return nodes
+}
+
+/** This node as the registry lists it: undefined when it is not replicating; null when never listed. */
+export function listedSelfOf(
+  registry: RegistryNode[],
+  selfId: string,
+  presence: (node: RegistryNode) => Presence
+): ListedSelf | undefined | null {
+  const asListed = registry.find(node => node.deviceId === selfId)
+  if (asListed === undefined) return null
+  return asListed.replicating ? { quotaBytes: asListed.quotaBytes, presence: presence(asListed) } : undefined
+}
+
 export async function createNodeSet(opts: NodeSetOptions): Promise<NodeSet> {
   const { libp2p, selfId } = opts
   let snapshot = await opts.store.get(SNAPSHOT_KEY)
@@ -130,11 +192,9 @@ export async function createNodeSet(opts: NodeSetOptions): Promise<NodeSet> {
 
   const fresh = (): boolean => snapshot !== undefined && Date.now() - Date.parse(snapshot.fetchedAt) < STALE_POLLS * opts.pollMs
   const connected = (deviceId: string): boolean => libp2p.getConnections().some(c => c.remotePeer.toString() === deviceId)
-  const others = (): RegistryNode[] =>
-    (snapshot?.nodes ?? []).filter(
-      node =>
-        node.deviceId !== selfId && node.roles.includes('storage') && node.replicating && (fresh() ? node.live : connected(node.deviceId))
-    )
+  // without a fresh registry, a node is live when connected here, and nothing is known of rest
+  const presence = (node: RegistryNode): Presence => (fresh() ? registryPresence(node) : connected(node.deviceId) ? 'live' : 'gone')
+  const others = (): RegistryNode[] => otherStorageNodes(snapshot?.nodes ?? [], selfId, node => presence(node) === 'live')
 
   return {
     async refresh(signal) {
@@ -163,19 +223,8 @@ export async function createNodeSet(opts: NodeSetOptions): Promise<NodeSet> {
     },
     fresh,
     others,
-    assignable(selfQuotaBytes) {
-      const nodes: AssignableNode[] = others().map(({ deviceId, quotaBytes, failed }) => ({ deviceId, quotaBytes, failed }))
-      if (selfQuotaBytes !== undefined) {
-        const failed = snapshot?.nodes.find(node => node.deviceId === selfId)?.failed ?? []
-        nodes.push({ deviceId: selfId, quotaBytes: selfQuotaBytes, failed })
-      }
-      return nodes
-    },
-    listedQuota() {
-      const listed = snapshot?.nodes.find(node => node.deviceId === selfId)
-      if (listed === undefined) return null
-      return listed.live && listed.replicating ? listed.quotaBytes : undefined
-    },
+    assignable: self => assignableNodes(otherStorageNodes(snapshot?.nodes ?? [], selfId), snapshot?.nodes ?? [], selfId, presence, self),
+    listedSelf: () => listedSelfOf(snapshot?.nodes ?? [], selfId, presence),
     connect() {
       for (const node of (snapshot?.nodes ?? []).filter(n => n.deviceId !== selfId && n.live)) {
         if (connected(node.deviceId) || dialling.has(node.deviceId) || node.multiaddrs.length === 0) continue

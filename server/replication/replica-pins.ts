@@ -42,15 +42,9 @@ export function createReplicaPins(opts: ReplicaPinsOptions): ReplicaPins {
   let pins = new AbortController()
   return {
     async pinAssigned(entries, assigned, held, library, sizes, quotaBytes) {
-      // kept up to date as `held` grows, rather than summed again for every entry
-      let usedBytes = replicaBytes(held, library, sizes)
-      for (const entry of entries) {
-        if (!assigned.has(entry.cid) || library.has(entry.cid) || pins.signal.aborted) continue
-        if (held.has(entry.cid) && (await isPinned(helia, cid(entry.cid)))) continue
-        if (!held.has(entry.cid)) {
-          if (usedBytes + entry.bytes > quotaBytes) continue
-          usedBytes += sizes.get(entry.cid) ?? 0
-        }
+      for (const { entry, resumed } of pinCandidates(entries, assigned, held, library, sizes, quotaBytes)) {
+        if (pins.signal.aborted) break
+        if (resumed && (await isPinned(helia, cid(entry.cid)))) continue
         // recorded before the pin starts, so a pin cut short (even by a crash) is finished or released later
         held.add(entry.cid)
         await opts.replicas.save(held)
@@ -64,6 +58,34 @@ export function createReplicaPins(opts: ReplicaPinsOptions): ReplicaPins {
     close() {
       pins.abort()
     }
+  }
+}
+
+/**
+ * The assigned entries to pin, in catalogue order, that are not the library's: those held already
+ * (`resumed`: a pin cut short, or one complete, which the caller checks) and new ones while the quota
+ * has room. Lazy: the caller adds each entry to `held` as it starts its pin, and a CID listed twice
+ * is then seen as held.
+ */
+export function* pinCandidates(
+  entries: CatalogueEntry[],
+  assigned: Set<string>,
+  held: Set<string>,
+  library: Set<string>,
+  sizes: Map<string, number>,
+  quotaBytes: number
+): Generator<{ entry: CatalogueEntry; resumed: boolean }> {
+  // kept up to date as `held` grows, rather than summed again for every entry
+  let usedBytes = replicaBytes(held, library, sizes)
+  for (const entry of entries) {
+    if (!assigned.has(entry.cid) || library.has(entry.cid)) continue
+    if (held.has(entry.cid)) {
+      yield { entry, resumed: true }
+      continue
+    }
+    if (usedBytes + entry.bytes > quotaBytes) continue
+    usedBytes += sizes.get(entry.cid) ?? 0
+    yield { entry, resumed: false }
   }
 }
 

@@ -14,7 +14,7 @@ import { repeatedWarning } from '../lib/repeated-warning.ts'
 import type { Catalogue, CatalogueEntry } from './catalogue.ts'
 import type { NodeSet } from './node-set.ts'
 import type { QuietHours } from './quiet-hours.ts'
-import { assign, assignedTo, type Assignment } from './assignment.ts'
+import { assignedTo, createAssigner, type Assigner, type Assignment } from './assignment.ts'
 import { libraryCatalogueCids } from './library-pins.ts'
 import { replicaBytes, replicaList, type ReplicaList } from './replica-list.ts'
 import { createReplicaPins, type ReplicaPins } from './replica-pins.ts'
@@ -30,6 +30,8 @@ export interface ReplicatorOptions {
   /** This node's device id (its libp2p peer id). */
   selfId: string
   replicationFactor: number
+  /** Copies on present nodes under which a CID is given to nodes outside its place (assignment.ts). */
+  minReplicas: number
   /** How often the registry is read and the replicas reconciled. */
   pollMs: number
   /** A pin that receives no block for this long gives up until the next pass. */
@@ -71,6 +73,8 @@ export function createReplicator(opts: ReplicatorOptions): Replicator {
   const replicas = replicaList(opts.db)
   const pins = createReplicaPins({ helia, replicas, pinStallMs: opts.pinStallMs, closing: closing.signal, log })
   const releaseSurplus = createSurplusRelease({ ...opts, replicas, closing: closing.signal })
+  // kept across passes: a pass whose node set did not change ranks nothing again
+  const assigner = createAssigner()
   let mine: string[] = []
   let timer: NodeJS.Timeout | undefined
 
@@ -79,7 +83,7 @@ export function createReplicator(opts: ReplicatorOptions): Replicator {
     const enabled = settings.replication.enabled
     const entries = await opts.catalogue.entries()
     const sizes = new Map(entries.map(e => [e.cid, e.bytes]))
-    const assigned = assignments(opts, entries, enabled ? settings.storageQuotaBytes : undefined)
+    const assigned = assignments(opts, assigner, entries, enabled ? settings.storageQuotaBytes : undefined)
     mine = assigned.mine
     const { agreed } = assigned
     const library = await libraryCatalogueCids(opts.db)
@@ -143,14 +147,16 @@ export function createReplicator(opts: ReplicatorOptions): Replicator {
  */
 function assignments(
   opts: ReplicatorOptions,
+  assigner: Assigner,
   entries: CatalogueEntry[],
   ownQuota: number | undefined
 ): { mine: string[]; agreed: Assignment | undefined } {
-  const { nodes, replicationFactor } = opts
-  const listed = nodes.listedQuota()
+  const { nodes, replicationFactor, minReplicas } = opts
+  const listed = nodes.listedSelf()
+  const self = ownQuota === undefined ? undefined : { quotaBytes: ownQuota, presence: 'live' as const }
   return {
-    mine: assignedTo(assign(entries, nodes.assignable(ownQuota), replicationFactor), opts.selfId),
-    agreed: listed === null ? undefined : assign(entries, nodes.assignable(listed), replicationFactor)
+    mine: assignedTo(assigner.assign(entries, nodes.assignable(self), replicationFactor, minReplicas), opts.selfId),
+    agreed: listed === null ? undefined : assigner.assign(entries, nodes.assignable(listed), replicationFactor, minReplicas)
   }
 }
 

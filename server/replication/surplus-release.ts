@@ -38,16 +38,28 @@ export interface SurplusReleaseOptions {
  */
 export type SurplusRelease = (agreed: Assignment, mine: Set<string>, held: Set<string>, library: Set<string>) => Promise<void>
 
+/**
+ * The replicas held here that the agreed assignment gives to other nodes only and this node's own
+ * view does not keep either: the ones to release once confirmed. A CID gone from the catalogue is
+ * kept: it comes back when the catalogue has read its film again.
+ */
+export function surplusReplicas(agreed: Assignment, mine: Set<string>, held: Set<string>, selfId: string): string[] {
+  return [...held].filter(c => {
+    const holders = agreed.get(c)
+    return holders !== undefined && !holders.includes(selfId) && !mine.has(c)
+  })
+}
+
 export function createSurplusRelease(opts: SurplusReleaseOptions): SurplusRelease {
   const { helia, nodes, selfId, log } = opts
   const confirmations = createReleaseConfirmations(opts.replicationFactor)
   const cid = (text: string): CID => CID.parse(text)
   return async (agreed, mine, held, library) => {
     const others = new Map(nodes.others().map(node => [node.deviceId, node]))
+    const surplus = new Set(surplusReplicas(agreed, mine, held, selfId))
     for (const c of [...held]) {
-      const holders = agreed.get(c)
-      // a CID gone from the catalogue is kept: it comes back when the catalogue has read its film again
-      if (holders === undefined || holders.includes(selfId) || mine.has(c)) {
+      const holders = agreed.get(c) as string[]
+      if (!surplus.has(c)) {
         confirmations.forget(c)
         continue
       }

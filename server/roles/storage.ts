@@ -42,6 +42,7 @@ export async function storageRole(components: RoleComponents, app: FastifyInstan
       quietHours: components.peerServing.quietHours,
       selfId: identity.deviceId,
       replicationFactor: config.replicationFactor,
+      minReplicas: config.minReplicas,
       pollMs: config.registryPollMs,
       pinStallMs: config.pinStallMs,
       otherPins: {

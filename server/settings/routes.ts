@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import { settingsSchema, type DeviceSettings, type SettingsStore } from './settings.ts'
+import { checkDowntime, settingsSchema, type DeviceSettings, type SettingsStore } from './settings.ts'
 
 /** The Settings screen's document: anyone on the LAN may read it; only the signed-in owner replaces it. */
 export async function settingsRoutes(app: FastifyInstance, opts: { settings: SettingsStore }): Promise<void> {
@@ -13,6 +13,7 @@ export async function settingsRoutes(app: FastifyInstance, opts: { settings: Set
     '/api/settings',
     { onRequest: app.requireOwner, schema: { body: settingsSchema, response: { 200: settingsSchema } } },
     async (request): Promise<DeviceSettings> => {
+      checkDowntime(request.body.replication.downtime)
       await opts.settings.put(request.body)
       request.log.info({ settings: request.body }, 'settings saved')
       return await opts.settings.get()

@@ -1,4 +1,6 @@
 import { section, type StateDb } from '../storage/state-db.ts'
+import { MAX_REST_MS } from '../wire/monitor-protocol.ts'
+import { SeedError } from '../lib/errors.ts'
 
 declare module '../storage/state-db.ts' {
   interface StateSchema {
@@ -16,6 +18,12 @@ export interface DeviceSettings {
     uploadCapBytesPerSec: number
     /** Local times "HH:MM" between which the box serves no peers and fetches nothing for others; null = none. */
     quietHours: { start: string; end: string } | null
+    /**
+     * A planned absence the owner announces (a move, a holiday): UTC ISO times, at most 7 days
+     * (MAX_REST_MS). The box tells the monitor, which lists it resting, not gone, while it is silent
+     * then, so the network repairs nothing of its share. null = none; absent from older documents.
+     */
+    downtime?: { start: string; end: string } | null
   }
   /** Shows `test` and `development` content, labelled. */
   developerMode: boolean
@@ -28,6 +36,7 @@ export const DEFAULT_SETTINGS: DeviceSettings = {
 }
 
 const clock = { type: 'string', pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$' }
+const isoTime = { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$' }
 
 /** JSON schema of a full settings document (PUT /api/settings takes the whole document). */
 export const settingsSchema = {
@@ -47,6 +56,12 @@ export const settingsSchema = {
           anyOf: [
             { type: 'null' },
             { type: 'object', additionalProperties: false, required: ['start', 'end'], properties: { start: clock, end: clock } }
+          ]
+        },
+        downtime: {
+          anyOf: [
+            { type: 'null' },
+            { type: 'object', additionalProperties: false, required: ['start', 'end'], properties: { start: isoTime, end: isoTime } }
           ]
         }
       }
@@ -81,6 +96,18 @@ export function createSettingsStore(db: StateDb): SettingsStore {
       return () => listeners.delete(listener)
     }
   }
+}
+
+/** Refuses a planned downtime that ends before it starts or lasts longer than the monitor counts as rest. */
+export function checkDowntime(downtime: DeviceSettings['replication']['downtime']): void {
+  if (downtime === null || downtime === undefined) return
+  const length = Date.parse(downtime.end) - Date.parse(downtime.start)
+  if (length > 0 && length <= MAX_REST_MS.downtime) return
+  throw new SeedError(
+    'SEED_BAD_DOWNTIME',
+    `the planned downtime ${downtime.start} to ${downtime.end} must end after it starts and last at most ${MAX_REST_MS.downtime / 86_400_000} days: ` +
+      'shorten it, or set it again when it is nearer'
+  )
 }
 
 /** True when `now` (local time) falls in the quiet hours; a window may wrap midnight (23:00–07:00). */

@@ -45,6 +45,12 @@ export interface HealthReport {
   multiaddrs: string[]
   /** Where a browser on the box's own network opens its UI (the monitor's discovery page); absent from older releases. */
   lan?: LanPresence
+  /**
+   * Windows in which the box may be silent on purpose (issue 15): the monitor lists it resting, not
+   * gone, when it is. Absent from older releases and when the box has none (a box without windows
+   * sends what an older monitor takes).
+   */
+  rest?: RestWindow[]
   system: SystemStats
   storage: {
     pinsHeld: number
@@ -69,6 +75,26 @@ export interface HealthReport {
     errorsSinceLastReport: number
   }
 }
+
+/** Why a box may be silent, and the longest it may be so in one window (see rest-window bounds below). */
+export type RestReason = 'quiet-hours' | 'downtime'
+
+/** One window of announced absence, in UTC ISO times of the box's clock (the monitor's timeout absorbs skew). */
+export interface RestWindow {
+  reason: RestReason
+  start: string
+  end: string
+}
+
+/**
+ * The longest window the monitor counts as rest, so that a node cannot rest for ever: quiet hours at
+ * most half of each day (a node away more than it is present is not one whose copies can be counted
+ * on nightly), planned downtime at most 7 days (a move or a holiday; the monitor's default node
+ * retention, after which it forgets a silent node anyway).
+ */
+export const MAX_REST_MS: Record<RestReason, number> = { 'quiet-hours': 12 * 60 * 60 * 1000, downtime: 7 * 24 * 60 * 60 * 1000 }
+/** At most one quiet-hours and one downtime window are announced; a little room for later reasons. */
+export const MAX_REST_WINDOWS = 4
 
 /** The box's private addresses (lan-address.ts: at most MAX_LAN_ADDRESSES) and the port its UI listens on. */
 export interface LanPresence {
@@ -98,6 +124,12 @@ export interface RegistryNode {
   lastReportAt: string
   /** A report arrived within the monitor's liveness timeout. */
   live: boolean
+  /**
+   * Not live, but silent inside a window its latest report announced (up to the window's end plus the
+   * liveness timeout): present, its copies count, nothing of its share is repaired. A node neither live
+   * nor resting is gone. Absent from monitors of older releases (read as false).
+   */
+  resting?: boolean
   /** The node's latest report has replication on (report.replication.enabled): only such nodes take a share. */
   replicating: boolean
   quotaBytes: number

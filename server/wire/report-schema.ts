@@ -1,5 +1,5 @@
 import { Ajv } from 'ajv'
-import type { HealthReport, SignedReport } from './monitor-protocol.ts'
+import { MAX_REST_MS, MAX_REST_WINDOWS, type HealthReport, type SignedReport } from './monitor-protocol.ts'
 import { peerOrigin } from '../lib/peer-url.ts'
 import { isLanAddress, LAN_ADDRESS_RULE, MAX_LAN_ADDRESSES } from './lan-address.ts'
 
@@ -68,8 +68,28 @@ const reportSchema = object({
   })
 })
 
-/** Every property required, except `lan`: older releases do not send it. */
-export const healthReportSchema = { ...reportSchema, properties: { ...reportSchema.properties, lan: lanPresenceSchema } } as const
+const restWindowsSchema = {
+  type: 'array',
+  maxItems: MAX_REST_WINDOWS,
+  items: object({ reason: { enum: Object.keys(MAX_REST_MS) }, start: isoTime, end: isoTime })
+} as const
+
+/** Every property required, except `lan` and `rest`: older releases do not send them (nor a box without rest windows). */
+export const healthReportSchema = {
+  ...reportSchema,
+  properties: { ...reportSchema.properties, lan: lanPresenceSchema, rest: restWindowsSchema }
+} as const
+
+/** Why the report's rest windows are not ones the monitor counts: each ends after it starts, within its bound. */
+function restWindowError(report: HealthReport): string | undefined {
+  for (const [i, window] of (report.rest ?? []).entries()) {
+    const length = Date.parse(window.end) - Date.parse(window.start)
+    const bound = MAX_REST_MS[window.reason]
+    if (!(length > 0 && length <= bound))
+      return `payload /rest/${i} must end after it starts and last at most ${bound / 3_600_000} h (${window.reason})`
+  }
+  return undefined
+}
 
 const validate = new Ajv({ allErrors: false, allowUnionTypes: true }).compile<HealthReport>(healthReportSchema)
 
@@ -87,6 +107,8 @@ export function parseReport(signed: SignedReport): { report: HealthReport } | { 
   }
   const notLan = value.lan?.addresses.findIndex(address => !isLanAddress(address)) ?? -1
   if (notLan !== -1) return { error: `payload /lan/addresses/${notLan} must be ${LAN_ADDRESS_RULE}` }
+  const restError = restWindowError(value)
+  if (restError !== undefined) return { error: restError }
   // scheme, host and port, written as the URL parser writes them (so one node has one URL)
   try {
     if (peerOrigin(value.apiUrl) !== value.apiUrl) return { error: `payload /apiUrl must be written as ${peerOrigin(value.apiUrl)}` }

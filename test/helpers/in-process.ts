@@ -36,6 +36,7 @@ export function daemonConfig(devnet: Devnet, dataDir: string, roles: Role[], pee
     chainPollMs: 200,
     reportIntervalSec: 300,
     replicationFactor: 3,
+    minReplicas: 3,
     registryPollMs: 500,
     mdns: false
   }

@@ -2,7 +2,7 @@
 import type { DeviceIdentity } from '../../server/identity/device-identity.ts'
 import { startMonitor, type Monitor } from '../../server/monitor/monitor.ts'
 import type { MonitorConfig } from '../../server/monitor/monitor-config.ts'
-import { NODES_PATH, type HealthReport, type LanPresence, type RegistryNode } from '../../server/wire/monitor-protocol.ts'
+import { NODES_PATH, type HealthReport, type LanPresence, type RegistryNode, type RestWindow } from '../../server/wire/monitor-protocol.ts'
 import { randomBytes } from 'node:crypto'
 import { CID } from 'multiformats/cid'
 import { create as digestOf } from 'multiformats/hashes/digest'
@@ -62,7 +62,7 @@ export async function historySeqs(monitorUrl: string, deviceId: string): Promise
 export function healthReport(
   identity: Pick<DeviceIdentity, 'deviceId'>,
   seq: number,
-  opts: { apiUrl: string; held?: string[]; quotaBytes?: number; at?: Date; lan?: LanPresence }
+  opts: { apiUrl: string; held?: string[]; quotaBytes?: number; at?: Date; lan?: LanPresence; rest?: RestWindow[] }
 ): HealthReport {
   const at = opts.at ?? new Date()
   return {
@@ -75,6 +75,7 @@ export function healthReport(
     apiUrl: opts.apiUrl,
     multiaddrs: [],
     ...(opts.lan !== undefined ? { lan: opts.lan } : {}),
+    ...(opts.rest !== undefined ? { rest: opts.rest } : {}),
     system: {
       at: at.toISOString(),
       cpu: { loadPercent: 12.5, load1: 0.4, cores: 4, temperatureC: 51.2, throttled: null },

@@ -34,13 +34,14 @@ function Figure({ label, value, note, alert }) {
 /** @param {{ fleet: Fleet }} props */
 function Summary({ fleet }) {
   const live = fleet.nodes.filter(node => node.live).length
+  const resting = fleet.nodes.filter(node => node.resting).length
   const { replication } = fleet
   return html`<section class="figures" aria-label="Summary">
     <${Figure}
       label="Nodes live"
       value=${`${live} / ${fleet.nodes.length}`}
-      note=${`no report for ${formatDuration(fleet.nodeTimeoutSec)}: down`}
-      alert=${live < fleet.nodes.length}
+      note=${`${resting} resting in an announced window; no report for ${formatDuration(fleet.nodeTimeoutSec)} otherwise: down`}
+      alert=${live + resting < fleet.nodes.length}
     />
     <${Figure} label="CIDs kept" value=${replication.cids} />
     <${Figure}
@@ -49,6 +50,11 @@ function Summary({ fleet }) {
       alert=${replication.underReplicated > 0}
     />
     <${Figure} label="Without a copy" value=${replication.withoutCopy} alert=${replication.withoutCopy > 0} />
+    <${Figure}
+      label="Held up by resting copies"
+      value=${replication.underWhileResting}
+      note=${`under ${replication.minReplicas} live copies, not repaired: their resting holders come back`}
+    />
   </section>`
 }
 
@@ -62,9 +68,10 @@ function Meter({ value, total }) {
 function NodeRow({ node, now }) {
   const { disk, replication, challenges } = node
   const used = disk.totalBytes - disk.freeBytes
+  const state = node.live ? 'Live' : node.resting ? 'Resting' : 'Down'
   return html`<tr class=${node.live ? '' : 'row-down'}>
     <td>
-      <span class=${`status ${node.live ? 'status-live' : 'status-down'}`}>${node.live ? 'Live' : 'Down'}</span>
+      <span class=${`status status-${state.toLowerCase()}`}>${state}</span>
     </td>
     <td>
       <div class="mono" title=${node.deviceId}>${shortId(node.deviceId)}</div>
@@ -133,6 +140,7 @@ function Replication({ replication }) {
           html`<li key=${entry.cid}>
             <span class="mono" title=${entry.cid}>${shortId(entry.cid)}</span>
             <span class="mono">${entry.copies} / ${replication.minReplicas}</span>
+            ${entry.resting > 0 && html`<span class="mono">+ ${entry.resting} resting</span>`}
           </li>`
       )}
     </ul>`
