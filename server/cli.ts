@@ -34,13 +34,14 @@ function closeOnSignals(close: () => Promise<void>): void {
 async function demo(args: string[]): Promise<void> {
   const { values } = parseFlags(demoFlags, args)
   const { port, dataDir } = resolvePortAndDataDir(values, { defaultPort: 8080, portFromEnv: true })
+  const host = values.host ?? process.env[demoFlags.host.env] ?? '127.0.0.1'
   const { startDemo } = await import('./demo.ts')
   await ensureUiBuilt(say)
   say(`Starting Seed One on embedded defaults (data in ${dataDir})…`)
   // a first run that fails (a port taken) leaves no half-made world behind
-  const running = await undoneIfFailed(dataDir, async () => await startDemo({ dataDir, port, say }))
+  const running = await undoneIfFailed(dataDir, async () => await startDemo({ dataDir, port, host, say }))
   closeOnSignals(running.close)
-  say(`\nSeed One is running: ${running.box.url}/\n(custodian at ${running.custodian.url}; Ctrl-C stops everything)`)
+  say(`\nSeed One is running: ${running.url}/\n(custodian at ${running.custodian.url}; Ctrl-C stops everything)`)
   say(`Open this link once to sign this browser in as the devnet owner:\n  ${running.signInLink}`)
 }
 

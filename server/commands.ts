@@ -8,9 +8,14 @@ import { marketDefinitions } from './market/market-flags.ts'
 import { updateDefinitions } from './update/commands.ts'
 import { pinningTokenDefinition } from './pinning/token-flags.ts'
 
-/** demo's and devnet's own two flags: their port is theirs (SEED_ONE_PORT is the daemon's for devnet). */
+/** demo's and devnet's own flags: their port is theirs (SEED_ONE_PORT is the daemon's for devnet). */
 export const demoFlags = {
   port: { ...daemonFlags.port, description: 'the HTTP port of the Seed One it starts' },
+  host: {
+    ...daemonFlags.host,
+    description:
+      'the address the Seed One listens on (0.0.0.0: every interface, so a phone can open the pairing QR code; the custodian stays on 127.0.0.1)'
+  },
   'data-dir': daemonFlags['data-dir']
 } as const
 export const devnetFlags = {

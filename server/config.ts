@@ -1,6 +1,7 @@
 import path from 'node:path'
 import { cronEvery } from './lib/cron-interval.ts'
 import { configuredName } from './http/host-name.ts'
+import { isWildcardHost } from './lib/listen-addresses.ts'
 import { assertPortFree, type PortOwner } from './lib/port-check.ts'
 import { multiaddr } from '@multiformats/multiaddr'
 import { parseFlags, withEnv, type CommandDefinition, type FlagValues } from './lib/command-flags.ts'
@@ -163,8 +164,6 @@ function list(flagValue: string[] | undefined, envValue: string | undefined): st
         .map(s => s.trim())
         .filter(s => s !== '')
 }
-
-const isWildcardHost = (host: string): boolean => host === '0.0.0.0' || host === '::'
 
 /** The host a process on this machine reaches a server listening on `host` at. */
 export function reachableHost(host: string): string {

@@ -10,10 +10,13 @@ import { generateDemoClip } from './publish/demo-clip.ts'
 import { withPlaintextWorkDir } from './publish/work-dir.ts'
 import { daemonPublishContext, publishFilm } from './publish/publish-film.ts'
 import { publishedFilms } from './keys/published-films.ts'
+import { lanAuthority } from './lib/listen-addresses.ts'
 
 export interface Demo {
   box: Daemon
   custodian: Daemon
+  /** Where a browser opens the box: with a wildcard --host, by the machine's LAN address, so a phone can open the pairing QR code. */
+  url: string
   /**
    * Opened once in a browser, signs it in as the devnet owner: the newcomer has no wallet to sign the
    * pairing code with. A new one at each start; each works once.
@@ -32,20 +35,22 @@ const DEMO_SECONDS = 6 * 60
  * published the demo film, a devnet-only owner wallet that bought it, and a Seed One paired to that
  * wallet. Kept in `dataDir`, so a second run comes back as it was, without publishing again.
  */
-export async function startDemo(opts: { dataDir: string; port: number; say(line: string): void }): Promise<Demo> {
+export async function startDemo(opts: { dataDir: string; port: number; host?: string; say(line: string): void }): Promise<Demo> {
   const { dataDir, say } = opts
+  const host = opts.host ?? '127.0.0.1'
   // before the devnet and the daemons make anything in dataDir
   const custodianPort: PortOwner = { flag: '--port', role: "the demo's custodian, at --port + 1" }
-  await assertPortFree('127.0.0.1', opts.port, { flag: '--port' })
+  await assertPortFree(host, opts.port, { flag: '--port' })
   await assertPortFree('127.0.0.1', opts.port + 1, custodianPort)
   const devnet = await startDevnet({ port: 0, stateDir: path.join(dataDir, 'devnet') })
   const shutdown = createShutdown()
   shutdown.add(() => devnet.close())
   try {
-    const base = (name: string, port: number, roles: DaemonConfig['roles'], peers: string[]): DaemonConfig =>
+    const base = (name: string, host: string, port: number, roles: DaemonConfig['roles'], peers: string[]): DaemonConfig =>
       resolveDaemonConfig(
         {
           'data-dir': path.join(dataDir, name),
+          host,
           port: String(port),
           role: roles,
           'rpc-url': devnet.rpcUrl,
@@ -57,7 +62,12 @@ export async function startDemo(opts: { dataDir: string; port: number; say(line:
         },
         {}
       )
-    const custodian = await startDaemon(base('custodian', opts.port + 1, ['custodian'], []), { logLevel: 'warn', portOwner: custodianPort })
+    // The custodian stays on loopback whatever --host says: only the box (over loopback libp2p) and this
+    // process talk to it, and its API (key releases, publishing) is nothing the LAN needs to reach.
+    const custodian = await startDaemon(base('custodian', '127.0.0.1', opts.port + 1, ['custodian'], []), {
+      logLevel: 'warn',
+      portOwner: custodianPort
+    })
     shutdown.add(custodian.close)
 
     // The wallets' own provider does not cache: the owner reads and buys right after the creator registers.
@@ -92,15 +102,25 @@ export async function startDemo(opts: { dataDir: string; port: number; say(line:
       await (await filmToken.buy(film.tokenId, 1, { value: DEMO_PRICE_WEI })).wait()
     }
 
-    const box = await startDaemon(base('box', opts.port, ['player'], custodian.multiaddrs()), { logLevel: 'warn' })
+    const box = await startDaemon(base('box', host, opts.port, ['player'], custodian.multiaddrs()), { logLevel: 'warn' })
     shutdown.add(box.close)
     await pairAsOwner(box.url, owner)
-    const signInLink = await (box.signInLink as () => Promise<string>)()
-    return { box, custodian, signInLink, close: shutdown.run }
+    return { box, custodian, ...(await lanLinks(box, host)), close: shutdown.run }
   } catch (err) {
     await shutdown.run()
     throw err
   }
+}
+
+/**
+ * The box's URL and a one-time sign-in link on the address a browser on the LAN opens it by (box.url is
+ * loopback for a wildcard host). The pairing page's QR code names the address the TV opened, so a TV that
+ * opens these hands a phone an address it can reach (server/pairing/phone-authority.ts).
+ */
+async function lanLinks(box: Daemon, host: string): Promise<{ url: string; signInLink: string }> {
+  const url = `http://${lanAuthority(host, Number(new URL(box.url).port))}`
+  const link = new URL(await (box.signInLink as () => Promise<string>)())
+  return { url, signInLink: `${url}${link.pathname}${link.search}` }
 }
 
 /** Pairs the box the way the owner's phone would: read the code, sign the message, send it. */

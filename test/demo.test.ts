@@ -1,8 +1,11 @@
 // The newcomer's path: `seed-one demo` on an empty data directory, then the TV's browser (real
 // Chromium) opens the one-time sign-in link the demo prints (the newcomer has no wallet to sign a
 // pairing code with) and is driven by the keyboard as a remote: the film is shown, chosen and plays.
-// A second start on the same data directory comes back as it was, without publishing again.
+// A second start on the same data directory comes back as it was, without publishing again; it is
+// made with --host 0.0.0.0 (one start for both: the first publishes for ~30 s), so a phone on the LAN
+// can open what it prints and the pairing QR code.
 import t from 'tap'
+import { networkInterfaces } from 'node:os'
 import { Wallet } from 'ethers'
 import { startDemo, type Demo } from '../server/demo.ts'
 import { devnetAccounts } from '../server/devnet/accounts.ts'
@@ -102,7 +105,7 @@ t.test('a second start on the same data directory comes back as it was', async t
   const deviceId = demo.box.identity.deviceId
   await demo.close()
   said.length = 0
-  demo = await startDemo({ dataDir, port, say: line => said.push(line) })
+  demo = await startDemo({ dataDir, port, host: '0.0.0.0', say: line => said.push(line) })
   t.notOk(
     said.some(line => line.startsWith('Publishing')),
     'did not publish again'
@@ -122,6 +125,40 @@ t.test('a second start on the same data directory comes back as it was', async t
   const response = await fetch(`${demo.box.url}/api/films/${list[0].tokenId}/stream`, { headers: { ...screen, range: 'bytes=0-99' } })
   t.equal(response.status, 206)
   t.equal((await response.arrayBuffer()).byteLength, 100)
+})
+
+t.test('with --host 0.0.0.0 the URL, the sign-in link and the QR code name an address a phone on the LAN opens', async t => {
+  const own = Object.values(networkInterfaces()).flatMap(list => list ?? [])
+  const lanIPv4 = own.find(info => info.family === 'IPv4' && !info.internal)?.address
+  const url = new URL(demo.url)
+  // a machine without a LAN address is only reached on loopback; this one has one when the test runs on a network
+  t.equal(url.hostname, lanIPv4 ?? '127.0.0.1', "the machine's first non-internal IPv4 address")
+  t.ok(
+    own.some(info => info.address === url.hostname),
+    `${url.hostname} is one of this machine's own addresses`
+  )
+  t.equal(url.port, String(port))
+  const status = await fetch(`${demo.url}/api/status`)
+  t.equal(status.status, 200, 'the box answers on it (the Host check admits the address)')
+
+  const pairing = await getJson<{ pairUrl: string }>(`${demo.url}/api/pairing`)
+  t.match(pairing.pairUrl, new RegExp(`^${demo.url}/pair\\?code=`), "a TV that opened that URL shows a QR code of the box's LAN address")
+
+  t.match(demo.signInLink, new RegExp(`^${demo.url}/api/session/sign-in\\?token=[\\w-]{43}$`), 'the sign-in link names it too')
+  const signIn = await fetch(demo.signInLink, { redirect: 'manual' })
+  t.equal(signIn.status, 303, 'and signs a browser in there')
+  const session = await getJson<{ signedIn: boolean }>(`${demo.url}/api/session`, {
+    cookie: signIn.headers
+      .getSetCookie()
+      .map(line => line.split(';')[0])
+      .join('; ')
+  })
+  t.equal(session.signedIn, true)
+
+  t.equal(new URL(demo.custodian.url).hostname, '127.0.0.1', 'the custodian stays on loopback')
+  if (lanIPv4 !== undefined) {
+    await t.rejects(fetch(`http://${lanIPv4}:${port + 1}/api/status`), 'and does not answer on the LAN address')
+  }
 })
 
 t.test('the demo film is long enough for Resume: stopped a minute in, the TV offers it', async t => {
