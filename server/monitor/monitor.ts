@@ -10,7 +10,7 @@ import { reachableHost } from '../config.ts'
 import { createShutdown, type Shutdown } from '../lib/shutdown.ts'
 import { openStateDb, type StateDb } from '../storage/state-db.ts'
 import { connectFilmToken } from '../chain/film-token.ts'
-import { chainCatalogueOptions, createCatalogue, type Catalogue } from '../replication/catalogue.ts'
+import { chainCatalogueOptions, createCatalogue, partsOf, type Catalogue } from '../replication/catalogue.ts'
 import { metricsRoute } from '../health/metrics-route.ts'
 import type { MonitorConfig } from './monitor-config.ts'
 import type { RegistryNode } from '../wire/monitor-protocol.ts'
@@ -100,11 +100,11 @@ async function startCatalogue(
   return catalogue
 }
 
-/** The CIDs the fleet should hold: each valid film's metadata and content. */
+/** The CIDs the fleet should hold: every part of each valid film (its metadata alone until that is read). */
 async function catalogueCids(catalogue: Catalogue | undefined): Promise<string[]> {
   if (catalogue === undefined) return []
   return (await catalogue.films()).flatMap(film =>
-    film.invalid !== undefined ? [] : [film.metadataCid, ...(film.contentCid !== undefined ? [film.contentCid] : [])]
+    film.invalid !== undefined ? [] : [...new Set([film.metadataCid, ...partsOf(film).map(part => part.cid)])]
   )
 }
 

@@ -1,0 +1,83 @@
+// Every part of a published film replicated: a real publish (ffmpeg: poster, English subtitles,
+// thumbnail sheets, renditions) on a custodian, three storage nodes with k = 3 and a monitor that
+// follows the chain, all on 127.0.0.1. Each part reaches 3 copies on the nodes (from their own pins),
+// and the monitor's health counts every part and finds none under the minimum.
+import t from 'tap'
+import { CID } from 'multiformats/cid'
+import { filmParts } from '../server/replication/catalogue.ts'
+import { parseFilmMetadata } from '../server/library/film-metadata.ts'
+import { generateDemoClip } from '../server/publish/demo-clip.ts'
+import { daemonPublishContext, publishFilm } from '../server/publish/publish-film.ts'
+import { isPinned } from '../server/storage/content.ts'
+import type { Fleet } from '../server/monitor/fleet.ts'
+import type { Daemon } from '../server/daemon.ts'
+import { devnetWallet, startTestDevnet } from './helpers/devnet.ts'
+import { getJson } from './helpers/http.ts'
+import { daemonConfig, startTestDaemon, testDir } from './helpers/in-process.ts'
+import { startTestMonitor } from './helpers/monitor.ts'
+import { waitFor } from './helpers/wait-for.ts'
+
+const K = 3
+
+t.test('a published film reaches 3 copies of every part, and the monitor counts none under 3', async t => {
+  const devnet = await startTestDevnet(t)
+  const creator = devnetWallet(t, devnet, devnet.accounts.creator.privateKey)
+  const monitor = await startTestMonitor(t, testDir(t, 'monitor'), {
+    minReplicas: K,
+    chain: { rpcUrl: devnet.rpcUrl, contractAddress: devnet.contractAddress, deploymentBlock: devnet.deploymentBlock, confirmations: 0 }
+  })
+  const custodian = await startTestDaemon(t, daemonConfig(devnet, testDir(t, 'custodian'), ['custodian']))
+  const clip = await generateDemoClip(testDir(t, 'clip'), { seconds: 4, width: 320, height: 180 })
+  const film = await publishFilm(daemonPublishContext(custodian, creator), {
+    input: clip.video,
+    title: 'Every part',
+    subtitles: [{ file: clip.subtitles, language: 'en', label: 'English' }],
+    priceWei: 1n
+  })
+  const metadataBytes = await custodian.helia.content.readBytes(CID.parse(film.metadataCid))
+  const parts = filmParts(film.metadataCid, metadataBytes.byteLength, parseFilmMetadata(metadataBytes))
+  const kinds = new Set(parts.map(part => part.kind))
+  for (const kind of ['metadata', 'content', 'poster', 'subtitles', 'thumbnails'] as const)
+    t.ok(kinds.has(kind), `the film has a ${kind} part`)
+
+  const nodes: Daemon[] = []
+  for (let i = 0; i < K; i++) {
+    nodes.push(
+      await startTestDaemon(t, {
+        ...daemonConfig(devnet, testDir(t, `node-${i}`), ['storage'], custodian.multiaddrs()),
+        monitorUrl: monitor.url,
+        reportIntervalSec: 2,
+        chainPollMs: 500,
+        pinStallMs: 10_000
+      })
+    )
+  }
+  let held = ''
+  await waitFor(
+    `${K} copies of each of the film's ${parts.length} parts`,
+    async () => {
+      const counts = await Promise.all(
+        parts.map(async part => {
+          let copies = 0
+          for (const node of nodes) if (await isPinned(node.helia, CID.parse(part.cid))) copies++
+          return copies
+        })
+      )
+      held = parts.map((part, i) => `${part.kind} ${counts[i]}`).join(', ')
+      return counts.every(n => n === K)
+    },
+    { timeoutMs: 120_000, lastSeen: () => held }
+  )
+  t.pass(`copies per part: ${held}`)
+
+  let seen: Fleet | undefined
+  const fleet = await waitFor(
+    'the monitor to count every part held',
+    async () => {
+      seen = await getJson<Fleet>(`${monitor.url}/api/fleet`)
+      return seen.replication.cids === parts.length && seen.replication.underReplicated === 0 && seen
+    },
+    { timeoutMs: 60_000, lastSeen: () => seen?.replication }
+  )
+  t.same(fleet.replication.lowest, [], 'no CID under the minimum on live nodes')
+})
