@@ -1,7 +1,8 @@
 // Every part of a published film replicated: a real publish (ffmpeg: poster, English subtitles,
 // thumbnail sheets, renditions) on a custodian, three storage nodes with k = 3 and a monitor that
 // follows the chain, all on 127.0.0.1. Each part reaches 3 copies on the nodes (from their own pins),
-// and the monitor's health counts every part and finds none under the minimum.
+// and the monitor's health counts every part and finds none under the minimum; its fleet view lists
+// the film by title with its parts, and each node with its address.
 import t from 'tap'
 import { CID } from 'multiformats/cid'
 import { filmParts } from '../server/replication/catalogue.ts'
@@ -80,4 +81,15 @@ t.test('a published film reaches 3 copies of every part, and the monitor counts 
     { timeoutMs: 60_000, lastSeen: () => seen?.replication }
   )
   t.same(fleet.replication.lowest, [], 'no CID under the minimum on live nodes')
+  // what the dashboard draws: the film by its title with each part's copies, and each node's address
+  t.same(
+    fleet.films.map(f => [f.tokenId, f.title, f.complete]),
+    [[film.tokenId, 'Every part', true]],
+    'the film is listed by title, every part at its copies'
+  )
+  t.same(
+    fleet.films[0].parts.map(part => [part.kind, part.cid, part.copies]),
+    parts.map(part => [part.kind, part.cid, K])
+  )
+  t.same(fleet.nodes.map(node => node.apiUrl).sort(), nodes.map(node => node.url).sort(), 'each node with the address its report gave')
 })

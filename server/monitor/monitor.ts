@@ -10,7 +10,7 @@ import { reachableHost } from '../config.ts'
 import { createShutdown, type Shutdown } from '../lib/shutdown.ts'
 import { openStateDb, type StateDb } from '../storage/state-db.ts'
 import { connectFilmToken } from '../chain/film-token.ts'
-import { chainCatalogueOptions, createCatalogue, partsOf, type Catalogue } from '../replication/catalogue.ts'
+import { chainCatalogueOptions, createCatalogue, type Catalogue } from '../replication/catalogue.ts'
 import { metricsRoute } from '../health/metrics-route.ts'
 import type { MonitorConfig } from './monitor-config.ts'
 import type { RegistryNode } from '../wire/monitor-protocol.ts'
@@ -100,14 +100,6 @@ async function startCatalogue(
   return catalogue
 }
 
-/** The CIDs the fleet should hold: every part of each valid film (its metadata alone until that is read). */
-async function catalogueCids(catalogue: Catalogue | undefined): Promise<string[]> {
-  if (catalogue === undefined) return []
-  return (await catalogue.films()).flatMap(film =>
-    film.invalid !== undefined ? [] : [...new Set([film.metadataCid, ...partsOf(film).map(part => part.cid)])]
-  )
-}
-
 /** Prunes the history past the retention and the nodes past the node retention: entries removed. */
 async function prune(store: NodeStore, config: MonitorConfig, app: FastifyInstance): Promise<number> {
   const removed = await store.pruneHistory(new Date(Date.now() - config.retentionMs))
@@ -175,7 +167,7 @@ export async function startMonitor(config: MonitorConfig, opts: { logLevel?: str
       await readFleet(store, await registry(), {
         nodeTimeoutMs: config.nodeTimeoutMs,
         minReplicas: config.minReplicas,
-        catalogue: await catalogueCids(catalogue)
+        catalogue: (await catalogue?.films()) ?? []
       })
     const { challenger, identities } = await startClaimChecks(config, store, registry, app, shutdown, metrics)
 
