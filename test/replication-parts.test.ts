@@ -2,7 +2,8 @@
 // thumbnail sheets, renditions) on a custodian, three storage nodes with k = 3 and a monitor that
 // follows the chain, all on 127.0.0.1. Each part reaches 3 copies on the nodes (from their own pins),
 // and the monitor's health counts every part and finds none under the minimum; its fleet view lists
-// the film by title with its parts, and each node with its address.
+// the film by title with its parts, and each node with its address. The nodes report at the default
+// interval (300 s): the monitor learns of their pins from the early reports a pin change brings.
 import t from 'tap'
 import { CID } from 'multiformats/cid'
 import { filmParts } from '../server/replication/catalogue.ts'
@@ -47,7 +48,8 @@ t.test('a published film reaches 3 copies of every part, and the monitor counts 
       await startTestDaemon(t, {
         ...daemonConfig(devnet, testDir(t, `node-${i}`), ['storage'], custodian.multiaddrs()),
         monitorUrl: monitor.url,
-        reportIntervalSec: 2,
+        // the default interval: what the monitor learns before it comes from the reports a pin change brings forward
+        reportIntervalSec: 300,
         chainPollMs: 500,
         pinStallMs: 10_000
       })
