@@ -17,6 +17,7 @@ import { devnetWallet, startTestDevnet } from './helpers/devnet.ts'
 import { getJson } from './helpers/http.ts'
 import { daemonConfig, startTestDaemon, testDir } from './helpers/in-process.ts'
 import { startTestMonitor } from './helpers/monitor.ts'
+import { collectPageErrors, launchChromium, newTvPage, saveScreenshot } from './helpers/chromium.ts'
 import { waitFor } from './helpers/wait-for.ts'
 
 const K = 3
@@ -91,7 +92,21 @@ t.test('a published film reaches 3 copies of every part, and the monitor counts 
   )
   t.same(
     fleet.films[0].parts.map(part => [part.kind, part.cid, part.copies]),
-    parts.map(part => [part.kind, part.cid, K])
+    parts.map(part => [part.kind, part.cid, K]),
+    'each part of the metadata, with its copies'
   )
   t.same(fleet.nodes.map(node => node.apiUrl).sort(), nodes.map(node => node.url).sort(), 'each node with the address its report gave')
+
+  // and the dashboard draws it: the film by title, marked complete in green
+  const browser = await launchChromium()
+  t.teardown(() => browser.close())
+  const page = await newTvPage(browser)
+  const errors = collectPageErrors(page)
+  await page.goto(monitor.url)
+  await page.getByText('Every part', { exact: true }).waitFor({ timeout: 30_000 })
+  t.equal(await page.locator('.status-complete').textContent(), `All at ${K}`, 'the film row says every part has its copies')
+  t.equal(await page.locator('.figure-ok').count(), 2, 'complete films and no CID under the minimum: both figures green')
+  t.equal(await page.locator('.part').count(), parts.length, 'one chip per part')
+  await saveScreenshot(page, 'monitor-fleet-films')
+  t.same(errors, [], 'no errors in the page')
 })
