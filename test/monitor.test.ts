@@ -24,6 +24,7 @@ import {
 import { startIdentityBox } from './helpers/peers.ts'
 import { waitFor } from './helpers/wait-for.ts'
 import { connectDevnet, startTestDevnet } from './helpers/devnet.ts'
+import type { FleetFilm } from '../server/monitor/fleet.ts'
 
 const send = (monitor: Monitor, body: unknown) => postJson(`${monitor.url}${REPORTS_PATH}`, body)
 const registry = (monitor: Monitor) => registryAt(monitor.url)
@@ -254,6 +255,11 @@ t.test('following the chain, a registered film nobody holds counts as without a 
   t.equal(fleet.replication.cids, 1, 'its metadata CID (the content CID is inside the metadata, which no box serves yet)')
   t.same(fleet.replication.lowest, [{ cid: metadataCid, copies: 0, resting: 0 }])
   t.equal(fleet.replication.withoutCopy, 1)
+  t.same(
+    fleet.films.map((film: FleetFilm) => [film.title, film.parts.map(part => [part.kind, part.cid, part.copies]), film.complete]),
+    [[null, [['metadata', metadataCid, 0]], false]],
+    'the dashboard lists it without a title until its metadata is read, its metadata the one part known'
+  )
 })
 
 t.test('a node silent inside a window it announced is listed resting, one without is gone; windows are bounded', async t => {

@@ -53,6 +53,7 @@ function catalogueOver(provider: JsonRpcProvider, overrides: Partial<CatalogueOp
       metadataReads++
       return await custodian.helia.content.readBytes(cid, { signal })
     },
+    readFileSize: async (cid, signal) => await custodian.helia.content.fileSize(cid, signal),
     metadataTimeoutMs: 1000,
     ...overrides
   })
@@ -69,7 +70,7 @@ async function registerUri(uri: string): Promise<string> {
 
 const films: HandMadeFilm[] = []
 
-t.test('films in registration order, each its metadata then its content, with their sizes', async t => {
+t.test('films in registration order, each its metadata, its content then its other parts, with their sizes', async t => {
   films.push(await registerFilm({ custodian, creator, contractAddress: devnet.contractAddress, bytes: 3000 }))
   films.push(await registerFilm({ custodian, creator, contractAddress: devnet.contractAddress, bytes: 7000 }))
   const { provider } = countingProvider()
@@ -84,15 +85,18 @@ t.test('films in registration order, each its metadata then its content, with th
     [
       [films[0].tokenId, 'metadata'],
       [films[0].tokenId, 'content'],
+      [films[0].tokenId, 'poster'],
       [films[1].tokenId, 'metadata'],
-      [films[1].tokenId, 'content']
+      [films[1].tokenId, 'content'],
+      [films[1].tokenId, 'poster']
     ]
   )
   for (const [i, film] of films.entries()) {
-    const content = entries[2 * i + 1]
+    const content = entries[3 * i + 1]
     t.equal(content.cid, film.contentCid.toString())
     t.equal(content.bytes, (await custodian.helia.content.readBytes(film.contentCid)).byteLength, 'the content’s size is its sealed bytes')
-    const metadata = entries[2 * i]
+    t.equal(entries[3 * i + 2].bytes, 512, 'the poster’s size is read from its root (registerFilm’s poster is 512 bytes)')
+    const metadata = entries[3 * i]
     t.equal(
       metadata.bytes,
       (await custodian.helia.content.readBytes(CID.parse(metadata.cid))).byteLength,
@@ -122,7 +126,7 @@ t.test('metadata not readable yet waits for a later sync; invalid metadata is se
   t.match(errors.join('\n'), new RegExp(`film ${pendingId}: metadata ${pendingCid} not readable yet`), 'and says so')
   t.match(byId.get(notJsonId)?.invalid, /not JSON/, 'metadata that is not JSON is invalid')
   t.match(byId.get(notIpfsId)?.invalid, /not ipfs:\/\/<cid>/, 'a token URI that is not ipfs:// is invalid')
-  t.equal((await catalogue.entries()).length, 4, 'only complete, valid films are replicated')
+  t.equal((await catalogue.entries()).length, 6, 'only complete, valid films are replicated')
 
   const reads = metadataReads
   t.same(await addBytes(custodian.helia, pendingMetadata), pendingCid, 'its metadata is published after all')
@@ -130,10 +134,11 @@ t.test('metadata not readable yet waits for a later sync; invalid metadata is se
   t.equal(metadataReads - reads, 1, 'only the waiting film’s metadata was read again, not the invalid ones')
   const entries = await catalogue.entries()
   t.same(
-    entries.slice(4).map(e => [e.tokenId, e.kind, e.cid]),
+    entries.slice(6).map(e => [e.tokenId, e.kind, e.cid]),
     [
       [pendingId, 'metadata', pendingCid.toString()],
-      [pendingId, 'content', films[0].contentCid.toString()]
+      [pendingId, 'content', films[0].contentCid.toString()],
+      [pendingId, 'poster', metadata.poster.cid]
     ],
     'the film joins the catalogue in its registration place'
   )
@@ -153,6 +158,26 @@ t.test('a new catalogue over the same store resumes after the last block it proc
     ranges.length > 0 && ranges.every(([from]) => from > head),
     `only the new blocks were read: ${JSON.stringify(ranges)} after block ${head}`
   )
-  t.equal((await catalogue.entries()).length, before + 2)
+  t.equal((await catalogue.entries()).length, before + 3)
+  await catalogue.close()
+})
+
+t.test('a film stored before parts were replicated keeps its two entries, then its metadata is read once for its parts', async t => {
+  const catalogue = catalogueOver(countingProvider().provider)
+  const [first] = await catalogue.films()
+  const { parts, title, ...stored } = first
+  t.equal(title, 'Hand-made test film', 'the title is kept from the metadata')
+  await store.put(`film:${first.tokenId.padStart(78, '0')}`, stored)
+  const entries = (await catalogue.entries()).filter(e => e.tokenId === first.tokenId)
+  t.same(
+    entries.map(e => e.kind),
+    ['metadata', 'content'],
+    'as stored by the older release: its metadata and content'
+  )
+  const reads = metadataReads
+  t.ok(await catalogue.syncOnce(), 'the next sync reads its metadata again')
+  t.equal(metadataReads - reads, 1, 'once, for that film alone')
+  t.same((await catalogue.films())[0].parts, parts, 'and learns its parts')
+  t.notOk(await catalogue.syncOnce(), 'and not again')
   await catalogue.close()
 })

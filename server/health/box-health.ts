@@ -26,6 +26,8 @@ export interface BoxHealthOptions {
   peerServing(): PeerServingFigures
   /** The replicator's figures (see HealthSources.replication). */
   replication?: () => Promise<ReplicationFigures>
+  /** Follows what the box holds (the replicator's pins and releases): each change is reported soon, not at the interval. */
+  heldChanges?(listener: () => void): () => void
 }
 
 export interface BoxHealth {
@@ -48,6 +50,7 @@ export function boxHealth(app: FastifyInstance, opts: BoxHealthOptions): BoxHeal
   })
   const metrics = createBoxMetrics({ deviceId: identity.deviceId, version: VERSION, roles: config.roles })
   let reporter: Reporter | undefined
+  let unfollow: (() => void) | undefined
   metricsRoute(app, {
     registry: metrics.registry,
     refresh: async () =>
@@ -73,7 +76,12 @@ export function boxHealth(app: FastifyInstance, opts: BoxHealthOptions): BoxHeal
         collect,
         log: app.log.child({ part: 'health' })
       })
+      const started = reporter
+      unfollow = opts.heldChanges?.(() => started.reportSoon())
     },
-    close: async () => await reporter?.close()
+    close: async () => {
+      unfollow?.()
+      await reporter?.close()
+    }
   }
 }

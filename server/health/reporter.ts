@@ -9,6 +9,7 @@ import type { HealthFigures } from './health-figures.ts'
 import { openReportQueue } from './report-queue.ts'
 import { createReportDelivery } from './report-delivery.ts'
 import { cronEvery } from '../lib/cron-interval.ts'
+import { createEarlyReport } from './early-report.ts'
 
 export interface ReporterOptions {
   db: StateDb
@@ -22,6 +23,8 @@ export interface ReporterOptions {
   log: FastifyBaseLogger
   /** Reports kept while the monitor is unreachable; beyond it the oldest are dropped (default 2000: a week at 5 min). */
   maxQueued?: number
+  /** How soon a change is reported, and how far apart early reports keep (default EARLY_DELAY_MS, EARLY_MIN_GAP_MS). */
+  early?: { delayMs: number; minGapMs: number }
 }
 
 export interface ReporterStats {
@@ -39,17 +42,23 @@ export interface ReporterStats {
 export interface Reporter {
   /** Makes, queues and tries to deliver one report now: its seq. */
   reportNow(): Promise<number>
+  /** What the reports say changed (a pin): a report follows within seconds, at most one per EARLY_MIN_GAP_MS. */
+  reportSoon(): void
   stats(): ReporterStats
   close(): Promise<void>
 }
 
 const DEFAULT_MAX_QUEUED = 2000
+/** A replica's pins come in bursts (a film's parts one after the other): 2 s gathers one in a report. */
+const EARLY_DELAY_MS = 2_000
+/** At most one early report per 10 s: a rack of 100 nodes then sends the monitor at most 10 a second. */
+const EARLY_MIN_GAP_MS = 10_000
 
 /**
  * Every intervalSec (node-cron, shifted per device so a rack does not report in the same second) and
  * once at start: collect the figures, sign them into the next report, queue it on disk, deliver the
  * queue to the monitor (report-delivery.ts); while the monitor is unreachable, delivery is retried
- * with backoff up to the interval.
+ * with backoff up to the interval. A change (reportSoon) brings the next report forward (early-report.ts).
  */
 export async function startReporter(opts: ReporterOptions): Promise<Reporter> {
   const { identity, log } = opts
@@ -91,8 +100,18 @@ export async function startReporter(opts: ReporterOptions): Promise<Reporter> {
 
   let reporting: Promise<unknown> = Promise.resolve()
   const tick = (): void => {
+    early.reported()
     reporting = report().catch(err => log.error({ err: (err as Error).message }, 'could not make a health report'))
   }
+  const early = createEarlyReport({
+    delayMs: opts.early?.delayMs ?? EARLY_DELAY_MS,
+    minGapMs: opts.early?.minGapMs ?? EARLY_MIN_GAP_MS,
+    report: async () => {
+      // after the report under way (a scheduled one), so the two never race for a seq
+      await reporting
+      tick()
+    }
+  })
   const task: ScheduledTask = cron.schedule(cronEvery(opts.intervalSec, offsetOf(identity.deviceId, opts.intervalSec)), tick, {
     name: `health-report-${identity.deviceId}`,
     noOverlap: true
@@ -101,12 +120,14 @@ export async function startReporter(opts: ReporterOptions): Promise<Reporter> {
 
   return {
     reportNow: report,
+    reportSoon: early.request,
     stats: () => {
       const { delivered, lastError } = delivery.stats()
       return { queued: queue.size(), made: stats.made, delivered, dropped: stats.dropped, lastError }
     },
     close: async () => {
       await task.destroy()
+      early.close()
       stopping.abort()
       await reporting
       await delivery.close()

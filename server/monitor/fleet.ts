@@ -1,6 +1,7 @@
 import type { RegistryNode, RestWindow } from '../wire/monitor-protocol.ts'
 import type { ChallengeRecord, NodeStore } from './node-store.ts'
-import { replicationHealth, type ReplicationHealth } from './replication-health.ts'
+import { countCopies, replicationHealth, type ReplicationHealth } from './replication-health.ts'
+import { partsOf, type CatalogueFilm, type PartKind } from '../replication/catalogue.ts'
 
 /** One node as the fleet dashboard shows it: the registry's view and its latest report's figures. */
 export interface FleetNode {
@@ -31,17 +32,54 @@ export interface FleetNode {
   challenges: Pick<ChallengeRecord, 'passed' | 'failed' | 'failedCids' | 'last'> & { score: number }
 }
 
+/** One film of the catalogue as the dashboard shows it: its title and each part's copies. */
+export interface FleetFilm {
+  tokenId: string
+  /** Null until its metadata has been read. */
+  title: string | null
+  /** Every part (its metadata alone until that is read), with its live and resting copies. */
+  parts: Array<{ kind: PartKind; cid: string; copies: number; resting: number }>
+  /** Every part has at least minReplicas live copies. */
+  complete: boolean
+}
+
 export interface Fleet {
   generatedAt: string
   nodeTimeoutSec: number
   nodes: FleetNode[]
+  /** The catalogue's valid films, in registration order (empty when the monitor follows no chain). */
+  films: FleetFilm[]
   replication: ReplicationHealth
+}
+
+/** The parts of each valid film the fleet should hold: its metadata alone until that is read. */
+function filmPartCids(film: CatalogueFilm): Array<{ kind: PartKind; cid: string }> {
+  const parts = partsOf(film)
+  return parts.length > 0 ? parts : [{ kind: 'metadata', cid: film.metadataCid }]
+}
+
+/** Each valid film with its parts' copies among the registry's nodes. */
+function fleetFilms(registry: RegistryNode[], films: CatalogueFilm[], minReplicas: number): FleetFilm[] {
+  const valid = films.filter(film => film.invalid === undefined)
+  const copies = countCopies(
+    registry,
+    valid.flatMap(film => filmPartCids(film).map(part => part.cid))
+  )
+  return valid.map(film => {
+    const parts = filmPartCids(film).map(({ kind, cid }) => ({
+      kind,
+      cid,
+      copies: copies.get(cid)!.live,
+      resting: copies.get(cid)!.resting
+    }))
+    return { tokenId: film.tokenId, title: film.title ?? null, parts, complete: parts.every(part => part.copies >= minReplicas) }
+  })
 }
 
 export async function readFleet(
   store: NodeStore,
   registry: RegistryNode[],
-  opts: { nodeTimeoutMs: number; minReplicas: number; catalogue: Iterable<string> }
+  opts: { nodeTimeoutMs: number; minReplicas: number; catalogue: CatalogueFilm[] }
 ): Promise<Fleet> {
   const nodes = (
     await Promise.all(
@@ -100,6 +138,11 @@ export async function readFleet(
     generatedAt: new Date().toISOString(),
     nodeTimeoutSec: Math.round(opts.nodeTimeoutMs / 1000),
     nodes,
-    replication: replicationHealth(registry, opts.minReplicas, opts.catalogue)
+    films: fleetFilms(registry, opts.catalogue, opts.minReplicas),
+    replication: replicationHealth(
+      registry,
+      opts.minReplicas,
+      opts.catalogue.flatMap(film => (film.invalid === undefined ? filmPartCids(film).map(part => part.cid) : []))
+    )
   }
 }

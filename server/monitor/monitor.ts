@@ -100,14 +100,6 @@ async function startCatalogue(
   return catalogue
 }
 
-/** The CIDs the fleet should hold: each valid film's metadata and content. */
-async function catalogueCids(catalogue: Catalogue | undefined): Promise<string[]> {
-  if (catalogue === undefined) return []
-  return (await catalogue.films()).flatMap(film =>
-    film.invalid !== undefined ? [] : [film.metadataCid, ...(film.contentCid !== undefined ? [film.contentCid] : [])]
-  )
-}
-
 /** Prunes the history past the retention and the nodes past the node retention: entries removed. */
 async function prune(store: NodeStore, config: MonitorConfig, app: FastifyInstance): Promise<number> {
   const removed = await store.pruneHistory(new Date(Date.now() - config.retentionMs))
@@ -175,7 +167,7 @@ export async function startMonitor(config: MonitorConfig, opts: { logLevel?: str
       await readFleet(store, await registry(), {
         nodeTimeoutMs: config.nodeTimeoutMs,
         minReplicas: config.minReplicas,
-        catalogue: await catalogueCids(catalogue)
+        catalogue: (await catalogue?.films()) ?? []
       })
     const { challenger, identities } = await startClaimChecks(config, store, registry, app, shutdown, metrics)
 

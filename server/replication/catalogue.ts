@@ -1,9 +1,17 @@
 // The network's catalogue: every film registered on the FilmToken contract, read from its
 // FilmRegistered events (confirmed blocks only, resuming from the last processed block), with the
-// CIDs the storage nodes replicate: the film's metadata and its sealed content, and their sizes.
+// CIDs the storage nodes replicate: every part of the film (its metadata, sealed content, poster,
+// subtitle tracks, thumbnail sheets, chapters track and renditions), and their sizes.
 import { Interface, getAddress, type JsonRpcProvider } from '../lib/ethers.ts'
 import type { CID } from 'multiformats/cid'
-import { metadataCidFromUri, parseCid, parseFilmMetadata } from '../library/film-metadata.ts'
+import {
+  MAX_SIDE_FILE_BYTES,
+  metadataCidFromUri,
+  parseCid,
+  parseFilmMetadata,
+  thumbnailSheetsOf,
+  type FilmMetadata
+} from '../library/film-metadata.ts'
 import { createPollingLoop } from '../chain/polling-loop.ts'
 import { readChainHead } from '../chain/chain-head.ts'
 import { section, type StateDb, type Store } from '../storage/state-db.ts'
@@ -25,8 +33,25 @@ export interface CatalogueFilm {
   metadataBytes?: number
   contentCid?: string
   contentBytes?: number
+  /** The film's title, from its metadata. */
+  title?: string
+  /**
+   * Every part of the film, metadata and content first, each CID once. Absent in films stored before
+   * parts were replicated: their metadata is read once more to learn them (until then they replicate
+   * their metadata and content, as before).
+   */
+  parts?: FilmPart[]
   /** Why the metadata could not be used, when it was read but is not valid (it is not retried). */
   invalid?: string
+}
+
+export type PartKind = 'metadata' | 'content' | 'poster' | 'subtitles' | 'thumbnails' | 'chapters' | 'rendition'
+
+/** One file of a film; `bytes` is unknown for a small part on a catalogue without readFileSize (the monitor's). */
+export interface FilmPart {
+  kind: PartKind
+  cid: string
+  bytes?: number
 }
 
 /** One CID to replicate, in catalogue order. */
@@ -35,7 +60,7 @@ export interface CatalogueEntry {
   /** Bytes it takes on disk (the file's bytes; a UnixFS DAG adds a little for its inner nodes). */
   bytes: number
   tokenId: string
-  kind: 'metadata' | 'content'
+  kind: PartKind
 }
 
 type Position = { lastBlock: number }
@@ -52,6 +77,12 @@ export interface CatalogueOptions {
   store: Store<'catalogue'>
   /** The metadata JSON's bytes, at most MAX_METADATA_BYTES or DagBoundsError (a storage node reads them through Helia; the monitor may use a box's block route). */
   readMetadata(cid: CID, signal: AbortSignal): Promise<Uint8Array>
+  /**
+   * The file bytes under a UnixFS root (its root block's claim, which the pin then holds it to exactly):
+   * the size of a part the metadata gives none for (poster, subtitles, thumbnails, chapters). A storage
+   * node needs it for its quota; the monitor, which only counts CIDs, goes without.
+   */
+  readFileSize?(cid: CID, signal: AbortSignal): Promise<number>
   pollMs?: number
   /** How long one metadata read may take before the film waits for the next sync. */
   metadataTimeoutMs?: number
@@ -83,7 +114,7 @@ export interface Catalogue {
   close(): Promise<void>
   /** Every registered film, in registration order. */
   films(): Promise<CatalogueFilm[]>
-  /** The CIDs to replicate, in catalogue order: each film's metadata then its content, films in registration order. */
+  /** The CIDs to replicate, in catalogue order: each film's parts (metadata, content, then the rest), films in registration order. */
   entries(): Promise<CatalogueEntry[]>
   /** Called after a sync that changed the catalogue. */
   onChange(listener: () => void): () => void
@@ -106,16 +137,59 @@ async function storedFilms(store: Store<'catalogue'>): Promise<CatalogueFilm[]> 
   return (await store.entries()).flatMap(([, record]) => (isFilm(record) ? [record] : []))
 }
 
-/** The CIDs of complete films, in order. Pure: the monitor and the tests call it on a list of films too. */
+/** The parts of a film whose metadata has been read: those it lists, or (stored before parts were) its metadata and content. */
+export function partsOf(film: CatalogueFilm): FilmPart[] {
+  if (film.parts !== undefined) return film.parts
+  if (film.contentCid === undefined || film.contentBytes === undefined || film.metadataBytes === undefined) return []
+  return [
+    { kind: 'metadata', cid: film.metadataCid, bytes: film.metadataBytes },
+    { kind: 'content', cid: film.contentCid, bytes: film.contentBytes }
+  ]
+}
+
+/** The CIDs of complete films with their sizes, in order. Pure: the tests call it on a list of films too. */
 export function catalogueEntries(films: CatalogueFilm[]): CatalogueEntry[] {
   return films.flatMap(film =>
-    film.contentCid === undefined || film.contentBytes === undefined || film.metadataBytes === undefined
+    film.invalid !== undefined
       ? []
-      : [
-          { cid: film.metadataCid, bytes: film.metadataBytes, tokenId: film.tokenId, kind: 'metadata' as const },
-          { cid: film.contentCid, bytes: film.contentBytes, tokenId: film.tokenId, kind: 'content' as const }
-        ]
+      : partsOf(film).flatMap(({ kind, cid, bytes }) => (bytes === undefined ? [] : [{ cid, bytes, tokenId: film.tokenId, kind }]))
   )
+}
+
+/**
+ * Every part a film's metadata lists, each CID once (the sdr rendition is the content itself): the
+ * renditions with their sealedBytes, the small parts without a size.
+ */
+export function filmParts(metadataCid: string, metadataBytes: number, metadata: FilmMetadata): FilmPart[] {
+  const listed: FilmPart[] = [
+    { kind: 'metadata', cid: metadataCid, bytes: metadataBytes },
+    { kind: 'content', cid: metadata.content.cid, bytes: metadata.content.sealedBytes },
+    { kind: 'poster', cid: metadata.poster.cid },
+    ...metadata.subtitles.map(track => ({ kind: 'subtitles' as const, cid: track.cid })),
+    ...(thumbnailSheetsOf(metadata)?.sheets ?? []).map(sheet => ({ kind: 'thumbnails' as const, cid: sheet.cid })),
+    ...(metadata.chapters !== undefined ? [{ kind: 'chapters' as const, cid: metadata.chapters.cid }] : []),
+    ...(metadata.renditions ?? []).map(r => ({ kind: 'rendition' as const, cid: r.cid, bytes: r.sealedBytes }))
+  ]
+  const seen = new Set<string>()
+  return listed.filter(part => !seen.has(part.cid) && seen.add(part.cid))
+}
+
+/** The parts with the small ones' sizes read from their roots; a part past MAX_SIDE_FILE_BYTES is a DagBoundsError. */
+async function sizedParts(parts: FilmPart[], opts: CatalogueOptions, signal: AbortSignal): Promise<FilmPart[]> {
+  const readFileSize = opts.readFileSize
+  if (readFileSize === undefined) return parts
+  const sized: FilmPart[] = []
+  for (const part of parts) {
+    if (part.bytes !== undefined) {
+      sized.push(part)
+      continue
+    }
+    const bytes = await readFileSize(parseCid(part.cid), signal)
+    if (bytes > MAX_SIDE_FILE_BYTES)
+      throw new DagBoundsError(`its ${part.kind} ${part.cid} holds ${bytes} bytes, more than the ${MAX_SIDE_FILE_BYTES} allowed`)
+    sized.push({ ...part, bytes })
+  }
+  return sized
 }
 
 export function createCatalogue(opts: CatalogueOptions): Catalogue {
@@ -189,19 +263,22 @@ async function readEvents(opts: CatalogueOptions, contractAddress: string): Prom
   return changed
 }
 
-/** Reads the metadata of films that lack it; a film whose metadata cannot be fetched yet waits for the next sync. */
+/**
+ * Reads the metadata of films that lack their parts (new ones, and films stored before parts were
+ * replicated: read once more); a film whose metadata or parts cannot be fetched yet waits for the next sync.
+ */
 async function readPendingMetadata(opts: CatalogueOptions, stopping: AbortSignal): Promise<boolean> {
   const { store } = opts
   let changed = false
   for (const film of await storedFilms(store)) {
-    if (film.contentCid !== undefined || film.invalid !== undefined) continue
-    let bytes: Uint8Array
+    if (film.parts !== undefined || film.invalid !== undefined) continue
+    let read: CatalogueFilm
     try {
       const signal = AbortSignal.any([stopping, AbortSignal.timeout(opts.metadataTimeoutMs ?? DEFAULT_METADATA_TIMEOUT_MS)])
-      bytes = await opts.readMetadata(parseCid(film.metadataCid), signal)
+      read = await readFilm(film, opts, signal)
     } catch (err) {
       if (stopping.aborted) return changed
-      // a DAG never changes: metadata past its bound stays so, and is not read again
+      // a DAG never changes: metadata (or a part) past its bound stays so, and is not read again
       if (err instanceof DagBoundsError) {
         await store.put(filmKey(film.tokenId), { ...film, invalid: err.message })
         changed = true
@@ -210,18 +287,27 @@ async function readPendingMetadata(opts: CatalogueOptions, stopping: AbortSignal
       opts.onError?.(new Error(`film ${film.tokenId}: metadata ${film.metadataCid} not readable yet: ${(err as Error).message}`))
       continue
     }
-    try {
-      const metadata = parseFilmMetadata(bytes)
-      await store.put(filmKey(film.tokenId), {
-        ...film,
-        metadataBytes: bytes.byteLength,
-        contentCid: metadata.content.cid,
-        contentBytes: metadata.content.sealedBytes
-      })
-    } catch (err) {
-      await store.put(filmKey(film.tokenId), { ...film, invalid: (err as Error).message })
-    }
+    await store.put(filmKey(film.tokenId), read)
     changed = true
   }
   return changed
+}
+
+/** The film with what its metadata says (or why it is invalid); throws when it cannot be read yet. */
+async function readFilm(film: CatalogueFilm, opts: CatalogueOptions, signal: AbortSignal): Promise<CatalogueFilm> {
+  const bytes = await opts.readMetadata(parseCid(film.metadataCid), signal)
+  let metadata: FilmMetadata
+  try {
+    metadata = parseFilmMetadata(bytes)
+  } catch (err) {
+    return { ...film, invalid: (err as Error).message }
+  }
+  return {
+    ...film,
+    title: metadata.title,
+    metadataBytes: bytes.byteLength,
+    contentCid: metadata.content.cid,
+    contentBytes: metadata.content.sealedBytes,
+    parts: await sizedParts(filmParts(film.metadataCid, bytes.byteLength, metadata), opts, signal)
+  }
 }

@@ -14,6 +14,8 @@ export interface ReplicaPinsOptions {
   pinStallMs: number
   /** Aborted at shutdown: ends the DHT provides still under way. */
   closing: AbortSignal
+  /** A replica was pinned in full here. */
+  onPinned?(): void
   log: FastifyBaseLogger
 }
 
@@ -48,7 +50,10 @@ export function createReplicaPins(opts: ReplicaPinsOptions): ReplicaPins {
         // recorded before the pin starts, so a pin cut short (even by a crash) is finished or released later
         held.add(entry.cid)
         await opts.replicas.save(held)
-        if (await pinOne(helia, entry, pins.signal, opts.pinStallMs, log)) provide(helia, entry.cid, opts.closing, log)
+        if (await pinOne(helia, entry, pins.signal, opts.pinStallMs, log)) {
+          provide(helia, entry.cid, opts.closing, log)
+          opts.onPinned?.()
+        }
       }
     },
     stop() {

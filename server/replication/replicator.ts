@@ -58,6 +58,8 @@ export interface Replicator {
   /** One pass now (the tests' and the settings' way to not wait for the next poll). */
   reconcile(): Promise<void>
   status(): Promise<ReplicationStatus>
+  /** Called after a replica is pinned or released here (what the health report's `held` says changed). */
+  onHeldChange(listener: () => void): () => void
   close(): Promise<void>
 }
 
@@ -71,8 +73,12 @@ export function createReplicator(opts: ReplicatorOptions): Replicator {
   const { helia, nodes, quietHours, selfId, log } = opts
   const closing = new AbortController()
   const replicas = replicaList(opts.db)
-  const pins = createReplicaPins({ helia, replicas, pinStallMs: opts.pinStallMs, closing: closing.signal, log })
-  const releaseSurplus = createSurplusRelease({ ...opts, replicas, closing: closing.signal })
+  const heldListeners = new Set<() => void>()
+  const heldChanged = (): void => {
+    for (const listener of heldListeners) listener()
+  }
+  const pins = createReplicaPins({ helia, replicas, pinStallMs: opts.pinStallMs, closing: closing.signal, onPinned: heldChanged, log })
+  const releaseSurplus = createSurplusRelease({ ...opts, replicas, closing: closing.signal, onReleased: heldChanged })
   // kept across passes: a pass whose node set did not change ranks nothing again
   const assigner = createAssigner()
   let mine: string[] = []
@@ -127,6 +133,10 @@ export function createReplicator(opts: ReplicatorOptions): Replicator {
     },
     reconcile,
     status: async () => await replicationStatus(opts, replicas, mine),
+    onHeldChange(listener) {
+      heldListeners.add(listener)
+      return () => heldListeners.delete(listener)
+    },
     async close() {
       closing.abort()
       pins.close()

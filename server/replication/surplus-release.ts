@@ -28,6 +28,8 @@ export interface SurplusReleaseOptions {
   /** Aborted at shutdown: ends an unpin under way. */
   closing: AbortSignal
   otherPins?: OtherPins
+  /** A replica was released here. */
+  onReleased?(): void
   log: FastifyBaseLogger
 }
 
@@ -71,6 +73,7 @@ export function createSurplusRelease(opts: SurplusReleaseOptions): SurplusReleas
           await helia.routing.cancelReprovide(cid(c)).catch(() => {})
         }
         log.info({ cid: c, holders }, 'surplus replica released')
+        opts.onReleased?.()
       }
       confirmations.forget(c)
       held.delete(c)

@@ -51,7 +51,8 @@ export async function reportingRole(components: RoleComponents, app: FastifyInst
       // a failing sync already says the chain does not answer: /metrics must not wait for an RPC that hangs
       chainSyncLag: async () =>
         following.chainSync()?.state === 'failing' ? null : await chainSyncLag(chain.provider, following.syncedBlock()),
-      replication: components.replicator?.status
+      replication: components.replicator?.status,
+      heldChanges: components.replicator?.onHeldChange
     })
     shutdown.add(() => health.close())
     await app.register(statusRoutes, { status: async request => await status(components, request) })

@@ -20,6 +20,7 @@ export async function storageRole(components: RoleComponents, app: FastifyInstan
     const catalogue = createCatalogue({
       ...chainCatalogueOptions(chain, config.chain, db),
       readMetadata: async (cid, signal) => await helia.content.readBytes(cid, { bound: metadataBound(`${cid}`), signal }),
+      readFileSize: async (cid, signal) => await helia.content.fileSize(cid, signal),
       pollMs: config.chainPollMs,
       onError: err => catalogueBehind.warn({ err: (err as Error).message })
     })

@@ -1,4 +1,5 @@
-// The fleet dashboard: every node the monitor knows, and the network's replication health.
+// The fleet dashboard: the catalogue's films with their parts' copies, every node the monitor knows
+// with its address, and the network's replication health.
 import { html, render } from 'htm/preact'
 import { formatBytes } from '../format.js'
 import { usePolling } from '../polling.js'
@@ -8,6 +9,7 @@ import { formatAgo, formatDuration, formatPercent, shortId } from './format.js'
  * GET /api/fleet, as the monitor types it.
  * @typedef {import('../../server/monitor/fleet.ts').Fleet} Fleet
  * @typedef {import('../../server/monitor/fleet.ts').FleetNode} FleetNode
+ * @typedef {import('../../server/monitor/fleet.ts').FleetFilm} FleetFilm
  * @typedef {import('../../server/monitor/replication-health.ts').ReplicationHealth} ReplicationHealth
  */
 
@@ -22,9 +24,9 @@ async function loadFleet(signal) {
 
 const everyPoll = () => POLL_MS
 
-/** @param {{ label: string, value: string | number, note?: string, alert?: boolean }} props */
-function Figure({ label, value, note, alert }) {
-  return html`<div class=${`figure${alert ? ' figure-alert' : ''}`}>
+/** @param {{ label: string, value: string | number, note?: string, alert?: boolean, ok?: boolean }} props */
+function Figure({ label, value, note, alert, ok }) {
+  return html`<div class=${`figure${alert ? ' figure-alert' : ''}${ok ? ' figure-ok' : ''}`}>
     <div class="figure-value mono">${value}</div>
     <div class="figure-label">${label}</div>
     ${note && html`<div class="figure-note">${note}</div>`}
@@ -36,6 +38,7 @@ function Summary({ fleet }) {
   const live = fleet.nodes.filter(node => node.live).length
   const resting = fleet.nodes.filter(node => node.resting).length
   const { replication } = fleet
+  const complete = fleet.films.filter(film => film.complete).length
   return html`<section class="figures" aria-label="Summary">
     <${Figure}
       label="Nodes live"
@@ -43,10 +46,17 @@ function Summary({ fleet }) {
       note=${`${resting} resting in an announced window; no report for ${formatDuration(fleet.nodeTimeoutSec)} otherwise: down`}
       alert=${live + resting < fleet.nodes.length}
     />
+    <${Figure}
+      label=${`Films with every part at ${replication.minReplicas} copies`}
+      value=${`${complete} / ${fleet.films.length}`}
+      ok=${fleet.films.length > 0 && complete === fleet.films.length}
+      alert=${complete < fleet.films.length}
+    />
     <${Figure} label="CIDs kept" value=${replication.cids} />
     <${Figure}
       label=${`Under ${replication.minReplicas} copies`}
       value=${replication.underReplicated}
+      ok=${replication.cids > 0 && replication.underReplicated === 0}
       alert=${replication.underReplicated > 0}
     />
     <${Figure} label="Without a copy" value=${replication.withoutCopy} alert=${replication.withoutCopy > 0} />
@@ -75,6 +85,7 @@ function NodeRow({ node, now }) {
     </td>
     <td>
       <div class="mono" title=${node.deviceId}>${shortId(node.deviceId)}</div>
+      <div class="cell-note mono">${node.apiUrl}</div>
       <div class="cell-note">${node.roles.join(', ')} · ${node.version} · up ${formatDuration(node.uptimeSec)}</div>
     </td>
     <td class="mono" title=${node.lastReportAt}>${formatAgo(node.lastReportAt, now)}</td>
@@ -126,11 +137,53 @@ function Nodes({ fleet }) {
   </table>`
 }
 
-/** @param {{ replication: ReplicationHealth }} props */
-function Replication({ replication }) {
+/** A film's name on the dashboard: its title, or its token id until its metadata is read. @param {FleetFilm} film */
+const filmName = film => film.title ?? `Film #${film.tokenId}`
+
+/** @param {{ films: FleetFilm[], minReplicas: number }} props */
+function Films({ films, minReplicas }) {
+  if (films.length === 0) return html`<p class="empty">No film in the catalogue (the monitor follows a chain with --rpc-url).</p>`
+  return html`<table class="nodes films">
+    <thead>
+      <tr>
+        <th>Status</th>
+        <th>Film</th>
+        <th>Parts and their live copies</th>
+      </tr>
+    </thead>
+    <tbody>
+      ${films.map(
+        film =>
+          html`<tr key=${film.tokenId}>
+            <td>
+              <span class=${`status status-${film.complete ? 'complete' : 'under'}`}>
+                ${film.complete ? `All at ${minReplicas}` : `Under ${minReplicas}`}
+              </span>
+            </td>
+            <td>
+              <div>${filmName(film)}</div>
+              <div class="cell-note">token ${film.tokenId}</div>
+            </td>
+            <td>
+              ${film.parts.map(
+                part =>
+                  html`<span key=${part.cid} class=${`part${part.copies < minReplicas ? ' part-under' : ''}`} title=${part.cid}>
+                    ${part.kind} <span class="mono">${part.copies}</span>
+                  </span>`
+              )}
+            </td>
+          </tr>`
+      )}
+    </tbody>
+  </table>`
+}
+
+/** @param {{ replication: ReplicationHealth, films: FleetFilm[] }} props */
+function Replication({ replication, films }) {
   if (replication.lowest.length === 0) {
     return html`<p class="empty">Every CID has at least ${replication.minReplicas} live copies.</p>`
   }
+  const partOf = new Map(films.flatMap(film => film.parts.map(part => [part.cid, `${filmName(film)} · ${part.kind}`])))
   return html`<p class="section-note">
       CIDs with fewer than ${replication.minReplicas} live copies (failed challenges do not count), fewest first
     </p>
@@ -138,7 +191,7 @@ function Replication({ replication }) {
       ${replication.lowest.map(
         entry =>
           html`<li key=${entry.cid}>
-            <span class="mono" title=${entry.cid}>${shortId(entry.cid)}</span>
+            <span title=${entry.cid}>${partOf.get(entry.cid) ?? html`<span class="mono">${shortId(entry.cid)}</span>`}</span>
             <span class="mono">${entry.copies} / ${replication.minReplicas}</span>
             ${entry.resting > 0 && html`<span class="mono">+ ${entry.resting} resting</span>`}
           </li>`
@@ -160,10 +213,12 @@ function App() {
         ? html`<p class="empty">${error ? 'The monitor cannot be reached.' : 'Loading…'}</p>`
         : html`
             <${Summary} fleet=${fleet} />
+            <h2>Films</h2>
+            <${Films} films=${fleet.films} minReplicas=${fleet.replication.minReplicas} />
             <h2>Nodes</h2>
             <${Nodes} fleet=${fleet} />
             <h2>Replication health</h2>
-            <${Replication} replication=${fleet.replication} />
+            <${Replication} replication=${fleet.replication} films=${fleet.films} />
           `
     }
   </div>`
