@@ -13,7 +13,7 @@
 // Figures are medians over the rounds (one by default: the throttled rows are set by the link and
 // vary by under 1% from round to round; the loopback rows are noisy on a loaded machine); the deadline
 // compared with is the monitor's default for n leaves.
-import { fork, type ChildProcess } from 'node:child_process'
+import { startSourceProcess } from './source-process.ts'
 import { randomBytes, randomInt } from 'node:crypto'
 import { once } from 'node:events'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -93,15 +93,6 @@ async function runSource(leaves: number): Promise<void> {
     await db.close()
     await rm(dir, { recursive: true, force: true })
   }
-}
-
-async function startSource(leaves: number): Promise<{ child: ChildProcess; source: Source }> {
-  const child = fork(import.meta.filename, ['--source', String(leaves)], { execPath: process.execPath, stdio: 'inherit' })
-  const source = await new Promise<Source>((resolve, reject) => {
-    child.once('exit', code => reject(new Error(`the source process exited with ${code}`)))
-    child.once('message', message => resolve(message as Source))
-  })
-  return { child, source }
 }
 
 /** `count` distinct leaves drawn at random, as the monitor draws them. */
@@ -224,7 +215,7 @@ async function runBench(): Promise<void> {
   const defaults = resolveMonitorConfig(['--admission', 'open'])
   const deadlineMs = defaults.challengeDeadlineMs + defaults.challengeMsPerBlock * count
   const dir = await mkdtemp(path.join(os.tmpdir(), 'seed-one-bench-proxy-'))
-  const { child, source } = await startSource(count + 8)
+  const { child, source } = await startSourceProcess<Source>(import.meta.filename, count + 8)
   const times = new Map<string, number[]>()
   try {
     const runs = await measures(dir, source)

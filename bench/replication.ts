@@ -12,7 +12,8 @@
 //     each checked against its CID before it is stored;
 //   - plain HTTP: one GET of the sealed file, written to a file of the replica's data directory.
 // Rounds alternate the order of the three; figures are medians over the rounds.
-import { fork, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
+import { startSourceProcess } from './source-process.ts'
 import { randomFillSync } from 'node:crypto'
 import { once } from 'node:events'
 import http from 'node:http'
@@ -107,15 +108,6 @@ async function runSource(size: number): Promise<void> {
   }
 }
 
-async function startSource(size: number): Promise<{ child: ChildProcess; source: Source }> {
-  const child = fork(import.meta.filename, ['--source', String(size)], { execPath: process.execPath, stdio: 'inherit' })
-  const source = await new Promise<Source>((resolve, reject) => {
-    child.once('exit', code => reject(new Error(`the source process exited with ${code}`)))
-    child.once('message', message => resolve(message as Source))
-  })
-  return { child, source }
-}
-
 /** CPU time this process has used, user and system. */
 function cpuSeconds(): number {
   const { user, system } = process.cpuUsage()
@@ -190,7 +182,7 @@ async function runBench(): Promise<void> {
   const rounds = Number(values.rounds)
   if (!Number.isInteger(rounds) || rounds < 1) throw new RangeError(`--rounds must be a positive integer, got ${values.rounds}`)
   const dir = await mkdtemp(path.join(os.tmpdir(), 'seed-one-bench-replica-'))
-  const { child, source } = await startSource(size)
+  const { child, source } = await startSourceProcess<Source>(import.meta.filename, size)
   const mib = source.sealedBytes / MiB
   const rates: Record<Kind, number[]> = { bitswap: [], 'block route': [], 'plain HTTP': [] }
   const carried: Record<Kind, string> = { bitswap: '', 'block route': '', 'plain HTTP': 'HTTP' }
