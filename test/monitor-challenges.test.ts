@@ -118,7 +118,7 @@ t.test('the fleet dashboard shows the node, its failed CID and the under-replica
   t.match(row, '%', 'its challenge score')
   const figures = await page.locator('.figures').innerText()
   t.match(figures, /1 \/ 1\s+Nodes live/)
-  t.match(figures, /2\s+Under 3 copies/, 'the metadata (1 copy) and the content (none)')
+  t.match(figures, /3\s+Under 3 copies/, 'the metadata and the poster (1 copy each) and the content (none)')
   t.match(figures, /1\s+Without a copy/)
   await saveScreenshot(page, 'monitor-fleet-dashboard')
   t.same(errors, [], 'no errors in the page')
