@@ -183,7 +183,10 @@ function Replication({ replication, films }) {
   if (replication.lowest.length === 0) {
     return html`<p class="empty">Every CID has at least ${replication.minReplicas} live copies.</p>`
   }
-  const partOf = new Map(films.flatMap(film => film.parts.map(part => [part.cid, `${filmName(film)} · ${part.kind}`])))
+  // a loop, not flatMap: the dashboard runs on the TV floor too (Chromium 68 has no Array.prototype.flatMap)
+  /** @type {Map<string, string>} */
+  const partOf = new Map()
+  for (const film of films) for (const part of film.parts) partOf.set(part.cid, `${filmName(film)} · ${part.kind}`)
   return html`<p class="section-note">
       CIDs with fewer than ${replication.minReplicas} live copies (failed challenges do not count), fewest first
     </p>
