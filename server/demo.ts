@@ -80,7 +80,7 @@ export async function startDemo(opts: { dataDir: string; port: number; host?: st
     if (film === undefined) {
       say('Publishing the demo film (a generated 6-minute 720p clip with English subtitles)…')
       film = await withPlaintextWorkDir(async dir => {
-        const clip = await generateDemoClip(dir, { seconds: DEMO_SECONDS })
+        const clip = await generateDemoClip(dir, { seconds: DEMO_SECONDS, repeatEverySeconds: 30 })
         return await publishFilm(
           daemonPublishContext(custodian, creator, (step, fraction) => {
             if (fraction === 1) say(`  ${step} done`)

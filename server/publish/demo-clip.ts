@@ -10,22 +10,21 @@ const KEYFRAME_EVERY_SECONDS = 2
 const CUE_EVERY_SECONDS = 5
 const CUE_LENGTH_SECONDS = 4
 /**
- * The pattern is encoded for this long at most; a longer clip repeats it, copied, not encoded again:
- * 720p25 at x264's veryfast costs about 7 CPU seconds per 30 s here, so a 6-minute demo costs what
- * 30 s does instead of 88 s. A multiple of the keyframe interval, so each repeat starts on a keyframe.
- */
-const ENCODED_SECONDS = 30
-
-/**
  * Synthesises a demo film: a moving test pattern with a beeping tone, H.264/AAC in a faststart MP4 with a
  * keyframe every 2 s, and an English SRT with a cue every few seconds. 25 frames a second unless told
- * (a long clip for tests is made much faster at 1). Past ENCODED_SECONDS the pattern repeats.
+ * (a long clip for tests is made much faster at 1). With `repeatEverySeconds`, only that much is encoded
+ * and the rest repeats it, its streams copied: 720p25 at x264's veryfast costs about 7 CPU seconds per
+ * 30 s here, so a 6-minute demo repeating 30 s costs what 30 s does instead of 88 s. Tests that tell
+ * frames apart by time (thumbnails) need a clip that does not repeat.
  */
 export async function generateDemoClip(
   outDir: string,
-  opts: { seconds?: number; width?: number; height?: number; frameRate?: number } = {}
+  opts: { seconds?: number; width?: number; height?: number; frameRate?: number; repeatEverySeconds?: number } = {}
 ): Promise<{ video: string; subtitles: string }> {
   const { seconds = 30, width = 1280, height = 720, frameRate = FRAME_RATE } = opts
+  const encoded = Math.min(seconds, opts.repeatEverySeconds ?? seconds)
+  if (encoded % KEYFRAME_EVERY_SECONDS !== 0 && encoded < seconds)
+    throw new MediaError(`a repeated stretch must be whole keyframe intervals (${KEYFRAME_EVERY_SECONDS} s), got ${encoded}`)
   if (!(seconds > 0)) throw new MediaError(`demo clip length must be positive, got ${seconds}`)
   if (!Number.isInteger(frameRate) || frameRate <= 0)
     throw new MediaError(`demo clip frame rate must be a positive integer, got ${frameRate}`)
@@ -40,12 +39,12 @@ export async function generateDemoClip(
   const video = path.join(outDir, 'demo.mp4')
   const subtitles = path.join(outDir, 'demo.en.srt')
 
-  if (seconds <= ENCODED_SECONDS) {
+  if (encoded === seconds) {
     await encodePattern(video, { seconds, width, height, frameRate })
   } else {
     const pattern = path.join(outDir, 'pattern.mp4')
-    await encodePattern(pattern, { seconds: ENCODED_SECONDS, width, height, frameRate })
-    await repeatClip(pattern, video, seconds)
+    await encodePattern(pattern, { seconds: encoded, width, height, frameRate })
+    await repeatClip(pattern, video, seconds, encoded)
     await rm(pattern)
   }
   await writeFile(subtitles, demoSrt(seconds))
@@ -99,10 +98,10 @@ async function encodePattern(video: string, clip: { seconds: number; width: numb
 }
 
 /** `seconds` of `clip` played over and over, its streams copied. */
-async function repeatClip(clip: string, video: string, seconds: number): Promise<void> {
+async function repeatClip(clip: string, video: string, seconds: number, clipSeconds: number): Promise<void> {
   const command = ffmpeg()
     .input(clip)
-    .inputOptions(['-stream_loop', String(Math.ceil(seconds / ENCODED_SECONDS) - 1)])
+    .inputOptions(['-stream_loop', String(Math.ceil(seconds / clipSeconds) - 1)])
     .outputOptions(['-map', '0', '-c', 'copy', '-t', String(seconds), '-movflags', '+faststart', '-f', 'mp4'])
   await runFfmpeg(command, video, 'repeating the demo clip')
 }
