@@ -13,7 +13,7 @@
 // Figures are medians over the rounds (one by default: the throttled rows are set by the link and
 // vary by under 1% from round to round; the loopback rows are noisy on a loaded machine); the deadline
 // compared with is the monitor's default for n leaves.
-import { startSourceProcess } from './source-process.ts'
+import { startSourceProcess, withSourceNode } from './source-process.ts'
 import { randomBytes, randomInt } from 'node:crypto'
 import { once } from 'node:events'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -22,19 +22,15 @@ import os from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import * as dagPb from '@ipld/dag-pb'
-import Fastify from 'fastify'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { CID } from 'multiformats/cid'
 import { multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { resolveMonitorConfig } from '../server/monitor/monitor-config.ts'
-import { createPeerServing } from '../server/replication/peer-serving.ts'
 import { replicationRoutes } from '../server/replication/routes.ts'
 import { generateContentKey, sealBuffer } from '../server/sealing/seal.ts'
-import { createSettingsStore } from '../server/settings/settings.ts'
 import { addBytes, heldBlock } from '../server/storage/content.ts'
 import { createStorageNode } from '../server/storage/helia-node.ts'
-import { openStateDb } from '../server/storage/state-db.ts'
 import { holdingProof, NONCE_BYTES } from '../server/wire/holding-proof.ts'
 import { BLOCK_PATH, CHALLENGE_PATH } from '../server/wire/monitor-protocol.ts'
 import { startThrottledLink, type LinkShape } from '../test/helpers/throttled-link.ts'
@@ -57,18 +53,7 @@ interface Source {
 
 /** The sibling: a film of `leaves` MiB on a storage node with the box's routes; tells the parent where. */
 async function runSource(leaves: number): Promise<void> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'seed-one-bench-challenge-'))
-  const db = await openStateDb(dir)
-  const serving = await createPeerServing(createSettingsStore(db))
-  const helia = await createStorageNode({
-    dataDir: dir,
-    privateKey: await generateKeyPair('Ed25519'),
-    listen: ['/ip4/127.0.0.1/tcp/0'],
-    bootstrap: [],
-    bitswapBlockstore: serving.bitswapBlockstore
-  })
-  const app = Fastify()
-  try {
+  await withSourceNode('seed-one-bench-challenge-', async ({ helia, serving, app }) => {
     // a little short of `leaves` MiB of plaintext: the seal's tags make it `leaves` leaves
     const root = await addBytes(helia, sealBuffer(generateContentKey(), randomBytes(leaves * MiB - 64 * 1024)))
     const links = dagPb.decode((await heldBlock(helia.blockstore, root)) as Uint8Array).Links
@@ -86,13 +71,7 @@ async function runSource(leaves: number): Promise<void> {
     }
     process.send?.(source)
     await once(process, 'disconnect')
-  } finally {
-    await app.close()
-    await helia.close()
-    await serving.close()
-    await db.close()
-    await rm(dir, { recursive: true, force: true })
-  }
+  })
 }
 
 /** `count` distinct leaves drawn at random, as the monitor draws them. */

@@ -13,7 +13,7 @@
 //   - plain HTTP: one GET of the sealed file, written to a file of the replica's data directory.
 // Rounds alternate the order of the three; figures are medians over the rounds.
 import type { ChildProcess } from 'node:child_process'
-import { startSourceProcess } from './source-process.ts'
+import { startSourceProcess, withSourceNode } from './source-process.ts'
 import { randomFillSync } from 'node:crypto'
 import { once } from 'node:events'
 import http from 'node:http'
@@ -25,18 +25,14 @@ import path from 'node:path'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { parseArgs } from 'node:util'
-import Fastify from 'fastify'
 import fastifyStatic from '@fastify/static'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { CID } from 'multiformats/cid'
-import { createPeerServing } from '../server/replication/peer-serving.ts'
 import { replicationRoutes } from '../server/replication/routes.ts'
 import { createSealer, generateContentKey } from '../server/sealing/seal.ts'
-import { createSettingsStore } from '../server/settings/settings.ts'
 import { HTTP_FETCH_CONCURRENCY } from '../server/storage/block-fetcher.ts'
 import { addFile, PIN_FETCH_CONCURRENCY, pinWithProgress } from '../server/storage/content.ts'
 import { createStorageNode, type StorageNode } from '../server/storage/helia-node.ts'
-import { openStateDb } from '../server/storage/state-db.ts'
 import { median, report } from './report.ts'
 
 const MiB = 1024 * 1024
@@ -64,19 +60,8 @@ else await runBench()
 
 /** The box holding the film: seals random bytes into a file, adds it, serves it; tells the parent where. */
 async function runSource(size: number): Promise<void> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'seed-one-bench-source-'))
-  const db = await openStateDb(dir)
-  const serving = await createPeerServing(createSettingsStore(db))
-  const helia = await createStorageNode({
-    dataDir: dir,
-    privateKey: await generateKeyPair('Ed25519'),
-    listen: ['/ip4/127.0.0.1/tcp/0'],
-    bootstrap: [],
-    bitswapBlockstore: serving.bitswapBlockstore
-  })
-  const app = Fastify()
-  const film = path.join(dir, FILM_FILE)
-  try {
+  await withSourceNode('seed-one-bench-source-', async ({ dir, helia, serving, app }) => {
+    const film = path.join(dir, FILM_FILE)
     const random = Readable.from(
       (function* () {
         for (let made = 0; made < size; made += MiB) yield randomFillSync(Buffer.allocUnsafe(Math.min(MiB, size - made)))
@@ -99,13 +84,7 @@ async function runSource(size: number): Promise<void> {
     // asked before and after each run: the CPU time the source spent serving it
     process.on('message', () => process.send?.(cpuSeconds()))
     await once(process, 'disconnect')
-  } finally {
-    await app.close()
-    await helia.close()
-    await serving.close()
-    await db.close()
-    await rm(dir, { recursive: true, force: true })
-  }
+  })
 }
 
 /** CPU time this process has used, user and system. */
