@@ -81,11 +81,14 @@ const SDR_MAX_HEIGHT_OF_HDR = 1080
 const SDR_LIMITS = { crf: 21 }
 
 /**
- * HDR (PQ or HLG, BT.2020) to SDR BT.709: linear light at 100 nits, Hable's curve with no desaturation,
- * back to BT.709 limited range 8-bit 4:2:0. zscale and tonemap run on the CPU; libplacebo, listed in
- * Debian's ffmpeg 5.1, fails without a Vulkan device ("Function not implemented").
+ * HDR (PQ or HLG, BT.2020) to SDR BT.709: linear light at 100 nits, Möbius's curve (linear up to 30% of
+ * the peak, highlights rolled off above) with no desaturation, back to BT.709 limited range 8-bit
+ * 4:2:0. Measured on colour bars graded to PQ and HLG at 100-nit white (test/tone-mapping.test.ts): Hable's
+ * curve, used before, gave 54–66% of their SDR levels, Möbius 78–88%, hues kept. zscale and
+ * tonemap run on the CPU; libplacebo, listed in Debian's ffmpeg 5.1, fails without a Vulkan device
+ * ("Function not implemented").
  */
-const TONE_MAP = 'zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,tonemap=hable:desat=0,zscale=t=bt709:m=bt709:r=tv,format=yuv420p'
+const TONE_MAP = 'zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,tonemap=mobius:desat=0,zscale=t=bt709:m=bt709:r=tv,format=yuv420p'
 
 /**
  * libx264 options for an SDR BT.709 H.264 picture of the first video stream: HDR tone-mapped, at most
