@@ -20,8 +20,8 @@ import type { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
 import type { WatcherState } from '../server/chain/watcher.ts'
 import { openCustodyStore } from '../server/keys/custody-store.ts'
-import { metadataCidFromUri, parseFilmMetadata } from '../server/library/film-metadata.ts'
-import { filmCids } from '../server/library/film-pinning.ts'
+import { metadataCidFromUri, parseCid, parseFilmMetadata } from '../server/library/film-metadata.ts'
+import { ownedFilmParts } from '../server/library/film-pinning.ts'
 import type { PublishedFilm } from '../server/publish/publish-film.ts'
 import { openStateDb, section, type StateDb } from '../server/storage/state-db.ts'
 import { freePort, runCli, spawnCli, startDaemonProcess, type DaemonProcess } from './helpers/daemon-process.ts'
@@ -115,7 +115,7 @@ async function filmGaps({ blocks, pins }: OpenedDataDir, metadataUri: string): P
   } catch (err) {
     return [`${metadataUri}: metadata unreadable (${(err as Error).message})`]
   }
-  for (const root of filmCids(metadataUri, metadata)) {
+  for (const root of ownedFilmParts(metadataUri, metadata).map(part => parseCid(part.cid))) {
     if (!pins.has(root.toString(base36))) gaps.push(`${root}: not pinned`)
     const queue = [root]
     while (queue.length > 0) {
@@ -192,7 +192,7 @@ async function orphanPins(): Promise<number> {
     for (const film of acknowledged) {
       const uri = `ipfs://${film.metadataCid}`
       const metadata = parseFilmMetadata(await blockBytes(blocks, metadataCidFromUri(uri)))
-      for (const cid of filmCids(uri, metadata)) owned.add(cid.toString(base36))
+      for (const part of ownedFilmParts(uri, metadata)) owned.add(parseCid(part.cid).toString(base36))
     }
     return [...pins].filter(pin => !owned.has(pin)).length
   })

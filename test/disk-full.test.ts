@@ -1,18 +1,22 @@
 // The box's data disk running out of room, on a size-limited tmpfs mounted as its data directory (the
-// tests run as root): a film that does not fit is refused before it fills the disk, one cut short by a
-// disk that something else filled stops with the reason, the box keeps playing what it holds, the
-// state database reopens with everything it acknowledged, and the pins complete once there is room.
+// tests run as root): a film that does not fit (its renditions counted) is refused before it fills the
+// disk, one cut short by a disk that something else filled stops with the reason, the box keeps playing
+// what it holds, the state database reopens with everything it acknowledged, and the pins complete
+// once there is room.
 import t from 'tap'
 import { execFile } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
-import type { CID } from 'multiformats/cid'
+import { CID } from 'multiformats/cid'
 import { Key } from 'interface-datastore'
 import type { Daemon } from '../server/daemon.ts'
 import type { LibraryFilmView } from '../server/library/routes.ts'
 import { DISK_RESERVE_BYTES, freeBytes } from '../server/storage/disk-space.ts'
+import { isPinned } from '../server/storage/content.ts'
+import { parseFilmMetadata } from '../server/library/film-metadata.ts'
+import { filmParts } from '../server/library/film-parts.ts'
 import { blockBytes } from './helpers/blocks.ts'
 import { devnetWallet, startTestDevnet } from './helpers/devnet.ts'
 import { buyFilm, registerFilm, type HandMadeFilm } from './helpers/films.ts'
@@ -44,8 +48,8 @@ const boxConfig = { ...daemonConfig(devnet, boxDir, ['player'], custodian.multia
 let box: Daemon = await startTestDaemon(t, boxConfig)
 const screen = await signedInCookie(box.url, owner)
 
-async function buyNewFilm(bytes: number): Promise<HandMadeFilm> {
-  const film = await registerFilm({ custodian, creator, contractAddress, bytes })
+async function buyNewFilm(bytes: number, renditionBytes?: { low: number }): Promise<HandMadeFilm> {
+  const film = await registerFilm({ custodian, creator, contractAddress, bytes, renditionBytes })
   await buyFilm(owner, contractAddress, film.tokenId)
   return film
 }
@@ -87,9 +91,10 @@ if (saved.status !== 200) throw new Error(`PUT /api/settings: ${saved.status} ${
 const small = await buyNewFilm(6 * MiB)
 await waitForFilm(small, 'ready', view => view.state === 'ready')
 
-t.test('a film larger than the room left is refused before it takes any, and pins once there is room', async t => {
+t.test('a film larger than the room left, its renditions counted, is refused before it takes any, and pins once there is room', async t => {
   const before = await freeBytes(boxDir)
-  const big = await buyNewFilm(80 * MiB)
+  // its content alone would fit: 30 MiB with the 64 MiB reserve in the ~124 MiB left
+  const big = await buyNewFilm(30 * MiB, { low: 50 * MiB })
   const refused = await waitForFilm(big, 'refused', view => view.state === 'error')
   t.match(refused.error, /not enough disk space: 8\d MiB more are needed, \d+ MiB are free and 64 MiB are kept/, refused.error ?? '')
   t.ok(before - (await freeBytes(boxDir)) < 4 * MiB, 'nothing of it was written')
@@ -99,6 +104,9 @@ t.test('a film larger than the room left is refused before it takes any, and pin
   await resize('256m')
   await waitForFilm(big, 'ready after a retry', view => view.state === 'ready')
   t.ok(await streamsCorrectly(big), 'and plays')
+  const metadata = parseFilmMetadata(await custodian.helia.content.readBytes(CID.parse(big.metadataCid)))
+  for (const part of filmParts(big.metadataCid, metadata))
+    t.ok(await isPinned(box.helia, CID.parse(part.cid)), `its ${part.name} is pinned`)
   t.ok((await freeBytes(boxDir)) >= DISK_RESERVE_BYTES, 'the reserve is left free')
 })
 

@@ -70,7 +70,7 @@ async function registerUri(uri: string): Promise<string> {
 
 const films: HandMadeFilm[] = []
 
-t.test('films in registration order, each its metadata, its content then its other parts, with their sizes', async t => {
+t.test('films in registration order, each its parts in filmParts order (the content after the small ones), with their sizes', async t => {
   films.push(await registerFilm({ custodian, creator, contractAddress: devnet.contractAddress, bytes: 3000 }))
   films.push(await registerFilm({ custodian, creator, contractAddress: devnet.contractAddress, bytes: 7000 }))
   const { provider } = countingProvider()
@@ -84,18 +84,18 @@ t.test('films in registration order, each its metadata, its content then its oth
     entries.map(e => [e.tokenId, e.kind]),
     [
       [films[0].tokenId, 'metadata'],
-      [films[0].tokenId, 'content'],
       [films[0].tokenId, 'poster'],
+      [films[0].tokenId, 'content'],
       [films[1].tokenId, 'metadata'],
-      [films[1].tokenId, 'content'],
-      [films[1].tokenId, 'poster']
+      [films[1].tokenId, 'poster'],
+      [films[1].tokenId, 'content']
     ]
   )
   for (const [i, film] of films.entries()) {
-    const content = entries[3 * i + 1]
+    const content = entries[3 * i + 2]
     t.equal(content.cid, film.contentCid.toString())
     t.equal(content.bytes, (await custodian.helia.content.readBytes(film.contentCid)).byteLength, 'the content’s size is its sealed bytes')
-    t.equal(entries[3 * i + 2].bytes, 512, 'the poster’s size is read from its root (registerFilm’s poster is 512 bytes)')
+    t.equal(entries[3 * i + 1].bytes, 512, 'the poster’s size is read from its root (registerFilm’s poster is 512 bytes)')
     const metadata = entries[3 * i]
     t.equal(
       metadata.bytes,
@@ -137,8 +137,8 @@ t.test('metadata not readable yet waits for a later sync; invalid metadata is se
     entries.slice(6).map(e => [e.tokenId, e.kind, e.cid]),
     [
       [pendingId, 'metadata', pendingCid.toString()],
-      [pendingId, 'content', films[0].contentCid.toString()],
-      [pendingId, 'poster', metadata.poster.cid]
+      [pendingId, 'poster', metadata.poster.cid],
+      [pendingId, 'content', films[0].contentCid.toString()]
     ],
     'the film joins the catalogue in its registration place'
   )
@@ -178,6 +178,13 @@ t.test('a film stored before parts were replicated keeps its two entries, then i
   t.ok(await catalogue.syncOnce(), 'the next sync reads its metadata again')
   t.equal(metadataReads - reads, 1, 'once, for that film alone')
   t.same((await catalogue.films())[0].parts, parts, 'and learns its parts')
+  t.notOk(await catalogue.syncOnce(), 'and not again')
+
+  // parts as a release before they were named stored them: read once more for their names
+  const unnamed = parts?.map(({ name, ...part }) => part)
+  await store.put(`film:${first.tokenId.padStart(78, '0')}`, { ...first, parts: unnamed as typeof parts })
+  t.ok(await catalogue.syncOnce(), 'a film whose parts have no names is read again')
+  t.same((await catalogue.films())[0].parts, parts, 'and learns their names')
   t.notOk(await catalogue.syncOnce(), 'and not again')
   await catalogue.close()
 })

@@ -41,10 +41,16 @@ export function makeCatalogue(cids: number, rng: Rng): CatalogueEntry[] {
   const entries: CatalogueEntry[] = []
   for (let film = 0; entries.length < cids; film++) {
     const tokenId = String(film + 1)
-    entries.push({ cid: `sim-film-${tokenId}-metadata`, bytes: Math.round(2 * KB + rng() * 6 * KB), tokenId, kind: 'metadata' })
+    entries.push({
+      cid: `sim-film-${tokenId}-metadata`,
+      bytes: Math.round(2 * KB + rng() * 6 * KB),
+      tokenId,
+      kind: 'metadata',
+      name: 'metadata'
+    })
     if (entries.length === cids) break
     const bytes = Math.round(Math.min(12 * GB, Math.max(200 * MB, logNormal(rng, 1.5 * GB, 0.6))))
-    entries.push({ cid: `sim-film-${tokenId}-content`, bytes, tokenId, kind: 'content' })
+    entries.push({ cid: `sim-film-${tokenId}-content`, bytes, tokenId, kind: 'content', name: 'content' })
   }
   return entries
 }

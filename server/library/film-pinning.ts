@@ -1,32 +1,14 @@
-import type { CID } from 'multiformats/cid'
 import type { StorageNode } from '../storage/helia-node.ts'
 import { pinWithProgress, unpin } from '../storage/content.ts'
-import type { FileBound } from '../wire/dag-bounds.ts'
 import { ensureRoomFor } from '../storage/disk-space.ts'
-import { MAX_SIDE_FILE_BYTES, metadataBound, metadataCidFromUri, parseCid, thumbnailSheetsOf, type FilmMetadata } from './film-metadata.ts'
+import { metadataCidFromUri, parseCid, type FilmMetadata } from './film-metadata.ts'
+import { filmParts, partBound, sealedBytesOf, type FilmPart } from './film-parts.ts'
 
 const PROGRESS_SAVE_INTERVAL_MS = 1_000
 
-/** Everything a film pins: its metadata, the artwork, subtitles, chapters and thumbnails, then the (large) content last. */
-export function filmCids(metadataUri: string, metadata: FilmMetadata): CID[] {
-  const sheets = thumbnailSheetsOf(metadata)?.sheets ?? []
-  const chapters = metadata.chapters !== undefined ? [metadata.chapters.cid] : []
-  const small = [metadata.poster.cid, ...metadata.subtitles.map(s => s.cid), ...chapters, ...sheets.map(s => s.cid)]
-  return [metadataCidFromUri(metadataUri), ...[...small, metadata.content.cid].map(parseCid)]
-}
-
-/** What a pin of each of filmCids may hold: the content exactly its sealedBytes, the rest at most their caps. */
-function filmBounds(tokenId: string, metadata: FilmMetadata): FileBound[] {
-  const film = `"${metadata.title}" (film ${tokenId})`
-  const side = (what: string): FileBound => ({ what: `${film}'s ${what}`, bytes: MAX_SIDE_FILE_BYTES })
-  return [
-    metadataBound(film),
-    side('poster'),
-    ...metadata.subtitles.map(track => side(`${track.label} subtitles`)),
-    ...(metadata.chapters !== undefined ? [side('chapters')] : []),
-    ...(thumbnailSheetsOf(metadata)?.sheets ?? []).map((_, n) => side(`thumbnail sheet ${n}`)),
-    { what: `${film}'s content`, bytes: metadata.content.sealedBytes, exact: true }
-  ]
+/** Every part a film pins on the owner's box (film-parts.ts), from its token URI. */
+export function ownedFilmParts(metadataUri: string, metadata: FilmMetadata): FilmPart[] {
+  return filmParts(metadataCidFromUri(metadataUri).toString(), metadata)
 }
 
 /** An AbortSignal that fires when `touch` has not been called for `ms`. */
@@ -60,12 +42,14 @@ export interface PinFilmOptions {
 }
 
 /**
- * Pins every block of a film, reporting the content's progress at most once a second (and the
- * latest figure always lands: a pin that stalls shows how far it got).
+ * Pins every part of a film, reporting the progress through its content and renditions at most once a
+ * second (and the latest figure always lands: a pin that stalls shows how far it got).
  */
 export async function pinFilm(opts: PinFilmOptions): Promise<void> {
   const { helia, tokenId, metadata } = opts
-  const totalBytes = Math.max(1, metadata.content.sealedBytes)
+  const parts = ownedFilmParts(opts.metadataUri, metadata)
+  const sealedBytes = sealedBytesOf(parts)
+  const totalBytes = Math.max(1, sealedBytes)
   let lastSave = 0
   let latest = 0
   let saveDue = false
@@ -79,30 +63,31 @@ export async function pinFilm(opts: PinFilmOptions): Promise<void> {
       opts.saveProgress(latest)
     })
   }
-  const cids = filmCids(opts.metadataUri, metadata)
-  const bounds = filmBounds(tokenId, metadata)
+  const cids = parts.map(part => parseCid(part.cid))
+  const film = `"${metadata.title}" (film ${tokenId})`
   // the custodian holds every block of its films: asked over HTTP with the monitor's holders, or alone
-  // without a monitor; playback reads of the film while it pins ask it too (their root is the content's)
+  // without a monitor; playback reads of the film while it pins ask it too (their root is one of these)
   const unhint = helia.fetcher.hintHolder(cids, metadata.custodian.url)
   const stall = stallWatch(opts.stallMs)
   try {
     const signal = AbortSignal.any([opts.signal, stall.signal])
-    const contentCid = metadata.content.cid
-    for (const [i, cid] of cids.entries()) {
-      const isContent = cid.toString() === contentCid
-      await pinWithProgress(helia, cid, {
-        bound: bounds[i],
+    // sealed bytes of the parts pinned before this one: the content and the renditions count for the progress
+    let before = 0
+    for (const [i, part] of parts.entries()) {
+      await pinWithProgress(helia, cids[i], {
+        bound: partBound(part, film),
         signal,
         onProgress: ({ bytes }) => {
           stall.touch()
-          if (isContent) reportProgress(bytes)
+          if (part.exact) reportProgress(before + bytes)
         }
       })
+      if (part.exact) before += part.bytes
     }
   } catch (err) {
     if (!stall.signal.aborted) throw err
     // a block that could not be written for want of space is not reported by the fetch: it just never arrives
-    await ensureRoomFor(opts.dataDir, metadata.content.sealedBytes * (1 - latest))
+    await ensureRoomFor(opts.dataDir, sealedBytes * (1 - latest))
     throw new Error(
       `pinning stalled: no block arrived for ${Math.round(opts.stallMs / 1000)} s (${Math.floor(latest * 100)} % held); no reachable peer has the rest yet`
     )
@@ -114,5 +99,5 @@ export async function pinFilm(opts: PinFilmOptions): Promise<void> {
 
 /** Releases every pin of a film. */
 export async function unpinFilm(helia: StorageNode, metadataUri: string, metadata: FilmMetadata): Promise<void> {
-  for (const cid of filmCids(metadataUri, metadata)) await unpin(helia, cid)
+  for (const part of ownedFilmParts(metadataUri, metadata)) await unpin(helia, parseCid(part.cid))
 }

@@ -14,7 +14,8 @@ import { ensureRoomFor } from '../storage/disk-space.ts'
 import { createFilmRecords } from './film-records.ts'
 import { createWorkQueue } from './work-queue.ts'
 import { createFilmKeys } from './film-keys.ts'
-import { pinFilm, unpinFilm } from './film-pinning.ts'
+import { ownedFilmParts, pinFilm, unpinFilm } from './film-pinning.ts'
+import { sealedBytesOf } from './film-parts.ts'
 import { createFilmAccess } from './film-access.ts'
 import { createFilmReading } from './film-reading.ts'
 import { createMetadataLoads } from './metadata-loads.ts'
@@ -117,7 +118,7 @@ export function createLibrary(opts: LibraryOptions): Library {
     const metadata = record.metadata as FilmMetadata
     if (!(await keys.has(tokenId))) await keys.fetch(tokenId, metadata)
     if (record.state === 'ready') return
-    await ensureRoomFor(opts.dataDir, metadata.content.sealedBytes * (1 - record.progress))
+    await ensureRoomFor(opts.dataDir, sealedBytesOf(ownedFilmParts(record.metadataUri, metadata)) * (1 - record.progress))
     record = await records.update(tokenId, { state: 'pinning', unpinned: false })
     await pinFilm({
       helia,

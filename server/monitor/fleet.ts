@@ -1,7 +1,8 @@
 import type { RegistryNode, RestWindow } from '../wire/monitor-protocol.ts'
 import type { ChallengeRecord, NodeStore } from './node-store.ts'
 import { countCopies, replicationHealth, type ReplicationHealth } from './replication-health.ts'
-import { partsOf, type CatalogueFilm, type PartKind } from '../replication/catalogue.ts'
+import { partsOf, type CatalogueFilm, type CataloguePart } from '../replication/catalogue.ts'
+import type { PartKind } from '../library/film-parts.ts'
 
 /** One node as the fleet dashboard shows it: the registry's view and its latest report's figures. */
 export interface FleetNode {
@@ -37,8 +38,8 @@ export interface FleetFilm {
   tokenId: string
   /** Null until its metadata has been read. */
   title: string | null
-  /** Every part (its metadata alone until that is read), with its live and resting copies. */
-  parts: Array<{ kind: PartKind; cid: string; copies: number; resting: number }>
+  /** Every part (its metadata alone until that is read), named as filmParts names it, with its live and resting copies. */
+  parts: Array<{ kind: PartKind; name: string; cid: string; copies: number; resting: number }>
   /** Every part has at least minReplicas live copies. */
   complete: boolean
 }
@@ -53,9 +54,9 @@ export interface Fleet {
 }
 
 /** The parts of each valid film the fleet should hold: its metadata alone until that is read. */
-function filmPartCids(film: CatalogueFilm): Array<{ kind: PartKind; cid: string }> {
+function filmPartCids(film: CatalogueFilm): CataloguePart[] {
   const parts = partsOf(film)
-  return parts.length > 0 ? parts : [{ kind: 'metadata', cid: film.metadataCid }]
+  return parts.length > 0 ? parts : [{ kind: 'metadata', name: 'metadata', cid: film.metadataCid }]
 }
 
 /** Each valid film with its parts' copies among the registry's nodes. */
@@ -66,8 +67,9 @@ function fleetFilms(registry: RegistryNode[], films: CatalogueFilm[], minReplica
     valid.flatMap(film => filmPartCids(film).map(part => part.cid))
   )
   return valid.map(film => {
-    const parts = filmPartCids(film).map(({ kind, cid }) => ({
+    const parts = filmPartCids(film).map(({ kind, name, cid }) => ({
       kind,
+      name,
       cid,
       copies: copies.get(cid)!.live,
       resting: copies.get(cid)!.resting

@@ -1,17 +1,12 @@
 // The network's catalogue: every film registered on the FilmToken contract, read from its
 // FilmRegistered events (confirmed blocks only, resuming from the last processed block), with the
-// CIDs the storage nodes replicate: every part of the film (its metadata, sealed content, poster,
-// subtitle tracks, thumbnail sheets, chapters track and renditions), and their sizes.
+// CIDs the storage nodes replicate: every part of the film as library/film-parts.ts lists them (its
+// metadata, poster, subtitle tracks, chapters track, thumbnail sheets, sealed content and renditions),
+// and their sizes.
 import { Interface, getAddress, type JsonRpcProvider } from '../lib/ethers.ts'
 import type { CID } from 'multiformats/cid'
-import {
-  MAX_SIDE_FILE_BYTES,
-  metadataCidFromUri,
-  parseCid,
-  parseFilmMetadata,
-  thumbnailSheetsOf,
-  type FilmMetadata
-} from '../library/film-metadata.ts'
+import { metadataCidFromUri, parseCid, parseFilmMetadata, type FilmMetadata } from '../library/film-metadata.ts'
+import { filmParts, type FilmPart, type PartKind } from '../library/film-parts.ts'
 import { createPollingLoop } from '../chain/polling-loop.ts'
 import { readChainHead } from '../chain/chain-head.ts'
 import { section, type StateDb, type Store } from '../storage/state-db.ts'
@@ -36,21 +31,17 @@ export interface CatalogueFilm {
   /** The film's title, from its metadata. */
   title?: string
   /**
-   * Every part of the film, metadata and content first, each CID once. Absent in films stored before
-   * parts were replicated: their metadata is read once more to learn them (until then they replicate
-   * their metadata and content, as before).
+   * Every part of the film, in filmParts' order. Absent in films stored before parts were replicated:
+   * their metadata is read once more to learn them (until then they replicate their metadata and
+   * content, as before); so are films stored before parts were named.
    */
-  parts?: FilmPart[]
+  parts?: CataloguePart[]
   /** Why the metadata could not be used, when it was read but is not valid (it is not retried). */
   invalid?: string
 }
 
-export type PartKind = 'metadata' | 'content' | 'poster' | 'subtitles' | 'thumbnails' | 'chapters' | 'rendition'
-
-/** One file of a film; `bytes` is unknown for a small part on a catalogue without readFileSize (the monitor's). */
-export interface FilmPart {
-  kind: PartKind
-  cid: string
+/** One part of a film (filmParts) with its size; `bytes` is unknown for a small part on a catalogue without readFileSize (the monitor's). */
+export interface CataloguePart extends Pick<FilmPart, 'kind' | 'cid' | 'name'> {
   bytes?: number
 }
 
@@ -61,6 +52,8 @@ export interface CatalogueEntry {
   bytes: number
   tokenId: string
   kind: PartKind
+  /** What it is (filmParts' name), for logs and errors. */
+  name: string
 }
 
 type Position = { lastBlock: number }
@@ -114,7 +107,7 @@ export interface Catalogue {
   close(): Promise<void>
   /** Every registered film, in registration order. */
   films(): Promise<CatalogueFilm[]>
-  /** The CIDs to replicate, in catalogue order: each film's parts (metadata, content, then the rest), films in registration order. */
+  /** The CIDs to replicate, in catalogue order: each film's parts in filmParts' order, films in registration order. */
   entries(): Promise<CatalogueEntry[]>
   /** Called after a sync that changed the catalogue. */
   onChange(listener: () => void): () => void
@@ -138,12 +131,12 @@ async function storedFilms(store: Store<'catalogue'>): Promise<CatalogueFilm[]> 
 }
 
 /** The parts of a film whose metadata has been read: those it lists, or (stored before parts were) its metadata and content. */
-export function partsOf(film: CatalogueFilm): FilmPart[] {
+export function partsOf(film: CatalogueFilm): CataloguePart[] {
   if (film.parts !== undefined) return film.parts
   if (film.contentCid === undefined || film.contentBytes === undefined || film.metadataBytes === undefined) return []
   return [
-    { kind: 'metadata', cid: film.metadataCid, bytes: film.metadataBytes },
-    { kind: 'content', cid: film.contentCid, bytes: film.contentBytes }
+    { kind: 'metadata', cid: film.metadataCid, name: 'metadata', bytes: film.metadataBytes },
+    { kind: 'content', cid: film.contentCid, name: 'content', bytes: film.contentBytes }
   ]
 }
 
@@ -152,42 +145,27 @@ export function catalogueEntries(films: CatalogueFilm[]): CatalogueEntry[] {
   return films.flatMap(film =>
     film.invalid !== undefined
       ? []
-      : partsOf(film).flatMap(({ kind, cid, bytes }) => (bytes === undefined ? [] : [{ cid, bytes, tokenId: film.tokenId, kind }]))
+      : partsOf(film).flatMap(({ kind, cid, name, bytes }) =>
+          bytes === undefined ? [] : [{ cid, bytes, tokenId: film.tokenId, kind, name }]
+        )
   )
 }
 
 /**
- * Every part a film's metadata lists, each CID once (the sdr rendition is the content itself): the
- * renditions with their sealedBytes, the small parts without a size.
+ * A film's parts with their sizes: the metadata's read, the content's and renditions' their
+ * sealedBytes, the small ones' read from their roots (none without readFileSize); a small part past
+ * its cap (MAX_SIDE_FILE_BYTES) is a DagBoundsError.
  */
-export function filmParts(metadataCid: string, metadataBytes: number, metadata: FilmMetadata): FilmPart[] {
-  const listed: FilmPart[] = [
-    { kind: 'metadata', cid: metadataCid, bytes: metadataBytes },
-    { kind: 'content', cid: metadata.content.cid, bytes: metadata.content.sealedBytes },
-    { kind: 'poster', cid: metadata.poster.cid },
-    ...metadata.subtitles.map(track => ({ kind: 'subtitles' as const, cid: track.cid })),
-    ...(thumbnailSheetsOf(metadata)?.sheets ?? []).map(sheet => ({ kind: 'thumbnails' as const, cid: sheet.cid })),
-    ...(metadata.chapters !== undefined ? [{ kind: 'chapters' as const, cid: metadata.chapters.cid }] : []),
-    ...(metadata.renditions ?? []).map(r => ({ kind: 'rendition' as const, cid: r.cid, bytes: r.sealedBytes }))
-  ]
-  const seen = new Set<string>()
-  return listed.filter(part => !seen.has(part.cid) && seen.add(part.cid))
-}
-
-/** The parts with the small ones' sizes read from their roots; a part past MAX_SIDE_FILE_BYTES is a DagBoundsError. */
-async function sizedParts(parts: FilmPart[], opts: CatalogueOptions, signal: AbortSignal): Promise<FilmPart[]> {
-  const readFileSize = opts.readFileSize
-  if (readFileSize === undefined) return parts
-  const sized: FilmPart[] = []
-  for (const part of parts) {
-    if (part.bytes !== undefined) {
-      sized.push(part)
+async function sizedParts(parts: FilmPart[], metadataBytes: number, opts: CatalogueOptions, signal: AbortSignal): Promise<CataloguePart[]> {
+  const sized: CataloguePart[] = []
+  for (const { kind, cid, name, bytes: bound, exact } of parts) {
+    if (kind === 'metadata' || exact || opts.readFileSize === undefined) {
+      sized.push({ kind, cid, name, ...(kind === 'metadata' ? { bytes: metadataBytes } : exact ? { bytes: bound } : {}) })
       continue
     }
-    const bytes = await readFileSize(parseCid(part.cid), signal)
-    if (bytes > MAX_SIDE_FILE_BYTES)
-      throw new DagBoundsError(`its ${part.kind} ${part.cid} holds ${bytes} bytes, more than the ${MAX_SIDE_FILE_BYTES} allowed`)
-    sized.push({ ...part, bytes })
+    const bytes = await opts.readFileSize(parseCid(cid), signal)
+    if (bytes > bound) throw new DagBoundsError(`its ${name} ${cid} holds ${bytes} bytes, more than the ${bound} allowed`)
+    sized.push({ kind, cid, name, bytes })
   }
   return sized
 }
@@ -265,13 +243,14 @@ async function readEvents(opts: CatalogueOptions, contractAddress: string): Prom
 
 /**
  * Reads the metadata of films that lack their parts (new ones, and films stored before parts were
- * replicated: read once more); a film whose metadata or parts cannot be fetched yet waits for the next sync.
+ * replicated or named: read once more); a film whose metadata or parts cannot be fetched yet waits for the next sync.
  */
 async function readPendingMetadata(opts: CatalogueOptions, stopping: AbortSignal): Promise<boolean> {
   const { store } = opts
   let changed = false
   for (const film of await storedFilms(store)) {
-    if (film.parts !== undefined || film.invalid !== undefined) continue
+    const named = film.parts?.every(part => part.name !== undefined)
+    if (named === true || film.invalid !== undefined) continue
     let read: CatalogueFilm
     try {
       const signal = AbortSignal.any([stopping, AbortSignal.timeout(opts.metadataTimeoutMs ?? DEFAULT_METADATA_TIMEOUT_MS)])
@@ -308,6 +287,6 @@ async function readFilm(film: CatalogueFilm, opts: CatalogueOptions, signal: Abo
     metadataBytes: bytes.byteLength,
     contentCid: metadata.content.cid,
     contentBytes: metadata.content.sealedBytes,
-    parts: await sizedParts(filmParts(film.metadataCid, bytes.byteLength, metadata), opts, signal)
+    parts: await sizedParts(filmParts(film.metadataCid, metadata), bytes.byteLength, opts, signal)
   }
 }

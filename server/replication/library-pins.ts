@@ -1,20 +1,24 @@
 import { metadataCidFromUri } from '../library/film-metadata.ts'
+import { filmParts } from '../library/film-parts.ts'
 import { section, type StateDb } from '../storage/state-db.ts'
 
 /**
- * Catalogue CIDs (metadata and content) the owner's library pins now, from its film records: the
- * replicator never counts them against the replica quota and never unpins them.
+ * Catalogue CIDs the owner's library pins now, from its film records (every part of a film whose
+ * metadata it has read, else its metadata): the replicator never counts them against the replica quota
+ * and never unpins them.
  */
 export async function libraryCatalogueCids(db: StateDb): Promise<Set<string>> {
   const cids = new Set<string>()
   for (const [, record] of await section(db, 'films').entries()) {
     if (record.state === 'locked' && record.unpinned === true) continue
+    let metadataCid: string
     try {
-      cids.add(metadataCidFromUri(record.metadataUri).toString())
+      metadataCid = metadataCidFromUri(record.metadataUri).toString()
     } catch {
       continue // a film whose token URI is not ipfs://<cid> never got pinned
     }
-    if (record.metadata !== undefined) cids.add(record.metadata.content.cid)
+    cids.add(metadataCid)
+    if (record.metadata !== undefined) for (const part of filmParts(metadataCid, record.metadata)) cids.add(part.cid)
   }
   return cids
 }

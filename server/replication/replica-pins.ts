@@ -106,7 +106,7 @@ async function pinOne(
   const timer = setTimeout(() => stall.abort(), pinStallMs)
   try {
     // the catalogue's size is what the film declares (its metadata's length, its sealedBytes): a DAG holding another is refused
-    const bound = { what: `film ${entry.tokenId}'s ${entry.kind}`, bytes: entry.bytes, exact: true }
+    const bound = { what: `film ${entry.tokenId}'s ${entry.name}`, bytes: entry.bytes, exact: true }
     await pinWithProgress(helia, cid(entry.cid), {
       bound,
       signal: AbortSignal.any([stopped, stall.signal]),

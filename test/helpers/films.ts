@@ -8,7 +8,7 @@ import { loadFilmTokenArtifact } from '../../server/chain/artifacts.ts'
 import { filmIdFromReceipt } from '../../server/chain/film-token.ts'
 import type { Daemon } from '../../server/daemon.ts'
 import { publishedFilms } from '../../server/keys/published-films.ts'
-import type { FilmMetadata } from '../../server/library/film-metadata.ts'
+import type { FilmMetadata, RenditionMetadata } from '../../server/library/film-metadata.ts'
 import { decodeHeader, type CipherName } from '../../server/sealing/format.ts'
 import { generateContentKey, sealBuffer } from '../../server/sealing/seal.ts'
 import { addBytes } from '../../server/storage/content.ts'
@@ -49,6 +49,30 @@ export interface RegisterFilmOptions {
   mimeType?: string
   /** The AEAD it is sealed with (default: publish's default). */
   cipher?: CipherName
+  /** Renditions besides the content (listed as its sdr one): random plaintext of these lengths, sealed with its key. */
+  renditionBytes?: Partial<Record<'original' | 'low', number>>
+}
+
+/** Sealed random renditions of a hand-made film, added to the custodian, and the content as the sdr one. */
+async function handMadeRenditions(
+  opts: RegisterFilmOptions,
+  contentKey: Uint8Array,
+  content: FilmMetadata['content']
+): Promise<RenditionMetadata[] | undefined> {
+  if (opts.renditionBytes === undefined) return undefined
+  const video = { codecs: 'avc1.64001e', width: 320, height: 180, hdr: 'sdr' as const }
+  const describe = (role: RenditionMetadata['role'], cid: string, plaintextBytes: number, sealedBytes: number): RenditionMetadata => {
+    const described = role === 'original' ? { ...video, codecs: 'hvc1.2.4.L60.90', hdr: 'pq' as const } : video
+    // bits a second over the hand-made film's 1 s
+    const shape = { mimeType: 'video/mp4' as const, fragmented: role !== 'sdr', codecs: described.codecs, bitrate: plaintextBytes * 8 }
+    return { role, cid, sealedBytes, plaintextBytes, ...shape, video: described, audio: [] }
+  }
+  const renditions = [describe('sdr', content.cid, content.plaintextBytes, content.sealedBytes)]
+  for (const [role, bytes] of Object.entries(opts.renditionBytes) as Array<['original' | 'low', number]>) {
+    const sealed = sealBuffer(contentKey, randomBytes(bytes), { cipher: opts.cipher })
+    renditions.push(describe(role, (await addBytes(opts.custodian.helia, sealed)).toString(), bytes, sealed.length))
+  }
+  return renditions
 }
 
 export async function registerFilm(opts: RegisterFilmOptions): Promise<HandMadeFilm> {
@@ -63,6 +87,15 @@ export async function registerFilm(opts: RegisterFilmOptions): Promise<HandMadeF
   }
   const { cipher, chunkSize } = decodeHeader(sealed)
   const posterCid = await addBytes(custodian.helia, randomBytes(512))
+  const content: FilmMetadata['content'] = {
+    cid: contentCid.toString(),
+    sealedBytes: sealed.length,
+    plaintextBytes: plaintext.length,
+    mimeType: opts.mimeType ?? opts.video?.mimeType ?? 'video/mp4',
+    sealing: { format: 'seed-one/sealed/v1', cipher, chunkSize },
+    audio: []
+  }
+  const renditions = await handMadeRenditions(opts, contentKey, content)
   const metadata: FilmMetadata & Record<string, unknown> = {
     ...opts.extraMetadata,
     schema: 'seed-one/film-metadata/v1',
@@ -71,14 +104,8 @@ export async function registerFilm(opts: RegisterFilmOptions): Promise<HandMadeF
     durationSeconds: opts.video?.durationSeconds ?? 1,
     contentClass: opts.contentClass ?? 'production',
     ...(opts.expiresAt !== undefined ? { expiresAt: opts.expiresAt } : {}),
-    content: {
-      cid: contentCid.toString(),
-      sealedBytes: sealed.length,
-      plaintextBytes: plaintext.length,
-      mimeType: opts.mimeType ?? opts.video?.mimeType ?? 'video/mp4',
-      sealing: { format: 'seed-one/sealed/v1', cipher, chunkSize },
-      audio: []
-    },
+    content,
+    ...(renditions !== undefined ? { renditions } : {}),
     poster: { cid: posterCid.toString(), mimeType: 'image/jpeg' },
     subtitles: [],
     custodian: { url: opts.custodianUrl ?? custodian.url, peerId: custodian.identity.deviceId }

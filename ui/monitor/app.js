@@ -168,7 +168,7 @@ function Films({ films, minReplicas }) {
               ${film.parts.map(
                 part =>
                   html`<span key=${part.cid} class=${`part${part.copies < minReplicas ? ' part-under' : ''}`} title=${part.cid}>
-                    ${part.kind} <span class="mono">${part.copies}</span>
+                    ${part.name} <span class="mono">${part.copies}</span>
                   </span>`
               )}
             </td>
@@ -186,7 +186,7 @@ function Replication({ replication, films }) {
   // a loop, not flatMap: the dashboard runs on the TV floor too (Chromium 68 has no Array.prototype.flatMap)
   /** @type {Map<string, string>} */
   const partOf = new Map()
-  for (const film of films) for (const part of film.parts) partOf.set(part.cid, `${filmName(film)} · ${part.kind}`)
+  for (const film of films) for (const part of film.parts) partOf.set(part.cid, `${filmName(film)} · ${part.name}`)
   return html`<p class="section-note">
       CIDs with fewer than ${replication.minReplicas} live copies (failed challenges do not count), fewest first
     </p>
