@@ -33,7 +33,7 @@ export async function serveLocalSocket(opts: {
   await app.register(opts.routes)
   await app.ready()
   const { socket } = opts
-  if (Buffer.byteLength(socket) > MAX_SOCKET_PATH_BYTES)
+  if (tooLong(socket))
     throw new Error(`${socket} is over the ${MAX_SOCKET_PATH_BYTES} bytes a unix socket's path may have: give the box a shorter --data-dir`)
   // one left by a daemon that was killed; two daemons never share a data directory (the state database's lock)
   await rm(socket, { force: true })
@@ -71,7 +71,7 @@ async function listenPrivately(server: Server, socket: string): Promise<void> {
   })
 }
 
-/** The socket could not be opened: `code` says why (ENOENT, ECONNREFUSED: no daemon serves it; EACCES: another user's). */
+/** The socket could not be opened: `code` says why (ENOENT, ECONNREFUSED, ENAMETOOLONG: no daemon serves it; EACCES: another user's). */
 export class LocalSocketError extends Error {
   override name = 'LocalSocketError'
   readonly code: string | undefined
@@ -81,8 +81,16 @@ export class LocalSocketError extends Error {
   }
 }
 
+/** A path no socket can have: `serveLocalSocket` refuses to make it, so no daemon serves it. */
+const tooLong = (socket: string): boolean => Buffer.byteLength(socket) > MAX_SOCKET_PATH_BYTES
+
 /** A request to the daemon on `socket`, its answer as a stream (read it with readJson, or line by line). */
 export async function askLocalSocket(socket: string, method: string, urlPath: string, body?: object): Promise<IncomingMessage> {
+  if (tooLong(socket))
+    throw new LocalSocketError(
+      socket,
+      Object.assign(new Error(`over the ${MAX_SOCKET_PATH_BYTES} bytes a unix socket's path may have`), { code: 'ENAMETOOLONG' })
+    )
   return await new Promise((resolve, reject) => {
     const headers = body === undefined ? {} : { 'content-type': 'application/json' }
     const request = http.request({ socketPath: socket, method, path: urlPath, headers }, resolve)

@@ -14,23 +14,33 @@ import { checkExpiry, publishFilm, type PublishedFilm, type PublishRequest } fro
 import { statInputFile } from './probe.ts'
 import { progressLines } from './progress-lines.ts'
 import { assertCustodianDataDir, assertDiskRoom, checkChain, explicitDataDir } from './preflight.ts'
+import { publishThroughCustodian, runningCustodian } from './publish-client.ts'
+import { publishSocketPath, type CustodianTarget } from './publish-job.ts'
 
 type PublishValues = FlagValues<typeof publishFlags>
 
-/** `seed-one publish`: checks everything it can before the heavy work (preflight.ts), then publishes on the custodian's data directory. */
+/**
+ * `seed-one publish`: checks everything it can before the heavy work (preflight.ts), then hands the
+ * job to the custodian running on the data directory (publish-socket.ts), or, none running, opens
+ * the directory itself.
+ */
 export async function publishCommand(args: string[], say: (line: string) => void): Promise<void> {
   const { values, positionals } = parseFlags(publishFlags, args, true)
   const request = publishRequest(values, positionals)
   const dataDir = explicitDataDir(values)
   const { size } = await statInputFile(request.input)
   for (const track of request.subtitles ?? []) await statInputFile(track.file)
-  await assertCustodianDataDir(dataDir)
+  const custodian = await runningCustodian(dataDir)
+  if (custodian === undefined) await assertCustodianDataDir(dataDir)
   await assertDiskRoom(dataDir, size)
   const chain = await checkChain(values)
   try {
-    const film = await publishHere(dataDir, values, chain, request)
+    const film =
+      custodian === undefined
+        ? await publishHere(dataDir, values, chain, request)
+        : await publishThroughRunningCustodian(dataDir, custodian, values, chain, request, say)
     say(JSON.stringify(film))
-    for (const line of whatNext(film, dataDir, resolveChainConfig(values).rpcUrl, chain.client.chainId, false)) say(line)
+    for (const line of whatNext(film, dataDir, resolveChainConfig(values).rpcUrl, chain.client.chainId, custodian !== undefined)) say(line)
   } finally {
     chain.client.provider.destroy()
   }
@@ -74,7 +84,7 @@ function releaseYear(text: string): number {
 /** Whether opening the state database failed because a daemon holds it (level's lock, under openStateDb's own error). */
 const locked = (err: unknown): boolean => (err as { cause?: { cause?: { code?: string } } }).cause?.cause?.code === 'LEVEL_LOCKED'
 
-/** Publish opens the custodian's data directory itself, for as long as the publish takes (its daemon stopped). */
+/** No custodian runs on the data directory: publish opens it itself, for as long as the publish takes. */
 async function publishHere(
   dataDir: string,
   values: PublishValues,
@@ -84,7 +94,9 @@ async function publishHere(
   const db = await openStateDb(dataDir).catch((err: unknown) => {
     if (!locked(err)) throw err
     throw new ConfigError(
-      `a seed-one daemon holds ${dataDir} (its state database is locked) but takes no publish jobs there: ` + 'stop it first'
+      `a seed-one daemon holds ${dataDir} (its state database is locked) but takes no publish jobs there: ` +
+        'publish hands the job to a daemon with --role custodian; stop this one, or start it with --role custodian ' +
+        `(if it has that role, its log says why it could not make ${publishSocketPath(dataDir)}, e.g. a path too long: then give it a shorter --data-dir)`
     )
   })
   try {
@@ -108,6 +120,36 @@ async function publishHere(
   } finally {
     await db.close()
   }
+}
+
+/** A custodian runs on the data directory: the job goes to it, the creator's key with it (docs/SECURITY.md). */
+async function publishThroughRunningCustodian(
+  dataDir: string,
+  custodian: CustodianTarget,
+  values: PublishValues,
+  { client, creator }: { client: FilmTokenClient; creator: Wallet },
+  request: PublishRequest,
+  say: (line: string) => void
+): Promise<PublishedFilm> {
+  const contract = await client.contract.getAddress()
+  if (custodian.contract.toLowerCase() !== contract.toLowerCase() || custodian.chainId !== client.chainId)
+    throw new ConfigError(
+      `the custodian running on ${dataDir} registers films with the contract ${custodian.contract} on chain ${custodian.chainId}, ` +
+        `not ${contract} on chain ${client.chainId}: give publish the custodian's --contract and --rpc-url`
+    )
+  say(`handing the publish to the custodian running on ${dataDir} (${custodian.custodianUrl})`)
+  const { priceWei, ...rest } = request
+  return await publishThroughCustodian(
+    dataDir,
+    {
+      request: { ...rest, ...(priceWei !== undefined ? { priceWei: priceWei.toString() } : {}) },
+      creatorKey: creator.privateKey,
+      chainId: client.chainId,
+      contract,
+      ...(values['custodian-url'] !== undefined ? { custodianUrl: values['custodian-url'] } : {})
+    },
+    say
+  )
 }
 
 /** What a creator does next, said once the film is registered. */
