@@ -32,7 +32,7 @@ t.test('a refused registration', async t => {
       daemonPublishContext(custodian, notACreator, step => steps.push(step)),
       { input: clip.video, title: 'Refused' }
     ),
-    /nothing was registered, and what this publish added to the data directory is removed/
+    /the registration was refused: 0x[0-9a-fA-F]{40} does not hold CREATOR_ROLE on the contract .*; nothing was registered, and what this publish added to the data directory is removed/
   )
   t.ok(steps.includes('seal') && steps.includes('register'), 'it failed after sealing and adding, at the registration')
   t.same(await pinnedRoots(custodian.helia), pinsBefore, 'no pin left')

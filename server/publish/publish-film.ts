@@ -128,7 +128,7 @@ export async function publishFilm(ctx: PublishContext, request: PublishRequest):
     await releasePins(ctx.helia, prepared.pins ?? [prepared.metadataCid, prepared.contentCid])
     await intents.del(fingerprint)
     throw new RegistrationError(
-      `${(err as Error).message}; nothing was registered, and what this publish added to the data directory is removed`,
+      `${refusalReason(ctx.contract, err)}; nothing was registered, and what this publish added to the data directory is removed`,
       { cause: err }
     )
   })
@@ -168,6 +168,16 @@ async function prepareOrRelease(
 function refusedByChain(err: unknown): boolean {
   const { code } = err as { code?: string }
   return err instanceof RegistrationError || code === 'CALL_EXCEPTION' || code === 'INSUFFICIENT_FUNDS'
+}
+
+/** The chain's refusal in the contract's own terms where it names a custom error (ethers' estimateGas cannot: it has no ABI). */
+function refusalReason(contract: Contract, err: unknown): string {
+  const { data, message } = err as { data?: string; message: string }
+  const parsed = typeof data === 'string' && data.length >= 10 ? contract.interface.parseError(data) : null
+  if (parsed?.name === 'AccessControlUnauthorizedAccount')
+    return `the registration was refused: ${String(parsed.args[0])} does not hold CREATOR_ROLE on the contract (the contract's admin grants it)`
+  if (parsed !== null) return `the registration was refused by the contract: ${parsed.name}(${parsed.args.join(', ')})`
+  return message
 }
 
 /** Any other failure (the chain unreachable mid-way): the sealed film and a sent registration are kept for the rerun. */
