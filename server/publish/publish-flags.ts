@@ -34,7 +34,7 @@ export const publishFlags = {
     type: 'string',
     value: 'URL',
     description: "the custodian's URL boxes ask for keys",
-    default: 'SEED_ONE_PUBLIC_URL, else http://127.0.0.1:8080'
+    default: "the running custodian's own; stopped, SEED_ONE_PUBLIC_URL, else http://127.0.0.1:8080"
   },
   cipher: { type: 'string', value: CIPHER_NAMES.join('|'), description: 'the sealing cipher', default: DEFAULT_CIPHER }
 } as const
