@@ -1,15 +1,22 @@
 // A publish that fails after it added the film to Helia (issue 17): where nothing can be resumed (a
 // registration the chain refuses) it unpins and collects what it added and registers nothing; where the
-// chain may still register it (lost mid-way) it keeps the sealed film, and rerunning resumes it.
+// chain may still register it (lost mid-way) it keeps the sealed film, and rerunning resumes it; and the
+// rerun of a preparation killed with SIGKILL lets go of what the killed run pinned.
 import t from 'tap'
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
 import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { JsonRpcProvider, Wallet } from 'ethers'
 import { generateDemoClip } from '../server/publish/demo-clip.ts'
 import { daemonPublishContext, publishFilm } from '../server/publish/publish-film.ts'
 import { publishIntents } from '../server/publish/publish-intent.ts'
+import { createStorageNode } from '../server/storage/helia-node.ts'
+import { openStateDb } from '../server/storage/state-db.ts'
+import { loadOrCreateDeviceIdentity } from '../server/identity/device-identity.ts'
 import { blockFiles, pinnedRoots } from './helpers/blocks.ts'
 import { connectDevnet, devnetWallet, startTestDevnet } from './helpers/devnet.ts'
-import { daemonConfig, startTestDaemon, testDir } from './helpers/in-process.ts'
+import { daemonConfig, makeCustodianDataDir, startTestDaemon, testDir } from './helpers/in-process.ts'
 import { startRpcProxy } from './helpers/rpc-proxy.ts'
 
 const devnet = await startTestDevnet(t)
@@ -72,4 +79,53 @@ t.test('a chain lost at registration', async t => {
   t.notOk(again.includes('seal'), 'the rerun did not seal again')
   t.equal(Number(film.tokenId), before + 1, 'registered once')
   t.same(await pinnedRoots(custodian.helia), kept, 'on the pins the first run made')
+})
+
+const PUBLISH_PROCESS = fileURLToPath(new URL('./helpers/publish-process.ts', import.meta.url))
+
+/** publishFilm in its own process (test/helpers/publish-process.ts), killed -9 as it enters `dieAt`. */
+async function publishInProcess(dataDir: string, dieAt?: string): Promise<{ signal: string | null; output: string }> {
+  const args = [PUBLISH_PROCESS, dataDir, devnet.rpcUrl, devnet.contractAddress, clip.video, ...(dieAt === undefined ? [] : [dieAt])]
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] })
+  let output = ''
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk))
+  const [, signal] = (await once(child, 'exit')) as [number | null, string | null]
+  return { signal, output }
+}
+
+/** The roots pinned in a data directory no process holds, and the pins its finished publish noted. */
+async function pinsOnDisk(dataDir: string): Promise<{ pinned: string[]; filmPins: string[] }> {
+  const db = await openStateDb(dataDir)
+  const identity = await loadOrCreateDeviceIdentity(dataDir)
+  const helia = await createStorageNode({ dataDir, privateKey: identity.privateKey, listen: [], bootstrap: [] })
+  try {
+    const finished = (await publishIntents(db).entries()).map(([, intent]) => intent).filter(intent => intent.film !== undefined)
+    return { pinned: await pinnedRoots(helia), filmPins: finished.flatMap(intent => intent.prepared.pins ?? []).sort() }
+  } finally {
+    await helia.close()
+    await db.close()
+  }
+}
+
+t.test('a preparation killed', async t => {
+  // kill -9 once the film is sealed, added and pinned, before its intent is kept: nothing resumes it (a
+  // rerun seals afresh, with a new key), so the rerun lets go of what the killed run pinned
+  const dataDir = testDir(t, 'custodian')
+  await makeCustodianDataDir(dataDir)
+  const killed = await publishInProcess(dataDir, 'seal renditions')
+  t.equal(killed.signal, 'SIGKILL', 'killed after the sealed film was pinned')
+  const left = (await pinsOnDisk(dataDir)).pinned
+  t.ok(left.length > 0, 'the killed run left pins')
+  const before = await filmCount()
+  const { output } = await publishInProcess(dataDir)
+  t.match(output, /^\{"tokenId"/, 'the rerun publishes the film')
+  t.equal(await filmCount(), before + 1)
+  const { pinned, filmPins } = await pinsOnDisk(dataDir)
+  t.same(pinned, filmPins, "every pin left is the published film's")
+  t.same(
+    // the poster is not sealed: the same source gives the same poster, pinned again by the rerun
+    left.filter(root => pinned.includes(root) && !filmPins.includes(root)),
+    [],
+    "none of the killed run's pins is left"
+  )
 })

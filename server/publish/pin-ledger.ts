@@ -12,13 +12,16 @@ export interface PinLedger {
   roots(): string[]
 }
 
-export function pinLedger(helia: StorageNode): PinLedger {
+/** `noted` keeps the list before each new pin is made, so a kill after it leaves the root on record. */
+export function pinLedger(helia: StorageNode, noted: (roots: string[]) => Promise<void> = async () => {}): PinLedger {
   const roots: CID[] = []
   return {
     async pin(cid) {
-      const before = await isPinned(helia, cid)
+      if (!(await isPinned(helia, cid))) {
+        roots.push(cid)
+        await noted(roots.map(root => root.toString()))
+      }
       await pinWithProgress(helia, cid)
-      if (!before) roots.push(cid)
       return cid
     },
     roots: () => roots.map(cid => cid.toString())

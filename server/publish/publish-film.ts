@@ -8,7 +8,7 @@ import { MetadataError, parseExpiry, type FilmMetadata } from '../library/film-m
 import type { StateDb } from '../storage/state-db.ts'
 import type { CipherName } from '../sealing/format.ts'
 import { removeAbandonedWorkDirs } from './work-dir.ts'
-import { publishFingerprint, publishIntents, type PreparedFilm } from './publish-intent.ts'
+import { preparingPins, publishFingerprint, publishIntents, type PreparedFilm } from './publish-intent.ts'
 import { pinLedger, releasePins } from './pin-ledger.ts'
 import { prepareFilm } from './prepare-film.ts'
 import { completeRegistration, signRegistration, RegistrationError, type SignedRegistration } from './registration.ts'
@@ -107,8 +107,11 @@ export async function publishFilm(ctx: PublishContext, request: PublishRequest):
   })
   const intent = await intents.get(fingerprint)
   if (intent?.film !== undefined) return intent.film
-  const prepared = intent?.prepared ?? (await prepareOrRelease(ctx, request, progress))
-  if (intent === undefined) await intents.put(fingerprint, { prepared })
+  const prepared = intent?.prepared ?? (await prepareOrRelease(ctx, request, progress, fingerprint))
+  if (intent === undefined) {
+    await intents.put(fingerprint, { prepared })
+    await preparingPins(ctx.db).del(fingerprint)
+  }
 
   progress('register', 0)
   const registration = await registerOnce(
@@ -149,17 +152,26 @@ export async function publishFilm(ctx: PublishContext, request: PublishRequest):
   return film
 }
 
-/** Prepares the film; a failure unpins what it pinned, since a rerun seals afresh with a new key. */
+/**
+ * Prepares the film, first letting go of what a killed preparation of the same publish pinned; a
+ * failure unpins what it pinned. Neither can be resumed: a rerun seals afresh, with a new key.
+ */
 async function prepareOrRelease(
   ctx: PublishContext,
   request: PublishRequest,
-  progress: (step: string, fraction: number) => void
+  progress: (step: string, fraction: number) => void,
+  fingerprint: string
 ): Promise<PreparedFilm> {
-  const pins = pinLedger(ctx.helia)
+  const preparing = preparingPins(ctx.db)
+  const killed = await preparing.get(fingerprint)
+  if (killed !== undefined) await releasePins(ctx.helia, killed)
+  const pins = pinLedger(ctx.helia, async roots => await preparing.put(fingerprint, roots))
   try {
     return { ...(await prepareFilm(ctx, request, progress, pins)), pins: pins.roots() }
   } catch (err) {
-    await releasePins(ctx.helia, pins.roots()).catch(() => {}) // the failure, not the clean-up's, is the one to tell
+    await releasePins(ctx.helia, pins.roots())
+      .then(async () => await preparing.del(fingerprint))
+      .catch(() => {}) // the failure, not the clean-up's, is the one to tell
     throw err
   }
 }
