@@ -10,6 +10,8 @@ import { requestFilmKey } from '../server/keys/key-request.ts'
 import { createPairingStore } from '../server/pairing/pairing-store.ts'
 import { generateDemoClip } from '../server/publish/demo-clip.ts'
 import type { PublishedFilm } from '../server/publish/publish-film.ts'
+import { publishFingerprint } from '../server/publish/publish-intent.ts'
+import { requestFromWire, requestToWire } from '../server/publish/publish-job.ts'
 import { unwrapKey } from '../server/sealing/wrap.ts'
 import { filmKeyContext } from '../server/wire/custodian-protocol.ts'
 import { blockFiles, pinnedRoots } from './helpers/blocks.ts'
@@ -161,4 +163,25 @@ t.test('a daemon without the custodian role', async t => {
   t.equal(code, 1)
   t.match(output, /a seed-one daemon holds .* but takes no publish jobs there: .*stop this one, or start it with --role custodian/)
   t.equal(await filmCount(), before, 'nothing registered')
+})
+
+t.test('the same publish, by hand or through the socket', async t => {
+  // the resume fingerprint is the request's JSON: the custodian must rebuild it key for key
+  const request = {
+    input: clip.video,
+    title: 'Both ways',
+    year: 2026,
+    subtitles: [{ file: clip.subtitles, language: 'en', label: 'English' }],
+    contentClass: 'production' as const,
+    priceWei: 1000n,
+    cipher: 'chacha20-poly1305' as const
+  }
+  const target = {
+    contract: devnet.contractAddress,
+    creator: devnet.accounts.creator.address,
+    custodian: { url: 'http://127.0.0.1:1', peerId: 'p' }
+  }
+  const overTheSocket = requestFromWire(JSON.parse(JSON.stringify(requestToWire(request))))
+  t.same(overTheSocket, request)
+  t.equal(await publishFingerprint(overTheSocket, target), await publishFingerprint(request, target))
 })

@@ -15,7 +15,7 @@ import { statInputFile } from './probe.ts'
 import { progressLines } from './progress-lines.ts'
 import { assertCustodianDataDir, assertDiskRoom, checkChain, explicitDataDir } from './preflight.ts'
 import { publishThroughCustodian, runningCustodian } from './publish-client.ts'
-import { publishSocketPath, type CustodianTarget } from './publish-job.ts'
+import { publishSocketPath, requestToWire, type CustodianTarget } from './publish-job.ts'
 
 type PublishValues = FlagValues<typeof publishFlags>
 
@@ -138,11 +138,10 @@ async function publishThroughRunningCustodian(
         `not ${contract} on chain ${client.chainId}: give publish the custodian's --contract and --rpc-url`
     )
   say(`handing the publish to the custodian running on ${dataDir} (${custodian.custodianUrl})`)
-  const { priceWei, ...rest } = request
   return await publishThroughCustodian(
     dataDir,
     {
-      request: { ...rest, ...(priceWei !== undefined ? { priceWei: priceWei.toString() } : {}) },
+      request: requestToWire(request),
       creatorKey: creator.privateKey,
       chainId: client.chainId,
       contract,

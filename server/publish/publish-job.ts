@@ -24,6 +24,22 @@ export interface CustodianTarget {
 /** A publish request as JSON carries it (bigint as a decimal string). */
 export type WireRequest = Omit<PublishRequest, 'priceWei' | 'maxSupply' | 'tierThresholds' | 'royaltyBps'> & { priceWei?: string }
 
+/**
+ * The request as JSON carries it and back, each key where it was: the resume fingerprint is the
+ * request's JSON (publish-intent.ts), so the same command gives the same fingerprint in either process.
+ */
+export function requestToWire(request: PublishRequest): WireRequest {
+  return Object.fromEntries(
+    Object.entries(request).map(([key, value]) => [key, typeof value === 'bigint' ? value.toString() : value])
+  ) as WireRequest
+}
+
+export function requestFromWire(wire: WireRequest): PublishRequest {
+  return Object.fromEntries(
+    Object.entries(wire).map(([key, value]) => [key, key === 'priceWei' ? BigInt(value as string) : value])
+  ) as unknown as PublishRequest
+}
+
 export interface PublishJob {
   request: WireRequest
   /**

@@ -14,6 +14,7 @@ import {
   PUBLISH_JOB_PATH,
   publishJobSchema,
   publishSocketPath,
+  requestFromWire,
   type CustodianTarget,
   type JobLine,
   type PublishJob
@@ -58,8 +59,7 @@ async function runJob(opts: PublishSocketOptions, job: PublishJob, write: (line:
   const creator = new Wallet(job.creatorKey, custodian.chain.provider)
   const onProgress = progressLines({ write: text => write({ progress: text.trimEnd() }) })
   const ctx = daemonPublishContext({ ...custodian, url: job.custodianUrl ?? custodian.url }, creator, onProgress)
-  const { priceWei, ...request } = job.request
-  const film = await publishFilm(ctx, { ...request, ...(priceWei !== undefined ? { priceWei: BigInt(priceWei) } : {}) })
+  const film = await publishFilm(ctx, requestFromWire(job.request))
   opts.log.info({ tokenId: film.tokenId, title: film.title }, 'film published through the local socket')
   write({ film })
 }
