@@ -122,6 +122,7 @@ t.test('while custodian runs', async t => {
   t.match(output, `what next:`)
   t.match(output, `seed-one buy ${film.tokenId} --rpc-url ${devnet.rpcUrl} --contract ${film.contract}`)
   t.match(output, 'storage nodes (seed-one start --role storage) replicate it')
+  t.match(output, `releases its key to buyers' boxes from now on, at ${custodian.url}`)
   t.ok((await pinnedRoots(custodian.helia)).includes(film.metadataCid), "the film is pinned in the custodian's own Helia")
 
   const box = await startTestDaemon(t, daemonConfig(devnet, testDir(t, 'box'), ['player'], custodian.multiaddrs()))
@@ -184,4 +185,22 @@ t.test('the same publish, by hand or through the socket', async t => {
   const overTheSocket = requestFromWire(JSON.parse(JSON.stringify(requestToWire(request))))
   t.same(overTheSocket, request)
   t.equal(await publishFingerprint(overTheSocket, target), await publishFingerprint(request, target))
+})
+
+t.test('after custodian stopped', async t => {
+  // publish on a stopped custodian's directory names it where it last listened, not at a default port
+  const custodianDir = testDir(t, 'c')
+  const custodian = await startTestDaemon(t, daemonConfig(devnet, custodianDir, ['custodian']))
+  await custodian.close()
+  const output = await runCli([
+    'publish',
+    clip.video,
+    '--title',
+    'Where it listened',
+    '--data-dir',
+    custodianDir,
+    ...devnetCliFlags(devnet)
+  ])
+  t.notMatch(output, 'handing the publish', 'published on the directory itself')
+  t.match(output, `buyers' boxes ask it for the key at ${custodian.url}`)
 })

@@ -10,6 +10,7 @@ import { openStateDb } from '../storage/state-db.ts'
 import { loadOrCreateDeviceIdentity } from '../identity/device-identity.ts'
 import { createStorageNode } from '../storage/helia-node.ts'
 import { openCustodyStore } from '../keys/custody-store.ts'
+import { custodianUrlStore } from '../keys/custodian-url.ts'
 import { checkExpiry, publishFilm, type PublishedFilm, type PublishRequest } from './publish-film.ts'
 import { statInputFile } from './probe.ts'
 import { progressLines } from './progress-lines.ts'
@@ -35,12 +36,16 @@ export async function publishCommand(args: string[], say: (line: string) => void
   await assertDiskRoom(dataDir, size)
   const chain = await checkChain(values)
   try {
-    const film =
+    const { film, custodianUrl } =
       custodian === undefined
         ? await publishHere(dataDir, values, chain, request)
-        : await publishThroughRunningCustodian(dataDir, custodian, values, chain, request, say)
+        : {
+            film: await publishThroughRunningCustodian(dataDir, custodian, values, chain, request, say),
+            custodianUrl: values['custodian-url'] ?? custodian.custodianUrl
+          }
     say(JSON.stringify(film))
-    for (const line of whatNext(film, dataDir, resolveChainConfig(values).rpcUrl, chain.client.chainId, custodian !== undefined)) say(line)
+    const where = { dataDir, custodianUrl, served: custodian !== undefined }
+    for (const line of whatNext(film, where, resolveChainConfig(values).rpcUrl, chain.client.chainId)) say(line)
   } finally {
     chain.client.provider.destroy()
   }
@@ -84,13 +89,16 @@ function releaseYear(text: string): number {
 /** Whether opening the state database failed because a daemon holds it (level's lock, under openStateDb's own error). */
 const locked = (err: unknown): boolean => (err as { cause?: { cause?: { code?: string } } }).cause?.cause?.code === 'LEVEL_LOCKED'
 
-/** No custodian runs on the data directory: publish opens it itself, for as long as the publish takes. */
+/**
+ * No custodian runs on the data directory: publish opens it itself, for as long as the publish takes.
+ * The film names the custodian at the URL it last listened at, unless --custodian-url says otherwise.
+ */
 async function publishHere(
   dataDir: string,
   values: PublishValues,
   { client, creator }: { client: FilmTokenClient; creator: Wallet },
   request: PublishRequest
-): Promise<PublishedFilm> {
+): Promise<{ film: PublishedFilm; custodianUrl: string }> {
   const db = await openStateDb(dataDir).catch((err: unknown) => {
     if (!locked(err)) throw err
     throw new ConfigError(
@@ -103,7 +111,8 @@ async function publishHere(
     const identity = await loadOrCreateDeviceIdentity(dataDir)
     const helia = await createStorageNode({ dataDir, privateKey: identity.privateKey, listen: [], bootstrap: [] })
     try {
-      const url = values['custodian-url'] ?? resolveDaemonConfig({ ...values, 'data-dir': dataDir }).publicUrl
+      const url =
+        values['custodian-url'] ?? (await custodianUrlStore(db).get()) ?? resolveDaemonConfig({ ...values, 'data-dir': dataDir }).publicUrl
       const ctx = {
         helia,
         db,
@@ -113,7 +122,7 @@ async function publishHere(
         custodian: { url, peerId: identity.deviceId },
         onProgress: progressLines()
       }
-      return await publishFilm(ctx, request)
+      return { film: await publishFilm(ctx, request), custodianUrl: url }
     } finally {
       await helia.close()
     }
@@ -152,14 +161,19 @@ async function publishThroughRunningCustodian(
 }
 
 /** What a creator does next, said once the film is registered. */
-function whatNext(film: PublishedFilm, dataDir: string, rpcUrl: string, chainId: number, served: boolean): string[] {
+function whatNext(
+  film: PublishedFilm,
+  { dataDir, custodianUrl, served }: { dataDir: string; custodianUrl: string; served: boolean },
+  rpcUrl: string,
+  chainId: number
+): string[] {
   const devnet = chainId === DEVNET_CHAIN_ID
   return [
     `published film ${film.tokenId} "${film.title}": token id ${film.tokenId} on the contract ${film.contract} (chain ${chainId})`,
     'what next:',
     served
-      ? `  - the custodian on ${dataDir} releases its key to buyers' boxes from now on`
-      : `  - start the custodian on ${dataDir} (seed-one start --role custodian --data-dir ${dataDir} …) so buyers' boxes get its key`,
+      ? `  - the custodian on ${dataDir} releases its key to buyers' boxes from now on, at ${custodianUrl}`
+      : `  - start the custodian on ${dataDir} (seed-one start --role custodian --data-dir ${dataDir} …): buyers' boxes ask it for the key at ${custodianUrl}`,
     `  - buy it${devnet ? ' on the devnet' : ''}: seed-one buy ${film.tokenId} --rpc-url ${rpcUrl} --contract ${film.contract}${devnet ? '' : ' --key-file <buyer key>'}`,
     "  - storage nodes (seed-one start --role storage) replicate it from its registration on chain; the monitor's fleet dashboard counts its copies",
     `  - a player paired to a wallet that holds it lists it in its library (GET /api/status shows the box's chain sync)`

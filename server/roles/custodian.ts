@@ -4,6 +4,7 @@
 import type { FastifyInstance } from 'fastify'
 import { defaultConfirmations } from '../chain/film-token.ts'
 import { openCustodyStore } from '../keys/custody-store.ts'
+import { custodianUrlStore } from '../keys/custodian-url.ts'
 import { keyReleaseRoutes } from '../keys/key-release-routes.ts'
 import { publishedFilms } from '../keys/published-films.ts'
 import { DEFAULT_RELEASE_LIMITS } from '../keys/release-limits.ts'
@@ -30,9 +31,12 @@ export async function custodianRole(components: RoleComponents, app: FastifyInst
       custody,
       // once the box listens: a film published through the socket names the URL boxes reach it at
       async listening({ url }) {
+        const ownUrl = config.port === 0 ? url : config.publicUrl
+        // for a publish run while this custodian is stopped
+        await custodianUrlStore(db).put(ownUrl)
         const socket = await servePublishSocket({
           dataDir: config.dataDir,
-          custodian: { url: config.port === 0 ? url : config.publicUrl, helia, db, custody, chain, identity },
+          custodian: { url: ownUrl, helia, db, custody, chain, identity },
           log: app.log.child({ part: 'publish' })
         }).catch((err: Error) => {
           app.log.warn({ err: err.message }, '`seed-one publish` cannot hand jobs to this custodian: its socket could not be made')
