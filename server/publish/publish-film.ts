@@ -8,7 +8,8 @@ import { MetadataError, parseExpiry, type FilmMetadata } from '../library/film-m
 import type { StateDb } from '../storage/state-db.ts'
 import type { CipherName } from '../sealing/format.ts'
 import { removeAbandonedWorkDirs } from './work-dir.ts'
-import { publishFingerprint, publishIntents } from './publish-intent.ts'
+import { preparingPins, publishFingerprint, publishIntents, type PreparedFilm } from './publish-intent.ts'
+import { pinLedger, releasePins } from './pin-ledger.ts'
 import { prepareFilm } from './prepare-film.ts'
 import { completeRegistration, signRegistration, RegistrationError, type SignedRegistration } from './registration.ts'
 
@@ -76,7 +77,7 @@ export type { PublishedFilm } from '../keys/published-films.ts'
 const DEFAULT_TIERS = [100n, 5_000n, 10_000n, 50_000n]
 
 /** Refuses an expiry the platform's rules do not allow: only `test` content expires, and not in the past. */
-function checkExpiry(request: PublishRequest): void {
+export function checkExpiry(request: PublishRequest): void {
   if (request.expiresAt === undefined) return
   if ((request.contentClass ?? 'production') !== 'test')
     throw new MetadataError('only test content expires: publish it as --content-class test')
@@ -89,7 +90,10 @@ function checkExpiry(request: PublishRequest): void {
  * never in the data directory, and are removed afterwards. The content key is kept before the film
  * is registered. The thumbnail sheets and subtitles are sealed with the film's key: they show the film.
  * Rerunning the same publish after a crash resumes it (publish-intent.ts) and never registers the
- * film twice (registration.ts); rerunning a finished one answers the film it published.
+ * film twice (registration.ts); rerunning a finished one answers the film it published. A publish that
+ * fails leaves nothing behind where nothing can be resumed: a failure while preparing (a new run seals
+ * with a new key) or a registration refused by the chain unpins what it added and collects it. One the
+ * chain may still mine (sent, unanswered) keeps the sealed film for the rerun.
  */
 export async function publishFilm(ctx: PublishContext, request: PublishRequest): Promise<PublishedFilm> {
   checkExpiry(request)
@@ -103,8 +107,11 @@ export async function publishFilm(ctx: PublishContext, request: PublishRequest):
   })
   const intent = await intents.get(fingerprint)
   if (intent?.film !== undefined) return intent.film
-  const prepared = intent?.prepared ?? (await prepareFilm(ctx, request, progress))
-  if (intent === undefined) await intents.put(fingerprint, { prepared })
+  const prepared = intent?.prepared ?? (await prepareOrRelease(ctx, request, progress, fingerprint))
+  if (intent === undefined) {
+    await intents.put(fingerprint, { prepared })
+    await preparingPins(ctx.db).del(fingerprint)
+  }
 
   progress('register', 0)
   const registration = await registerOnce(
@@ -119,7 +126,15 @@ export async function publishFilm(ctx: PublishContext, request: PublishRequest):
     ],
     intent?.registration,
     async signed => await intents.put(fingerprint, { prepared, registration: signed })
-  )
+  ).catch(async (err: unknown) => {
+    if (!refusedByChain(err)) throw keptForRerun(err)
+    await releasePins(ctx.helia, prepared.pins ?? [prepared.metadataCid, prepared.contentCid])
+    await intents.del(fingerprint)
+    throw new RegistrationError(
+      `${refusalReason(ctx.contract, err)}; nothing was registered, and what this publish added to the data directory is removed`,
+      { cause: err }
+    )
+  })
   progress('register', 1)
 
   const film: PublishedFilm = {
@@ -135,6 +150,55 @@ export async function publishFilm(ctx: PublishContext, request: PublishRequest):
   await publishedFilms(ctx.db).record(film)
   await intents.put(fingerprint, { prepared, registration: registration.signed, film })
   return film
+}
+
+/**
+ * Prepares the film, first letting go of what a killed preparation of the same publish pinned; a
+ * failure unpins what it pinned. Neither can be resumed: a rerun seals afresh, with a new key.
+ */
+async function prepareOrRelease(
+  ctx: PublishContext,
+  request: PublishRequest,
+  progress: (step: string, fraction: number) => void,
+  fingerprint: string
+): Promise<PreparedFilm> {
+  const preparing = preparingPins(ctx.db)
+  const killed = await preparing.get(fingerprint)
+  if (killed !== undefined) await releasePins(ctx.helia, killed)
+  const pins = pinLedger(ctx.helia, async roots => await preparing.put(fingerprint, roots))
+  try {
+    return { ...(await prepareFilm(ctx, request, progress, pins)), pins: pins.roots() }
+  } catch (err) {
+    await releasePins(ctx.helia, pins.roots())
+      .then(async () => await preparing.del(fingerprint))
+      .catch(() => {}) // the failure, not the clean-up's, is the one to tell
+    throw err
+  }
+}
+
+/** A registration the chain refused (it reverted, or would: not a creator, no gas money) registered nothing and never will as it is. */
+function refusedByChain(err: unknown): boolean {
+  const { code } = err as { code?: string }
+  return err instanceof RegistrationError || code === 'CALL_EXCEPTION' || code === 'INSUFFICIENT_FUNDS'
+}
+
+/** The chain's refusal in the contract's own terms where it names a custom error (ethers' estimateGas cannot: it has no ABI). */
+function refusalReason(contract: Contract, err: unknown): string {
+  const { data, message } = err as { data?: string; message: string }
+  const parsed = typeof data === 'string' && data.length >= 10 ? contract.interface.parseError(data) : null
+  if (parsed?.name === 'AccessControlUnauthorizedAccount')
+    return `the registration was refused: ${String(parsed.args[0])} does not hold CREATOR_ROLE on the contract (the contract's admin grants it)`
+  if (parsed !== null) return `the registration was refused by the contract: ${parsed.name}(${parsed.args.join(', ')})`
+  return message
+}
+
+/** Any other failure (the chain unreachable mid-way): the sealed film and a sent registration are kept for the rerun. */
+function keptForRerun(err: unknown): Error {
+  return new RegistrationError(
+    `the registration did not complete (${(err as Error).message}): the sealed film is kept, and rerunning the same command ` +
+      'resumes at its registration, never registering it twice',
+    { cause: err }
+  )
 }
 
 /**

@@ -10,12 +10,16 @@ import type { SignedRegistration } from './registration.ts'
 declare module '../storage/state-db.ts' {
   interface StateSchema {
     publishing: { [fingerprint: string]: PublishIntent }
+    /** The roots a publish has pinned while it prepares, until its intent is kept (then its `pins`). */
+    'publish-preparing': { [fingerprint: string]: string[] }
   }
 }
 
 export interface PreparedFilm {
   metadataCid: string
   contentCid: string
+  /** Every root the publish pinned (absent in intents kept before it was noted: then the two above). */
+  pins?: string[]
 }
 
 export interface PublishIntent {
@@ -26,6 +30,11 @@ export interface PublishIntent {
 
 export function publishIntents(db: StateDb): Store<'publishing'> {
   return section(db, 'publishing')
+}
+
+/** What a preparation has pinned so far: a run killed before its intent was kept leaves it for the rerun to let go of. */
+export function preparingPins(db: StateDb): Store<'publish-preparing'> {
+  return section(db, 'publish-preparing')
 }
 
 /** A file as it is now: a different or edited file is a different publish. */
