@@ -25,7 +25,7 @@ type Say = (line: string) => void
 const eth = (wei: bigint): string => `${formatEther(wei)} ETH`
 
 /** The key in `keyFile`, or on the devnet its devnet-only account for `role`. */
-async function walletKey(keyFile: string | undefined, chainId: number, role: 'owner' | 'creator', say: Say): Promise<string> {
+export async function walletKey(keyFile: string | undefined, chainId: number, role: 'owner' | 'creator', say: Say): Promise<string> {
   if (keyFile !== undefined) {
     const key = (await readFile(keyFile, 'utf8')).trim()
     if (!/^0x[0-9a-fA-F]{64}$/.test(key)) throw new ConfigError(`--key-file ${keyFile} must hold one private key: 0x and 64 hex digits`)
