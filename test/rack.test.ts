@@ -19,6 +19,7 @@ import { pollPairing, session } from './helpers/pairing-client.ts'
 import { readmeMarkedBlocks } from './helpers/readme.ts'
 import { testDir } from './helpers/in-process.ts'
 import { waitFor } from './helpers/wait-for.ts'
+import { collectPageErrors, launchChromium, newTvPage, saveScreenshot } from './helpers/chromium.ts'
 
 const CHECKOUT = fileURLToPath(new URL('..', import.meta.url))
 const K = 3
@@ -213,4 +214,14 @@ t.test("the README's rack: a film published while the custodian runs reaches 3 c
     [1, 2, 3].map(n => url(ports.STORAGE_PORT + n)).sort(),
     'the dashboard lists the three storage nodes by their addresses'
   )
+  // and the page says so, as the README tells the reader to look
+  const browser = await launchChromium()
+  t.teardown(() => browser.close())
+  const page = await newTvPage(browser)
+  const errors = collectPageErrors(page)
+  await page.goto(url(ports.MONITOR_PORT))
+  await page.getByText(film.title as string, { exact: true }).waitFor({ timeout: 30_000 })
+  t.equal(await page.locator('.status-complete').textContent(), `All at ${K}`, 'the dashboard says every part has its copies')
+  await saveScreenshot(page, 'rack-dashboard')
+  t.same(errors, [], 'no errors in the page')
 })
