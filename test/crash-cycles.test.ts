@@ -25,6 +25,7 @@ import { filmCids } from '../server/library/film-pinning.ts'
 import type { PublishedFilm } from '../server/publish/publish-film.ts'
 import { openStateDb, section, type StateDb } from '../server/storage/state-db.ts'
 import { freePort, runCli, spawnCli, startDaemonProcess, type DaemonProcess } from './helpers/daemon-process.ts'
+import { makeCustodianDataDir } from './helpers/in-process.ts'
 import { connectDevnet, devnetCliFlags, devnetWallet, startTestDevnet } from './helpers/devnet.ts'
 import { libraryFilms } from './helpers/http.ts'
 import { signedInCookie } from './helpers/owner-session.ts'
@@ -138,6 +139,7 @@ async function filmGaps({ blocks, pins }: OpenedDataDir, metadataUri: string): P
 
 const custodianDir = path.join(dir, 'custodian')
 const custodianPort = await freePort()
+await makeCustodianDataDir(custodianDir)
 const clip = path.join(dir, 'noise.mp4')
 // noise compresses badly: a 3 s clip makes a film of a few MiB, several 1 MiB blocks to pin
 await promisify(execFile)('ffmpeg', [

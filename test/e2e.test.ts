@@ -10,6 +10,7 @@ import { freePort, runCli, startDaemonProcess, type DaemonProcess } from './help
 import { devnetCliFlags, devnetWallet, startTestDevnet } from './helpers/devnet.ts'
 import { buyFilm, transferFilm } from './helpers/films.ts'
 import { getJson, libraryFilm } from './helpers/http.ts'
+import { makeCustodianDataDir } from './helpers/in-process.ts'
 import { signedInCookie } from './helpers/owner-session.ts'
 import { waitFor } from './helpers/wait-for.ts'
 
@@ -24,6 +25,7 @@ const custodianDir = path.join(dir, 'custodian')
 const boxDir = path.join(dir, 'box')
 const custodianPort = await freePort()
 const custodianP2pPort = await freePort()
+await makeCustodianDataDir(custodianDir)
 
 const published = JSON.parse(
   (
@@ -44,9 +46,8 @@ const published = JSON.parse(
       ...devnetCliFlags(devnet)
     ])
   )
-    .trim()
     .split('\n')
-    .at(-1) as string
+    .find(line => line.startsWith('{"tokenId"')) as string
 )
 const tokenId: string = published.tokenId
 

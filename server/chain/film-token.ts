@@ -63,3 +63,32 @@ export function filmIdFromReceipt(contract: Contract, receipt: TransactionReceip
   }
   throw new Error('the registration transaction emitted no FilmRegistered event')
 }
+
+/** ERC-1155's interface id (EIP-165): a FilmToken answers true to it. */
+const ERC1155_INTERFACE_ID = '0xd9b67a26'
+
+/**
+ * Refuses, before anything is sent, an address that holds no FilmToken on this chain: no code there,
+ * or code that does not answer as one (ERC-1155 by EIP-165, `filmCount()`, `CREATOR_ROLE()`).
+ */
+export async function assertFilmTokenAt(client: FilmTokenClient, chain: Pick<ChainConfig, 'rpcUrl' | 'contractAddress'>): Promise<void> {
+  const where = `on the chain at ${chain.rpcUrl} (chain ${client.chainId})`
+  if ((await client.provider.getCode(chain.contractAddress)) === '0x')
+    throw new ChainContractError(
+      `there is no contract at ${chain.contractAddress} ${where}: check --contract and --rpc-url (\`seed-one devnet\` prints both)`
+    )
+  const answers = await Promise.all([
+    client.contract.getFunction('supportsInterface')(ERC1155_INTERFACE_ID),
+    client.contract.getFunction('filmCount')(),
+    client.contract.getFunction('CREATOR_ROLE')()
+  ]).catch(() => undefined)
+  if (answers?.[0] !== true)
+    throw new ChainContractError(
+      `the contract at ${chain.contractAddress} ${where} is not Seed One's FilmToken (it does not answer filmCount() and ERC-1155): check --contract (\`seed-one devnet\` prints the devnet's)`
+    )
+}
+
+/** The address given as the film contract holds none. */
+export class ChainContractError extends Error {
+  override name = 'ChainContractError'
+}

@@ -28,8 +28,11 @@ export class CustodyError extends Error {
 const NONCE_LENGTH = 12
 const TAG_LENGTH = 16
 
+/** The master key's file: made at the custodian role's first start, so it marks a custodian's data directory. */
+export const custodyMasterKeyPath = (dataDir: string): string => path.join(dataDir, 'keys', 'custody-master.key')
+
 export async function openCustodyStore(dataDir: string, db: StateDb): Promise<CustodyStore> {
-  const masterKey = await loadOrCreateSecret(path.join(dataDir, 'keys', 'custody-master.key'), () => randomBytes(32))
+  const masterKey = await loadOrCreateSecret(custodyMasterKeyPath(dataDir), () => randomBytes(32))
   const keys = section(db, 'custody')
   return {
     async put(contentCid, contentKey) {

@@ -1,11 +1,11 @@
 // `seed-one buy <token id>` and `seed-one withdraw`: a collector buys a film and a creator takes their
 // proceeds without writing ethers code, on the devnet (its devnet-only accounts by default) or on any
 // chain with a key file. What would make the transaction fail is checked first and said plainly.
-import { readFile } from 'node:fs/promises'
 import { formatEther, Wallet, type Contract } from '../lib/ethers.ts'
 import { ConfigError, integer, resolveChainConfig } from '../config.ts'
 import { parseFlags } from '../lib/command-flags.ts'
-import { DEVNET_CHAIN_ID, connectFilmToken, type FilmTokenClient } from '../chain/film-token.ts'
+import { DEVNET_CHAIN_ID, assertFilmTokenAt, connectFilmToken, type FilmTokenClient } from '../chain/film-token.ts'
+import { readPrivateKeyFile } from '../chain/key-file.ts'
 import { buyFlags, withdrawFlags } from './market-flags.ts'
 
 /** A refusal the user fixes: a film that is not there or sold out, a wallet without the money. */
@@ -26,11 +26,7 @@ const eth = (wei: bigint): string => `${formatEther(wei)} ETH`
 
 /** The key in `keyFile`, or on the devnet its devnet-only account for `role`. */
 export async function walletKey(keyFile: string | undefined, chainId: number, role: 'owner' | 'creator', say: Say): Promise<string> {
-  if (keyFile !== undefined) {
-    const key = (await readFile(keyFile, 'utf8')).trim()
-    if (!/^0x[0-9a-fA-F]{64}$/.test(key)) throw new ConfigError(`--key-file ${keyFile} must hold one private key: 0x and 64 hex digits`)
-    return key
-  }
+  if (keyFile !== undefined) return await readPrivateKeyFile(keyFile, '--key-file')
   if (chainId !== DEVNET_CHAIN_ID)
     throw new ConfigError(`--key-file is needed on chain ${chainId}: only the devnet has accounts of its own`)
   const { devnetAccounts } = await import('../devnet/accounts.ts')
@@ -43,11 +39,7 @@ async function openMarket(values: { 'rpc-url'?: string; contract?: string; 'key-
   const chain = resolveChainConfig(values)
   const client = await connectFilmToken(chain)
   try {
-    if ((await client.provider.getCode(chain.contractAddress)) === '0x') {
-      throw new ConfigError(
-        `there is no contract at ${chain.contractAddress} on the chain at ${chain.rpcUrl} (chain ${client.chainId}): check --contract and --rpc-url (\`seed-one devnet\` prints both)`
-      )
-    }
+    await assertFilmTokenAt(client, chain)
     const wallet = new Wallet(await walletKey(values['key-file'], client.chainId, role, say), client.provider)
     return { client, contract: client.contract.connect(wallet) as Contract, wallet } satisfies Market
   } catch (err) {

@@ -3,7 +3,7 @@
 // can open that socket already owns the box's data; on a box that is the daemon's user, through sudo.
 import { ConfigError, resolvePortAndDataDir } from '../config.ts'
 import { parseFlags } from '../lib/command-flags.ts'
-import { http } from '../lib/node-http.ts'
+import { askLocalSocket, LocalSocketError, readJson } from '../http/local-socket.ts'
 import { PINNING_TOKENS_PATH } from './token-routes.ts'
 import { tokenSocketPath } from './token-socket.ts'
 import { pinningTokenFlags } from './token-flags.ts'
@@ -18,7 +18,7 @@ interface Answer {
 }
 
 /** Why the socket could not be opened, and what to do. */
-function unreachable(socket: string, err: NodeJS.ErrnoException): Error {
+function unreachable(socket: string, err: LocalSocketError): Error {
   if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED')
     return new Error(
       `no seed-one daemon with the storage role serves ${socket}: start it on this data directory (--data-dir, SEED_ONE_DATA_DIR) ` +
@@ -26,22 +26,14 @@ function unreachable(socket: string, err: NodeJS.ErrnoException): Error {
     )
   if (err.code === 'EACCES')
     return new Error(`${socket} opens only to the user the daemon runs as: run this as that user (on a box: sudo -u seed-one)`)
-  return new Error(`${socket}: ${err.message}`)
+  return err
 }
 
 async function ask(socket: string, method: string, path: string, body?: object): Promise<Answer> {
-  return await new Promise((resolve, reject) => {
-    const headers = body === undefined ? {} : { 'content-type': 'application/json' }
-    const request = http.request({ socketPath: socket, method, path, headers }, response => {
-      let text = ''
-      response.setEncoding('utf8')
-      response.on('data', (chunk: string) => (text += chunk))
-      response.on('error', reject)
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: text === '' ? undefined : JSON.parse(text) }))
-    })
-    request.on('error', err => reject(unreachable(socket, err)))
-    request.end(body === undefined ? undefined : JSON.stringify(body))
+  const response = await askLocalSocket(socket, method, path, body).catch((err: Error) => {
+    throw err instanceof LocalSocketError ? unreachable(socket, err) : err
   })
+  return await readJson(response)
 }
 
 /** The answer's body when its status is `expected`; else the box's refusal, its code and message. */

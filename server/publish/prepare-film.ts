@@ -15,7 +15,7 @@ import {
   type SubtitleTrackMetadata,
   type ThumbnailSheetsMetadata
 } from '../library/film-metadata.ts'
-import { addBytes, addFile, pinWithProgress } from '../storage/content.ts'
+import { addBytes, addFile } from '../storage/content.ts'
 import { createSealer, generateContentKey, sealBuffer } from '../sealing/seal.ts'
 import { DEFAULT_CHUNK_SIZE, DEFAULT_CIPHER, sealedLength, type CipherName } from '../sealing/format.ts'
 import { probeMedia, type MediaInfo } from './probe.ts'
@@ -27,6 +27,7 @@ import { withPlaintextWorkDir } from './work-dir.ts'
 import { chapterEntries, chaptersWebVtt } from './chapters.ts'
 import type { PreparedFilm } from './publish-intent.ts'
 import type { PublishContext, PublishRequest } from './publish-film.ts'
+import type { PinLedger } from './pin-ledger.ts'
 
 type Progress = (step: string, fraction: number) => void
 type Sealing = { cipher: CipherName; chunkSize: number }
@@ -66,25 +67,28 @@ type SealedFile = { cid: CID; sealedBytes: number; plaintextBytes: number }
 /** Seek thumbnails: a frame every 10 s (the Player's seek bar shows the tile under the cursor), 100 a sheet. */
 const THUMBNAIL_INTERVAL_SECONDS = 10
 
-/** Everything up to the registration: the film sealed, added and pinned, with its metadata. */
-export async function prepareFilm(ctx: PublishContext, request: PublishRequest, progress: Progress): Promise<PreparedFilm> {
+/** What adding a file needs: the node, and the ledger each pin is noted in (pin-ledger.ts). */
+type Adding = { helia: StorageNode; pins: PinLedger }
+
+/** Everything up to the registration: the film sealed, added and pinned (each pin noted in `pins`), with its metadata. */
+export async function prepareFilm(
+  ctx: PublishContext,
+  request: PublishRequest,
+  progress: Progress,
+  pins: PinLedger
+): Promise<PreparedFilm> {
   const { helia } = ctx
   return await withPlaintextWorkDir(async workDir => {
     const files = await makeWorkFiles(request, workDir, progress)
     // written into the film's metadata, so it must be what the sealer is given
     const sealing = { cipher: request.cipher ?? DEFAULT_CIPHER, chunkSize: DEFAULT_CHUNK_SIZE }
-    const added = await addSealedFilm(ctx, files, sealing, progress)
+    const added = await addSealedFilm({ ...ctx, pins }, files, sealing, progress)
     const metadata = filmMetadata(ctx, request, files.sourceInfo, files.playableInfo, sealing, added)
     const metadataBytes = new TextEncoder().encode(JSON.stringify(metadata, null, 2))
     parseFilmMetadata(metadataBytes) // what boxes will accept: refused here rather than registered on chain
-    const metadataCid = await pinned(helia, await addBytes(helia, metadataBytes))
+    const metadataCid = await pins.pin(await addBytes(helia, metadataBytes))
     return { metadataCid: metadataCid.toString(), contentCid: added.contentCid.toString() }
   })
-}
-
-async function pinned(helia: StorageNode, cid: CID): Promise<CID> {
-  await pinWithProgress(helia, cid)
-  return cid
 }
 
 /** probe → normalise for direct play → poster, seek thumbnails (for video), WebVTT subtitles. */
@@ -162,7 +166,7 @@ async function webVttSubtitles(request: PublishRequest, info: MediaInfo, workDir
 
 /** Streams a file through the sealer into Helia, pinned; onBytes sees the sealed bytes added so far. */
 async function addSealedFile(
-  helia: StorageNode,
+  { helia, pins }: Adding,
   contentKey: Uint8Array,
   file: string,
   sealing: Sealing,
@@ -172,7 +176,7 @@ async function addSealedFile(
   const sealedSource = createReadStream(file, { highWaterMark: 1024 * 1024 }).pipe(
     createSealer(contentKey, { plaintextLength: plaintextBytes, ...sealing })
   )
-  const cid = await pinned(helia, await addFile(helia, sealedSource, onBytes))
+  const cid = await pins.pin(await addFile(helia, sealedSource, onBytes))
   return { cid, sealedBytes: sealedLength(plaintextBytes, sealing.chunkSize), plaintextBytes }
 }
 
@@ -180,25 +184,25 @@ async function addSealedFile(
  * Seals the film with a new content key, kept in custody once the sealed film is added; the sheets,
  * subtitles and other renditions show the film, so they are sealed with it too.
  */
-async function addSealedFilm(ctx: PublishContext, files: WorkFiles, sealing: Sealing, progress: Progress): Promise<AddedFilm> {
-  const { helia, custody } = ctx
+async function addSealedFilm(ctx: PublishContext & Adding, files: WorkFiles, sealing: Sealing, progress: Progress): Promise<AddedFilm> {
+  const { helia, custody, pins } = ctx
   const contentKey = generateContentKey()
   const total = sealedLength(files.playableInfo.sizeBytes, sealing.chunkSize)
-  const content = await addSealedFile(helia, contentKey, files.playable, sealing, bytes => progress('seal', Math.min(0.999, bytes / total)))
+  const content = await addSealedFile(ctx, contentKey, files.playable, sealing, bytes => progress('seal', Math.min(0.999, bytes / total)))
   const { cid: contentCid, sealedBytes, plaintextBytes } = content
   await custody.put(contentCid.toString(), contentKey)
   progress('seal', 1)
   const duration = files.playableInfo.durationSeconds
   const renditions = [await describeRendition({ role: 'sdr', file: files.playable }, content, duration)]
   for (const rendition of files.renditions) {
-    const sealed = await addSealedFile(helia, contentKey, rendition.file, sealing)
+    const sealed = await addSealedFile(ctx, contentKey, rendition.file, sealing)
     renditions.push(await describeRendition(rendition, sealed, duration))
   }
   progress('seal renditions', 1)
 
-  const posterCid = await pinned(helia, await addBytes(helia, await readFile(files.posterFile)))
+  const posterCid = await pins.pin(await addBytes(helia, await readFile(files.posterFile)))
   const addSealed = async (file: string): Promise<string> =>
-    (await pinned(helia, await addBytes(helia, sealBuffer(contentKey, await readFile(file), sealing)))).toString()
+    (await pins.pin(await addBytes(helia, sealBuffer(contentKey, await readFile(file), sealing)))).toString()
   const subtitles = []
   for (const { file, ...track } of files.subtitles) subtitles.push({ cid: await addSealed(file), ...track })
   const chapters = files.chapters && { cid: await addSealed(files.chapters.file), entries: files.chapters.entries }

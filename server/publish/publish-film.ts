@@ -8,7 +8,8 @@ import { MetadataError, parseExpiry, type FilmMetadata } from '../library/film-m
 import type { StateDb } from '../storage/state-db.ts'
 import type { CipherName } from '../sealing/format.ts'
 import { removeAbandonedWorkDirs } from './work-dir.ts'
-import { publishFingerprint, publishIntents } from './publish-intent.ts'
+import { publishFingerprint, publishIntents, type PreparedFilm } from './publish-intent.ts'
+import { pinLedger, releasePins } from './pin-ledger.ts'
 import { prepareFilm } from './prepare-film.ts'
 import { completeRegistration, signRegistration, RegistrationError, type SignedRegistration } from './registration.ts'
 
@@ -76,7 +77,7 @@ export type { PublishedFilm } from '../keys/published-films.ts'
 const DEFAULT_TIERS = [100n, 5_000n, 10_000n, 50_000n]
 
 /** Refuses an expiry the platform's rules do not allow: only `test` content expires, and not in the past. */
-function checkExpiry(request: PublishRequest): void {
+export function checkExpiry(request: PublishRequest): void {
   if (request.expiresAt === undefined) return
   if ((request.contentClass ?? 'production') !== 'test')
     throw new MetadataError('only test content expires: publish it as --content-class test')
@@ -89,7 +90,10 @@ function checkExpiry(request: PublishRequest): void {
  * never in the data directory, and are removed afterwards. The content key is kept before the film
  * is registered. The thumbnail sheets and subtitles are sealed with the film's key: they show the film.
  * Rerunning the same publish after a crash resumes it (publish-intent.ts) and never registers the
- * film twice (registration.ts); rerunning a finished one answers the film it published.
+ * film twice (registration.ts); rerunning a finished one answers the film it published. A publish that
+ * fails leaves nothing behind where nothing can be resumed: a failure while preparing (a new run seals
+ * with a new key) or a registration refused by the chain unpins what it added and collects it. One the
+ * chain may still mine (sent, unanswered) keeps the sealed film for the rerun.
  */
 export async function publishFilm(ctx: PublishContext, request: PublishRequest): Promise<PublishedFilm> {
   checkExpiry(request)
@@ -103,7 +107,7 @@ export async function publishFilm(ctx: PublishContext, request: PublishRequest):
   })
   const intent = await intents.get(fingerprint)
   if (intent?.film !== undefined) return intent.film
-  const prepared = intent?.prepared ?? (await prepareFilm(ctx, request, progress))
+  const prepared = intent?.prepared ?? (await prepareOrRelease(ctx, request, progress))
   if (intent === undefined) await intents.put(fingerprint, { prepared })
 
   progress('register', 0)
@@ -119,7 +123,15 @@ export async function publishFilm(ctx: PublishContext, request: PublishRequest):
     ],
     intent?.registration,
     async signed => await intents.put(fingerprint, { prepared, registration: signed })
-  )
+  ).catch(async (err: unknown) => {
+    if (!refusedByChain(err)) throw keptForRerun(err)
+    await releasePins(ctx.helia, prepared.pins ?? [prepared.metadataCid, prepared.contentCid])
+    await intents.del(fingerprint)
+    throw new RegistrationError(
+      `${(err as Error).message}; nothing was registered, and what this publish added to the data directory is removed`,
+      { cause: err }
+    )
+  })
   progress('register', 1)
 
   const film: PublishedFilm = {
@@ -135,6 +147,36 @@ export async function publishFilm(ctx: PublishContext, request: PublishRequest):
   await publishedFilms(ctx.db).record(film)
   await intents.put(fingerprint, { prepared, registration: registration.signed, film })
   return film
+}
+
+/** Prepares the film; a failure unpins what it pinned, since a rerun seals afresh with a new key. */
+async function prepareOrRelease(
+  ctx: PublishContext,
+  request: PublishRequest,
+  progress: (step: string, fraction: number) => void
+): Promise<PreparedFilm> {
+  const pins = pinLedger(ctx.helia)
+  try {
+    return { ...(await prepareFilm(ctx, request, progress, pins)), pins: pins.roots() }
+  } catch (err) {
+    await releasePins(ctx.helia, pins.roots()).catch(() => {}) // the failure, not the clean-up's, is the one to tell
+    throw err
+  }
+}
+
+/** A registration the chain refused (it reverted, or would: not a creator, no gas money) registered nothing and never will as it is. */
+function refusedByChain(err: unknown): boolean {
+  const { code } = err as { code?: string }
+  return err instanceof RegistrationError || code === 'CALL_EXCEPTION' || code === 'INSUFFICIENT_FUNDS'
+}
+
+/** Any other failure (the chain unreachable mid-way): the sealed film and a sent registration are kept for the rerun. */
+function keptForRerun(err: unknown): Error {
+  return new RegistrationError(
+    `the registration did not complete (${(err as Error).message}): the sealed film is kept, and rerunning the same command ` +
+      'resumes at its registration, never registering it twice',
+    { cause: err }
+  )
 }
 
 /**

@@ -6,7 +6,13 @@ import { CIPHER_NAMES, DEFAULT_CIPHER } from '../sealing/format.ts'
 
 /** The daemon's flags publish reads: the custodian's data directory and its chain. */
 export const publishFlags = {
-  'data-dir': { ...daemonFlags['data-dir'], description: "the custodian's data directory" },
+  'data-dir': {
+    type: 'string',
+    value: 'DIR',
+    env: daemonFlags['data-dir'].env,
+    description:
+      "the custodian's data directory, required: the one `start --role custodian` runs on (while it runs, publish hands it the job)"
+  },
   'rpc-url': daemonFlags['rpc-url'],
   contract: daemonFlags.contract,
   'deployment-block': daemonFlags['deployment-block'],
@@ -21,7 +27,7 @@ export const publishFlags = {
   'creator-key-file': {
     type: 'string',
     value: 'FILE',
-    description: "a file holding the creator's private key (0x + 64 hex digits)",
+    description: "a file holding the creator's private key: one line, 0x and 64 hex digits (keep it 0600)",
     default: "the devnet's creator, on the devnet only"
   },
   'custodian-url': {
@@ -35,7 +41,7 @@ export const publishFlags = {
 
 export const publishDefinition: CommandDefinition = {
   name: 'publish',
-  summary: "publish a film on a custodian's data directory (its daemon stopped): prepare, seal, add, register on chain",
+  summary: 'publish a film through a custodian (running or stopped) on its data directory: check, prepare, seal, add, register on chain',
   operands: '<video>',
   flags: publishFlags
 }

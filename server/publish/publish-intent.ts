@@ -16,6 +16,8 @@ declare module '../storage/state-db.ts' {
 export interface PreparedFilm {
   metadataCid: string
   contentCid: string
+  /** Every root the publish pinned (absent in intents kept before it was noted: then the two above). */
+  pins?: string[]
 }
 
 export interface PublishIntent {

@@ -40,3 +40,18 @@ export async function putFileNode(helia: Helia, children: Array<{ cid: CID; byte
   const links = children.map(child => ({ Hash: child.cid, Tsize: child.bytes }))
   return await putBlock(helia, dagPb.code, dagPb.encode(dagPb.prepare({ Data: data.marshal(), Links: links })))
 }
+
+/** The blocks on a data directory's disk (Helia's FsBlockstore keeps one file per block). */
+export async function blockFiles(dataDir: string): Promise<number> {
+  const { readdir } = await import('node:fs/promises')
+  const { join } = await import('node:path')
+  const entries = await readdir(join(dataDir, 'helia', 'blocks'), { recursive: true, withFileTypes: true }).catch(() => [])
+  return entries.filter(entry => entry.isFile()).length
+}
+
+/** The roots a node holds pins of, sorted. */
+export async function pinnedRoots(helia: Pick<Helia, 'pins'>): Promise<string[]> {
+  const roots: string[] = []
+  for await (const pin of helia.pins.ls()) roots.push(pin.cid.toString())
+  return roots.sort()
+}

@@ -53,3 +53,18 @@ export async function startTestDaemon(t: Test, config: DaemonConfig, opts: Start
   t.teardown(close)
   return { ...daemon, close }
 }
+
+/**
+ * Makes `dataDir` a custodian's as the custodian role's first start does (its custody master key), for
+ * tests that publish before any custodian runs there: publish refuses a directory no custodian started on.
+ */
+export async function makeCustodianDataDir(dataDir: string): Promise<void> {
+  const { openStateDb } = await import('../../server/storage/state-db.ts')
+  const { openCustodyStore } = await import('../../server/keys/custody-store.ts')
+  const db = await openStateDb(dataDir)
+  try {
+    await openCustodyStore(dataDir, db)
+  } finally {
+    await db.close()
+  }
+}
