@@ -10,6 +10,7 @@
 import t from 'tap'
 import { spawn } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
+import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -120,7 +121,6 @@ async function freePortRun(): Promise<number> {
 }
 
 async function isTaken(port: number): Promise<boolean> {
-  const { createServer } = await import('node:net')
   const server = createServer()
   return await new Promise(resolve => {
     server.once('error', () => resolve(true))
