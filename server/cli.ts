@@ -107,6 +107,11 @@ async function withdraw(args: string[]): Promise<void> {
   await withdrawCommand(args, say)
 }
 
+async function pair(args: string[]): Promise<void> {
+  const { pairCommand } = await import('./market/pair-command.ts')
+  await pairCommand(args, say)
+}
+
 async function pinningToken(args: string[]): Promise<void> {
   const { pinningTokenCommand } = await import('./pinning/token-command.ts')
   await pinningTokenCommand(args, say)
@@ -119,6 +124,7 @@ const runs: Record<string, (args: string[]) => Promise<void>> = {
   publish,
   buy,
   withdraw,
+  pair,
   monitor,
   ...updateCommands,
   'pinning-token': pinningToken

@@ -2,9 +2,9 @@
 // every flag it parses, and the README's command table names every flag of every command, read from
 // the README itself so that the README and the parser cannot drift apart.
 import t from 'tap'
-import { readFile } from 'node:fs/promises'
 import { COMMAND_DEFINITIONS } from '../server/commands.ts'
 import { runCli, spawnCli } from './helpers/daemon-process.ts'
+import { readmeCommandRows } from './helpers/readme.ts'
 
 const flagsOf = (name: string): string[] => Object.keys(COMMAND_DEFINITIONS.find(c => c.name === name)?.flags ?? {})
 /** `--flag` as a whole word of `text` (so --data-dir does not count for --data). */
@@ -46,24 +46,6 @@ t.test('an unknown flag or command says where the flags are listed, and fails', 
   t.equal(await unknownCommand.exited, 2)
   t.match(unknownCommand.output(), /no command "strat"[^]*seed-one <command> --help/)
 })
-
-/** The README's command table: each row's first cell (the commands it covers) and its whole text. */
-async function readmeCommandRows(): Promise<Array<{ commands: string[]; text: string }>> {
-  const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8')
-  const table = readme.slice(readme.indexOf('| command | what it does |'))
-  const rows = table.split('\n').slice(2)
-  return rows
-    .slice(
-      0,
-      rows.findIndex(row => !row.startsWith('|'))
-    )
-    .map(row => ({
-      // `publish <video>`, `release`, `release-key`: the first word of each code span of the first cell
-      // cells split at pipes that are not escaped (`create\|list` is one cell)
-      commands: [...(row.split(/(?<!\\)\|/)[1] ?? '').matchAll(/`([\w-]+)[^`]*`/g)].map(m => m[1]),
-      text: row
-    }))
-}
 
 t.test("the README's command table names every command and every flag it parses", async t => {
   const rows = await readmeCommandRows()

@@ -1,11 +1,14 @@
-// `seed-one buy` and `seed-one withdraw` on the real devnet (issue 17): a collector buys without writing
-// ethers code, a creator takes the proceeds, and each refusal says what is wrong before any transaction.
+// `seed-one buy`, `withdraw` and `pair` on the real devnet (issue 17): a collector buys without writing
+// ethers code, a creator takes the proceeds, an owner pairs a box without a phone, and each refusal says
+// what is wrong before any transaction.
 import t from 'tap'
 import { writeFile } from 'node:fs/promises'
 import { Wallet, parseEther } from 'ethers'
-import { runCliToEnd } from './helpers/daemon-process.ts'
+import { freePort, runCliToEnd } from './helpers/daemon-process.ts'
 import { connectDevnet, devnetCliFlags, startTestDevnet } from './helpers/devnet.ts'
-import { testDir } from './helpers/in-process.ts'
+import { daemonConfig, startTestDaemon, testDir } from './helpers/in-process.ts'
+import { CookieJar } from './helpers/owner-session.ts'
+import { pollPairing } from './helpers/pairing-client.ts'
 
 const devnet = await startTestDevnet(t)
 const { creator, owner, provider } = connectDevnet(t, devnet)
@@ -77,4 +80,27 @@ t.test("withdraw sends the devnet creator's proceeds, then says there are none",
   const again = await runCliToEnd(['withdraw', ...chain])
   t.equal(again.code, 1)
   t.match(again.output, `${devnet.accounts.creator.address} has no proceeds to withdraw from this contract`)
+})
+
+t.test("pair signs the code a player's TV shows with the owner's key: the box is paired, that TV signed in", async t => {
+  const box = await startTestDaemon(t, daemonConfig(devnet, testDir(t, 'player'), ['player']))
+  const tv = new CookieJar()
+  const { code } = await pollPairing(box.url, tv)
+
+  const malformed = await runCliToEnd(['pair', 'abc', '--url', box.url])
+  t.equal(malformed.code, 1)
+  t.match(malformed.output, 'seed-one pair: pair takes the 8-character code the TV shows')
+  const nobody = await runCliToEnd(['pair', code as string, '--url', `http://127.0.0.1:${await freePort()}`])
+  t.equal(nobody.code, 1)
+  t.match(nobody.output, /no Seed One answers at http:\/\/127\.0\.0\.1:\d+ \(fetch failed\): check --url/)
+  const wrong = await runCliToEnd(['pair', 'ZZZZZZZZ', '--url', box.url])
+  t.equal(wrong.code, 1)
+  t.match(wrong.output, 'the box refused the code ZZZZZZZZ: 403 the pairing code is wrong, used or expired')
+  t.equal((await pollPairing(box.url, tv)).paired, false, 'no refusal paired the box')
+
+  const paired = await runCliToEnd(['pair', (code as string).toLowerCase(), '--url', box.url])
+  t.equal(paired.code, 0, paired.output)
+  t.match(paired.output, `is paired with ${devnet.accounts.owner.address}`)
+  const state = await pollPairing(box.url, tv)
+  t.same([state.paired, state.signedIn], [true, true], 'the TV that showed the code is signed in at its next poll')
 })

@@ -25,7 +25,7 @@ type Say = (line: string) => void
 const eth = (wei: bigint): string => `${formatEther(wei)} ETH`
 
 /** The key in `keyFile`, or on the devnet its devnet-only account for `role`. */
-async function walletKey(keyFile: string | undefined, chainId: number, role: 'owner' | 'creator', say: Say): Promise<string> {
+export async function walletKey(keyFile: string | undefined, chainId: number, role: 'owner' | 'creator', say: Say): Promise<string> {
   if (keyFile !== undefined) return await readPrivateKeyFile(keyFile, '--key-file')
   if (chainId !== DEVNET_CHAIN_ID)
     throw new ConfigError(`--key-file is needed on chain ${chainId}: only the devnet has accounts of its own`)

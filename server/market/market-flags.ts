@@ -1,4 +1,4 @@
-// `seed-one buy` and `seed-one withdraw`: their flags, light enough for `seed-one help` to read.
+// `seed-one buy`, `withdraw` and `pair`: their flags, light enough for `seed-one help` to read.
 import { daemonFlags } from '../config.ts'
 import type { CommandDefinition } from '../lib/command-flags.ts'
 
@@ -25,6 +25,16 @@ export const withdrawFlags = {
   }
 } as const
 
+export const pairFlags = {
+  url: { type: 'string', value: 'URL', description: 'the Seed One whose TV shows the code', default: 'http://127.0.0.1:8080' },
+  'key-file': {
+    type: 'string',
+    value: 'FILE',
+    description: "a file holding the owner's private key (0x + 64 hex digits, nothing else; keep it 0600)",
+    default: "the devnet's owner account, on the devnet only"
+  }
+} as const
+
 export const marketDefinitions: CommandDefinition[] = [
   {
     name: 'buy',
@@ -32,5 +42,12 @@ export const marketDefinitions: CommandDefinition[] = [
     operands: '<token id>',
     flags: buyFlags
   },
-  { name: 'withdraw', summary: "withdraw a creator's proceeds from the film contract to the creator's wallet", flags: withdrawFlags }
+  { name: 'withdraw', summary: "withdraw a creator's proceeds from the film contract to the creator's wallet", flags: withdrawFlags },
+  {
+    name: 'pair',
+    summary:
+      "sign the code a Seed One's TV shows with the owner's key, as the phone's pairing page does: pairs the box, or signs that TV in",
+    operands: '<code>',
+    flags: pairFlags
+  }
 ]
