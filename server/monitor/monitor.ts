@@ -28,7 +28,7 @@ import { createAdmission } from './admission.ts'
 import { createIdentityChecks, type IdentityChecks } from './node-identity.ts'
 import { createDiscovery } from './discovery.ts'
 import { discoveryRoutes } from './discovery-routes.ts'
-import { repeatedWarning } from '../lib/repeated-warning.ts'
+import { catalogueWarnings } from '../replication/catalogue-warnings.ts'
 
 export interface Monitor {
   url: string
@@ -82,7 +82,6 @@ async function startCatalogue(
   const chain = await connectFilmToken(config.chain)
   shutdown.add(() => chain.provider.destroy())
   const log = app.log.child({ part: 'catalogue' })
-  const syncFailed = repeatedWarning(log, 'catalogue sync failed; retrying')
   const catalogue = createCatalogue({
     ...chainCatalogueOptions(chain, config.chain, db),
     readMetadata: async (cid, signal) => {
@@ -93,7 +92,7 @@ async function startCatalogue(
         MAX_METADATA_BYTES
       )
     },
-    onError: err => syncFailed.warn({ err: (err as Error).message })
+    onError: catalogueWarnings(log, 'catalogue sync failed; retrying')
   })
   catalogue.start()
   shutdown.add(() => catalogue.close())
@@ -167,7 +166,8 @@ export async function startMonitor(config: MonitorConfig, opts: { logLevel?: str
       await readFleet(store, await registry(), {
         nodeTimeoutMs: config.nodeTimeoutMs,
         minReplicas: config.minReplicas,
-        catalogue: (await catalogue?.films()) ?? []
+        catalogue: (await catalogue?.films()) ?? [],
+        retired: await catalogue?.retiredCids()
       })
     const { challenger, identities } = await startClaimChecks(config, store, registry, app, shutdown, metrics)
 

@@ -1,8 +1,9 @@
-// The network's catalogue: every film registered on the FilmToken contract, read from its
-// FilmRegistered events (confirmed blocks only, resuming from the last processed block), with the
-// CIDs the storage nodes replicate: every part of the film (its metadata, sealed content, poster,
-// subtitle tracks, thumbnail sheets, chapters track and renditions), and their sizes.
+// The network's catalogue: every film registered on the FilmToken contract and not retired, read
+// from its FilmRegistered and FilmRetired events (confirmed blocks only, resuming from the last
+// processed block), with the CIDs the storage nodes replicate: every part of the film (its metadata,
+// sealed content, poster, subtitle tracks, thumbnail sheets, chapters track and renditions), and their sizes.
 import { Interface, getAddress, type JsonRpcProvider } from '../lib/ethers.ts'
+import type { Result } from 'ethers'
 import type { CID } from 'multiformats/cid'
 import {
   MAX_SIDE_FILE_BYTES,
@@ -43,6 +44,8 @@ export interface CatalogueFilm {
   parts?: FilmPart[]
   /** Why the metadata could not be used, when it was read but is not valid (it is not retried). */
   invalid?: string
+  /** Retired on chain by its creator (or the admin): kept here only so its replicas can be released. */
+  retired?: true
 }
 
 export type PartKind = 'metadata' | 'content' | 'poster' | 'subtitles' | 'thumbnails' | 'chapters' | 'rendition'
@@ -112,16 +115,19 @@ export interface Catalogue {
   /** Syncs every pollMs; after an error retries with backoff. */
   start(): void
   close(): Promise<void>
-  /** Every registered film, in registration order. */
+  /** Every registered film not retired, in registration order. */
   films(): Promise<CatalogueFilm[]>
+  /** The CIDs of retired films that no film still listed shares: what storage nodes release. */
+  retiredCids(): Promise<Set<string>>
   /** The CIDs to replicate, in catalogue order: each film's parts (metadata, content, then the rest), films in registration order. */
   entries(): Promise<CatalogueEntry[]>
   /** Called after a sync that changed the catalogue. */
   onChange(listener: () => void): () => void
 }
 
-const REGISTERED_ABI = [
-  'event FilmRegistered(uint256 indexed id, address indexed creator, string metadataUri, uint256 price, uint256 maxSupply)'
+const CATALOGUE_ABI = [
+  'event FilmRegistered(uint256 indexed id, address indexed creator, string metadataUri, uint256 price, uint256 maxSupply)',
+  'event FilmRetired(uint256 indexed id, address indexed by)'
 ]
 const DEFAULT_POLL_MS = 10_000
 const DEFAULT_METADATA_TIMEOUT_MS = 30_000
@@ -130,11 +136,23 @@ const MAX_BACKOFF_MS = 5 * 60_000
 /** uint256 has at most 78 decimal digits: zero-padded ids sort in registration order. */
 const filmKey = (tokenId: string): `film:${string}` => `film:${tokenId.padStart(78, '0')}`
 const isFilm = (record: CatalogueRecord): record is CatalogueFilm => 'tokenId' in record
-const registered = new Interface(REGISTERED_ABI)
-const registeredTopic = registered.getEvent('FilmRegistered')!.topicHash
+const catalogueEvents = new Interface(CATALOGUE_ABI)
+const eventTopics = [catalogueEvents.getEvent('FilmRegistered')!.topicHash, catalogueEvents.getEvent('FilmRetired')!.topicHash]
+/** A film whose metadata failed skips twice as many syncs after each failure, up to this many (5 min at 10 s). */
+const MAX_SKIPPED_SYNCS = 31
 
 async function storedFilms(store: Store<'catalogue'>): Promise<CatalogueFilm[]> {
   return (await store.entries()).flatMap(([, record]) => (isFilm(record) ? [record] : []))
+}
+
+/** A film's metadata that could not be read (yet): the film waits, the rest of the catalogue goes on. */
+export class FilmUnreadableError extends Error {
+  override name = 'FilmUnreadableError'
+  readonly tokenId: string
+  constructor(tokenId: string, message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.tokenId = tokenId
+  }
 }
 
 /** The parts of a film whose metadata has been read: those it lists, or (stored before parts were) its metadata and content. */
@@ -197,11 +215,12 @@ export function createCatalogue(opts: CatalogueOptions): Catalogue {
   const contractAddress = getAddress(opts.contractAddress.toLowerCase())
   const listeners = new Set<() => void>()
   const aborter = new AbortController()
-  const films = async (): Promise<CatalogueFilm[]> => await storedFilms(opts.store)
+  const films = async (): Promise<CatalogueFilm[]> => (await storedFilms(opts.store)).filter(film => film.retired !== true)
+  const retries: Retries = new Map()
 
   async function sync(): Promise<boolean> {
     const registered = await readEvents(opts, contractAddress)
-    const changed = (await readPendingMetadata(opts, aborter.signal)) || registered
+    const changed = (await readPendingMetadata(opts, retries, aborter.signal)) || registered
     if (changed) for (const listener of listeners) listener()
     return changed
   }
@@ -218,6 +237,7 @@ export function createCatalogue(opts: CatalogueOptions): Catalogue {
     },
     films,
     entries: async () => catalogueEntries(await films()),
+    retiredCids: async () => retiredCids(await storedFilms(opts.store)),
     onChange(listener) {
       listeners.add(listener)
       return () => listeners.delete(listener)
@@ -225,7 +245,7 @@ export function createCatalogue(opts: CatalogueOptions): Catalogue {
   }
 }
 
-/** New registrations between the saved position and the last confirmed block; true when there were any. */
+/** New registrations and retirements between the saved position and the last confirmed block; true when there were any. */
 async function readEvents(opts: CatalogueOptions, contractAddress: string): Promise<boolean> {
   const { provider, store } = opts
   const blockWindow = opts.blockWindow ?? DEFAULT_BLOCK_WINDOW
@@ -242,20 +262,11 @@ async function readEvents(opts: CatalogueOptions, contractAddress: string): Prom
   const target = head - opts.confirmations
   for (let start = lastBlock + 1; start <= target; start += blockWindow) {
     const end = Math.min(start + blockWindow - 1, target)
-    const logs = await provider.getLogs({ address: contractAddress, topics: [registeredTopic], fromBlock: start, toBlock: end })
+    const logs = await provider.getLogs({ address: contractAddress, topics: [eventTopics], fromBlock: start, toBlock: end })
     for (const log of logs) {
-      const event = registered.parseLog(log)
-      if (event === null) continue
-      const tokenId = (event.args.id as bigint).toString()
-      if ((await store.get(filmKey(tokenId))) !== undefined) continue
-      const film: CatalogueFilm = { tokenId, metadataCid: '' }
-      try {
-        film.metadataCid = metadataCidFromUri(event.args.metadataUri as string).toString()
-      } catch (err) {
-        film.invalid = (err as Error).message
-      }
-      await store.put(filmKey(tokenId), film)
-      changed = true
+      const event = catalogueEvents.parseLog(log)
+      if (event?.name === 'FilmRegistered') changed = (await storeRegistered(store, event.args)) || changed
+      if (event?.name === 'FilmRetired') changed = (await storeRetired(store, event.args)) || changed
     }
     // saved after the window's films: a crash in between reads the window again, which is harmless
     await store.put('position', { lastBlock: end })
@@ -263,15 +274,69 @@ async function readEvents(opts: CatalogueOptions, contractAddress: string): Prom
   return changed
 }
 
+/** A newly registered film, unless stored already; true when it was new. */
+async function storeRegistered(store: Store<'catalogue'>, args: Result): Promise<boolean> {
+  const tokenId = (args.id as bigint).toString()
+  if ((await store.get(filmKey(tokenId))) !== undefined) return false
+  const film: CatalogueFilm = { tokenId, metadataCid: '' }
+  try {
+    film.metadataCid = metadataCidFromUri(args.metadataUri as string).toString()
+  } catch (err) {
+    film.invalid = (err as Error).message
+  }
+  await store.put(filmKey(tokenId), film)
+  return true
+}
+
+/** A film retired: kept with its parts (their replicas are released) but listed no more; true when it was listed. */
+async function storeRetired(store: Store<'catalogue'>, args: Result): Promise<boolean> {
+  const tokenId = (args.id as bigint).toString()
+  const film = (await store.get(filmKey(tokenId))) as CatalogueFilm | undefined
+  if (film?.retired === true) return false
+  await store.put(filmKey(tokenId), { ...(film ?? { tokenId, metadataCid: '' }), retired: true })
+  return true
+}
+
+/** The parts of retired films that no listed film shares. */
+function retiredCids(stored: CatalogueFilm[]): Set<string> {
+  const listed = new Set(catalogueEntries(stored.filter(film => film.retired !== true)).map(entry => entry.cid))
+  const parts = stored.filter(film => film.retired === true).flatMap(film => partsOf(film).map(part => part.cid))
+  return new Set(parts.filter(cid => !listed.has(cid)))
+}
+
+/** Films whose metadata failed, by token id: failures in a row, and syncs still to skip before the next try. */
+type Retries = Map<string, { failures: number; skip: number }>
+
+/**
+ * The films whose metadata is to be read in this sync, those never tried first: those lacking their
+ * parts (new ones, and films stored before parts were replicated: read once more), not retired, and
+ * not waiting out their backoff.
+ */
+function filmsToRead(stored: CatalogueFilm[], retries: Retries): CatalogueFilm[] {
+  const pending = stored.filter(film => film.parts === undefined && film.invalid === undefined && film.retired !== true)
+  const due = pending.filter(film => {
+    const retry = retries.get(film.tokenId)
+    if (retry === undefined || retry.skip === 0) return true
+    retry.skip--
+    return false
+  })
+  return [...due.filter(film => !retries.has(film.tokenId)), ...due.filter(film => retries.has(film.tokenId))]
+}
+
+/** One more failure of the film's metadata: it skips twice as many syncs as before, up to MAX_SKIPPED_SYNCS. */
+function backOff(retries: Retries, tokenId: string): void {
+  const failures = (retries.get(tokenId)?.failures ?? 0) + 1
+  retries.set(tokenId, { failures, skip: Math.min(2 ** (failures - 1) - 1, MAX_SKIPPED_SYNCS) })
+}
+
 /**
  * Reads the metadata of films that lack their parts (new ones, and films stored before parts were
  * replicated: read once more); a film whose metadata or parts cannot be fetched yet waits for the next sync.
  */
-async function readPendingMetadata(opts: CatalogueOptions, stopping: AbortSignal): Promise<boolean> {
+async function readPendingMetadata(opts: CatalogueOptions, retries: Retries, stopping: AbortSignal): Promise<boolean> {
   const { store } = opts
   let changed = false
-  for (const film of await storedFilms(store)) {
-    if (film.parts !== undefined || film.invalid !== undefined) continue
+  for (const film of filmsToRead(await storedFilms(store), retries)) {
     let read: CatalogueFilm
     try {
       const signal = AbortSignal.any([stopping, AbortSignal.timeout(opts.metadataTimeoutMs ?? DEFAULT_METADATA_TIMEOUT_MS)])
@@ -284,9 +349,19 @@ async function readPendingMetadata(opts: CatalogueOptions, stopping: AbortSignal
         changed = true
         continue
       }
-      opts.onError?.(new Error(`film ${film.tokenId}: metadata ${film.metadataCid} not readable yet: ${(err as Error).message}`))
+      backOff(retries, film.tokenId)
+      opts.onError?.(
+        new FilmUnreadableError(
+          film.tokenId,
+          `film ${film.tokenId}: metadata ${film.metadataCid} not readable yet: ${(err as Error).message}`,
+          {
+            cause: err
+          }
+        )
+      )
       continue
     }
+    retries.delete(film.tokenId)
     await store.put(filmKey(film.tokenId), read)
     changed = true
   }
