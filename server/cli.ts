@@ -107,6 +107,11 @@ async function withdraw(args: string[]): Promise<void> {
   await withdrawCommand(args, say)
 }
 
+async function retire(args: string[]): Promise<void> {
+  const { retireCommand } = await import('./market/market-commands.ts')
+  await retireCommand(args, say)
+}
+
 async function pinningToken(args: string[]): Promise<void> {
   const { pinningTokenCommand } = await import('./pinning/token-command.ts')
   await pinningTokenCommand(args, say)
@@ -119,6 +124,7 @@ const runs: Record<string, (args: string[]) => Promise<void>> = {
   publish,
   buy,
   withdraw,
+  retire,
   monitor,
   ...updateCommands,
   'pinning-token': pinningToken
