@@ -219,9 +219,18 @@ export function createCatalogue(opts: CatalogueOptions): Catalogue {
   const retries: Retries = new Map()
 
   async function sync(): Promise<boolean> {
-    const registered = await readEvents(opts, contractAddress)
-    const changed = (await readPendingMetadata(opts, retries, aborter.signal)) || registered
-    if (changed) for (const listener of listeners) listener()
+    let unpublished = await readEvents(opts, contractAddress)
+    let changed = unpublished
+    const publish = (): void => {
+      unpublished = false
+      for (const listener of listeners) listener()
+    }
+    // each film goes out as soon as it is read: one whose metadata is slow to fail holds up no other
+    await readPendingMetadata(opts, retries, aborter.signal, () => {
+      changed = true
+      publish()
+    })
+    if (unpublished) publish()
     return changed
   }
 
@@ -329,43 +338,48 @@ function backOff(retries: Retries, tokenId: string): void {
   retries.set(tokenId, { failures, skip: Math.min(2 ** (failures - 1) - 1, MAX_SKIPPED_SYNCS) })
 }
 
+/** Films whose metadata is read at once: one that nobody serves holds up a slot until its timeout, not the sync. */
+const METADATA_READS_AT_ONCE = 4
+
 /**
  * Reads the metadata of films that lack their parts (new ones, and films stored before parts were
- * replicated: read once more); a film whose metadata or parts cannot be fetched yet waits for the next sync.
+ * replicated: read once more), a few at once, calling `stored` after each film it stores; a film whose
+ * metadata or parts cannot be fetched yet waits for a later sync.
  */
-async function readPendingMetadata(opts: CatalogueOptions, retries: Retries, stopping: AbortSignal): Promise<boolean> {
-  const { store } = opts
-  let changed = false
-  for (const film of filmsToRead(await storedFilms(store), retries)) {
-    let read: CatalogueFilm
-    try {
-      const signal = AbortSignal.any([stopping, AbortSignal.timeout(opts.metadataTimeoutMs ?? DEFAULT_METADATA_TIMEOUT_MS)])
-      read = await readFilm(film, opts, signal)
-    } catch (err) {
-      if (stopping.aborted) return changed
-      // a DAG never changes: metadata (or a part) past its bound stays so, and is not read again
-      if (err instanceof DagBoundsError) {
-        await store.put(filmKey(film.tokenId), { ...film, invalid: err.message })
-        changed = true
-        continue
-      }
-      backOff(retries, film.tokenId)
-      opts.onError?.(
-        new FilmUnreadableError(
-          film.tokenId,
-          `film ${film.tokenId}: metadata ${film.metadataCid} not readable yet: ${(err as Error).message}`,
-          {
-            cause: err
-          }
-        )
-      )
-      continue
+async function readPendingMetadata(opts: CatalogueOptions, retries: Retries, stopping: AbortSignal, stored: () => void): Promise<void> {
+  const queue = filmsToRead(await storedFilms(opts.store), retries)
+  const worker = async (): Promise<void> => {
+    for (let film = queue.shift(); film !== undefined && !stopping.aborted; film = queue.shift()) {
+      const read = await readPendingFilm(film, opts, retries, stopping)
+      if (read === undefined) continue
+      await opts.store.put(filmKey(film.tokenId), read)
+      stored()
     }
-    retries.delete(film.tokenId)
-    await store.put(filmKey(film.tokenId), read)
-    changed = true
   }
-  return changed
+  await Promise.all(Array.from({ length: METADATA_READS_AT_ONCE }, worker))
+}
+
+/** The film as its metadata makes it (or invalid for good), or undefined when it cannot be read yet (said through onError). */
+async function readPendingFilm(
+  film: CatalogueFilm,
+  opts: CatalogueOptions,
+  retries: Retries,
+  stopping: AbortSignal
+): Promise<CatalogueFilm | undefined> {
+  try {
+    const signal = AbortSignal.any([stopping, AbortSignal.timeout(opts.metadataTimeoutMs ?? DEFAULT_METADATA_TIMEOUT_MS)])
+    const read = await readFilm(film, opts, signal)
+    retries.delete(film.tokenId)
+    return read
+  } catch (err) {
+    if (stopping.aborted) return undefined
+    // a DAG never changes: metadata (or a part) past its bound stays so, and is not read again
+    if (err instanceof DagBoundsError) return { ...film, invalid: err.message }
+    backOff(retries, film.tokenId)
+    const message = `film ${film.tokenId}: metadata ${film.metadataCid} not readable yet: ${(err as Error).message}`
+    opts.onError?.(new FilmUnreadableError(film.tokenId, message, { cause: err }))
+    return undefined
+  }
 }
 
 /** The film with what its metadata says (or why it is invalid); throws when it cannot be read yet. */
