@@ -21,6 +21,8 @@ contract FilmToken is ERC1155Supply, ERC2981, AccessControl, ReentrancyGuard {
         uint256 price;
         uint256 maxSupply;
         uint256[] tierThresholds;
+        /// @notice Set by retireFilm: no more sales, and the storage network stops keeping copies.
+        bool retired;
     }
 
     error UnknownFilm(uint256 id);
@@ -33,10 +35,15 @@ contract FilmToken is ERC1155Supply, ERC2981, AccessControl, ReentrancyGuard {
     error InsufficientPayment(uint256 required, uint256 sent);
     error NothingToWithdraw();
     error TransferFailed(address to, uint256 amount);
+    /// @notice The film was retired: it is sold no more, and cannot be retired twice.
+    error RetiredFilm(uint256 id);
+    /// @notice Only the film's creator or the admin retires it.
+    error NotFilmCreator(uint256 id, address account);
 
     event FilmRegistered(uint256 indexed id, address indexed creator, string metadataUri, uint256 price, uint256 maxSupply);
     event FilmPurchased(uint256 indexed id, address indexed buyer, uint256 quantity, uint256 paid);
     event ProceedsWithdrawn(address indexed creator, uint256 amount);
+    event FilmRetired(uint256 indexed id, address indexed by);
 
     uint256 private _filmCount;
     mapping(uint256 id => Film) private _films;
@@ -70,7 +77,7 @@ contract FilmToken is ERC1155Supply, ERC2981, AccessControl, ReentrancyGuard {
         }
 
         id = ++_filmCount;
-        _films[id] = Film(msg.sender, metadataUri, price, maxSupply, thresholds);
+        _films[id] = Film(msg.sender, metadataUri, price, maxSupply, thresholds, false);
         _setTokenRoyalty(id, royaltyReceiver, royaltyBps);
         emit FilmRegistered(id, msg.sender, metadataUri, price, maxSupply);
     }
@@ -78,6 +85,7 @@ contract FilmToken is ERC1155Supply, ERC2981, AccessControl, ReentrancyGuard {
     function buy(uint256 id, uint256 quantity) external payable nonReentrant filmExists(id) {
         if (quantity == 0) revert ZeroQuantity();
         Film storage f = _films[id];
+        if (f.retired) revert RetiredFilm(id);
         uint256 remaining = f.maxSupply - totalSupply(id);
         if (quantity > remaining) revert ExceedsMaxSupply(id, quantity, remaining);
         uint256 cost = f.price * quantity;
@@ -87,6 +95,17 @@ contract FilmToken is ERC1155Supply, ERC2981, AccessControl, ReentrancyGuard {
         emit FilmPurchased(id, msg.sender, quantity, cost);
         _mint(msg.sender, id, quantity, "");
         if (msg.value > cost) _send(msg.sender, msg.value - cost);
+    }
+
+    /// @notice Takes the film out of the catalogue for good: it is sold no more, and the storage
+    /// network stops keeping copies of it. Holders keep their tokens, their rights tier and the copy
+    /// their box holds; transfers go on. Only the film's creator or the admin (DEFAULT_ADMIN_ROLE).
+    function retireFilm(uint256 id) external filmExists(id) {
+        Film storage f = _films[id];
+        if (msg.sender != f.creator && !hasRole(DEFAULT_ADMIN_ROLE, msg.sender)) revert NotFilmCreator(id, msg.sender);
+        if (f.retired) revert RetiredFilm(id);
+        f.retired = true;
+        emit FilmRetired(id, msg.sender);
     }
 
     function withdraw() external nonReentrant {

@@ -112,6 +112,11 @@ async function pair(args: string[]): Promise<void> {
   await pairCommand(args, say)
 }
 
+async function retire(args: string[]): Promise<void> {
+  const { retireCommand } = await import('./market/market-commands.ts')
+  await retireCommand(args, say)
+}
+
 async function pinningToken(args: string[]): Promise<void> {
   const { pinningTokenCommand } = await import('./pinning/token-command.ts')
   await pinningTokenCommand(args, say)
@@ -125,6 +130,7 @@ const runs: Record<string, (args: string[]) => Promise<void>> = {
   buy,
   withdraw,
   pair,
+  retire,
   monitor,
   ...updateCommands,
   'pinning-token': pinningToken

@@ -392,6 +392,39 @@ t.test('withdrawing proceeds', async t => {
   await rejectsWith(t, mined((f.token.connect(f.buyer) as Contract).withdraw()), f.token, 'NothingToWithdraw', [])
 })
 
+t.test('retiring a film', async t => {
+  const f = await fixture(t)
+  const filmId = await register(f)
+  await buy(f, filmId, 2n, 2n * PRICE)
+  // another creator, a collector who holds the film and a guest: none of them may retire it
+  await mined(f.token.grantRole(CREATOR_ROLE, f.other.address))
+  for (const stranger of [f.other, f.buyer, f.royaltyReceiver]) {
+    const asStranger = f.token.connect(stranger) as Contract
+    await rejectsWith(t, mined(asStranger.retireFilm(filmId)), f.token, 'NotFilmCreator', [filmId, stranger.address])
+  }
+  t.equal((await f.token.film(filmId)).retired, false, 'the refused attempts changed nothing')
+  await rejectsWith(t, mined((f.token.connect(f.creator) as Contract).retireFilm(99n)), f.token, 'UnknownFilm', [99n])
+
+  const receipt = await mined((f.token.connect(f.creator) as Contract).retireFilm(filmId))
+  t.strictSame(eventsOf(f.token, receipt, 'FilmRetired'), [{ args: [filmId, f.creator.address] }])
+  t.equal((await f.token.film(filmId)).retired, true)
+  await rejectsWith(t, buy(f, filmId, 1n, PRICE), f.token, 'RetiredFilm', [filmId])
+  await rejectsWith(t, mined((f.token.connect(f.creator) as Contract).retireFilm(filmId)), f.token, 'RetiredFilm', [filmId])
+
+  // holders keep what they paid for: their tokens, their rights and the right to pass them on
+  t.equal(await f.token.rightsTier(f.buyer.address, filmId), 1n)
+  const asBuyer = f.token.connect(f.buyer) as Contract
+  await mined(asBuyer.safeTransferFrom(f.buyer.address, f.other.address, filmId, 1n, '0x'))
+  t.equal(await f.token.balanceOf(f.other.address, filmId), 1n, 'a retired film still changes hands')
+  t.equal(await f.token.proceeds(f.creator.address), 2n * PRICE, 'and its proceeds stay withdrawable')
+
+  await t.test("the admin retires any creator's film", async t => {
+    const another = await register(f)
+    const retired = await mined(f.token.retireFilm(another))
+    t.strictSame(eventsOf(f.token, retired, 'FilmRetired'), [{ args: [another, f.admin.address] }])
+  })
+})
+
 t.test('contracts that refuse ether and re-entrancy', async t => {
   const f = await fixture(t)
   const filmId = await register(f)

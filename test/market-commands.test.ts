@@ -1,9 +1,9 @@
-// `seed-one buy`, `withdraw` and `pair` on the real devnet (issue 17): a collector buys without writing
-// ethers code, a creator takes the proceeds, an owner pairs a box without a phone, and each refusal says
-// what is wrong before any transaction.
+// `seed-one buy`, `withdraw`, `retire` and `pair` on the real devnet (issue 17): a collector buys without
+// writing ethers code, a creator takes the proceeds or retires a film, an owner pairs a box without a
+// phone, and each refusal says what is wrong before any transaction.
 import t from 'tap'
 import { writeFile } from 'node:fs/promises'
-import { Wallet, parseEther } from 'ethers'
+import { Contract, Wallet, id as id_, parseEther } from 'ethers'
 import { freePort, runCliToEnd } from './helpers/daemon-process.ts'
 import { connectDevnet, devnetCliFlags, startTestDevnet } from './helpers/devnet.ts'
 import { daemonConfig, startTestDaemon, testDir } from './helpers/in-process.ts'
@@ -11,7 +11,7 @@ import { CookieJar } from './helpers/owner-session.ts'
 import { pollPairing } from './helpers/pairing-client.ts'
 
 const devnet = await startTestDevnet(t)
-const { creator, owner, provider } = connectDevnet(t, devnet)
+const { creator, owner, other, provider } = connectDevnet(t, devnet)
 const chain = ['--rpc-url', devnet.rpcUrl, '--contract', devnet.contractAddress]
 const PRICE = parseEther('0.01')
 
@@ -103,4 +103,33 @@ t.test("pair signs the code a player's TV shows with the owner's key: the box is
   t.match(paired.output, `is paired with ${devnet.accounts.owner.address}`)
   const state = await pollPairing(box.url, tv)
   t.same([state.paired, state.signedIn], [true, true], 'the TV that showed the code is signed in at its next poll')
+})
+
+t.test("retire takes the creator's film out of sale; a guest or another creator is refused", async t => {
+  const id = await register(10)
+  const retired = async (): Promise<boolean> => ((await creator.getFunction('film')(id)) as { retired: boolean }).retired
+  const deployer = new Contract(devnet.contractAddress, creator.interface, new Wallet(devnet.accounts.deployer.privateKey, provider))
+  await (await deployer.getFunction('grantRole')(id_('CREATOR_ROLE'), devnet.accounts.otherCollector.address)).wait()
+  const otherKey = testDir(t, 'other.key')
+  await writeFile(otherKey, `${devnet.accounts.otherCollector.privateKey}\n`, { mode: 0o600 })
+  const refused = await runCliToEnd(['retire', id, '--key-file', otherKey, ...chain])
+  t.equal(refused.code, 1)
+  t.match(
+    refused.output,
+    `film #${id} is ${devnet.accounts.creator.address}'s: only its creator or the contract's admin can retire it, and ${devnet.accounts.otherCollector.address} is neither`
+  )
+  // the contract refuses it too, for whoever writes the transaction by hand
+  await t.rejects(other.getFunction('retireFilm').staticCall(id), /NotFilmCreator/)
+  t.equal(await retired(), false, 'another creator could not retire the film')
+
+  const done = await runCliToEnd(['retire', id, ...chain])
+  t.equal(done.code, 0, done.output)
+  t.match(done.output, `retired film #${id} (transaction 0x`)
+  t.match(done.output, 'next: nobody can buy it any more; the monitor and the storage nodes drop it from their catalogue')
+  t.equal(await retired(), true, 'the chain says so')
+  const bought = await runCliToEnd(['buy', id, ...chain])
+  t.equal(bought.code, 1)
+  t.match(bought.output, `seed-one buy: film #${id} is not for sale any more: its creator retired it from the catalogue`)
+  t.match((await runCliToEnd(['retire', id, ...chain])).output, `film #${id} is retired already`)
+  t.match((await runCliToEnd(['retire', ...chain])).output, 'retire takes one token id, e.g. `seed-one retire 1`')
 })

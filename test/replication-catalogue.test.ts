@@ -6,7 +6,7 @@ import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { loadFilmTokenArtifact } from '../server/chain/artifacts.ts'
-import { createCatalogue, type CatalogueOptions } from '../server/replication/catalogue.ts'
+import { createCatalogue, FilmUnreadableError, type CatalogueOptions } from '../server/replication/catalogue.ts'
 import { addBytes } from '../server/storage/content.ts'
 import { openStateDb, section } from '../server/storage/state-db.ts'
 import { devnetProvider, devnetWallet, startTestDevnet } from './helpers/devnet.ts'
@@ -78,7 +78,7 @@ t.test('films in registration order, each its parts in filmParts order (the cont
   let changes = 0
   catalogue.onChange(() => changes++)
   t.ok(await catalogue.syncOnce(), 'the first sync changes the catalogue')
-  t.equal(changes, 1)
+  t.equal(changes, 2, 'one change as each film is read')
   const entries = await catalogue.entries()
   t.same(
     entries.map(e => [e.tokenId, e.kind]),
@@ -186,5 +186,79 @@ t.test('a film stored before parts were replicated keeps its two entries, then i
   t.ok(await catalogue.syncOnce(), 'a film whose parts have no names is read again')
   t.same((await catalogue.films())[0].parts, parts, 'and learns their names')
   t.notOk(await catalogue.syncOnce(), 'and not again')
+  await catalogue.close()
+})
+
+/** A CID nobody holds: the token URI of a film published into the wrong data directory (issue 17). */
+async function unservedCid(): Promise<CID> {
+  return CID.create(1, raw.code, await sha256.digest(new TextEncoder().encode(`nobody serves this ${Math.random()}`)))
+}
+
+t.test('a film whose metadata nobody serves is retried less often each time, and fresh films are read before it', async t => {
+  const lostId = await registerUri(`ipfs://${await unservedCid()}`)
+  const errors: FilmUnreadableError[] = []
+  const catalogue = catalogueOver(countingProvider().provider, { onError: err => errors.push(err as FilmUnreadableError) })
+  for (let sync = 1; sync <= 8; sync++) {
+    if (sync === 3) films.push(await registerFilm({ custodian, creator, contractAddress: devnet.contractAddress, bytes: 1000 }))
+    await catalogue.syncOnce()
+  }
+  t.same(
+    errors.map(err => [err.name, err.tokenId]),
+    [1, 2, 4, 8].map(() => ['FilmUnreadableError', lostId]),
+    'read at syncs 1, 2, 4 and 8 (skipping 0, 1, then 3 syncs), each failure naming its film'
+  )
+  t.ok(
+    (await catalogue.films()).some(film => film.tokenId === films.at(-1)!.tokenId && film.parts !== undefined),
+    'a film registered meanwhile is read at once'
+  )
+  await catalogue.close()
+  // retired, so that the next test hears of its own films alone
+  await (await token.getFunction('retireFilm')(lostId)).wait()
+})
+
+t.test('a film whose metadata read hangs holds up none registered after it', async t => {
+  const lostId = await registerUri(`ipfs://${await unservedCid()}`)
+  const next = await registerFilm({ custodian, creator, contractAddress: devnet.contractAddress, bytes: 1000 })
+  films.push(next)
+  // the lost film's read lasts until the catalogue closes: a film read after it in turn would wait as long
+  const catalogue = catalogueOver(countingProvider().provider, { metadataTimeoutMs: 10 * 60_000 })
+  const listed = new Promise<void>(resolve =>
+    catalogue.onChange(async () => {
+      if ((await catalogue.films()).some(film => film.tokenId === next.tokenId && film.parts !== undefined)) resolve()
+    })
+  )
+  const syncing = catalogue.syncOnce()
+  await listed
+  t.pass(`film ${next.tokenId} is listed while film ${lostId}'s metadata is still being asked for`)
+  await catalogue.close()
+  await syncing
+  await (await token.getFunction('retireFilm')(lostId)).wait()
+})
+
+t.test('a retired film leaves the catalogue, is asked for no more, and its replicas are named for release', async t => {
+  const lostId = await registerUri(`ipfs://${await unservedCid()}`)
+  const held = films.at(-1)!
+  const errors: string[] = []
+  const catalogue = catalogueOver(countingProvider().provider, { onError: err => errors.push((err as Error).message) })
+  await catalogue.syncOnce()
+  t.match(errors.join('\n'), `film ${lostId}: metadata`, 'the film nobody serves fails')
+  const heldCids = (await catalogue.entries()).filter(e => e.tokenId === held.tokenId).map(e => e.cid)
+  t.equal(heldCids.length, 3, 'the held film is listed with its parts')
+  t.same(await catalogue.retiredCids(), new Set(), 'nothing retired yet')
+
+  for (const id of [lostId, held.tokenId]) await (await token.getFunction('retireFilm')(id)).wait()
+  const reads = metadataReads
+  errors.length = 0
+  t.ok(await catalogue.syncOnce(), 'the retirements change the catalogue')
+  const listed = (await catalogue.films()).map(film => film.tokenId)
+  t.notOk(listed.includes(lostId) || listed.includes(held.tokenId), 'neither film is listed any more')
+  t.notOk(
+    (await catalogue.entries()).some(e => e.tokenId === held.tokenId),
+    'nor replicated'
+  )
+  t.same(await catalogue.retiredCids(), new Set(heldCids), "the retired film's parts are the ones to release")
+  for (let sync = 0; sync < 8; sync++) await catalogue.syncOnce()
+  t.equal(metadataReads, reads, 'nine syncs read no metadata: the retired film is asked for no more')
+  t.same(errors, [], 'and nothing is said of it')
   await catalogue.close()
 })

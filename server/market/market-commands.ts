@@ -1,12 +1,13 @@
-// `seed-one buy <token id>` and `seed-one withdraw`: a collector buys a film and a creator takes their
-// proceeds without writing ethers code, on the devnet (its devnet-only accounts by default) or on any
-// chain with a key file. What would make the transaction fail is checked first and said plainly.
-import { formatEther, Wallet, type Contract } from '../lib/ethers.ts'
+// `seed-one buy <token id>`, `seed-one withdraw` and `seed-one retire <token id>`: a collector buys a
+// film, a creator takes their proceeds or retires a film without writing ethers code, on the devnet (its
+// devnet-only accounts by default) or on any chain with a key file. What would make the transaction
+// fail is checked first and said plainly.
+import { formatEther, getAddress, Wallet, ZeroHash, type Contract } from '../lib/ethers.ts'
 import { ConfigError, integer, resolveChainConfig } from '../config.ts'
 import { parseFlags } from '../lib/command-flags.ts'
 import { DEVNET_CHAIN_ID, assertFilmTokenAt, connectFilmToken, type FilmTokenClient } from '../chain/film-token.ts'
 import { readPrivateKeyFile } from '../chain/key-file.ts'
-import { buyFlags, withdrawFlags } from './market-flags.ts'
+import { buyFlags, retireFlags, withdrawFlags } from './market-flags.ts'
 
 /** A refusal the user fixes: a film that is not there or sold out, a wallet without the money. */
 export class MarketError extends Error {
@@ -66,21 +67,29 @@ async function withMarket(market: Market, work: () => Promise<void>): Promise<vo
   }
 }
 
-function tokenIdOperand(positionals: string[]): bigint {
+function tokenIdOperand(command: string, positionals: string[]): bigint {
   const [text] = positionals
   if (text === undefined || positionals.length > 1 || !/^\d+$/.test(text)) {
-    throw new ConfigError('buy takes one token id, e.g. `seed-one buy 1` (publish prints it as "tokenId")')
+    throw new ConfigError(`${command} takes one token id, e.g. \`seed-one ${command} 1\` (publish prints it as "tokenId")`)
   }
   return BigInt(text)
 }
 
-/** The film's price for `quantity` tokens, refusing a film that is not there or has too few left. */
-async function priceOf(contract: Contract, id: bigint, quantity: bigint): Promise<bigint> {
+type Film = { creator: string; price: bigint; maxSupply: bigint; retired: boolean }
+
+/** The film `id` on the contract, refusing one that is not there. */
+async function filmOf(contract: Contract, id: bigint): Promise<Film> {
   const count = (await contract.filmCount()) as bigint
   if (id < 1n || id > count) {
     throw new MarketError(`there is no film #${id} on this contract (it has ${count}): check the token id and --contract`)
   }
-  const film = (await contract.film(id)) as { price: bigint; maxSupply: bigint }
+  return (await contract.film(id)) as Film
+}
+
+/** The film's price for `quantity` tokens, refusing a film that is not there, retired or has too few left. */
+async function priceOf(contract: Contract, id: bigint, quantity: bigint): Promise<bigint> {
+  const film = await filmOf(contract, id)
+  if (film.retired) throw new MarketError(`film #${id} is not for sale any more: its creator retired it from the catalogue`)
   const remaining = film.maxSupply - ((await contract['totalSupply(uint256)'](id)) as bigint)
   if (remaining === 0n) throw new MarketError(`film #${id} is not for sale any more: all ${film.maxSupply} tokens are sold`)
   if (quantity > remaining)
@@ -91,7 +100,7 @@ async function priceOf(contract: Contract, id: bigint, quantity: bigint): Promis
 /** `seed-one buy <token id>`: pays the contract's price for --quantity tokens (1) from the --key-file wallet. */
 export async function buyCommand(args: string[], say: Say): Promise<void> {
   const { values, positionals } = parseFlags(buyFlags, args, true)
-  const id = tokenIdOperand(positionals)
+  const id = tokenIdOperand('buy', positionals)
   const quantity = BigInt(integer('quantity', values.quantity, 1, 1))
   const market = await openMarket(values, 'owner', say)
   await withMarket(market, async () => {
@@ -121,5 +130,31 @@ export async function withdrawCommand(args: string[], say: Say): Promise<void> {
       throw new MarketError(`${wallet.address} has no proceeds to withdraw from this contract (no sales since the last withdrawal)`)
     const receipt = await (await contract.withdraw()).wait()
     say(`withdrew ${eth(proceeds)} to ${wallet.address} (transaction ${receipt.hash})`)
+  })
+}
+
+/** Refuses a film retired already, and a wallet that is neither the film's creator nor the contract's admin. */
+async function checkRetirable(contract: Contract, id: bigint, wallet: Wallet): Promise<void> {
+  const film = await filmOf(contract, id)
+  if (film.retired) throw new MarketError(`film #${id} is retired already: the network keeps it no more, and nobody can buy it`)
+  if (getAddress(film.creator) === wallet.address || ((await contract.hasRole(ZeroHash, wallet.address)) as boolean)) return
+  throw new MarketError(
+    `film #${id} is ${film.creator}'s: only its creator or the contract's admin can retire it, and ${wallet.address} is neither; give the creator's --key-file`
+  )
+}
+
+/** `seed-one retire <token id>`: takes a film out of the catalogue, signed by its --key-file creator (or the admin). */
+export async function retireCommand(args: string[], say: Say): Promise<void> {
+  const { values, positionals } = parseFlags(retireFlags, args, true)
+  const id = tokenIdOperand('retire', positionals)
+  const market = await openMarket(values, 'creator', say)
+  await withMarket(market, async () => {
+    const { contract, wallet } = market
+    await checkRetirable(contract, id, wallet)
+    const receipt = await (await contract.retireFilm(id)).wait()
+    say(`retired film #${id} (transaction ${receipt.hash})`)
+    say('next: nobody can buy it any more; the monitor and the storage nodes drop it from their catalogue at their next')
+    say('sync once this block is confirmed, stop asking for its metadata and release their copies of it;')
+    say('its holders keep their tokens and the copy on their box, and it still plays there')
   })
 }

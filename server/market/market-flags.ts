@@ -1,4 +1,4 @@
-// `seed-one buy`, `withdraw` and `pair`: their flags, light enough for `seed-one help` to read.
+// `seed-one buy`, `withdraw`, `retire` and `pair`: their flags, light enough for `seed-one help` to read.
 import { daemonFlags } from '../config.ts'
 import type { CommandDefinition } from '../lib/command-flags.ts'
 
@@ -25,6 +25,15 @@ export const withdrawFlags = {
   }
 } as const
 
+/** A creator's command, like withdraw: the creator's key signs (or the admin's). */
+export const retireFlags = {
+  ...withdrawFlags,
+  'key-file': {
+    ...withdrawFlags['key-file'],
+    description: "a file holding the film's creator's (or the contract admin's) private key (0x + 64 hex digits; keep it 0600)"
+  }
+} as const
+
 export const pairFlags = {
   url: { type: 'string', value: 'URL', description: 'the Seed One whose TV shows the code', default: 'http://127.0.0.1:8080' },
   'key-file': {
@@ -43,6 +52,12 @@ export const marketDefinitions: CommandDefinition[] = [
     flags: buyFlags
   },
   { name: 'withdraw', summary: "withdraw a creator's proceeds from the film contract to the creator's wallet", flags: withdrawFlags },
+  {
+    name: 'retire',
+    summary: 'retire a film from the catalogue: sold no more, the storage network stops keeping it; holders keep theirs',
+    operands: '<token id>',
+    flags: retireFlags
+  },
   {
     name: 'pair',
     summary:

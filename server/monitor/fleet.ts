@@ -78,10 +78,15 @@ function fleetFilms(registry: RegistryNode[], films: CatalogueFilm[], minReplica
   })
 }
 
+/** The nodes as if they held nothing of `retired` films: copies the network no longer keeps are no one's concern. */
+function withoutRetired(registry: RegistryNode[], retired: Set<string>): RegistryNode[] {
+  return retired.size === 0 ? registry : registry.map(node => ({ ...node, held: node.held.filter(cid => !retired.has(cid)) }))
+}
+
 export async function readFleet(
   store: NodeStore,
   registry: RegistryNode[],
-  opts: { nodeTimeoutMs: number; minReplicas: number; catalogue: CatalogueFilm[] }
+  opts: { nodeTimeoutMs: number; minReplicas: number; catalogue: CatalogueFilm[]; retired?: Set<string> }
 ): Promise<Fleet> {
   const nodes = (
     await Promise.all(
@@ -142,7 +147,7 @@ export async function readFleet(
     nodes,
     films: fleetFilms(registry, opts.catalogue, opts.minReplicas),
     replication: replicationHealth(
-      registry,
+      withoutRetired(registry, opts.retired ?? new Set()),
       opts.minReplicas,
       opts.catalogue.flatMap(film => (film.invalid === undefined ? filmPartCids(film).map(part => part.cid) : []))
     )

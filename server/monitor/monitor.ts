@@ -28,7 +28,7 @@ import { createAdmission } from './admission.ts'
 import { createIdentityChecks, type IdentityChecks } from './node-identity.ts'
 import { createDiscovery } from './discovery.ts'
 import { discoveryRoutes } from './discovery-routes.ts'
-import { repeatedWarning } from '../lib/repeated-warning.ts'
+import { catalogueWarnings } from '../replication/catalogue-warnings.ts'
 
 export interface Monitor {
   url: string
@@ -50,10 +50,16 @@ function sources(nodes: RegistryNode[], cid: CID): string[] {
   return [...live.filter(node => node.held.includes(key)), ...live.filter(node => !node.held.includes(key))].map(node => node.apiUrl)
 }
 
+/** Where the monitor logs: the level, and a stream for JSON lines (the tests read them) instead of stdout. */
+export interface MonitorLogOptions {
+  logLevel?: string
+  logStream?: { write(line: string): void }
+}
+
 /** The monitor's Fastify app: JSON bodies up to BODY_LIMIT_BYTES, strict schemas, browser headers. */
-async function createMonitorApp(opts: { logLevel?: string }, shutdown: Shutdown): Promise<FastifyInstance> {
+async function createMonitorApp(opts: MonitorLogOptions, shutdown: Shutdown): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: { level: opts.logLevel ?? process.env.SEED_ONE_LOG_LEVEL ?? 'info', stream: logStream() },
+    logger: { level: opts.logLevel ?? process.env.SEED_ONE_LOG_LEVEL ?? 'info', stream: logStream(opts.logStream) },
     // client errors (a 404 for a node it does not know) without a stack trace
     logController: new RequestLogController(),
     bodyLimit: BODY_LIMIT_BYTES,
@@ -82,7 +88,6 @@ async function startCatalogue(
   const chain = await connectFilmToken(config.chain)
   shutdown.add(() => chain.provider.destroy())
   const log = app.log.child({ part: 'catalogue' })
-  const syncFailed = repeatedWarning(log, 'catalogue sync failed; retrying')
   const catalogue = createCatalogue({
     ...chainCatalogueOptions(chain, config.chain, db),
     readMetadata: async (cid, signal) => {
@@ -93,7 +98,7 @@ async function startCatalogue(
         MAX_METADATA_BYTES
       )
     },
-    onError: err => syncFailed.warn({ err: (err as Error).message })
+    onError: catalogueWarnings(log, 'catalogue sync failed; retrying')
   })
   catalogue.start()
   shutdown.add(() => catalogue.close())
@@ -150,7 +155,7 @@ async function startClaimChecks(
  * history for the retention period, serves the node registry, challenges nodes for proof of holding,
  * and shows the fleet dashboard at '/' and Prometheus metrics at '/metrics'.
  */
-export async function startMonitor(config: MonitorConfig, opts: { logLevel?: string } = {}): Promise<Monitor> {
+export async function startMonitor(config: MonitorConfig, opts: MonitorLogOptions = {}): Promise<Monitor> {
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 })
   const db = await openStateDb(config.dataDir)
   const shutdown = createShutdown()
@@ -167,7 +172,8 @@ export async function startMonitor(config: MonitorConfig, opts: { logLevel?: str
       await readFleet(store, await registry(), {
         nodeTimeoutMs: config.nodeTimeoutMs,
         minReplicas: config.minReplicas,
-        catalogue: (await catalogue?.films()) ?? []
+        catalogue: (await catalogue?.films()) ?? [],
+        retired: await catalogue?.retiredCids()
       })
     const { challenger, identities } = await startClaimChecks(config, store, registry, app, shutdown, metrics)
 

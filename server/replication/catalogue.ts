@@ -1,9 +1,10 @@
-// The network's catalogue: every film registered on the FilmToken contract, read from its
-// FilmRegistered events (confirmed blocks only, resuming from the last processed block), with the
-// CIDs the storage nodes replicate: every part of the film as library/film-parts.ts lists them (its
-// metadata, poster, subtitle tracks, chapters track, thumbnail sheets, sealed content and renditions),
-// and their sizes.
+// The network's catalogue: every film registered on the FilmToken contract and not retired, read
+// from its FilmRegistered and FilmRetired events (confirmed blocks only, resuming from the last
+// processed block), with the CIDs the storage nodes replicate: every part of the film as
+// library/film-parts.ts lists them (its metadata, poster, subtitle tracks, chapters track, thumbnail
+// sheets, sealed content and renditions), and their sizes.
 import { Interface, getAddress, type JsonRpcProvider } from '../lib/ethers.ts'
+import type { Result } from 'ethers'
 import type { CID } from 'multiformats/cid'
 import { metadataCidFromUri, parseCid, parseFilmMetadata, type FilmMetadata } from '../library/film-metadata.ts'
 import { filmParts, type FilmPart, type PartKind } from '../library/film-parts.ts'
@@ -38,6 +39,8 @@ export interface CatalogueFilm {
   parts?: CataloguePart[]
   /** Why the metadata could not be used, when it was read but is not valid (it is not retried). */
   invalid?: string
+  /** Retired on chain by its creator (or the admin): kept here only so its replicas can be released. */
+  retired?: true
 }
 
 /** One part of a film (filmParts) with its size; `bytes` is unknown for a small part on a catalogue without readFileSize (the monitor's). */
@@ -105,16 +108,19 @@ export interface Catalogue {
   /** Syncs every pollMs; after an error retries with backoff. */
   start(): void
   close(): Promise<void>
-  /** Every registered film, in registration order. */
+  /** Every registered film not retired, in registration order. */
   films(): Promise<CatalogueFilm[]>
+  /** The CIDs of retired films that no film still listed shares: what storage nodes release. */
+  retiredCids(): Promise<Set<string>>
   /** The CIDs to replicate, in catalogue order: each film's parts in filmParts' order, films in registration order. */
   entries(): Promise<CatalogueEntry[]>
   /** Called after a sync that changed the catalogue. */
   onChange(listener: () => void): () => void
 }
 
-const REGISTERED_ABI = [
-  'event FilmRegistered(uint256 indexed id, address indexed creator, string metadataUri, uint256 price, uint256 maxSupply)'
+const CATALOGUE_ABI = [
+  'event FilmRegistered(uint256 indexed id, address indexed creator, string metadataUri, uint256 price, uint256 maxSupply)',
+  'event FilmRetired(uint256 indexed id, address indexed by)'
 ]
 const DEFAULT_POLL_MS = 10_000
 const DEFAULT_METADATA_TIMEOUT_MS = 30_000
@@ -123,11 +129,23 @@ const MAX_BACKOFF_MS = 5 * 60_000
 /** uint256 has at most 78 decimal digits: zero-padded ids sort in registration order. */
 const filmKey = (tokenId: string): `film:${string}` => `film:${tokenId.padStart(78, '0')}`
 const isFilm = (record: CatalogueRecord): record is CatalogueFilm => 'tokenId' in record
-const registered = new Interface(REGISTERED_ABI)
-const registeredTopic = registered.getEvent('FilmRegistered')!.topicHash
+const catalogueEvents = new Interface(CATALOGUE_ABI)
+const eventTopics = [catalogueEvents.getEvent('FilmRegistered')!.topicHash, catalogueEvents.getEvent('FilmRetired')!.topicHash]
+/** A film whose metadata failed skips twice as many syncs after each failure, up to this many (5 min at 10 s). */
+const MAX_SKIPPED_SYNCS = 31
 
 async function storedFilms(store: Store<'catalogue'>): Promise<CatalogueFilm[]> {
   return (await store.entries()).flatMap(([, record]) => (isFilm(record) ? [record] : []))
+}
+
+/** A film's metadata that could not be read (yet): the film waits, the rest of the catalogue goes on. */
+export class FilmUnreadableError extends Error {
+  override name = 'FilmUnreadableError'
+  readonly tokenId: string
+  constructor(tokenId: string, message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.tokenId = tokenId
+  }
 }
 
 /** The parts of a film whose metadata has been read: those it lists, or (stored before parts were) its metadata and content. */
@@ -175,12 +193,22 @@ export function createCatalogue(opts: CatalogueOptions): Catalogue {
   const contractAddress = getAddress(opts.contractAddress.toLowerCase())
   const listeners = new Set<() => void>()
   const aborter = new AbortController()
-  const films = async (): Promise<CatalogueFilm[]> => await storedFilms(opts.store)
+  const films = async (): Promise<CatalogueFilm[]> => (await storedFilms(opts.store)).filter(film => film.retired !== true)
+  const retries: Retries = new Map()
 
   async function sync(): Promise<boolean> {
-    const registered = await readEvents(opts, contractAddress)
-    const changed = (await readPendingMetadata(opts, aborter.signal)) || registered
-    if (changed) for (const listener of listeners) listener()
+    let unpublished = await readEvents(opts, contractAddress)
+    let changed = unpublished
+    const publish = (): void => {
+      unpublished = false
+      for (const listener of listeners) listener()
+    }
+    // each film goes out as soon as it is read: one whose metadata is slow to fail holds up no other
+    await readPendingMetadata(opts, retries, aborter.signal, () => {
+      changed = true
+      publish()
+    })
+    if (unpublished) publish()
     return changed
   }
 
@@ -196,6 +224,7 @@ export function createCatalogue(opts: CatalogueOptions): Catalogue {
     },
     films,
     entries: async () => catalogueEntries(await films()),
+    retiredCids: async () => retiredCids(await storedFilms(opts.store)),
     onChange(listener) {
       listeners.add(listener)
       return () => listeners.delete(listener)
@@ -203,7 +232,7 @@ export function createCatalogue(opts: CatalogueOptions): Catalogue {
   }
 }
 
-/** New registrations between the saved position and the last confirmed block; true when there were any. */
+/** New registrations and retirements between the saved position and the last confirmed block; true when there were any. */
 async function readEvents(opts: CatalogueOptions, contractAddress: string): Promise<boolean> {
   const { provider, store } = opts
   const blockWindow = opts.blockWindow ?? DEFAULT_BLOCK_WINDOW
@@ -220,20 +249,11 @@ async function readEvents(opts: CatalogueOptions, contractAddress: string): Prom
   const target = head - opts.confirmations
   for (let start = lastBlock + 1; start <= target; start += blockWindow) {
     const end = Math.min(start + blockWindow - 1, target)
-    const logs = await provider.getLogs({ address: contractAddress, topics: [registeredTopic], fromBlock: start, toBlock: end })
+    const logs = await provider.getLogs({ address: contractAddress, topics: [eventTopics], fromBlock: start, toBlock: end })
     for (const log of logs) {
-      const event = registered.parseLog(log)
-      if (event === null) continue
-      const tokenId = (event.args.id as bigint).toString()
-      if ((await store.get(filmKey(tokenId))) !== undefined) continue
-      const film: CatalogueFilm = { tokenId, metadataCid: '' }
-      try {
-        film.metadataCid = metadataCidFromUri(event.args.metadataUri as string).toString()
-      } catch (err) {
-        film.invalid = (err as Error).message
-      }
-      await store.put(filmKey(tokenId), film)
-      changed = true
+      const event = catalogueEvents.parseLog(log)
+      if (event?.name === 'FilmRegistered') changed = (await storeRegistered(store, event.args)) || changed
+      if (event?.name === 'FilmRetired') changed = (await storeRetired(store, event.args)) || changed
     }
     // saved after the window's films: a crash in between reads the window again, which is harmless
     await store.put('position', { lastBlock: end })
@@ -241,35 +261,104 @@ async function readEvents(opts: CatalogueOptions, contractAddress: string): Prom
   return changed
 }
 
+/** A newly registered film, unless stored already; true when it was new. */
+async function storeRegistered(store: Store<'catalogue'>, args: Result): Promise<boolean> {
+  const tokenId = (args.id as bigint).toString()
+  if ((await store.get(filmKey(tokenId))) !== undefined) return false
+  const film: CatalogueFilm = { tokenId, metadataCid: '' }
+  try {
+    film.metadataCid = metadataCidFromUri(args.metadataUri as string).toString()
+  } catch (err) {
+    film.invalid = (err as Error).message
+  }
+  await store.put(filmKey(tokenId), film)
+  return true
+}
+
+/** A film retired: kept with its parts (their replicas are released) but listed no more; true when it was listed. */
+async function storeRetired(store: Store<'catalogue'>, args: Result): Promise<boolean> {
+  const tokenId = (args.id as bigint).toString()
+  const film = (await store.get(filmKey(tokenId))) as CatalogueFilm | undefined
+  if (film?.retired === true) return false
+  await store.put(filmKey(tokenId), { ...(film ?? { tokenId, metadataCid: '' }), retired: true })
+  return true
+}
+
+/** The parts of retired films that no listed film shares. */
+function retiredCids(stored: CatalogueFilm[]): Set<string> {
+  const listed = new Set(catalogueEntries(stored.filter(film => film.retired !== true)).map(entry => entry.cid))
+  const parts = stored.filter(film => film.retired === true).flatMap(film => partsOf(film).map(part => part.cid))
+  return new Set(parts.filter(cid => !listed.has(cid)))
+}
+
+/** Films whose metadata failed, by token id: failures in a row, and syncs still to skip before the next try. */
+type Retries = Map<string, { failures: number; skip: number }>
+
+/**
+ * The films whose metadata is to be read in this sync, those never tried first: those lacking their
+ * parts (new ones, and films stored before parts were replicated: read once more), not retired, and
+ * not waiting out their backoff.
+ */
+function filmsToRead(stored: CatalogueFilm[], retries: Retries): CatalogueFilm[] {
+  const named = (film: CatalogueFilm): boolean => film.parts?.every(part => part.name !== undefined) === true
+  const pending = stored.filter(film => !named(film) && film.invalid === undefined && film.retired !== true)
+  const due = pending.filter(film => {
+    const retry = retries.get(film.tokenId)
+    if (retry === undefined || retry.skip === 0) return true
+    retry.skip--
+    return false
+  })
+  return [...due.filter(film => !retries.has(film.tokenId)), ...due.filter(film => retries.has(film.tokenId))]
+}
+
+/** One more failure of the film's metadata: it skips twice as many syncs as before, up to MAX_SKIPPED_SYNCS. */
+function backOff(retries: Retries, tokenId: string): void {
+  const failures = (retries.get(tokenId)?.failures ?? 0) + 1
+  retries.set(tokenId, { failures, skip: Math.min(2 ** (failures - 1) - 1, MAX_SKIPPED_SYNCS) })
+}
+
+/** Films whose metadata is read at once: one that nobody serves holds up a slot until its timeout, not the sync. */
+const METADATA_READS_AT_ONCE = 4
+
 /**
  * Reads the metadata of films that lack their parts (new ones, and films stored before parts were
- * replicated or named: read once more); a film whose metadata or parts cannot be fetched yet waits for the next sync.
+ * replicated or named: read once more), a few at once, calling `stored` after each film it stores; a film whose
+ * metadata or parts cannot be fetched yet waits for a later sync.
  */
-async function readPendingMetadata(opts: CatalogueOptions, stopping: AbortSignal): Promise<boolean> {
-  const { store } = opts
-  let changed = false
-  for (const film of await storedFilms(store)) {
-    const named = film.parts?.every(part => part.name !== undefined)
-    if (named === true || film.invalid !== undefined) continue
-    let read: CatalogueFilm
-    try {
-      const signal = AbortSignal.any([stopping, AbortSignal.timeout(opts.metadataTimeoutMs ?? DEFAULT_METADATA_TIMEOUT_MS)])
-      read = await readFilm(film, opts, signal)
-    } catch (err) {
-      if (stopping.aborted) return changed
-      // a DAG never changes: metadata (or a part) past its bound stays so, and is not read again
-      if (err instanceof DagBoundsError) {
-        await store.put(filmKey(film.tokenId), { ...film, invalid: err.message })
-        changed = true
-        continue
-      }
-      opts.onError?.(new Error(`film ${film.tokenId}: metadata ${film.metadataCid} not readable yet: ${(err as Error).message}`))
-      continue
+async function readPendingMetadata(opts: CatalogueOptions, retries: Retries, stopping: AbortSignal, stored: () => void): Promise<void> {
+  const queue = filmsToRead(await storedFilms(opts.store), retries)
+  const worker = async (): Promise<void> => {
+    for (let film = queue.shift(); film !== undefined && !stopping.aborted; film = queue.shift()) {
+      const read = await readPendingFilm(film, opts, retries, stopping)
+      if (read === undefined) continue
+      await opts.store.put(filmKey(film.tokenId), read)
+      stored()
     }
-    await store.put(filmKey(film.tokenId), read)
-    changed = true
   }
-  return changed
+  await Promise.all(Array.from({ length: METADATA_READS_AT_ONCE }, worker))
+}
+
+/** The film as its metadata makes it (or invalid for good), or undefined when it cannot be read yet (said through onError). */
+async function readPendingFilm(
+  film: CatalogueFilm,
+  opts: CatalogueOptions,
+  retries: Retries,
+  stopping: AbortSignal
+): Promise<CatalogueFilm | undefined> {
+  try {
+    const signal = AbortSignal.any([stopping, AbortSignal.timeout(opts.metadataTimeoutMs ?? DEFAULT_METADATA_TIMEOUT_MS)])
+    const read = await readFilm(film, opts, signal)
+    retries.delete(film.tokenId)
+    return read
+  } catch (err) {
+    if (stopping.aborted) return undefined
+    // a DAG never changes: metadata (or a part) past its bound stays so, and is not read again
+    if (err instanceof DagBoundsError) return { ...film, invalid: err.message }
+    backOff(retries, film.tokenId)
+    const message = `film ${film.tokenId}: metadata ${film.metadataCid} not readable yet: ${(err as Error).message}`
+    opts.onError?.(new FilmUnreadableError(film.tokenId, message, { cause: err }))
+    return undefined
+  }
 }
 
 /** The film with what its metadata says (or why it is invalid); throws when it cannot be read yet. */

@@ -97,7 +97,8 @@ export function createReplicator(opts: ReplicatorOptions): Replicator {
 
     // releases first: they are quick, and a slow pin must not hold them up
     // (a node the registry has not listed yet has nothing agreed to release)
-    if (nodes.fresh() && agreed !== undefined) await releaseSurplus(agreed, new Set(mine), held, library)
+    if (nodes.fresh() && agreed !== undefined)
+      await releaseSurplus(agreed, new Set(mine), held, library, await opts.catalogue.retiredCids())
     // in quiet hours nothing is fetched for others (the catalogue goes on reading each new film's
     // metadata, a few KiB: that is this box's own bookkeeping)
     if (enabled && !quietHours.quiet()) {

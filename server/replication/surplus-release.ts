@@ -1,5 +1,5 @@
 // Releasing what is no longer assigned here, only once the nodes it is assigned to hold it: surplus
-// goes only after the new copies are confirmed.
+// goes only after the new copies are confirmed. A retired film's replicas go without: nobody keeps them.
 import type { FastifyBaseLogger } from 'fastify'
 import { CID } from 'multiformats/cid'
 import type { StorageNode } from '../storage/helia-node.ts'
@@ -37,8 +37,15 @@ export interface SurplusReleaseOptions {
  * Releases the replicas assigned here by neither view once every one of the k nodes the agreed
  * assignment gives them to holds them, by the registry (release-confirmation.ts). Only those nodes
  * count: they keep what is assigned to them, while a node that merely held a copy may be releasing it too.
+ * The replicas of `retired` films are released at once.
  */
-export type SurplusRelease = (agreed: Assignment, mine: Set<string>, held: Set<string>, library: Set<string>) => Promise<void>
+export type SurplusRelease = (
+  agreed: Assignment,
+  mine: Set<string>,
+  held: Set<string>,
+  library: Set<string>,
+  retired: Set<string>
+) => Promise<void>
 
 /**
  * The replicas held here that the agreed assignment gives to other nodes only and this node's own
@@ -56,23 +63,24 @@ export function createSurplusRelease(opts: SurplusReleaseOptions): SurplusReleas
   const { helia, nodes, selfId, log } = opts
   const confirmations = createReleaseConfirmations(opts.replicationFactor)
   const cid = (text: string): CID => CID.parse(text)
-  return async (agreed, mine, held, library) => {
+  return async (agreed, mine, held, library, retired) => {
     const others = new Map(nodes.others().map(node => [node.deviceId, node]))
     const surplus = new Set(surplusReplicas(agreed, mine, held, selfId))
     for (const c of [...held]) {
-      const holders = agreed.get(c) as string[]
-      if (!surplus.has(c)) {
+      const holders = agreed.get(c) ?? []
+      if (!surplus.has(c) && !retired.has(c)) {
         confirmations.forget(c)
         continue
       }
       // the library keeps its own pin; a replica never completed here is no copy to guard
       if (!library.has(c) && (await isPinned(helia, cid(c)))) {
-        if (!confirmations.confirmed(c, holders, others)) continue
+        if (!retired.has(c) && !confirmations.confirmed(c, holders, others)) continue
         if ((await opts.otherPins?.holds(c)) !== true) {
           await unpinLocal(helia, cid(c), opts.closing)
           await helia.routing.cancelReprovide(cid(c)).catch(() => {})
         }
-        log.info({ cid: c, holders }, 'surplus replica released')
+        if (retired.has(c)) log.info({ cid: c }, "a retired film's replica released")
+        else log.info({ cid: c, holders }, 'surplus replica released')
         opts.onReleased?.()
       }
       confirmations.forget(c)

@@ -10,19 +10,18 @@ import { createReplicator } from '../replication/replicator.ts'
 import { startPinningService } from '../pinning/pinning-service.ts'
 import type { RemotePins } from '../pinning/remote-pins.ts'
 import { withShutdown, type RoleComponents, type RoleHandle } from './role.ts'
-import { repeatedWarning } from '../lib/repeated-warning.ts'
+import { catalogueWarnings } from '../replication/catalogue-warnings.ts'
 
 export async function storageRole(components: RoleComponents, app: FastifyInstance): Promise<RoleHandle> {
   const { config, db, helia, chain, identity } = components
   const log = app.log.child({ part: 'replication' })
   return await withShutdown(async shutdown => {
-    const catalogueBehind = repeatedWarning(log, 'catalogue not in sync yet; retrying')
     const catalogue = createCatalogue({
       ...chainCatalogueOptions(chain, config.chain, db),
       readMetadata: async (cid, signal) => await helia.content.readBytes(cid, { bound: metadataBound(`${cid}`), signal }),
       readFileSize: async (cid, signal) => await helia.content.fileSize(cid, signal),
       pollMs: config.chainPollMs,
-      onError: err => catalogueBehind.warn({ err: (err as Error).message })
+      onError: catalogueWarnings(log, 'catalogue not in sync yet; retrying')
     })
     const nodes = await createNodeSet({
       monitorUrl: config.monitorUrl,

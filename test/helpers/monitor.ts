@@ -1,6 +1,6 @@
 // The network's monitor in this process, on 127.0.0.1, closed when the test ends.
 import type { DeviceIdentity } from '../../server/identity/device-identity.ts'
-import { startMonitor, type Monitor } from '../../server/monitor/monitor.ts'
+import { startMonitor, type Monitor, type MonitorLogOptions } from '../../server/monitor/monitor.ts'
 import type { MonitorConfig } from '../../server/monitor/monitor-config.ts'
 import { NODES_PATH, type HealthReport, type LanPresence, type RegistryNode, type RestWindow } from '../../server/wire/monitor-protocol.ts'
 import { randomBytes } from 'node:crypto'
@@ -35,8 +35,13 @@ export function monitorConfig(dataDir: string, overrides: Partial<MonitorConfig>
 }
 
 /** Starts a monitor that the test's teardown closes; closing it earlier (to restart it) is fine. */
-export async function startTestMonitor(t: Test, dataDir: string, overrides: Partial<MonitorConfig> = {}): Promise<Monitor> {
-  const monitor = await startMonitor(monitorConfig(dataDir, overrides), { logLevel: 'silent' })
+export async function startTestMonitor(
+  t: Test,
+  dataDir: string,
+  overrides: Partial<MonitorConfig> = {},
+  log: MonitorLogOptions = {}
+): Promise<Monitor> {
+  const monitor = await startMonitor(monitorConfig(dataDir, overrides), { logLevel: 'silent', ...log })
   let closing: Promise<void> | undefined
   const close = async (): Promise<void> => {
     closing ??= monitor.close()
