@@ -86,6 +86,10 @@ export const ROUTE_DESCRIPTIONS: Record<string, RouteDescription> = {
     summary: 'Play a film: decrypted bytes, with Range (HEAD: headers only)',
     description: `The film's plaintext, decrypted on the box from its sealed blocks; Range requests answer 206. A film still pinning plays at once (504 when its blocks do not arrive in time); a sale cuts the stream. ${SIGNED_IN}`
   },
+  'GET /api/films/:tokenId/renditions/:role/stream': {
+    summary: 'Play one rendition of a film: decrypted bytes, with Range (HEAD: headers only)',
+    description: `The film's rendition :role (original: the source's HEVC, HDR kept; sdr: H.264, the same bytes as /stream; low: H.264 for weak links), as its metadata lists them, decrypted and served as /stream is; 404 SEED_FILM_ASSET_NOT_FOUND for a role the film does not have. ${SIGNED_IN}`
+  },
   'GET /api/films/:tokenId/poster': { summary: "A film's poster", description: `The decrypted poster image. ${SIGNED_IN}` },
   'GET /api/films/:tokenId/subtitles/:index': {
     summary: 'A subtitle track as WebVTT',
