@@ -1,6 +1,7 @@
-// Full-screen playback of the decrypted stream with controls made for a remote: a seek bar with
-// thumbnail previews, ±10 s / ±60 s jumps, chapter skip (channel up/down, and a chapter menu),
-// subtitle and audio-track menus, media keys, and the position saved every few seconds and on the way out.
+// Full-screen playback of the decrypted stream, the rendition this TV decodes best (renditions.js), with
+// controls made for a remote: a seek bar with thumbnail previews, ±10 s / ±60 s jumps, chapter skip
+// (channel up/down, and a chapter menu), subtitle and audio-track menus, media keys, and the position
+// saved every few seconds and on the way out.
 import { html } from 'htm/preact'
 import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks'
 import { putPlayback } from '../api.js'
@@ -9,6 +10,7 @@ import { MessageScreen, useBack } from '../components/common.js'
 import { SeekBar } from '../components/seek-bar.js'
 import { SubtitleLines, useSubtitleLines } from '../components/subtitles.js'
 import { TrackMenu } from '../components/track-menu.js'
+import { usePlaybackSource } from '../components/renditions.js'
 import { chapterIndexAt, nextChapterStart, previousChapterStart } from '../components/chapters.js'
 import { formatClock, languageName, startingSubtitle, subtitleLabel } from '../format.js'
 
@@ -111,6 +113,8 @@ export function PlayerScreen({ film, startAt, saveProgress, onStreamFailed, onBa
   const [paused, setPaused] = useState(false)
   const [buffering, setBuffering] = useState(true)
   const [failed, setFailed] = useState(false)
+  // the rendition this engine decodes best (undefined while it is asked)
+  const source = usePlaybackSource(film)
   const [controlsAwake, setControlsAwake] = useState(true)
   const [menu, setMenu] = useState(/** @type {'subtitles' | 'audio' | 'chapters' | null} */ (null))
   // the film's default track, else its forced one: the viewer's choice lasts while the player is open
@@ -257,11 +261,11 @@ export function PlayerScreen({ film, startAt, saveProgress, onStreamFailed, onBa
     setAudio(audioChoices(/** @type {HTMLVideoElement} */ (video.current)))
   }
 
-  if (failed) {
+  if (failed || source === null) {
     return html`<${MessageScreen}
       screen=${`player:${film.tokenId}`}
       title="This film could not be played"
-      detail="The stream stopped or this TV could not decode it."
+      detail=${failed ? 'The stream stopped or this TV could not decode it.' : 'This TV cannot decode any version of this film.'}
       actionLabel="Back"
       onAction=${onBack}
       onBack=${onBack}
@@ -276,7 +280,8 @@ export function PlayerScreen({ film, startAt, saveProgress, onStreamFailed, onBa
     <video
       ref=${video}
       class="player-video"
-      src=${film.streamUrl}
+      src=${source?.url}
+      data-rendition=${source?.role ?? undefined}
       poster=${film.posterUrl}
       autoplay
       playsinline
