@@ -10,7 +10,7 @@ import { daemonPublishContext, publishFilm } from '../server/publish/publish-fil
 import { openBuffer } from '../server/sealing/open.ts'
 import { parseCid, parseFilmMetadata } from '../server/library/film-metadata.ts'
 import { buyFilm, registerFilm } from './helpers/films.ts'
-import { hdrSource } from './helpers/hevc-source.ts'
+import { hdrSource } from './helpers/film-sources.ts'
 import { libraryFilm, streamRequest } from './helpers/http.ts'
 import { testDir } from './helpers/in-process.ts'
 import { signedInCookie } from './helpers/owner-session.ts'
@@ -107,7 +107,10 @@ t.test('HLS: a master playlist of the renditions, media playlists of byte ranges
   const variants = [...(await master.text()).matchAll(/#EXT-X-STREAM-INF:(.*)\n(.*)/g)].map(([, attributes, uri]) => ({ attributes, uri }))
   t.same(variants.map(v => v.uri).sort(), ['low.m3u8', 'original.m3u8', 'sdr.m3u8'], 'every fragmented rendition')
   const original = variants.find(v => v.uri === 'original.m3u8')?.attributes ?? ''
-  t.match(original, /CODECS="hvc1\.2\.[^"]*,mp4a\.40\.2,ec-3",RESOLUTION=320x180,VIDEO-RANGE=PQ/, 'codecs each once, size, PQ')
+  const metadata = parseFilmMetadata(await custodian.helia.content.readBytes(parseCid(published.metadataCid)))
+  const codecs = metadata.renditions?.find(r => r.role === 'original')?.codecs
+  t.match(codecs, /^hvc1\.2\.[^,]*,mp4a\.40\.2,mp4a\.40\.2,ec-3$/, 'two AAC tracks (English, French) and the E-AC-3 one')
+  t.match(original, `CODECS="${codecs}",RESOLUTION=320x180,VIDEO-RANGE=PQ`, "every track's codec, the size, PQ")
   const peaks = variants.map(v => Number(/BANDWIDTH=(\d+)/.exec(v.attributes)?.[1]))
   t.same(
     peaks,

@@ -19,7 +19,7 @@ import {
 } from '../server/library/film-metadata.ts'
 import { devnetWallet, startTestDevnet } from './helpers/devnet.ts'
 import { daemonConfig, startTestDaemon, testDir, type Test } from './helpers/in-process.ts'
-import { HDR, hdrSource } from './helpers/hevc-source.ts'
+import { HDR, hdrSource } from './helpers/film-sources.ts'
 
 const run = promisify(execFile)
 const devnet = await startTestDevnet(t)

@@ -44,6 +44,8 @@ export interface LibraryFilmView {
    * `videoCodecs` and `audioCodecs` (the default track, AAC stereo) are RFC 6381 strings.
    */
   renditions: RenditionView[]
+  /** The HLS master playlist of the fragmented renditions (`?roles=` those the TV plays); null without any. */
+  hlsUrl: string | null
   /** `forced`: only for what the audio does not say; `default`: the track the film starts with (at most one). */
   subtitles: Array<{ language: string; label: string; url: string; forced: boolean; default: boolean }>
   /** The film's chapters in time order (empty without any), and their WebVTT chapters track (null without). */
@@ -78,6 +80,8 @@ export interface RenditionView {
   videoCodecs: string
   /** Null for a film without audio. */
   audioCodecs: string | null
+  /** Audio tracks in the MP4 (a language each, and the original surround ones). */
+  audioTracks: number
   width: number
   height: number
   hdr: RenditionMetadata['video']['hdr']
@@ -100,6 +104,7 @@ function presentRenditions(base: string, metadata: FilmMetadata | undefined): Re
         url: `${base}/renditions/${role}/stream`,
         videoCodecs: video.codecs,
         audioCodecs: rendition.audio[0]?.codecs ?? null,
+        audioTracks: rendition.audio.length,
         width: video.width,
         height: video.height,
         hdr: video.hdr,
@@ -151,6 +156,7 @@ export function presentFilm(record: FilmRecord, extras: FilmViewExtras): Library
     posterUrl: `${base}/poster`,
     streamUrl: `${base}/stream`,
     renditions: presentRenditions(base, metadata),
+    hlsUrl: metadata?.renditions?.some(r => r.fragmented) === true ? `${base}/hls/master.m3u8` : null,
     subtitles: (metadata?.subtitles ?? []).map((track, index) => ({
       language: track.language,
       label: track.label,
@@ -209,6 +215,7 @@ export const filmViewSchema = {
     'posterUrl',
     'streamUrl',
     'renditions',
+    'hlsUrl',
     'subtitles',
     'chapters',
     'chaptersUrl',
@@ -238,12 +245,13 @@ export const filmViewSchema = {
       type: 'array',
       items: {
         type: 'object',
-        required: ['role', 'url', 'videoCodecs', 'audioCodecs', 'width', 'height', 'hdr', 'bitrate', 'fragmented'],
+        required: ['role', 'url', 'videoCodecs', 'audioCodecs', 'audioTracks', 'width', 'height', 'hdr', 'bitrate', 'fragmented'],
         properties: {
           role: { type: 'string', enum: RENDITION_ROLES },
           url: string,
           videoCodecs: string,
           audioCodecs: nullable(string),
+          audioTracks: integer,
           width: integer,
           height: integer,
           hdr: { type: 'string', enum: HDR_FORMATS },
@@ -252,6 +260,7 @@ export const filmViewSchema = {
         }
       }
     },
+    hlsUrl: nullable(string),
     subtitles: {
       type: 'array',
       items: {

@@ -44,13 +44,17 @@ export interface Variant {
   bandwidth: { peak: number; average: number }
 }
 
-/** The master playlist: each variant with its codecs (each one once), size, bandwidths and dynamic range. */
+/**
+ * The master playlist: each variant with its codecs, size, bandwidths and dynamic range. CODECS names
+ * every track's, a language's AAC track twice for two languages: Chromium's Media Source Extensions
+ * refuse an init segment with more audio tracks than the codecs listed ("Audio stream codec aac doesn't
+ * match SourceBuffer codecs"), and hls.js hands them CODECS.
+ */
 export function masterPlaylist(variants: Variant[]): string {
   const lines = ['#EXTM3U', `#EXT-X-VERSION:${VERSION}`, '#EXT-X-INDEPENDENT-SEGMENTS']
   for (const { rendition, playlistUrl, bandwidth } of variants) {
-    const codecs = [...new Set(rendition.codecs.split(','))].join(',')
     lines.push(
-      `#EXT-X-STREAM-INF:BANDWIDTH=${bandwidth.peak},AVERAGE-BANDWIDTH=${bandwidth.average},CODECS="${codecs}",` +
+      `#EXT-X-STREAM-INF:BANDWIDTH=${bandwidth.peak},AVERAGE-BANDWIDTH=${bandwidth.average},CODECS="${rendition.codecs}",` +
         `RESOLUTION=${rendition.video.width}x${rendition.video.height},VIDEO-RANGE=${VIDEO_RANGE[rendition.video.hdr]}`,
       playlistUrl
     )

@@ -2,6 +2,7 @@
 // HEVC with its HDR, the SDR H.264 film, the low one for weak links), with MediaCapabilities.decodingInfo
 // where it has it and canPlayType with the codecs strings otherwise; HDR also needs a screen that shows it.
 import { useEffect, useState } from 'preact/hooks'
+import { hlsJsPlays, nativeHls } from './hls.js'
 
 /** @typedef {import('../api.js').Film} Film */
 /** @typedef {Film['renditions'][number]} Rendition */
@@ -75,25 +76,64 @@ export async function playableRenditions(film) {
 }
 
 /**
- * What the player plays: `undefined` while the engine is asked, null when it plays none of the
- * renditions, else the best it plays (`role` null: a film published before renditions, its stream).
+ * What the player plays: a rendition's stream (`role` null: a film published before renditions, its
+ * stream), or HLS over the renditions it plays (`native`: by the engine itself, else with hls.js).
+ * @typedef {{ kind: 'file', url: string, role: Rendition['role'] | null } | { kind: 'hls', url: string, native: boolean }} PlaybackSource
+ */
+
+/**
+ * What the player tries, in order: HLS when two or more of the renditions the engine plays are
+ * fragmented (a weak link then gets a lighter one, fragment by fragment), by the engine's own HLS then
+ * hls.js; then the best rendition's stream. An engine's own HLS can say it plays a playlist and fail on
+ * it (Chromium 156 answers "maybe" and fails on fragmented MP4 byte ranges, measured in
+ * test/ui-renditions.test.ts): each failure before the film plays moves to the next.
  * @param {Film} film
- * @returns {{ url: string, role: Rendition['role'] | null } | null | undefined}
+ * @param {Rendition[]} playable best first
+ * @returns {PlaybackSource[]}
+ */
+function sourcesOf(film, playable) {
+  if (playable.length === 0) return []
+  /** @type {PlaybackSource[]} */
+  const sources = []
+  const fragmented = playable.filter(rendition => rendition.fragmented)
+  if (film.hlsUrl !== null && fragmented.length >= 2) {
+    const url = `${film.hlsUrl}?roles=${fragmented.map(rendition => rendition.role).join(',')}`
+    if (nativeHls()) sources.push({ kind: 'hls', url, native: true })
+    // hls.js gives Media Source Extensions one audio codec for the fragments' every audio track, which
+    // Chromium refuses for two ("Audio stream codec aac doesn't match SourceBuffer codecs", measured)
+    if (hlsJsPlays() && fragmented.every(rendition => rendition.audioTracks <= 1)) sources.push({ kind: 'hls', url, native: false })
+  }
+  sources.push({ kind: 'file', url: playable[0].url, role: playable[0].role })
+  return sources
+}
+
+/**
+ * What the player plays (sourcesOf): `source` is undefined while the engine is asked, null when it
+ * plays none of the film's renditions; `fallBack()` moves to the next source after a failure, and says
+ * whether there was one.
+ * @param {Film} film
+ * @returns {{ source: PlaybackSource | null | undefined, fallBack: () => boolean }}
  */
 export function usePlaybackSource(film) {
-  const [source, setSource] = useState(/** @type {{ url: string, role: Rendition['role'] | null } | null | undefined} */ (undefined))
+  const [sources, setSources] = useState(/** @type {PlaybackSource[] | undefined} */ (undefined))
+  const [tried, setTried] = useState(0)
   useEffect(() => {
     if (film.renditions.length === 0) {
-      setSource({ url: film.streamUrl, role: null })
+      setSources([{ kind: 'file', url: film.streamUrl, role: null }])
       return
     }
     let current = true
     playableRenditions(film).then(playable => {
-      if (current) setSource(playable.length === 0 ? null : { url: playable[0].url, role: playable[0].role })
+      if (current) setSources(sourcesOf(film, playable))
     })
     return () => {
       current = false
     }
   }, [film.tokenId])
-  return source
+  const fallBack = () => {
+    if (sources === undefined || tried + 1 >= sources.length) return false
+    setTried(tried + 1)
+    return true
+  }
+  return { source: sources === undefined ? undefined : (sources[tried] ?? null), fallBack }
 }

@@ -1,5 +1,6 @@
-// An HDR source as films really come (issue 16), made with ffmpeg: 10-bit HEVC with PQ (HDR10 mastering
-// display and content light level) or HLG metadata, 5.1 E-AC-3 in English, then AAC stereo in French.
+// Sources as films really come (issue 16), made with ffmpeg: 10-bit HEVC with PQ (HDR10 mastering display
+// and content light level) or HLG metadata, 5.1 E-AC-3 in English, then AAC stereo in French; or SDR
+// H.264 with one AAC track, grainy enough for a low rendition.
 import { execFile } from 'node:child_process'
 import path from 'node:path'
 import { promisify } from 'node:util'
@@ -33,6 +34,22 @@ export async function hdrSource(dir: string, hdr: keyof typeof HDR, seconds = 2)
     ...['-color_primaries', 'bt2020', '-color_trc', transfer, '-colorspace', 'bt2020nc'],
     ...['-c:a:0', 'eac3', '-b:a:0', '384k', '-c:a:1', 'aac', '-ac:a:1', '2'],
     ...['-metadata:s:a:0', 'language=eng', '-metadata:s:a:1', 'language=fra', out]
+  ])
+  return out
+}
+
+/**
+ * A `seconds` long 640×360 H.264 source in MKV with one AAC stereo track, `dir/sdr.mkv`, a keyframe
+ * every 2 s: its grain (noise) takes the SDR film to several Mbit/s at publish, where the low
+ * rendition (at most 1.2 Mbit/s of video) is a quarter or less of it.
+ */
+export async function sdrSource(dir: string, seconds: number): Promise<string> {
+  const out = path.join(dir, 'sdr.mkv')
+  await run('ffmpeg', [
+    ...['-v', 'error', '-y', '-f', 'lavfi', '-i', `testsrc2=size=640x360:rate=25:duration=${seconds}`],
+    ...['-f', 'lavfi', '-i', `sine=frequency=330:sample_rate=48000:duration=${seconds}`],
+    ...['-vf', 'noise=alls=16:allf=t', '-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '18', '-pix_fmt', 'yuv420p', '-g', '50'],
+    ...['-c:a', 'aac', '-ac', '2', out]
   ])
   return out
 }
