@@ -7,7 +7,8 @@
 // more of the renditions it plays are fragmented, the player plays HLS over them: a grainy SDR source with
 // one audio track (sdr and low renditions), on an engine without native HLS (hls.js) behind a link
 // throttled through DevTools below the sdr rendition's bits a second, gets the low one and plays on
-// without stalling.
+// without stalling. The TV floor's engines choose too: Chromium 88 plays that film through hls.js, and
+// Chromium 68's npm build, without H.264, is told it plays none of them.
 import { mkdir } from 'node:fs/promises'
 import t from 'tap'
 import type { Browser, Page } from 'playwright-core'
@@ -15,10 +16,12 @@ import { collectPageErrors, launchChromium, newTvPage, signInTv } from './helper
 import { buyFilm, registerFilm } from './helpers/films.ts'
 import { hdrSource, sdrSource } from './helpers/film-sources.ts'
 import { libraryFilm } from './helpers/http.ts'
-import { testDir } from './helpers/in-process.ts'
+import { testDir, type Test } from './helpers/in-process.ts'
 import { signedInCookie } from './helpers/owner-session.ts'
 import { publishAndBuy, startTvWorld } from './helpers/tv-world.ts'
 import { waitFor } from './helpers/wait-for.ts'
+import { DevToolsTab } from './helpers/devtools.ts'
+import { launchEngine, TV_ENGINES } from './helpers/tv-engines.ts'
 
 const world = await startTvWorld(t)
 const { box } = world
@@ -222,4 +225,48 @@ t.test('a throttled link gets the low rendition through hls.js, and plays on wit
     'the last ones all of the low rendition'
   )
   t.same(errors, [], 'no script error, nothing the page policy blocked')
+})
+
+/** A tab of the old engine, signed in to the box as a paired TV is (its session cookie), with its screen size. */
+async function oldEngineTab(t: Test, index: number): Promise<DevToolsTab> {
+  const engine = await launchEngine(TV_ENGINES[index])
+  t.teardown(() => engine.close())
+  const tab = await DevToolsTab.open(engine.devtoolsUrl)
+  t.teardown(() => tab.close())
+  await tab.setScreen()
+  for (const pair of screen.cookie.split('; ')) {
+    const at = pair.indexOf('=')
+    await tab.send('Network.setCookie', { name: pair.slice(0, at), value: pair.slice(at + 1), url: box.url, httpOnly: true })
+  }
+  return tab
+}
+
+t.test(`${TV_ENGINES[1].name}: the grainy film through hls.js (its own chunk), playing`, async t => {
+  const tab = await oldEngineTab(t, 1)
+  await tab.navigate(`${box.url}/#/film/${grainId}/play`)
+  const variant = await tab.waitFor(
+    'hls.js to play a variant',
+    'document.querySelector("video") && document.querySelector("video").currentTime > 2 && document.querySelector("video").dataset.variant',
+    60_000
+  )
+  t.match(variant, /^(sdr|low)$/, `hls.js plays the ${variant} variant`)
+  t.equal(
+    await tab.evaluate('Array.from(document.scripts).some(function (s) { return /\\/hls\\.js$/.test(s.src) })'),
+    true,
+    'from box/hls.js'
+  )
+  t.same(tab.errors, [], 'no script error')
+})
+
+t.test(`${TV_ENGINES[0].name} (no H.264 in this build) is told it plays none of the renditions`, async t => {
+  const tab = await oldEngineTab(t, 0)
+  await tab.navigate(`${box.url}/#/film/${grainId}/play`)
+  const text = await tab.waitFor<string>(
+    'the message',
+    'document.querySelector(".state-title") && document.querySelector("main").textContent'
+  )
+  t.match(text, 'This film could not be played')
+  t.match(text, 'This TV cannot decode any version of this film.')
+  t.equal(await tab.evaluate('document.querySelector("video")'), null, 'no <video>, no stream asked for')
+  t.same(tab.errors, [], 'no script error')
 })
