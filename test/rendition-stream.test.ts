@@ -9,7 +9,7 @@ import { parseEther } from 'ethers'
 import { daemonPublishContext, publishFilm } from '../server/publish/publish-film.ts'
 import { openBuffer } from '../server/sealing/open.ts'
 import { parseCid, parseFilmMetadata } from '../server/library/film-metadata.ts'
-import { buyFilm, registerFilm } from './helpers/films.ts'
+import { buyFilm, registerFilm, transferFilm } from './helpers/films.ts'
 import { hdrSource } from './helpers/film-sources.ts'
 import { libraryFilm, streamRequest } from './helpers/http.ts'
 import { testDir } from './helpers/in-process.ts'
@@ -184,3 +184,23 @@ function boxTypes(bytes: Buffer): string[] {
   for (let at = 0; at + 8 <= bytes.length; at += bytes.readUInt32BE(at)) types.push(bytes.toString('latin1', at + 4, at + 8))
   return types
 }
+
+t.test('a film transferred away: its renditions and playlists are refused with 403', async t => {
+  await transferFilm(world.owner, world.devnet.accounts.otherCollector.address, world.devnet.contractAddress, tokenId)
+  const rendition = `${box.url}/api/films/${tokenId}/renditions/low/stream`
+  await waitFor(
+    'the rendition to be refused',
+    async () => {
+      const response = await fetch(rendition, { headers: screen })
+      await response.arrayBuffer()
+      return response.status === 403
+    },
+    { timeoutMs: 30_000 }
+  )
+  t.pass('the low rendition: 403')
+  for (const url of [`${rendition.replace('/low/', '/original/')}`, `${box.url}/api/films/${tokenId}/hls/master.m3u8`]) {
+    const response = await fetch(url, { headers: screen })
+    t.equal(response.status, 403, url)
+    t.match(await response.json(), { code: 'SEED_FILM_NOT_OWNED' })
+  }
+})
