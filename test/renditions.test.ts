@@ -19,7 +19,7 @@ import {
 } from '../server/library/film-metadata.ts'
 import { devnetWallet, startTestDevnet } from './helpers/devnet.ts'
 import { daemonConfig, startTestDaemon, testDir, type Test } from './helpers/in-process.ts'
-import { HDR, hdrSource } from './helpers/hdr-source.ts'
+import { HDR, hdrSource } from './helpers/film-sources.ts'
 
 const run = promisify(execFile)
 const devnet = await startTestDevnet(t)
@@ -102,7 +102,7 @@ for (const hdr of ['pq', 'hlg'] as const) {
     t.same([...byRole.keys()], ['sdr', 'original', 'low'])
     t.equal(byRole.get('sdr')?.cid, metadata.content.cid, 'the SDR rendition is the film served as before')
     t.match(byRole.get('original'), { video: { hdr, width: 320, height: 180 }, fragmented: true })
-    t.match(byRole.get('sdr'), { video: { hdr: 'sdr', width: 320, height: 180 }, fragmented: false })
+    t.match(byRole.get('sdr'), { video: { hdr: 'sdr', width: 320, height: 180 }, fragmented: true })
     t.match(byRole.get('low'), { video: { hdr: 'sdr', height: 180 }, fragmented: true })
     for (const rendition of byRole.values()) await checkDescribed(t, rendition, files.get(rendition.role) as string)
 
@@ -192,6 +192,7 @@ t.test('an SDR H.264 source: its film as before, a low rendition, no original', 
   for (const rendition of metadata.renditions ?? []) await checkDescribed(t, rendition, files.get(rendition.role) as string)
   t.match(metadata.renditions?.[1], { video: { width: 640, height: 360, hdr: 'sdr' } })
   const [sdr, low] = metadata.renditions as RenditionMetadata[]
+  t.same([sdr.fragmented, low.fragmented], [false, true], 'a faststart source used as it is stays unfragmented: its sdr has no HLS')
   // capped at 1.2 Mbit/s with a 2.4 Mbit buffer: over 2 s at most 2.4 Mbit/s of video, and 96 kbit/s of audio
   t.ok(low.bitrate < sdr.bitrate && low.bitrate <= 2_500_000, `low: ${low.bitrate} bit/s, under the film's ${sdr.bitrate} and the cap`)
 

@@ -2,10 +2,11 @@
 // Chromium 88: just above webOS 22 and Tizen 6.5), headless builds from npm driven through the
 // DevTools protocol, against one real box, with the remote's keys only: pairing shows its code and
 // QR code, the library its cards, arrows move focus, Enter opens the film and its player (whose
-// <video> has the box's stream, and plays the film the engine decodes), Back returns, settings render
-// and save a change, health renders; the phone's pairing page and the fleet dashboard render too; and
-// no script error. The first engine finds the box unpaired; the second is a further TV, unsigned, that
-// signs in. Screenshots of each engine's screens go to test-artifacts/tv-engine-<engine>-<screen>.png.
+// <video> has the rendition the engine says it decodes, and plays it; an engine that decodes none is
+// told so), Back returns, settings render and save a change, health renders; the phone's pairing page
+// and the fleet dashboard render too; and no script error. The first engine finds the box unpaired;
+// the second is a further TV, unsigned, that signs in. Screenshots of each engine's screens go to
+// test-artifacts/tv-engine-<engine>-<screen>.png.
 import t from 'tap'
 import path from 'node:path'
 import { loadOrCreateDeviceIdentity } from '../server/identity/device-identity.ts'
@@ -103,20 +104,17 @@ async function driveTv(t: Test, engine: TvEngine, boxPaired: boolean): Promise<v
   await shot('film')
 
   await tv.press('Enter')
-  t.match(
-    await tv.waitFor('the <video> to load a source', 'window.videoSources[0]'),
-    `${box.url}/api/films/${clip}/stream`,
-    'Enter opens the player, its <video> on the box stream'
-  )
   let played = clip
   if (h264 === '') {
-    // this build has no H.264 (TVs' own builds have it): the player says so, with a way back
+    // this build has no H.264 (TVs' own builds have it): the player asks the engine, which decodes none
+    // of the film's renditions, and says so, with a way back
     await tv.waitForFocus('.state .button-primary')
     t.equal(
       await tv.evaluate('document.querySelector(".state-title").textContent'),
       'This film could not be played',
       'no H.264 in this build: the player says the film cannot be played here'
     )
+    t.same(await tv.evaluate('window.videoSources'), [], 'and asks the box for no stream')
     await shot('player-no-h264')
     await tv.press('Back')
     await tv.waitForFocus('[data-focus-key="play"]')
@@ -126,6 +124,17 @@ async function driveTv(t: Test, engine: TvEngine, boxPaired: boolean): Promise<v
     await tv.waitForFocus('[data-focus-key="play"]')
     await tv.press('Enter')
     played = other.tokenId
+    t.match(
+      await tv.waitFor('the <video> to load a source', 'window.videoSources[0]'),
+      `${box.url}/api/films/${other.tokenId}/stream`,
+      'a film without renditions: its <video> on the box stream'
+    )
+  } else {
+    t.match(
+      await tv.waitFor('the <video> to load a source', 'window.videoSources[0]'),
+      `${box.url}/api/films/${clip}/renditions/sdr/stream`,
+      'Enter opens the player, its <video> on the rendition the engine decodes'
+    )
   }
   await tv.waitForFocus('.seekbar')
   await tv.waitFor('decoded frames', 'document.querySelector("video").readyState >= 2 && document.querySelector("video").currentTime > 0')

@@ -12,6 +12,8 @@ const CSP_DIRECTIVES = {
   defaultSrc: ["'self'"],
   scriptSrc: ["'self'"],
   imgSrc: ["'self'", 'data:'],
+  // hls.js plays through Media Source Extensions: the <video> takes a blob: URL the page itself made
+  mediaSrc: ["'self'", 'blob:'],
   objectSrc: ["'none'"],
   baseUri: ["'none'"],
   formAction: ["'self'"],

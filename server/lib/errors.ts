@@ -26,7 +26,7 @@ export const ERROR_CODES = [
   'SEED_BAD_ADDRESS', // not an Ethereum address
   // the library and playback
   'SEED_FILM_NOT_FOUND', // no such film in this library (or hidden from it)
-  'SEED_FILM_ASSET_NOT_FOUND', // the film is there, its poster, subtitle track or thumbnail sheet is not
+  'SEED_FILM_ASSET_NOT_FOUND', // the film is there, its poster, subtitle track, thumbnail sheet or rendition is not
   'SEED_FILM_NOT_READY', // the film is not playable yet
   'SEED_FILM_NOT_OWNED', // the owner's wallet no longer holds the film (sold)
   'SEED_UNPAIRED', // the box was unpaired while a film played

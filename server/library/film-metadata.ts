@@ -97,10 +97,11 @@ export const HDR_FORMATS = ['sdr', 'pq', 'hlg'] as const
  * serves it (H.264 BT.709, HDR tone-mapped); low: H.264 SDR at most 480 lines and ~1.3 Mbit/s, for weak links.
  */
 export const RENDITION_ROLES = ['original', 'sdr', 'low'] as const
+export type RenditionRole = (typeof RENDITION_ROLES)[number]
 
 /** One sealed MP4 of the film, described for a TV's canPlayType or MediaCapabilities.decodingInfo. */
 export interface RenditionMetadata {
-  role: (typeof RENDITION_ROLES)[number]
+  role: RenditionRole
   cid: string
   sealedBytes: number
   plaintextBytes: number

@@ -2,7 +2,7 @@ import type { StorageNode } from '../storage/helia-node.ts'
 import { openSealedFilm, type SealedFilm } from './sealed-film.ts'
 import { openBuffer } from '../sealing/open.ts'
 import { SeedError } from '../lib/errors.ts'
-import { MAX_SIDE_FILE_BYTES, parseCid, thumbnailSheetsOf, type FilmMetadata } from './film-metadata.ts'
+import { MAX_SIDE_FILE_BYTES, parseCid, thumbnailSheetsOf, type FilmMetadata, type RenditionRole } from './film-metadata.ts'
 import type { FilmAccess } from './film-access.ts'
 import type { FilmKeys } from './film-keys.ts'
 import { METADATA_TIMEOUT_MS } from './metadata-loads.ts'
@@ -17,7 +17,8 @@ export interface FilmReadingOptions {
 
 /** The decrypted reads of the owner's films: the film itself, its poster, subtitles, chapters and thumbnails. */
 export interface FilmReading {
-  openForPlayback(tokenId: string): Promise<{ film: SealedFilm; metadata: FilmMetadata }>
+  /** The film's `content`, or with `role` one of its renditions (sealed under the same key). */
+  openForPlayback(tokenId: string, role?: RenditionRole): Promise<{ film: SealedFilm; metadata: FilmMetadata }>
   poster(tokenId: string): Promise<Uint8Array>
   subtitles(tokenId: string, index: number): Promise<Uint8Array>
   /** The WebVTT chapters track. */
@@ -29,6 +30,7 @@ export interface FilmReading {
 
 export function createFilmReading(opts: FilmReadingOptions): FilmReading {
   const { helia, access, keys } = opts
+  /** Open readers by `tokenId/cid`: the film's content and each rendition played. */
   const openFilms = new Map<string, Promise<SealedFilm>>()
   const readSmall = async (tokenId: string, cid: string, what: string): Promise<Uint8Array> =>
     await helia.content.readBytes(parseCid(cid), {
@@ -41,20 +43,19 @@ export function createFilmReading(opts: FilmReadingOptions): FilmReading {
     return openBuffer(await keys.contentKey(tokenId), sealed)
   }
   return {
-    async openForPlayback(tokenId) {
+    async openForPlayback(tokenId, role) {
       const record = await access.playable(tokenId)
-      let film = openFilms.get(tokenId)
+      const cid = role === undefined ? record.metadata.content.cid : renditionCid(tokenId, record.metadata, role)
+      const opened = `${tokenId}/${cid}`
+      let film = openFilms.get(opened)
       // a film kept open past its key's grace is verified again, as if it were opened now
       if (film !== undefined && !(await keys.fresh(tokenId))) film = undefined
       if (film === undefined) {
         film = keys
           .contentKey(tokenId)
-          .then(
-            async key =>
-              await openSealedFilm(helia.content, parseCid(record.metadata.content.cid), key, { fetchTimeoutMs: opts.fetchTimeoutMs })
-          )
-        openFilms.set(tokenId, film)
-        film.catch(() => openFilms.delete(tokenId))
+          .then(async key => await openSealedFilm(helia.content, parseCid(cid), key, { fetchTimeoutMs: opts.fetchTimeoutMs }))
+        openFilms.set(opened, film)
+        film.catch(() => openFilms.delete(opened))
       }
       return { film: await film, metadata: record.metadata }
     },
@@ -85,7 +86,20 @@ export function createFilmReading(opts: FilmReadingOptions): FilmReading {
       return await openSealedFile(tokenId, sheet.cid)
     },
     drop: tokenId => {
-      openFilms.delete(tokenId)
+      for (const opened of openFilms.keys()) if (opened.startsWith(`${tokenId}/`)) openFilms.delete(opened)
     }
   }
+}
+
+/** The CID of the film's rendition `role`; 404 for a role the film does not have (films published before renditions have none). */
+function renditionCid(tokenId: string, metadata: FilmMetadata, role: RenditionRole): string {
+  const rendition = metadata.renditions?.find(r => r.role === role)
+  if (rendition === undefined) {
+    const roles = (metadata.renditions ?? []).map(r => r.role)
+    throw new SeedError(
+      'SEED_FILM_ASSET_NOT_FOUND',
+      `film ${tokenId} has no ${role} rendition; it has ${roles.length === 0 ? 'none: play its /stream' : roles.join(', ')}`
+    )
+  }
+  return rendition.cid
 }

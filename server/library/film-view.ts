@@ -1,4 +1,13 @@
-import { CONTENT_CLASSES, sheetRows, thumbnailSheetsOf, type FilmMetadata } from './film-metadata.ts'
+import {
+  CONTENT_CLASSES,
+  HDR_FORMATS,
+  RENDITION_ROLES,
+  sheetRows,
+  thumbnailSheetsOf,
+  type FilmMetadata,
+  type RenditionMetadata,
+  type RenditionRole
+} from './film-metadata.ts'
 import { tierName, type FilmRecord, type FilmState } from './film-record.ts'
 import type { PlaybackView } from './playback.ts'
 
@@ -29,6 +38,14 @@ export interface LibraryFilmView {
   playable: boolean
   posterUrl: string
   streamUrl: string
+  /**
+   * The film's renditions, best first (original, sdr, low), for the TV to ask its engine about and play
+   * the best it decodes; empty for films published before renditions (their streamUrl is the only one).
+   * `videoCodecs` and `audioCodecs` (the default track, AAC stereo) are RFC 6381 strings.
+   */
+  renditions: RenditionView[]
+  /** The HLS master playlist of the fragmented renditions (`?roles=` those the TV plays); null without any. */
+  hlsUrl: string | null
   /** `forced`: only for what the audio does not say; `default`: the track the film starts with (at most one). */
   subtitles: Array<{ language: string; label: string; url: string; forced: boolean; default: boolean }>
   /** The film's chapters in time order (empty without any), and their WebVTT chapters track (null without). */
@@ -54,6 +71,48 @@ export interface LibraryFilmView {
   } | null
   playback: PlaybackView | null
   storage: { local: LocalCopy; networkCopies: number | null }
+}
+
+/** One rendition of LibraryFilmView. */
+export interface RenditionView {
+  role: RenditionRole
+  url: string
+  videoCodecs: string
+  /** Null for a film without audio. */
+  audioCodecs: string | null
+  /** Audio tracks in the MP4 (a language each, and the original surround ones). */
+  audioTracks: number
+  width: number
+  height: number
+  hdr: RenditionMetadata['video']['hdr']
+  /** Average bits a second. */
+  bitrate: number
+  /** Its fragments can be named as HLS byte ranges. */
+  fragmented: boolean
+}
+
+/** The film's renditions as the TV sees them, in RENDITION_ROLES' order (best first). */
+function presentRenditions(base: string, metadata: FilmMetadata | undefined): RenditionView[] {
+  const renditions = metadata?.renditions ?? []
+  return RENDITION_ROLES.flatMap(role => {
+    const rendition = renditions.find(r => r.role === role)
+    if (rendition === undefined) return []
+    const { video } = rendition
+    return [
+      {
+        role,
+        url: `${base}/renditions/${role}/stream`,
+        videoCodecs: video.codecs,
+        audioCodecs: rendition.audio[0]?.codecs ?? null,
+        audioTracks: rendition.audio.length,
+        width: video.width,
+        height: video.height,
+        hdr: video.hdr,
+        bitrate: rendition.bitrate,
+        fragmented: rendition.fragmented
+      }
+    ]
+  })
 }
 
 /** What a view needs besides the record. */
@@ -96,6 +155,8 @@ export function presentFilm(record: FilmRecord, extras: FilmViewExtras): Library
     playable: metadata !== undefined && (record.state === 'ready' || record.state === 'pinning'),
     posterUrl: `${base}/poster`,
     streamUrl: `${base}/stream`,
+    renditions: presentRenditions(base, metadata),
+    hlsUrl: metadata?.renditions?.some(r => r.fragmented) === true ? `${base}/hls/master.m3u8` : null,
     subtitles: (metadata?.subtitles ?? []).map((track, index) => ({
       language: track.language,
       label: track.label,
@@ -153,6 +214,8 @@ export const filmViewSchema = {
     'playable',
     'posterUrl',
     'streamUrl',
+    'renditions',
+    'hlsUrl',
     'subtitles',
     'chapters',
     'chaptersUrl',
@@ -178,6 +241,26 @@ export const filmViewSchema = {
     playable: { type: 'boolean' },
     posterUrl: string,
     streamUrl: string,
+    renditions: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['role', 'url', 'videoCodecs', 'audioCodecs', 'audioTracks', 'width', 'height', 'hdr', 'bitrate', 'fragmented'],
+        properties: {
+          role: { type: 'string', enum: RENDITION_ROLES },
+          url: string,
+          videoCodecs: string,
+          audioCodecs: nullable(string),
+          audioTracks: integer,
+          width: integer,
+          height: integer,
+          hdr: { type: 'string', enum: HDR_FORMATS },
+          bitrate: number,
+          fragmented: { type: 'boolean' }
+        }
+      }
+    },
+    hlsUrl: nullable(string),
     subtitles: {
       type: 'array',
       items: {

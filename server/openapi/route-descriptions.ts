@@ -86,6 +86,18 @@ export const ROUTE_DESCRIPTIONS: Record<string, RouteDescription> = {
     summary: 'Play a film: decrypted bytes, with Range (HEAD: headers only)',
     description: `The film's plaintext, decrypted on the box from its sealed blocks; Range requests answer 206. A film still pinning plays at once (504 when its blocks do not arrive in time); a sale cuts the stream. ${SIGNED_IN}`
   },
+  'GET /api/films/:tokenId/renditions/:role/stream': {
+    summary: 'Play one rendition of a film: decrypted bytes, with Range (HEAD: headers only)',
+    description: `The film's rendition :role (original: the source's HEVC, HDR kept; sdr: H.264, the same bytes as /stream; low: H.264 for weak links), as its metadata lists them, decrypted and served as /stream is; 404 SEED_FILM_ASSET_NOT_FOUND for a role the film does not have. ${SIGNED_IN}`
+  },
+  'GET /api/films/:tokenId/hls/master.m3u8': {
+    summary: "HLS master playlist of a film's fragmented renditions",
+    description: `One variant a fragmented rendition (or those named in ?roles=, comma-separated), the lightest first, with CODECS, RESOLUTION, BANDWIDTH (the peak over its fragments) and VIDEO-RANGE; 404 SEED_FILM_ASSET_NOT_FOUND for a film without fragmented renditions. No-store. ${SIGNED_IN}`
+  },
+  'GET /api/films/:tokenId/hls/:role.m3u8': {
+    summary: 'HLS media playlist of one rendition: byte ranges of its decrypted stream',
+    description: `The rendition's fragments, read from the sidx at the front of its decrypted stream, as EXT-X-BYTERANGE segments of /api/films/:tokenId/renditions/:role/stream (its ftyp and moov the EXT-X-MAP): nothing new is stored. 404 for a role the film lacks or that is not fragmented. No-store. ${SIGNED_IN}`
+  },
   'GET /api/films/:tokenId/poster': { summary: "A film's poster", description: `The decrypted poster image. ${SIGNED_IN}` },
   'GET /api/films/:tokenId/subtitles/:index': {
     summary: 'A subtitle track as WebVTT',

@@ -32,7 +32,15 @@ export function planNormalisation(info: MediaInfo): NormalisePlan {
 }
 
 /**
- * Makes an MP4 that a browser plays directly and can start before it has all of it (index at the front).
+ * Fragmented MP4: empty moov then a moof per keyframe, a sidx per track at the front (so an HLS playlist
+ * names the fragments as byte ranges, and a browser playing it directly starts at once as with
+ * faststart); delay_moov because ffmpeg can only write an E-AC-3 track's moov entry once it has parsed
+ * its first packets.
+ */
+export const FRAGMENTED_MP4 = ['-movflags', '+frag_keyframe+empty_moov+delay_moov+default_base_moof+global_sidx', '-f', 'mp4']
+
+/**
+ * Makes a fragmented MP4 (FRAGMENTED_MP4) that a browser plays directly and can start before it has all of it.
  * Keeps the first video and every audio track; subtitles are converted to WebVTT separately.
  * Returns the input itself when it already qualifies.
  */
@@ -48,7 +56,7 @@ export async function normaliseForDirectPlay(
     return { file: input, plan }
   }
 
-  const options = ['-map', '0:V:0', '-map', '0:a?', '-map_metadata', '0', '-movflags', '+faststart', '-f', 'mp4']
+  const options = ['-map', '0:V:0', '-map', '0:a?', '-map_metadata', '0', ...FRAGMENTED_MP4]
   options.push(...(plan.videoCodec === 'copy' ? ['-c:v', 'copy'] : h264EncodeOptions(info.video?.hdr ?? 'sdr', SDR_LIMITS)))
   info.audio.forEach((track, i) => {
     options.push(...(audioPlays(track) ? [`-c:a:${i}`, 'copy'] : [`-c:a:${i}`, 'aac', `-b:a:${i}`, `${64 * Math.max(2, track.channels)}k`]))

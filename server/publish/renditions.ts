@@ -1,14 +1,17 @@
 // The renditions a publish makes besides the SDR film (normalise.ts), so that each TV gets the best it
 // can show without a box ever transcoding: the source's own HEVC video, HDR kept, for TVs that decode
 // it; a small H.264 one for weak links, where it at least halves the source's bits a second. Both are
-// fragmented MP4 (moof fragments a keyframe apart, a sidx at the front) so that a later HLS playlist can
-// name their fragments as byte ranges of the sealed file.
+// fragmented MP4 (moof fragments a keyframe apart, a sidx at the front), as the SDR film is when publish
+// remuxes it, so that HLS playlists (server/streaming/hls-playlists.ts) name their fragments as byte
+// ranges of the sealed file.
+import { open } from 'node:fs/promises'
 import path from 'node:path'
 import ffmpeg from 'fluent-ffmpeg'
 import type { RenditionMetadata } from '../library/film-metadata.ts'
+import { readFragmentIndex } from '../lib/mp4-fragments.ts'
 import { audioCodecsString, videoCodecsString } from './codecs-string.ts'
 import { runFfmpeg } from './ffmpeg-run.ts'
-import { h264EncodeOptions } from './normalise.ts'
+import { FRAGMENTED_MP4, h264EncodeOptions } from './normalise.ts'
 import { MediaError, probeMedia, type MediaInfo } from './probe.ts'
 
 export type RenditionRole = 'original' | 'low'
@@ -35,12 +38,6 @@ const STEREO_AAC_KBPS = 128
 const LOW = { maxHeight: 480, maxrateKbps: 1200, crf: 23, audioKbps: 96 }
 /** A weak-link rendition is stored only where it at least halves the bits a second of the source. */
 const LOW_WORTH_SOURCE_BITS_PER_SECOND = 2 * LOW.maxrateKbps * 1000
-/**
- * Fragmented MP4: empty moov then a moof per keyframe, a sidx per track at the front; delay_moov
- * because ffmpeg can only write an E-AC-3 track's moov entry once it has parsed its first packets.
- */
-const FRAGMENTED = ['-movflags', '+frag_keyframe+empty_moov+delay_moov+default_base_moof+global_sidx', '-f', 'mp4']
-
 /** Makes the renditions the source calls for, in the work folder; progress covers all of them. */
 export async function makeRenditions(
   input: string,
@@ -54,7 +51,7 @@ export async function makeRenditions(
   const made: Array<RenditionFile & { role: RenditionRole }> = []
   for (const [n, plan] of plans.entries()) {
     const file = path.join(workDir, `rendition-${plan.role}.mp4`)
-    const command = ffmpeg(input).outputOptions([...plan.options, ...FRAGMENTED])
+    const command = ffmpeg(input).outputOptions([...plan.options, ...FRAGMENTED_MP4])
     await runFfmpeg(command, file, `making the ${plan.role} rendition of ${path.basename(input)}`, {
       onSeconds: seconds => onProgress?.(Math.min(0.999, (n + Math.min(1, seconds / info.durationSeconds)) / plans.length))
     })
@@ -99,6 +96,17 @@ function audioOptions(tracks: AudioTrack[], opts: { surround: boolean; stereoKbp
   ])
 }
 
+/** The MP4 has a fragment index at its front (the SDR film is not when publish used the source as it was). */
+async function isFragmented(file: string, size: number): Promise<boolean> {
+  const handle = await open(file)
+  try {
+    const read = async (start: number, end: number) => (await handle.read(Buffer.alloc(end - start + 1), 0, end - start + 1, start)).buffer
+    return (await readFragmentIndex(read, size)) !== null
+  } finally {
+    await handle.close()
+  }
+}
+
 /**
  * A rendition as the film's metadata lists it, from what its MP4 carries (ffprobe, and the video's
  * decoder configuration box for its codecs string) and where it was sealed to.
@@ -122,7 +130,7 @@ export async function describeRendition(
     sealedBytes: sealed.sealedBytes,
     plaintextBytes: sealed.plaintextBytes,
     mimeType: 'video/mp4',
-    fragmented: rendition.role !== 'sdr',
+    fragmented: await isFragmented(rendition.file, sealed.plaintextBytes),
     codecs: [video.codecs, ...audio.map(a => a.codecs)].join(','),
     bitrate: Math.round((sealed.plaintextBytes * 8) / durationSeconds),
     video,

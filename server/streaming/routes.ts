@@ -1,10 +1,11 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Library } from '../library/library.ts'
 import type { FollowingView } from '../library/following.ts'
-import { tokenIdParams as tokenParams } from '../library/routes.ts'
+import { renditionParams, tokenIdParams as tokenParams } from '../library/routes.ts'
 import { SeedError } from '../lib/errors.ts'
-import { filmContentType, thumbnailSheetsOf } from '../library/film-metadata.ts'
+import { filmContentType, thumbnailSheetsOf, type RenditionRole } from '../library/film-metadata.ts'
 import { sendPlaintext } from './send-film.ts'
+import { hlsRoutes } from './hls-routes.ts'
 import type { ServiceCounters } from '../health/service-counters.ts'
 import type { FilmStreams } from '../library/film-streams.ts'
 
@@ -16,8 +17,9 @@ const numberedParams = {
 }
 
 /**
- * The decrypted film (play: Range → sealed chunks → blocks → decrypt → 206), its poster, subtitles,
- * chapters and seek thumbnails. Decrypted answers are `no-store`: they stay off the TV's disk cache too.
+ * The decrypted film and its renditions (play: Range → sealed chunks → blocks → decrypt → 206) and their
+ * HLS playlists, its poster, subtitles, chapters and seek thumbnails. Decrypted answers are `no-store`:
+ * they stay off the TV's disk cache too.
  */
 export async function streamingRoutes(
   app: FastifyInstance,
@@ -29,19 +31,8 @@ export async function streamingRoutes(
     return current
   }
 
-  app.route<{ Params: { tokenId: string } }>({
-    method: ['GET', 'HEAD'],
-    url: '/api/films/:tokenId/stream',
-    schema: { params: tokenParams },
-    handler: async (request, reply) => {
-      // followed before the film is opened: a sale locking it from now on cuts this answer too
-      const cut = opts.streams.follow(request.params.tokenId, reply.raw)
-      const { film, metadata } = await library().openForPlayback(request.params.tokenId)
-      reply.header('cache-control', 'no-store')
-      if (request.method === 'GET') opts.counters.streamsServed++
-      return await sendPlaintext(request, reply, film, filmContentType(metadata), cut)
-    }
-  })
+  playRoutes(app, library, opts)
+  await hlsRoutes(app, library)
 
   app.get<{ Params: { tokenId: string } }>('/api/films/:tokenId/poster', { schema: { params: tokenParams } }, async (request, reply) => {
     const poster = await library().poster(request.params.tokenId)
@@ -87,4 +78,31 @@ export async function streamingRoutes(
       return await reply.redirect(`/api/films/${tokenId}/thumbnails/0`, 308)
     }
   )
+}
+
+/** The film's stream and each rendition's: followed for a sale, decrypted, no-store, counted. */
+function playRoutes(app: FastifyInstance, library: () => Library, opts: { counters: ServiceCounters; streams: FilmStreams }): void {
+  /** Plays `role` of the film (its `content` without one). */
+  const play = async (request: FastifyRequest<{ Params: { tokenId: string } }>, reply: FastifyReply, role?: RenditionRole) => {
+    // followed before the film is opened: a sale locking it from now on cuts this answer too
+    const cut = opts.streams.follow(request.params.tokenId, reply.raw)
+    const { film, metadata } = await library().openForPlayback(request.params.tokenId, role)
+    reply.header('cache-control', 'no-store')
+    if (request.method === 'GET') opts.counters.streamsServed++
+    return await sendPlaintext(request, reply, film, role === undefined ? filmContentType(metadata) : 'video/mp4', cut)
+  }
+
+  app.route<{ Params: { tokenId: string } }>({
+    method: ['GET', 'HEAD'],
+    url: '/api/films/:tokenId/stream',
+    schema: { params: tokenParams },
+    handler: async (request, reply) => await play(request, reply)
+  })
+
+  app.route<{ Params: { tokenId: string; role: RenditionRole } }>({
+    method: ['GET', 'HEAD'],
+    url: '/api/films/:tokenId/renditions/:role/stream',
+    schema: { params: renditionParams },
+    handler: async (request, reply) => await play(request, reply, request.params.role)
+  })
 }

@@ -20,7 +20,7 @@ import {
 } from './ui-sources.ts'
 
 /** Each output file (relative to the build folder) and its source (relative to ui/). */
-const SCRIPTS = { 'box/app': 'app.js', 'box/pair': 'pair.js', 'monitor/app': 'monitor/app.js' }
+const SCRIPTS = { 'box/app': 'app.js', 'box/pair': 'pair.js', 'box/hls': 'hls-player.js', 'monitor/app': 'monitor/app.js' }
 const STYLESHEETS = {
   'box/theme.css': 'theme.css',
   'box/styles.css': 'styles.css',

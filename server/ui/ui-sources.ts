@@ -19,7 +19,7 @@ export type BuiltFile = { file: string; bytes: number; gzipBytes: number }
 export type BuildInfo = { sourceHash: string; floor: string[]; esbuildTarget: string[]; files: BuiltFile[] }
 
 /** The packages whose versions change the build's output: bundled into it, or making it. */
-const BUILD_PACKAGES = ['preact', 'htm', 'esbuild', 'lightningcss', 'browserslist', 'browserslist-to-esbuild']
+const BUILD_PACKAGES = ['preact', 'htm', 'hls.js', 'esbuild', 'lightningcss', 'browserslist', 'browserslist-to-esbuild']
 
 /**
  * Whatever changes the build's output: the UI's sources, the build code, and from package.json the floor

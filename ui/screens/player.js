@@ -1,6 +1,7 @@
-// Full-screen playback of the decrypted stream with controls made for a remote: a seek bar with
-// thumbnail previews, ±10 s / ±60 s jumps, chapter skip (channel up/down, and a chapter menu),
-// subtitle and audio-track menus, media keys, and the position saved every few seconds and on the way out.
+// Full-screen playback of the decrypted stream, the rendition this TV decodes best (renditions.js), with
+// controls made for a remote: a seek bar with thumbnail previews, ±10 s / ±60 s jumps, chapter skip
+// (channel up/down, and a chapter menu), subtitle and audio-track menus, media keys, and the position
+// saved every few seconds and on the way out.
 import { html } from 'htm/preact'
 import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks'
 import { putPlayback } from '../api.js'
@@ -9,6 +10,8 @@ import { MessageScreen, useBack } from '../components/common.js'
 import { SeekBar } from '../components/seek-bar.js'
 import { SubtitleLines, useSubtitleLines } from '../components/subtitles.js'
 import { TrackMenu } from '../components/track-menu.js'
+import { usePlaybackSource } from '../components/renditions.js'
+import { useHlsJs } from '../components/hls.js'
 import { chapterIndexAt, nextChapterStart, previousChapterStart } from '../components/chapters.js'
 import { formatClock, languageName, startingSubtitle, subtitleLabel } from '../format.js'
 
@@ -111,6 +114,20 @@ export function PlayerScreen({ film, startAt, saveProgress, onStreamFailed, onBa
   const [paused, setPaused] = useState(false)
   const [buffering, setBuffering] = useState(true)
   const [failed, setFailed] = useState(false)
+  // the rendition this engine decodes best (undefined while it is asked)
+  const { source, fallBack } = usePlaybackSource(film)
+  // where the next source starts: the film's start position, then where a failed source had got to
+  const resumeAt = useRef(startAt)
+  /** A failure tries the next source from where the film had got to; without one, the film stops. */
+  const streamFailed = () => {
+    resumeAt.current = clock.current.position
+    if (fallBack()) return
+    setFailed(true)
+    onStreamFailed()
+  }
+  const latestFailure = useRef(streamFailed)
+  latestFailure.current = streamFailed
+  useHlsJs(video, source?.kind === 'hls' && !source.native ? source.url : null, () => latestFailure.current())
   const [controlsAwake, setControlsAwake] = useState(true)
   const [menu, setMenu] = useState(/** @type {'subtitles' | 'audio' | 'chapters' | null} */ (null))
   // the film's default track, else its forced one: the viewer's choice lasts while the player is open
@@ -257,11 +274,11 @@ export function PlayerScreen({ film, startAt, saveProgress, onStreamFailed, onBa
     setAudio(audioChoices(/** @type {HTMLVideoElement} */ (video.current)))
   }
 
-  if (failed) {
+  if (failed || source === null) {
     return html`<${MessageScreen}
       screen=${`player:${film.tokenId}`}
       title="This film could not be played"
-      detail="The stream stopped or this TV could not decode it."
+      detail=${failed ? 'The stream stopped or this TV could not decode it.' : 'This TV cannot decode any version of this film.'}
       actionLabel="Back"
       onAction=${onBack}
       onBack=${onBack}
@@ -276,7 +293,8 @@ export function PlayerScreen({ film, startAt, saveProgress, onStreamFailed, onBa
     <video
       ref=${video}
       class="player-video"
-      src=${film.streamUrl}
+      src=${source && (source.kind === 'file' || source.native) ? source.url : undefined}
+      data-rendition=${source?.kind === 'file' ? (source.role ?? undefined) : undefined}
       poster=${film.posterUrl}
       autoplay
       playsinline
@@ -288,7 +306,7 @@ export function PlayerScreen({ film, startAt, saveProgress, onStreamFailed, onBa
           clock.current.duration = v.duration
           setDuration(v.duration)
         }
-        if (startAt > 0) v.currentTime = startAt
+        if (resumeAt.current > 0) v.currentTime = resumeAt.current
         setAudio(audioChoices(v))
       }}
       onTimeUpdate=${(/** @type {Event} */ event) => {
@@ -309,8 +327,9 @@ export function PlayerScreen({ film, startAt, saveProgress, onStreamFailed, onBa
       onError=${(/** @type {Event} */ event) => {
         // only a media error stops the film: Chromium 68 and 88 also fire error here when the poster fails to load
         if (!(/** @type {HTMLVideoElement} */ (event.currentTarget).error)) return
-        setFailed(true)
-        onStreamFailed()
+        // hls.js reports its failures itself (useHlsJs); the src it takes over from is emptied with an error
+        if (source?.kind === 'hls' && !source.native) return
+        streamFailed()
       }}
     >
       ${film.subtitles.map(track => html`<track key=${track.url} kind="subtitles" srclang=${track.language} label=${track.label} src=${track.url} />`)}

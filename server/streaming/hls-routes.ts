@@ -1,0 +1,78 @@
+import type { FastifyInstance } from 'fastify'
+import type { Library } from '../library/library.ts'
+import type { SealedFilm } from '../library/sealed-film.ts'
+import { RENDITION_ROLES, type RenditionMetadata, type RenditionRole } from '../library/film-metadata.ts'
+import { renditionParams, tokenIdParams } from '../library/routes.ts'
+import { SeedError } from '../lib/errors.ts'
+import { readFragmentIndex, type Mp4FragmentIndex } from '../lib/mp4-fragments.ts'
+import { bandwidths, masterPlaylist, mediaPlaylist } from './hls-playlists.ts'
+
+const ROLE = `(${RENDITION_ROLES.join('|')})`
+const masterQuery = {
+  type: 'object',
+  properties: { roles: { type: 'string', pattern: `^${ROLE}(,${ROLE})*$` } },
+  additionalProperties: false
+}
+const PLAYLIST_TYPE = 'application/vnd.apple.mpegurl'
+
+/** Bytes start..end of the film's plaintext, decrypted. */
+async function readPlaintext(film: SealedFilm, start: number, end: number): Promise<Uint8Array> {
+  const parts: Buffer[] = []
+  for await (const chunk of film.createPlaintextStream(start, end)) parts.push(Buffer.from(chunk as Buffer))
+  return Buffer.concat(parts)
+}
+
+/**
+ * HLS over the film's fragmented renditions (hls-playlists.ts): the master playlist (`?roles=` the
+ * renditions the TV plays, comma-separated; all fragmented ones without it) and each rendition's media
+ * playlist. The fragments are read from the sidx at the decrypted front of each rendition, each time a
+ * playlist is asked for (once a playback): nothing about them is stored. Signed in, `no-store`, as the
+ * streams they point into.
+ */
+export async function hlsRoutes(app: FastifyInstance, library: () => Library): Promise<void> {
+  /** The rendition and where its fragments are; 404 for a role the film lacks or one that is not fragmented. */
+  const fragmentsOf = async (tokenId: string, role: RenditionRole): Promise<{ rendition: RenditionMetadata; index: Mp4FragmentIndex }> => {
+    const { film, metadata } = await library().openForPlayback(tokenId, role)
+    const rendition = (metadata.renditions ?? []).find(r => r.role === role) as RenditionMetadata // openForPlayback found it
+    const index = rendition.fragmented
+      ? await readFragmentIndex((start, end) => readPlaintext(film, start, end), film.plaintextLength)
+      : null
+    if (index === null || index.fragments.length === 0)
+      throw new SeedError(
+        'SEED_FILM_ASSET_NOT_FOUND',
+        `film ${tokenId}'s ${role} rendition is not fragmented, so it has no HLS playlist: play /api/films/${tokenId}/renditions/${role}/stream`
+      )
+    return { rendition, index }
+  }
+
+  app.get<{ Params: { tokenId: string }; Querystring: { roles?: string } }>(
+    '/api/films/:tokenId/hls/master.m3u8',
+    { schema: { params: tokenIdParams, querystring: masterQuery } },
+    async (request, reply) => {
+      const { tokenId } = request.params
+      const asked = request.query.roles?.split(',') as RenditionRole[] | undefined
+      const { metadata } = await library().openForPlayback(tokenId)
+      const roles = asked ?? (metadata.renditions ?? []).filter(r => r.fragmented).map(r => r.role)
+      if (roles.length === 0) throw new SeedError('SEED_FILM_ASSET_NOT_FOUND', `film ${tokenId} has no fragmented renditions to list`)
+      const variants = []
+      for (const role of RENDITION_ROLES.filter(r => roles.includes(r))) {
+        const { rendition, index } = await fragmentsOf(tokenId, role)
+        variants.push({ rendition, playlistUrl: `${role}.m3u8`, bandwidth: bandwidths(index) })
+      }
+      // a native player starts on the first variant: the lightest starts on any link, then steps up
+      variants.sort((a, b) => a.bandwidth.peak - b.bandwidth.peak)
+      return await reply.type(PLAYLIST_TYPE).header('cache-control', 'no-store').send(masterPlaylist(variants))
+    }
+  )
+
+  app.get<{ Params: { tokenId: string; role: RenditionRole } }>(
+    '/api/films/:tokenId/hls/:role.m3u8',
+    { schema: { params: renditionParams } },
+    async (request, reply) => {
+      const { tokenId, role } = request.params
+      const { index } = await fragmentsOf(tokenId, role)
+      const playlist = mediaPlaylist(index, `/api/films/${tokenId}/renditions/${role}/stream`)
+      return await reply.type(PLAYLIST_TYPE).header('cache-control', 'no-store').send(playlist)
+    }
+  )
+}
