@@ -29,7 +29,7 @@ import { startDevnet, type Devnet } from '../server/devnet/devnet.ts'
 import { filmIdFromReceipt } from '../server/chain/film-token.ts'
 import { loadOrCreateDeviceIdentity } from '../server/identity/device-identity.ts'
 import type { FilmMetadata } from '../server/library/film-metadata.ts'
-import { DEFAULT_CHUNK_SIZE, sealedLength } from '../server/sealing/format.ts'
+import { DEFAULT_CHUNK_SIZE, DEFAULT_CIPHER, sealedLength, type CipherName } from '../server/sealing/format.ts'
 import { createSealer, generateContentKey } from '../server/sealing/seal.ts'
 import { createShutdown } from '../server/lib/shutdown.ts'
 import { addBytes, addFile } from '../server/storage/content.ts'
@@ -58,6 +58,8 @@ export interface StreamWorld {
   /** The process serving each kind: the static server, and the box. */
   pids: Record<Kind, number>
   client: StreamClient
+  /** The film's cipher. */
+  cipher: CipherName
   /** Setup figures, for a benchmark's notes. */
   notes: string[]
   close(): Promise<void>
@@ -69,6 +71,8 @@ export interface WorldOptions {
   tree?: string
   /** Runs once the box process is up, before it is paired (the memory benchmark's fresh idle box). */
   boxStarted?: (pid: number) => Promise<void>
+  /** The film's cipher (default the one publish seals new films with). */
+  cipher?: CipherName
 }
 
 /**
@@ -155,13 +159,17 @@ async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs:
 }
 
 /** Seals the plaintext into the blockstore of a box that is not running yet, with its own identity and stores. */
-async function sealIntoBlockstore(boxDir: string, plainFile: string, size: number): Promise<{ contentCid: CID; contentKey: Uint8Array }> {
+async function sealIntoBlockstore(
+  boxDir: string,
+  plainFile: string,
+  film: { size: number; cipher: CipherName }
+): Promise<{ contentCid: CID; contentKey: Uint8Array }> {
   const identity = await loadOrCreateDeviceIdentity(boxDir)
   const store = await createStorageNode({ dataDir: boxDir, privateKey: identity.privateKey, listen: [], bootstrap: [] })
   try {
     const contentKey = generateContentKey()
     const sealed = createReadStream(plainFile, { highWaterMark: MiB }).pipe(
-      createSealer(contentKey, { plaintextLength: size, cipher: 'aes-256-gcm' })
+      createSealer(contentKey, { plaintextLength: film.size, cipher: film.cipher })
     )
     return { contentCid: await addFile(store, sealed), contentKey }
   } finally {
@@ -177,7 +185,7 @@ async function publishAndBuy(
   devnet: Devnet,
   custodian: Daemon,
   owner: Wallet,
-  film: { contentCid: CID; contentKey: Uint8Array; size: number }
+  film: { contentCid: CID; contentKey: Uint8Array; size: number; cipher: CipherName }
 ): Promise<string> {
   await custodian.custody!.put(film.contentCid.toString(), film.contentKey)
   const metadata: FilmMetadata = {
@@ -191,7 +199,7 @@ async function publishAndBuy(
       sealedBytes: sealedLength(film.size, DEFAULT_CHUNK_SIZE),
       plaintextBytes: film.size,
       mimeType: 'video/mp4',
-      sealing: { format: 'seed-one/sealed/v1', cipher: 'aes-256-gcm', chunkSize: DEFAULT_CHUNK_SIZE },
+      sealing: { format: 'seed-one/sealed/v1', cipher: film.cipher, chunkSize: DEFAULT_CHUNK_SIZE },
       audio: []
     },
     poster: { cid: (await addBytes(custodian.helia, randomBytes(512))).toString(), mimeType: 'image/jpeg' },
@@ -241,7 +249,8 @@ export async function startStreamWorld(opts: WorldOptions): Promise<StreamWorld>
     say('sealing it into the box blockstore…')
     const boxDir = path.join(dir, 'box')
     const sealStarted = performance.now()
-    const { contentCid, contentKey } = await sealIntoBlockstore(boxDir, plainFile, size)
+    const cipher = opts.cipher ?? DEFAULT_CIPHER
+    const { contentCid, contentKey } = await sealIntoBlockstore(boxDir, plainFile, { size, cipher })
     notes.push(`seal + add of the film: ${(opts.sizeMiB / ((performance.now() - sealStarted) / 1000)).toFixed(0)} MiB/s`)
 
     say('starting the devnet, a custodian and the box…')
@@ -251,7 +260,7 @@ export async function startStreamWorld(opts: WorldOptions): Promise<StreamWorld>
     const custodian = await startBenchCustodian(devnet, dir)
     shutdown.add(() => custodian.close())
     const owner = new Wallet(devnetAccounts.owner.privateKey)
-    const tokenId = await publishAndBuy(devnet, custodian, owner, { contentCid, contentKey, size })
+    const tokenId = await publishAndBuy(devnet, custodian, owner, { contentCid, contentKey, size, cipher })
 
     const tree = opts.tree ?? CHECKOUT_ROOT
     say(`building the server of ${tree}…`)
@@ -287,6 +296,7 @@ export async function startStreamWorld(opts: WorldOptions): Promise<StreamWorld>
       headers: { static: {}, decrypted: screen },
       pids: { static: staticServer.pid, decrypted: box.pid },
       client,
+      cipher,
       notes,
       close: shutdown.run
     }

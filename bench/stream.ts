@@ -3,21 +3,25 @@
 // one client reading the whole film and 16 clients each reading a sixteenth of it at once, with the
 // CPU time each server spent per GB it sent.
 //
-//   npx node bench/stream.ts [--size-mib 1024] [--rounds 5] [--baseline <checkout>]
+//   npx node bench/stream.ts [--size-mib 1024] [--rounds 5] [--cipher chacha20-poly1305] [--baseline <checkout>]
 //
 // Setting: bench/stream-world.ts. After one untimed warm-up read of each kind, `rounds` rounds that
 // alternate which kind goes first; figures are medians over the rounds (a shared box swings).
 // --baseline: a checkout (e.g. a worktree of main) whose box is measured first, in the same run.
+// --cipher: the film's (default: what publish seals new films with, server/sealing/format.ts).
 import { cpuSeconds } from './proc-stats.ts'
 import { median, report } from './report.ts'
+import { CIPHER_NAMES, DEFAULT_CIPHER, type CipherName } from '../server/sealing/format.ts'
 import { KINDS, MiB, parseBenchArgs, runChecked, slices, startStreamWorld, type Kind, type StreamWorld } from './stream-world.ts'
 
 const CLIENTS = [1, 16]
 const GOAL_RATIO = { 1: 1, 16: 0.9 } as Record<number, number>
 
-const args = parseBenchArgs({ rounds: '5' })
+const args = parseBenchArgs({ rounds: '5', cipher: DEFAULT_CIPHER })
 const rounds = Number(args.rounds)
 if (!Number.isInteger(rounds) || rounds < 1) throw new RangeError(`--rounds must be a positive integer, got ${args.rounds}`)
+const cipher = args.cipher as CipherName
+if (!CIPHER_NAMES.includes(cipher)) throw new RangeError(`--cipher must be one of ${CIPHER_NAMES.join(', ')}, got ${args.cipher}`)
 
 /** MiB/s of all `clients` together, reading the whole film once between them, and the server's CPU seconds per GB (10^9 bytes) sent. */
 async function throughput(world: StreamWorld, kind: Kind, clients: number): Promise<{ rate: number; cpuPerGB: number }> {
@@ -30,7 +34,7 @@ const rows: Record<string, Record<string, number | string>> = {}
 const notes: string[] = []
 let met = false
 for (const tree of args.trees) {
-  const world = await startStreamWorld({ sizeMiB: args.sizeMiB, tree: tree.dir })
+  const world = await startStreamWorld({ sizeMiB: args.sizeMiB, tree: tree.dir, cipher })
   try {
     met = true
     for (const clients of CLIENTS) {
@@ -66,12 +70,12 @@ for (const tree of args.trees) {
 await report({
   id: 'stream-throughput',
   title: 'Decrypted Range streaming vs @fastify/static (throughput)',
-  command: `npx node bench/stream.ts --size-mib ${args.sizeMiB} --rounds ${rounds}${args.baseline === '' ? '' : ` --baseline ${args.baseline}`}`,
+  command: `npx node bench/stream.ts --size-mib ${args.sizeMiB} --rounds ${rounds} --cipher ${cipher}${args.baseline === '' ? '' : ` --baseline ${args.baseline}`}`,
   goal: 'decrypted/static ≥ 1.0 with one client, ≥ 0.9 with 16 (issue 14; judged on the last box measured)',
   met,
   rows,
   notes: [
-    `a ${args.sizeMiB} MiB film (AES-256-GCM, 64 KiB chunks, 1 MiB leaves) from a seed-one start process (GET /api/films/:id/stream), against @fastify/static in its own process; the clients in a third process`,
+    `a ${args.sizeMiB} MiB film (${cipher}, 64 KiB chunks, 1 MiB leaves) from a seed-one start process (GET /api/films/:id/stream), against @fastify/static in its own process; the clients in a third process`,
     'each run reads the whole film once: one client in one Range request, 16 clients each one sixteenth at once; median ratio of the rounds',
     'CPU s/GB: user + system time of the serving process (/proc/<pid>/stat) over the run, per 10^9 bytes sent; median of the rounds',
     ...notes
