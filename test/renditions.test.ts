@@ -19,6 +19,7 @@ import {
 } from '../server/library/film-metadata.ts'
 import { devnetWallet, startTestDevnet } from './helpers/devnet.ts'
 import { daemonConfig, startTestDaemon, testDir, type Test } from './helpers/in-process.ts'
+import { HDR, hdrSource } from './helpers/hdr-source.ts'
 
 const run = promisify(execFile)
 const devnet = await startTestDevnet(t)
@@ -26,36 +27,6 @@ const creator = devnetWallet(t, devnet, devnet.accounts.creator.privateKey)
 const custodian = await startTestDaemon(t, daemonConfig(devnet, testDir(t, 'custodian'), ['custodian']))
 const work = testDir(t, 'work')
 await mkdir(work, { recursive: true })
-
-const MASTER_DISPLAY = 'G(13250,34500)B(7500,3000)R(34000,16000)WP(15635,16450)L(10000000,1)'
-const HDR = {
-  pq: { transfer: 'smpte2084', x265: `hdr10=1:transfer=smpte2084:master-display=${MASTER_DISPLAY}:max-cll=1000,400` },
-  hlg: { transfer: 'arib-std-b67', x265: 'transfer=arib-std-b67' }
-}
-
-/**
- * A 2 s 320×180 10-bit HEVC source in MKV (its video starts at 0.02 s, as after AAC priming): 5.1 E-AC-3
- * in English, then AAC stereo in French. The test pattern's bright, saturated bars make tone mapping show;
- * its grain (noise) and 3 Mbit/s take it where a low rendition is worth making.
- */
-async function hdrSource(hdr: keyof typeof HDR): Promise<string> {
-  const out = path.join(work, `${hdr}.mkv`)
-  const { transfer, x265 } = HDR[hdr]
-  const sine = (hz: number) => ['-f', 'lavfi', '-i', `sine=frequency=${hz}:sample_rate=48000:duration=2`]
-  await run('ffmpeg', [
-    ...['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=320x180:rate=25:duration=2', ...sine(330), ...sine(440)],
-    ...[
-      '-filter_complex',
-      '[0:v]noise=alls=12:allf=t,format=yuv420p10le[v];[1:a]pan=5.1(side)|c0=c0|c1=c0|c2=c0|c3=c0|c4=c0|c5=c0[surround]'
-    ],
-    ...['-map', '[v]', '-map', '[surround]', '-map', '2:a', '-c:v', 'libx265', '-preset', 'ultrafast', '-b:v', '3M'],
-    ...['-x265-params', `log-level=error:repeat-headers=1:colorprim=bt2020:colormatrix=bt2020nc:${x265}`],
-    ...['-color_primaries', 'bt2020', '-color_trc', transfer, '-colorspace', 'bt2020nc'],
-    ...['-c:a:0', 'eac3', '-b:a:0', '384k', '-c:a:1', 'aac', '-ac:a:1', '2'],
-    ...['-metadata:s:a:0', 'language=eng', '-metadata:s:a:1', 'language=fra', out]
-  ])
-  return out
-}
 
 async function ffprobeJson(file: string, ...args: string[]): Promise<any> {
   const { stdout } = await run('ffprobe', ['-v', 'error', '-of', 'json', ...args, file])
@@ -125,7 +96,7 @@ async function checkDescribed(t: Test, rendition: RenditionMetadata, file: strin
 
 for (const hdr of ['pq', 'hlg'] as const) {
   t.test(`an HEVC ${hdr.toUpperCase()} source publishes to the original HEVC, a tone-mapped SDR and a low rendition`, async t => {
-    const source = await hdrSource(hdr)
+    const source = await hdrSource(work, hdr)
     const { metadata, files } = await publishAndOpen(hdr, source)
     const byRole = new Map((metadata.renditions ?? []).map(r => [r.role, r]))
     t.same([...byRole.keys()], ['sdr', 'original', 'low'])
