@@ -10,7 +10,7 @@ const BENCHMARKS = [
   'stream-cpu.ts',
   'memory.ts',
   'publish.ts',
-  'publish-hdr.ts',
+  // not publish-hdr.ts: half an hour of 4K encoding, run alone (its header says when)
   'replication.ts',
   'challenge-fetch.ts',
   'library-sync.ts',
