@@ -28,14 +28,13 @@ import { parseCid, parseFilmMetadata, type FilmMetadata, type RenditionMetadata 
 import { daemonPublishContext, publishFilm } from '../server/publish/publish-film.ts'
 import { withPlaintextWorkDir } from '../server/publish/work-dir.ts'
 import { openBuffer } from '../server/sealing/open.ts'
+import { TONE_MAP } from '../server/publish/normalise.ts'
 import { report, type Row } from './report.ts'
 
 const run = promisify(execFile)
 const MiB = 1024 * 1024
 const GiB = 1024 * MiB
 const TWO_HOURS = 2 * 3600
-/** The display conversion the frames of the HDR original are looked at through (an SDR screen). */
-const SHOW_HDR = 'zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,tonemap=hable:desat=0,zscale=t=bt709:m=bt709:r=tv'
 /** The source: 24 fps, 20 Mbit/s, a streaming service's 4K HEVC (a UHD Blu-ray's runs 40–100). */
 const SOURCE = { size: '3840x2160', fps: 24, videoBitrate: '20M' }
 
@@ -142,7 +141,7 @@ async function writeFrames(custodian: Daemon, metadata: FilmMetadata, source: st
   for (const rendition of metadata.renditions ?? []) {
     const file = path.join(dir, `${name}-${rendition.role}.mp4`)
     await writeFile(file, openBuffer(key, await custodian.helia.content.readBytes(parseCid(rendition.cid))))
-    const show = rendition.video.hdr === 'sdr' ? 'scale=-2:720' : `scale=-2:720,${SHOW_HDR}`
+    const show = rendition.video.hdr === 'sdr' ? 'scale=-2:720' : `scale=-2:720,${TONE_MAP}`
     const suffix = rendition.video.hdr === 'sdr' ? '' : '-shown-as-sdr'
     await frame(file, `${show},format=rgb24`, path.join(dir, `${name}-${rendition.role}${suffix}.png`))
     await rm(file)
@@ -215,7 +214,7 @@ function costNotes(measured: MeasuredPublish, rows: Record<string, Row>, sourceB
     `Source: ${seconds} s of 3840×2160 ${SOURCE.fps} fps 10-bit HEVC PQ with HDR10 metadata (testsrc2 with temporal noise as film grain, x265 ultrafast at ${SOURCE.videoBitrate}bit/s, ${(sourceBytes / MiB).toFixed(1)} MiB), 5.1 E-AC-3 640 kbit/s English, AAC stereo French; made once by test/helpers/film-sources.ts and kept in --cache, not timed.`,
     `CPU, not wall time, is the measure: the machine is shared, and the benchmark runs at nice 19. ffmpeg CPU s is user + system of each ffmpeg run (/usr/bin/time around each, set as fluent-ffmpeg's FFMPEG_PATH), told apart by the file it wrote; seal + add CPU s is this node process's (process.cpuUsage) in the seal steps, the renditions' share split by their bytes. ffprobe runs are not counted (under a second). Wall seconds here are under load and only an upper bound: the ffmpeg runs used ${(ffmpegCpu / ffmpegWall).toFixed(2)} cores on average.`,
     `Every step of publishFilm, wall seconds: ${[...measured.steps].map(([n, s]) => `${n} ${s.wall.toFixed(1)}`).join(', ')}.`,
-    'sdr is the normalise step (scaled to 1080 lines, then zscale + tonemap hable, libx264 faster CRF 21, every audio track to AAC); original a stream copy of the HEVC video with AAC stereo of each language added; low libx264 faster CRF 23 capped at 1.2 Mbit/s, 480 lines.',
+    'sdr is the normalise step (scaled to 1080 lines, then zscale + tonemap mobius, libx264 faster CRF 21, every audio track to AAC); original a stream copy of the HEVC video with AAC stereo of each language added; low libx264 faster CRF 23 capped at 1.2 Mbit/s, 480 lines.',
     `Projected for a 2-hour film (×${(TWO_HOURS / seconds).toFixed(0)}, linear: every step but probe, poster and register costs per frame): ${cpuHours.toFixed(2)} CPU hours at this Xeon's per-core speed. On this 2-core machine alone that is at least ${hours(cpuHours / 2)} of wall time (both cores busy throughout); on 4 cores of this speed at least ${hours(cpuHours / 4)}. A Pi 5's Cortex-A76 cores are slower at x264 than this Xeon's (not measured here), so on a 4-core Pi-class machine it is longer still: these are projections, not runs.`,
     `Disk per film on a storage node, projected for 2 hours: ${(toTwoHours(sealed) / GiB).toFixed(1)} GiB for the sealed renditions, against ${(toTwoHours(sdr.sealedBytes) / GiB).toFixed(1)} GiB for the SDR film alone (the film's content, all a node kept before renditions; for an HDR source that was a 4K 8-bit H.264 with the colours wrong, not measured here) — ${(sealed / sdr.sealedBytes).toFixed(1)}× as much. The custodian's data folder grew by ${(measured.diskBytes / MiB).toFixed(1)} MiB for this ${seconds} s film (the renditions' ${(sealed / MiB).toFixed(1)} MiB plus poster, thumbnails and metadata, as blocks in its blockstore).`,
     "The original's size is the source's own video: a real UHD Blu-ray's HEVC runs 40–100 Mbit/s, a streaming service's 15–25, against this synthetic 20; the SDR and low renditions' bytes depend on the picture (this one is a test pattern with grain)."

@@ -96,7 +96,8 @@ const SDR_LIMITS = { crf: 21 }
  * tonemap run on the CPU; libplacebo, listed in Debian's ffmpeg 5.1, fails without a Vulkan device
  * ("Function not implemented").
  */
-const TONE_MAP = 'zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,tonemap=mobius:desat=0,zscale=t=bt709:m=bt709:r=tv,format=yuv420p'
+export const TONE_MAP =
+  'zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,tonemap=mobius:desat=0,zscale=t=bt709:m=bt709:r=tv,format=yuv420p'
 
 /**
  * libx264 options for an SDR BT.709 H.264 picture of the first video stream: HDR tone-mapped, at most
