@@ -144,7 +144,8 @@ try {
     const source = await hdrSource(path.join(work, 'pq-4k.mkv'), { size: '3840x2160', seconds, hdr: 'pq' })
     const sourceBytes = (await stat(source)).size
     const { metadata, steps, cpu } = await timedPublish(custodian, creator, source)
-    const stepOf = { sdr: 'normalise', original: 'renditions (original)', low: 'renditions (low)' }
+    // the source has no picture subtitles: no subtitled rendition
+    const stepOf: Record<string, string> = { sdr: 'normalise', original: 'renditions (original)', low: 'renditions (low)' }
     const rows: Record<string, Row> = {}
     for (const r of metadata.renditions ?? []) {
       const [wall, cpuSeconds] = [steps.get(stepOf[r.role]) ?? 0, cpu.get(stepOf[r.role]) ?? 0]
