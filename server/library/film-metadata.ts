@@ -111,6 +111,16 @@ export type RenditionRole = (typeof RENDITION_ROLES)[number]
  */
 export const MAX_SUBTITLED_RENDITIONS = 2
 
+/** A rendition as the routes name it: one of a picture role, or the subtitled one of picture subtitle stream `imageSubtitle`. */
+export type RenditionChoice = PictureRole | { imageSubtitle: number }
+
+/** The film's rendition `choice`; undefined where it has none. */
+export function findRendition(metadata: FilmMetadata, choice: RenditionChoice): RenditionMetadata | undefined {
+  const renditions = metadata.renditions ?? []
+  if (typeof choice === 'string') return renditions.find(r => r.role === choice)
+  return renditions.find(r => r.role === 'subtitled' && r.burnedIn?.imageSubtitle === choice.imageSubtitle)
+}
+
 /** Which picture subtitle stream a `subtitled` rendition carries: entry `imageSubtitle` of the film's imageSubtitles. */
 export interface BurnedInSubtitle {
   imageSubtitle: number
