@@ -93,6 +93,7 @@ function lowOptions(info: MediaInfo): string[] {
  * stream's place among all the source's picture subtitles, as the metadata's imageSubtitles lists them.
  */
 function subtitledPlans(info: MediaInfo): Plan[] {
+  if (info.video === undefined) return []
   const pictures = imageSubtitleStreams(info)
   const rank = (s: SubtitleStream) => (s.forced ? 0 : s.default ? 1 : 2)
   const burnable = pictures.filter(s => BURNABLE_SUBTITLES.has(s.codec)).sort((a, b) => rank(a) - rank(b) || a.index - b.index)
@@ -115,8 +116,7 @@ function subtitledPlans(info: MediaInfo): Plan[] {
  * the tone map, so on an HDR film the subtitle's white is the top of the HDR range, mapped to SDR white.
  */
 function subtitledVideoOptions(info: MediaInfo, stream: SubtitleStream): string[] {
-  const hdr = info.video?.hdr ?? 'sdr'
-  const { width, height } = info.video ?? { width: 0, height: 0 }
+  const { hdr, width, height } = info.video as NonNullable<MediaInfo['video']> // subtitledPlans: there is one
   const graph = `[0:${stream.index}]scale=${width}:${height}[subtitle];[0:V:0][subtitle]overlay=eof_action=pass,${sdrPictureFilters(hdr)}[picture]`
   return ['-filter_complex', graph, '-map', '[picture]', ...h264Options(hdr, SDR_LIMITS)]
 }

@@ -136,7 +136,8 @@ export const PICTURE_CUES = {
 
 /**
  * A 2 s 640×360 H.264 source in MKV, `dir/picture-subtitles.mkv`, with three PGS streams (pgsStream,
- * PICTURE_CUES): English (default), French (forced), German. No audio: its video then starts at 0, as
+ * PICTURE_CUES): English (default), French (forced) on a canvas twice the picture's size (as a 1080-line
+ * PGS over a 540-line picture), German. No audio: its video then starts at 0, as
  * the renditions publish encodes do, so their frames line up with the sdr film's (copied from it) for
  * a comparison pixel by pixel; with AAC, the copy starts 0.02 s later (the AAC priming), a frame apart.
  */
@@ -147,7 +148,10 @@ export async function pictureSubtitledSource(dir: string): Promise<string> {
   const sups = []
   for (const language of languages) {
     const sup = path.join(dir, `${language}.sup`)
-    await writeFile(sup, pgsStream({ width: 640, height: 360 }, [PICTURE_CUES[language]]))
+    const cue = PICTURE_CUES[language]
+    const scale = language === 'fra' ? 2 : 1
+    const box = { x: cue.box.x * scale, y: cue.box.y * scale, width: cue.box.width * scale, height: cue.box.height * scale }
+    await writeFile(sup, pgsStream({ width: 640 * scale, height: 360 * scale }, [{ ...cue, box }]))
     sups.push('-i', sup)
   }
   await run('ffmpeg', [
