@@ -121,6 +121,17 @@ function presentRenditions(base: string, metadata: FilmMetadata | undefined): Re
   })
 }
 
+/** The film's picture subtitle streams, each with the stream of the version it is burned into (null without one). */
+function presentImageSubtitles(base: string, metadata: FilmMetadata | undefined): LibraryFilmView['imageSubtitles'] {
+  if (metadata === undefined) return []
+  return (metadata.imageSubtitles ?? []).map((stream, index) => ({
+    language: stream.language,
+    label: stream.label ?? null,
+    forced: stream.forced === true,
+    url: findRendition(metadata, { imageSubtitle: index }) !== undefined ? `${base}/renditions/subtitled/${index}/stream` : null
+  }))
+}
+
 /** What a view needs besides the record. */
 export interface FilmViewExtras {
   playback: PlaybackView | undefined
@@ -172,12 +183,7 @@ export function presentFilm(record: FilmRecord, extras: FilmViewExtras): Library
     })),
     chapters: metadata?.chapters?.entries ?? [],
     chaptersUrl: metadata?.chapters !== undefined ? `${base}/chapters` : null,
-    imageSubtitles: (metadata?.imageSubtitles ?? []).map((stream, index) => ({
-      language: stream.language,
-      label: stream.label ?? null,
-      forced: stream.forced === true,
-      url: findRendition(metadata as FilmMetadata, { imageSubtitle: index }) ? `${base}/renditions/subtitled/${index}/stream` : null
-    })),
+    imageSubtitles: presentImageSubtitles(base, metadata),
     audio: metadata?.content.audio ?? [],
     thumbnails:
       sheets === undefined
