@@ -106,8 +106,10 @@ export const RENDITION_ROLES = [...PICTURE_ROLES, 'subtitled'] as const
 export type RenditionRole = (typeof RENDITION_ROLES)[number]
 /**
  * Most `subtitled` renditions a film has: each is a whole H.264 encode of the film, as long to make and
- * as large to store and replicate as the sdr one, so publish makes them for two streams (forced ones
- * first, then the default): a film's forced track and its main language; the others stay unshown.
+ * as large to store and replicate as the sdr one (measured on a 10 s 1080p PQ source with a PGS track,
+ * 2 loaded cores, two rounds: 1.13–1.19× the sdr encode's time, the HEVC copy included, and 1.03× its
+ * bytes), so publish makes them for two streams (forced ones first, then the default): a film's forced
+ * track and its main language; the others stay unshown.
  */
 export const MAX_SUBTITLED_RENDITIONS = 2
 
