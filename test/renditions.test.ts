@@ -17,9 +17,10 @@ import {
   type FilmMetadata,
   type RenditionMetadata
 } from '../server/library/film-metadata.ts'
+import { filmParts } from '../server/library/film-parts.ts'
 import { devnetWallet, startTestDevnet } from './helpers/devnet.ts'
 import { daemonConfig, startTestDaemon, testDir, type Test } from './helpers/in-process.ts'
-import { HDR, hdrSource } from './helpers/film-sources.ts'
+import { HDR, hdrSource, PICTURE_CUES, pictureSubtitledSource } from './helpers/film-sources.ts'
 
 const run = promisify(execFile)
 const devnet = await startTestDevnet(t)
@@ -42,16 +43,20 @@ async function firstFrameStats(file: string): Promise<{ luma: number; saturation
   return { luma: Number(tags['lavfi.signalstats.YAVG']) / scale, saturation: Number(tags['lavfi.signalstats.SATAVG']) / scale }
 }
 
-/** Publishes a source; the metadata and each rendition's plaintext, opened with the film key, as a file. */
+/**
+ * Publishes a source; the metadata and each rendition's plaintext, opened with the film key, as a file
+ * by role (`subtitled-<n>` for the rendition of picture subtitle stream n).
+ */
 async function publishAndOpen(name: string, input: string): Promise<{ metadata: FilmMetadata; files: Map<string, string> }> {
   const { metadataCid } = await publishFilm(daemonPublishContext(custodian, creator), { input, title: name })
   const metadata = parseFilmMetadata(await custodian.helia.content.readBytes(parseCid(metadataCid)))
   const key = (await custodian.custody?.get(metadata.content.cid)) as Uint8Array
   const files = new Map<string, string>()
   for (const rendition of metadata.renditions ?? []) {
-    const file = path.join(work, `${name}-${rendition.role}.mp4`)
+    const which = rendition.burnedIn === undefined ? rendition.role : `${rendition.role}-${rendition.burnedIn.imageSubtitle}`
+    const file = path.join(work, `${name}-${which}.mp4`)
     await writeFile(file, openBuffer(key, await custodian.helia.content.readBytes(parseCid(rendition.cid))))
-    files.set(rendition.role, file)
+    files.set(which, file)
   }
   return { metadata, files }
 }
@@ -225,16 +230,121 @@ t.test('renditions in the metadata: checked, optional, and within the size cap a
     message: /\/renditions\/1\/audio\/0\/language must match pattern/
   })
 
-  // The longest list the schema allows (ASCII only), as publish writes it: what it adds to the 128 KiB cap
-  const longest = (role: string) => ({
+  // The longest list the schema allows, as publish writes it (codecs and languages ASCII, labels any
+  // text: 4 bytes a character at worst): what it adds to the metadata's size cap
+  const longest = (role: string, imageSubtitle?: number) => ({
     ...low,
     role,
+    ...(imageSubtitle !== undefined ? { burnedIn: { imageSubtitle, language: 'a'.repeat(35), label: '𝄞'.repeat(100) } } : {}),
     cid: 'b'.repeat(200),
     codecs: 'c'.repeat(17 * 60),
     video: { codecs: 'd'.repeat(60), width: 16384, height: 16384, hdr: 'sdr' },
     audio: Array(16).fill({ codecs: 'e'.repeat(60), channels: 64, language: 'f'.repeat(35) })
   })
-  const bytes = JSON.stringify({ renditions: ['sdr', 'original', 'low'].map(longest) }, null, 2).length
-  t.ok(bytes <= 15 * 1024, `the longest renditions list takes ${bytes} bytes of the ${MAX_METADATA_BYTES}`)
-  t.throws(parse(['sdr', 'original', 'low', 'low'].map(longest)), { message: /\/renditions must NOT have more than 3 items/ })
+  const all = [...['sdr', 'original', 'low'].map(role => longest(role)), longest('subtitled', 30), longest('subtitled', 31)]
+  const bytes = Buffer.byteLength(JSON.stringify({ renditions: all }, null, 2))
+  t.ok(bytes <= 25 * 1024, `the longest renditions list takes ${bytes} bytes of the ${MAX_METADATA_BYTES}`)
+  t.throws(parse([...all, longest('low')]), { message: /\/renditions must NOT have more than 5 items/ })
+})
+
+/** The luma plane (640×360) of a video's frame at `seconds`, decoded from the start (no keyframe seeking). */
+async function lumaAt(file: string, seconds: number): Promise<Buffer> {
+  const args = ['-v', 'error', '-i', file, '-ss', String(seconds), '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'gray', '-']
+  const { stdout } = await run('ffmpeg', args, { encoding: 'buffer', maxBuffer: 1 << 24 })
+  return stdout
+}
+
+/** The cues' boxes and the blocks below are multiples of 10 pixels. */
+const BLOCK = 10
+
+/**
+ * How two 640-wide luma planes differ: the mean absolute difference inside `box`, and the largest
+ * mean over a 10×10 block outside it (two encodes of one picture differ by a few levels everywhere; a
+ * subtitle anywhere else makes some block differ by tens).
+ */
+function lumaDifference(a: Buffer, b: Buffer, box: { x: number; y: number; width: number; height: number }) {
+  const blocks = new Map<string, { sum: number; count: number }>()
+  for (let i = 0; i < a.length; i++) {
+    const [x, y] = [i % 640, Math.floor(i / 640)]
+    const inBox = x >= box.x && x < box.x + box.width && y >= box.y && y < box.y + box.height
+    const key = inBox ? 'box' : `${Math.floor(x / BLOCK)},${Math.floor(y / BLOCK)}`
+    const block = blocks.get(key) ?? { sum: 0, count: 0 }
+    block.sum += Math.abs(a[i] - b[i])
+    block.count++
+    blocks.set(key, block)
+  }
+  const { box: inside, ...outside } = Object.fromEntries([...blocks].map(([key, block]) => [key, block.sum / block.count]))
+  return { inside, outside: Math.max(...Object.values(outside)) }
+}
+
+t.test('PGS picture subtitles: the forced and the default stream each burned into a version of their own', async t => {
+  const { metadata, files } = await publishAndOpen('pgs', await pictureSubtitledSource(path.join(work, 'pgs-source')))
+  t.same(
+    metadata.imageSubtitles,
+    [
+      { language: 'eng', codec: 'hdmv_pgs_subtitle' },
+      { language: 'fra', codec: 'hdmv_pgs_subtitle', forced: true },
+      { language: 'deu', codec: 'hdmv_pgs_subtitle' }
+    ],
+    'every picture subtitle stream listed, the forced one marked'
+  )
+  const subtitled = (metadata.renditions ?? []).filter(r => r.role === 'subtitled')
+  t.same(
+    subtitled.map(r => r.burnedIn),
+    [
+      { imageSubtitle: 1, language: 'fra' },
+      { imageSubtitle: 0, language: 'eng' }
+    ],
+    'the forced stream, then the default one; the third is past the cap of two'
+  )
+  const sdrFile = files.get('sdr') as string
+  for (const rendition of subtitled) {
+    const which = `subtitled-${rendition.burnedIn?.imageSubtitle}`
+    const file = files.get(which) as string
+    t.match(rendition, { fragmented: true, video: { width: 640, height: 360, hdr: 'sdr' } })
+    await checkDescribed(t, rendition, file)
+    const [video] = await streamsOf(file)
+    t.match(video, { codec_name: 'h264', pix_fmt: 'yuv420p' }, `${which}: H.264 as the sdr film`)
+    const { box } = PICTURE_CUES[rendition.burnedIn?.language as keyof typeof PICTURE_CUES]
+    const shown = lumaDifference(await lumaAt(file, 1), await lumaAt(sdrFile, 1), box)
+    t.ok(shown.inside > 40, `${which} at 1 s: the subtitle's box differs from the sdr film's by ${shown.inside.toFixed(1)} luma levels`)
+    t.ok(
+      shown.outside < 20,
+      `${which} at 1 s: the rest of the picture is the sdr film's (no block off by more than ${shown.outside.toFixed(1)})`
+    )
+    const before = lumaDifference(await lumaAt(file, 0.2), await lumaAt(sdrFile, 0.2), box)
+    t.ok(before.inside < 3, `${which} at 0.2 s, before the subtitle: its box is the sdr film's (off by ${before.inside.toFixed(2)})`)
+  }
+
+  t.same(
+    filmParts('metadata', metadata)
+      .filter(part => part.kind === 'rendition')
+      .map(part => part.name)
+      .sort(),
+    ['English picture subtitles version', 'French picture subtitles version'],
+    'boxes pin and storage nodes replicate each, named for the dashboard'
+  )
+
+  const parse = (renditions: unknown) => () =>
+    parseFilmMetadata(new TextEncoder().encode(JSON.stringify({ ...metadata, renditions }, null, 2)))
+  const [sdr] = metadata.renditions as RenditionMetadata[]
+  const [fra, eng] = subtitled
+  const invalid = 'film metadata is invalid: /renditions'
+  t.throws(parse([sdr, { ...fra, burnedIn: undefined }]), {
+    message: `${invalid}/1: a subtitled rendition names its subtitle stream in burnedIn`
+  })
+  t.throws(parse([{ ...sdr, burnedIn: fra.burnedIn }]), { message: `${invalid}/0: only a subtitled rendition has burnedIn` })
+  for (const burnedIn of [
+    { imageSubtitle: 3, language: 'fra' },
+    { imageSubtitle: 1, language: 'eng' }
+  ])
+    t.throws(parse([sdr, { ...fra, burnedIn }]), {
+      message: `${invalid}/1/burnedIn names no picture subtitle stream of /imageSubtitles with its language`
+    })
+  t.throws(parse([sdr, fra, { ...eng, burnedIn: fra.burnedIn }]), {
+    message: `${invalid}/2 is a second rendition of picture subtitle stream 1`
+  })
+  t.throws(parse([sdr, fra, eng, { ...eng, burnedIn: { imageSubtitle: 2, language: 'deu' } }]), {
+    message: `${invalid}/3 is more than 2 subtitled renditions`
+  })
 })

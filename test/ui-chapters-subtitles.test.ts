@@ -2,8 +2,9 @@
 // real: ffmpeg makes a 4 s 320×180 MKV (no audio) with three chapters (an ffmetadata file), a styled ASS track
 // (English), an SRT track (French), a forced SRT track (English signs) and a PGS image track (German);
 // publish seals it; the box lists what it carries; Chromium plays it: the forced track is on from the
-// start, channel up/down skip chapters, the ASS track's cues keep their places. A second source whose
-// French track is the default starts on that one.
+// start, channel up/down skip chapters, the ASS track's cues keep their places, picking the PGS track
+// plays the version publish burned it into from where the film was. A second source whose French track
+// is the default starts on that one.
 import { execFile } from 'node:child_process'
 import { writeFile } from 'node:fs/promises'
 import path from 'node:path'
@@ -28,6 +29,7 @@ import { testDir } from './helpers/in-process.ts'
 import { signedInCookie } from './helpers/owner-session.ts'
 import { publishAndBuy, startTvWorld } from './helpers/tv-world.ts'
 import { waitFor } from './helpers/wait-for.ts'
+import { pgsStream } from './helpers/film-sources.ts'
 import { DevToolsTab } from './helpers/devtools.ts'
 import { launchEngine, TV_ENGINES } from './helpers/tv-engines.ts'
 
@@ -38,22 +40,6 @@ const CHAPTERS = [
   { startSeconds: 1.5, endSeconds: 3, title: 'The Middle' },
   { startSeconds: 3, endSeconds: 4, title: 'End & <credits>' }
 ]
-
-/** A PGS (.sup) stream of one empty display set at 0.5 s: segment headers as Blu-ray writes them, no picture. */
-function pgsStream(): Buffer {
-  const segment = (pts90k: number, type: number, data: Buffer) => {
-    const header = Buffer.alloc(13)
-    header.write('PG', 0, 'latin1')
-    header.writeUInt32BE(pts90k, 2)
-    header.writeUInt32BE(0, 6)
-    header.writeUInt8(type, 10)
-    header.writeUInt16BE(data.length, 11)
-    return Buffer.concat([header, data])
-  }
-  // presentation composition: 320×180, frame rate code, composition 0, epoch start, no palette update, palette 0, no objects
-  const pcs = Buffer.from([0x01, 0x40, 0x00, 0xb4, 0x10, 0x00, 0x00, 0x80, 0x00, 0x00, 0x00])
-  return Buffer.concat([segment(45_000, 0x16, pcs), segment(45_000, 0x80, Buffer.alloc(0))])
-}
 
 /**
  * The source: video, the chapters, then subtitle streams ASS (eng), SRT (fre), forced SRT (eng), PGS (ger). No
@@ -79,7 +65,10 @@ async function makeSource(dir: string, { frenchDefault }: { frenchDefault: boole
     ass: [path.join(dir, 'styled.ass'), assScript(STYLED_EVENTS)],
     fre: [path.join(dir, 'fre.srt'), '1\n00:00:00,000 --> 00:00:03,900\nUn motif de test\n'],
     forced: [path.join(dir, 'forced.srt'), '1\n00:00:00,000 --> 00:00:03,900\n[SIGN: TEST PATTERN]\n'],
-    pgs: [path.join(dir, 'image.sup'), pgsStream()]
+    pgs: [
+      path.join(dir, 'image.sup'),
+      pgsStream({ width: 320, height: 180 }, [{ startSeconds: 0.5, endSeconds: 3.5, box: { x: 80, y: 140, width: 160, height: 20 } }])
+    ]
   } as const
   for (const [file, content] of Object.values(files)) await writeFile(file, content)
   const out = path.join(dir, 'source.mkv')
@@ -139,7 +128,29 @@ t.test('publish lists the chapters, every text track with its language, label an
     ],
     'the PGS stream is not among the text tracks'
   )
-  t.same(film.imageSubtitles, [{ language: 'ger', label: null }], 'but named as an image track')
+  const version = `/api/films/${filmId}/renditions/subtitled/0/stream`
+  t.same(
+    film.imageSubtitles,
+    [{ language: 'ger', label: null, forced: false, url: version }],
+    'but named as a picture track, with its version'
+  )
+  const played = await fetch(`${box.url}${version}`, { headers: { ...screen, range: 'bytes=0-7' } })
+  t.equal(played.status, 206, 'the version burned in at publish plays as a rendition does')
+  t.equal(
+    Buffer.from(await played.arrayBuffer())
+      .subarray(4, 8)
+      .toString('latin1'),
+    'ftyp',
+    'an MP4, decrypted'
+  )
+  t.equal((await fetch(`${box.url}${version}`)).status, 401, 'to a signed-in screen only')
+  const none = await fetch(`${box.url}/api/films/${filmId}/renditions/subtitled/1/stream`, { headers: screen })
+  t.match(
+    { status: none.status, body: await none.json() },
+    { status: 404, body: { code: 'SEED_FILM_ASSET_NOT_FOUND', message: /has no subtitled\/1 rendition; it has sdr, subtitled\/0/ } }
+  )
+  const bad = await fetch(`${box.url}/api/films/${filmId}/renditions/subtitled/first/stream`, { headers: screen })
+  t.equal(bad.status, 400, 'an index that is not a number is refused by the schema')
   t.equal(film.chaptersUrl, `/api/films/${filmId}/chapters`)
 
   const read = async (url: string) => {
@@ -197,8 +208,8 @@ t.test('the player: the forced track on from the start, channel up/down skip cha
   t.match(await tv.textContent('.facts'), '3 chapters')
   t.equal(
     await tv.textContent('.image-subtitles'),
-    'The film also has subtitles as pictures (German) that this box cannot show yet.',
-    'the film page says the image track is there and cannot be shown'
+    'German (picture subtitles): plays as a separate version with the subtitles in the picture.',
+    'the film page says how the picture track is shown'
   )
   await saveScreenshot(tv, 'chapters-1-film')
   await waitForFocus(tv, '[data-focus-key="play"]')
@@ -260,6 +271,55 @@ t.test('the ASS track in Chromium: every cue parsed with its line and position; 
   await tv.locator('.subtitles-top', { hasText: 'At the top, in italics & <more>' }).waitFor()
   t.match(await tv.textContent('.subtitles:not(.subtitles-top)'), 'A thought said aloud', 'the others at the bottom')
   await saveScreenshot(tv, 'chapters-3-ass-top')
+  t.same(pageErrors, [], 'no script error')
+})
+
+t.test('picking the German picture subtitles plays their version from where the film was, Off the film again', async t => {
+  const film = (await libraryFilm(box.url, filmId, screen))!
+  await tv.evaluate(() => {
+    const video = document.querySelector('video') as HTMLVideoElement
+    video.pause()
+    video.currentTime = 2
+  })
+  await waitForSeekTo(tv, 2)
+  // the version's first seek (to where the film was) pauses it there: the film is 4 s long, and would end
+  await tv.evaluate(() => {
+    const video = document.querySelector('video') as HTMLVideoElement
+    video.addEventListener('seeked', () => video.pause(), { once: true })
+  })
+  await waitForFocus(tv, '[data-focus-key="subtitles"]')
+  await tv.keyboard.press('Enter')
+  await waitForFocus(tv, '.menu-item[aria-checked="true"]')
+  t.same(
+    (await tv.locator('.menu-item').allTextContents()).map(text => text.replace('✓', '')),
+    ['Off', 'English', 'Français', 'English signs (forced)', 'German (picture subtitles)'],
+    'the picture track among the others, said to be pictures'
+  )
+  for (let step = 0; step < 5 && !(await describeFocus(tv)).text.includes('picture'); step++) await tv.keyboard.press('ArrowDown')
+  await tv.keyboard.press('Enter')
+  const switched = await tv.waitForFunction(() => {
+    const video = document.querySelector('video') as HTMLVideoElement
+    return (
+      video.paused &&
+      !video.seeking &&
+      video.readyState >= 1 &&
+      video.currentTime > 0 && { src: video.currentSrc, time: video.currentTime, rendition: video.dataset.rendition }
+    )
+  })
+  const state = (await switched.jsonValue()) as { src: string; time: number; rendition: string }
+  t.equal(state.src, `${box.url}${film.imageSubtitles[0].url}`, "the <video> plays the version's stream")
+  t.equal(state.rendition, 'subtitled')
+  t.ok(state.time >= 2 && state.time < 2.5, `from where the film was (${state.time} s)`)
+  await waitForFocus(tv, '[data-focus-key="subtitles"]')
+  t.equal((await describeFocus(tv)).text, 'Subtitles: German (picture subtitles)')
+  await saveScreenshot(tv, 'chapters-4-picture-subtitles')
+
+  await tv.keyboard.press('Enter')
+  await waitForFocus(tv, '.menu-item[aria-checked="true"]')
+  for (let step = 0; step < 5 && (await describeFocus(tv)).text !== 'Off'; step++) await tv.keyboard.press('ArrowUp')
+  await tv.keyboard.press('Enter')
+  await tv.waitForFunction(sdr => (document.querySelector('video') as HTMLVideoElement).currentSrc.endsWith(sdr), film.renditions[0].url)
+  t.pass('Off: the film without them again')
   t.same(pageErrors, [], 'no script error')
 })
 

@@ -41,9 +41,10 @@ export interface FilmMetadata {
   chapters?: { cid: string; entries: ChapterMetadata[] }
   /**
    * Subtitle streams of the source that are pictures (PGS, DVD, DVB): not made into text tracks, named
-   * here so a screen can say the film has them. Absent when there are none.
+   * here so a screen can say the film has them; `subtitled` renditions burn some of them into the
+   * picture. Absent when there are none.
    */
-  imageSubtitles?: Array<{ language: string; codec: string; label?: string }>
+  imageSubtitles?: Array<{ language: string; codec: string; label?: string; forced?: boolean }>
   /**
    * The seek-bar thumbnails: JPEG sheets of at most MAX_SHEET_COLUMNS × MAX_SHEET_ROWS tiles, so a TV
    * decodes one small image, not the whole film's. Sealed with the film's key like the subtitles: they
@@ -57,7 +58,8 @@ export interface FilmMetadata {
    */
   thumbnails?: ThumbnailSheetMetadata
   /**
-   * The film's renditions, one of each role, for a TV to choose the best it can show (absent in films
+   * The film's renditions, one of each role but `subtitled` (one a picture subtitle stream burned in,
+   * at most MAX_SUBTITLED_RENDITIONS), for a TV to choose the best it can show (absent in films
    * published before them: their `content` is the only one). All are sealed like `content` (its
    * sealing, and its key: custody keeps the key under content.cid); the `sdr` one is `content` itself.
    */
@@ -94,14 +96,45 @@ export const MAX_CHAPTER_TITLE = 100
 export const HDR_FORMATS = ['sdr', 'pq', 'hlg'] as const
 /**
  * original: the source's own HEVC video (HDR kept), for TVs that decode it; sdr: the film as `content`
- * serves it (H.264 BT.709, HDR tone-mapped); low: H.264 SDR at most 480 lines and ~1.3 Mbit/s, for weak links.
+ * serves it (H.264 BT.709, HDR tone-mapped); low: H.264 SDR at most 480 lines and ~1.3 Mbit/s, for weak
+ * links. A film has at most one of each: the versions of its picture a TV chooses among.
  */
-export const RENDITION_ROLES = ['original', 'sdr', 'low'] as const
+export const PICTURE_ROLES = ['original', 'sdr', 'low'] as const
+export type PictureRole = (typeof PICTURE_ROLES)[number]
+/** The picture roles, and `subtitled`: the sdr film with one picture subtitle stream (PGS…) burned in. */
+export const RENDITION_ROLES = [...PICTURE_ROLES, 'subtitled'] as const
 export type RenditionRole = (typeof RENDITION_ROLES)[number]
+/**
+ * Most `subtitled` renditions a film has: each is a whole H.264 encode of the film, as long to make and
+ * as large to store and replicate as the sdr one (measured on a 10 s 1080p PQ source with a PGS track,
+ * 2 loaded cores, two rounds: 1.13–1.19× the sdr encode's time, the HEVC copy included, and 1.03× its
+ * bytes), so publish makes them for two streams (forced ones first, then the default): a film's forced
+ * track and its main language; the others stay unshown.
+ */
+export const MAX_SUBTITLED_RENDITIONS = 2
+
+/** A rendition as the routes name it: one of a picture role, or the subtitled one of picture subtitle stream `imageSubtitle`. */
+export type RenditionChoice = PictureRole | { imageSubtitle: number }
+
+/** The film's rendition `choice`; undefined where it has none. */
+export function findRendition(metadata: FilmMetadata, choice: RenditionChoice): RenditionMetadata | undefined {
+  const renditions = metadata.renditions ?? []
+  if (typeof choice === 'string') return renditions.find(r => r.role === choice)
+  return renditions.find(r => r.role === 'subtitled' && r.burnedIn?.imageSubtitle === choice.imageSubtitle)
+}
+
+/** Which picture subtitle stream a `subtitled` rendition carries: entry `imageSubtitle` of the film's imageSubtitles. */
+export interface BurnedInSubtitle {
+  imageSubtitle: number
+  language: string
+  label?: string
+}
 
 /** One sealed MP4 of the film, described for a TV's canPlayType or MediaCapabilities.decodingInfo. */
 export interface RenditionMetadata {
   role: RenditionRole
+  /** A `subtitled` rendition's subtitle stream; only they have one. */
+  burnedIn?: BurnedInSubtitle
   cid: string
   sealedBytes: number
   plaintextBytes: number
@@ -195,11 +228,11 @@ export class MetadataError extends Error {
 
 /**
  * Most bytes of metadata JSON read. The schema's longest strings and lists, written by JSON.stringify
- * (UTF-8, up to 4 bytes a character), come to about 189 KiB (the synopsis 20 KiB, 64 subtitle tracks
- * 52 KiB, 64 thumbnail sheets 14 KiB, 128 chapters 65 KiB, 32 image subtitle streams 20 KiB, 3 renditions
- * 14 KiB); a real film's is a few KiB.
+ * (UTF-8, up to 4 bytes a character), come to about 200 KiB (the synopsis 20 KiB, 64 subtitle tracks
+ * 52 KiB, 64 thumbnail sheets 14 KiB, 128 chapters 65 KiB, 32 image subtitle streams 21 KiB, 5 renditions
+ * 25 KiB); a real film's is a few KiB.
  */
-export const MAX_METADATA_BYTES = 192 * 1024
+export const MAX_METADATA_BYTES = 208 * 1024
 /**
  * Most bytes of a film's poster, subtitle track or thumbnail sheet, each read whole into memory to be
  * served: a poster is some hundred KiB, a track of subtitles less, a thumbnail sheet (100 tiles 160 px
@@ -314,7 +347,8 @@ const schema = {
         properties: {
           language: { type: 'string', maxLength: 35 },
           codec: { type: 'string', maxLength: 50 },
-          label: { type: 'string', maxLength: 100 }
+          label: { type: 'string', maxLength: 100 },
+          forced: { type: 'boolean' }
         }
       }
     },
@@ -347,12 +381,21 @@ const schema = {
     },
     renditions: {
       type: 'array',
-      maxItems: RENDITION_ROLES.length,
+      maxItems: PICTURE_ROLES.length + MAX_SUBTITLED_RENDITIONS,
       items: {
         type: 'object',
         required: ['role', 'cid', 'sealedBytes', 'plaintextBytes', 'mimeType', 'fragmented', 'codecs', 'bitrate', 'video', 'audio'],
         properties: {
           role: { enum: RENDITION_ROLES },
+          burnedIn: {
+            type: 'object',
+            required: ['imageSubtitle', 'language'],
+            properties: {
+              imageSubtitle: { type: 'integer', minimum: 0, maximum: 31 },
+              language: { type: 'string', maxLength: 35 },
+              label: { type: 'string', maxLength: 100 }
+            }
+          },
           cid: cidString,
           sealedBytes: { type: 'integer', minimum: 0 },
           plaintextBytes: { type: 'integer', minimum: 0 },
@@ -438,19 +481,39 @@ export function parseFilmMetadata(bytes: Uint8Array): FilmMetadata {
   return value
 }
 
-/** One rendition of each role, each as long as its sealing says, the `sdr` one being `content`. */
+/**
+ * One rendition of each picture role, `subtitled` ones each burning a different picture subtitle stream
+ * in, each as long as its sealing says, the `sdr` one being `content`.
+ */
 function checkRenditions(metadata: FilmMetadata): void {
   const renditions = metadata.renditions ?? []
   for (const [n, rendition] of renditions.entries()) {
     const where = `film metadata is invalid: /renditions/${n}`
     parseCid(rendition.cid)
-    if (renditions.findIndex(r => r.role === rendition.role) !== n)
+    if (rendition.role === 'subtitled') checkBurnedIn(metadata, n)
+    else if (rendition.burnedIn !== undefined) throw new MetadataError(`${where}: only a subtitled rendition has burnedIn`)
+    else if (renditions.findIndex(r => r.role === rendition.role) !== n)
       throw new MetadataError(`${where} is a second ${rendition.role} rendition`)
     if (rendition.sealedBytes !== sealedLength(rendition.plaintextBytes, metadata.content.sealing.chunkSize))
       throw new MetadataError(`${where}/sealedBytes is not the sealed size of ${rendition.plaintextBytes} bytes`)
     if ((rendition.role === 'sdr') !== (rendition.cid === metadata.content.cid))
       throw new MetadataError(`${where}: the sdr rendition, and only it, is the film's content`)
   }
+}
+
+/** Rendition `n` (subtitled) names a picture subtitle stream of the film that no other one burns in. */
+function checkBurnedIn(metadata: FilmMetadata, n: number): void {
+  const renditions = metadata.renditions ?? []
+  const where = `film metadata is invalid: /renditions/${n}`
+  const burnedIn = renditions[n].burnedIn
+  if (burnedIn === undefined) throw new MetadataError(`${where}: a subtitled rendition names its subtitle stream in burnedIn`)
+  const stream = metadata.imageSubtitles?.[burnedIn.imageSubtitle]
+  if (stream === undefined || stream.language !== burnedIn.language)
+    throw new MetadataError(`${where}/burnedIn names no picture subtitle stream of /imageSubtitles with its language`)
+  if (renditions.findIndex(r => r.burnedIn?.imageSubtitle === burnedIn.imageSubtitle) !== n)
+    throw new MetadataError(`${where} is a second rendition of picture subtitle stream ${burnedIn.imageSubtitle}`)
+  if (renditions.slice(0, n + 1).filter(r => r.role === 'subtitled').length > MAX_SUBTITLED_RENDITIONS)
+    throw new MetadataError(`${where} is more than ${MAX_SUBTITLED_RENDITIONS} subtitled renditions`)
 }
 
 /** An expiry time as metadata and the publish command take it: ISO 8601 with an offset, a real date. */

@@ -16,9 +16,21 @@ export interface FilmPart {
   exact: boolean
 }
 
+/** A language tag as its English name ("eng" → "English"); the tag itself where it names none. */
+function languageName(tag: string): string {
+  if (tag === 'und') return 'unknown language'
+  try {
+    return new Intl.DisplayNames(['en'], { type: 'language' }).of(tag) ?? tag
+  } catch {
+    return tag // not a well-formed tag: Intl refuses it
+  }
+}
+
 /** How the dashboard and errors name a rendition other than the content (the `sdr` one is the content). */
 function renditionName(rendition: RenditionMetadata): string {
   if (rendition.role === 'low') return 'low-bitrate'
+  if (rendition.burnedIn !== undefined)
+    return `${rendition.burnedIn.label ?? languageName(rendition.burnedIn.language)} picture subtitles version`
   return rendition.video.hdr === 'sdr' ? 'HEVC original' : 'HDR original'
 }
 

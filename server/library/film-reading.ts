@@ -2,7 +2,14 @@ import type { StorageNode } from '../storage/helia-node.ts'
 import { openSealedFilm, type SealedFilm } from './sealed-film.ts'
 import { openBuffer } from '../sealing/open.ts'
 import { SeedError } from '../lib/errors.ts'
-import { MAX_SIDE_FILE_BYTES, parseCid, thumbnailSheetsOf, type FilmMetadata, type RenditionRole } from './film-metadata.ts'
+import {
+  findRendition,
+  MAX_SIDE_FILE_BYTES,
+  parseCid,
+  thumbnailSheetsOf,
+  type FilmMetadata,
+  type RenditionChoice
+} from './film-metadata.ts'
 import type { FilmAccess } from './film-access.ts'
 import type { FilmKeys } from './film-keys.ts'
 import { METADATA_TIMEOUT_MS } from './metadata-loads.ts'
@@ -17,8 +24,8 @@ export interface FilmReadingOptions {
 
 /** The decrypted reads of the owner's films: the film itself, its poster, subtitles, chapters and thumbnails. */
 export interface FilmReading {
-  /** The film's `content`, or with `role` one of its renditions (sealed under the same key). */
-  openForPlayback(tokenId: string, role?: RenditionRole): Promise<{ film: SealedFilm; metadata: FilmMetadata }>
+  /** The film's `content`, or with `rendition` one of its renditions (sealed under the same key). */
+  openForPlayback(tokenId: string, rendition?: RenditionChoice): Promise<{ film: SealedFilm; metadata: FilmMetadata }>
   poster(tokenId: string): Promise<Uint8Array>
   subtitles(tokenId: string, index: number): Promise<Uint8Array>
   /** The WebVTT chapters track. */
@@ -43,9 +50,9 @@ export function createFilmReading(opts: FilmReadingOptions): FilmReading {
     return openBuffer(await keys.contentKey(tokenId), sealed)
   }
   return {
-    async openForPlayback(tokenId, role) {
+    async openForPlayback(tokenId, rendition) {
       const record = await access.playable(tokenId)
-      const cid = role === undefined ? record.metadata.content.cid : renditionCid(tokenId, record.metadata, role)
+      const cid = rendition === undefined ? record.metadata.content.cid : renditionCid(tokenId, record.metadata, rendition)
       const opened = `${tokenId}/${cid}`
       let film = openFilms.get(opened)
       // a film kept open past its key's grace is verified again, as if it were opened now
@@ -91,14 +98,17 @@ export function createFilmReading(opts: FilmReadingOptions): FilmReading {
   }
 }
 
-/** The CID of the film's rendition `role`; 404 for a role the film does not have (films published before renditions have none). */
-function renditionCid(tokenId: string, metadata: FilmMetadata, role: RenditionRole): string {
-  const rendition = metadata.renditions?.find(r => r.role === role)
+/** The CID of the film's rendition `choice`; 404 for one the film does not have (films published before renditions have none). */
+function renditionCid(tokenId: string, metadata: FilmMetadata, choice: RenditionChoice): string {
+  const rendition = findRendition(metadata, choice)
   if (rendition === undefined) {
-    const roles = (metadata.renditions ?? []).map(r => r.role)
+    const named = (r: { role: string; burnedIn?: { imageSubtitle: number } }) =>
+      r.burnedIn === undefined ? r.role : `subtitled/${r.burnedIn.imageSubtitle}`
+    const wanted = typeof choice === 'string' ? choice : named({ role: 'subtitled', burnedIn: choice })
+    const roles = (metadata.renditions ?? []).map(named)
     throw new SeedError(
       'SEED_FILM_ASSET_NOT_FOUND',
-      `film ${tokenId} has no ${role} rendition; it has ${roles.length === 0 ? 'none: play its /stream' : roles.join(', ')}`
+      `film ${tokenId} has no ${wanted} rendition; it has ${roles.length === 0 ? 'none: play its /stream' : roles.join(', ')}`
     )
   }
   return rendition.cid

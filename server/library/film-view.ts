@@ -1,12 +1,13 @@
 import {
   CONTENT_CLASSES,
+  findRendition,
   HDR_FORMATS,
-  RENDITION_ROLES,
+  PICTURE_ROLES,
   sheetRows,
   thumbnailSheetsOf,
   type FilmMetadata,
-  type RenditionMetadata,
-  type RenditionRole
+  type PictureRole,
+  type RenditionMetadata
 } from './film-metadata.ts'
 import { tierName, type FilmRecord, type FilmState } from './film-record.ts'
 import type { PlaybackView } from './playback.ts'
@@ -41,6 +42,7 @@ export interface LibraryFilmView {
   /**
    * The film's renditions, best first (original, sdr, low), for the TV to ask its engine about and play
    * the best it decodes; empty for films published before renditions (their streamUrl is the only one).
+   * Not the subtitled ones: each imageSubtitles entry names its own.
    * `videoCodecs` and `audioCodecs` (the default track, AAC stereo) are RFC 6381 strings.
    */
   renditions: RenditionView[]
@@ -51,8 +53,12 @@ export interface LibraryFilmView {
   /** The film's chapters in time order (empty without any), and their WebVTT chapters track (null without). */
   chapters: Array<{ startSeconds: number; endSeconds: number; title: string }>
   chaptersUrl: string | null
-  /** Subtitle streams of the source that are pictures (PGS…), which this box cannot show yet. */
-  imageSubtitles: Array<{ language: string; label: string | null }>
+  /**
+   * Subtitle streams of the source that are pictures (PGS…), which no TV engine draws; `url`: the stream
+   * of the film's version with the stream burned into the picture (H.264 SDR, as the sdr rendition),
+   * null for a stream publish made none for (past its cap, or a film published before them).
+   */
+  imageSubtitles: Array<{ language: string; label: string | null; forced: boolean; url: string | null }>
   /** The film's audio tracks, in stream order. */
   audio: FilmMetadata['content']['audio']
   /**
@@ -75,7 +81,7 @@ export interface LibraryFilmView {
 
 /** One rendition of LibraryFilmView. */
 export interface RenditionView {
-  role: RenditionRole
+  role: PictureRole
   url: string
   videoCodecs: string
   /** Null for a film without audio. */
@@ -91,11 +97,11 @@ export interface RenditionView {
   fragmented: boolean
 }
 
-/** The film's renditions as the TV sees them, in RENDITION_ROLES' order (best first). */
+/** The film's renditions as the TV sees them, in PICTURE_ROLES' order (best first). */
 function presentRenditions(base: string, metadata: FilmMetadata | undefined): RenditionView[] {
-  const renditions = metadata?.renditions ?? []
-  return RENDITION_ROLES.flatMap(role => {
-    const rendition = renditions.find(r => r.role === role)
+  if (metadata === undefined) return []
+  return PICTURE_ROLES.flatMap(role => {
+    const rendition = findRendition(metadata, role)
     if (rendition === undefined) return []
     const { video } = rendition
     return [
@@ -113,6 +119,17 @@ function presentRenditions(base: string, metadata: FilmMetadata | undefined): Re
       }
     ]
   })
+}
+
+/** The film's picture subtitle streams, each with the stream of the version it is burned into (null without one). */
+function presentImageSubtitles(base: string, metadata: FilmMetadata | undefined): LibraryFilmView['imageSubtitles'] {
+  if (metadata === undefined) return []
+  return (metadata.imageSubtitles ?? []).map((stream, index) => ({
+    language: stream.language,
+    label: stream.label ?? null,
+    forced: stream.forced === true,
+    url: findRendition(metadata, { imageSubtitle: index }) !== undefined ? `${base}/renditions/subtitled/${index}/stream` : null
+  }))
 }
 
 /** What a view needs besides the record. */
@@ -166,7 +183,7 @@ export function presentFilm(record: FilmRecord, extras: FilmViewExtras): Library
     })),
     chapters: metadata?.chapters?.entries ?? [],
     chaptersUrl: metadata?.chapters !== undefined ? `${base}/chapters` : null,
-    imageSubtitles: (metadata?.imageSubtitles ?? []).map(stream => ({ language: stream.language, label: stream.label ?? null })),
+    imageSubtitles: presentImageSubtitles(base, metadata),
     audio: metadata?.content.audio ?? [],
     thumbnails:
       sheets === undefined
@@ -247,7 +264,7 @@ export const filmViewSchema = {
         type: 'object',
         required: ['role', 'url', 'videoCodecs', 'audioCodecs', 'audioTracks', 'width', 'height', 'hdr', 'bitrate', 'fragmented'],
         properties: {
-          role: { type: 'string', enum: RENDITION_ROLES },
+          role: { type: 'string', enum: PICTURE_ROLES },
           url: string,
           videoCodecs: string,
           audioCodecs: nullable(string),
@@ -280,7 +297,11 @@ export const filmViewSchema = {
     chaptersUrl: nullable(string),
     imageSubtitles: {
       type: 'array',
-      items: { type: 'object', required: ['language', 'label'], properties: { language: string, label: nullable(string) } }
+      items: {
+        type: 'object',
+        required: ['language', 'label', 'forced', 'url'],
+        properties: { language: string, label: nullable(string), forced: { type: 'boolean' }, url: nullable(string) }
+      }
     },
     audio: {
       type: 'array',

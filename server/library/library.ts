@@ -8,7 +8,7 @@ import type { StateDb } from '../storage/state-db.ts'
 import type { SealedFilm } from './sealed-film.ts'
 import type { FilmStreams } from './film-streams.ts'
 import { SeedError } from '../lib/errors.ts'
-import type { FilmMetadata, RenditionRole } from './film-metadata.ts'
+import type { FilmMetadata, RenditionChoice } from './film-metadata.ts'
 import type { FilmRecord } from './film-record.ts'
 import { ensureRoomFor } from '../storage/disk-space.ts'
 import { createFilmRecords } from './film-records.ts'
@@ -57,7 +57,7 @@ export interface Library {
    * The decrypting reader of a film the owner holds, ready or still pinning: blocks not on the box
    * yet are fetched from peers as the stream reads them, while the pin goes on.
    */
-  openForPlayback(tokenId: string, role?: RenditionRole): Promise<{ film: SealedFilm; metadata: FilmMetadata }>
+  openForPlayback(tokenId: string, rendition?: RenditionChoice): Promise<{ film: SealedFilm; metadata: FilmMetadata }>
   poster(tokenId: string): Promise<Uint8Array>
   subtitles(tokenId: string, index: number): Promise<Uint8Array>
   /** The WebVTT chapters track, decrypted. */

@@ -3,7 +3,7 @@ import type { FollowingView } from './following.ts'
 import type { NetworkCopies } from './network-copies.ts'
 import { SeedError } from '../lib/errors.ts'
 import { chainSyncSchema, type ChainSyncView } from '../chain/sync-status.ts'
-import { RENDITION_ROLES } from './film-metadata.ts'
+import { PICTURE_ROLES } from './film-metadata.ts'
 import { filmViewSchema, playbackViewSchema, presentFilm, type LibraryFilmView } from './film-view.ts'
 
 export type { LibraryFilmView } from './film-view.ts'
@@ -23,11 +23,11 @@ export const tokenIdParams = {
   properties: { tokenId: { type: 'string', pattern: '^[0-9]{1,78}$' } }
 } as const
 
-/** A film and one of its renditions by role. */
+/** A film and one of its renditions by role (those there is one of). */
 export const renditionParams = {
   type: 'object',
   required: ['tokenId', 'role'],
-  properties: { tokenId: tokenIdParams.properties.tokenId, role: { type: 'string', enum: RENDITION_ROLES } }
+  properties: { tokenId: tokenIdParams.properties.tokenId, role: { type: 'string', enum: PICTURE_ROLES } }
 } as const
 
 /** A film can be at most a few days long; the bound only keeps nonsense out. */

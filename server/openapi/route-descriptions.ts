@@ -90,9 +90,13 @@ export const ROUTE_DESCRIPTIONS: Record<string, RouteDescription> = {
     summary: 'Play one rendition of a film: decrypted bytes, with Range (HEAD: headers only)',
     description: `The film's rendition :role (original: the source's HEVC, HDR kept; sdr: H.264, the same bytes as /stream; low: H.264 for weak links), as its metadata lists them, decrypted and served as /stream is; 404 SEED_FILM_ASSET_NOT_FOUND for a role the film does not have. ${SIGNED_IN}`
   },
+  'GET /api/films/:tokenId/renditions/subtitled/:index/stream': {
+    summary: "Play the film's version with a picture subtitle stream burned in (HEAD: headers only)",
+    description: `The film's subtitled rendition of picture subtitle stream :index (PGS, DVD, DVB; of its metadata's imageSubtitles): H.264 as the sdr rendition, the subtitles drawn into the picture, served as /stream is; 404 SEED_FILM_ASSET_NOT_FOUND for a stream publish made no such version of. ${SIGNED_IN}`
+  },
   'GET /api/films/:tokenId/hls/master.m3u8': {
     summary: "HLS master playlist of a film's fragmented renditions",
-    description: `One variant a fragmented rendition (or those named in ?roles=, comma-separated), the lightest first, with CODECS, RESOLUTION, BANDWIDTH (the peak over its fragments) and VIDEO-RANGE; 404 SEED_FILM_ASSET_NOT_FOUND for a film without fragmented renditions. No-store. ${SIGNED_IN}`
+    description: `One variant a fragmented rendition but the subtitled ones (or those named in ?roles=, comma-separated), the lightest first, with CODECS, RESOLUTION, BANDWIDTH (the peak over its fragments) and VIDEO-RANGE; 404 SEED_FILM_ASSET_NOT_FOUND for a film without fragmented renditions. No-store. ${SIGNED_IN}`
   },
   'GET /api/films/:tokenId/hls/:role.m3u8': {
     summary: 'HLS media playlist of one rendition: byte ranges of its decrypted stream',

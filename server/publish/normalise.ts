@@ -86,7 +86,7 @@ function audioPlays(track: MediaInfo['audio'][number]): boolean {
  */
 const SDR_MAX_HEIGHT_OF_HDR = 1080
 /** The SDR film's quality, as it always was. */
-const SDR_LIMITS = { crf: 21 }
+export const SDR_LIMITS = { crf: 21 }
 
 /**
  * HDR (PQ or HLG, BT.2020) to SDR BT.709: linear light at 100 nits, Möbius's curve (linear up to 30% of
@@ -100,14 +100,25 @@ export const TONE_MAP =
   'zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,tonemap=mobius:desat=0,zscale=t=bt709:m=bt709:r=tv,format=yuv420p'
 
 /**
- * libx264 options for an SDR BT.709 H.264 picture of the first video stream: HDR tone-mapped, at most
- * maxHeight lines (HDR: at most 1080), the rate capped at maxrateKbps, a keyframe every 2 s.
+ * The filters of an SDR BT.709 picture of the first video stream: HDR tone-mapped, at most maxHeight
+ * lines (HDR: at most 1080), even sizes as 4:2:0 needs.
  */
+export function sdrPictureFilters(hdr: HdrFormat, maxHeight?: number): string {
+  const lines = maxHeight ?? (hdr === 'sdr' ? undefined : SDR_MAX_HEIGHT_OF_HDR)
+  const size = lines === undefined ? 'scale=trunc(iw/2)*2:trunc(ih/2)*2' : `scale=-2:'trunc(min(ih,${lines})/2)*2'`
+  return hdr === 'sdr' ? size : `${size},${TONE_MAP}`
+}
+
+/** libx264 options for an SDR BT.709 H.264 picture of the first video stream: h264Options with sdrPictureFilters. */
 export function h264EncodeOptions(hdr: HdrFormat, limits: { crf: number; maxHeight?: number; maxrateKbps?: number }): string[] {
-  const maxHeight = limits.maxHeight ?? (hdr === 'sdr' ? undefined : SDR_MAX_HEIGHT_OF_HDR)
-  // 4:2:0 needs even dimensions
-  const size = maxHeight === undefined ? 'scale=trunc(iw/2)*2:trunc(ih/2)*2' : `scale=-2:'trunc(min(ih,${maxHeight})/2)*2'`
-  const filters = hdr === 'sdr' ? size : `${size},${TONE_MAP}`
+  return [...h264Options(hdr, limits), '-vf', sdrPictureFilters(hdr, limits.maxHeight)]
+}
+
+/**
+ * libx264 options for a picture filtered as sdrPictureFilters makes it (the filters are the caller's):
+ * the rate capped at maxrateKbps, tagged BT.709 when the source was HDR, a keyframe every 2 s.
+ */
+export function h264Options(hdr: HdrFormat, limits: { crf: number; maxrateKbps?: number }): string[] {
   const rate = limits.maxrateKbps === undefined ? [] : ['-maxrate', `${limits.maxrateKbps}k`, '-bufsize', `${2 * limits.maxrateKbps}k`]
   const tags = hdr === 'sdr' ? [] : ['-color_primaries', 'bt709', '-color_trc', 'bt709', '-colorspace', 'bt709', '-color_range', 'tv']
   return [
@@ -122,8 +133,6 @@ export function h264EncodeOptions(hdr: HdrFormat, limits: { crf: number; maxHeig
     'high',
     '-pix_fmt',
     'yuv420p',
-    '-vf',
-    filters,
     ...tags,
     '-force_key_frames',
     `expr:gte(t,n_forced*${KEYFRAME_INTERVAL_SECONDS})`

@@ -22,7 +22,7 @@ import { probeMedia, type MediaInfo } from './probe.ts'
 import { normaliseForDirectPlay } from './normalise.ts'
 import { extractPoster, extractThumbnailSheets, type ThumbnailSheetFiles } from './artwork.ts'
 import { describeRendition, makeRenditions, type RenditionFile } from './renditions.ts'
-import { extractSubtitleStreamToWebVtt, isTextSubtitle, subtitleFileToWebVtt } from './subtitles.ts'
+import { extractSubtitleStreamToWebVtt, imageSubtitleStreams, isTextSubtitle, subtitleFileToWebVtt } from './subtitles.ts'
 import { withPlaintextWorkDir } from './work-dir.ts'
 import { chapterEntries, chaptersWebVtt } from './chapters.ts'
 import type { PreparedFilm } from './publish-intent.ts'
@@ -45,7 +45,7 @@ interface WorkFiles {
   subtitles: SubtitleTrack[]
   /** The source's chapters and their WebVTT track; undefined when it has none. */
   chapters: { file: string; entries: ChapterMetadata[] } | undefined
-  /** The renditions besides the playable (SDR) film: the original HEVC, the weak-link one. */
+  /** The renditions besides the playable (SDR) film: the original HEVC, the weak-link one, the subtitled ones. */
   renditions: RenditionFile[]
 }
 
@@ -215,11 +215,19 @@ async function addSealedFilm(ctx: PublishContext & Adding, files: WorkFiles, sea
   return { contentCid, sealedBytes, plaintextBytes, posterCid, subtitles, chapters, thumbnailSheets, renditions }
 }
 
-/** Subtitle streams that are pictures (PGS, DVD): named in the metadata, not made into text tracks. */
+/**
+ * Subtitle streams that are pictures (PGS, DVD): named in the metadata, not made into text tracks (the
+ * `subtitled` renditions burn some of them into the picture).
+ */
 function imageSubtitles(info: MediaInfo): FilmMetadata['imageSubtitles'] {
-  const streams = info.subtitles.filter(s => !isTextSubtitle(s.codec))
+  const streams = imageSubtitleStreams(info)
   if (streams.length === 0) return undefined
-  return streams.map(s => ({ language: s.language ?? 'und', codec: s.codec, ...(s.title !== undefined ? { label: s.title } : {}) }))
+  return streams.map(s => ({
+    language: s.language ?? 'und',
+    codec: s.codec,
+    ...(s.title !== undefined ? { label: s.title } : {}),
+    ...(s.forced ? { forced: true } : {})
+  }))
 }
 
 function filmMetadata(

@@ -3,24 +3,31 @@
 // it; a small H.264 one for weak links, where it at least halves the source's bits a second. Both are
 // fragmented MP4 (moof fragments a keyframe apart, a sidx at the front), as the SDR film is when publish
 // remuxes it, so that HLS playlists (server/streaming/hls-playlists.ts) name their fragments as byte
-// ranges of the sealed file.
+// ranges of the sealed file. And for picture subtitles (PGS, DVD, DVB), which no TV engine draws from
+// an MP4: the SDR film with one of them burned into the picture, a version each.
 import { open } from 'node:fs/promises'
 import path from 'node:path'
 import ffmpeg from 'fluent-ffmpeg'
-import type { RenditionMetadata } from '../library/film-metadata.ts'
+import { MAX_SUBTITLED_RENDITIONS, type BurnedInSubtitle, type RenditionMetadata } from '../library/film-metadata.ts'
 import { readFragmentIndex } from '../lib/mp4-fragments.ts'
 import { audioCodecsString, videoCodecsString } from './codecs-string.ts'
 import { runFfmpeg } from './ffmpeg-run.ts'
-import { FRAGMENTED_MP4, h264EncodeOptions } from './normalise.ts'
+import { FRAGMENTED_MP4, h264EncodeOptions, h264Options, SDR_LIMITS, sdrPictureFilters } from './normalise.ts'
 import { MediaError, probeMedia, type MediaInfo } from './probe.ts'
+import { imageSubtitleStreams } from './subtitles.ts'
 
-export type RenditionRole = 'original' | 'low'
+export type RenditionRole = 'original' | 'low' | 'subtitled'
 
 export interface RenditionFile {
   role: RenditionMetadata['role']
   /** The plaintext MP4 in the publish's work folder. */
   file: string
+  /** A `subtitled` rendition's subtitle stream, as the metadata names it. */
+  burnedIn?: BurnedInSubtitle
 }
+
+type Plan = { role: RenditionRole; name: string; options: string[]; burnedIn?: BurnedInSubtitle }
+type SubtitleStream = MediaInfo['subtitles'][number]
 
 type AudioTrack = MediaInfo['audio'][number]
 
@@ -38,6 +45,8 @@ const STEREO_AAC_KBPS = 128
 const LOW = { maxHeight: 480, maxrateKbps: 1200, crf: 23, audioKbps: 96 }
 /** A weak-link rendition is stored only where it at least halves the bits a second of the source. */
 const LOW_WORTH_SOURCE_BITS_PER_SECOND = 2 * LOW.maxrateKbps * 1000
+/** Picture subtitle codecs ffmpeg decodes to bitmaps it can lay over the picture (not teletext: it needs libzvbi). */
+const BURNABLE_SUBTITLES = new Set(['hdmv_pgs_subtitle', 'dvd_subtitle', 'dvb_subtitle', 'xsub'])
 /** Makes the renditions the source calls for, in the work folder; progress covers all of them. */
 export async function makeRenditions(
   input: string,
@@ -45,17 +54,19 @@ export async function makeRenditions(
   workDir: string,
   onProgress?: (fraction: number) => void
 ): Promise<RenditionFile[]> {
-  const plans: Array<{ role: RenditionRole; options: string[] }> = []
-  if (keepsOriginalVideo(info)) plans.push({ role: 'original', options: originalOptions(info) })
-  if ((info.sizeBytes * 8) / info.durationSeconds > LOW_WORTH_SOURCE_BITS_PER_SECOND) plans.push({ role: 'low', options: lowOptions(info) })
-  const made: Array<RenditionFile & { role: RenditionRole }> = []
+  const plans: Plan[] = []
+  if (keepsOriginalVideo(info)) plans.push({ role: 'original', name: 'original', options: originalOptions(info) })
+  if ((info.sizeBytes * 8) / info.durationSeconds > LOW_WORTH_SOURCE_BITS_PER_SECOND)
+    plans.push({ role: 'low', name: 'low', options: lowOptions(info) })
+  plans.push(...subtitledPlans(info))
+  const made: RenditionFile[] = []
   for (const [n, plan] of plans.entries()) {
-    const file = path.join(workDir, `rendition-${plan.role}.mp4`)
+    const file = path.join(workDir, `rendition-${plan.name}.mp4`)
     const command = ffmpeg(input).outputOptions([...plan.options, ...FRAGMENTED_MP4])
-    await runFfmpeg(command, file, `making the ${plan.role} rendition of ${path.basename(input)}`, {
+    await runFfmpeg(command, file, `making the ${plan.name} rendition of ${path.basename(input)}`, {
       onSeconds: seconds => onProgress?.(Math.min(0.999, (n + Math.min(1, seconds / info.durationSeconds)) / plans.length))
     })
-    made.push({ role: plan.role, file })
+    made.push({ role: plan.role, file, ...(plan.burnedIn !== undefined ? { burnedIn: plan.burnedIn } : {}) })
   }
   onProgress?.(1)
   return made
@@ -74,6 +85,40 @@ function originalOptions(info: MediaInfo): string[] {
 function lowOptions(info: MediaInfo): string[] {
   const video = h264EncodeOptions(info.video?.hdr ?? 'sdr', LOW)
   return ['-map', '0:V:0', ...video, ...audioOptions(info.audio, { surround: false, stereoKbps: LOW.audioKbps })]
+}
+
+/**
+ * A `subtitled` rendition for each picture subtitle stream ffmpeg draws, forced ones first, then the
+ * default, then in the source's order; at most MAX_SUBTITLED_RENDITIONS. `imageSubtitle` is the
+ * stream's place among all the source's picture subtitles, as the metadata's imageSubtitles lists them.
+ */
+function subtitledPlans(info: MediaInfo): Plan[] {
+  if (info.video === undefined) return []
+  const pictures = imageSubtitleStreams(info)
+  const rank = (s: SubtitleStream) => (s.forced ? 0 : s.default ? 1 : 2)
+  const burnable = pictures.filter(s => BURNABLE_SUBTITLES.has(s.codec)).sort((a, b) => rank(a) - rank(b) || a.index - b.index)
+  return burnable.slice(0, MAX_SUBTITLED_RENDITIONS).map(stream => ({
+    role: 'subtitled',
+    name: `subtitled-${stream.index}`,
+    options: [...subtitledVideoOptions(info, stream), ...audioOptions(info.audio, { surround: false })],
+    burnedIn: {
+      imageSubtitle: pictures.indexOf(stream),
+      language: stream.language ?? 'und',
+      ...(stream.title !== undefined ? { label: stream.title } : {})
+    }
+  }))
+}
+
+/**
+ * The SDR film's picture (its quality and size, HDR tone-mapped: normalise.ts) with the subtitle stream
+ * laid over it, the subtitle's canvas scaled to the picture's size first (a no-op where they match; a
+ * PGS canvas of 1080 lines over a 720-line picture otherwise lands off the bottom). Laid over before
+ * the tone map, so on an HDR film the subtitle's white is the top of the HDR range, mapped to SDR white.
+ */
+function subtitledVideoOptions(info: MediaInfo, stream: SubtitleStream): string[] {
+  const { hdr, width, height } = info.video as NonNullable<MediaInfo['video']> // subtitledPlans: there is one
+  const graph = `[0:${stream.index}]scale=${width}:${height}[subtitle];[0:V:0][subtitle]overlay=eof_action=pass,${sdrPictureFilters(hdr)}[picture]`
+  return ['-filter_complex', graph, '-map', '[picture]', ...h264Options(hdr, SDR_LIMITS)]
 }
 
 /**
@@ -126,6 +171,7 @@ export async function describeRendition(
   }))
   return {
     role: rendition.role,
+    ...(rendition.burnedIn !== undefined ? { burnedIn: rendition.burnedIn } : {}),
     cid: sealed.cid.toString(),
     sealedBytes: sealed.sealedBytes,
     plaintextBytes: sealed.plaintextBytes,

@@ -34,6 +34,11 @@ export function isTextSubtitle(codec: string): boolean {
   return !BITMAP_SUBTITLES.has(codec)
 }
 
+/** The source's picture subtitle streams (PGS, DVD, DVB…), in its order: the metadata's imageSubtitles. */
+export function imageSubtitleStreams(info: MediaInfo): MediaInfo['subtitles'] {
+  return info.subtitles.filter(s => !isTextSubtitle(s.codec))
+}
+
 /** Converts one embedded text subtitle stream of `input` (probed as `info`) to WebVTT; streamIndex is ffprobe's absolute stream index. */
 export async function extractSubtitleStreamToWebVtt(input: string, info: MediaInfo, streamIndex: number, outFile: string): Promise<void> {
   const stream = info.subtitles.find(s => s.index === streamIndex)

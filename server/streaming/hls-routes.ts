@@ -1,13 +1,13 @@
 import type { FastifyInstance } from 'fastify'
 import type { Library } from '../library/library.ts'
 import type { SealedFilm } from '../library/sealed-film.ts'
-import { RENDITION_ROLES, type RenditionMetadata, type RenditionRole } from '../library/film-metadata.ts'
+import { findRendition, PICTURE_ROLES, type PictureRole, type RenditionMetadata } from '../library/film-metadata.ts'
 import { renditionParams, tokenIdParams } from '../library/routes.ts'
 import { SeedError } from '../lib/errors.ts'
 import { readFragmentIndex, type Mp4FragmentIndex } from '../lib/mp4-fragments.ts'
 import { bandwidths, masterPlaylist, mediaPlaylist } from './hls-playlists.ts'
 
-const ROLE = `(${RENDITION_ROLES.join('|')})`
+const ROLE = `(${PICTURE_ROLES.join('|')})`
 const masterQuery = {
   type: 'object',
   properties: { roles: { type: 'string', pattern: `^${ROLE}(,${ROLE})*$` } },
@@ -31,9 +31,9 @@ async function readPlaintext(film: SealedFilm, start: number, end: number): Prom
  */
 export async function hlsRoutes(app: FastifyInstance, library: () => Library): Promise<void> {
   /** The rendition and where its fragments are; 404 for a role the film lacks or one that is not fragmented. */
-  const fragmentsOf = async (tokenId: string, role: RenditionRole): Promise<{ rendition: RenditionMetadata; index: Mp4FragmentIndex }> => {
+  const fragmentsOf = async (tokenId: string, role: PictureRole): Promise<{ rendition: RenditionMetadata; index: Mp4FragmentIndex }> => {
     const { film, metadata } = await library().openForPlayback(tokenId, role)
-    const rendition = (metadata.renditions ?? []).find(r => r.role === role) as RenditionMetadata // openForPlayback found it
+    const rendition = findRendition(metadata, role) as RenditionMetadata // openForPlayback found it
     const index = rendition.fragmented
       ? await readFragmentIndex((start, end) => readPlaintext(film, start, end), film.plaintextLength)
       : null
@@ -50,12 +50,14 @@ export async function hlsRoutes(app: FastifyInstance, library: () => Library): P
     { schema: { params: tokenIdParams, querystring: masterQuery } },
     async (request, reply) => {
       const { tokenId } = request.params
-      const asked = request.query.roles?.split(',') as RenditionRole[] | undefined
+      const asked = request.query.roles?.split(',') as PictureRole[] | undefined
       const { metadata } = await library().openForPlayback(tokenId)
-      const roles = asked ?? (metadata.renditions ?? []).filter(r => r.fragmented).map(r => r.role)
+      // not the subtitled ones: a player switching by bandwidth would switch the subtitles on and off
+      const fragmented = (metadata.renditions ?? []).filter(r => r.fragmented && r.role !== 'subtitled')
+      const roles: string[] = asked ?? fragmented.map(r => r.role)
       if (roles.length === 0) throw new SeedError('SEED_FILM_ASSET_NOT_FOUND', `film ${tokenId} has no fragmented renditions to list`)
       const variants = []
-      for (const role of RENDITION_ROLES.filter(r => roles.includes(r))) {
+      for (const role of PICTURE_ROLES.filter(r => roles.includes(r))) {
         const { rendition, index } = await fragmentsOf(tokenId, role)
         variants.push({ rendition, playlistUrl: `${role}.m3u8`, bandwidth: bandwidths(index) })
       }
@@ -65,7 +67,7 @@ export async function hlsRoutes(app: FastifyInstance, library: () => Library): P
     }
   )
 
-  app.get<{ Params: { tokenId: string; role: RenditionRole } }>(
+  app.get<{ Params: { tokenId: string; role: PictureRole } }>(
     '/api/films/:tokenId/hls/:role.m3u8',
     { schema: { params: renditionParams } },
     async (request, reply) => {

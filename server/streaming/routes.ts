@@ -3,13 +3,13 @@ import type { Library } from '../library/library.ts'
 import type { FollowingView } from '../library/following.ts'
 import { renditionParams, tokenIdParams as tokenParams } from '../library/routes.ts'
 import { SeedError } from '../lib/errors.ts'
-import { filmContentType, thumbnailSheetsOf, type RenditionRole } from '../library/film-metadata.ts'
+import { filmContentType, thumbnailSheetsOf, type PictureRole, type RenditionChoice } from '../library/film-metadata.ts'
 import { sendPlaintext } from './send-film.ts'
 import { hlsRoutes } from './hls-routes.ts'
 import type { ServiceCounters } from '../health/service-counters.ts'
 import type { FilmStreams } from '../library/film-streams.ts'
 
-/** A film and one of its numbered files (a subtitle track, a thumbnail sheet). */
+/** A film and one of its numbered files (a subtitle track, a thumbnail sheet, a picture subtitle stream's version). */
 const numberedParams = {
   type: 'object',
   required: ['tokenId', 'index'],
@@ -82,14 +82,14 @@ export async function streamingRoutes(
 
 /** The film's stream and each rendition's: followed for a sale, decrypted, no-store, counted. */
 function playRoutes(app: FastifyInstance, library: () => Library, opts: { counters: ServiceCounters; streams: FilmStreams }): void {
-  /** Plays `role` of the film (its `content` without one). */
-  const play = async (request: FastifyRequest<{ Params: { tokenId: string } }>, reply: FastifyReply, role?: RenditionRole) => {
+  /** Plays `rendition` of the film (its `content` without one). */
+  const play = async (request: FastifyRequest<{ Params: { tokenId: string } }>, reply: FastifyReply, rendition?: RenditionChoice) => {
     // followed before the film is opened: a sale locking it from now on cuts this answer too
     const cut = opts.streams.follow(request.params.tokenId, reply.raw)
-    const { film, metadata } = await library().openForPlayback(request.params.tokenId, role)
+    const { film, metadata } = await library().openForPlayback(request.params.tokenId, rendition)
     reply.header('cache-control', 'no-store')
     if (request.method === 'GET') opts.counters.streamsServed++
-    return await sendPlaintext(request, reply, film, role === undefined ? filmContentType(metadata) : 'video/mp4', cut)
+    return await sendPlaintext(request, reply, film, rendition === undefined ? filmContentType(metadata) : 'video/mp4', cut)
   }
 
   app.route<{ Params: { tokenId: string } }>({
@@ -99,10 +99,17 @@ function playRoutes(app: FastifyInstance, library: () => Library, opts: { counte
     handler: async (request, reply) => await play(request, reply)
   })
 
-  app.route<{ Params: { tokenId: string; role: RenditionRole } }>({
+  app.route<{ Params: { tokenId: string; role: PictureRole } }>({
     method: ['GET', 'HEAD'],
     url: '/api/films/:tokenId/renditions/:role/stream',
     schema: { params: renditionParams },
     handler: async (request, reply) => await play(request, reply, request.params.role)
+  })
+
+  app.route<{ Params: { tokenId: string; index: string } }>({
+    method: ['GET', 'HEAD'],
+    url: '/api/films/:tokenId/renditions/subtitled/:index/stream',
+    schema: { params: numberedParams },
+    handler: async (request, reply) => await play(request, reply, { imageSubtitle: Number(request.params.index) })
   })
 }

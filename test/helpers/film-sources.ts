@@ -1,9 +1,9 @@
 // Sources as films really come (issue 16), made with ffmpeg: 10-bit HEVC with PQ (HDR10 mastering display
 // and content light level) or HLG metadata, 5.1 E-AC-3 in English, then AAC stereo in French; or SDR
-// H.264 with one AAC track, grainy enough for a low rendition. Small for the tests; 4K and minutes long
-// for the publish benchmark (bench/publish-hdr.ts).
+// H.264 with one AAC track, grainy enough for a low rendition; or H.264 with PGS picture subtitles.
+// Small for the tests; 4K and minutes long for the publish benchmark (bench/publish-hdr.ts).
 import { execFile } from 'node:child_process'
-import { mkdir } from 'node:fs/promises'
+import { mkdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { promisify } from 'node:util'
 
@@ -72,6 +72,95 @@ export async function sdrSource(dir: string, seconds: number): Promise<string> {
     ...['-f', 'lavfi', '-i', `sine=frequency=330:sample_rate=48000:duration=${seconds}`],
     ...['-vf', 'noise=alls=16:allf=t', '-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '18', '-pix_fmt', 'yuv420p', '-g', '50'],
     ...['-c:a', 'aac', '-ac', '2', out]
+  ])
+  return out
+}
+
+/** A picture subtitle: a white box (a line of text as a PGS shows it: a bitmap) over the picture from `start` to `end`. */
+export interface PictureCue {
+  startSeconds: number
+  endSeconds: number
+  box: { x: number; y: number; width: number; height: number }
+}
+
+/** One PGS segment: "PG", its PTS (90 kHz), a DTS of 0, its type and length, its data. */
+function pgsSegment(seconds: number, type: number, data: number[]): Buffer {
+  const head = Buffer.alloc(13)
+  head.write('PG', 0, 'latin1')
+  head.writeUInt32BE(Math.round(seconds * 90_000), 2)
+  head.writeUInt8(type, 10)
+  head.writeUInt16BE(data.length, 11)
+  return Buffer.concat([head, Buffer.from(data)])
+}
+
+const u16 = (n: number) => [n >> 8, n & 0xff]
+
+/**
+ * A raw PGS (.sup) stream as Blu-ray discs carry it, written by hand from the format (ffmpeg decodes PGS
+ * but cannot encode it): for each cue a display set at its start (composition, window, palette with
+ * white as entry 1, the box as an object run-length coded a line at a time, end) and an empty one at its end.
+ */
+export function pgsStream(canvas: { width: number; height: number }, cues: PictureCue[]): Buffer {
+  const composition = (n: number, box?: PictureCue['box']) => [
+    ...[...u16(canvas.width), ...u16(canvas.height), 0x10, ...u16(n), box ? 0x80 : 0x00, 0x00, 0x00, box ? 1 : 0],
+    ...(box ? [...u16(0), 0, 0, ...u16(box.x), ...u16(box.y)] : [])
+  ]
+  const sets = cues.flatMap((cue, n) => {
+    const { box } = cue
+    const window = [1, 0, ...u16(box.x), ...u16(box.y), ...u16(box.width), ...u16(box.height)]
+    // a line: `width` pixels of entry 1 (0x00, 0b11 and the 14-bit length, the entry), then end of line (0x00 0x00)
+    const line = [0x00, 0xc0 | (box.width >> 8), box.width & 0xff, 1, 0x00, 0x00]
+    const rle = Array.from({ length: box.height }, () => line).flat()
+    const objectLength = rle.length + 4
+    const object = [...u16(0), 0, 0xc0, objectLength >> 16, (objectLength >> 8) & 0xff, objectLength & 0xff]
+    return [
+      pgsSegment(cue.startSeconds, 0x16, composition(2 * n, box)),
+      pgsSegment(cue.startSeconds, 0x17, window),
+      pgsSegment(cue.startSeconds, 0x14, [0, 0, 1, 235, 128, 128, 255]),
+      pgsSegment(cue.startSeconds, 0x15, [...object, ...u16(box.width), ...u16(box.height), ...rle]),
+      pgsSegment(cue.startSeconds, 0x80, []),
+      pgsSegment(cue.endSeconds, 0x16, composition(2 * n + 1)),
+      pgsSegment(cue.endSeconds, 0x17, window),
+      pgsSegment(cue.endSeconds, 0x80, [])
+    ]
+  })
+  return Buffer.concat(sets)
+}
+
+/** Where the picture subtitles of pictureSubtitledSource show: English at the bottom, French and German at the top. */
+export const PICTURE_CUES = {
+  eng: { startSeconds: 0.5, endSeconds: 1.8, box: { x: 160, y: 290, width: 320, height: 40 } },
+  fra: { startSeconds: 0.5, endSeconds: 1.8, box: { x: 200, y: 30, width: 240, height: 40 } },
+  deu: { startSeconds: 0.5, endSeconds: 1.8, box: { x: 100, y: 30, width: 440, height: 40 } }
+} satisfies Record<string, PictureCue>
+
+/**
+ * A 2 s 640×360 H.264 source in MKV, `dir/picture-subtitles.mkv`, with three PGS streams (pgsStream,
+ * PICTURE_CUES): English (default), French (forced) on a canvas twice the picture's size (as a 1080-line
+ * PGS over a 540-line picture), German. No audio: its video then starts at 0, as
+ * the renditions publish encodes do, so their frames line up with the sdr film's (copied from it) for
+ * a comparison pixel by pixel; with AAC, the copy starts 0.02 s later (the AAC priming), a frame apart.
+ */
+export async function pictureSubtitledSource(dir: string): Promise<string> {
+  await mkdir(dir, { recursive: true })
+  const out = path.join(dir, 'picture-subtitles.mkv')
+  const languages = Object.keys(PICTURE_CUES) as Array<keyof typeof PICTURE_CUES>
+  const sups = []
+  for (const language of languages) {
+    const sup = path.join(dir, `${language}.sup`)
+    const cue = PICTURE_CUES[language]
+    const scale = language === 'fra' ? 2 : 1
+    const box = { x: cue.box.x * scale, y: cue.box.y * scale, width: cue.box.width * scale, height: cue.box.height * scale }
+    await writeFile(sup, pgsStream({ width: 640 * scale, height: 360 * scale }, [{ ...cue, box }]))
+    sups.push('-i', sup)
+  }
+  await run('ffmpeg', [
+    // -copyts: each .sup's own times, not moved to start at 0 as ffmpeg moves every input's by default
+    ...['-v', 'error', '-y', '-copyts', '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=25:duration=2', ...sups],
+    ...['-map', '0:v', ...languages.flatMap((_, n) => ['-map', `${n + 1}`])],
+    ...['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-g', '50', '-c:s', 'copy'],
+    ...languages.flatMap((language, n) => [`-metadata:s:s:${n}`, `language=${language}`]),
+    ...['-disposition:s:0', 'default', '-disposition:s:1', 'forced', '-disposition:s:2', '0', out]
   ])
   return out
 }

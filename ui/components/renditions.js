@@ -77,9 +77,33 @@ export async function playableRenditions(film) {
 
 /**
  * What the player plays: a rendition's stream (`role` null: a film published before renditions, its
- * stream), or HLS over the renditions it plays (`native`: by the engine itself, else with hls.js).
- * @typedef {{ kind: 'file', url: string, role: Rendition['role'] | null } | { kind: 'hls', url: string, native: boolean }} PlaybackSource
+ * stream; `subtitled`: the version with a picture subtitle stream burned in, pictureSubtitleSource), or
+ * HLS over the renditions it plays (`native`: by the engine itself, else with hls.js).
+ * @typedef {{ kind: 'file', url: string, role: Rendition['role'] | 'subtitled' | null } | { kind: 'hls', url: string, native: boolean }} PlaybackSource
  */
+
+/**
+ * The film's picture subtitle streams the viewer can pick (imageSubtitles with a version made at
+ * publish), each with its index in imageSubtitles.
+ * @param {Film} film
+ */
+export function pictureSubtitleTracks(film) {
+  // not flatMap: Chromium 68, the TV floor, lacks it
+  const tracks = film.imageSubtitles.map((stream, index) => ({ ...stream, index }))
+  return tracks.filter(track => track.url !== null)
+}
+
+/**
+ * The stream of the film's version with picture subtitle stream `index` burned in: H.264 SDR, which
+ * every engine decodes, so it is played directly, not asked about; null for none (-1) or no such version.
+ * @param {Film} film
+ * @param {number} index
+ * @returns {PlaybackSource | null}
+ */
+export function pictureSubtitleSource(film, index) {
+  const url = film.imageSubtitles[index]?.url
+  return typeof url === 'string' ? { kind: 'file', url, role: 'subtitled' } : null
+}
 
 /**
  * What the player tries, in order: HLS when two or more of the renditions the engine plays are

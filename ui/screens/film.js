@@ -41,15 +41,23 @@ function networkCopiesText(film) {
 }
 
 /**
- * The source's picture subtitles (PGS…), in words: they are in the film, and this box cannot show them yet.
+ * The source's picture subtitles (PGS…), in words, as they are: those publish made a version of play as
+ * that version, with the subtitles drawn into the picture; the others this box cannot show.
  * @param {Film} film
  */
 function imageSubtitlesText(film) {
-  const names = film.imageSubtitles.map(stream =>
-    stream.language === 'und' ? (stream.label ?? 'unknown language') : languageName(stream.language)
-  )
-  const languages = [...new Set(names)].join(', ')
-  return `The film also has subtitles as pictures (${languages}) that this box cannot show yet.`
+  /** @param {Film['imageSubtitles']} streams */
+  const names = streams =>
+    [...new Set(streams.map(s => (s.language === 'und' ? (s.label ?? 'unknown language') : languageName(s.language))))].join(', ')
+  const versions = film.imageSubtitles.filter(stream => stream.url !== null)
+  const unshown = film.imageSubtitles.filter(stream => stream.url === null)
+  const sentences = []
+  if (versions.length > 0)
+    sentences.push(
+      `${names(versions)} (picture subtitles): ${versions.length === 1 ? 'plays as a separate version' : 'each plays as a separate version'} with the subtitles in the picture.`
+    )
+  if (unshown.length > 0) sentences.push(`The film also has subtitles as pictures (${names(unshown)}) that this box cannot show.`)
+  return sentences.join(' ')
 }
 
 /**

@@ -10,7 +10,7 @@ import { MessageScreen, useBack } from '../components/common.js'
 import { SeekBar } from '../components/seek-bar.js'
 import { SubtitleLines, useSubtitleLines } from '../components/subtitles.js'
 import { TrackMenu } from '../components/track-menu.js'
-import { usePlaybackSource } from '../components/renditions.js'
+import { pictureSubtitleSource, pictureSubtitleTracks, usePlaybackSource } from '../components/renditions.js'
 import { useHlsJs } from '../components/hls.js'
 import { chapterIndexAt, nextChapterStart, previousChapterStart } from '../components/chapters.js'
 import { formatClock, languageName, startingSubtitle, subtitleLabel } from '../format.js'
@@ -115,15 +115,29 @@ export function PlayerScreen({ film, startAt, saveProgress, onStreamFailed, onBa
   const [buffering, setBuffering] = useState(true)
   const [failed, setFailed] = useState(false)
   // the rendition this engine decodes best (undefined while it is asked)
-  const { source, fallBack } = usePlaybackSource(film)
-  // where the next source starts: the film's start position, then where a failed source had got to
+  const { source: bestSource, fallBack } = usePlaybackSource(film)
+  // the picture subtitle stream chosen (an index of film.imageSubtitles; -1: none): its version plays instead
+  const [picture, setPicture] = useState(-1)
+  const source = pictureSubtitleSource(film, picture) ?? bestSource
+  // where the next source starts: the film's start position, then where a failed or left source had got to
   const resumeAt = useRef(startAt)
-  /** A failure tries the next source from where the film had got to; without one, the film stops. */
+  /** Plays the version with picture subtitle stream `index` (-1: the film without), from where the film is. @param {number} index */
+  const choosePicture = index => {
+    if (index === picture) return
+    resumeAt.current = clock.current.position
+    setPicture(index)
+  }
+  /**
+   * A failure tries the next source from where the film had got to; without one, the film stops. A
+   * picture subtitles version that fails gives way to the film without them.
+   */
   const streamFailed = () => {
     resumeAt.current = clock.current.position
-    if (fallBack()) return
-    setFailed(true)
-    onStreamFailed()
+    if (picture !== -1) setPicture(-1)
+    else if (!fallBack()) {
+      setFailed(true)
+      onStreamFailed()
+    }
   }
   const latestFailure = useRef(streamFailed)
   latestFailure.current = streamFailed
@@ -286,7 +300,16 @@ export function PlayerScreen({ film, startAt, saveProgress, onStreamFailed, onBa
   }
 
   const closeMenu = () => setMenu(null)
-  const subtitleChoice = subtitle === -1 || !film.subtitles[subtitle] ? 'Off' : subtitleLabel(film.subtitles[subtitle])
+  const pictureTracks = pictureSubtitleTracks(film)
+  /** @param {{ language: string, label: string | null, forced: boolean }} stream */
+  const pictureLabel = stream =>
+    `${stream.label ?? (stream.language === 'und' ? 'Unknown language' : languageName(stream.language))}${stream.forced ? ' (forced)' : ''} (picture subtitles)`
+  const pictureChosen = pictureTracks.find(track => track.index === picture)
+  const subtitleChoice = pictureChosen
+    ? pictureLabel(pictureChosen)
+    : subtitle === -1 || !film.subtitles[subtitle]
+      ? 'Off'
+      : subtitleLabel(film.subtitles[subtitle])
   const chapterIndex = chapterIndexAt(film.chapters, position)
   const audioLabel = audio.find(track => track.enabled)?.label ?? audio[0]?.label
   return html`<main class=${`screen player ${controlsShown ? '' : 'player-asleep'}`} data-screen=${`player:${film.tokenId}`}>
@@ -363,7 +386,7 @@ export function PlayerScreen({ film, startAt, saveProgress, onStreamFailed, onBa
             </button>`
           }
           ${
-            film.subtitles.length > 0 &&
+            film.subtitles.length + pictureTracks.length > 0 &&
             html`<button class="control control-text" data-focus-key="subtitles" aria-haspopup="menu" onClick=${() => setMenu('subtitles')}>
               Subtitles: ${subtitleChoice}
             </button>`
@@ -382,11 +405,29 @@ export function PlayerScreen({ film, startAt, saveProgress, onStreamFailed, onBa
           title="Subtitles"
           onClose=${closeMenu}
           options=${[
-            { label: 'Off', checked: subtitle === -1, onSelect: () => setSubtitle(-1) },
+            {
+              label: 'Off',
+              checked: subtitle === -1 && !pictureChosen,
+              onSelect: () => {
+                setSubtitle(-1)
+                choosePicture(-1)
+              }
+            },
             ...film.subtitles.map((track, index) => ({
               label: subtitleLabel(track),
-              checked: subtitle === index,
-              onSelect: () => setSubtitle(index)
+              checked: subtitle === index && !pictureChosen,
+              onSelect: () => {
+                setSubtitle(index)
+                choosePicture(-1)
+              }
+            })),
+            ...pictureTracks.map(track => ({
+              label: pictureLabel(track),
+              checked: track === pictureChosen,
+              onSelect: () => {
+                setSubtitle(-1)
+                choosePicture(track.index)
+              }
             }))
           ]}
         />`
