@@ -143,8 +143,10 @@ t.test('a node gone with no window: no fetch while 2 present copies remain; unde
   const heldBy = (pinned: string[], i: number): Set<string> => new Set(pinned[i].split(',').filter(c => c !== ''))
   const before = await pins()
   const others = [0, 1, 2, 3, 4].filter(i => i !== resting)
-  // the first to go, and the one sharing most CIDs with it: their shared CIDs fall under 2 present copies
-  const [first] = others
+  // the first to go, one holding most CIDs (rendezvous can give a node none: 4 CIDs each on 3 of 5 nodes
+  // miss a given node 2.6 % of the time), and the one sharing most CIDs with it: their shared CIDs fall
+  // under 2 present copies
+  const [first] = [...others].sort((a, b) => heldBy(before, b).size - heldBy(before, a).size)
   const shared = (i: number): number => [...heldBy(before, first)].filter(c => heldBy(before, i).has(c)).length
   const second = others.slice(1).sort((a, b) => shared(b) - shared(a))[0]
   t.ok(shared(second) > 0, `nodes ${first} and ${second} share ${shared(second)} CIDs`)
