@@ -5,8 +5,8 @@
 import { formatEther, getAddress, Wallet, ZeroHash, type Contract } from '../lib/ethers.ts'
 import { ConfigError, integer, resolveChainConfig } from '../config.ts'
 import { parseFlags } from '../lib/command-flags.ts'
-import { DEVNET_CHAIN_ID, assertFilmTokenAt, connectFilmToken, type FilmTokenClient } from '../chain/film-token.ts'
-import { readPrivateKeyFile } from '../chain/key-file.ts'
+import { assertFilmTokenAt, connectFilmToken, type FilmTokenClient } from '../chain/film-token.ts'
+import { walletKey } from '../devnet/wallet-key.ts'
 import { buyFlags, retireFlags, withdrawFlags } from './market-flags.ts'
 
 /** A refusal the user fixes: a film that is not there or sold out, a wallet without the money. */
@@ -25,23 +25,16 @@ type Say = (line: string) => void
 
 const eth = (wei: bigint): string => `${formatEther(wei)} ETH`
 
-/** The key in `keyFile`, or on the devnet its devnet-only account for `role`. */
-export async function walletKey(keyFile: string | undefined, chainId: number, role: 'owner' | 'creator', say: Say): Promise<string> {
-  if (keyFile !== undefined) return await readPrivateKeyFile(keyFile, '--key-file')
-  if (chainId !== DEVNET_CHAIN_ID)
-    throw new ConfigError(`--key-file is needed on chain ${chainId}: only the devnet has accounts of its own`)
-  const { devnetAccounts } = await import('../devnet/accounts.ts')
-  say(`(the devnet's ${role} account ${devnetAccounts[role].address}: devnet only)`)
-  return devnetAccounts[role].privateKey
-}
-
 /** The chain, the contract (checked to be a FilmToken there) and the wallet that signs. */
 async function openMarket(values: { 'rpc-url'?: string; contract?: string; 'key-file'?: string }, role: 'owner' | 'creator', say: Say) {
   const chain = resolveChainConfig(values)
   const client = await connectFilmToken(chain)
   try {
     await assertFilmTokenAt(client, chain)
-    const wallet = new Wallet(await walletKey(values['key-file'], client.chainId, role, say), client.provider)
+    const wallet = new Wallet(
+      await walletKey({ keyFile: values['key-file'], flag: '--key-file', chainId: client.chainId, role, say }),
+      client.provider
+    )
     return { client, contract: client.contract.connect(wallet) as Contract, wallet } satisfies Market
   } catch (err) {
     client.provider.destroy()

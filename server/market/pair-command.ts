@@ -4,7 +4,7 @@
 import { Wallet } from '../lib/ethers.ts'
 import { ConfigError } from '../config.ts'
 import { parseFlags } from '../lib/command-flags.ts'
-import { walletKey } from './market-commands.ts'
+import { walletKey } from '../devnet/wallet-key.ts'
 import { pairFlags } from './market-flags.ts'
 import { CODE_PATTERN } from '../pairing/pairing-code.ts'
 
@@ -37,7 +37,9 @@ export async function pairCommand(args: string[], say: Say): Promise<void> {
     if (err instanceof ConfigError) throw err
     throw new ConfigError(`no Seed One answers at ${url} (${(err as Error).message}): check --url`, { cause: err })
   }
-  const owner = new Wallet(await walletKey(values['key-file'], status.chainId, 'owner', say))
+  const owner = new Wallet(
+    await walletKey({ keyFile: values['key-file'], flag: '--key-file', chainId: status.chainId, role: 'owner', say })
+  )
   const query = new URLSearchParams({ address: owner.address, code })
   const { message } = await boxAnswer<{ message: string }>(
     await fetch(`${url}/api/pairing/message?${query}`),

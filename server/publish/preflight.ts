@@ -7,8 +7,8 @@ import os from 'node:os'
 import path from 'node:path'
 import { formatEther, Wallet } from '../lib/ethers.ts'
 import { ConfigError, resolveChainConfig } from '../config.ts'
-import { assertFilmTokenAt, connectFilmToken, DEVNET_CHAIN_ID, type FilmTokenClient } from '../chain/film-token.ts'
-import { readPrivateKeyFile } from '../chain/key-file.ts'
+import { assertFilmTokenAt, connectFilmToken, type FilmTokenClient } from '../chain/film-token.ts'
+import { walletKey } from '../devnet/wallet-key.ts'
 import { custodyMasterKeyPath } from '../keys/custody-store.ts'
 
 /** The data directory publish works on: named, never defaulted (a default once made a second, unserved custodian). */
@@ -84,15 +84,6 @@ export async function assertDiskRoom(dataDir: string, sourceBytes: number, workD
     )
 }
 
-/** The creator's key: from --creator-key-file, or on the devnet its devnet-only creator account. */
-async function creatorKey(keyFile: string | undefined, chainId: number): Promise<string> {
-  if (keyFile !== undefined) return await readPrivateKeyFile(keyFile, '--creator-key-file')
-  if (chainId !== DEVNET_CHAIN_ID)
-    throw new ConfigError(`--creator-key-file is needed on chain ${chainId}: only the devnet has a creator account of its own`)
-  const { devnetAccounts } = await import('../devnet/accounts.ts')
-  return devnetAccounts.creator.privateKey
-}
-
 /** Refuses a key the contract would not let register: no CREATOR_ROLE (registerFilm's only rule of the caller), no gas money. */
 async function assertCreator(client: FilmTokenClient, creator: Wallet, contract: string): Promise<void> {
   const role = (await client.contract.getFunction('CREATOR_ROLE')()) as string
@@ -121,7 +112,10 @@ export async function checkChain(
   const client = await connectFilmToken(chain) // its refusal names --rpc-url
   try {
     await assertFilmTokenAt(client, chain)
-    const creator = new Wallet(await creatorKey(values['creator-key-file'], client.chainId), client.provider)
+    const creator = new Wallet(
+      await walletKey({ keyFile: values['creator-key-file'], flag: '--creator-key-file', chainId: client.chainId, role: 'creator' }),
+      client.provider
+    )
     await assertCreator(client, creator, chain.contractAddress)
     return { client, creator }
   } catch (err) {
