@@ -8,6 +8,7 @@ import {
   parseCid,
   thumbnailSheetsOf,
   type FilmMetadata,
+  type PictureRole,
   type RenditionChoice
 } from './film-metadata.ts'
 import type { FilmAccess } from './film-access.ts'
@@ -101,15 +102,12 @@ export function createFilmReading(opts: FilmReadingOptions): FilmReading {
 /** The CID of the film's rendition `choice`; 404 for one the film does not have (films published before renditions have none). */
 function renditionCid(tokenId: string, metadata: FilmMetadata, choice: RenditionChoice): string {
   const rendition = findRendition(metadata, choice)
-  if (rendition === undefined) {
-    const named = (r: { role: string; burnedIn?: { imageSubtitle: number } }) =>
-      r.burnedIn === undefined ? r.role : `subtitled/${r.burnedIn.imageSubtitle}`
-    const wanted = typeof choice === 'string' ? choice : named({ role: 'subtitled', burnedIn: choice })
-    const roles = (metadata.renditions ?? []).map(named)
-    throw new SeedError(
-      'SEED_FILM_ASSET_NOT_FOUND',
-      `film ${tokenId} has no ${wanted} rendition; it has ${roles.length === 0 ? 'none: play its /stream' : roles.join(', ')}`
-    )
-  }
-  return rendition.cid
+  if (rendition !== undefined) return rendition.cid
+  // as the routes name them: a role, or subtitled/<picture subtitle stream>
+  const name = (c: RenditionChoice): string => (typeof c === 'string' ? c : `subtitled/${c.imageSubtitle}`)
+  const has = (metadata.renditions ?? []).map(r => name(r.burnedIn ?? (r.role as PictureRole)))
+  throw new SeedError(
+    'SEED_FILM_ASSET_NOT_FOUND',
+    `film ${tokenId} has no ${name(choice)} rendition; it has ${has.length === 0 ? 'none: play its /stream' : has.join(', ')}`
+  )
 }
