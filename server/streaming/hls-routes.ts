@@ -1,6 +1,6 @@
+import { buffer } from 'node:stream/consumers'
 import type { FastifyInstance } from 'fastify'
 import type { Library } from '../library/library.ts'
-import type { SealedFilm } from '../library/sealed-film.ts'
 import { findRendition, PICTURE_ROLES, type PictureRole, type RenditionMetadata } from '../library/film-metadata.ts'
 import { renditionParams, tokenIdParams } from '../library/routes.ts'
 import { SeedError } from '../lib/errors.ts'
@@ -15,13 +15,6 @@ const masterQuery = {
 }
 const PLAYLIST_TYPE = 'application/vnd.apple.mpegurl'
 
-/** Bytes start..end of the film's plaintext, decrypted. */
-async function readPlaintext(film: SealedFilm, start: number, end: number): Promise<Uint8Array> {
-  const parts: Buffer[] = []
-  for await (const chunk of film.createPlaintextStream(start, end)) parts.push(Buffer.from(chunk as Buffer))
-  return Buffer.concat(parts)
-}
-
 /**
  * HLS over the film's fragmented renditions (hls-playlists.ts): the master playlist (`?roles=` the
  * renditions the TV plays, comma-separated; all fragmented ones without it) and each rendition's media
@@ -35,7 +28,7 @@ export async function hlsRoutes(app: FastifyInstance, library: () => Library): P
     const { film, metadata } = await library().openForPlayback(tokenId, role)
     const rendition = findRendition(metadata, role) as RenditionMetadata // openForPlayback found it
     const index = rendition.fragmented
-      ? await readFragmentIndex((start, end) => readPlaintext(film, start, end), film.plaintextLength)
+      ? await readFragmentIndex(async (start, end) => await buffer(film.createPlaintextStream(start, end)), film.plaintextLength)
       : null
     if (index === null || index.fragments.length === 0)
       throw new SeedError(
