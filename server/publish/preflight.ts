@@ -2,7 +2,7 @@
 // custodian's data directory, room on its disk, a chain that answers, Seed One's FilmToken at
 // --contract, and a creator key the contract lets register. Each refusal names the flag and the fix,
 // and leaves nothing behind: no directory made, nothing pinned, nothing sent.
-import { access, stat, statfs } from 'node:fs/promises'
+import { access, stat } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { formatEther, Wallet } from '../lib/ethers.ts'
@@ -10,6 +10,7 @@ import { ConfigError, resolveChainConfig } from '../config.ts'
 import { assertFilmTokenAt, connectFilmToken, type FilmTokenClient } from '../chain/film-token.ts'
 import { walletKey } from '../devnet/wallet-key.ts'
 import { custodyMasterKeyPath } from '../keys/custody-store.ts'
+import { freeBytes } from '../storage/disk-space.ts'
 
 /** The data directory publish works on: named, never defaulted (a default once made a second, unserved custodian). */
 export function explicitDataDir(values: { 'data-dir'?: string }, env: NodeJS.ProcessEnv = process.env): string {
@@ -43,9 +44,8 @@ export async function assertCustodianDataDir(dataDir: string): Promise<void> {
 const DATA_DIR_FACTOR = 2
 const WORK_DIR_FACTOR = 1
 
-async function freeBytes(dir: string): Promise<{ free: number; device: number }> {
-  const fs = await statfs(dir)
-  return { free: fs.bavail * fs.bsize, device: (await stat(dir)).dev }
+async function room(dir: string): Promise<{ free: number; device: number }> {
+  return { free: await freeBytes(dir), device: (await stat(dir)).dev }
 }
 
 /** The nearest existing folder of `dir` (the data directory itself exists once a custodian started there). */
@@ -65,8 +65,8 @@ async function existing(dir: string): Promise<string> {
 const gb = (bytes: number): string => `${(bytes / 1e9).toFixed(1)} GB`
 
 export async function assertDiskRoom(dataDir: string, sourceBytes: number, workDir: string = os.tmpdir()): Promise<void> {
-  const data = await freeBytes(await existing(dataDir))
-  const work = await freeBytes(workDir)
+  const data = await room(await existing(dataDir))
+  const work = await room(workDir)
   const needData = sourceBytes * DATA_DIR_FACTOR
   const needWork = sourceBytes * WORK_DIR_FACTOR
   if (data.device === work.device && data.free < needData + needWork)
