@@ -9,19 +9,20 @@
 // is kept in --cache and reused) and its publish about 10 more, half an hour or more of wall time on a
 // shared 2-core machine; run it alone when publish's encoding changes. It lowers its own priority to nice 19 (ffmpeg inherits it) so
 // that it only takes CPU nobody else wants, which is why it measures CPU seconds, not wall time:
-// every ffmpeg run goes through /usr/bin/time (fluent-ffmpeg's FFMPEG_PATH) to give its user + system
+// every ffmpeg run goes through /usr/bin/time (test/helpers/ffmpeg-runs.ts) to give its user + system
 // seconds, and the node process's own (sealing, hashing, Helia) comes from process.cpuUsage() per step.
 // --frames writes, for looking at by eye, a frame of the HEVC original shown through a PQ→SDR display
 // conversion, of the SDR rendition, and of the old pipeline's 8-bit copy of the HDR code values, for
 // this source and for a 720p HLG one.
 import { execFile } from 'node:child_process'
-import { chmod, mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, rename, rm, stat, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { parseArgs, promisify } from 'node:util'
 import { Wallet } from 'ethers'
 import { startBenchChain } from './custodian.ts'
 import { hdrSource, type SourceShape } from '../test/helpers/film-sources.ts'
+import { logEveryFfmpeg, type FfmpegRun } from '../test/helpers/ffmpeg-runs.ts'
 import { devnetAccounts } from '../server/devnet/accounts.ts'
 import type { Daemon } from '../server/daemon.ts'
 import { parseCid, parseFilmMetadata, type FilmMetadata, type RenditionMetadata } from '../server/library/film-metadata.ts'
@@ -60,34 +61,16 @@ async function cachedSource(cacheDir: string, shape: SourceShape): Promise<strin
   return file
 }
 
-/** An ffmpeg run as /usr/bin/time logged it: CPU and wall seconds, and the file it wrote. */
-interface FfmpegRun {
-  cpu: number
-  wall: number
-  output: string
-}
-
-/** Makes fluent-ffmpeg run every ffmpeg under /usr/bin/time, appending to `log`. */
-async function timeEveryFfmpeg(dir: string): Promise<() => Promise<FfmpegRun[]>> {
-  const [wrapper, log] = [path.join(dir, 'timed-ffmpeg'), path.join(dir, 'ffmpeg-times.log')]
-  await writeFile(wrapper, `#!/bin/sh\nexec /usr/bin/time -a -o '${log}' -f '%U %S %e %C' ffmpeg "$@"\n`)
-  await chmod(wrapper, 0o755)
-  process.env.FFMPEG_PATH = wrapper
-  return async () =>
-    (await readFile(log, 'utf8').catch(() => ''))
-      .split('\n')
-      .filter(line => line !== '')
-      .map(line => {
-        const [user, sys, wall, ...command] = line.split(' ')
-        return { cpu: Number(user) + Number(sys), wall: Number(wall), output: path.basename(command.at(-1) ?? '') }
-      })
-}
-
-/** Which rendition (or other step) an ffmpeg run made, by the work file it wrote. */
-function madeBy(output: string): string {
-  if (output === 'film.mp4') return 'sdr'
-  const rendition = /^rendition-(\w+)\.mp4$/.exec(output)
-  return rendition ? rendition[1] : 'poster, thumbnails'
+/**
+ * Which renditions an ffmpeg run made, by the work files it wrote (sdr and low together where publish
+ * encodes both in one run); none for the other steps (poster, thumbnails).
+ */
+function madeBy(run: FfmpegRun): string[] {
+  return run.args.flatMap((arg, i) => {
+    if (run.args[i - 1] === '-i') return [] // poster and thumbnails read film.mp4
+    const name = path.basename(arg)
+    return name === 'film.mp4' ? ['sdr'] : (/^rendition-(\w+)\.mp4$/.exec(name)?.slice(1) ?? [])
+  })
 }
 
 /** Bytes under a folder, as du counts them (the blocks a storage node keeps). */
@@ -178,17 +161,23 @@ function costRows(measured: MeasuredPublish): Record<string, Row> {
   }
   const rows: Record<string, Row> = {}
   for (const r of renditions) {
-    const runs = measured.ffmpeg.filter(run => madeBy(run.output) === r.role)
+    const runs = measured.ffmpeg.filter(run => madeBy(run).join() === r.role)
     rows[`${r.role} (${r.video.codecs}, ${r.video.width}×${r.video.height}, ${r.video.hdr})`] = row(runs, sealCpu(r), {
       plain: r.plaintextBytes,
       sealed: r.sealedBytes,
       bitrate: r.bitrate
     })
   }
+  // a run that made several renditions: a row of its own (theirs show their bytes and sealing)
+  const shared = Map.groupBy(
+    measured.ffmpeg.filter(run => madeBy(run).length > 1),
+    run => madeBy(run).join(' + ')
+  )
+  for (const [made, runs] of shared) rows[`${made} (one ffmpeg run)`] = row(runs, 0)
   const sealedCpu = renditions.reduce((sum, r) => sum + sealCpu(r), 0)
   const nodeCpu = [...measured.steps.values()].reduce((sum, s) => sum + s.nodeCpu, 0)
   rows['other steps (probe, poster, thumbnails, metadata, register)'] = row(
-    measured.ffmpeg.filter(run => !renditions.some(r => r.role === madeBy(run.output))),
+    measured.ffmpeg.filter(run => madeBy(run).length === 0),
     nodeCpu - sealedCpu
   )
   const sealed = renditions.reduce((sum, r) => sum + r.sealedBytes, 0)
@@ -212,9 +201,9 @@ function costNotes(measured: MeasuredPublish, rows: Record<string, Row>, sourceB
   const hours = (x: number) => `${x.toFixed(1)} h`
   return [
     `Source: ${seconds} s of 3840×2160 ${SOURCE.fps} fps 10-bit HEVC PQ with HDR10 metadata (testsrc2 with temporal noise as film grain, x265 ultrafast at ${SOURCE.videoBitrate}bit/s, ${(sourceBytes / MiB).toFixed(1)} MiB), 5.1 E-AC-3 640 kbit/s English, AAC stereo French; made once by test/helpers/film-sources.ts and kept in --cache, not timed.`,
-    `CPU, not wall time, is the measure: the machine is shared, and the benchmark runs at nice 19. ffmpeg CPU s is user + system of each ffmpeg run (/usr/bin/time around each, set as fluent-ffmpeg's FFMPEG_PATH), told apart by the file it wrote; seal + add CPU s is this node process's (process.cpuUsage) in the seal steps, the renditions' share split by their bytes. ffprobe runs are not counted (under a second). Wall seconds here are under load and only an upper bound: the ffmpeg runs used ${(ffmpegCpu / ffmpegWall).toFixed(2)} cores on average.`,
+    `CPU, not wall time, is the measure: the machine is shared, and the benchmark runs at nice 19. ffmpeg CPU s is user + system of each ffmpeg run (/usr/bin/time around each, set as fluent-ffmpeg's ffmpeg path), told apart by the files it wrote; seal + add CPU s is this node process's (process.cpuUsage) in the seal steps, the renditions' share split by their bytes. ffprobe runs are not counted (under a second). Wall seconds here are under load and only an upper bound: the ffmpeg runs used ${(ffmpegCpu / ffmpegWall).toFixed(2)} cores on average.`,
     `Every step of publishFilm, wall seconds: ${[...measured.steps].map(([n, s]) => `${n} ${s.wall.toFixed(1)}`).join(', ')}.`,
-    'sdr is the normalise step (scaled to 1080 lines, then zscale + tonemap mobius, libx264 faster CRF 21, every audio track to AAC); original a stream copy of the HEVC video with AAC stereo of each language added; low libx264 faster CRF 23 capped at 1.2 Mbit/s, 480 lines.',
+    'sdr is the normalise step (scaled to 1080 lines, then zscale + tonemap mobius, libx264 faster CRF 21, every audio track to AAC); original a stream copy of the HEVC video with AAC stereo of each language added; low libx264 faster CRF 23 capped at 1.2 Mbit/s, 480 lines, scaled from the SDR picture. publish makes sdr and low in one ffmpeg run that decodes and tone-maps the source once (server/publish/film-with-low.ts): that run has its row, and their rows show no ffmpeg run of their own.',
     `Projected for a 2-hour film (×${(TWO_HOURS / seconds).toFixed(0)}, linear: every step but probe, poster and register costs per frame): ${cpuHours.toFixed(2)} CPU hours at this Xeon's per-core speed. On this 2-core machine alone that is at least ${hours(cpuHours / 2)} of wall time (both cores busy throughout); on 4 cores of this speed at least ${hours(cpuHours / 4)}. A Pi 5's Cortex-A76 cores are slower at x264 than this Xeon's (not measured here), so on a 4-core Pi-class machine it is longer still: these are projections, not runs.`,
     `Disk per film on a storage node, projected for 2 hours: ${(toTwoHours(sealed) / GiB).toFixed(1)} GiB for the sealed renditions, against ${(toTwoHours(sdr.sealedBytes) / GiB).toFixed(1)} GiB for the SDR film alone (the film's content, all a node kept before renditions; for an HDR source that was a 4K 8-bit H.264 with the colours wrong, not measured here) — ${(sealed / sdr.sealedBytes).toFixed(1)}× as much. The custodian's data folder grew by ${(measured.diskBytes / MiB).toFixed(1)} MiB for this ${seconds} s film (the renditions' ${(sealed / MiB).toFixed(1)} MiB plus poster, thumbnails and metadata, as blocks in its blockstore).`,
     "The original's size is the source's own video: a real UHD Blu-ray's HEVC runs 40–100 Mbit/s, a streaming service's 15–25, against this synthetic 20; the SDR and low renditions' bytes depend on the picture (this one is a test pattern with grain)."
@@ -222,7 +211,7 @@ function costNotes(measured: MeasuredPublish, rows: Record<string, Row>, sourceB
 }
 
 const dir = await mkdtemp(path.join(os.tmpdir(), 'seed-one-bench-publish-hdr-'))
-const ffmpegRuns = await timeEveryFfmpeg(dir)
+const ffmpegRuns = await logEveryFfmpeg(dir)
 const source = await cachedSource(values.cache, { ...SOURCE, seconds })
 const { provider, custodian, close } = await startBenchChain(dir)
 try {

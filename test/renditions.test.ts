@@ -2,7 +2,8 @@
 // content light level) and with HLG, 5.1 E-AC-3 and two audio languages, published by a real custodian
 // (ffmpeg, Helia, the devnet's contract). Each rendition is opened with the film's key and checked with
 // ffprobe (colours, channel layouts, languages, codecs strings against ffprobe's profile and level) and
-// decoded whole; the SDR one is tone-mapped, not the old 8-bit copy of the HDR pictures.
+// decoded whole; the SDR one is tone-mapped, not the old 8-bit copy of the HDR pictures. Every ffmpeg
+// run goes through /usr/bin/time (test/helpers/ffmpeg-runs.ts), to count the runs that encode.
 import t from 'tap'
 import { execFile } from 'node:child_process'
 import { mkdir, writeFile } from 'node:fs/promises'
@@ -21,6 +22,7 @@ import { filmParts } from '../server/library/film-parts.ts'
 import { devnetWallet, startTestDevnet } from './helpers/devnet.ts'
 import { daemonConfig, startTestDaemon, testDir, type Test } from './helpers/in-process.ts'
 import { HDR, hdrSource, PICTURE_CUES, pictureSubtitledSource } from './helpers/film-sources.ts'
+import { logEveryFfmpeg, type FfmpegRun } from './helpers/ffmpeg-runs.ts'
 
 const run = promisify(execFile)
 const devnet = await startTestDevnet(t)
@@ -28,6 +30,17 @@ const creator = devnetWallet(t, devnet, devnet.accounts.creator.privateKey)
 const custodian = await startTestDaemon(t, daemonConfig(devnet, testDir(t, 'custodian'), ['custodian']))
 const work = testDir(t, 'work')
 await mkdir(work, { recursive: true })
+const ffmpegRuns = await logEveryFfmpeg(work)
+
+/** The ffmpeg runs after the first `before` that encode H.264: the files each read and wrote. */
+async function h264EncodesSince(before: number): Promise<{ inputs: string[]; outputs: string[] }[]> {
+  const files = (run: FfmpegRun, input: boolean) =>
+    run.args.filter((arg, i) => (run.args[i - 1] === '-i') === input && /\.(mp4|mkv)$/.test(arg)).map(arg => path.basename(arg))
+  return (await ffmpegRuns())
+    .slice(before)
+    .filter(run => run.args.includes('libx264'))
+    .map(run => ({ inputs: files(run, true), outputs: files(run, false) }))
+}
 
 async function ffprobeJson(file: string, ...args: string[]): Promise<any> {
   const { stdout } = await run('ffprobe', ['-v', 'error', '-of', 'json', ...args, file])
@@ -102,7 +115,13 @@ async function checkDescribed(t: Test, rendition: RenditionMetadata, file: strin
 for (const hdr of ['pq', 'hlg'] as const) {
   t.test(`an HEVC ${hdr.toUpperCase()} source publishes to the original HEVC, a tone-mapped SDR and a low rendition`, async t => {
     const source = await hdrSource(work, hdr)
+    const runsBefore = (await ffmpegRuns()).length
     const { metadata, files } = await publishAndOpen(hdr, source)
+    t.same(
+      await h264EncodesSince(runsBefore),
+      [{ inputs: [`${hdr}.mkv`], outputs: ['film.mp4', 'rendition-low.mp4'] }],
+      'one ffmpeg run decodes the source once for the SDR film and the low rendition'
+    )
     const byRole = new Map((metadata.renditions ?? []).map(r => [r.role, r]))
     t.same([...byRole.keys()], ['sdr', 'original', 'low'])
     t.equal(byRole.get('sdr')?.cid, metadata.content.cid, 'the SDR rendition is the film served as before')
@@ -141,7 +160,7 @@ for (const hdr of ['pq', 'hlg'] as const) {
       'the SDR film keeps every language, as AAC'
     )
     const [low, ...lowAudio] = await streamsOf(files.get('low') as string)
-    t.match(low, { codec_name: 'h264', color_transfer: 'bt709' })
+    t.match(low, { codec_name: 'h264', pix_fmt: 'yuv420p', color_primaries: 'bt709', color_transfer: 'bt709', color_space: 'bt709' })
     t.same(
       lowAudio.map(a => [a.codec_name, a.channel_layout, a.tags.language]),
       [
@@ -188,7 +207,13 @@ t.test('an SDR H.264 source: its film as before, a low rendition, no original', 
     ...['-vf', 'noise=alls=12:allf=t', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p'],
     ...['-c:a', 'aac', '-movflags', '+faststart', input]
   ])
+  const runsBefore = (await ffmpegRuns()).length
   const { metadata, files } = await publishAndOpen('sdr', input)
+  t.same(
+    await h264EncodesSince(runsBefore),
+    [{ inputs: ['sdr.mp4'], outputs: ['rendition-low.mp4'] }],
+    'the film used as it is; the low rendition a run of its own'
+  )
   sdrFilm = metadata
   t.same(
     metadata.renditions?.map(r => r.role),

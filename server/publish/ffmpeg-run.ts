@@ -60,6 +60,18 @@ export function runFfmpeg(command: ffmpeg.FfmpegCommand, out: string | string[],
   })
 }
 
+/**
+ * An onSeconds for a run through a whole film of durationSeconds: the fraction done, rising only and
+ * short of 1 (the caller reports 1 when the run has ended).
+ */
+export function fractionOfFilm(durationSeconds: number, onFraction: (fraction: number) => void): (seconds: number) => void {
+  let reported = 0
+  return seconds => {
+    const fraction = Math.min(0.999, seconds / durationSeconds)
+    if (fraction > reported) onFraction((reported = fraction))
+  }
+}
+
 function timemarkToSeconds(timemark: string | undefined): number | undefined {
   const match = /^(\d+):(\d+):(\d+(?:\.\d+)?)$/.exec(timemark ?? '')
   return match ? Number(match[1]) * 3600 + Number(match[2]) * 60 + Number(match[3]) : undefined

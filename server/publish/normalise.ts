@@ -1,5 +1,5 @@
 import ffmpeg from 'fluent-ffmpeg'
-import { runFfmpeg } from './ffmpeg-run.ts'
+import { fractionOfFilm, runFfmpeg } from './ffmpeg-run.ts'
 import { MediaError, type HdrFormat, type MediaInfo } from './probe.ts'
 
 export interface NormalisePlan {
@@ -56,24 +56,31 @@ export async function normaliseForDirectPlay(
     return { file: input, plan }
   }
 
-  const options = ['-map', '0:V:0', '-map', '0:a?', '-map_metadata', '0', ...FRAGMENTED_MP4]
-  options.push(...(plan.videoCodec === 'copy' ? ['-c:v', 'copy'] : h264EncodeOptions(info.video?.hdr ?? 'sdr', SDR_LIMITS)))
+  const command = ffmpeg(input).outputOptions(filmOptions(info, sourcePicture(info, plan)))
+  await runFfmpeg(command, outFile, `normalising ${input}`, { onSeconds: onProgress && fractionOfFilm(info.durationSeconds, onProgress) })
+  onProgress?.(1)
+  return { file: outFile, plan }
+}
+
+/** An output's picture: the stream or filter graph output it maps, and its codec options. */
+export interface PictureOutput {
+  map: string
+  options: string[]
+}
+
+/** The SDR film's picture made from the source's first video stream: copied, or filtered and encoded by h264EncodeOptions. */
+function sourcePicture(info: MediaInfo, plan: NormalisePlan): PictureOutput {
+  const options = plan.videoCodec === 'copy' ? ['-c:v', 'copy'] : h264EncodeOptions(info.video?.hdr ?? 'sdr', SDR_LIMITS)
+  return { map: '0:V:0', options }
+}
+
+/** The SDR film's output options with the given picture: every audio track, AAC where it does not play; fragmented MP4. */
+export function filmOptions(info: MediaInfo, picture: PictureOutput): string[] {
+  const options = ['-map', picture.map, '-map', '0:a?', '-map_metadata', '0', ...FRAGMENTED_MP4, ...picture.options]
   info.audio.forEach((track, i) => {
     options.push(...(audioPlays(track) ? [`-c:a:${i}`, 'copy'] : [`-c:a:${i}`, 'aac', `-b:a:${i}`, `${64 * Math.max(2, track.channels)}k`]))
   })
-
-  let reported = 0
-  const command = ffmpeg(input).outputOptions(options)
-  await runFfmpeg(command, outFile, `normalising ${input}`, {
-    onSeconds:
-      onProgress &&
-      (seconds => {
-        const fraction = Math.min(0.999, seconds / info.durationSeconds)
-        if (fraction > reported) onProgress((reported = fraction))
-      })
-  })
-  onProgress?.(1)
-  return { file: outFile, plan }
+  return options
 }
 
 function audioPlays(track: MediaInfo['audio'][number]): boolean {
@@ -104,9 +111,14 @@ export const TONE_MAP =
  * lines (HDR: at most 1080), even sizes as 4:2:0 needs.
  */
 export function sdrPictureFilters(hdr: HdrFormat, maxHeight?: number): string {
-  const lines = maxHeight ?? (hdr === 'sdr' ? undefined : SDR_MAX_HEIGHT_OF_HDR)
-  const size = lines === undefined ? 'scale=trunc(iw/2)*2:trunc(ih/2)*2' : `scale=-2:'trunc(min(ih,${lines})/2)*2'`
+  const size = sdrPictureSize(hdr, maxHeight)
   return hdr === 'sdr' ? size : `${size},${TONE_MAP}`
+}
+
+/** The scale filter of sdrPictureFilters: at most maxHeight lines (HDR: at most 1080), even sizes. */
+export function sdrPictureSize(hdr: HdrFormat, maxHeight?: number): string {
+  const lines = maxHeight ?? (hdr === 'sdr' ? undefined : SDR_MAX_HEIGHT_OF_HDR)
+  return lines === undefined ? 'scale=trunc(iw/2)*2:trunc(ih/2)*2' : `scale=-2:'trunc(min(ih,${lines})/2)*2'`
 }
 
 /** libx264 options for an SDR BT.709 H.264 picture of the first video stream: h264Options with sdrPictureFilters. */

@@ -19,7 +19,7 @@ import { addBytes, addFile } from '../storage/content.ts'
 import { createSealer, generateContentKey, sealBuffer } from '../sealing/seal.ts'
 import { DEFAULT_CHUNK_SIZE, DEFAULT_CIPHER, sealedLength, type CipherName } from '../sealing/format.ts'
 import { probeMedia, type MediaInfo } from './probe.ts'
-import { normaliseForDirectPlay } from './normalise.ts'
+import { makePlayableFilm } from './film-with-low.ts'
 import { extractPoster, extractThumbnailSheets, type ThumbnailSheetFiles } from './artwork.ts'
 import { describeRendition, makeRenditions, type RenditionFile } from './renditions.ts'
 import { extractSubtitleStreamToWebVtt, imageSubtitleStreams, isTextSubtitle, subtitleFileToWebVtt } from './subtitles.ts'
@@ -91,15 +91,17 @@ export async function prepareFilm(
   })
 }
 
-/** probe → normalise for direct play → poster, seek thumbnails (for video), WebVTT subtitles. */
+/**
+ * probe → normalise for direct play (and the low rendition with it, where both are encoded) → poster,
+ * seek thumbnails (for video), WebVTT subtitles → the other renditions.
+ */
 async function makeWorkFiles(request: PublishRequest, workDir: string, progress: Progress): Promise<WorkFiles> {
   progress('probe', 0)
   const info = await probeMedia(request.input)
   const chapters = chapterEntries(info) // refused here (too many), before hours of normalising
   progress('probe', 1)
-  const { file: playable } = await normaliseForDirectPlay(request.input, info, path.join(workDir, 'film.mp4'), f =>
-    progress('normalise', f)
-  )
+  const film = await makePlayableFilm(request.input, info, path.join(workDir, 'film.mp4'), workDir, f => progress('normalise', f))
+  const playable = film.file
   const playableInfo = playable === request.input ? info : await probeMedia(playable)
 
   progress('poster', 0)
@@ -116,7 +118,7 @@ async function makeWorkFiles(request: PublishRequest, workDir: string, progress:
 
   const subtitles = await webVttSubtitles(request, info, workDir)
   progress('subtitles', 1)
-  const renditions = await makeRenditions(request.input, info, workDir, f => progress('renditions', f))
+  const renditions = await makeRenditions(request.input, info, workDir, f => progress('renditions', f), film.renditions)
   return {
     playable,
     playableInfo,

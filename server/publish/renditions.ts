@@ -1,6 +1,7 @@
 // The renditions a publish makes besides the SDR film (normalise.ts), so that each TV gets the best it
 // can show without a box ever transcoding: the source's own HEVC video, HDR kept, for TVs that decode
-// it; a small H.264 one for weak links, where it at least halves the source's bits a second. Both are
+// it; a small H.264 one for weak links, where it at least halves the source's bits a second (made here,
+// or with the SDR film in one ffmpeg run where that film is encoded too: film-with-low.ts). Both are
 // fragmented MP4 (moof fragments a keyframe apart, a sidx at the front), as the SDR film is when publish
 // remuxes it, so that HLS playlists (server/streaming/hls-playlists.ts) name their fragments as byte
 // ranges of the sealed file. And for picture subtitles (PGS, DVD, DVB), which no TV engine draws from
@@ -11,8 +12,8 @@ import ffmpeg from 'fluent-ffmpeg'
 import { MAX_SUBTITLED_RENDITIONS, type BurnedInSubtitle, type RenditionMetadata } from '../library/film-metadata.ts'
 import { readFragmentIndex } from '../lib/mp4-fragments.ts'
 import { audioCodecsString, videoCodecsString } from './codecs-string.ts'
-import { runFfmpeg } from './ffmpeg-run.ts'
-import { FRAGMENTED_MP4, h264EncodeOptions, h264Options, SDR_LIMITS, sdrPictureFilters } from './normalise.ts'
+import { fractionOfFilm, runFfmpeg } from './ffmpeg-run.ts'
+import { FRAGMENTED_MP4, h264EncodeOptions, h264Options, SDR_LIMITS, sdrPictureFilters, type PictureOutput } from './normalise.ts'
 import { MediaError, probeMedia, type MediaInfo } from './probe.ts'
 import { imageSubtitleStreams } from './subtitles.ts'
 
@@ -42,34 +43,52 @@ const STEREO_AAC_KBPS = 128
  * walls), where the SDR film at CRF 21 (4–8 Mbit/s at 1080p) stalls; close to the 432p/1.1 Mbit/s rung
  * of Apple's HLS authoring ladder.
  */
-const LOW = { maxHeight: 480, maxrateKbps: 1200, crf: 23, audioKbps: 96 }
+export const LOW = { maxHeight: 480, maxrateKbps: 1200, crf: 23, audioKbps: 96 }
 /** A weak-link rendition is stored only where it at least halves the bits a second of the source. */
 const LOW_WORTH_SOURCE_BITS_PER_SECOND = 2 * LOW.maxrateKbps * 1000
 /** Picture subtitle codecs ffmpeg decodes to bitmaps it can lay over the picture (not teletext: it needs libzvbi). */
 const BURNABLE_SUBTITLES = new Set(['hdmv_pgs_subtitle', 'dvd_subtitle', 'dvb_subtitle', 'xsub'])
-/** Makes the renditions the source calls for, in the work folder; progress covers all of them. */
+/**
+ * Makes the renditions the source calls for, in the work folder, but those `made` already (the low one
+ * where film-with-low.ts made it); progress covers the ones made here. Returns them all in one order:
+ * original, low, subtitled.
+ */
 export async function makeRenditions(
   input: string,
   info: MediaInfo,
   workDir: string,
-  onProgress?: (fraction: number) => void
+  onProgress?: (fraction: number) => void,
+  made: RenditionFile[] = []
 ): Promise<RenditionFile[]> {
   const plans: Plan[] = []
   if (keepsOriginalVideo(info)) plans.push({ role: 'original', name: 'original', options: originalOptions(info) })
-  if ((info.sizeBytes * 8) / info.durationSeconds > LOW_WORTH_SOURCE_BITS_PER_SECOND)
-    plans.push({ role: 'low', name: 'low', options: lowOptions(info) })
+  if (wantsLowRendition(info)) plans.push({ role: 'low', name: 'low', options: lowOptions(info) })
   plans.push(...subtitledPlans(info))
-  const made: RenditionFile[] = []
-  for (const [n, plan] of plans.entries()) {
-    const file = path.join(workDir, `rendition-${plan.name}.mp4`)
+  const toMake = plans.filter(plan => !made.some(rendition => rendition.role === plan.role))
+  const renditions = [...made]
+  for (const [n, plan] of toMake.entries()) {
+    const file = renditionPath(workDir, plan.name)
     const command = ffmpeg(input).outputOptions([...plan.options, ...FRAGMENTED_MP4])
     await runFfmpeg(command, file, `making the ${plan.name} rendition of ${path.basename(input)}`, {
-      onSeconds: seconds => onProgress?.(Math.min(0.999, (n + Math.min(1, seconds / info.durationSeconds)) / plans.length))
+      onSeconds: fractionOfFilm(info.durationSeconds, f => onProgress?.((n + f) / toMake.length))
     })
-    made.push({ role: plan.role, file, ...(plan.burnedIn !== undefined ? { burnedIn: plan.burnedIn } : {}) })
+    renditions.push({ role: plan.role, file, ...(plan.burnedIn !== undefined ? { burnedIn: plan.burnedIn } : {}) })
   }
   onProgress?.(1)
-  return made
+  return renditions.sort((a, b) => ROLE_ORDER.indexOf(a.role) - ROLE_ORDER.indexOf(b.role))
+}
+
+/** The order of the renditions in the film's metadata, after the SDR film (a stable sort keeps the subtitled ones' own). */
+const ROLE_ORDER: RenditionMetadata['role'][] = ['original', 'low', 'subtitled']
+
+/** Where a rendition's plaintext MP4 is made in the publish's work folder. */
+export function renditionPath(workDir: string, name: string): string {
+  return path.join(workDir, `rendition-${name}.mp4`)
+}
+
+/** The source calls for a weak-link rendition: it has more bits a second than twice the low one's cap. */
+export function wantsLowRendition(info: MediaInfo): boolean {
+  return (info.sizeBytes * 8) / info.durationSeconds > LOW_WORTH_SOURCE_BITS_PER_SECOND
 }
 
 /** The source's video plays on TVs as it is: HEVC 4:2:0 8- or 10-bit, SDR or HDR. */
@@ -82,9 +101,13 @@ function originalOptions(info: MediaInfo): string[] {
   return ['-map', '0:V:0', '-c:v', 'copy', '-tag:v', 'hvc1', ...audioOptions(info.audio, { surround: true })]
 }
 
-function lowOptions(info: MediaInfo): string[] {
-  const video = h264EncodeOptions(info.video?.hdr ?? 'sdr', LOW)
-  return ['-map', '0:V:0', ...video, ...audioOptions(info.audio, { surround: false, stereoKbps: LOW.audioKbps })]
+/**
+ * The low rendition's output options (fragmented MP4 aside) with the given picture; by default the
+ * source's first video stream, filtered and encoded by h264EncodeOptions.
+ */
+export function lowOptions(info: MediaInfo, picture?: PictureOutput): string[] {
+  const { map, options } = picture ?? { map: '0:V:0', options: h264EncodeOptions(info.video?.hdr ?? 'sdr', LOW) }
+  return ['-map', map, ...options, ...audioOptions(info.audio, { surround: false, stereoKbps: LOW.audioKbps })]
 }
 
 /**
