@@ -16,6 +16,8 @@ if [[ "${1:-}" == "--tests" ]]; then
   command -v nft >/dev/null 2>&1 || packages+=(nftables)
   command -v sfdisk >/dev/null 2>&1 || packages+=(fdisk)
   command -v jq >/dev/null 2>&1 || packages+=(jq)
+  # the renditions test counts publish's ffmpeg runs through /usr/bin/time (test/helpers/ffmpeg-runs.ts)
+  [[ -x /usr/bin/time ]] || packages+=(time)
   # the DHCP host name test: a router's dnsmasq and Debian's DHCP client in network namespaces
   command -v dnsmasq >/dev/null 2>&1 || packages+=(dnsmasq-base)
   command -v dhclient >/dev/null 2>&1 || packages+=(isc-dhcp-client)
