@@ -172,11 +172,16 @@ async function hlsVariants(id: string): Promise<Record<string, number>> {
 t.test('a throttled link gets the low rendition through hls.js, and plays on without a stall', async t => {
   await waitFor('Grain playable', async () => (await libraryFilm(box.url, grainId, screen))?.playable === true, { timeoutMs: 60_000 })
   const peak = await hlsVariants(grainId)
-  // room for the low rendition's every fragment, not for the sdr one's average
-  const linkBitsPerSecond = Math.round(1.6 * peak.low)
+  // room for the low rendition's every fragment, not for the sdr one's average. 4× the low one's peak,
+  // not less: CI runs test files beside each other on 2 cores, and at 1.6× a hiccup of the box or the
+  // decoder there emptied the buffer once (a waiting at 4.2 s); a quarter of sdr's average still bars sdr.
+  const linkBitsPerSecond = Math.round(4 * peak.low)
   const grain = (await libraryFilm(box.url, grainId, screen))!
   const sdr = grain.renditions.find(r => r.role === 'sdr')!
-  t.ok(sdr.bitrate > linkBitsPerSecond, `the link (${linkBitsPerSecond} bit/s) carries less than sdr's ${sdr.bitrate} bit/s on average`)
+  t.ok(
+    sdr.bitrate > 2 * linkBitsPerSecond,
+    `the link (${linkBitsPerSecond} bit/s) carries less than half sdr's ${sdr.bitrate} bit/s on average`
+  )
 
   // an engine without native HLS (the TV floor's desktop builds); the <video>'s events, kept in order
   const { page, errors } = await tvPage(`
