@@ -38,9 +38,16 @@ export class DevToolsTab {
 
   /** Connects to the browser's first tab (the about:blank it started with) and starts collecting its script errors. */
   static async open(devtoolsUrl: string): Promise<DevToolsTab> {
-    const targets = (await (await fetch(`${devtoolsUrl}/json/list`)).json()) as { type: string; webSocketDebuggerUrl: string }[]
-    const page = targets.find(target => target.type === 'page')
-    if (page === undefined) throw new Error(`no page among the browser's targets: ${JSON.stringify(targets)}`)
+    // the DevTools server answers before the first tab exists: on a loaded machine the list was empty
+    let targets: { type: string; webSocketDebuggerUrl: string }[] = []
+    const page = await waitFor(
+      "the browser's first tab",
+      async () => {
+        targets = (await (await fetch(`${devtoolsUrl}/json/list`)).json()) as typeof targets
+        return targets.find(target => target.type === 'page')
+      },
+      { timeoutMs: 30_000, lastSeen: () => targets }
+    )
     const socket = new WebSocket(page.webSocketDebuggerUrl)
     await new Promise((resolve, reject) => {
       socket.addEventListener('open', resolve, { once: true })
