@@ -92,48 +92,28 @@ async function devnet(args: string[]): Promise<void> {
   for (const [role, account] of Object.entries(chain.accounts)) say(`  ${role.padEnd(15)} ${account.address}  ${account.privateKey}`)
 }
 
-async function publish(args: string[]): Promise<void> {
-  const { publishCommand } = await import('./publish/publish-command.ts')
-  await publishCommand(args, say)
-}
+type Command = (args: string[], say: (line: string) => void) => Promise<void>
 
-async function buy(args: string[]): Promise<void> {
-  const { buyCommand } = await import('./market/market-commands.ts')
-  await buyCommand(args, say)
-}
-
-async function withdraw(args: string[]): Promise<void> {
-  const { withdrawCommand } = await import('./market/market-commands.ts')
-  await withdrawCommand(args, say)
-}
-
-async function pair(args: string[]): Promise<void> {
-  const { pairCommand } = await import('./market/pair-command.ts')
-  await pairCommand(args, say)
-}
-
-async function retire(args: string[]): Promise<void> {
-  const { retireCommand } = await import('./market/market-commands.ts')
-  await retireCommand(args, say)
-}
-
-async function pinningToken(args: string[]): Promise<void> {
-  const { pinningTokenCommand } = await import('./pinning/token-command.ts')
-  await pinningTokenCommand(args, say)
-}
+/** A command whose module is imported only when it runs: each role's build loads only what it uses. */
+const lazy =
+  (load: () => Promise<Command>) =>
+  async (args: string[]): Promise<void> => {
+    const command = await load()
+    await command(args, say)
+  }
 
 const runs: Record<string, (args: string[]) => Promise<void>> = {
   demo,
   start,
   devnet,
-  publish,
-  buy,
-  withdraw,
-  pair,
-  retire,
+  publish: lazy(async () => (await import('./publish/publish-command.ts')).publishCommand),
+  buy: lazy(async () => (await import('./market/market-commands.ts')).buyCommand),
+  withdraw: lazy(async () => (await import('./market/market-commands.ts')).withdrawCommand),
+  pair: lazy(async () => (await import('./market/pair-command.ts')).pairCommand),
+  retire: lazy(async () => (await import('./market/market-commands.ts')).retireCommand),
   monitor,
   ...updateCommands,
-  'pinning-token': pinningToken
+  'pinning-token': lazy(async () => (await import('./pinning/token-command.ts')).pinningTokenCommand)
 }
 
 function main([name, ...rest]: string[]): void {
