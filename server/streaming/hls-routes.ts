@@ -1,6 +1,7 @@
 import { buffer } from 'node:stream/consumers'
 import type { FastifyInstance } from 'fastify'
 import type { Library } from '../library/library.ts'
+import type { SealedFilm } from '../library/sealed-film.ts'
 import { findRendition, PICTURE_ROLES, type PictureRole, type RenditionMetadata } from '../library/film-metadata.ts'
 import { renditionParams, tokenIdParams } from '../library/routes.ts'
 import { SeedError } from '../lib/errors.ts'
@@ -14,22 +15,36 @@ const masterQuery = {
   additionalProperties: false
 }
 const PLAYLIST_TYPE = 'application/vnd.apple.mpegurl'
+/** Fragment indexes kept: a film's three picture renditions, on two TVs; a 2-hour film's is ~3600 fragments. */
+const INDEXES_KEPT = 6
 
 /**
  * HLS over the film's fragmented renditions (hls-playlists.ts): the master playlist (`?roles=` the
  * renditions the TV plays, comma-separated; all fragmented ones without it) and each rendition's media
- * playlist. The fragments are read from the sidx at the decrypted front of each rendition, each time a
- * playlist is asked for (once a playback): nothing about them is stored. Signed in, `no-store`, as the
- * streams they point into.
+ * playlist. The fragments are read from the sidx at the decrypted front of each rendition, and the
+ * last few indexes kept in memory (nothing is stored on disk): a playback asks for the master playlist,
+ * which reads every variant's, then for the variants it plays. Signed in, `no-store`, as the streams
+ * they point into.
  */
 export async function hlsRoutes(app: FastifyInstance, library: () => Library): Promise<void> {
+  /** Indexes by rendition CID (a sealed file never changes), read once the film was opened for this request. */
+  const indexes = new Map<string, Promise<Mp4FragmentIndex | null>>()
+  const fragmentIndex = async (rendition: RenditionMetadata, film: SealedFilm): Promise<Mp4FragmentIndex | null> => {
+    let index = indexes.get(rendition.cid)
+    if (index === undefined) {
+      index = readFragmentIndex(async (start, end) => await buffer(film.createPlaintextStream(start, end)), film.plaintextLength)
+      if (indexes.size >= INDEXES_KEPT) indexes.delete(indexes.keys().next().value as string)
+      indexes.set(rendition.cid, index)
+      index.catch(() => indexes.delete(rendition.cid))
+    }
+    return await index
+  }
+
   /** The rendition and where its fragments are; 404 for a role the film lacks or one that is not fragmented. */
   const fragmentsOf = async (tokenId: string, role: PictureRole): Promise<{ rendition: RenditionMetadata; index: Mp4FragmentIndex }> => {
     const { film, metadata } = await library().openForPlayback(tokenId, role)
     const rendition = findRendition(metadata, role) as RenditionMetadata // openForPlayback found it
-    const index = rendition.fragmented
-      ? await readFragmentIndex(async (start, end) => await buffer(film.createPlaintextStream(start, end)), film.plaintextLength)
-      : null
+    const index = rendition.fragmented ? await fragmentIndex(rendition, film) : null
     if (index === null || index.fragments.length === 0)
       throw new SeedError(
         'SEED_FILM_ASSET_NOT_FOUND',
